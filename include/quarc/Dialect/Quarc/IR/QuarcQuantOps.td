@@ -1,0 +1,181 @@
+//===- QuarcQuantOps.td - quantized ONNX ops and quantization boundaries -===//
+//
+// Two levels. The ONNX quantized ops (QuantizeLinear, QLinearConv, ...) import
+// as they are, with scales and zero points as operands. Where those are
+// constants, canonicalization moves them into the types: `quarc.quantize`
+// gives a tensor of `!quant.uniform` elements, `quarc.dequantize` takes one,
+// and `quarc.storage_cast` reinterprets such a tensor as its integer storage.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef QUARC_DIALECT_QUARC_IR_QUARCQUANTOPS_TD
+#define QUARC_DIALECT_QUARC_IR_QUARCQUANTOPS_TD
+
+include "quarc/Dialect/Quarc/IR/QuarcBase.td"
+
+def Quarc_QuantizeLinearOp : Quarc_CustomInferOp<"quantize_linear", [Pure]> {
+  let summary = "ONNX QuantizeLinear";
+  let description = [{
+    `y = saturate(round_half_to_even(x / y_scale) + y_zero_point)`, with the
+    scale per tensor, per `axis`, or per block of `block_size` along `axis`.
+    The result element type is that of `y_zero_point`, else `output_dtype`,
+    else ui8.
+  }];
+  let arguments = (ins Quarc_Tensor:$x, Quarc_FloatTensor:$y_scale,
+                       Quarc_OptIntTensor:$y_zero_point,
+                       DefaultValuedAttr<I64Attr, "1">:$axis,
+                       DefaultValuedAttr<I64Attr, "0">:$block_size,
+                       OptionalAttr<TypeAttr>:$output_dtype,
+                       DefaultValuedAttr<I64Attr, "1">:$saturate);
+  let results = (outs Quarc_IntTensor:$y);
+  let hasVerifier = 1;
+  let hasCanonicalizer = 1;
+}
+
+def Quarc_DequantizeLinearOp : Quarc_CustomInferOp<"dequantize_linear",
+                                                   [Pure]> {
+  let summary = "ONNX DequantizeLinear";
+  let description = [{
+    `y = (x - x_zero_point) * x_scale`, with the same granularities as
+    `quantize_linear`; the result has the element type of `x_scale`.
+  }];
+  let arguments = (ins Quarc_IntTensor:$x, Quarc_FloatTensor:$x_scale,
+                       Quarc_OptIntTensor:$x_zero_point,
+                       DefaultValuedAttr<I64Attr, "1">:$axis,
+                       DefaultValuedAttr<I64Attr, "0">:$block_size);
+  let results = (outs Quarc_FloatTensor:$y);
+  let hasVerifier = 1;
+  let hasCanonicalizer = 1;
+}
+
+def Quarc_DynamicQuantizeLinearOp
+    : Quarc_CustomInferOp<"dynamic_quantize_linear", [Pure]> {
+  let summary = "ONNX DynamicQuantizeLinear";
+  let description = [{
+    Quantizes `x` to ui8 with a scale and zero point computed at run time
+    from its min and max (range widened to include 0).
+  }];
+  let arguments = (ins RankedTensorOf<[F32]>:$x);
+  let results = (outs RankedTensorOf<[UI8]>:$y, RankedTensorOf<[F32]>:$y_scale,
+                      RankedTensorOf<[UI8]>:$y_zero_point);
+}
+
+def Quarc_QLinearConvOp : Quarc_CustomInferOp<"qlinear_conv", [Pure]> {
+  let summary = "ONNX QLinearConv";
+  let description = [{
+    Convolution of quantized `x` and `w` (per-tensor or per-output-channel
+    `w_scale`/`w_zero_point`) with an i32 bias `B`, requantized to
+    `y_scale`/`y_zero_point`; the result element type is `y_zero_point`'s.
+  }];
+  let arguments = !con((ins Quarc_IntTensor:$x, Quarc_FloatTensor:$x_scale,
+                            Quarc_IntTensor:$x_zero_point, Quarc_IntTensor:$w,
+                            Quarc_FloatTensor:$w_scale,
+                            Quarc_IntTensor:$w_zero_point,
+                            Quarc_FloatTensor:$y_scale,
+                            Quarc_IntTensor:$y_zero_point,
+                            Quarc_OptIntTensor:$B,
+                            DefaultValuedAttr<I64Attr, "1">:$group),
+                       Quarc_WindowAttrs);
+  let results = (outs Quarc_IntTensor:$y);
+}
+
+def Quarc_QLinearMatMulOp : Quarc_CustomInferOp<"qlinear_matmul", [Pure]> {
+  let summary = "ONNX QLinearMatMul";
+  let description = [{
+    Matrix product of quantized `a` and `b`, requantized to
+    `y_scale`/`y_zero_point` (numpy matmul shapes).
+  }];
+  let arguments = (ins Quarc_IntTensor:$a, Quarc_FloatTensor:$a_scale,
+                       Quarc_IntTensor:$a_zero_point, Quarc_IntTensor:$b,
+                       Quarc_FloatTensor:$b_scale,
+                       Quarc_IntTensor:$b_zero_point,
+                       Quarc_FloatTensor:$y_scale,
+                       Quarc_IntTensor:$y_zero_point);
+  let results = (outs Quarc_IntTensor:$y);
+}
+
+def Quarc_MatMulIntegerOp : Quarc_CustomInferOp<"matmul_integer", [Pure]> {
+  let summary = "ONNX MatMulInteger";
+  let description = [{
+    Matrix product of 8-bit `A` and `B` minus their zero points, accumulated
+    in i32.
+  }];
+  let arguments = (ins Quarc_IntTensor:$A, Quarc_IntTensor:$B,
+                       Quarc_OptIntTensor:$a_zero_point,
+                       Quarc_OptIntTensor:$b_zero_point);
+  let results = (outs RankedTensorOf<[I32]>:$Y);
+}
+
+def Quarc_ConvIntegerOp : Quarc_CustomInferOp<"conv_integer", [Pure]> {
+  let summary = "ONNX ConvInteger";
+  let description = [{
+    Convolution of 8-bit `x` and `w` minus their zero points, accumulated in
+    i32.
+  }];
+  let arguments = !con((ins Quarc_IntTensor:$x, Quarc_IntTensor:$w,
+                            Quarc_OptIntTensor:$x_zero_point,
+                            Quarc_OptIntTensor:$w_zero_point,
+                            DefaultValuedAttr<I64Attr, "1">:$group),
+                       Quarc_WindowAttrs);
+  let results = (outs RankedTensorOf<[I32]>:$y);
+}
+
+def Quarc_MatMulNBitsOp : Quarc_CustomInferOp<"matmul_nbits", [Pure]> {
+  let summary = "com.microsoft MatMulNBits";
+  let description = [{
+    `A` (... x K) times a `bits`-bit weight `B` stored as N x ceil(K /
+    block_size) x blob bytes, with per-block `scales` and optional packed
+    `zero_points`, plus optional `bias`; the result is ... x N.
+  }];
+  let arguments = (ins Quarc_FloatTensor:$A, RankedTensorOf<[UI8]>:$B,
+                       Quarc_FloatTensor:$scales, Quarc_OptTensor:$zero_points,
+                       Quarc_OptIntTensor:$g_idx, Quarc_OptFloatTensor:$bias,
+                       I64Attr:$K, I64Attr:$N,
+                       DefaultValuedAttr<I64Attr, "4">:$bits,
+                       I64Attr:$block_size,
+                       DefaultValuedAttr<I64Attr, "0">:$accuracy_level);
+  let results = (outs Quarc_FloatTensor:$Y);
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Quantization in the types
+//===----------------------------------------------------------------------===//
+
+def Quarc_QuantizeOp : Op<Quarc_Dialect, "quantize", [Pure]> {
+  let summary = "Quantize a float tensor to a !quant.uniform tensor";
+  let description = [{
+    ONNX QuantizeLinear semantics (round half to even, saturate to the storage
+    range) with the scale and zero point in the result type. Unlike upstream
+    `quant.qcast`, a `dequantize(quantize(x))` pair is never folded away.
+  }];
+  let arguments = (ins Quarc_FloatTensor:$input);
+  let results = (outs Quarc_Tensor:$output);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($output)";
+  let hasVerifier = 1;
+}
+
+def Quarc_DequantizeOp : Op<Quarc_Dialect, "dequantize", [Pure]> {
+  let summary = "Dequantize a !quant.uniform tensor to float";
+  let description = "`(q - zeroPoint) * scale` in the type's expressed type.";
+  let arguments = (ins Quarc_Tensor:$input);
+  let results = (outs Quarc_FloatTensor:$output);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($output)";
+  let hasVerifier = 1;
+}
+
+def Quarc_StorageCastOp : Op<Quarc_Dialect, "storage_cast", [Pure]> {
+  let summary = "Reinterpret between a !quant.uniform tensor and its storage";
+  let description = [{
+    Bit-preserving cast between a tensor of quantized elements and the integer
+    tensor holding them (i8/ui8/i16/...; signedness must match the storage
+    type). Two casts that return to the first type fold away.
+  }];
+  let arguments = (ins Quarc_Tensor:$input);
+  let results = (outs Quarc_Tensor:$output);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($output)";
+  let hasVerifier = 1;
+  let hasFolder = 1;
+}
+
+#endif // QUARC_DIALECT_QUARC_IR_QUARCQUANTOPS_TD

@@ -1,0 +1,389 @@
+//===- QuantOps.cpp - quantized ONNX ops and quantization boundaries ------===//
+
+#include "NNInference.h"
+#include "quarc/Dialect/Quarc/IR/QuarcOps.h"
+
+#include "mlir/Dialect/Quant/IR/QuantTypes.h"
+#include "mlir/IR/PatternMatch.h"
+
+using namespace mlir;
+using namespace mlir::quarc;
+
+static LogicalResult pushTensor(SmallVectorImpl<Type> &types,
+                                ArrayRef<int64_t> shape, Type element) {
+  types.push_back(RankedTensorType::get(shape, element));
+  return success();
+}
+
+/// Checks the shape of a scale or zero point against the ONNX granularities:
+/// per tensor (one element), per axis (1-D, the size of `axis`) or blocked
+/// (the rank of x, dim `axis` divided into `blockSize` blocks).
+static LogicalResult verifyQuantParamShape(Operation *op, RankedTensorType x,
+                                           Value param, int64_t axis,
+                                           int64_t blockSize, StringRef what) {
+  if (isNone(param))
+    return success();
+  auto type = cast<RankedTensorType>(param.getType());
+  if (blockSize < 0)
+    return op->emitOpError("block_size must be non-negative");
+  bool scalar = type.getRank() == 0 ||
+                (type.getRank() == 1 && type.getDimSize(0) == 1);
+  if (scalar && blockSize == 0)
+    return success();
+  FailureOr<int64_t> normalized =
+      normalizeAxis(op->getLoc(), axis, x.getRank(), "axis");
+  if (failed(normalized))
+    return failure();
+  int64_t dim = x.getDimSize(*normalized);
+  if (blockSize == 0) {
+    if (type.getRank() != 1)
+      return op->emitOpError(what) << " must be a scalar or 1-D (per axis)";
+    if (!ShapedType::isDynamic(dim) && !type.isDynamicDim(0) &&
+        type.getDimSize(0) != dim)
+      return op->emitOpError(what)
+             << " has " << type.getDimSize(0) << " values for axis "
+             << *normalized << " of size " << dim;
+    return success();
+  }
+  if (type.getRank() != x.getRank())
+    return op->emitOpError(what) << " must have the rank of x for blocked "
+                                    "quantization";
+  for (int64_t d = 0; d < x.getRank(); ++d) {
+    int64_t want = x.getDimSize(d);
+    if (d == *normalized && !ShapedType::isDynamic(want))
+      want = llvm::divideCeil(want, blockSize);
+    int64_t have = type.getDimSize(d);
+    if (!ShapedType::isDynamic(want) && !ShapedType::isDynamic(have) &&
+        want != have)
+      return op->emitOpError(what) << " has size " << have << " in dim " << d
+                                   << ", expected " << want;
+  }
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// QuantizeLinear, DequantizeLinear
+//===----------------------------------------------------------------------===//
+
+LogicalResult QuantizeLinearOp::inferReturnTypes(
+    MLIRContext *context, std::optional<Location> loc, Adaptor adaptor,
+    SmallVectorImpl<Type> &types) {
+  FailureOr<RankedTensorType> x = getRankedType(loc, adaptor.getX(), "x");
+  if (failed(x))
+    return failure();
+  Type element = IntegerType::get(context, 8, IntegerType::Unsigned);
+  if (!isNone(adaptor.getYZeroPoint()))
+    element = getElementTypeOrSelf(adaptor.getYZeroPoint());
+  else if (TypeAttr dtype = adaptor.getOutputDtypeAttr())
+    element = dtype.getValue();
+  return pushTensor(types, x->getShape(), element);
+}
+
+LogicalResult QuantizeLinearOp::verify() {
+  if (TypeAttr dtype = getOutputDtypeAttr())
+    if (!isNone(getYZeroPoint()) &&
+        dtype.getValue() != getElementTypeOrSelf(getYZeroPoint()))
+      return emitOpError("output_dtype differs from the zero point's type");
+  if (failed(verifyQuantParamShape(*this, getX().getType(), getYScale(),
+                                   getAxis(), getBlockSize(), "y_scale")) ||
+      failed(verifyQuantParamShape(*this, getX().getType(), getYZeroPoint(),
+                                   getAxis(), getBlockSize(), "y_zero_point")))
+    return failure();
+  return success();
+}
+
+LogicalResult DequantizeLinearOp::inferReturnTypes(
+    MLIRContext *, std::optional<Location> loc, Adaptor adaptor,
+    SmallVectorImpl<Type> &types) {
+  FailureOr<RankedTensorType> x = getRankedType(loc, adaptor.getX(), "x");
+  if (failed(x))
+    return failure();
+  return pushTensor(types, x->getShape(),
+                    getElementTypeOrSelf(adaptor.getXScale()));
+}
+
+LogicalResult DequantizeLinearOp::verify() {
+  if (!isNone(getXZeroPoint()) &&
+      getElementTypeOrSelf(getXZeroPoint()) != getX().getType().getElementType())
+    return emitOpError("x_zero_point must have the element type of x");
+  if (failed(verifyQuantParamShape(*this, getX().getType(), getXScale(),
+                                   getAxis(), getBlockSize(), "x_scale")) ||
+      failed(verifyQuantParamShape(*this, getX().getType(), getXZeroPoint(),
+                                   getAxis(), getBlockSize(), "x_zero_point")))
+    return failure();
+  return success();
+}
+
+/// The !quant.uniform element type that constant ONNX quantization
+/// parameters describe, or null when they are not constants or do not fit
+/// the upstream types (blocked quantization, float8 storage, bad scales).
+static Type getQuantizedElementType(RankedTensorType data, Type storage,
+                                    Type expressed, Value scale,
+                                    Value zeroPoint, int64_t axis,
+                                    int64_t blockSize) {
+  auto storageInt = dyn_cast<IntegerType>(storage);
+  if (blockSize != 0 || !storageInt || storageInt.getWidth() > 32 ||
+      storageInt.getWidth() < 2)
+    return nullptr;
+  std::optional<SmallVector<double>> scales = getConstantFloatValues(scale);
+  if (!scales || scales->empty())
+    return nullptr;
+  SmallVector<int64_t> zeroPoints(scales->size(), 0);
+  if (!isNone(zeroPoint)) {
+    std::optional<SmallVector<int64_t>> values = getConstantIntValues(zeroPoint);
+    if (!values || values->size() != scales->size())
+      return nullptr;
+    zeroPoints = *values;
+  }
+  for (double s : *scales)
+    if (!(s > 0) || !std::isfinite(s))
+      return nullptr;
+  bool isSigned = !storageInt.isUnsigned();
+  unsigned width = storageInt.getWidth();
+  int64_t storageMin =
+      quant::QuantizedType::getDefaultMinimumForInteger(isSigned, width);
+  int64_t storageMax =
+      quant::QuantizedType::getDefaultMaximumForInteger(isSigned, width);
+  for (int64_t zp : zeroPoints)
+    if (zp < storageMin || zp > storageMax)
+      return nullptr;
+  MLIRContext *context = data.getContext();
+  auto signlessStorage = IntegerType::get(context, width);
+  unsigned flags = isSigned ? quant::QuantizationFlags::Signed : 0;
+  auto scalarType = cast<RankedTensorType>(scale.getType());
+  if (scalarType.getRank() == 0 ||
+      (scales->size() == 1 && scalarType.getRank() == 1))
+    return quant::UniformQuantizedType::get(flags, signlessStorage, expressed,
+                                            scales->front(), zeroPoints.front(),
+                                            storageMin, storageMax);
+  int64_t rank = data.getRank();
+  if (axis < -rank || axis >= rank)
+    return nullptr;
+  if (axis < 0)
+    axis += rank;
+  return quant::UniformQuantizedPerAxisType::get(
+      flags, signlessStorage, expressed, *scales, zeroPoints, axis, storageMin,
+      storageMax);
+}
+
+namespace {
+/// quantize_linear with constant parameters -> storage_cast(quantize(x)).
+struct QuantizeLinearToTyped : OpRewritePattern<QuantizeLinearOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(QuantizeLinearOp op,
+                                PatternRewriter &rewriter) const override {
+    RankedTensorType x = op.getX().getType();
+    if (!isa<FloatType>(x.getElementType()))
+      return failure();
+    Type element = getQuantizedElementType(
+        x, op.getType().getElementType(), x.getElementType(), op.getYScale(),
+        op.getYZeroPoint(), op.getAxis(), op.getBlockSize());
+    if (!element)
+      return failure();
+    Value quantized = QuantizeOp::create(rewriter, op.getLoc(),
+                                         x.clone(element), op.getX());
+    rewriter.replaceOpWithNewOp<StorageCastOp>(op, op.getType(), quantized);
+    return success();
+  }
+};
+
+/// dequantize_linear with constant parameters -> dequantize(storage_cast(x)).
+struct DequantizeLinearToTyped : OpRewritePattern<DequantizeLinearOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(DequantizeLinearOp op,
+                                PatternRewriter &rewriter) const override {
+    RankedTensorType x = op.getX().getType();
+    Type element = getQuantizedElementType(
+        x, x.getElementType(), op.getType().getElementType(), op.getXScale(),
+        op.getXZeroPoint(), op.getAxis(), op.getBlockSize());
+    if (!element)
+      return failure();
+    Value quantized = StorageCastOp::create(rewriter, op.getLoc(),
+                                            x.clone(element), op.getX());
+    rewriter.replaceOpWithNewOp<DequantizeOp>(op, op.getType(), quantized);
+    return success();
+  }
+};
+} // namespace
+
+void QuantizeLinearOp::getCanonicalizationPatterns(RewritePatternSet &patterns,
+                                                   MLIRContext *context) {
+  patterns.add<QuantizeLinearToTyped>(context);
+}
+
+void DequantizeLinearOp::getCanonicalizationPatterns(
+    RewritePatternSet &patterns, MLIRContext *context) {
+  patterns.add<DequantizeLinearToTyped>(context);
+}
+
+LogicalResult DynamicQuantizeLinearOp::inferReturnTypes(
+    MLIRContext *context, std::optional<Location> loc, Adaptor adaptor,
+    SmallVectorImpl<Type> &types) {
+  FailureOr<RankedTensorType> x = getRankedType(loc, adaptor.getX(), "x");
+  if (failed(x))
+    return failure();
+  auto u8 = IntegerType::get(context, 8, IntegerType::Unsigned);
+  types.push_back(x->clone(u8));
+  types.push_back(RankedTensorType::get({}, Float32Type::get(context)));
+  types.push_back(RankedTensorType::get({}, u8));
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Integer conv and matmul
+//===----------------------------------------------------------------------===//
+
+LogicalResult QLinearConvOp::inferReturnTypes(MLIRContext *,
+                                              std::optional<Location> loc,
+                                              Adaptor adaptor,
+                                              SmallVectorImpl<Type> &types) {
+  FailureOr<SmallVector<int64_t>> shape =
+      inferConvShape(loc, adaptor.getX(), adaptor.getW(), adaptor.getGroup(),
+                     getWindowParams(adaptor));
+  if (failed(shape))
+    return failure();
+  return pushTensor(types, *shape,
+                    getElementTypeOrSelf(adaptor.getYZeroPoint()));
+}
+
+LogicalResult QLinearMatMulOp::inferReturnTypes(MLIRContext *,
+                                                std::optional<Location> loc,
+                                                Adaptor adaptor,
+                                                SmallVectorImpl<Type> &types) {
+  FailureOr<SmallVector<int64_t>> shape =
+      inferMatMulShape(loc, adaptor.getA(), adaptor.getB());
+  if (failed(shape))
+    return failure();
+  return pushTensor(types, *shape,
+                    getElementTypeOrSelf(adaptor.getYZeroPoint()));
+}
+
+LogicalResult MatMulIntegerOp::inferReturnTypes(MLIRContext *context,
+                                                std::optional<Location> loc,
+                                                Adaptor adaptor,
+                                                SmallVectorImpl<Type> &types) {
+  FailureOr<SmallVector<int64_t>> shape =
+      inferMatMulShape(loc, adaptor.getA(), adaptor.getB());
+  if (failed(shape))
+    return failure();
+  return pushTensor(types, *shape, IntegerType::get(context, 32));
+}
+
+LogicalResult ConvIntegerOp::inferReturnTypes(MLIRContext *context,
+                                              std::optional<Location> loc,
+                                              Adaptor adaptor,
+                                              SmallVectorImpl<Type> &types) {
+  FailureOr<SmallVector<int64_t>> shape =
+      inferConvShape(loc, adaptor.getX(), adaptor.getW(), adaptor.getGroup(),
+                     getWindowParams(adaptor));
+  if (failed(shape))
+    return failure();
+  return pushTensor(types, *shape, IntegerType::get(context, 32));
+}
+
+//===----------------------------------------------------------------------===//
+// MatMulNBits
+//===----------------------------------------------------------------------===//
+
+LogicalResult MatMulNBitsOp::inferReturnTypes(MLIRContext *,
+                                              std::optional<Location> loc,
+                                              Adaptor adaptor,
+                                              SmallVectorImpl<Type> &types) {
+  FailureOr<RankedTensorType> a = getRankedType(loc, adaptor.getA(), "A");
+  if (failed(a))
+    return failure();
+  if (a->getRank() < 1)
+    return emitOptionalError(loc, "A must have rank >= 1");
+  int64_t k = a->getShape().back();
+  if (!ShapedType::isDynamic(k) && k != int64_t(adaptor.getK()))
+    return emitOptionalError(loc, "A has ", k, " columns but K is ",
+                             int64_t(adaptor.getK()));
+  SmallVector<int64_t> shape(a->getShape());
+  shape.back() = adaptor.getN();
+  return pushTensor(types, shape, a->getElementType());
+}
+
+LogicalResult MatMulNBitsOp::verify() {
+  int64_t bits = getBits(), blockSize = getBlockSize();
+  int64_t k = getK(), n = getN();
+  if (bits < 2 || bits > 8)
+    return emitOpError("bits must be in [2, 8], got ") << bits;
+  if (blockSize < 16 || !llvm::isPowerOf2_64(blockSize))
+    return emitOpError("block_size must be a power of 2 >= 16, got ")
+           << blockSize;
+  if (k < 1 || n < 1)
+    return emitOpError("K and N must be positive");
+  int64_t blocks = llvm::divideCeil(k, blockSize);
+  SmallVector<int64_t> want = {n, blocks, blockSize * bits / 8};
+  ArrayRef<int64_t> have = getB().getType().getShape();
+  if (!areCompatibleReturnTypes(
+          RankedTensorType::get(want, getB().getType().getElementType()),
+          getB().getType()))
+    return emitOpError("B must be N x ceil(K / block_size) x (block_size * "
+                       "bits / 8) = ")
+           << want[0] << "x" << want[1] << "x" << want[2] << ", has rank "
+           << have.size();
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Quantize, Dequantize, StorageCast
+//===----------------------------------------------------------------------===//
+
+static quant::QuantizedType getQuantizedElement(Type type) {
+  return dyn_cast<quant::QuantizedType>(getElementTypeOrSelf(type));
+}
+
+LogicalResult QuantizeOp::verify() {
+  auto quantized = getQuantizedElement(getType());
+  if (!quantized)
+    return emitOpError("result must be a tensor of !quant types");
+  if (quantized.getExpressedType() != getInput().getType().getElementType())
+    return emitOpError("the quantized type expresses ")
+           << quantized.getExpressedType() << ", the input is "
+           << getInput().getType().getElementType();
+  if (cast<RankedTensorType>(getType()).getShape() !=
+      getInput().getType().getShape())
+    return emitOpError("input and result shapes differ");
+  return success();
+}
+
+LogicalResult DequantizeOp::verify() {
+  auto quantized = getQuantizedElement(getInput().getType());
+  if (!quantized)
+    return emitOpError("input must be a tensor of !quant types");
+  if (quantized.getExpressedType() != getType().getElementType())
+    return emitOpError("the quantized type expresses ")
+           << quantized.getExpressedType() << ", the result is "
+           << getType().getElementType();
+  if (getType().getShape() != getInput().getType().getShape())
+    return emitOpError("input and result shapes differ");
+  return success();
+}
+
+LogicalResult StorageCastOp::verify() {
+  auto from = getInput().getType();
+  auto to = cast<RankedTensorType>(getType());
+  if (from.getShape() != to.getShape())
+    return emitOpError("input and result shapes differ");
+  auto inQuant = getQuantizedElement(from), outQuant = getQuantizedElement(to);
+  if (bool(inQuant) == bool(outQuant))
+    return emitOpError("exactly one side must be a tensor of !quant types");
+  quant::QuantizedType quantized = inQuant ? inQuant : outQuant;
+  auto storage = dyn_cast<IntegerType>(inQuant ? to.getElementType()
+                                               : from.getElementType());
+  if (!storage || storage.getWidth() != quantized.getStorageTypeIntegralWidth())
+    return emitOpError("the integer side must be i")
+           << quantized.getStorageTypeIntegralWidth() << " storage";
+  if (storage.isUnsigned() == quantized.isSigned())
+    return emitOpError("signedness of ")
+           << storage << " differs from the quantized storage type";
+  return success();
+}
+
+OpFoldResult StorageCastOp::fold(FoldAdaptor) {
+  if (auto inner = getInput().getDefiningOp<StorageCastOp>())
+    if (inner.getInput().getType() == getType())
+      return inner.getInput();
+  return nullptr;
+}

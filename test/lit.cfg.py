@@ -1,0 +1,25 @@
+# lit configuration of quarc's FileCheck tests.
+import os
+
+import lit.formats
+from lit.llvm import llvm_config
+from lit.llvm.subst import ToolSubst
+
+config.name = "QUARC"
+config.test_format = lit.formats.ShTest(not llvm_config.use_lit_shell)
+config.suffixes = [".mlir", ".test", ".onnxtxt"]
+config.excludes = ["Inputs", "malformed", "CMakeLists.txt", "lit.cfg.py",
+                   "lit.site.cfg.py", "python"]
+config.test_source_root = os.path.dirname(__file__)
+config.test_exec_root = os.path.join(config.quarc_obj_root, "test")
+
+llvm_config.use_default_substitutions()
+config.substitutions.append(("%PYTHON", config.python_executable))
+config.substitutions.append(("%quarc_src_root", config.quarc_src_root))
+
+tool_dirs = [config.quarc_tools_dir, config.llvm_tools_dir]
+tools = ["quarc-opt", "quarc-translate", ToolSubst("%onnx-from-text",
+         command=config.python_executable,
+         extra_args=[os.path.join(config.quarc_src_root, "test", "tools",
+                                  "onnx_from_text.py")])]
+llvm_config.add_tool_substitutions(tools, tool_dirs)
