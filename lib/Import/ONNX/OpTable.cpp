@@ -71,6 +71,8 @@ std::vector<OnnxOpInfo> buildTable() {
       op("BatchNormalization", "quarc.batch_normalization", 7, 5,
          importBatchNormalization),
       op("LayerNormalization", "quarc.layer_normalization", 17, 3),
+      op("InstanceNormalization", "quarc.instance_normalization", 6, 3),
+      op("LRN", "quarc.lrn", 1, 1),
       op("Gemm", "quarc.gemm", 7, 3), op("MatMul", "quarc.matmul", 1, 2),
       // Shape ops.
       op("Reshape", "quarc.reshape", 5, 2), op("Flatten", "quarc.flatten", 1, 1),

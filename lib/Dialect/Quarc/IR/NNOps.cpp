@@ -277,6 +277,29 @@ LogicalResult LayerNormalizationOp::verify() {
   return success();
 }
 
+LogicalResult InstanceNormalizationOp::verify() {
+  RankedTensorType type = getInput().getType();
+  if (type.getRank() < 3)
+    return emitOpError("input must be N x C x D1 ... (rank >= 3)");
+  int64_t channels = type.getDimSize(1);
+  for (Value param : {getScale(), getB()}) {
+    auto paramType = cast<RankedTensorType>(param.getType());
+    if (paramType.getRank() != 1 ||
+        (!ShapedType::isDynamic(channels) && !paramType.isDynamicDim(0) &&
+         paramType.getDimSize(0) != channels))
+      return emitOpError("scale and B must be 1-D with one value per channel");
+  }
+  return success();
+}
+
+LogicalResult LRNOp::verify() {
+  if (getSize() < 1)
+    return emitOpError("size must be positive");
+  if (getX().getType().getRank() < 3)
+    return emitOpError("input must be N x C x D1 ... (rank >= 3)");
+  return success();
+}
+
 //===----------------------------------------------------------------------===//
 // Gemm, MatMul
 //===----------------------------------------------------------------------===//

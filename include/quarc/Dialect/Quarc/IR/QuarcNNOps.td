@@ -105,6 +105,35 @@ def Quarc_LayerNormalizationOp : Quarc_SameTypeOp<"layer_normalization",
   let hasVerifier = 1;
 }
 
+def Quarc_InstanceNormalizationOp
+    : Quarc_SameTypeOp<"instance_normalization", [Pure]> {
+  let summary = "ONNX InstanceNormalization";
+  let description = [{
+    Normalizes each (N, C) plane over its spatial dims, then scales by
+    `scale` and adds `B` (both C).
+  }];
+  let arguments = (ins Quarc_FloatTensor:$input, Quarc_FloatTensor:$scale,
+                       Quarc_FloatTensor:$B,
+                       DefaultValuedAttr<F32Attr, "1.0e-5">:$epsilon);
+  let results = (outs Quarc_FloatTensor:$output);
+  let hasVerifier = 1;
+}
+
+def Quarc_LRNOp : Quarc_SameTypeOp<"lrn", [Pure]> {
+  let summary = "ONNX LRN";
+  let description = [{
+    Local response normalization across `size` neighbouring channels:
+    `x / (bias + alpha / size * sum(x^2)) ^ beta`.
+  }];
+  let arguments = (ins Quarc_FloatTensor:$X,
+                       DefaultValuedAttr<F32Attr, "1.0e-4">:$alpha,
+                       DefaultValuedAttr<F32Attr, "0.75">:$beta,
+                       DefaultValuedAttr<F32Attr, "1.0">:$bias,
+                       I64Attr:$size);
+  let results = (outs Quarc_FloatTensor:$Y);
+  let hasVerifier = 1;
+}
+
 def Quarc_GemmOp : Quarc_CustomInferOp<"gemm", [Pure]> {
   let summary = "ONNX Gemm";
   let description = [{
