@@ -14,6 +14,8 @@ config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = os.path.join(config.quarc_obj_root, "test")
 
 llvm_config.use_default_substitutions()
+# RUN lines run in bash: `not` (and FileCheck) must be found on PATH.
+llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 config.substitutions.append(("%PYTHON", config.python_executable))
 config.substitutions.append(("%quarc_src_root", config.quarc_src_root))
 

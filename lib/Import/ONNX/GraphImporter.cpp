@@ -109,7 +109,10 @@ sortNodes(const onnx::GraphProto &graph, Location loc) {
 LogicalResult GraphScope::importBody(const onnx::GraphProto &graph,
                                      Block *block) {
   MLIRContext *context = session.context;
-  OpBuilder builder = OpBuilder::atBlockEnd(block);
+  // Subgraph blocks are not attached to an op yet: the builder cannot find
+  // the context through them.
+  OpBuilder builder(context);
+  builder.setInsertionPointToEnd(block);
   Location fileLoc = FileLineColLoc::get(context, session.modelPath, 0, 0);
 
   for (const onnx::TensorProto &initializer : graph.initializer()) {
@@ -457,7 +460,8 @@ NodeContext::importSubgraph(StringRef name, TypeRange argumentTypes) {
   FailureOr<SmallVector<Value>> outputs = subgraph.getOutputs(*graph);
   if (failed(outputs))
     return failure();
-  OpBuilder builderAtEnd = OpBuilder::atBlockEnd(block);
-  YieldOp::create(builderAtEnd, loc, *outputs);
+  OpBuilder yieldBuilder(builder.getContext());
+  yieldBuilder.setInsertionPointToEnd(block);
+  YieldOp::create(yieldBuilder, loc, *outputs);
   return region;
 }

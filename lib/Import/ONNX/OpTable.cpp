@@ -85,7 +85,7 @@ std::vector<OnnxOpInfo> buildTable() {
       op("Gather", "quarc.gather", 1, 2), op("Expand", "quarc.expand", 8, 2),
       op("Tile", "quarc.tile", 6, 2), op("Pad", "quarc.pad", 2, 4, importPad),
       op("Resize", "quarc.resize", 10, 4, importResize),
-      op("Upsample", "quarc.resize", 7, 2, importUpsample, 9),
+      op("Upsample", "quarc.resize", 7, 4, importUpsample, 9),
       op("Shape", "quarc.shape", 1, 1),
       // Reductions.
       op("ReduceMean", "quarc.reduce_mean", 1, 2, importReduce),

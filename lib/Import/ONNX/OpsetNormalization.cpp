@@ -184,7 +184,7 @@ static void setLegacyResizeModes(NodeContext &context) {
 
 LogicalResult onnx_import::importResize(NodeContext &context) {
   if (context.opset < 11) {
-    // Resize-10 takes (X, scales).
+    // Resize-10 takes (X, scales); later opsets (X, roi, scales, sizes).
     Value scales = context.getOperand(1);
     context.operands.resize(1);
     context.setOperand(2, scales ? scales : context.none());

@@ -200,11 +200,15 @@ static LogicalResult inferPool(std::optional<Location> loc, Adaptor adaptor,
   return pushTensor(types, shape, xType->getElementType());
 }
 
-LogicalResult MaxPoolOp::inferReturnTypes(MLIRContext *,
+LogicalResult MaxPoolOp::inferReturnTypes(MLIRContext *context,
                                           std::optional<Location> loc,
                                           Adaptor adaptor,
                                           SmallVectorImpl<Type> &types) {
-  return inferPool(loc, adaptor, types);
+  if (failed(inferPool(loc, adaptor, types)))
+    return failure();
+  types.push_back(cast<RankedTensorType>(types.front())
+                      .clone(IntegerType::get(context, 64)));
+  return success();
 }
 
 LogicalResult AveragePoolOp::inferReturnTypes(MLIRContext *,
@@ -258,6 +262,26 @@ LogicalResult BatchNormalizationOp::verify() {
              << type.getDimSize(0) << " values for " << channels
              << " channels";
   }
+  return success();
+}
+
+LogicalResult LayerNormalizationOp::inferReturnTypes(
+    MLIRContext *context, std::optional<Location> loc, Adaptor adaptor,
+    SmallVectorImpl<Type> &types) {
+  FailureOr<RankedTensorType> x = getRankedType(loc, adaptor.getX(), "X");
+  if (failed(x))
+    return failure();
+  FailureOr<int64_t> axis =
+      normalizeAxis(loc, adaptor.getAxis(), x->getRank(), "axis");
+  if (failed(axis))
+    return failure();
+  if (adaptor.getStashType() != 1)
+    return emitOptionalError(loc, "stash_type ", adaptor.getStashType(),
+                             " is not supported (only 1: float32)");
+  SmallVector<int64_t> statsShape(x->getShape());
+  std::fill(statsShape.begin() + *axis, statsShape.end(), 1);
+  auto stats = RankedTensorType::get(statsShape, Float32Type::get(context));
+  types.append({*x, stats, stats});
   return success();
 }
 

@@ -33,12 +33,19 @@ static LogicalResult inferReduce(std::optional<Location> loc, Adaptor adaptor,
     std::optional<SmallVector<int64_t>> values =
         getConstantIntValues(adaptor.getAxes());
     if (!values) {
-      // Unknown axes: the rank is known only when dims are kept.
-      if (!keepdims)
-        return emitOptionalError(loc, "axes must be a constant when keepdims "
-                                      "is 0");
+      // Unknown axes: every dim may be reduced. Without keepdims the result
+      // rank needs the (static, non-zero) number of axes.
+      int64_t resultRank = rank;
+      if (!keepdims) {
+        auto axesType = dyn_cast<RankedTensorType>(adaptor.getAxes().getType());
+        if (!axesType || axesType.getRank() != 1 || axesType.isDynamicDim(0) ||
+            axesType.getDimSize(0) == 0 || axesType.getDimSize(0) > rank)
+          return emitOptionalError(loc, "with keepdims 0, non-constant axes "
+                                        "need a static, non-zero length");
+        resultRank = rank - axesType.getDimSize(0);
+      }
       types.push_back(RankedTensorType::get(
-          SmallVector<int64_t>(rank, ShapedType::kDynamic),
+          SmallVector<int64_t>(resultRank, ShapedType::kDynamic),
           data->getElementType()));
       return success();
     }

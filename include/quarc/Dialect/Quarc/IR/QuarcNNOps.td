@@ -38,14 +38,15 @@ def Quarc_ConvTransposeOp : Quarc_CustomInferOp<"conv_transpose", [Pure]> {
 def Quarc_MaxPoolOp : Quarc_CustomInferOp<"max_pool", [Pure]> {
   let summary = "ONNX MaxPool";
   let description = [{
-    Max pooling over `kernel_shape` windows. The optional ONNX `Indices`
-    output is not supported (the importer reports it).
+    Max pooling over `kernel_shape` windows. `Indices` (i64) holds the flat
+    index of each maximum, row-major over N x C x D... (column-major over the
+    spatial dims if `storage_order` is 1).
   }];
   let arguments = !con((ins Quarc_NumericTensor:$X,
                             DefaultValuedAttr<I64Attr, "0">:$ceil_mode,
                             DefaultValuedAttr<I64Attr, "0">:$storage_order),
                        Quarc_WindowAttrs);
-  let results = (outs Quarc_NumericTensor:$Y);
+  let results = (outs Quarc_NumericTensor:$Y, Quarc_I64Tensor:$Indices);
 }
 
 def Quarc_AveragePoolOp : Quarc_CustomInferOp<"average_pool", [Pure]> {
@@ -89,19 +90,21 @@ def Quarc_BatchNormalizationOp
   let hasVerifier = 1;
 }
 
-def Quarc_LayerNormalizationOp : Quarc_SameTypeOp<"layer_normalization",
-                                                  [Pure]> {
+def Quarc_LayerNormalizationOp : Quarc_CustomInferOp<"layer_normalization",
+                                                     [Pure]> {
   let summary = "ONNX LayerNormalization";
   let description = [{
     Normalizes over the dims from `axis` on, then scales by `Scale` and adds
-    the optional `B`. Only the `Y` output is supported.
+    the optional `B`. `Mean` and `InvStdDev` have X's shape with the
+    normalized dims set to 1, in the `stash_type` precision (1: f32).
   }];
   let arguments = (ins Quarc_FloatTensor:$X, Quarc_FloatTensor:$Scale,
                        Quarc_OptFloatTensor:$B,
                        DefaultValuedAttr<I64Attr, "-1">:$axis,
                        DefaultValuedAttr<F32Attr, "1.0e-5">:$epsilon,
                        DefaultValuedAttr<I64Attr, "1">:$stash_type);
-  let results = (outs Quarc_FloatTensor:$Y);
+  let results = (outs Quarc_FloatTensor:$Y, Quarc_FloatTensor:$Mean,
+                      Quarc_FloatTensor:$InvStdDev);
   let hasVerifier = 1;
 }
 

@@ -1,0 +1,214 @@
+"""Helpers shared by the pytest suites: locate and run the quarc tools, classify ONNX models."""
+
+from __future__ import annotations
+
+import functools
+import os
+import subprocess
+import tempfile
+from pathlib import Path
+from typing import Iterator, Union
+
+import onnx
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+# The importer accepts these default-domain (ai.onnx) opsets; see the CLI contract.
+MIN_OPSET = 7
+MAX_OPSET = 23
+
+# One import of a real model takes well under a second; a minute means a hang.
+IMPORT_TIMEOUT_S = 60
+TIMEOUT_RETURNCODE = 124
+
+CRASH_MARKERS = ("Stack dump", "LLVM ERROR", "Assertion", "PLEASE submit a bug report")
+
+ModelSource = Union[str, os.PathLike, bytes, onnx.ModelProto]
+
+
+def build_dir() -> Path:
+    """The CMake build folder: $QUARC_BUILD_DIR, else <repo>/build."""
+    return Path(os.environ.get("QUARC_BUILD_DIR", REPO_ROOT / "build")).resolve()
+
+
+def tool_path(name: str) -> Path:
+    """Path of a built tool, e.g. tool_path("quarc-translate")."""
+    return build_dir() / "bin" / name
+
+
+def reports_dir() -> Path:
+    """Folder for human-readable test reports (created on demand)."""
+    path = build_dir() / "test-reports"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def normalize_domain(domain: str) -> str:
+    """ONNX spells the default domain '' or 'ai.onnx'; use 'ai.onnx'."""
+    return domain or "ai.onnx"
+
+
+def run_tool(args: list[str], timeout: int = IMPORT_TIMEOUT_S) -> tuple[int, str, str]:
+    """Run a command; a timeout is reported as TIMEOUT_RETURNCODE, not raised."""
+    try:
+        proc = subprocess.run(args, capture_output=True, text=True, errors="replace",
+                              timeout=timeout, check=False)
+    except subprocess.TimeoutExpired:
+        return TIMEOUT_RETURNCODE, "", f"timed out after {timeout} s"
+    return proc.returncode, proc.stdout, proc.stderr
+
+
+def _import_file(path: Path) -> tuple[int, str, str]:
+    return run_tool([str(tool_path("quarc-translate")), "--import-onnx", str(path)])
+
+
+def import_model(model: ModelSource, name: str = "model") -> tuple[int, str, str]:
+    """Import a model (a path, serialized bytes or a ModelProto) with quarc-translate.
+
+    Returns (returncode, stdout, stderr). Bytes and protos go through a temporary
+    file called `name`.onnx, so that diagnostics name the model.
+    """
+    if isinstance(model, onnx.ModelProto):
+        model = model.SerializeToString()
+    if not isinstance(model, bytes):
+        return _import_file(Path(model))
+    with tempfile.TemporaryDirectory(prefix="quarc-import-") as tmp:
+        path = Path(tmp) / f"{name}.onnx"
+        path.write_bytes(model)
+        code, out, err = _import_file(path)
+    # The temporary folder means nothing to a reader of the diagnostics.
+    return code, out, err.replace(f"{tmp}/", "")
+
+
+@functools.lru_cache(maxsize=None)
+def supported_ops() -> dict[tuple[str, str], tuple[int, int]]:
+    """{(domain, op_type): (first_opset, last_opset)} from `quarc-translate --list-onnx-ops`."""
+    code, out, err = run_tool([str(tool_path("quarc-translate")), "--list-onnx-ops"])
+    if code != 0:
+        raise RuntimeError(f"quarc-translate --list-onnx-ops failed ({code}): {err.strip()}")
+    ops = {}
+    for line in out.splitlines():
+        fields = line.split()
+        if not fields:
+            continue
+        if len(fields) != 4:
+            raise RuntimeError(f"bad --list-onnx-ops line: {line!r}")
+        domain, op_type, lo, hi = fields
+        ops[(normalize_domain(domain), op_type)] = (int(lo), int(hi))
+    return ops
+
+
+def is_crash(returncode: int, stderr: str) -> bool:
+    """True when the tool died on a signal or printed an LLVM crash/assert report."""
+    if returncode < 0 or returncode >= 128:
+        return True
+    return any(marker in stderr for marker in CRASH_MARKERS)
+
+
+def first_error_line(stderr: str) -> str:
+    """The first line mentioning 'error:', else the first non-empty line."""
+    lines = [line.strip() for line in stderr.splitlines() if line.strip()]
+    for line in lines:
+        if "error:" in line:
+            return line
+    return lines[0] if lines else "(no diagnostic)"
+
+
+def crash_summary(returncode: int, stderr: str) -> str:
+    """One line for a crash: the signal or assert/LLVM ERROR line, and the innermost quarc frame."""
+    lines = [line.strip() for line in stderr.splitlines()]
+    what = next((line for line in lines if "Assertion" in line or "LLVM ERROR" in line), None)
+    if what is None:
+        signal = -returncode if returncode < 0 else returncode - 128
+        what = f"signal {signal}" if signal > 0 else f"exit code {returncode}"
+    frame = next((_frame_symbol(line) for line in lines
+                  if line.startswith("#") and "quarc::" in line), None)
+    return f"{what} in {frame}" if frame else what
+
+
+def _frame_symbol(frame: str) -> str:
+    """'#5 0x1234 ns::f(int) (bin+0x10)' -> 'ns::f'."""
+    symbol = frame.split(" ", 2)[2] if frame.count(" ") >= 2 else frame
+    return symbol.split("(", 1)[0]
+
+
+def diagnostic_summary(returncode: int, stderr: str) -> str:
+    """The line to show for a failed import: a crash summary or the first error."""
+    if is_crash(returncode, stderr):
+        return "CRASH: " + crash_summary(returncode, stderr)
+    return first_error_line(stderr)
+
+
+def iter_nodes(graph: onnx.GraphProto) -> Iterator[onnx.NodeProto]:
+    """Every node of a graph, including those of nested subgraphs (If/Loop/Scan bodies)."""
+    for node in graph.node:
+        yield node
+        for attr in node.attribute:
+            if attr.type == onnx.AttributeProto.GRAPH:
+                yield from iter_nodes(attr.g)
+            elif attr.type == onnx.AttributeProto.GRAPHS:
+                for sub in attr.graphs:
+                    yield from iter_nodes(sub)
+
+
+def opset_versions(model: onnx.ModelProto) -> dict[str, int]:
+    """{normalized domain: imported opset version}."""
+    return {normalize_domain(o.domain): o.version for o in model.opset_import}
+
+
+def has_only_tensor_io(model: onnx.ModelProto) -> bool:
+    """True when every graph input and output is a plain (dense) tensor."""
+    values = list(model.graph.input) + list(model.graph.output)
+    return all(v.type.WhichOneof("value") == "tensor_type" for v in values)
+
+
+def unsupported_reason(model: onnx.ModelProto,
+                       ops: dict[tuple[str, str], tuple[int, int]]) -> str | None:
+    """Why the importer is not expected to take this model, or None when it should.
+
+    Checks, in order: non-tensor graph inputs/outputs, the ai.onnx opset against
+    MIN_OPSET..MAX_OPSET, then each node's op and its domain's opset against `ops`.
+    """
+    if not has_only_tensor_io(model):
+        return "function-expanded/sequence/optional types"
+    versions = opset_versions(model)
+    default = versions.get("ai.onnx")
+    if default is not None and default < MIN_OPSET:
+        return f"opset {default} < {MIN_OPSET}"
+    if default is not None and default > MAX_OPSET:
+        return f"opset {default} > {MAX_OPSET}"
+    for node in iter_nodes(model.graph):
+        reason = _node_reason(node, versions, ops)
+        if reason:
+            return reason
+    return None
+
+
+def _node_reason(node: onnx.NodeProto, versions: dict[str, int],
+                 ops: dict[tuple[str, str], tuple[int, int]]) -> str | None:
+    domain = normalize_domain(node.domain)
+    key = (domain, node.op_type)
+    if key not in ops:
+        name = node.op_type if domain == "ai.onnx" else f"{domain}.{node.op_type}"
+        return f"unsupported op {name}"
+    version = versions.get(domain)
+    if version is None:
+        return f"no opset import for domain {domain}"
+    lo, hi = ops[key]
+    if not lo <= version <= hi:
+        return f"op {node.op_type} supported for opsets {lo}..{hi}, model uses {version}"
+    return None
+
+
+def mlir_string_literal(text: str) -> str:
+    """`text` as MLIR prints a string attribute (llvm::printEscapedString), quotes included."""
+    out = []
+    for byte in text.encode("utf-8"):
+        char = chr(byte)
+        if char == "\\":
+            out.append("\\\\")
+        elif 0x20 <= byte < 0x7F and char != '"':
+            out.append(char)
+        else:
+            out.append(f"\\{byte:02X}")
+    return '"' + "".join(out) + '"'
