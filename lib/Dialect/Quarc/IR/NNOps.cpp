@@ -6,12 +6,6 @@
 using namespace mlir;
 using namespace mlir::quarc;
 
-static LogicalResult pushTensor(SmallVectorImpl<Type> &types,
-                                ArrayRef<int64_t> shape, Type element) {
-  types.push_back(RankedTensorType::get(shape, element));
-  return success();
-}
-
 FailureOr<SmallVector<int64_t>>
 mlir::quarc::inferConvShape(std::optional<Location> loc, Value x, Value w,
                             int64_t group, WindowParams params) {
@@ -101,7 +95,17 @@ LogicalResult ConvOp::inferReturnTypes(MLIRContext *,
                      getWindowParams(adaptor));
   if (failed(shape))
     return failure();
-  return pushTensor(types, *shape, getElementTypeOrSelf(adaptor.getX()));
+  if (!isNone(adaptor.getB())) {
+    auto bias = dyn_cast<RankedTensorType>(adaptor.getB().getType());
+    int64_t outChannels = (*shape)[1];
+    if (!bias || bias.getRank() != 1 ||
+        (!bias.isDynamicDim(0) && !ShapedType::isDynamic(outChannels) &&
+         bias.getDimSize(0) != outChannels))
+      return emitOptionalError(loc, "bias B must be 1-D with one value per "
+                                    "output channel (",
+                               outChannels, ")");
+  }
+  return pushTensorType(types, *shape, getElementTypeOrSelf(adaptor.getX()));
 }
 
 LogicalResult ConvTransposeOp::inferReturnTypes(MLIRContext *,
@@ -120,9 +124,18 @@ LogicalResult ConvTransposeOp::inferReturnTypes(MLIRContext *,
     return emitOptionalError(loc, "group must be positive");
   int64_t numSpatial = rank - 2;
   WindowParams params = getWindowParams(adaptor);
+  // Kernel dims taken from W: a dynamic one makes its output dim dynamic.
+  SmallVector<bool> dynamicKernel(numSpatial, false);
   if (params.kernel.empty())
-    for (int64_t dim : wType->getShape().drop_front(2))
-      params.kernel.push_back(ShapedType::isDynamic(dim) ? 1 : dim);
+    for (auto [i, dim] : llvm::enumerate(wType->getShape().drop_front(2))) {
+      dynamicKernel[i] = ShapedType::isDynamic(dim);
+      params.kernel.push_back(dynamicKernel[i] ? 1 : dim);
+    }
+  int64_t inChannels = xType->getDimSize(1), weightIn = wType->getDimSize(0);
+  if (!ShapedType::isDynamic(inChannels) && !ShapedType::isDynamic(weightIn) &&
+      inChannels != weightIn)
+    return emitOptionalError(loc, "input has ", inChannels,
+                             " channels but weight dim 0 is ", weightIn);
   if (failed(completeWindowParams(loc, numSpatial, params)))
     return failure();
   SmallVector<int64_t> outputPadding(numSpatial, 0);
@@ -149,7 +162,7 @@ LogicalResult ConvTransposeOp::inferReturnTypes(MLIRContext *,
       continue;
     }
     int64_t in = xType->getDimSize(i + 2);
-    if (ShapedType::isDynamic(in)) {
+    if (ShapedType::isDynamic(in) || dynamicKernel[i]) {
       shape.push_back(ShapedType::kDynamic);
       continue;
     }
@@ -167,7 +180,7 @@ LogicalResult ConvTransposeOp::inferReturnTypes(MLIRContext *,
                                size);
     shape.push_back(size);
   }
-  return pushTensor(types, shape, xType->getElementType());
+  return pushTensorType(types, shape, xType->getElementType());
 }
 
 //===----------------------------------------------------------------------===//
@@ -197,7 +210,7 @@ static LogicalResult inferPool(std::optional<Location> loc, Adaptor adaptor,
       return failure();
     shape.push_back(*size);
   }
-  return pushTensor(types, shape, xType->getElementType());
+  return pushTensorType(types, shape, xType->getElementType());
 }
 
 LogicalResult MaxPoolOp::inferReturnTypes(MLIRContext *context,
@@ -227,7 +240,7 @@ static LogicalResult inferGlobalPool(std::optional<Location> loc, Value x,
     return emitOptionalError(loc, "input must be N x C x D1 ... (rank >= 3)");
   SmallVector<int64_t> shape(xType->getShape());
   std::fill(shape.begin() + 2, shape.end(), 1);
-  return pushTensor(types, shape, xType->getElementType());
+  return pushTensorType(types, shape, xType->getElementType());
 }
 
 LogicalResult GlobalAveragePoolOp::inferReturnTypes(
@@ -356,7 +369,7 @@ LogicalResult GemmOp::inferReturnTypes(MLIRContext *,
     if (failed(broadcast) || broadcast->size() != 2)
       return emitOptionalError(loc, "C must broadcast to M x N");
   }
-  return pushTensor(types, shape, aType->getElementType());
+  return pushTensorType(types, shape, aType->getElementType());
 }
 
 LogicalResult MatMulOp::inferReturnTypes(MLIRContext *,
@@ -367,5 +380,5 @@ LogicalResult MatMulOp::inferReturnTypes(MLIRContext *,
       inferMatMulShape(loc, adaptor.getA(), adaptor.getB());
   if (failed(shape))
     return failure();
-  return pushTensor(types, *shape, getElementTypeOrSelf(adaptor.getA()));
+  return pushTensorType(types, *shape, getElementTypeOrSelf(adaptor.getA()));
 }

@@ -9,12 +9,6 @@
 using namespace mlir;
 using namespace mlir::quarc;
 
-static LogicalResult pushTensor(SmallVectorImpl<Type> &types,
-                                ArrayRef<int64_t> shape, Type element) {
-  types.push_back(RankedTensorType::get(shape, element));
-  return success();
-}
-
 /// Checks the shape of a scale or zero point against the ONNX granularities:
 /// per tensor (one element), per axis (1-D, the size of `axis`) or blocked
 /// (the rank of x, dim `axis` divided into `blockSize` blocks).
@@ -76,7 +70,7 @@ LogicalResult QuantizeLinearOp::inferReturnTypes(
     element = getElementTypeOrSelf(adaptor.getYZeroPoint());
   else if (TypeAttr dtype = adaptor.getOutputDtypeAttr())
     element = dtype.getValue();
-  return pushTensor(types, x->getShape(), element);
+  return pushTensorType(types, x->getShape(), element);
 }
 
 LogicalResult QuantizeLinearOp::verify() {
@@ -98,7 +92,7 @@ LogicalResult DequantizeLinearOp::inferReturnTypes(
   FailureOr<RankedTensorType> x = getRankedType(loc, adaptor.getX(), "x");
   if (failed(x))
     return failure();
-  return pushTensor(types, x->getShape(),
+  return pushTensorType(types, x->getShape(),
                     getElementTypeOrSelf(adaptor.getXScale()));
 }
 
@@ -242,7 +236,7 @@ LogicalResult QLinearConvOp::inferReturnTypes(MLIRContext *,
                      getWindowParams(adaptor));
   if (failed(shape))
     return failure();
-  return pushTensor(types, *shape,
+  return pushTensorType(types, *shape,
                     getElementTypeOrSelf(adaptor.getYZeroPoint()));
 }
 
@@ -254,7 +248,7 @@ LogicalResult QLinearMatMulOp::inferReturnTypes(MLIRContext *,
       inferMatMulShape(loc, adaptor.getA(), adaptor.getB());
   if (failed(shape))
     return failure();
-  return pushTensor(types, *shape,
+  return pushTensorType(types, *shape,
                     getElementTypeOrSelf(adaptor.getYZeroPoint()));
 }
 
@@ -266,7 +260,7 @@ LogicalResult MatMulIntegerOp::inferReturnTypes(MLIRContext *context,
       inferMatMulShape(loc, adaptor.getA(), adaptor.getB());
   if (failed(shape))
     return failure();
-  return pushTensor(types, *shape, IntegerType::get(context, 32));
+  return pushTensorType(types, *shape, IntegerType::get(context, 32));
 }
 
 LogicalResult ConvIntegerOp::inferReturnTypes(MLIRContext *context,
@@ -278,7 +272,7 @@ LogicalResult ConvIntegerOp::inferReturnTypes(MLIRContext *context,
                      getWindowParams(adaptor));
   if (failed(shape))
     return failure();
-  return pushTensor(types, *shape, IntegerType::get(context, 32));
+  return pushTensorType(types, *shape, IntegerType::get(context, 32));
 }
 
 //===----------------------------------------------------------------------===//
@@ -300,7 +294,7 @@ LogicalResult MatMulNBitsOp::inferReturnTypes(MLIRContext *,
                              int64_t(adaptor.getK()));
   SmallVector<int64_t> shape(a->getShape());
   shape.back() = adaptor.getN();
-  return pushTensor(types, shape, a->getElementType());
+  return pushTensorType(types, shape, a->getElementType());
 }
 
 LogicalResult MatMulNBitsOp::verify() {

@@ -43,6 +43,36 @@ FailureOr<RankedTensorType> getRankedType(std::optional<Location> loc,
   return emitOptionalError(loc, what, " must be a ranked tensor");
 }
 
+LogicalResult pushTensorType(SmallVectorImpl<Type> &types,
+                             ArrayRef<int64_t> shape, Type element) {
+  types.push_back(RankedTensorType::get(shape, element));
+  return success();
+}
+
+FailureOr<int64_t> getStaticLength(std::optional<Location> loc, Value operand,
+                                   StringRef what) {
+  FailureOr<RankedTensorType> type = getRankedType(loc, operand, what);
+  if (failed(type))
+    return failure();
+  if (type->getRank() != 1)
+    return emitOptionalError(loc, what, " must be 1-D");
+  if (type->isDynamicDim(0))
+    return emitOptionalError(loc, what, " has an unknown length, so the "
+                                        "result rank is unknown");
+  return type->getDimSize(0);
+}
+
+FailureOr<SmallVector<int64_t>> getShapeOperandDims(std::optional<Location> loc,
+                                                    Value operand,
+                                                    StringRef what) {
+  FailureOr<int64_t> length = getStaticLength(loc, operand, what);
+  if (failed(length))
+    return failure();
+  if (std::optional<SmallVector<int64_t>> values = getConstantIntValues(operand))
+    return *values;
+  return SmallVector<int64_t>(*length, ShapedType::kDynamic);
+}
+
 FailureOr<SmallVector<int64_t>>
 broadcastShapes(std::optional<Location> loc,
                 ArrayRef<ArrayRef<int64_t>> shapes) {

@@ -7,26 +7,6 @@
 using namespace mlir;
 using namespace mlir::quarc;
 
-static LogicalResult pushTensor(SmallVectorImpl<Type> &types,
-                                ArrayRef<int64_t> shape, Type element) {
-  types.push_back(RankedTensorType::get(shape, element));
-  return success();
-}
-
-/// The length of a 1-D operand (or failure), for `?`-filled results when its
-/// values are unknown.
-static FailureOr<int64_t> getStaticLength(std::optional<Location> loc,
-                                          Value operand, StringRef what) {
-  FailureOr<RankedTensorType> type = getRankedType(loc, operand, what);
-  if (failed(type))
-    return failure();
-  if (type->getRank() != 1)
-    return emitOptionalError(loc, what, " must be 1-D");
-  if (type->isDynamicDim(0))
-    return emitOptionalError(loc, what, " must have a static length");
-  return type->getDimSize(0);
-}
-
 /// Normalizes a list of axes for `rank` and rejects duplicates.
 static FailureOr<SmallVector<int64_t>>
 normalizeAxes(std::optional<Location> loc, ArrayRef<int64_t> axes, int64_t rank) {
@@ -60,7 +40,7 @@ LogicalResult ReshapeOp::inferReturnTypes(MLIRContext *,
     FailureOr<int64_t> rank = getStaticLength(loc, adaptor.getShape(), "shape");
     if (failed(rank))
       return failure();
-    return pushTensor(types, SmallVector<int64_t>(*rank, ShapedType::kDynamic),
+    return pushTensorType(types, SmallVector<int64_t>(*rank, ShapedType::kDynamic),
                       data->getElementType());
   }
   SmallVector<int64_t> shape;
@@ -87,7 +67,7 @@ LogicalResult ReshapeOp::inferReturnTypes(MLIRContext *,
     for (auto [i, dim] : llvm::enumerate(shape))
       if (int64_t(i) != inferIndex) {
         if (ShapedType::isDynamic(dim))
-          return pushTensor(types, shape, data->getElementType());
+          return pushTensorType(types, shape, data->getElementType());
         known *= dim;
       }
     if (known == 0 || data->getNumElements() % known != 0)
@@ -103,16 +83,18 @@ LogicalResult ReshapeOp::inferReturnTypes(MLIRContext *,
       return emitOptionalError(loc, "cannot reshape ", data->getNumElements(),
                                " elements into ", count);
   }
-  return pushTensor(types, shape, data->getElementType());
+  return pushTensorType(types, shape, data->getElementType());
 }
 
 OpFoldResult ReshapeOp::fold(FoldAdaptor) {
   if (getData().getType() == getType() && getType().hasStaticShape())
     return getData();
-  // reshape(reshape(x)) keeps only the outer shape.
+  // reshape(reshape(x)) keeps only the outer shape. Only for a static result:
+  // inferred from x, a `?` result could become more static than declared.
+  std::optional<SmallVector<int64_t>> target = getConstantIntValues(getShape());
   if (auto inner = getData().getDefiningOp<ReshapeOp>())
-    if (getConstantIntValues(getShape()) &&
-        !llvm::is_contained(*getConstantIntValues(getShape()), 0)) {
+    if (getType().hasStaticShape() && target &&
+        !llvm::is_contained(*target, 0)) {
       getDataMutable().assign(inner.getData());
       return getResult();
     }
@@ -144,7 +126,7 @@ LogicalResult FlattenOp::inferReturnTypes(MLIRContext *,
     return result;
   };
   ArrayRef<int64_t> shape = input->getShape();
-  return pushTensor(types,
+  return pushTensorType(types,
                     {product(shape.take_front(axis)),
                      product(shape.drop_front(axis))},
                     input->getElementType());
@@ -186,10 +168,12 @@ LogicalResult TransposeOp::inferReturnTypes(MLIRContext *,
     seen[p] = true;
     shape.push_back(data->getDimSize(p));
   }
-  return pushTensor(types, shape, data->getElementType());
+  return pushTensorType(types, shape, data->getElementType());
 }
 
 OpFoldResult TransposeOp::fold(FoldAdaptor) {
+  if (getData().getType() != getType())
+    return nullptr;
   SmallVector<int64_t> perm = getPermutation(getPerm(), getType().getRank());
   for (auto [i, p] : llvm::enumerate(perm))
     if (int64_t(i) != p)
@@ -268,7 +252,7 @@ LogicalResult SqueezeOp::inferReturnTypes(MLIRContext *,
   for (auto [i, dim] : llvm::enumerate(shape))
     if (!llvm::is_contained(axes, int64_t(i)))
       result.push_back(dim);
-  return pushTensor(types, result, data->getElementType());
+  return pushTensorType(types, result, data->getElementType());
 }
 
 LogicalResult UnsqueezeOp::inferReturnTypes(MLIRContext *,
@@ -291,7 +275,7 @@ LogicalResult UnsqueezeOp::inferReturnTypes(MLIRContext *,
   auto dims = data->getShape().begin();
   for (int64_t i = 0; i < rank; ++i)
     shape.push_back(llvm::is_contained(*axes, i) ? 1 : *dims++);
-  return pushTensor(types, shape, data->getElementType());
+  return pushTensorType(types, shape, data->getElementType());
 }
 
 //===----------------------------------------------------------------------===//
@@ -336,7 +320,7 @@ LogicalResult ConcatOp::inferReturnTypes(MLIRContext *,
       }
     }
   }
-  return pushTensor(types, shape, first->getElementType());
+  return pushTensorType(types, shape, first->getElementType());
 }
 
 LogicalResult SplitOp::inferReturnTypes(MLIRContext *,
@@ -453,7 +437,7 @@ LogicalResult SliceOp::inferReturnTypes(MLIRContext *,
         return failure();
       shape[*normalized] = ShapedType::kDynamic;
     }
-    return pushTensor(types, shape, data->getElementType());
+    return pushTensorType(types, shape, data->getElementType());
   }
   size_t count = starts->size();
   if (ends->size() != count || (axes && axes->size() != count) ||
@@ -476,7 +460,7 @@ LogicalResult SliceOp::inferReturnTypes(MLIRContext *,
     if (!ShapedType::isDynamic(shape[axis]))
       shape[axis] = slicedSize(shape[axis], (*starts)[i], (*ends)[i], step);
   }
-  return pushTensor(types, shape, data->getElementType());
+  return pushTensorType(types, shape, data->getElementType());
 }
 
 LogicalResult GatherOp::inferReturnTypes(MLIRContext *,
@@ -498,7 +482,7 @@ LogicalResult GatherOp::inferReturnTypes(MLIRContext *,
   SmallVector<int64_t> shape(data->getShape().take_front(*axis));
   llvm::append_range(shape, indices->getShape());
   llvm::append_range(shape, data->getShape().drop_front(*axis + 1));
-  return pushTensor(types, shape, data->getElementType());
+  return pushTensorType(types, shape, data->getElementType());
 }
 
 //===----------------------------------------------------------------------===//
@@ -513,23 +497,18 @@ LogicalResult ExpandOp::inferReturnTypes(MLIRContext *,
       getRankedType(loc, adaptor.getInput(), "input");
   if (failed(input))
     return failure();
-  SmallVector<int64_t> target;
-  if (auto values = getConstantIntValues(adaptor.getShape())) {
-    target = *values;
-    for (int64_t dim : target)
-      if (dim < 0)
-        return emitOptionalError(loc, "shape has a negative dim ", dim);
-  } else {
-    FailureOr<int64_t> rank = getStaticLength(loc, adaptor.getShape(), "shape");
-    if (failed(rank))
-      return failure();
-    target.assign(*rank, ShapedType::kDynamic);
-  }
+  FailureOr<SmallVector<int64_t>> target =
+      getShapeOperandDims(loc, adaptor.getShape(), "shape");
+  if (failed(target))
+    return failure();
+  for (int64_t dim : *target)
+    if (!ShapedType::isDynamic(dim) && dim < 0)
+      return emitOptionalError(loc, "shape has a negative dim ", dim);
   FailureOr<SmallVector<int64_t>> shape =
-      broadcastShapes(loc, {input->getShape(), target});
+      broadcastShapes(loc, {input->getShape(), *target});
   if (failed(shape))
     return failure();
-  return pushTensor(types, *shape, input->getElementType());
+  return pushTensorType(types, *shape, input->getElementType());
 }
 
 LogicalResult TileOp::inferReturnTypes(MLIRContext *,
@@ -554,7 +533,7 @@ LogicalResult TileOp::inferReturnTypes(MLIRContext *,
   } else {
     shape.assign(shape.size(), ShapedType::kDynamic);
   }
-  return pushTensor(types, shape, input->getElementType());
+  return pushTensorType(types, shape, input->getElementType());
 }
 
 LogicalResult PadOp::inferReturnTypes(MLIRContext *,
@@ -586,7 +565,7 @@ LogicalResult PadOp::inferReturnTypes(MLIRContext *,
     for (int64_t i = 0; i < rank; ++i)
       if (!axesKnown || llvm::is_contained(axes, i))
         shape[i] = ShapedType::kDynamic;
-    return pushTensor(types, shape, data->getElementType());
+    return pushTensorType(types, shape, data->getElementType());
   }
   if (pads->size() != 2 * axes.size())
     return emitOptionalError(loc, "pads has ", pads->size(), " values for ",
@@ -598,7 +577,7 @@ LogicalResult PadOp::inferReturnTypes(MLIRContext *,
     if (shape[axis] < 0)
       return emitOptionalError(loc, "pads make dim ", axis, " negative");
   }
-  return pushTensor(types, shape, data->getElementType());
+  return pushTensorType(types, shape, data->getElementType());
 }
 
 LogicalResult PadOp::verify() {
@@ -679,7 +658,7 @@ LogicalResult ResizeOp::inferReturnTypes(MLIRContext *,
   } else {
     markDynamic();
   }
-  return pushTensor(types, shape, x->getElementType());
+  return pushTensorType(types, shape, x->getElementType());
 }
 
 LogicalResult ResizeOp::verify() {
@@ -732,7 +711,7 @@ LogicalResult ShapeOp::inferReturnTypes(MLIRContext *context,
     return failure();
   auto [from, to] =
       getShapeRange(adaptor.getStart(), adaptor.getEnd(), data->getRank());
-  return pushTensor(types, {to - from}, IntegerType::get(context, 64));
+  return pushTensorType(types, {to - from}, IntegerType::get(context, 64));
 }
 
 OpFoldResult ShapeOp::fold(FoldAdaptor) {

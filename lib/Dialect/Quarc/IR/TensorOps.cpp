@@ -34,30 +34,11 @@ OpFoldResult ConstantOp::fold(FoldAdaptor) { return getValueAttr(); }
 // ConstantOfShapeOp
 //===----------------------------------------------------------------------===//
 
-/// The shape given by a 1-D i64 shape operand: static when it is a constant,
-/// otherwise `?` dims (which needs the operand's length to be static).
-static FailureOr<SmallVector<int64_t>>
-shapeFromOperand(std::optional<Location> loc, Value shapeOperand,
-                 StringRef what) {
-  FailureOr<RankedTensorType> type = getRankedType(loc, shapeOperand, what);
-  if (failed(type))
-    return failure();
-  if (type->getRank() != 1)
-    return emitOptionalError(loc, what, " must be 1-D");
-  if (std::optional<SmallVector<int64_t>> values =
-          getConstantIntValues(shapeOperand))
-    return *values;
-  if (type->isDynamicDim(0))
-    return emitOptionalError(loc, what, " has an unknown length, so the "
-                                        "result rank is unknown");
-  return SmallVector<int64_t>(type->getDimSize(0), ShapedType::kDynamic);
-}
-
 LogicalResult ConstantOfShapeOp::inferReturnTypes(
     MLIRContext *context, std::optional<Location> loc, Adaptor adaptor,
     SmallVectorImpl<Type> &types) {
   FailureOr<SmallVector<int64_t>> shape =
-      shapeFromOperand(loc, adaptor.getInput(), "input");
+      getShapeOperandDims(loc, adaptor.getInput(), "input");
   if (failed(shape))
     return failure();
   for (int64_t dim : *shape)
@@ -103,7 +84,12 @@ OpFoldResult CastOp::fold(FoldAdaptor) {
   return nullptr;
 }
 
-OpFoldResult IdentityOp::fold(FoldAdaptor) { return getInput(); }
+OpFoldResult IdentityOp::fold(FoldAdaptor) {
+  // The declared type may refine the input's `?` dims: keep the op then.
+  if (getInput().getType() == getType())
+    return getInput();
+  return nullptr;
+}
 
 //===----------------------------------------------------------------------===//
 // DropoutOp
@@ -137,7 +123,8 @@ struct DropoutToIdentity : OpRewritePattern<DropoutOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(DropoutOp op,
                                 PatternRewriter &rewriter) const override {
-    if (!isNone(op.getTrainingMode()))
+    if (!isNone(op.getTrainingMode()) ||
+        op.getData().getType() != op.getOutput().getType())
       return failure();
     Value mask;
     if (!op.getMask().use_empty()) {

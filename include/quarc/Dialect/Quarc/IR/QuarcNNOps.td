@@ -152,7 +152,8 @@ def Quarc_GemmOp : Quarc_CustomInferOp<"gemm", [Pure]> {
   let results = (outs Quarc_NumericTensor:$Y);
 }
 
-def Quarc_MatMulOp : Quarc_CustomInferOp<"matmul", [Pure]> {
+def Quarc_MatMulOp : Quarc_CustomInferOp<"matmul", [Pure,
+                                                    SameOperandsElementType]> {
   let summary = "ONNX MatMul";
   let description = "Matrix product with numpy semantics (1-D operands are "
                     "promoted, batch dims broadcast).";

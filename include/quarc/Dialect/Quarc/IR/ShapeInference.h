@@ -33,6 +33,21 @@ bool isNone(Value value);
 FailureOr<RankedTensorType> getRankedType(std::optional<Location> loc,
                                           Value value, StringRef what);
 
+/// Appends a ranked tensor type of `shape` and `element` to `types`.
+LogicalResult pushTensorType(SmallVectorImpl<Type> &types,
+                             ArrayRef<int64_t> shape, Type element);
+
+/// The length of the 1-D operand `operand` (failure unless it is 1-D with a
+/// static length), for results whose rank it gives.
+FailureOr<int64_t> getStaticLength(std::optional<Location> loc, Value operand,
+                                   StringRef what);
+
+/// The dims a 1-D i64 shape operand gives: its values when it is a constant,
+/// otherwise as many `?` as its static length.
+FailureOr<SmallVector<int64_t>> getShapeOperandDims(std::optional<Location> loc,
+                                                    Value operand,
+                                                    StringRef what);
+
 /// Numpy multidirectional broadcast of `shapes`.
 FailureOr<SmallVector<int64_t>>
 broadcastShapes(std::optional<Location> loc, ArrayRef<ArrayRef<int64_t>> shapes);
