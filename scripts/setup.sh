@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what quarc needs and is missing: Debian packages, then a Python virtual
 # environment inside the checkout (.venv). Idempotent: a second run with everything
-# present only checks and returns in seconds.
+# present only checks and returns in seconds. `setup.sh --asan` also installs the
+# sanitizer runtime for `make asan`.
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -11,6 +12,7 @@ debian_packages=(
   libonnx-dev libprotobuf-dev protobuf-compiler
   cmake ninja-build ccache googletest libgtest-dev
 )
+[ "${1:-}" = "--asan" ] && debian_packages+=(libclang-rt-22-dev)
 python_packages=(numpy onnx onnxruntime pytest rapidocr-onnxruntime)
 
 missing=()
