@@ -11,7 +11,6 @@
 #include "llvm/ADT/StringSet.h"
 
 #include <deque>
-#include <functional>
 
 using namespace mlir;
 using namespace mlir::quarc;
@@ -154,6 +153,17 @@ GraphScope::getOutputs(const onnx::GraphProto &graph) {
   return outputs;
 }
 
+/// The prefix of every diagnostic about a node:
+/// `node 'NAME' (OpType, domain opset N)`, without the opset when unknown.
+static std::string describeNode(StringRef name, const onnx::NodeProto &node,
+                                std::optional<int64_t> opset) {
+  std::string text = "node '" + name.str() + "' (" + node.op_type();
+  if (opset)
+    text += ", " + canonicalDomain(node.domain()).str() + " opset " +
+            std::to_string(*opset);
+  return text + ")";
+}
+
 LogicalResult GraphScope::importNode(const onnx::NodeProto &node, size_t index,
                                      OpBuilder &builder) {
   MLIRContext *context = session.context;
@@ -164,22 +174,16 @@ LogicalResult GraphScope::importNode(const onnx::NodeProto &node, size_t index,
       StringAttr::get(context, name),
       FileLineColLoc::get(context, session.modelPath, 0, 0));
   StringRef domain = canonicalDomain(node.domain());
-  std::function<std::string()> describeNode = [&]() {
-    return "node '" + name + "' (" + node.op_type() + ")";
-  };
-
   auto opset = session.opsets.find(domain);
   if (opset == session.opsets.end())
-    return emitError(loc) << describeNode() << " uses the domain '" << domain
+    return emitError(loc) << describeNode(name, node, std::nullopt)
+                          << " uses the domain '" << domain
                           << "', which the model does not import";
-  describeNode = [&]() {
-    return "node '" + name + "' (" + node.op_type() + ", " + domain.str() +
-           " opset " + std::to_string(opset->second) + ")";
-  };
+  std::string description = describeNode(name, node, opset->second);
   const OnnxOpInfo *info = lookupOnnxOp(domain, node.op_type());
   if (!info) {
     InFlightDiagnostic diag = emitError(loc);
-    diag << describeNode() << ": op '" << node.op_type() << "' of domain '"
+    diag << description << ": op '" << node.op_type() << "' of domain '"
          << domain << "' is not supported by quarc";
     SmallVector<StringRef> known;
     for (const OnnxOpInfo &entry : getOnnxOpTable())
@@ -194,7 +198,7 @@ LogicalResult GraphScope::importNode(const onnx::NodeProto &node, size_t index,
     return diag;
   }
   if (opset->second < info->firstOpset || opset->second > info->lastOpset)
-    return emitError(loc) << describeNode() << ": quarc supports '"
+    return emitError(loc) << description << ": quarc supports '"
                           << node.op_type() << "' in " << domain << " opsets "
                           << info->firstOpset << " to " << info->lastOpset
                           << ", the model imports opset " << opset->second;
@@ -246,16 +250,10 @@ static bool isInDetachedRegion(Block *block) {
   return false;
 }
 
-std::string NodeContext::describe() const {
-  std::string name = cast<NameLoc>(loc).getName().str();
-  return "node '" + name + "' (" + node.op_type() + ", " +
-         canonicalDomain(node.domain()).str() + " opset " +
-         std::to_string(opset) + ")";
-}
-
 InFlightDiagnostic NodeContext::error() {
   InFlightDiagnostic diag = emitError(loc);
-  diag << describe() << ": ";
+  diag << describeNode(cast<NameLoc>(loc).getName().getValue(), node, opset)
+       << ": ";
   return diag;
 }
 

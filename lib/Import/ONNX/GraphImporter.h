@@ -119,9 +119,6 @@ public:
   /// takes `argumentTypes`; the region ends in quarc.yield of the outputs.
   FailureOr<std::unique_ptr<Region>>
   importSubgraph(StringRef name, TypeRange argumentTypes);
-
-private:
-  std::string describe() const;
 };
 
 /// Converts the non-GRAPH attributes of `context.node` into
