@@ -63,6 +63,7 @@ check-asan: asan
 
 docs: build
 	cmake --build $(BUILD_DIR) --target quarc-docs
+	scripts/gen-passes-doc.sh > docs/passes.md
 
 clean:
 	rm -rf $(BUILD_DIR) $(ASAN_BUILD_DIR)

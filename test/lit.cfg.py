@@ -20,7 +20,7 @@ config.substitutions.append(("%PYTHON", config.python_executable))
 config.substitutions.append(("%quarc_src_root", config.quarc_src_root))
 
 tool_dirs = [config.quarc_tools_dir, config.llvm_tools_dir]
-tools = ["quarc-opt", "quarc-translate", ToolSubst("%onnx-from-text",
+tools = ["quarc", "quarc-opt", "quarc-translate", "llvm-objdump", ToolSubst("%onnx-from-text",
          command=config.python_executable,
          extra_args=[os.path.join(config.quarc_src_root, "test", "tools",
                                   "onnx_from_text.py")])]

@@ -23,3 +23,12 @@ def quarc_translate() -> Path:
 def supported_ops(quarc_translate):
     """The importer's op table, from `quarc-translate --list-onnx-ops`."""
     return quarc_tools.supported_ops()
+
+
+@pytest.fixture(scope="session")
+def quarc_driver() -> Path:
+    """Path of the built `quarc` driver; skips the test when it has not been built."""
+    path = quarc_tools.tool_path("quarc")
+    if not path.is_file():
+        pytest.skip(f"{path} not built (set QUARC_BUILD_DIR to use another build)")
+    return path

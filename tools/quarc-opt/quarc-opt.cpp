@@ -6,7 +6,10 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "quarc/Compiler/Pipelines.h"
+#include "quarc/Conversion/Passes.h"
 #include "quarc/Dialect/Quarc/IR/QuarcDialect.h"
+#include "quarc/Dialect/Quarc/Transforms/Passes.h"
 #include "quarc/Import/ONNX/ImportONNX.h"
 
 #include "mlir/Bytecode/BytecodeWriter.h"
@@ -41,6 +44,9 @@ int main(int argc, char **argv) {
   registerAllDialects(registry);
   registerAllExtensions(registry);
   registerAllPasses();
+  quarc::registerQuarcConversionPasses();
+  quarc::registerQuarcTransformsPasses();
+  quarc::registerQuarcPipelines();
   quarc::registerOnnxImportDialects(registry);
 
   auto [inputFilename, outputFilename] =

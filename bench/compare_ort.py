@@ -1,0 +1,193 @@
+"""quarc vs onnxruntime, side by side on this machine.
+
+For every model: compile it with quarc (compile time and executable size
+are recorded), then time the quarc executable and onnxruntime on the same
+input with the same thread count, alternating the two engines for several
+rounds so that machine noise hits both alike. Each timing runs in its own
+process, so its peak resident memory (ru_maxrss) is that engine's alone.
+
+Prints a Markdown table (median latency over all rounds, the quarc/ORT
+ratio, peak memory) with the CPU name and features, writes it to
+bench/results/compare_ort.md and a bar chart to bench/results/compare_ort.png.
+
+Usage: .venv/bin/python bench/compare_ort.py [--rounds 3] [--runs 10]
+       [--threads 1 2] [--models det cls rec]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+QUARC = Path(os.environ.get("QUARC_BUILD_DIR", ROOT / "build")) / "bin" / "quarc"
+RESULTS = ROOT / "bench" / "results"
+
+
+def rapidocr_models() -> Path:
+    import rapidocr_onnxruntime
+    return Path(rapidocr_onnxruntime.__file__).parent / "models"
+
+
+@dataclass
+class Model:
+    key: str
+    path: Path
+    shape: tuple[int, ...]
+    input_name: str = "x"
+
+    def sample(self) -> np.ndarray:
+        # Smooth, image-like values in the normalized range the models see
+        # (timing does not depend on the values, but NaN-free inputs keep
+        # both engines on their normal paths).
+        rng = np.random.default_rng(0)
+        base = rng.standard_normal(self.shape).astype(np.float32)
+        return np.clip(base * 0.5, -1, 1)
+
+
+def known_models() -> dict[str, Model]:
+    folder = rapidocr_models()
+    return {
+        "det": Model("det", folder / "ch_PP-OCRv4_det_infer.onnx", (1, 3, 480, 640)),
+        "cls": Model("cls", folder / "ch_ppocr_mobile_v2.0_cls_infer.onnx", (1, 3, 48, 192)),
+        "rec": Model("rec", folder / "ch_PP-OCRv4_rec_infer.onnx", (1, 3, 48, 320)),
+    }
+
+
+@dataclass
+class Timing:
+    medians: list[float] = field(default_factory=list)
+    max_rss_mb: float = 0.0
+
+
+MEDIAN = re.compile(r"median ([0-9.]+) ms")
+
+
+def timed_process(args: list[str]) -> tuple[float, float]:
+    """Runs one benchmark process; returns (median ms, peak RSS MB)."""
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    _, status, usage = os.wait4(proc.pid, 0)
+    out = proc.stdout.read()
+    err = proc.stderr.read()
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise RuntimeError(f"{' '.join(args)} failed:\n{err}")
+    match = MEDIAN.search(out)
+    if not match:
+        raise RuntimeError(f"no timing in output of {args[0]}: {out}")
+    return float(match.group(1)), usage.ru_maxrss / 1024.0
+
+
+def cpu_description() -> str:
+    name = "unknown CPU"
+    flags: set[str] = set()
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name") and name == "unknown CPU":
+            name = line.split(":", 1)[1].strip()
+        if line.startswith("flags") and not flags:
+            flags = set(line.split(":", 1)[1].split())
+    features = [f for f in ("avx2", "fma", "avx512f", "avx512_vnni", "avx_vnni") if f in flags]
+    return f"{name}, {os.cpu_count()} cores, features: {' '.join(features) or 'none'}"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--runs", type=int, default=10)
+    parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--models", nargs="+", default=list(known_models()))
+    args = parser.parse_args()
+
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    models = known_models()
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        for key in args.models:
+            model = models[key]
+            sample = work / f"{key}.npy"
+            np.save(sample, model.sample())
+            shape = "x".join(map(str, model.shape))
+            exe = work / f"{key}_quarc"
+            start = time.perf_counter()
+            compile_proc = subprocess.run(
+                [str(QUARC), "compile", str(model.path), "-o", str(exe),
+                 f"--input-shape={model.input_name}={shape}"],
+                capture_output=True, text=True)
+            compile_s = time.perf_counter() - start
+            if compile_proc.returncode != 0:
+                print(f"{key}: quarc compile failed:\n{compile_proc.stderr}", file=sys.stderr)
+                rows.append((key, shape, None, None, None, None, None, compile_s, None))
+                continue
+            size_mb = exe.stat().st_size / 1e6
+            for threads in args.threads:
+                quarc_t, ort_t = Timing(), Timing()
+                feed = f"{model.input_name}={sample}"
+                for _ in range(args.rounds):
+                    ms, rss = timed_process([str(exe), "--input", feed, "--threads",
+                                             str(threads), "--benchmark", str(args.runs)])
+                    quarc_t.medians.append(ms)
+                    quarc_t.max_rss_mb = max(quarc_t.max_rss_mb, rss)
+                    ms, rss = timed_process([sys.executable, str(ROOT / "bench" / "ort_runner.py"),
+                                             str(model.path), "--input", feed, "--threads",
+                                             str(threads), "--benchmark", str(args.runs)])
+                    ort_t.medians.append(ms)
+                    ort_t.max_rss_mb = max(ort_t.max_rss_mb, rss)
+                q, o = float(np.median(quarc_t.medians)), float(np.median(ort_t.medians))
+                rows.append((key, shape, threads, q, o, quarc_t.max_rss_mb, ort_t.max_rss_mb,
+                             compile_s, size_mb))
+
+    lines = [f"CPU: {cpu_description()}", "",
+             "| model | input | threads | quarc ms | ORT ms | quarc/ORT | quarc peak MB | ORT peak MB "
+             "| compile s | executable MB |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
+    for key, shape, threads, q, o, qm, om, cs, size in rows:
+        if q is None:
+            lines.append(f"| {key} | {shape} | - | compile failed | | | | | {cs:.1f} | |")
+            continue
+        lines.append(f"| {key} | {shape} | {threads} | {q:.2f} | {o:.2f} | {q / o:.2f} | "
+                     f"{qm:.0f} | {om:.0f} | {cs:.1f} | {size:.1f} |")
+    lines.append("")
+    lines.append("quarc runs single-threaded so far (--threads is accepted and ignored); "
+                 "ORT peak memory includes the Python interpreter.")
+    table = "\n".join(lines)
+    print(table)
+    (RESULTS / "compare_ort.md").write_text(table + "\n")
+    plot(rows)
+    return 0
+
+
+def plot(rows) -> None:
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        print("matplotlib missing: no chart", file=sys.stderr)
+        return
+    done = [r for r in rows if r[3] is not None]
+    if not done:
+        return
+    labels = [f"{r[0]}\n{r[2]} thr" for r in done]
+    x = np.arange(len(done))
+    fig, ax = plt.subplots(figsize=(max(6, len(done) * 1.2), 4))
+    ax.bar(x - 0.2, [r[3] for r in done], 0.4, label="quarc")
+    ax.bar(x + 0.2, [r[4] for r in done], 0.4, label="onnxruntime")
+    ax.set_xticks(x, labels)
+    ax.set_ylabel("median latency (ms)")
+    ax.set_title(cpu_description(), fontsize=8)
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(RESULTS / "compare_ort.png", dpi=120)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

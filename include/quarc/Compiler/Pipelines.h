@@ -1,0 +1,43 @@
+//===- Pipelines.h - quarc's pass pipelines --------------------*- C++ -*-===//
+//
+// The driver, the Python module and quarc-opt all build their pass
+// pipelines here, so `quarc compile` and
+// `quarc-opt --quarc-compile-to-llvm` run exactly the same passes.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef QUARC_COMPILER_PIPELINES_H
+#define QUARC_COMPILER_PIPELINES_H
+
+#include "quarc/Target/TargetInfo.h"
+
+#include "mlir/Pass/PassManager.h"
+#include <string>
+#include <vector>
+
+namespace mlir::quarc {
+
+struct PipelineOptions {
+  /// `NAME=D0xD1x...` shapes for the model's inputs (see
+  /// quarc-specialize-shapes).
+  std::vector<std::string> inputShapes;
+  TargetInfo target = TargetInfo::host();
+};
+
+/// Graph level: fix input shapes, fold shape computations, clean up.
+void buildGraphPipeline(OpPassManager &pm, const PipelineOptions &options);
+
+/// quarc dialect -> LLVM dialect: lower to linalg, fuse, bufferize with
+/// function results allocated by the callee, lower to loops and LLVM.
+void buildLowerToLLVMPipeline(OpPassManager &pm, const PipelineOptions &options);
+
+/// Both, in order.
+void buildCompileToLLVMPipeline(OpPassManager &pm,
+                                const PipelineOptions &options);
+
+/// Registers `quarc-compile-to-llvm` with the pass registry (quarc-opt).
+void registerQuarcPipelines();
+
+} // namespace mlir::quarc
+
+#endif // QUARC_COMPILER_PIPELINES_H

@@ -1,0 +1,68 @@
+//===- Session.h - one model through the compiler --------------*- C++ -*-===//
+//
+// What `quarc compile`, `quarc run` and the Python module do with a model:
+// import it, run the pipelines, then either write an artefact (object,
+// shared library or executable, plus its C header) or JIT it in memory.
+// Tools only parse flags and call these.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef QUARC_COMPILER_SESSION_H
+#define QUARC_COMPILER_SESSION_H
+
+#include "quarc/Compiler/Codegen.h"
+#include "quarc/Compiler/Pipelines.h"
+
+#include "mlir/ExecutionEngine/ExecutionEngine.h"
+#include "mlir/IR/OwningOpRef.h"
+
+struct quarc_model_desc;
+
+namespace mlir::quarc {
+
+/// A model lowered to the LLVM dialect, with the signature the runtime
+/// will describe.
+struct LoweredModel {
+  OwningOpRef<ModuleOp> module;
+  ModelSignature signature;
+  TargetInfo target;
+  std::string prefix;
+};
+
+/// Imports `modelPath` (.onnx or quarc-dialect .mlir) and runs the whole
+/// pipeline. `prefix` names the generated symbols. Diagnostics go to the
+/// context's handler.
+FailureOr<LoweredModel> lowerModel(MLIRContext &context, StringRef modelPath,
+                                   const PipelineOptions &options,
+                                   StringRef prefix);
+
+enum class ArtifactKind { Object, SharedLibrary, Executable, LLVMIR };
+
+/// The kind of artefact an output path asks for: .o, .so, .ll, otherwise
+/// an executable.
+ArtifactKind artifactKindForPath(StringRef path);
+
+/// Writes the artefact to `path` and, except for LLVM IR, the C header next
+/// to it (`<path without extension>.h`). Everything is written to
+/// temporary files first and renamed, so a failure leaves nothing behind.
+LogicalResult writeArtifact(LoweredModel &model, ArtifactKind kind,
+                            StringRef path, std::string &error);
+
+/// A model compiled in memory for the host.
+class JitModel {
+public:
+  static FailureOr<std::unique_ptr<JitModel>> create(LoweredModel &model,
+                                                     std::string &error);
+  const quarc_model_desc *descriptor() const { return desc; }
+
+private:
+  std::unique_ptr<ExecutionEngine> engine;
+  const quarc_model_desc *desc = nullptr;
+};
+
+/// Registers every dialect, interface and translation the pipelines use.
+void registerCompilerDialects(DialectRegistry &registry);
+
+} // namespace mlir::quarc
+
+#endif // QUARC_COMPILER_SESSION_H

@@ -1,0 +1,43 @@
+//===- Passes.td - quarc conversion passes -------------------------------===//
+//
+// Passes that move a model from the quarc dialect to upstream dialects.
+// docs/passes.md is generated from the descriptions below.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef QUARC_CONVERSION_PASSES_TD
+#define QUARC_CONVERSION_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+def ConvertQuarcToLinalg : Pass<"convert-quarc-to-linalg", "func::FuncOp"> {
+  let summary = "Lower quarc graph ops to linalg, tensor, arith and math";
+  let description = [{
+    Rewrites every quarc op of a function into upstream ops on tensors:
+    named linalg ops where one exists (`linalg.matmul`,
+    `linalg.batch_matmul`, `linalg.conv_2d_nchw_fchw`,
+    `linalg.depthwise_conv_2d_nchw_chw`, pooling), `linalg.generic` for
+    elementwise arithmetic with ONNX broadcasting, and `tensor` ops for
+    shape manipulation (reshapes become `tensor.collapse_shape` /
+    `tensor.expand_shape` where the reassociation is known, slices become
+    `tensor.extract_slice`).
+
+    Shapes must be static except for dimensions the op carries through
+    unchanged (a symbolic batch dimension, for example); an op whose
+    lowering needs a value that is only known at run time (a reshape to a
+    computed shape, a resize with computed scales) is reported with the
+    ONNX node name. Run `quarc-specialize-shapes` and `canonicalize`
+    first so shape computations fold to constants.
+
+    An op with no lowering is an error naming the op and its ONNX node;
+    the list of ops that lower is in docs/ops.md.
+  }];
+  let dependentDialects = [
+    "arith::ArithDialect",
+    "linalg::LinalgDialect",
+    "math::MathDialect",
+    "tensor::TensorDialect",
+  ];
+}
+
+#endif // QUARC_CONVERSION_PASSES_TD

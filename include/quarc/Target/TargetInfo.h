@@ -1,0 +1,53 @@
+//===- TargetInfo.h - what quarc knows about a compilation target -*- C++ -*-===//
+//
+// A target is data: an architecture, the CPU features code may use, and
+// what the code generator derives from them (LLVM triple and feature
+// string, vector width). It is named on the command line as
+// `<arch>[+feature...]`, e.g. `x86_64+avx2` or `aarch64+i8mm`, or `host`.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef QUARC_TARGET_TARGETINFO_H
+#define QUARC_TARGET_TARGETINFO_H
+
+#include "llvm/ADT/SmallVector.h"
+#include "llvm/ADT/StringRef.h"
+#include <string>
+
+namespace mlir::quarc {
+
+struct TargetInfo {
+  /// "x86_64" or "aarch64".
+  std::string arch;
+  /// quarc feature names, implied ones included, sorted: e.g. {"avx2"}.
+  llvm::SmallVector<std::string> features;
+  /// LLVM CPU name: the host's for `host`, a generic one otherwise.
+  std::string cpu;
+
+  /// Parses `host`, `x86_64`, `x86_64+avx2`, `aarch64+dotprod+i8mm`, ...
+  /// On failure `error` lists the known architectures and features.
+  static bool parse(llvm::StringRef spec, TargetInfo &target,
+                    std::string &error);
+  /// The machine quarc runs on, with the features it detects.
+  static TargetInfo host();
+
+  bool has(llvm::StringRef feature) const;
+  /// Canonical name, e.g. "x86_64+avx2+fma".
+  std::string name() const;
+  /// LLVM target triple, e.g. "x86_64-unknown-linux-gnu".
+  std::string triple() const;
+  /// LLVM subtarget features, e.g. "+avx2,+fma,+avx".
+  std::string llvmFeatures() const;
+  /// Widest vector register in bits (128 for NEON and SSE, 256 for AVX2,
+  /// 512 for AVX-512).
+  unsigned vectorBits() const;
+  /// Whether code for this target can run on the machine quarc runs on.
+  bool runsOnHost() const;
+};
+
+/// Known architectures and their features, for --help and errors.
+std::string describeKnownTargets();
+
+} // namespace mlir::quarc
+
+#endif // QUARC_TARGET_TARGETINFO_H

@@ -1,0 +1,306 @@
+//===- Session.cpp - one model through the compiler ----------------------===//
+
+#include "quarc/Compiler/Session.h"
+#include "quarc/Import/ONNX/ImportONNX.h"
+
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/InitAllDialects.h"
+#include "mlir/InitAllExtensions.h"
+#include "mlir/InitAllPasses.h"
+#include "mlir/Parser/Parser.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Target/LLVMIR/Dialect/All.h"
+#include "llvm/ExecutionEngine/Orc/Core.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/Process.h"
+#include "llvm/Support/Program.h"
+#include "llvm/Support/raw_ostream.h"
+
+#ifndef QUARC_LLVM_TOOLS_DIR
+#define QUARC_LLVM_TOOLS_DIR "/usr/lib/llvm-22/bin"
+#endif
+
+extern "C" void memrefCopy(int64_t, void *, void *);
+
+namespace mlir::quarc {
+
+void registerCompilerDialects(DialectRegistry &registry) {
+  registerAllDialects(registry);
+  registerAllExtensions(registry);
+  registerAllToLLVMIRTranslations(registry);
+  registerOnnxImportDialects(registry);
+}
+
+static OwningOpRef<ModuleOp> loadModel(MLIRContext &context, StringRef path) {
+  if (path.ends_with(".mlir"))
+    return parseSourceFile<ModuleOp>(path, &context);
+  return importOnnxFile(path, &context);
+}
+
+static LogicalResult runPipeline(ModuleOp module,
+                                 function_ref<void(OpPassManager &)> build) {
+  PassManager pm(module->getContext());
+  build(pm);
+  return pm.run(module);
+}
+
+FailureOr<LoweredModel> lowerModel(MLIRContext &context, StringRef modelPath,
+                                   const PipelineOptions &options,
+                                   StringRef prefix) {
+  // The built-in pipelines are partly text: the passes they name must be
+  // registered once per process.
+  static bool passesRegistered = [] {
+    registerAllPasses();
+    return true;
+  }();
+  (void)passesRegistered;
+  LoweredModel model;
+  model.module = loadModel(context, modelPath);
+  if (!model.module)
+    return failure();
+  model.target = options.target;
+  model.prefix = prefix.str();
+  if (failed(runPipeline(*model.module, [&](OpPassManager &pm) {
+        buildGraphPipeline(pm, options);
+      })))
+    return failure();
+  func::FuncOp func = getModelFunction(*model.module);
+  if (!func) {
+    model.module->emitError("the model has no entry function");
+    return failure();
+  }
+  FailureOr<ModelSignature> signature = getModelSignature(func);
+  if (failed(signature))
+    return failure();
+  model.signature = std::move(*signature);
+  prepareEntryFunction(func, prefix);
+  if (failed(runPipeline(*model.module, [&](OpPassManager &pm) {
+        buildLowerToLLVMPipeline(pm, options);
+      })))
+    return failure();
+  return model;
+}
+
+ArtifactKind artifactKindForPath(StringRef path) {
+  StringRef extension = llvm::sys::path::extension(path);
+  if (extension == ".o")
+    return ArtifactKind::Object;
+  if (extension == ".so")
+    return ArtifactKind::SharedLibrary;
+  if (extension == ".ll")
+    return ArtifactKind::LLVMIR;
+  return ArtifactKind::Executable;
+}
+
+namespace {
+
+/// A file written under a temporary name and renamed into place by
+/// `keep()`; removed otherwise.
+class PendingFile {
+public:
+  explicit PendingFile(StringRef finalPath) : finalPath(finalPath.str()) {}
+  ~PendingFile() {
+    if (!tempPath.empty() && !kept)
+      llvm::sys::fs::remove(tempPath);
+  }
+
+  LogicalResult create(std::string &error) {
+    SmallString<256> model(finalPath);
+    model += ".tmp-%%%%%%";
+    int fd;
+    if (std::error_code ec =
+            llvm::sys::fs::createUniqueFile(model, fd, tempPathStorage)) {
+      error = "cannot create a file next to " + finalPath + ": " + ec.message();
+      return failure();
+    }
+    tempPath = tempPathStorage.str().str();
+    llvm::sys::Process::SafelyCloseFileDescriptor(fd);
+    return success();
+  }
+
+  const std::string &path() const { return tempPath; }
+
+  LogicalResult keep(std::string &error, bool executable = false) {
+    if (executable)
+      llvm::sys::fs::setPermissions(tempPath, llvm::sys::fs::all_read |
+                                                  llvm::sys::fs::all_exe |
+                                                  llvm::sys::fs::owner_write);
+    if (std::error_code ec = llvm::sys::fs::rename(tempPath, finalPath)) {
+      error = "cannot write " + finalPath + ": " + ec.message();
+      return failure();
+    }
+    kept = true;
+    return success();
+  }
+
+private:
+  std::string finalPath, tempPath;
+  SmallString<256> tempPathStorage;
+  bool kept = false;
+};
+
+LogicalResult writeText(StringRef path, StringRef text, std::string &error) {
+  std::error_code ec;
+  llvm::raw_fd_ostream os(path, ec);
+  if (ec) {
+    error = "cannot write " + path.str() + ": " + ec.message();
+    return failure();
+  }
+  os << text;
+  os.close();
+  if (os.has_error()) {
+    error = "cannot write " + path.str() + ": " + os.error().message();
+    return failure();
+  }
+  return success();
+}
+
+/// Where libquarc_runtime.a for `arch` lives: next to the quarc binary's
+/// lib/ folder, in the build tree and in an installation alike.
+std::string findRuntimeLibrary(StringRef arch) {
+  std::string self = llvm::sys::fs::getMainExecutable(nullptr, nullptr);
+  SmallString<256> path(llvm::sys::path::parent_path(
+      llvm::sys::path::parent_path(self)));
+  llvm::sys::path::append(path, "lib", "quarc", arch, "libquarc_runtime.a");
+  return path.str().str();
+}
+
+LogicalResult link(const TargetInfo &target, StringRef object, StringRef output,
+                   bool shared, std::string &error) {
+  std::string runtime = findRuntimeLibrary(target.arch);
+  if (!llvm::sys::fs::exists(runtime)) {
+    error = "the quarc runtime for " + target.arch + " is not installed (" +
+            runtime + ")";
+    return failure();
+  }
+  std::string clang = QUARC_LLVM_TOOLS_DIR "/clang";
+  std::vector<std::string> args = {clang, "--target=" + target.triple(),
+                                   "-fuse-ld=lld"};
+  if (shared)
+    args.push_back("-shared");
+  args.insert(args.end(), {"-o", output.str(), object.str(), runtime, "-lm"});
+  SmallVector<StringRef> argRefs(args.begin(), args.end());
+  std::string message;
+  int rc = llvm::sys::ExecuteAndWait(clang, argRefs, std::nullopt, {}, 0, 0,
+                                     &message);
+  if (rc != 0) {
+    error = "linking failed (" + clang + " exited with " + std::to_string(rc) +
+            (message.empty() ? "" : ": " + message) + ")";
+    return failure();
+  }
+  return success();
+}
+
+} // namespace
+
+LogicalResult writeArtifact(LoweredModel &model, ArtifactKind kind,
+                            StringRef path, std::string &error) {
+  llvm::LLVMContext llvmContext;
+  std::unique_ptr<llvm::Module> llvmModule = translateModel(
+      *model.module, llvmContext, model.signature, model.target, model.prefix,
+      /*withMain=*/kind == ArtifactKind::Executable);
+  if (!llvmModule) {
+    error = "code generation failed";
+    return failure();
+  }
+  PendingFile artifact(path);
+  if (failed(artifact.create(error)))
+    return failure();
+
+  if (kind == ArtifactKind::LLVMIR) {
+    std::string text;
+    llvm::raw_string_ostream os(text);
+    llvmModule->print(os, nullptr);
+    if (failed(writeText(artifact.path(), text, error)))
+      return failure();
+    return artifact.keep(error);
+  }
+
+  // The object goes to its own temporary file when it is only an input
+  // to the linker.
+  PendingFile object(path.str() + ".o");
+  if (kind != ArtifactKind::Object && failed(object.create(error)))
+    return failure();
+  StringRef objectPath =
+      kind == ArtifactKind::Object ? artifact.path() : object.path();
+  {
+    std::error_code ec;
+    llvm::raw_fd_ostream os(objectPath, ec);
+    if (ec) {
+      error = "cannot write " + objectPath.str() + ": " + ec.message();
+      return failure();
+    }
+    if (failed(emitObject(*llvmModule, model.target, os, error)))
+      return failure();
+  }
+  if (kind != ArtifactKind::Object &&
+      failed(link(model.target, objectPath, artifact.path(),
+                  kind == ArtifactKind::SharedLibrary, error)))
+    return failure();
+
+  SmallString<256> headerPath(path);
+  llvm::sys::path::replace_extension(headerPath, ".h");
+  if (kind == ArtifactKind::Executable)
+    headerPath = path.str() + ".h";
+  PendingFile header(headerPath);
+  if (failed(header.create(error)) ||
+      failed(writeText(header.path(),
+                       generateHeader(model.signature, model.target,
+                                      model.prefix),
+                       error)))
+    return failure();
+  if (failed(artifact.keep(error, kind == ArtifactKind::Executable)))
+    return failure();
+  return header.keep(error);
+}
+
+FailureOr<std::unique_ptr<JitModel>> JitModel::create(LoweredModel &model,
+                                                      std::string &error) {
+  if (!model.target.runsOnHost()) {
+    error = "cannot run code for " + model.target.name() + " on this machine (" +
+            TargetInfo::host().name() + ")";
+    return failure();
+  }
+  ExecutionEngineOptions options;
+  // llvmModuleBuilder is a function_ref: the callable must outlive create().
+  auto buildModule = [&](Operation *op, llvm::LLVMContext &context) {
+    return translateModel(cast<ModuleOp>(op), context, model.signature,
+                          model.target, model.prefix, /*withMain=*/false);
+  };
+  options.llvmModuleBuilder = buildModule;
+  TargetInfo target = model.target;
+  options.transformer = [target](llvm::Module *module) -> llvm::Error {
+    std::string message;
+    if (failed(optimizeModule(*module, target, message)))
+      return llvm::make_error<llvm::StringError>(message,
+                                                llvm::inconvertibleErrorCode());
+    return llvm::Error::success();
+  };
+  options.jitCodeGenOptLevel = llvm::CodeGenOptLevel::Aggressive;
+  auto engine = ExecutionEngine::create(*model.module, options);
+  if (!engine) {
+    error = "JIT compilation failed: " + llvm::toString(engine.takeError());
+    return failure();
+  }
+  auto jit = std::make_unique<JitModel>();
+  jit->engine = std::move(*engine);
+  // Generated code calls the runtime's memrefCopy; the JIT links it from
+  // this process rather than from MLIR's runner libraries.
+  jit->engine->registerSymbols([](llvm::orc::MangleAndInterner interner) {
+    llvm::orc::SymbolMap symbols;
+    symbols[interner("memrefCopy")] = {
+        llvm::orc::ExecutorAddr::fromPtr(&memrefCopy),
+        llvm::JITSymbolFlags::Exported};
+    return symbols;
+  });
+  auto symbol = jit->engine->lookup(model.prefix + "_model");
+  if (!symbol) {
+    error = "JIT: " + llvm::toString(symbol.takeError());
+    return failure();
+  }
+  jit->desc = static_cast<const quarc_model_desc *>(*symbol);
+  return jit;
+}
+
+} // namespace mlir::quarc

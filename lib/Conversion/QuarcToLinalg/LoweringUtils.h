@@ -1,0 +1,106 @@
+//===- LoweringUtils.h - helpers shared by the quarc lowerings -*- C++ -*-===//
+//
+// Small builders every family of the quarc-to-linalg lowering needs:
+// empty result tensors with their dynamic sizes, ONNX broadcasting as
+// linalg indexing maps, scalar constants and casts, padding.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef QUARC_LIB_CONVERSION_QUARCTOLINALG_LOWERINGUTILS_H
+#define QUARC_LIB_CONVERSION_QUARCTOLINALG_LOWERINGUTILS_H
+
+#include "mlir/Dialect/Utils/ReshapeOpsUtils.h"
+#include "mlir/IR/AffineMap.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinTypes.h"
+#include "mlir/Transforms/DialectConversion.h"
+
+namespace mlir::quarc {
+
+/// The ranked result type of `op`'s result `index`, or a match failure
+/// explaining that the lowering needs ranked tensors.
+FailureOr<RankedTensorType> getRankedResultType(ConversionPatternRewriter &rewriter,
+                                                Operation *op,
+                                                unsigned index = 0);
+
+/// `tensor.dim` values for the dynamic dimensions of `type`, where result
+/// dimension i has the size of dimension `sourceDims[i]` of `source`.
+SmallVector<Value> getDynamicSizes(OpBuilder &b, Location loc,
+                                   RankedTensorType type, Value source,
+                                   ArrayRef<int64_t> sourceDims);
+
+/// Same, with the identity dimension map (the source has the result's rank).
+SmallVector<Value> getDynamicSizes(OpBuilder &b, Location loc,
+                                   RankedTensorType type, Value source);
+
+/// Dynamic sizes of a broadcast result: dimension i is taken from the first
+/// operand (right-aligned) whose matching dimension is dynamic.
+SmallVector<Value> getBroadcastDynamicSizes(OpBuilder &b, Location loc,
+                                            RankedTensorType type,
+                                            ValueRange operands);
+
+/// An uninitialized tensor of `type` (tensor.empty).
+Value createEmpty(OpBuilder &b, Location loc, RankedTensorType type,
+                  ValueRange dynamicSizes);
+
+/// A tensor of `type` filled with `value` (tensor.empty + linalg.fill).
+Value createFilled(OpBuilder &b, Location loc, RankedTensorType type,
+                   ValueRange dynamicSizes, Value value);
+
+/// The indexing map reading an operand of `operandType` inside a loop nest
+/// of rank `resultRank`, following ONNX (numpy) broadcasting: leading
+/// dimensions are dropped, static size-1 dimensions read index 0.
+AffineMap getBroadcastMap(MLIRContext *context, RankedTensorType operandType,
+                          int64_t resultRank);
+
+/// Computes one element of an elementwise op from the scalar operands.
+using ScalarBuilder =
+    function_ref<Value(OpBuilder &b, Location loc, ValueRange scalars)>;
+
+/// A parallel linalg.generic over `resultType` that reads `inputs` with
+/// broadcasting and yields `body(scalars)`. Inputs must be ranked tensors.
+Value buildElementwise(OpBuilder &b, Location loc, RankedTensorType resultType,
+                       ValueRange inputs, ScalarBuilder body);
+
+/// A scalar constant of int, index or float type `type`.
+Value createScalar(OpBuilder &b, Location loc, Type type, double value);
+
+/// Converts a scalar between int/float types following ONNX Cast: float to
+/// int truncates toward zero, int widening sign-extends (zero-extends i1).
+Value castScalar(OpBuilder &b, Location loc, Value value, Type to);
+
+/// Pads `input` with `value` by `low`/`high` per dimension (tensor.pad);
+/// returns `input` itself when all pads are zero.
+Value padTensor(OpBuilder &b, Location loc, Value input, ArrayRef<int64_t> low,
+                ArrayRef<int64_t> high, Value value);
+
+/// True when a linalg lowering supports this element type: signless
+/// integers, index and floats. ONNX unsigned types (`ui8`) are not lowered
+/// yet.
+bool isLowerableElementType(Type type);
+
+/// `value` as `type`: itself when the types match, else a tensor.cast (the
+/// declared result type of a quarc op may be more static than what the
+/// lowering computes from the operands, or the other way round).
+Value castToType(OpBuilder &b, Location loc, Value value, Type type);
+
+/// The reassociation that collapses away the size-1 dims `unitDims` of a
+/// rank-`expandedRank` shape: every other dim is grouped with the unit dims
+/// before it, trailing unit dims join the last group. Empty when every dim
+/// is a unit dim (the collapsed tensor is 0-D).
+SmallVector<ReassociationIndices>
+getUnitDimsReassociation(int64_t expandedRank, ArrayRef<int64_t> unitDims);
+
+/// Drops the dims `unitDims` of `source` (tensor.collapse_shape). Dynamic
+/// dims among them are first cast to 1, as ONNX Squeeze asserts.
+Value collapseUnitDims(OpBuilder &b, Location loc, Value source,
+                       ArrayRef<int64_t> unitDims);
+
+/// Inserts size-1 dims so that they sit at `unitDims` (sorted positions in
+/// the result) (tensor.expand_shape): Unsqueeze, and keepdims of reductions.
+Value expandUnitDims(OpBuilder &b, Location loc, Value source,
+                     ArrayRef<int64_t> unitDims);
+
+} // namespace mlir::quarc
+
+#endif // QUARC_LIB_CONVERSION_QUARCTOLINALG_LOWERINGUTILS_H

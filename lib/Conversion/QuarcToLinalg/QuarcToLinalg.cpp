@@ -1,0 +1,95 @@
+//===- QuarcToLinalg.cpp - the convert-quarc-to-linalg pass --------------===//
+
+#include "quarc/Conversion/QuarcToLinalg/QuarcToLinalg.h"
+#include "LoweringUtils.h"
+#include "quarc/Conversion/Passes.h"
+#include "quarc/Dialect/Quarc/IR/QuarcOps.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Transforms/DialectConversion.h"
+#include "llvm/ADT/DenseSet.h"
+
+namespace mlir::quarc {
+
+#define GEN_PASS_DEF_CONVERTQUARCTOLINALG
+#include "quarc/Conversion/Passes.h.inc"
+
+void populateQuarcToLinalgPatterns(RewritePatternSet &patterns) {
+  populateElementwiseToLinalgPatterns(patterns);
+  populateNNToLinalgPatterns(patterns);
+  populateMatMulToLinalgPatterns(patterns);
+  populateTensorOpsToLinalgPatterns(patterns);
+  populateReductionToLinalgPatterns(patterns);
+}
+
+namespace {
+
+/// The ONNX op type a quarc op was imported from, for diagnostics: the
+/// node name is already the op's location.
+std::string describe(Operation *op) {
+  return ("'" + op->getName().getStringRef() + "'").str();
+}
+
+struct ConvertQuarcToLinalgPass
+    : impl::ConvertQuarcToLinalgBase<ConvertQuarcToLinalgPass> {
+  void runOnOperation() override {
+    func::FuncOp func = getOperation();
+    MLIRContext *context = &getContext();
+    RewritePatternSet patterns(context);
+    populateQuarcToLinalgPatterns(patterns);
+
+    // Check up front that every op has a lowering and only lowerable
+    // element types, so the user gets one clear error per op rather than
+    // the conversion driver's generic "failed to legalize".
+    llvm::DenseSet<OperationName> lowered;
+    for (const std::unique_ptr<RewritePattern> &pattern :
+         patterns.getNativePatterns())
+      if (std::optional<OperationName> root = pattern->getRootKind())
+        lowered.insert(*root);
+    bool unsupported = false;
+    func.walk([&](Operation *op) {
+      if (!isa<QuarcDialect>(op->getDialect()) || isa<NoneOp>(op))
+        return;
+      if (!lowered.contains(op->getName())) {
+        op->emitError() << "no lowering to native code for " << describe(op)
+                        << " yet (docs/ops.md lists the ops that compile)";
+        unsupported = true;
+        return;
+      }
+      for (Type type : llvm::concat<Type>(op->getOperandTypes(),
+                                          op->getResultTypes())) {
+        auto tensor = dyn_cast<TensorType>(type);
+        if (tensor && !isLowerableElementType(tensor.getElementType())) {
+          op->emitError() << describe(op) << " on " << type
+                          << ": unsigned and non-numeric element types do not "
+                             "lower to native code yet";
+          unsupported = true;
+          return;
+        }
+      }
+    });
+    if (unsupported)
+      return signalPassFailure();
+
+    ConversionTarget target(*context);
+    target.addIllegalDialect<QuarcDialect>();
+    target.addLegalOp<NoneOp>();
+    target.addLegalDialect<arith::ArithDialect, linalg::LinalgDialect,
+                           math::MathDialect, tensor::TensorDialect>();
+    target.markUnknownOpDynamicallyLegal([](Operation *) { return true; });
+    if (failed(applyPartialConversion(func, target, std::move(patterns))))
+      return signalPassFailure();
+
+    // Absent optional inputs have no users left.
+    func.walk([](NoneOp none) {
+      if (none->use_empty())
+        none->erase();
+    });
+  }
+};
+
+} // namespace
+} // namespace mlir::quarc

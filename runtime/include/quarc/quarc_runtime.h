@@ -1,0 +1,139 @@
+/*===- quarc_runtime.h - C API of models compiled by quarc -----------------===*
+ *
+ * A model compiled by `quarc compile` exports one constant descriptor,
+ * `const quarc_model_desc <name>_model`, that says what the model takes and
+ * returns and where its code is. Everything else is this small, generic
+ * runtime: create a session for a model, run it on input tensors, read the
+ * output tensors, destroy it. The runtime checks every input's element type,
+ * rank and static dimensions before the generated code runs, so a wrong
+ * input is an error code and a message, never an out-of-bounds read.
+ *
+ * The generated `<name>.h` contains this header verbatim, so a user needs
+ * nothing else to call the model. docs/runtime.md documents it with an
+ * example.
+ *===----------------------------------------------------------------------===*/
+
+#ifndef QUARC_RUNTIME_H
+#define QUARC_RUNTIME_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Version of the descriptor layout below; a model compiled for another
+ * version is rejected by quarc_session_create. */
+#define QUARC_ABI_VERSION 1
+/* The largest tensor rank the runtime handles. */
+#define QUARC_MAX_RANK 8
+
+/* Status codes. quarc_status_string() names them; a session's last error
+ * message (quarc_session_error) says what exactly was wrong. */
+typedef enum quarc_status {
+  QUARC_OK = 0,
+  QUARC_ERROR_INVALID_ARGUMENT = 1, /* null pointer, wrong input count */
+  QUARC_ERROR_DTYPE_MISMATCH = 2,   /* input element type differs */
+  QUARC_ERROR_SHAPE_MISMATCH = 3,   /* input rank or a static dim differs */
+  QUARC_ERROR_OUT_OF_MEMORY = 4,
+  QUARC_ERROR_ABI_MISMATCH = 5,     /* model built for another runtime */
+  QUARC_ERROR_IO = 6                /* file reading/writing (CLI helpers) */
+} quarc_status;
+
+/* Element types, numbered like ONNX's TensorProto.DataType. */
+typedef enum quarc_dtype {
+  QUARC_DTYPE_F32 = 1,
+  QUARC_DTYPE_U8 = 2,
+  QUARC_DTYPE_I8 = 3,
+  QUARC_DTYPE_I16 = 5,
+  QUARC_DTYPE_I32 = 6,
+  QUARC_DTYPE_I64 = 7,
+  QUARC_DTYPE_BOOL = 9,
+  QUARC_DTYPE_F16 = 10,
+  QUARC_DTYPE_F64 = 11
+} quarc_dtype;
+
+/* One input or output of a model, as declared. A dim of -1 is dynamic
+ * (for example a symbolic batch size). */
+typedef struct quarc_tensor_desc {
+  const char *name;
+  int32_t dtype; /* a quarc_dtype */
+  int32_t rank;
+  const int64_t *dims;
+} quarc_tensor_desc;
+
+/* What `quarc compile` emits for a model. `entry` is the generated code:
+ * args[0] points to the output memref descriptors, args[1 + i] to input i's.
+ * A memref descriptor is { void *allocated; void *aligned; int64_t offset;
+ * int64_t sizes[rank]; int64_t strides[rank]; }, laid out back to back.
+ * Outputs are allocated by the generated code with malloc and owned by the
+ * caller. Use the session API rather than calling `entry` directly. */
+typedef struct quarc_model_desc {
+  uint32_t abi_version;
+  uint32_t num_inputs;
+  uint32_t num_outputs;
+  uint32_t reserved;
+  const char *name;   /* the ONNX graph name */
+  const char *target; /* e.g. "x86_64+avx2" */
+  const quarc_tensor_desc *inputs;
+  const quarc_tensor_desc *outputs;
+  void (*entry)(void **args);
+} quarc_model_desc;
+
+/* A tensor passed to or returned by a session: dense, row-major. */
+typedef struct quarc_tensor {
+  void *data;
+  int32_t dtype;
+  int32_t rank;
+  int64_t dims[QUARC_MAX_RANK];
+} quarc_tensor;
+
+typedef struct quarc_session quarc_session;
+
+/* Creates a session for `model`, which must outlive it. Returns
+ * QUARC_ABI_MISMATCH for a model built for another runtime version and
+ * QUARC_ERROR_INVALID_ARGUMENT for a malformed descriptor; on failure
+ * *session is NULL (there is no session to hold a message). */
+quarc_status quarc_session_create(const quarc_model_desc *model,
+                                  quarc_session **session);
+
+/* Runs the model. `inputs` holds the model's inputs in declaration order
+ * (model->inputs); each must have the declared dtype, rank and static dims,
+ * and may have NULL data only if it has no elements. On success `outputs`
+ * (num_outputs entries) describes the results, dense and row-major; their
+ * data belongs to the session and stays valid until the next run or
+ * quarc_session_destroy. On failure `outputs` is zeroed and
+ * quarc_session_error says what was wrong, naming the input. A session runs
+ * one call at a time; use one session per thread. */
+quarc_status quarc_session_run(quarc_session *session,
+                               const quarc_tensor *inputs, size_t num_inputs,
+                               quarc_tensor *outputs, size_t num_outputs);
+
+/* The message of the last failed call on `session` ("" if none). */
+const char *quarc_session_error(const quarc_session *session);
+
+/* The model a session runs. */
+const quarc_model_desc *quarc_session_model(const quarc_session *session);
+
+/* Frees the session and the outputs of its last run. */
+void quarc_session_destroy(quarc_session *session);
+
+/* The name of a status code, e.g. "QUARC_ERROR_SHAPE_MISMATCH". */
+const char *quarc_status_string(quarc_status status);
+
+/* Bytes per element of a dtype, or 0 for an unknown one. */
+size_t quarc_dtype_size(int32_t dtype);
+
+/* The command-line interface shared by compiled executables and
+ * `quarc run`: --input NAME=FILE.npy (repeatable; a bare FILE.npy for a
+ * single-input model), --output-dir DIR, --threads N, --benchmark N,
+ * --print-signature, --help. Returns the process exit code: 0 success,
+ * 1 runtime or model error, 2 usage error. */
+int quarc_cli_main(const quarc_model_desc *model, int argc, char **argv);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* QUARC_RUNTIME_H */
