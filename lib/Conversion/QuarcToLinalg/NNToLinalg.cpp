@@ -128,8 +128,10 @@ Value elementCount(OpBuilder &b, Location loc, Value value, int64_t first,
   }
   if (!dynamicCount)
     return createScalar(b, loc, type, double(staticCount));
-  dynamicCount = arith::MulIOp::create(
-      b, loc, dynamicCount, arith::ConstantIndexOp::create(b, loc, staticCount));
+  if (staticCount != 1)
+    dynamicCount = arith::MulIOp::create(
+        b, loc, dynamicCount,
+        arith::ConstantIndexOp::create(b, loc, staticCount));
   return castScalar(b, loc,
                     castScalar(b, loc, dynamicCount, b.getI64Type()), type);
 }
@@ -886,15 +888,17 @@ Value countTaps(OpBuilder &b, Location loc, Value out, int64_t kernel,
   };
   Value start = arith::SubIOp::create(
       b, loc, arith::MulIOp::create(b, loc, out, index(stride)), index(padLow));
-  Value first = arith::MaxSIOp::create(
-      b, loc, index(0),
-      arith::CeilDivSIOp::create(
-          b, loc, arith::SubIOp::create(b, loc, lo, start), index(dilation)));
-  Value lastPosition = arith::SubIOp::create(
+  Value firstOffset = arith::SubIOp::create(b, loc, lo, start);
+  Value lastOffset = arith::SubIOp::create(
       b, loc, arith::SubIOp::create(b, loc, hi, index(1)), start);
-  Value last = arith::MinSIOp::create(
-      b, loc, index(kernel - 1),
-      arith::FloorDivSIOp::create(b, loc, lastPosition, index(dilation)));
+  if (dilation != 1) {
+    firstOffset =
+        arith::CeilDivSIOp::create(b, loc, firstOffset, index(dilation));
+    lastOffset =
+        arith::FloorDivSIOp::create(b, loc, lastOffset, index(dilation));
+  }
+  Value first = arith::MaxSIOp::create(b, loc, index(0), firstOffset);
+  Value last = arith::MinSIOp::create(b, loc, index(kernel - 1), lastOffset);
   Value count = arith::AddIOp::create(
       b, loc, arith::SubIOp::create(b, loc, last, first), index(1));
   return arith::MaxSIOp::create(b, loc, count, index(0));

@@ -1343,10 +1343,12 @@ Value toClampedIndex(OpBuilder &b, Location loc, Value x, Value size) {
                                 arith::MaxSIOp::create(b, loc, index, zero), last);
 }
 
-Value indexToF32(OpBuilder &b, Location loc, Value index) {
+Value indexToF32(OpBuilder &b, Location loc, OpFoldResult index) {
+  if (std::optional<int64_t> constant = getConstantIntValue(index))
+    return createScalar(b, loc, b.getF32Type(), double(*constant));
   return arith::SIToFPOp::create(
       b, loc, b.getF32Type(),
-      arith::IndexCastOp::create(b, loc, b.getI64Type(), index));
+      arith::IndexCastOp::create(b, loc, b.getI64Type(), cast<Value>(index)));
 }
 
 struct ResizeLowering : OpConversionPattern<ResizeOp> {
@@ -1457,8 +1459,7 @@ struct ResizeLowering : OpConversionPattern<ResizeOp> {
       axis.outputSize = m.mul(axis.inputSize, m.constant(int64_t(scale)));
     } else {
       Value scaled = arith::MulFOp::create(
-          b, loc, indexToF32(b, loc, m.value(axis.inputSize)),
-          axis.getScale(b, loc));
+          b, loc, indexToF32(b, loc, axis.inputSize), axis.getScale(b, loc));
       axis.outputSize = arith::IndexCastOp::create(
                             b, loc, b.getIndexType(),
                             castScalar(b, loc, math::FloorOp::create(b, loc, scaled),
@@ -1480,7 +1481,7 @@ struct ResizeLowering : OpConversionPattern<ResizeOp> {
     Type f32 = b.getF32Type();
     axis.runtimeScale = arith::DivFOp::create(
         b, loc, createScalar(b, loc, f32, double(size)),
-        indexToF32(b, loc, m.value(axis.inputSize)));
+        indexToF32(b, loc, axis.inputSize));
   }
 
   /// Nearest resizing by whole scales where every output element of a block
@@ -1548,8 +1549,8 @@ struct ResizeLowering : OpConversionPattern<ResizeOp> {
         continue;
       scales[d] = axis.getScale(b, loc);
       inputSizes[d] = m.value(axis.inputSize);
-      inputSizesF32[d] = indexToF32(b, loc, inputSizes[d]);
-      outputSizesF32[d] = indexToF32(b, loc, m.value(axis.outputSize));
+      inputSizesF32[d] = indexToF32(b, loc, axis.inputSize);
+      outputSizesF32[d] = indexToF32(b, loc, axis.outputSize);
     }
     StringRef coordinates = op.getCoordinateTransformationMode();
     StringRef nearestMode = op.getNearestMode();
@@ -1610,22 +1611,27 @@ struct ResizeLowering : OpConversionPattern<ResizeOp> {
       if (weight)
         linearDims.push_back(d);
     Value one = createScalar(b, loc, f32, 1);
-    Value sum = createScalar(b, loc, f32, 0);
+    SmallVector<Value> lowWeights(weights.size());
+    for (int64_t d : linearDims)
+      lowWeights[d] = arith::SubFOp::create(b, loc, one, *weights[d]);
+    Value sum;
     for (int64_t corner = 0; corner < (int64_t(1) << linearDims.size());
          ++corner) {
       SmallVector<Value> position(low);
-      Value weight = one;
+      Value weight;
       for (auto [bit, d] : llvm::enumerate(linearDims)) {
         bool isHigh = corner & (int64_t(1) << bit);
         position[d] = isHigh ? high[d] : low[d];
-        Value w = isHigh ? *weights[d]
-                         : arith::SubFOp::create(b, loc, one, *weights[d]);
-        weight = arith::MulFOp::create(b, loc, weight, w);
+        Value w = isHigh ? *weights[d] : lowWeights[d];
+        weight = weight ? arith::MulFOp::create(b, loc, weight, w).getResult()
+                        : w;
       }
       Value value = castScalar(
           b, loc, tensor::ExtractOp::create(b, loc, input, position), f32);
-      sum = arith::AddFOp::create(b, loc, sum,
-                                  arith::MulFOp::create(b, loc, weight, value));
+      Value term = weight ? arith::MulFOp::create(b, loc, weight, value)
+                                .getResult()
+                          : value;
+      sum = sum ? arith::AddFOp::create(b, loc, sum, term).getResult() : term;
     }
     return castScalar(b, loc, sum, element);
   }
