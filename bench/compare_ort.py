@@ -72,18 +72,22 @@ class Timing:
 MEDIAN = re.compile(r"median ([0-9.]+) ms")
 
 
+MAXRSS = re.compile(r"maxrss_kb (\d+)")
+
+
 def timed_process(args: list[str]) -> tuple[float, float]:
-    """Runs one benchmark process; returns (median ms, peak RSS MB)."""
-    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    _, status, usage = os.wait4(proc.pid, 0)
-    out = proc.stdout.read()
-    err = proc.stderr.read()
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise RuntimeError(f"{' '.join(args)} failed:\n{err}")
-    match = MEDIAN.search(out)
-    if not match:
-        raise RuntimeError(f"no timing in output of {args[0]}: {out}")
-    return float(match.group(1)), usage.ru_maxrss / 1024.0
+    """Runs one benchmark process under GNU time; returns (median ms, peak
+    RSS MB). (A parent's rusage would count the Python process the child
+    was forked from.)"""
+    proc = subprocess.run(["/usr/bin/time", "-f", "maxrss_kb %M"] + args,
+                          capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise RuntimeError(f"{' '.join(args)} failed:\n{proc.stderr}")
+    match = MEDIAN.search(proc.stdout)
+    rss = MAXRSS.search(proc.stderr)
+    if not match or not rss:
+        raise RuntimeError(f"no timing in output of {args[0]}: {proc.stdout} {proc.stderr}")
+    return float(match.group(1)), int(rss.group(1)) / 1024.0
 
 
 def cpu_description() -> str:

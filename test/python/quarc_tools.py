@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import collections
 import functools
+import importlib.util
 import os
 import subprocess
 import tempfile
@@ -44,6 +45,14 @@ def reports_dir() -> Path:
     path = build_dir() / "test-reports"
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+def package_dir(name: str) -> Path | None:
+    """Folder of an installed package, or None when it is not installed."""
+    spec = importlib.util.find_spec(name)
+    if spec is None or spec.origin is None:
+        return None
+    return Path(spec.origin).parent
 
 
 def normalize_domain(domain: str) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,10 +22,7 @@ class RealModel:
 
 def package_dir(name: str) -> Path | None:
     """Folder of an installed package, or None when it is not installed."""
-    spec = importlib.util.find_spec(name)
-    if spec is None or spec.origin is None:
-        return None
-    return Path(spec.origin).parent
+    return quarc_tools.package_dir(name)
 
 
 def _models(root: Path | None, pattern: str, group: str, required: bool) -> list[RealModel]:

@@ -22,12 +22,13 @@ def ConvertQuarcToLinalg : Pass<"convert-quarc-to-linalg", "func::FuncOp"> {
     `tensor.expand_shape` where the reassociation is known, slices become
     `tensor.extract_slice`).
 
-    Shapes must be static except for dimensions the op carries through
-    unchanged (a symbolic batch dimension, for example); an op whose
-    lowering needs a value that is only known at run time (a reshape to a
-    computed shape, a resize with computed scales) is reported with the
-    ONNX node name. Run `quarc-specialize-shapes` and `canonicalize`
-    first so shape computations fold to constants.
+    Dynamic dimensions lower too: sizes come from `tensor.dim`, and a
+    reshape to a shape computed at run time (ONNX's Shape -> Concat ->
+    Reshape chains) becomes `tensor.reshape`. Operands that decide the
+    structure of the code must be constants: slice bounds, pads, axes,
+    resize scales or sizes; such an op is reported with its ONNX node
+    name. Run `quarc-specialize-shapes` and `canonicalize` first so shape
+    computations fold to constants (`quarc compile` does).
 
     An op with no lowering is an error naming the op and its ONNX node;
     the list of ops that lower is in docs/ops.md.

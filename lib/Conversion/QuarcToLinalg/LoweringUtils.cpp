@@ -217,8 +217,9 @@ Value expandUnitDims(OpBuilder &b, Location loc, Value source,
   for (int64_t i = 0; i < rank; ++i)
     shape.push_back(llvm::is_contained(unitDims, i) ? 1 : *dims++);
   // Each group has at most one dynamic dim, so the output shape is inferred.
-  return tensor::ExpandShapeOp::create(b, loc, type.clone(shape), source,
-                                       getUnitDimsReassociation(rank, unitDims));
+  return tensor::ExpandShapeOp::create(
+      b, loc, type.clone(shape), source,
+      getUnitDimsReassociation(rank, unitDims));
 }
 
 } // namespace mlir::quarc

@@ -92,8 +92,8 @@ Value createContraction(OpBuilder &b, Location loc, Value lhs, Value rhs,
   if (!maps.empty())
     attributes.push_back(
         b.getNamedAttr("indexing_maps", b.getAffineMapArrayAttr(maps)));
-  return OpTy::create(b, loc, TypeRange{init.getType()},
-                      ValueRange{lhs, rhs}, init, attributes)
+  return OpTy::create(b, loc, TypeRange{init.getType()}, ValueRange{lhs, rhs},
+                      init, attributes)
       .getResult(0);
 }
 
@@ -178,9 +178,9 @@ private:
   Value foldBatchIntoRows() {
     Value rows = collapseLeading(b, loc, lhs, lhsType.getRank() - 1);
     auto rowsType = cast<RankedTensorType>(rows.getType());
-    auto productType = RankedTensorType::get(
-        {rowsType.getDimSize(0), type.getShape().back()},
-        type.getElementType());
+    auto productType =
+        RankedTensorType::get({rowsType.getDimSize(0), type.getShape().back()},
+                              type.getElementType());
     SmallVector<OpFoldResult> productSizes = {
         tensor::getMixedSize(b, loc, rows, 0), sizes.back()};
     Value product = createContraction<linalg::MatmulOp>(
@@ -205,13 +205,12 @@ private:
       MLIRContext *context = b.getContext();
       AffineExpr batch, m, n, k;
       bindDims(context, batch, m, n, k);
-      maps = {lhsType.getRank() == 2
-                  ? AffineMap::get(4, 0, {m, k}, context)
-                  : AffineMap::get(4, 0, {batch, m, k}, context),
-              rhsType.getRank() == 2
-                  ? AffineMap::get(4, 0, {k, n}, context)
-                  : AffineMap::get(4, 0, {batch, k, n}, context),
-              AffineMap::get(4, 0, {batch, m, n}, context)};
+      maps = {
+          lhsType.getRank() == 2 ? AffineMap::get(4, 0, {m, k}, context)
+                                 : AffineMap::get(4, 0, {batch, m, k}, context),
+          rhsType.getRank() == 2 ? AffineMap::get(4, 0, {k, n}, context)
+                                 : AffineMap::get(4, 0, {batch, k, n}, context),
+          AffineMap::get(4, 0, {batch, m, n}, context)};
     }
 
     int64_t batchSize = 1;
@@ -255,8 +254,7 @@ private:
     int64_t m = rank - 2, n = rank - 1, k = rank;
     SmallVector<AffineMap> maps = {
         operandMap(lhsType, m, k), operandMap(rhsType, k, n),
-        AffineMap::getMultiDimIdentityMap(loops, context).getMajorSubMap(
-            rank)};
+        AffineMap::getMultiDimIdentityMap(loops, context).getMajorSubMap(rank)};
     SmallVector<utils::IteratorType> iterators(loops,
                                                utils::IteratorType::parallel);
     iterators.back() = utils::IteratorType::reduction;
@@ -265,8 +263,7 @@ private:
                createZeroInit(b, loc, type, sizes), maps, iterators,
                [](OpBuilder &nb, Location nl, ValueRange args) {
                  Value product = multiply(nb, nl, args[0], args[1]);
-                 linalg::YieldOp::create(nb, nl,
-                                         add(nb, nl, args[2], product));
+                 linalg::YieldOp::create(nb, nl, add(nb, nl, args[2], product));
                })
         .getResult(0);
   }
@@ -357,16 +354,14 @@ struct GemmLowering : OpConversionPattern<GemmOp> {
         tensor::getMixedSize(rewriter, loc, b, transB ? 0 : 1)};
     SmallVector<Value> dynamicSizes =
         getDynamicValues(rewriter, loc, *type, sizes);
-    AffineMap cMap =
-        c ? getBroadcastMap(getContext(), cast<RankedTensorType>(c.getType()),
-                            2)
-          : AffineMap();
+    AffineMap cMap = c ? getBroadcastMap(getContext(),
+                                         cast<RankedTensorType>(c.getType()), 2)
+                       : AffineMap();
 
     bool accumulateC = c && alpha == 1.0;
-    Value init = accumulateC
-                     ? broadcastInto(rewriter, loc, *type, dynamicSizes, c,
-                                     cMap, beta)
-                     : createZeroInit(rewriter, loc, *type, sizes);
+    Value init = accumulateC ? broadcastInto(rewriter, loc, *type, dynamicSizes,
+                                             c, cMap, beta)
+                             : createZeroInit(rewriter, loc, *type, sizes);
     Value product = createContraction<linalg::MatmulOp>(
         rewriter, loc, a, b, init, getMatmulMaps(transA, transB));
     if (alpha == 1.0 && (!c || accumulateC)) {
@@ -384,9 +379,9 @@ struct GemmLowering : OpConversionPattern<GemmOp> {
                                           createScalar(nb, nl, element, alpha));
           if (!c)
             return y;
-          Value scaledC = arith::MulFOp::create(
-              nb, nl, castScalar(nb, nl, s[1], element),
-              createScalar(nb, nl, element, beta));
+          Value scaledC =
+              arith::MulFOp::create(nb, nl, castScalar(nb, nl, s[1], element),
+                                    createScalar(nb, nl, element, beta));
           return arith::AddFOp::create(nb, nl, y, scaledC).getResult();
         });
     rewriter.replaceOp(op, result);

@@ -1,4 +1,4 @@
-//===- NNLoweringUtils.h - shared by the NN and matmul lowerings -*- C++ -*-===//
+//===- NNLoweringUtils.h - shared by NN and matmul lowerings --*- C++ -*-===//
 //
 // Broadcasting a bias into the accumulator a named linalg op starts from
 // (convolution bias, Gemm's C). Defined in NNToLinalg.cpp.

@@ -42,8 +42,8 @@ Value broadcastInto(OpBuilder &b, Location loc, RankedTensorType type,
   auto generic = linalg::GenericOp::create(
       b, loc, TypeRange{type}, source, init, maps, iterators,
       [&](OpBuilder &nested, Location nestedLoc, ValueRange args) {
-        Value value = castScalar(nested, nestedLoc, args[0],
-                                 type.getElementType());
+        Value value =
+            castScalar(nested, nestedLoc, args[0], type.getElementType());
         if (scale && *scale != 1.0)
           value = arith::MulFOp::create(
               nested, nestedLoc, value,
@@ -106,8 +106,7 @@ Value refineChannels(OpBuilder &b, Location loc, Value value,
     return value;
   SmallVector<int64_t> shape(type.getShape());
   shape[1] = channels;
-  return tensor::CastOp::create(
-      b, loc, RankedTensorType::get(shape, type.getElementType()), value);
+  return castToType(b, loc, value, type.clone(shape));
 }
 
 /// The number of elements in dims [first, rank) of `value`, as a `type`
@@ -132,8 +131,17 @@ Value elementCount(OpBuilder &b, Location loc, Value value, int64_t first,
     dynamicCount = arith::MulIOp::create(
         b, loc, dynamicCount,
         arith::ConstantIndexOp::create(b, loc, staticCount));
-  return castScalar(b, loc,
-                    castScalar(b, loc, dynamicCount, b.getI64Type()), type);
+  return castScalar(b, loc, castScalar(b, loc, dynamicCount, b.getI64Type()),
+                    type);
+}
+
+/// The map from a loop nest of `rank` to its leading `count` dims (a
+/// per-row operand); unlike getMajorSubMap it is not null for count 0.
+AffineMap getLeadingDimsMap(int64_t rank, int64_t count, MLIRContext *context) {
+  SmallVector<AffineExpr> exprs;
+  for (int64_t i = 0; i < count; ++i)
+    exprs.push_back(getAffineDimExpr(i, context));
+  return AffineMap::get(rank, 0, exprs, context);
 }
 
 /// Reduces dims [first, rank) of `input` with `body`, starting from `init`.
@@ -146,13 +154,11 @@ Value reduceTrailing(OpBuilder &b, Location loc, Value input, ValueRange perRow,
   auto type = cast<RankedTensorType>(input.getType());
   int64_t rank = type.getRank();
   MLIRContext *context = b.getContext();
-  auto resultType = RankedTensorType::get(type.getShape().take_front(first),
-                                          init.getType());
-  Value filled =
-      createFilled(b, loc, resultType,
-                   getDynamicSizes(b, loc, resultType, input), init);
-  AffineMap rowMap = AffineMap::getMultiDimIdentityMap(rank, context)
-                         .getMajorSubMap(first);
+  auto resultType =
+      RankedTensorType::get(type.getShape().take_front(first), init.getType());
+  Value filled = createFilled(b, loc, resultType,
+                              getDynamicSizes(b, loc, resultType, input), init);
+  AffineMap rowMap = getLeadingDimsMap(rank, first, context);
   SmallVector<AffineMap> maps = {
       AffineMap::getMultiDimIdentityMap(rank, context)};
   SmallVector<Value> inputs = {input};
@@ -167,8 +173,7 @@ Value reduceTrailing(OpBuilder &b, Location loc, Value input, ValueRange perRow,
   auto generic = linalg::GenericOp::create(
       b, loc, TypeRange{resultType}, inputs, filled, maps, iterators,
       [&](OpBuilder &nested, Location nestedLoc, ValueRange args) {
-        Value result =
-            body(nested, nestedLoc, args.drop_back(), args.back());
+        Value result = body(nested, nestedLoc, args.drop_back(), args.back());
         linalg::YieldOp::create(nested, nestedLoc, result);
       });
   return generic.getResult(0);
@@ -189,8 +194,7 @@ struct Window {
 
   /// Runs a 1-D window as a 2-D one over a unit-height input.
   void prependUnitDim() {
-    for (SmallVector<int64_t> *list :
-         {&kernel, &strides, &dilations})
+    for (SmallVector<int64_t> *list : {&kernel, &strides, &dilations})
       list->insert(list->begin(), 1);
     padLow.insert(padLow.begin(), 0);
     padHigh.insert(padHigh.begin(), 0);
@@ -243,9 +247,8 @@ FailureOr<Window> resolveWindow(OpTy op, ArrayRef<int64_t> defaultKernel,
     }
     int64_t total = window->extent(i) - 1;
     if (stride != 1)
-      total = std::max<int64_t>(
-          0, (llvm::divideCeil(in, stride) - 1) * stride + window->extent(i) -
-                 in);
+      total = std::max<int64_t>(0, (llvm::divideCeil(in, stride) - 1) * stride +
+                                       window->extent(i) - in);
     int64_t small = total / 2, large = total - small;
     bool upper = autoPad == "SAME_UPPER";
     window->padLow[i] = upper ? small : large;
@@ -259,8 +262,7 @@ FailureOr<Window> resolveWindow(OpTy op, ArrayRef<int64_t> defaultKernel,
 /// size of the padded input.
 SmallVector<Value> getWindowResultSizes(OpBuilder &b, Location loc,
                                         RankedTensorType type, Value padded,
-                                        Value channelSource,
-                                        int64_t channelDim,
+                                        Value channelSource, int64_t channelDim,
                                         const Window &window) {
   SmallVector<Value> sizes;
   for (int64_t i = 0; i < type.getRank(); ++i) {
@@ -340,9 +342,9 @@ Value buildConv2D(OpBuilder &b, Location loc, ConvKind kind, Value input,
   Attribute dilationsAttr = b.getI64TensorAttr(dilations);
   switch (kind) {
   case ConvKind::Dense:
-    return linalg::Conv2DNchwFchwOp::create(
-               b, loc, TypeRange{initType}, ValueRange{input, filter}, init,
-               stridesAttr, dilationsAttr)
+    return linalg::Conv2DNchwFchwOp::create(b, loc, TypeRange{initType},
+                                            ValueRange{input, filter}, init,
+                                            stridesAttr, dilationsAttr)
         .getResult(0);
   case ConvKind::Depthwise:
     return linalg::DepthwiseConv2DNchwChwOp::create(
@@ -352,15 +354,36 @@ Value buildConv2D(OpBuilder &b, Location loc, ConvKind kind, Value input,
   case ConvKind::Grouped: {
     int64_t groups = cast<RankedTensorType>(filter.getType()).getDimSize(0);
     Value groupedInit = splitChannels(b, loc, init, groups);
-    Value conv =
-        linalg::Conv2DNgchwGfchwOp::create(
-            b, loc, TypeRange{groupedInit.getType()},
-            ValueRange{splitChannels(b, loc, input, groups), filter},
-            groupedInit, stridesAttr, dilationsAttr)
-            .getResult(0);
+    Value conv = linalg::Conv2DNgchwGfchwOp::create(
+                     b, loc, TypeRange{groupedInit.getType()},
+                     ValueRange{splitChannels(b, loc, input, groups), filter},
+                     groupedInit, stridesAttr, dilationsAttr)
+                     .getResult(0);
     return tensor::CollapseShapeOp::create(
         b, loc, initType, conv,
         SmallVector<ReassociationIndices>{{0}, {1, 2}, {3}, {4}});
+  }
+  }
+  llvm_unreachable("unknown convolution kind");
+}
+
+/// The ONNX Conv weight (F x C/G x kh x kw) in `kind`'s filter layout.
+Value getForwardFilter(OpBuilder &b, Location loc, Value weight, ConvKind kind,
+                       int64_t groups) {
+  auto type = cast<RankedTensorType>(weight.getType());
+  switch (kind) {
+  case ConvKind::Dense:
+    return weight;
+  case ConvKind::Depthwise: // drop the C/G = 1 dim
+    return collapseUnitDims(b, loc, weight, {1});
+  case ConvKind::Grouped: { // split F into G x F/G
+    ArrayRef<int64_t> shape = type.getShape();
+    return tensor::ExpandShapeOp::create(
+        b, loc,
+        RankedTensorType::get(
+            {groups, shape[0] / groups, shape[1], shape[2], shape[3]},
+            type.getElementType()),
+        weight, SmallVector<ReassociationIndices>{{0, 1}, {2}, {3}, {4}});
   }
   }
   llvm_unreachable("unknown convolution kind");
@@ -373,8 +396,8 @@ Value createConvInit(OpBuilder &b, Location loc, RankedTensorType type,
   if (!bias)
     return createFilled(b, loc, type, dynamicSizes, zero);
   MLIRContext *context = b.getContext();
-  AffineMap channel = AffineMap::get(type.getRank(), 0,
-                                     getAffineDimExpr(1, context), context);
+  AffineMap channel =
+      AffineMap::get(type.getRank(), 0, getAffineDimExpr(1, context), context);
   return broadcastInto(b, loc, type, dynamicSizes, bias, channel);
 }
 
@@ -409,8 +432,7 @@ struct ConvLowering : OpConversionPattern<ConvOp> {
     if (failed(type))
       return failure();
     Value x = adaptor.getX(), w = adaptor.getW();
-    FailureOr<int64_t> numSpatial =
-        checkConvOperands(op, x, w, "convolutions");
+    FailureOr<int64_t> numSpatial = checkConvOperands(op, x, w, "convolutions");
     if (failed(numSpatial))
       return failure();
     auto xType = cast<RankedTensorType>(x.getType());
@@ -434,26 +456,21 @@ struct ConvLowering : OpConversionPattern<ConvOp> {
 
     int64_t group = op.getGroup();
     int64_t outChannels = wType.getDimSize(0), inPerGroup = wType.getDimSize(1);
+    if (outChannels % group != 0)
+      return op.emitOpError("the weight's ")
+             << outChannels << " output channels do not split into " << group
+             << " groups";
     ConvKind kind =
         getConvKind(group, inPerGroup * group, outChannels, inPerGroup);
-    Value filter = w;
-    if (kind == ConvKind::Depthwise)
-      filter = collapseUnitDims(rewriter, loc, w, {1});
-    else if (kind == ConvKind::Grouped)
-      filter = tensor::ExpandShapeOp::create(
-          rewriter, loc,
-          RankedTensorType::get({group, outChannels / group, inPerGroup,
-                                 wType.getDimSize(2), wType.getDimSize(3)},
-                                wType.getElementType()),
-          w, SmallVector<ReassociationIndices>{{0, 1}, {2}, {3}, {4}});
+    Value filter = getForwardFilter(rewriter, loc, w, kind, group);
     if (kind != ConvKind::Dense)
       x = refineChannels(rewriter, loc, x, inPerGroup * group);
 
     Value zero = createScalar(rewriter, loc, xType.getElementType(), 0.0);
     Value padded =
         padSpatial(rewriter, loc, x, window->padLow, window->padHigh, zero);
-    SmallVector<Value> sizes = getWindowResultSizes(
-        rewriter, loc, resultType, padded, w, 0, *window);
+    SmallVector<Value> sizes =
+        getWindowResultSizes(rewriter, loc, resultType, padded, w, 0, *window);
     Value bias = isNone(op.getB()) ? Value() : adaptor.getB();
     Value init = createConvInit(rewriter, loc, resultType, sizes, bias, zero);
     Value result = buildConv2D(rewriter, loc, kind, padded, filter, init,
@@ -553,12 +570,12 @@ Value upsampleAndPad(OpBuilder &b, Location loc, Value input,
       steps.push_back(b.getIndexAttr(stride));
     }
     auto upsampledType = RankedTensorType::get(shape, element);
-    Value zeros = createFilled(
-        b, loc, upsampledType,
-        getDynamicSizes(b, loc, upsampledType, input), zero);
-    result = tensor::InsertSliceOp::create(
-        b, loc, input, zeros, offsets, tensor::getMixedSizes(b, loc, input),
-        steps);
+    Value zeros =
+        createFilled(b, loc, upsampledType,
+                     getDynamicSizes(b, loc, upsampledType, input), zero);
+    result = tensor::InsertSliceOp::create(b, loc, input, zeros, offsets,
+                                           tensor::getMixedSizes(b, loc, input),
+                                           steps);
   }
 
   if (llvm::all_of(cropLow, [](int64_t c) { return c == 0; }) &&
@@ -566,13 +583,12 @@ Value upsampleAndPad(OpBuilder &b, Location loc, Value input,
     return result;
   auto resultType = cast<RankedTensorType>(result.getType());
   SmallVector<OpFoldResult> offsets = {b.getIndexAttr(0), b.getIndexAttr(0)};
-  SmallVector<OpFoldResult> sizes =
-      tensor::getMixedSizes(b, loc, result);
+  SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(b, loc, result);
   SmallVector<OpFoldResult> steps(4, b.getIndexAttr(1));
   for (unsigned i = 0; i < 2; ++i) {
     offsets.push_back(b.getIndexAttr(cropLow[i]));
-    sizes[i + 2] = b.getIndexAttr(resultType.getDimSize(i + 2) - cropLow[i] -
-                                  cropHigh[i]);
+    sizes[i + 2] =
+        b.getIndexAttr(resultType.getDimSize(i + 2) - cropLow[i] - cropHigh[i]);
   }
   return tensor::ExtractSliceOp::create(b, loc, result, offsets, sizes, steps);
 }
@@ -593,16 +609,16 @@ Value buildBlockConvTranspose(OpBuilder &b, Location loc, Value x, Value weight,
           outPerGroup = wType.getDimSize(1);
   int64_t kh = wType.getDimSize(2), kw = wType.getDimSize(3);
   Value groupedX = splitChannels(b, loc, x, groups); // N x G x C/G x H x W
-  Value groupedW = tensor::ExpandShapeOp::create(      // G x C/G x F/G x kh x kw
+  Value groupedW = tensor::ExpandShapeOp::create(    // G x C/G x F/G x kh x kw
       b, loc,
       RankedTensorType::get({groups, inPerGroup, outPerGroup, kh, kw},
                             wType.getElementType()),
       weight, SmallVector<ReassociationIndices>{{0, 1}, {2}, {3}, {4}});
 
-  auto blockType = RankedTensorType::get(
-      {xType.getDimSize(0), groups, outPerGroup, xType.getDimSize(2), kh,
-       xType.getDimSize(3), kw},
-      type.getElementType());
+  auto blockType =
+      RankedTensorType::get({xType.getDimSize(0), groups, outPerGroup,
+                             xType.getDimSize(2), kh, xType.getDimSize(3), kw},
+                            type.getElementType());
   SmallVector<Value> sizes =
       getDynamicSizes(b, loc, blockType, x, {0, 1, 1, 2, 2, 3, 3});
   // Loops (n, g, f, h, i, w, j, c): the output block element (i, j) of
@@ -611,9 +627,9 @@ Value buildBlockConvTranspose(OpBuilder &b, Location loc, Value x, Value weight,
   for (unsigned i = 0; i < 8; ++i)
     d[i] = getAffineDimExpr(i, context);
   Value init =
-      bias ? broadcastInto(b, loc, blockType, sizes, bias,
-                           AffineMap::get(7, 0, d[1] * outPerGroup + d[2],
-                                          context))
+      bias ? broadcastInto(
+                 b, loc, blockType, sizes, bias,
+                 AffineMap::get(7, 0, d[1] * outPerGroup + d[2], context))
            : createFilled(b, loc, blockType, sizes,
                           createScalar(b, loc, type.getElementType(), 0.0));
   SmallVector<AffineMap> maps = {
@@ -629,8 +645,8 @@ Value buildBlockConvTranspose(OpBuilder &b, Location loc, Value x, Value weight,
           [](OpBuilder &nb, Location nl, ValueRange args) {
             Value product = arith::MulFOp::create(nb, nl, args[0], args[1]);
             linalg::YieldOp::create(
-                nb, nl, arith::AddFOp::create(nb, nl, args[2], product)
-                            .getResult());
+                nb, nl,
+                arith::AddFOp::create(nb, nl, args[2], product).getResult());
           })
           .getResult(0);
   Value collapsed = tensor::CollapseShapeOp::create(
@@ -667,8 +683,11 @@ struct ConvTransposeLowering : OpConversionPattern<ConvTransposeOp> {
                             "dims");
 
     int64_t group = op.getGroup();
-    int64_t inChannels = wType.getDimSize(0),
-            outPerGroup = wType.getDimSize(1);
+    int64_t inChannels = wType.getDimSize(0), outPerGroup = wType.getDimSize(1);
+    if (inChannels % group != 0)
+      return op.emitOpError("the weight's ")
+             << inChannels << " input channels do not split into " << group
+             << " groups";
     Value bias = isNone(op.getB()) ? Value() : adaptor.getB();
     RankedTensorType resultType = *type;
     if (*numSpatial == 1) {
@@ -680,8 +699,8 @@ struct ConvTransposeLowering : OpConversionPattern<ConvTransposeOp> {
 
     Value result;
     if (hasDisjointWindows(op, *window)) {
-      result = buildBlockConvTranspose(rewriter, loc, x, w, bias, group,
-                                       resultType);
+      result =
+          buildBlockConvTranspose(rewriter, loc, x, w, bias, group, resultType);
     } else {
       for (int64_t i = 2; i < xType.getRank(); ++i)
         if (xType.isDynamicDim(i) || type->isDynamicDim(i))
@@ -702,13 +721,11 @@ struct ConvTransposeLowering : OpConversionPattern<ConvTransposeOp> {
       ConvKind kind = getConvKind(group, inChannels, outPerGroup * group,
                                   inChannels / group);
       Value zero = createScalar(rewriter, loc, xType.getElementType(), 0.0);
-      Value input = upsampleAndPad(rewriter, loc, x, window->strides, low,
-                                   high, zero);
+      Value input =
+          upsampleAndPad(rewriter, loc, x, window->strides, low, high, zero);
       Value filter = flipTransposedWeight(rewriter, loc, w, kind, group);
-      SmallVector<Value> sizes =
-          getDynamicSizes(rewriter, loc, resultType, x);
-      Value init =
-          createConvInit(rewriter, loc, resultType, sizes, bias, zero);
+      SmallVector<Value> sizes = getDynamicSizes(rewriter, loc, resultType, x);
+      Value init = createConvInit(rewriter, loc, resultType, sizes, bias, zero);
       result = buildConv2D(rewriter, loc, kind, input, filter, init,
                            /*strides=*/{1, 1}, dilations);
     }
@@ -829,8 +846,8 @@ Value buildPool2D(OpBuilder &b, Location loc, const PoolInput &pool,
       b, loc, pool.resultType, padded, padded, 1, pool.window);
   Value init = createFilled(b, loc, pool.resultType, sizes, initValue);
   // The window operand only carries the kernel size.
-  Value windowShape = tensor::EmptyOp::create(
-      b, loc, pool.window.kernel, pool.resultType.getElementType());
+  Value windowShape = tensor::EmptyOp::create(b, loc, pool.window.kernel,
+                                              pool.resultType.getElementType());
   return PoolOp::create(b, loc, TypeRange{pool.resultType},
                         ValueRange{padded, windowShape}, init,
                         b.getI64TensorAttr(pool.window.strides),
@@ -856,8 +873,8 @@ struct MaxPoolLowering : OpConversionPattern<MaxPoolOp> {
       return failure();
     // Pads never win the max, so they are the lowest value.
     Value lowest = lowestValue(rewriter, op.getLoc(), type->getElementType());
-    Value result = buildPool2D<linalg::PoolingNchwMaxOp>(
-        rewriter, op.getLoc(), *pool, lowest, lowest);
+    Value result = buildPool2D<linalg::PoolingNchwMaxOp>(rewriter, op.getLoc(),
+                                                         *pool, lowest, lowest);
     if (pool->is1D)
       result = collapseUnitDims(rewriter, op.getLoc(), result, {2});
     // Indices has no uses: nothing replaces it.
@@ -868,8 +885,8 @@ struct MaxPoolLowering : OpConversionPattern<MaxPoolOp> {
 
 /// How many taps of a window dim (kernel, stride, dilation, low pad) at
 /// output position `out` fall inside [lo, hi) of the input coordinates.
-int64_t countTaps(int64_t out, int64_t kernel, int64_t stride,
-                  int64_t dilation, int64_t padLow, int64_t lo, int64_t hi) {
+int64_t countTaps(int64_t out, int64_t kernel, int64_t stride, int64_t dilation,
+                  int64_t padLow, int64_t lo, int64_t hi) {
   int64_t start = out * stride - padLow, count = 0;
   for (int64_t k = 0; k < kernel; ++k) {
     int64_t position = start + k * dilation;
@@ -879,7 +896,8 @@ int64_t countTaps(int64_t out, int64_t kernel, int64_t stride,
 }
 
 /// The same count in index arithmetic, for an output position known only at
-/// run time: taps k in [max(0, ceil((lo-start)/d)), min(K-1, floor((hi-1-start)/d))].
+/// run time: taps k in [max(0, ceil((lo-start)/d)), min(K-1,
+/// floor((hi-1-start)/d))].
 Value countTaps(OpBuilder &b, Location loc, Value out, int64_t kernel,
                 int64_t stride, int64_t dilation, int64_t padLow, Value lo,
                 Value hi) {
@@ -919,8 +937,8 @@ struct AveragePoolLowering : OpConversionPattern<AveragePoolOp> {
     if (failed(pool))
       return failure();
     Value zero = createScalar(rewriter, loc, type->getElementType(), 0.0);
-    Value sum = buildPool2D<linalg::PoolingNchwSumOp>(rewriter, loc, *pool,
-                                                      zero, zero);
+    Value sum =
+        buildPool2D<linalg::PoolingNchwSumOp>(rewriter, loc, *pool, zero, zero);
     Value result = divideByCount(rewriter, loc, op, *pool, sum);
     if (pool->is1D)
       result = collapseUnitDims(rewriter, loc, result, {2});
@@ -948,8 +966,8 @@ struct AveragePoolLowering : OpConversionPattern<AveragePoolOp> {
         isStatic = false;
         // In floor mode every window lies inside the padded input, so only
         // dropping the pads from the count makes it vary.
-        isUniform &= includePad ||
-                     (window.padLow[i] == 0 && window.padHigh[i] == 0);
+        isUniform &=
+            includePad || (window.padLow[i] == 0 && window.padHigh[i] == 0);
         counts.push_back({window.kernel[i]});
         continue;
       }
@@ -958,8 +976,8 @@ struct AveragePoolLowering : OpConversionPattern<AveragePoolOp> {
       SmallVector<int64_t> dimCounts;
       for (int64_t o = 0; o < out; ++o)
         dimCounts.push_back(countTaps(o, window.kernel[i], window.strides[i],
-                                      window.dilations[i], window.padLow[i],
-                                      lo, hi));
+                                      window.dilations[i], window.padLow[i], lo,
+                                      hi));
       isUniform &= llvm::all_equal(dimCounts);
       counts.push_back(dimCounts);
     }
@@ -1007,26 +1025,26 @@ struct AveragePoolLowering : OpConversionPattern<AveragePoolOp> {
       Value in = tensor::DimOp::create(b, loc, pool.input, i + 2);
       lo.push_back(arith::ConstantIndexOp::create(
           b, loc, includePad ? -window.padLow[i] : 0));
-      hi.push_back(includePad ? arith::AddIOp::create(
-                                    b, loc, in,
-                                    arith::ConstantIndexOp::create(
-                                        b, loc, window.padHigh[i]))
-                                    .getResult()
-                              : in);
+      hi.push_back(includePad
+                       ? arith::AddIOp::create(b, loc, in,
+                                               arith::ConstantIndexOp::create(
+                                                   b, loc, window.padHigh[i]))
+                             .getResult()
+                       : in);
     }
     return buildElementwise(
         b, loc, type, sum, [&](OpBuilder &nb, Location nl, ValueRange s) {
           Value count;
           for (unsigned i = 0; i < 2; ++i) {
             Value out = linalg::IndexOp::create(nb, nl, i + 2);
-            Value taps = countTaps(nb, nl, out, window.kernel[i],
-                                   window.strides[i], window.dilations[i],
-                                   window.padLow[i], lo[i], hi[i]);
+            Value taps =
+                countTaps(nb, nl, out, window.kernel[i], window.strides[i],
+                          window.dilations[i], window.padLow[i], lo[i], hi[i]);
             count = count ? arith::MulIOp::create(nb, nl, count, taps) : taps;
           }
-          Value divisor = castScalar(
-              nb, nl, castScalar(nb, nl, count, nb.getI64Type()),
-              s[0].getType());
+          Value divisor =
+              castScalar(nb, nl, castScalar(nb, nl, count, nb.getI64Type()),
+                         s[0].getType());
           return arith::DivFOp::create(nb, nl, s[0], divisor).getResult();
         });
   }
@@ -1131,7 +1149,7 @@ Value applyNormalization(OpBuilder &b, Location loc, RankedTensorType type,
   MLIRContext *context = b.getContext();
   int64_t rank = type.getRank();
   AffineMap identity = AffineMap::getMultiDimIdentityMap(rank, context);
-  AffineMap rowMap = identity.getMajorSubMap(axis);
+  AffineMap rowMap = getLeadingDimsMap(rank, axis, context);
   SmallVector<Value> inputs = {x, moments.mean, moments.invStdDev, scale};
   SmallVector<AffineMap> maps = {identity, rowMap, rowMap, scaleMap};
   if (bias) {
@@ -1179,17 +1197,15 @@ struct InstanceNormalizationLowering
     Moments moments = computeMoments(rewriter, op.getLoc(), adaptor.getInput(),
                                      2, op.getEpsilon().convertToDouble());
     AffineMap channel = channelMap(getContext(), type->getRank());
-    rewriter.replaceOp(op, applyNormalization(
-                               rewriter, op.getLoc(), *type,
-                               adaptor.getInput(), moments, 2,
-                               adaptor.getScale(), channel, adaptor.getB(),
-                               channel));
+    rewriter.replaceOp(op, applyNormalization(rewriter, op.getLoc(), *type,
+                                              adaptor.getInput(), moments, 2,
+                                              adaptor.getScale(), channel,
+                                              adaptor.getB(), channel));
     return success();
   }
 };
 
-struct LayerNormalizationLowering
-    : OpConversionPattern<LayerNormalizationOp> {
+struct LayerNormalizationLowering : OpConversionPattern<LayerNormalizationOp> {
   using OpConversionPattern::OpConversionPattern;
 
   LogicalResult
@@ -1221,12 +1237,11 @@ struct LayerNormalizationLowering
                    : AffineMap();
     };
     Value y = applyNormalization(rewriter, loc, *type, adaptor.getX(), moments,
-                                 *axis, scale, mapOf(scale), bias,
-                                 mapOf(bias));
-    rewriter.replaceOp(op, {y, getStatistic(rewriter, loc, op.getMean(),
-                                            moments.mean, *axis),
-                            getStatistic(rewriter, loc, op.getInvStdDev(),
-                                         moments.invStdDev, *axis)});
+                                 *axis, scale, mapOf(scale), bias, mapOf(bias));
+    rewriter.replaceOp(
+        op, {y, getStatistic(rewriter, loc, op.getMean(), moments.mean, *axis),
+             getStatistic(rewriter, loc, op.getInvStdDev(), moments.invStdDev,
+                          *axis)});
     return success();
   }
 
@@ -1238,7 +1253,8 @@ struct LayerNormalizationLowering
       return Value();
     auto type = cast<RankedTensorType>(result.getType());
     Value expanded = expandUnitDims(
-        b, loc, rows, llvm::to_vector(llvm::seq<int64_t>(axis, type.getRank())));
+        b, loc, rows,
+        llvm::to_vector(llvm::seq<int64_t>(axis, type.getRank())));
     auto expandedType = cast<RankedTensorType>(expanded.getType());
     if (expandedType.getElementType() == type.getElementType())
       return expanded;
@@ -1253,8 +1269,7 @@ struct LayerNormalizationLowering
 /// Inference BatchNormalization: y = x * multiplier[c] + offset[c], with
 /// multiplier = scale / sqrt(var + epsilon) and offset = B - mean *
 /// multiplier; computed at compile time when the parameters are constants.
-struct BatchNormalizationLowering
-    : OpConversionPattern<BatchNormalizationOp> {
+struct BatchNormalizationLowering : OpConversionPattern<BatchNormalizationOp> {
   using OpConversionPattern::OpConversionPattern;
 
   LogicalResult
@@ -1334,8 +1349,8 @@ struct BatchNormalizationLowering
                                 RankedTensorType type, double epsilon,
                                 Value &multiplier, Value &offset) {
     Value scale = adaptor.getScale();
-    auto paramType = cast<RankedTensorType>(scale.getType())
-                         .clone(type.getElementType());
+    auto paramType =
+        cast<RankedTensorType>(scale.getType()).clone(type.getElementType());
     SmallVector<Value> sizes = getDynamicSizes(b, loc, paramType, scale);
     Value inits[] = {createEmpty(b, loc, paramType, sizes),
                      createEmpty(b, loc, paramType, sizes)};
@@ -1353,8 +1368,8 @@ struct BatchNormalizationLowering
           };
           Value shifted = arith::AddFOp::create(
               nb, nl, arg(3), createScalar(nb, nl, element, epsilon));
-          Value m = arith::DivFOp::create(nb, nl, arg(0),
-                                          math::SqrtOp::create(nb, nl, shifted));
+          Value m = arith::DivFOp::create(
+              nb, nl, arg(0), math::SqrtOp::create(nb, nl, shifted));
           Value o = arith::SubFOp::create(
               nb, nl, arg(1), arith::MulFOp::create(nb, nl, arg(2), m));
           linalg::YieldOp::create(nb, nl, ValueRange{m, o});
@@ -1399,8 +1414,8 @@ struct LRNLowering : OpConversionPattern<LRNOp> {
     SmallVector<AffineMap> maps = {
         AffineMap::get(rank + 1, 0, read, context),
         AffineMap::get(rank + 1, 0, getAffineDimExpr(rank, context), context),
-        AffineMap::getMultiDimIdentityMap(rank + 1, context).getMajorSubMap(
-            rank)};
+        AffineMap::getMultiDimIdentityMap(rank + 1, context)
+            .getMajorSubMap(rank)};
     SmallVector<utils::IteratorType> iterators(rank,
                                                utils::IteratorType::parallel);
     iterators.push_back(utils::IteratorType::reduction);
@@ -1414,8 +1429,8 @@ struct LRNLowering : OpConversionPattern<LRNOp> {
             init, maps, iterators,
             [](OpBuilder &b, Location l, ValueRange args) {
               linalg::YieldOp::create(
-                  b, l, arith::AddFOp::create(b, l, args[2], args[0])
-                            .getResult());
+                  b, l,
+                  arith::AddFOp::create(b, l, args[2], args[0]).getResult());
             })
             .getResult(0);
 
@@ -1427,8 +1442,8 @@ struct LRNLowering : OpConversionPattern<LRNOp> {
         [&](OpBuilder &b, Location l, ValueRange s) {
           Value base = arith::AddFOp::create(
               b, l, createScalar(b, l, element, bias),
-              arith::MulFOp::create(b, l, s[1],
-                                    createScalar(b, l, element, alphaOverSize)));
+              arith::MulFOp::create(
+                  b, l, s[1], createScalar(b, l, element, alphaOverSize)));
           Value denominator = math::PowFOp::create(
               b, l, base, createScalar(b, l, element, beta));
           return arith::DivFOp::create(b, l, s[0], denominator).getResult();
@@ -1446,8 +1461,7 @@ void populateNNToLinalgPatterns(RewritePatternSet &patterns) {
                GlobalPoolLowering<GlobalAveragePoolOp, /*IsMax=*/false>,
                GlobalPoolLowering<GlobalMaxPoolOp, /*IsMax=*/true>,
                BatchNormalizationLowering, InstanceNormalizationLowering,
-               LayerNormalizationLowering, LRNLowering>(
-      patterns.getContext());
+               LayerNormalizationLowering, LRNLowering>(patterns.getContext());
 }
 
 } // namespace mlir::quarc

@@ -9,6 +9,7 @@
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/Diagnostics.h"
 #include "mlir/Transforms/DialectConversion.h"
 #include "llvm/ADT/DenseSet.h"
 
@@ -80,6 +81,17 @@ struct ConvertQuarcToLinalgPass
     target.addLegalDialect<arith::ArithDialect, linalg::LinalgDialect,
                            math::MathDialect, tensor::TensorDialect>();
     target.markUnknownOpDynamicallyLegal([](Operation *) { return true; });
+    // A pattern that rejects an op reports why; the driver's own "failed to
+    // legalize" that follows would only repeat it, so it is dropped.
+    bool explained = false;
+    ScopedDiagnosticHandler dropRepeats(context, [&](Diagnostic &diag) {
+      if (diag.getSeverity() != DiagnosticSeverity::Error)
+        return failure();
+      if (explained && StringRef(diag.str()).starts_with("failed to legalize"))
+        return success();
+      explained = true;
+      return failure();
+    });
     if (failed(applyPartialConversion(func, target, std::move(patterns))))
       return signalPassFailure();
 

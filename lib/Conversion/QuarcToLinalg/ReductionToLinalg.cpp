@@ -32,21 +32,25 @@ namespace {
 Value lowestValue(OpBuilder &b, Location loc, Type type) {
   if (auto floatType = dyn_cast<FloatType>(type))
     return arith::ConstantOp::create(
-        b, loc, b.getFloatAttr(type, APFloat::getInf(floatType.getFloatSemantics(),
-                                                     /*Negative=*/true)));
+        b, loc,
+        b.getFloatAttr(type, APFloat::getInf(floatType.getFloatSemantics(),
+                                             /*Negative=*/true)));
   return arith::ConstantOp::create(
       b, loc,
-      b.getIntegerAttr(type, APInt::getSignedMinValue(type.getIntOrFloatBitWidth())));
+      b.getIntegerAttr(type,
+                       APInt::getSignedMinValue(type.getIntOrFloatBitWidth())));
 }
 
 /// The largest value of `type`: +inf, or the maximum signed integer.
 Value highestValue(OpBuilder &b, Location loc, Type type) {
   if (auto floatType = dyn_cast<FloatType>(type))
     return arith::ConstantOp::create(
-        b, loc, b.getFloatAttr(type, APFloat::getInf(floatType.getFloatSemantics())));
+        b, loc,
+        b.getFloatAttr(type, APFloat::getInf(floatType.getFloatSemantics())));
   return arith::ConstantOp::create(
       b, loc,
-      b.getIntegerAttr(type, APInt::getSignedMaxValue(type.getIntOrFloatBitWidth())));
+      b.getIntegerAttr(type,
+                       APInt::getSignedMaxValue(type.getIntOrFloatBitWidth())));
 }
 
 /// `type` without the dims in `dims` (sorted).
@@ -71,8 +75,7 @@ SmallVector<int64_t> keptDims(int64_t rank, ArrayRef<int64_t> dims) {
 Value createReducedInit(OpBuilder &b, Location loc, Value source,
                         ArrayRef<int64_t> dims, Value value) {
   auto type = cast<RankedTensorType>(source.getType());
-  RankedTensorType reduced =
-      dropDims(type.clone(value.getType()), dims);
+  RankedTensorType reduced = dropDims(type.clone(value.getType()), dims);
   return createFilled(
       b, loc, reduced,
       getDynamicSizes(b, loc, reduced, source, keptDims(type.getRank(), dims)),
@@ -108,7 +111,8 @@ Value getElementCount(OpBuilder &b, Location loc, Value source,
       continue;
     }
     Value size = tensor::DimOp::create(b, loc, source, d);
-    count = count ? arith::MulIOp::create(b, loc, count, size).getResult() : size;
+    count =
+        count ? arith::MulIOp::create(b, loc, count, size).getResult() : size;
   }
   Value result = createScalar(b, loc, type, double(staticCount));
   if (!count)
@@ -177,7 +181,8 @@ FailureOr<SmallVector<int64_t>> getReduceAxes(Operation *op, Value axes,
                            "first)");
   SmallVector<int64_t> result;
   for (int64_t axis : *values) {
-    FailureOr<int64_t> normalized = normalizeAxis(op->getLoc(), axis, rank, "axis");
+    FailureOr<int64_t> normalized =
+        normalizeAxis(op->getLoc(), axis, rank, "axis");
     if (failed(normalized))
       return failure();
     result.push_back(*normalized);
@@ -229,11 +234,11 @@ struct ReduceLowering : OpConversionPattern<OpTy> {
     Type element = cast<RankedTensorType>(data.getType()).getElementType();
     Value initValue = getReduceInit(b, loc, kind, element);
     if (axes.empty())
-      return buildElementwise(
-          b, loc, cast<RankedTensorType>(data.getType()), data,
-          [&](OpBuilder &nb, Location nl, ValueRange s) {
-            return combine(nb, nl, kind, s[0], initValue);
-          });
+      return buildElementwise(b, loc, cast<RankedTensorType>(data.getType()),
+                              data,
+                              [&](OpBuilder &nb, Location nl, ValueRange s) {
+                                return combine(nb, nl, kind, s[0], initValue);
+                              });
     Value init = createReducedInit(b, loc, data, axes, initValue);
     auto reduce = linalg::ReduceOp::create(
         b, loc, ValueRange{data}, ValueRange{init}, axes,
@@ -277,7 +282,8 @@ Value reduceAlongAxis(
   int64_t rank = cast<RankedTensorType>(inputs[0].getType()).getRank();
   MLIRContext *context = b.getContext();
   AffineMap reducedMap = getReducedMap(context, rank, axis);
-  SmallVector<AffineMap> maps = {AffineMap::getMultiDimIdentityMap(rank, context)};
+  SmallVector<AffineMap> maps = {
+      AffineMap::getMultiDimIdentityMap(rank, context)};
   for (size_t i = 1; i < inputs.size(); ++i)
     maps.push_back(reducedMap);
   maps.push_back(reducedMap);
@@ -329,7 +335,8 @@ struct SoftmaxLowering : OpConversionPattern<OpTy> {
     MLIRContext *context = rewriter.getContext();
     AffineMap identity = AffineMap::getMultiDimIdentityMap(rank, context);
     AffineMap reducedMap = getReducedMap(context, rank, *axis);
-    Value init = createEmpty(rewriter, loc, type, getDynamicSizes(rewriter, loc, type, x));
+    Value init = createEmpty(rewriter, loc, type,
+                             getDynamicSizes(rewriter, loc, type, x));
     auto normalize = linalg::GenericOp::create(
         rewriter, loc, TypeRange{type}, ValueRange{x, max, sum},
         ValueRange{init},
@@ -341,14 +348,13 @@ struct SoftmaxLowering : OpConversionPattern<OpTy> {
               isLog ? arith::SubFOp::create(b, l, shifted,
                                             math::LogOp::create(b, l, args[2]))
                           .getResult()
-                    : arith::DivFOp::create(b, l,
-                                            math::ExpOp::create(b, l, shifted),
-                                            args[2])
+                    : arith::DivFOp::create(
+                          b, l, math::ExpOp::create(b, l, shifted), args[2])
                           .getResult();
           linalg::YieldOp::create(b, l, result);
         });
-    rewriter.replaceOp(op, castToType(rewriter, loc, normalize.getResult(0),
-                                      op.getType()));
+    rewriter.replaceOp(
+        op, castToType(rewriter, loc, normalize.getResult(0), op.getType()));
     return success();
   }
 };
@@ -377,10 +383,10 @@ struct ArgReduceLowering : OpConversionPattern<OpTy> {
       return failure();
     bool lastIndex = op.getSelectLastIndex() != 0;
 
-    Value valueInit = createReducedInit(
-        rewriter, loc, data, {*axis},
-        isMax ? lowestValue(rewriter, loc, element)
-              : highestValue(rewriter, loc, element));
+    Value valueInit =
+        createReducedInit(rewriter, loc, data, {*axis},
+                          isMax ? lowestValue(rewriter, loc, element)
+                                : highestValue(rewriter, loc, element));
     Value indexInit = createReducedInit(
         rewriter, loc, data, {*axis},
         createScalar(rewriter, loc, rewriter.getI64Type(), 0));
@@ -399,9 +405,9 @@ struct ArgReduceLowering : OpConversionPattern<OpTy> {
               b, l, b.getI64Type(), linalg::IndexOp::create(b, l, *axis));
           linalg::YieldOp::create(
               b, l,
-              ValueRange{arith::SelectOp::create(b, l, better, x, best),
-                         arith::SelectOp::create(b, l, better, index,
-                                                 bestIndex)});
+              ValueRange{
+                  arith::SelectOp::create(b, l, better, x, best),
+                  arith::SelectOp::create(b, l, better, index, bestIndex)});
         });
     Value result = generic.getResult(1);
     if (op.getKeepdims())
@@ -414,13 +420,13 @@ struct ArgReduceLowering : OpConversionPattern<OpTy> {
                         bool orEqual) {
     if (isa<FloatType>(x.getType())) {
       using P = arith::CmpFPredicate;
-      P predicate = isMax ? (orEqual ? P::OGE : P::OGT)
-                          : (orEqual ? P::OLE : P::OLT);
+      P predicate =
+          isMax ? (orEqual ? P::OGE : P::OGT) : (orEqual ? P::OLE : P::OLT);
       return arith::CmpFOp::create(b, loc, predicate, x, best);
     }
     using P = arith::CmpIPredicate;
-    P predicate = isMax ? (orEqual ? P::sge : P::sgt)
-                        : (orEqual ? P::sle : P::slt);
+    P predicate =
+        isMax ? (orEqual ? P::sge : P::sgt) : (orEqual ? P::sle : P::slt);
     return arith::CmpIOp::create(b, loc, predicate, x, best);
   }
 };

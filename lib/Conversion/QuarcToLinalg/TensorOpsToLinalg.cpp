@@ -56,36 +56,41 @@ public:
       return x;
     if (isConstantIntValue(x, 0))
       return y;
-    return fold<arith::AddIOp>(x, y, [](int64_t p, int64_t q) { return p + q; });
+    return fold<arith::AddIOp>(x, y,
+                               [](int64_t p, int64_t q) { return p + q; });
   }
   OpFoldResult sub(OpFoldResult x, OpFoldResult y) {
     if (isConstantIntValue(y, 0))
       return x;
-    return fold<arith::SubIOp>(x, y, [](int64_t p, int64_t q) { return p - q; });
+    return fold<arith::SubIOp>(x, y,
+                               [](int64_t p, int64_t q) { return p - q; });
   }
   OpFoldResult mul(OpFoldResult x, OpFoldResult y) {
     if (isConstantIntValue(y, 1))
       return x;
     if (isConstantIntValue(x, 1))
       return y;
-    return fold<arith::MulIOp>(x, y, [](int64_t p, int64_t q) { return p * q; });
+    return fold<arith::MulIOp>(x, y,
+                               [](int64_t p, int64_t q) { return p * q; });
   }
   OpFoldResult div(OpFoldResult x, OpFoldResult y) {
     if (isConstantIntValue(y, 1))
       return x;
-    return fold<arith::DivSIOp>(x, y, [](int64_t p, int64_t q) { return p / q; });
+    return fold<arith::DivSIOp>(x, y,
+                                [](int64_t p, int64_t q) { return p / q; });
   }
   OpFoldResult ceilDiv(OpFoldResult x, OpFoldResult y) {
-    return fold<arith::CeilDivSIOp>(
-        x, y, [](int64_t p, int64_t q) { return llvm::divideCeilSigned(p, q); });
+    return fold<arith::CeilDivSIOp>(x, y, [](int64_t p, int64_t q) {
+      return llvm::divideCeilSigned(p, q);
+    });
   }
   OpFoldResult min(OpFoldResult x, OpFoldResult y) {
-    return fold<arith::MinSIOp>(x, y,
-                                [](int64_t p, int64_t q) { return std::min(p, q); });
+    return fold<arith::MinSIOp>(
+        x, y, [](int64_t p, int64_t q) { return std::min(p, q); });
   }
   OpFoldResult max(OpFoldResult x, OpFoldResult y) {
-    return fold<arith::MaxSIOp>(x, y,
-                                [](int64_t p, int64_t q) { return std::max(p, q); });
+    return fold<arith::MaxSIOp>(
+        x, y, [](int64_t p, int64_t q) { return std::max(p, q); });
   }
   OpFoldResult clamp(OpFoldResult x, OpFoldResult lo, OpFoldResult hi) {
     return min(max(x, lo), hi);
@@ -142,7 +147,8 @@ FailureOr<SmallVector<int64_t>> getAxes(Operation *op, Value axes,
                                         int64_t rank) {
   if (isNone(axes))
     return allDims(rank);
-  FailureOr<SmallVector<int64_t>> values = requireConstantInts(op, axes, "axes");
+  FailureOr<SmallVector<int64_t>> values =
+      requireConstantInts(op, axes, "axes");
   if (failed(values))
     return failure();
   SmallVector<int64_t> result;
@@ -207,7 +213,8 @@ Value buildCopyGeneric(OpBuilder &b, Location loc, Value input,
                                              utils::IteratorType::parallel);
   auto generic = linalg::GenericOp::create(
       b, loc, TypeRange{init.getType()}, ValueRange{input}, ValueRange{init},
-      maps, iterators, [&](OpBuilder &nested, Location nestedLoc, ValueRange args) {
+      maps, iterators,
+      [&](OpBuilder &nested, Location nestedLoc, ValueRange args) {
         linalg::YieldOp::create(nested, nestedLoc, args[0]);
       });
   return generic.getResult(0);
@@ -248,8 +255,8 @@ struct ConstantLowering : OpConversionPattern<ConstantOp> {
     if (!value)
       return op.emitOpError("value must be a typed elements attribute");
     Value constant = arith::ConstantOp::create(rewriter, op.getLoc(), value);
-    rewriter.replaceOp(op,
-                       castToType(rewriter, op.getLoc(), constant, op.getType()));
+    rewriter.replaceOp(
+        op, castToType(rewriter, op.getLoc(), constant, op.getType()));
     return success();
   }
 };
@@ -260,8 +267,8 @@ struct IdentityLowering : OpConversionPattern<IdentityOp> {
   LogicalResult
   matchAndRewrite(IdentityOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
-    rewriter.replaceOp(op, castToType(rewriter, op.getLoc(),
-                                      adaptor.getInput(), op.getType()));
+    rewriter.replaceOp(op, castToType(rewriter, op.getLoc(), adaptor.getInput(),
+                                      op.getType()));
     return success();
   }
 };
@@ -280,9 +287,9 @@ struct DropoutLowering : OpConversionPattern<DropoutOp> {
                             "to native code");
     Value data = adaptor.getData();
     auto maskType = cast<RankedTensorType>(op.getMask().getType());
-    Value mask = createFilled(rewriter, loc, maskType,
-                              getDynamicSizes(rewriter, loc, maskType, data),
-                              createScalar(rewriter, loc, rewriter.getI1Type(), 1));
+    Value mask = createFilled(
+        rewriter, loc, maskType, getDynamicSizes(rewriter, loc, maskType, data),
+        createScalar(rewriter, loc, rewriter.getI1Type(), 1));
     rewriter.replaceOp(
         op, {castToType(rewriter, loc, data, op.getOutput().getType()), mask});
     return success();
@@ -316,8 +323,8 @@ struct ShapeLowering : OpConversionPattern<ShapeOp> {
     auto type = RankedTensorType::get({to - from}, rewriter.getI64Type());
     Value result;
     if (!llvm::is_contained(dims, ShapedType::kDynamic)) {
-      result = arith::ConstantOp::create(
-          rewriter, loc, DenseIntElementsAttr::get(type, dims));
+      result = arith::ConstantOp::create(rewriter, loc,
+                                         DenseIntElementsAttr::get(type, dims));
     } else {
       SmallVector<Value> elements;
       for (int64_t d = from; d < to; ++d) {
@@ -388,10 +395,11 @@ getSafeCollapsedShape(ArrayRef<int64_t> collapsed, ArrayRef<int64_t> expanded,
 /// Reshapes `source` to `type`, whose dims are `sizes`: a collapse_shape or
 /// expand_shape (a view) when `reassociation` is given and valid, else
 /// tensor.reshape with a shape operand.
-Value buildReshape(OpBuilder &b, Location loc, Value source,
-                   RankedTensorType type, ArrayRef<OpFoldResult> sizes,
-                   std::optional<SmallVector<ReassociationIndices>> reassociation,
-                   KnownGroupFn isKnown) {
+Value buildReshape(
+    OpBuilder &b, Location loc, Value source, RankedTensorType type,
+    ArrayRef<OpFoldResult> sizes,
+    std::optional<SmallVector<ReassociationIndices>> reassociation,
+    KnownGroupFn isKnown) {
   auto sourceType = cast<RankedTensorType>(source.getType());
   if (sourceType == type)
     return source;
@@ -408,10 +416,9 @@ Value buildReshape(OpBuilder &b, Location loc, Value source,
       return castToType(b, loc, collapsed, type);
     }
     if (sourceRank < rank) {
-      if (std::optional<SmallVector<int64_t>> collapsed =
-              getSafeCollapsedShape(sourceType.getShape(),
-                                    resultType.getShape(), *reassociation,
-                                    isKnown)) {
+      if (std::optional<SmallVector<int64_t>> collapsed = getSafeCollapsedShape(
+              sourceType.getShape(), resultType.getShape(), *reassociation,
+              isKnown)) {
         // expand_shape wants the static size of a group of static dims.
         source = castToType(b, loc, source, sourceType.clone(*collapsed));
         Value expanded = tensor::ExpandShapeOp::create(
@@ -421,8 +428,7 @@ Value buildReshape(OpBuilder &b, Location loc, Value source,
     }
   }
   // No view: tensor.reshape reads the target shape from a tensor.
-  auto shapeType =
-      RankedTensorType::get({type.getRank()}, b.getIndexType());
+  auto shapeType = RankedTensorType::get({type.getRank()}, b.getIndexType());
   Value shape;
   if (type.hasStaticShape()) {
     shape = arith::ConstantOp::create(
@@ -497,9 +503,9 @@ SmallVector<OpFoldResult> getRuntimeReshapeSizes(OpBuilder &b, Location loc,
   for (Value size : sizes) {
     isInferred.push_back(
         arith::CmpIOp::create(b, loc, CmpIPredicate::eq, size, minusOne));
-    known = m.mul(known, arith::SelectOp::create(b, loc, isInferred.back(),
-                                                 one, size)
-                             .getResult());
+    known = m.mul(known,
+                  arith::SelectOp::create(b, loc, isInferred.back(), one, size)
+                      .getResult());
   }
   Value inferred = arith::DivSIOp::create(
       b, loc, m.value(m.product(sourceSizes)), m.value(known));
@@ -676,8 +682,8 @@ struct ConcatLowering : OpConversionPattern<ConcatOp> {
       return failure();
     Value result = adaptor.getInputs().front();
     if (adaptor.getInputs().size() > 1)
-      result = tensor::ConcatOp::create(rewriter, loc, *axis,
-                                        adaptor.getInputs());
+      result =
+          tensor::ConcatOp::create(rewriter, loc, *axis, adaptor.getInputs());
     rewriter.replaceOp(op, castToType(rewriter, loc, result, type));
     return success();
   }
@@ -740,9 +746,9 @@ struct SliceLowering : OpConversionPattern<SliceOp> {
     if (failed(ends))
       return failure();
     FailureOr<SmallVector<int64_t>> axes =
-        isNone(op.getAxes()) ? FailureOr<SmallVector<int64_t>>(
-                                   allDims(starts->size()))
-                             : getAxes(op, op.getAxes(), rank);
+        isNone(op.getAxes())
+            ? FailureOr<SmallVector<int64_t>>(allDims(starts->size()))
+            : getAxes(op, op.getAxes(), rank);
     if (failed(axes))
       return failure();
     SmallVector<int64_t> steps(starts->size(), 1);
@@ -756,7 +762,8 @@ struct SliceLowering : OpConversionPattern<SliceOp> {
 
     IndexMath m(rewriter, loc);
     SmallVector<OpFoldResult> offsets(rank, m.constant(0));
-    SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(rewriter, loc, source);
+    SmallVector<OpFoldResult> sizes =
+        tensor::getMixedSizes(rewriter, loc, source);
     SmallVector<OpFoldResult> strides(rank, m.constant(1));
     SmallVector<int64_t> reversed;
     for (auto [i, axis] : llvm::enumerate(*axes)) {
@@ -789,7 +796,8 @@ struct SplitLowering : OpConversionPattern<SplitOp> {
     if (failed(axis))
       return failure();
     IndexMath m(rewriter, loc);
-    SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(rewriter, loc, source);
+    SmallVector<OpFoldResult> sizes =
+        tensor::getMixedSizes(rewriter, loc, source);
     OpFoldResult dim = sizes[*axis];
 
     // The size of every part along the axis.
@@ -862,8 +870,8 @@ struct GatherLowering : OpConversionPattern<GatherOp> {
     if (constant && indicesRank == 0) {
       int64_t index = constant->front();
       SmallVector<OpFoldResult> offsets(rank, m.constant(0));
-      offsets[*axis] = index < 0 ? m.add(dim, m.constant(index))
-                                 : m.constant(index);
+      offsets[*axis] =
+          index < 0 ? m.add(dim, m.constant(index)) : m.constant(index);
       SmallVector<OpFoldResult> sizes(dataSizes);
       sizes[*axis] = m.constant(1);
       SmallVector<OpFoldResult> strides(rank, m.constant(1));
@@ -912,10 +920,11 @@ struct GatherLowering : OpConversionPattern<GatherOp> {
           for (int64_t d = *axis + indicesRank; d < resultRank; ++d)
             position.push_back(linalg::IndexOp::create(b, l, d));
           linalg::YieldOp::create(
-              b, l, tensor::ExtractOp::create(b, l, data, position).getResult());
+              b, l,
+              tensor::ExtractOp::create(b, l, data, position).getResult());
         });
-    rewriter.replaceOp(op, castToType(rewriter, loc, generic.getResult(0),
-                                      op.getType()));
+    rewriter.replaceOp(
+        op, castToType(rewriter, loc, generic.getResult(0), op.getType()));
     return success();
   }
 };
@@ -932,8 +941,8 @@ Value padSourceIndex(OpBuilder &b, Location loc, StringRef mode, Value i,
   Value one = arith::ConstantIndexOp::create(b, loc, 1);
   Value last = arith::SubIOp::create(b, loc, size, one);
   if (mode == "edge")
-    return arith::MinSIOp::create(b, loc,
-                                  arith::MaxSIOp::create(b, loc, i, zero), last);
+    return arith::MinSIOp::create(
+        b, loc, arith::MaxSIOp::create(b, loc, i, zero), last);
   if (mode == "wrap") {
     // ((i mod n) + n) mod n: remsi keeps the sign of i.
     Value rem = arith::RemSIOp::create(b, loc, i, size);
@@ -999,9 +1008,10 @@ struct PadLowering : OpConversionPattern<PadOp> {
     StringRef mode = op.getMode();
     if (mode == "constant") {
       Type element = sourceType.getElementType();
-      Value value = isNone(op.getConstantValue())
-                        ? createScalar(rewriter, loc, element, 0)
-                        : extractScalar(rewriter, loc, adaptor.getConstantValue());
+      Value value =
+          isNone(op.getConstantValue())
+              ? createScalar(rewriter, loc, element, 0)
+              : extractScalar(rewriter, loc, adaptor.getConstantValue());
       result = padTensor(rewriter, loc, source, low, high, value);
     } else {
       result = buildModePad(rewriter, loc, mode, source, low, high);
@@ -1012,10 +1022,11 @@ struct PadLowering : OpConversionPattern<PadOp> {
 
   /// reflect, edge and wrap: every output element reads one input element.
   static Value buildModePad(OpBuilder &b, Location loc, StringRef mode,
-                           Value source, ArrayRef<int64_t> low,
-                           ArrayRef<int64_t> high) {
+                            Value source, ArrayRef<int64_t> low,
+                            ArrayRef<int64_t> high) {
     IndexMath m(b, loc);
-    SmallVector<OpFoldResult> sourceSizes = tensor::getMixedSizes(b, loc, source);
+    SmallVector<OpFoldResult> sourceSizes =
+        tensor::getMixedSizes(b, loc, source);
     SmallVector<OpFoldResult> sizes;
     SmallVector<Value> sourceSizeValues;
     for (auto [d, size] : llvm::enumerate(sourceSizes)) {
@@ -1024,7 +1035,8 @@ struct PadLowering : OpConversionPattern<PadOp> {
     }
     Type element = cast<RankedTensorType>(source.getType()).getElementType();
     return buildIndexedGeneric(
-        b, loc, sizes, element, [&](OpBuilder &nb, Location nl, ValueRange ivs) {
+        b, loc, sizes, element,
+        [&](OpBuilder &nb, Location nl, ValueRange ivs) {
           SmallVector<Value> position;
           for (auto [d, iv] : llvm::enumerate(ivs)) {
             if (low[d] == 0 && high[d] == 0) {
@@ -1036,7 +1048,8 @@ struct PadLowering : OpConversionPattern<PadOp> {
             position.push_back(
                 padSourceIndex(nb, nl, mode, shifted, sourceSizeValues[d]));
           }
-          return tensor::ExtractOp::create(nb, nl, source, position).getResult();
+          return tensor::ExtractOp::create(nb, nl, source, position)
+              .getResult();
         });
   }
 };
@@ -1061,8 +1074,8 @@ struct ExpandLowering : OpConversionPattern<ExpandOp> {
     int64_t rank = type.getRank(), offset = rank - inputType.getRank();
     std::optional<SmallVector<int64_t>> target =
         getConstantIntValues(op.getShape());
-    int64_t shapeOffset = rank - cast<RankedTensorType>(op.getShape().getType())
-                                     .getDimSize(0);
+    int64_t shapeOffset =
+        rank - cast<RankedTensorType>(op.getShape().getType()).getDimSize(0);
     IndexMath m(rewriter, loc);
     SmallVector<OpFoldResult> sizes;
     for (int64_t d = 0; d < rank; ++d) {
@@ -1084,8 +1097,8 @@ struct ExpandLowering : OpConversionPattern<ExpandOp> {
                                                 : m.constant(wanted));
         continue;
       }
-      Value wanted = extractIndex(rewriter, loc, adaptor.getShape(),
-                                  d - shapeOffset);
+      Value wanted =
+          extractIndex(rewriter, loc, adaptor.getShape(), d - shapeOffset);
       if (!inputDim) {
         sizes.push_back(wanted);
         continue;
@@ -1184,8 +1197,7 @@ struct RangeLowering : OpConversionPattern<RangeOp> {
     Location loc = op.getLoc();
     Type element = op.getType().getElementType();
     if (Value constant = buildConstant(rewriter, loc, op, element)) {
-      rewriter.replaceOp(op,
-                         castToType(rewriter, loc, constant, op.getType()));
+      rewriter.replaceOp(op, castToType(rewriter, loc, constant, op.getType()));
       return success();
     }
     Value start = extractScalar(rewriter, loc, adaptor.getStart());
@@ -1195,22 +1207,23 @@ struct RangeLowering : OpConversionPattern<RangeOp> {
     if (isa<FloatType>(element)) {
       Value steps = math::CeilOp::create(
           rewriter, loc,
-          arith::DivFOp::create(rewriter, loc,
-                                arith::SubFOp::create(rewriter, loc, limit, start),
-                                delta));
+          arith::DivFOp::create(
+              rewriter, loc, arith::SubFOp::create(rewriter, loc, limit, start),
+              delta));
       count = castScalar(rewriter, loc, steps, rewriter.getI64Type());
     } else {
-      count = castScalar(
-          rewriter, loc,
-          arith::CeilDivSIOp::create(
-              rewriter, loc, arith::SubIOp::create(rewriter, loc, limit, start),
-              delta),
-          rewriter.getI64Type());
+      count = castScalar(rewriter, loc,
+                         arith::CeilDivSIOp::create(
+                             rewriter, loc,
+                             arith::SubIOp::create(rewriter, loc, limit, start),
+                             delta),
+                         rewriter.getI64Type());
     }
     Value size = arith::IndexCastOp::create(
         rewriter, loc, rewriter.getIndexType(),
-        arith::MaxSIOp::create(rewriter, loc, count,
-                               createScalar(rewriter, loc, rewriter.getI64Type(), 0)));
+        arith::MaxSIOp::create(
+            rewriter, loc, count,
+            createScalar(rewriter, loc, rewriter.getI64Type(), 0)));
     Value result = buildIndexedGeneric(
         rewriter, loc, {OpFoldResult(size)}, element,
         [&](OpBuilder &b, Location l, ValueRange ivs) {
@@ -1218,8 +1231,8 @@ struct RangeLowering : OpConversionPattern<RangeOp> {
               b, l, arith::IndexCastOp::create(b, l, b.getI64Type(), ivs[0]),
               element);
           if (isa<FloatType>(element))
-            return arith::AddFOp::create(
-                       b, l, start, arith::MulFOp::create(b, l, i, delta))
+            return arith::AddFOp::create(b, l, start,
+                                         arith::MulFOp::create(b, l, i, delta))
                 .getResult();
           return arith::AddIOp::create(b, l, start,
                                        arith::MulIOp::create(b, l, i, delta))
@@ -1240,7 +1253,8 @@ struct RangeLowering : OpConversionPattern<RangeOp> {
       auto delta = getConstantFloatValues(op.getDelta());
       if (!start || !limit || !delta || delta->front() == 0)
         return nullptr;
-      double count = std::ceil((limit->front() - start->front()) / delta->front());
+      double count =
+          std::ceil((limit->front() - start->front()) / delta->front());
       for (int64_t i = 0; i < int64_t(count); ++i)
         values.push_back(
             b.getFloatAttr(element, start->front() + i * delta->front()));
@@ -1286,10 +1300,18 @@ Value sourceCoordinate(OpBuilder &b, Location loc, StringRef mode, Value o,
                        Value scale, Value inputSize, Value outputSize) {
   Type f32 = b.getF32Type();
   auto c = [&](double v) { return createScalar(b, loc, f32, v); };
-  auto add = [&](Value x, Value y) { return arith::AddFOp::create(b, loc, x, y); };
-  auto sub = [&](Value x, Value y) { return arith::SubFOp::create(b, loc, x, y); };
-  auto mul = [&](Value x, Value y) { return arith::MulFOp::create(b, loc, x, y); };
-  auto div = [&](Value x, Value y) { return arith::DivFOp::create(b, loc, x, y); };
+  auto add = [&](Value x, Value y) {
+    return arith::AddFOp::create(b, loc, x, y);
+  };
+  auto sub = [&](Value x, Value y) {
+    return arith::SubFOp::create(b, loc, x, y);
+  };
+  auto mul = [&](Value x, Value y) {
+    return arith::MulFOp::create(b, loc, x, y);
+  };
+  auto div = [&](Value x, Value y) {
+    return arith::DivFOp::create(b, loc, x, y);
+  };
   if (mode == "asymmetric")
     return div(o, scale);
   if (mode == "align_corners") {
@@ -1325,7 +1347,8 @@ Value roundNearest(OpBuilder &b, Location loc, StringRef mode, Value x) {
     return math::CeilOp::create(b, loc, x);
   if (mode == "round_prefer_ceil")
     return math::FloorOp::create(
-        b, loc, arith::AddFOp::create(b, loc, x, createScalar(b, loc, f32, 0.5)));
+        b, loc,
+        arith::AddFOp::create(b, loc, x, createScalar(b, loc, f32, 0.5)));
   // round_prefer_floor: halves go down.
   return math::CeilOp::create(
       b, loc, arith::SubFOp::create(b, loc, x, createScalar(b, loc, f32, 0.5)));
@@ -1339,8 +1362,8 @@ Value toClampedIndex(OpBuilder &b, Location loc, Value x, Value size) {
   Value zero = arith::ConstantIndexOp::create(b, loc, 0);
   Value last = arith::SubIOp::create(b, loc, size,
                                      arith::ConstantIndexOp::create(b, loc, 1));
-  return arith::MinSIOp::create(b, loc,
-                                arith::MaxSIOp::create(b, loc, index, zero), last);
+  return arith::MinSIOp::create(
+      b, loc, arith::MaxSIOp::create(b, loc, index, zero), last);
 }
 
 Value indexToF32(OpBuilder &b, Location loc, OpFoldResult index) {
@@ -1359,7 +1382,8 @@ struct ResizeLowering : OpConversionPattern<ResizeOp> {
                   ConversionPatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
     Value input = adaptor.getX();
-    FailureOr<SmallVector<ResizeAxis>> axes = getResizeAxes(rewriter, op, input);
+    FailureOr<SmallVector<ResizeAxis>> axes =
+        getResizeAxes(rewriter, op, input);
     if (failed(axes) || failed(checkSupported(op, *axes)))
       return failure();
     Value result = isRepeat(op, *axes)
@@ -1369,19 +1393,18 @@ struct ResizeLowering : OpConversionPattern<ResizeOp> {
     return success();
   }
 
-  static LogicalResult checkSupported(ResizeOp op,
-                                      ArrayRef<ResizeAxis> axes) {
+  static LogicalResult checkSupported(ResizeOp op, ArrayRef<ResizeAxis> axes) {
     StringRef mode = op.getMode();
     if (mode != "nearest" && mode != "linear")
       return op.emitOpError("mode '")
-             << mode << "' does not lower to native code yet (nearest and "
-                        "linear do)";
+             << mode
+             << "' does not lower to native code yet (nearest and "
+                "linear do)";
     if (op.getCoordinateTransformationMode() == "tf_crop_and_resize")
       return op.emitOpError("coordinate_transformation_mode "
                             "'tf_crop_and_resize' does not lower to native "
                             "code yet");
-    if (mode == "linear" &&
-        !isa<FloatType>(op.getType().getElementType()))
+    if (mode == "linear" && !isa<FloatType>(op.getType().getElementType()))
       return op.emitOpError("linear resize needs a floating-point tensor");
     // Antialiasing only changes downscaling.
     bool downscales = llvm::any_of(axes, [](const ResizeAxis &axis) {
@@ -1439,9 +1462,9 @@ struct ResizeLowering : OpConversionPattern<ResizeOp> {
         setOutputSize(b, loc, axis, (*sizes)[i]);
       // A scale of 1 that keeps the size maps every index to itself.
       std::optional<int64_t> inputSize = getConstantIntValue(axis.inputSize);
-      bool sameSize = axis.outputSize == axis.inputSize ||
-                      (inputSize && isConstantIntValue(axis.outputSize,
-                                                       *inputSize));
+      bool sameSize =
+          axis.outputSize == axis.inputSize ||
+          (inputSize && isConstantIntValue(axis.outputSize, *inputSize));
       axis.resized = !(axis.scale == 1.0 && sameSize);
     }
     return axes;
@@ -1460,11 +1483,12 @@ struct ResizeLowering : OpConversionPattern<ResizeOp> {
     } else {
       Value scaled = arith::MulFOp::create(
           b, loc, indexToF32(b, loc, axis.inputSize), axis.getScale(b, loc));
-      axis.outputSize = arith::IndexCastOp::create(
-                            b, loc, b.getIndexType(),
-                            castScalar(b, loc, math::FloorOp::create(b, loc, scaled),
-                                       b.getI64Type()))
-                            .getResult();
+      axis.outputSize =
+          arith::IndexCastOp::create(
+              b, loc, b.getIndexType(),
+              castScalar(b, loc, math::FloorOp::create(b, loc, scaled),
+                         b.getI64Type()))
+              .getResult();
     }
   }
 
@@ -1473,15 +1497,16 @@ struct ResizeLowering : OpConversionPattern<ResizeOp> {
                             int64_t size) {
     IndexMath m(b, loc);
     axis.outputSize = m.constant(size);
-    if (std::optional<int64_t> inputSize = getConstantIntValue(axis.inputSize)) {
+    if (std::optional<int64_t> inputSize =
+            getConstantIntValue(axis.inputSize)) {
       axis.scale = double(size) / double(*inputSize);
       return;
     }
     axis.scale = std::nullopt;
     Type f32 = b.getF32Type();
-    axis.runtimeScale = arith::DivFOp::create(
-        b, loc, createScalar(b, loc, f32, double(size)),
-        indexToF32(b, loc, axis.inputSize));
+    axis.runtimeScale =
+        arith::DivFOp::create(b, loc, createScalar(b, loc, f32, double(size)),
+                              indexToF32(b, loc, axis.inputSize));
   }
 
   /// Nearest resizing by whole scales where every output element of a block
@@ -1500,9 +1525,8 @@ struct ResizeLowering : OpConversionPattern<ResizeOp> {
     if (!blockwise)
       return false;
     return llvm::all_of(axes, [](const ResizeAxis &axis) {
-      return !axis.resized ||
-             (axis.scale && *axis.scale >= 1 &&
-              *axis.scale == std::floor(*axis.scale));
+      return !axis.resized || (axis.scale && *axis.scale >= 1 &&
+                               *axis.scale == std::floor(*axis.scale));
     });
   }
 
@@ -1557,7 +1581,8 @@ struct ResizeLowering : OpConversionPattern<ResizeOp> {
     bool linear = op.getMode() == "linear";
     Type element = cast<RankedTensorType>(input.getType()).getElementType();
     return buildIndexedGeneric(
-        b, loc, sizes, element, [&](OpBuilder &nb, Location nl, ValueRange ivs) {
+        b, loc, sizes, element,
+        [&](OpBuilder &nb, Location nl, ValueRange ivs) {
           // Per dim: the low index, and for linear dims the high index and
           // the weight of the high one.
           SmallVector<Value> lowIndex(ivs), highIndex(ivs);
@@ -1566,18 +1591,17 @@ struct ResizeLowering : OpConversionPattern<ResizeOp> {
             if (!axis.resized)
               continue;
             Value x = sourceCoordinate(nb, nl, coordinates,
-                                       indexToF32(nb, nl, ivs[d]),
-                                       scales[d], inputSizesF32[d],
-                                       outputSizesF32[d]);
+                                       indexToF32(nb, nl, ivs[d]), scales[d],
+                                       inputSizesF32[d], outputSizesF32[d]);
             if (!linear) {
               lowIndex[d] = toClampedIndex(
                   nb, nl, roundNearest(nb, nl, nearestMode, x), inputSizes[d]);
               continue;
             }
             // Clamping the coordinate first equals ONNX's edge padding.
-            Value last = arith::SubFOp::create(
-                nb, nl, inputSizesF32[d],
-                createScalar(nb, nl, nb.getF32Type(), 1));
+            Value last =
+                arith::SubFOp::create(nb, nl, inputSizesF32[d],
+                                      createScalar(nb, nl, nb.getF32Type(), 1));
             x = arith::MinimumFOp::create(
                 nb, nl,
                 arith::MaximumFOp::create(
@@ -1593,7 +1617,8 @@ struct ResizeLowering : OpConversionPattern<ResizeOp> {
             weights[d] = arith::SubFOp::create(nb, nl, x, floor).getResult();
           }
           if (!linear)
-            return tensor::ExtractOp::create(nb, nl, input, lowIndex).getResult();
+            return tensor::ExtractOp::create(nb, nl, input, lowIndex)
+                .getResult();
           return blendCorners(nb, nl, input, lowIndex, highIndex, weights,
                               element);
         });
@@ -1623,14 +1648,14 @@ struct ResizeLowering : OpConversionPattern<ResizeOp> {
         bool isHigh = corner & (int64_t(1) << bit);
         position[d] = isHigh ? high[d] : low[d];
         Value w = isHigh ? *weights[d] : lowWeights[d];
-        weight = weight ? arith::MulFOp::create(b, loc, weight, w).getResult()
-                        : w;
+        weight =
+            weight ? arith::MulFOp::create(b, loc, weight, w).getResult() : w;
       }
       Value value = castScalar(
           b, loc, tensor::ExtractOp::create(b, loc, input, position), f32);
-      Value term = weight ? arith::MulFOp::create(b, loc, weight, value)
-                                .getResult()
-                          : value;
+      Value term =
+          weight ? arith::MulFOp::create(b, loc, weight, value).getResult()
+                 : value;
       sum = sum ? arith::AddFOp::create(b, loc, sum, term).getResult() : term;
     }
     return castScalar(b, loc, sum, element);
@@ -1640,13 +1665,13 @@ struct ResizeLowering : OpConversionPattern<ResizeOp> {
 } // namespace
 
 void populateTensorOpsToLinalgPatterns(RewritePatternSet &patterns) {
-  patterns.add<ConstantLowering, IdentityLowering, DropoutLowering,
-               ShapeLowering, ReshapeLowering, FlattenLowering,
-               SqueezeLowering, UnsqueezeLowering, TransposeLowering,
-               ConcatLowering, SliceLowering, SplitLowering, GatherLowering,
-               PadLowering, ExpandLowering, TileLowering,
-               ConstantOfShapeLowering, RangeLowering, ResizeLowering>(
-      patterns.getContext());
+  patterns
+      .add<ConstantLowering, IdentityLowering, DropoutLowering, ShapeLowering,
+           ReshapeLowering, FlattenLowering, SqueezeLowering, UnsqueezeLowering,
+           TransposeLowering, ConcatLowering, SliceLowering, SplitLowering,
+           GatherLowering, PadLowering, ExpandLowering, TileLowering,
+           ConstantOfShapeLowering, RangeLowering, ResizeLowering>(
+          patterns.getContext());
 }
 
 } // namespace mlir::quarc

@@ -81,7 +81,7 @@ func.func @reduce_prod_keepdims(%x: tensor<2x3xf32>) -> tensor<1x3xf32> {
 
 // CHECK-LABEL: func @reduce_l2
 // CHECK: linalg.reduce
-// CHECK: ^bb0(%[[IN:.*]]: f32, %[[ACC:.*]]: f32):
+// CHECK: (%[[IN:[a-z0-9_]*]]: f32, %[[ACC:[a-z0-9_]*]]: f32) {
 // CHECK: %[[SQ:.*]] = arith.mulf %[[IN]], %[[IN]]
 // CHECK: arith.addf %[[SQ]], %[[ACC]]
 // CHECK: linalg.generic
@@ -144,7 +144,7 @@ func.func @log_softmax_axis0(%x: tensor<4x10xf32>) -> tensor<4x10xf32> {
 // One reduction carrying the best value and its index; ties keep the first.
 // CHECK-LABEL: func @arg_max_keepdims
 // CHECK: %[[R:.*]]:2 = linalg.generic {{.*}} iterator_types = ["parallel", "reduction"]} ins(%{{.*}} : tensor<?x5xf32>) outs(%{{.*}}, %{{.*}} : tensor<?xf32>, tensor<?xi64>)
-// CHECK: ^bb0(%[[IN:.*]]: f32, %[[BEST:.*]]: f32, %[[BEST_INDEX:.*]]: i64):
+// CHECK: ^bb0(%[[IN:[a-z0-9_]*]]: f32, %[[BEST:[a-z0-9_]*]]: f32, %[[BEST_INDEX:[a-z0-9_]*]]: i64):
 // CHECK: %[[BETTER:.*]] = arith.cmpf ogt, %[[IN]], %[[BEST]]
 // CHECK: %[[I:.*]] = linalg.index 1
 // CHECK: %[[I64:.*]] = arith.index_cast %[[I]] : index to i64

@@ -1,0 +1,324 @@
+"""The `quarc` driver's command line and the executables it writes (exit codes, messages, files)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import onnx
+import pytest
+from onnx import TensorProto, helper
+
+import quarc_tools
+
+KNOWN_ARCHS = ("x86_64", "aarch64")
+
+# ELF e_machine values (the 2 bytes at offset 18 of a little-endian ELF file).
+EM_X86_64 = 62
+EM_AARCH64 = 183
+
+# Input and output names with characters that C identifiers and file names
+# do not allow, to check that headers, errors and --output-dir handle them.
+INPUT_NAMES = ("image_in", "bias:in")
+OUTPUT_NAME = "out/put:0"
+SHAPE = [2, 4]
+
+
+def add_sigmoid_model() -> onnx.ModelProto:
+    """y = sigmoid(image_in + bias:in), all f32 [2, 4]."""
+    inputs = [helper.make_tensor_value_info(n, TensorProto.FLOAT, SHAPE) for n in INPUT_NAMES]
+    output = helper.make_tensor_value_info(OUTPUT_NAME, TensorProto.FLOAT, SHAPE)
+    nodes = [helper.make_node("Add", list(INPUT_NAMES), ["sum"]),
+             helper.make_node("Sigmoid", ["sum"], [OUTPUT_NAME])]
+    graph = helper.make_graph(nodes, "driver_test", inputs, [output])
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+
+
+def lstm_model() -> onnx.ModelProto:
+    """One LSTM: an op the importer takes but that has no native lowering."""
+    seq, batch, size, hidden = 2, 1, 3, 4
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [seq, batch, size])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [seq, 1, batch, hidden])
+    rng = np.random.default_rng(0)
+    weights = [
+        onnx.numpy_helper.from_array(rng.standard_normal((1, 4 * hidden, size), np.float32), "W"),
+        onnx.numpy_helper.from_array(rng.standard_normal((1, 4 * hidden, hidden), np.float32), "R"),
+    ]
+    node = helper.make_node("LSTM", ["x", "W", "R"], ["y"], hidden_size=hidden)
+    graph = helper.make_graph([node], "lstm", [x], [y], initializer=weights)
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 14)])
+
+
+def quarc(*args, timeout: int = quarc_tools.RUN_TIMEOUT_S) -> tuple[int, str, str]:
+    return quarc_tools.run_quarc(list(args), timeout=timeout)
+
+
+def assert_no_crash(code: int, stderr: str) -> None:
+    assert not quarc_tools.is_crash(code, stderr), quarc_tools.diagnostic_summary(code, stderr)
+
+
+def elf_machine(path: Path) -> int:
+    header = path.read_bytes()[:20]
+    assert header[:4] == b"\x7fELF", f"{path.name} is not an ELF file"
+    assert header[4] == 2, f"{path.name} is not a 64-bit ELF file"
+    return int.from_bytes(header[18:20], "little")
+
+
+@pytest.fixture(scope="module")
+def model_path(tmp_path_factory, quarc_driver) -> Path:
+    path = tmp_path_factory.mktemp("models") / "add_sigmoid.onnx"
+    onnx.save(add_sigmoid_model(), str(path))
+    return path
+
+
+@pytest.fixture(scope="module")
+def executable(tmp_path_factory, model_path) -> Path:
+    """add_sigmoid compiled once to an executable, shared by the tests below."""
+    path = tmp_path_factory.mktemp("exe") / "add_sigmoid"
+    code, _, err = quarc("compile", model_path, "-o", path)
+    assert_no_crash(code, err)
+    assert code == 0, quarc_tools.first_error_line(err)
+    return path
+
+
+@pytest.fixture(scope="module")
+def input_files(tmp_path_factory) -> dict[str, Path]:
+    """Good inputs and some bad ones, as .npy files."""
+    folder = tmp_path_factory.mktemp("inputs")
+    rng = np.random.default_rng(1)
+    arrays = {
+        "image": rng.standard_normal(SHAPE).astype(np.float32),
+        "bias": rng.standard_normal(SHAPE).astype(np.float32),
+        "wrong_shape": np.zeros([3, 4], np.float32),
+        "wrong_rank": np.zeros([2, 4, 1], np.float32),
+        "wrong_dtype": np.zeros(SHAPE, np.float64),
+    }
+    files = {}
+    for key, array in arrays.items():
+        files[key] = folder / f"{key}.npy"
+        np.save(files[key], array)
+    return files
+
+
+def expected_output(input_files) -> np.ndarray:
+    total = np.load(input_files["image"]) + np.load(input_files["bias"])
+    return 1 / (1 + np.exp(-total))
+
+
+# ---------------------------------------------------------------------------
+# The driver's own usage
+
+
+def test_help(quarc_driver):
+    code, out, err = quarc("--help")
+    assert code == 0, err
+    assert "compile" in out and "run" in out
+    for arch in KNOWN_ARCHS:
+        assert arch in out, f"--help does not list the {arch} target"
+
+
+@pytest.mark.parametrize("args", [["frobnicate"], []], ids=["unknown-command", "no-command"])
+def test_usage_errors_exit_2(quarc_driver, args):
+    code, _, err = quarc(*args)
+    assert code == 2, err
+    assert err.startswith("error:"), err
+
+
+def test_compile_without_output_is_usage_error(model_path):
+    code, _, err = quarc("compile", model_path)
+    assert code == 2
+    assert "error:" in err and "-o" in err
+
+
+def test_compile_unknown_option_is_usage_error(model_path, tmp_path):
+    code, _, err = quarc("compile", model_path, "-o", tmp_path / "m.o", "--frobnicate")
+    assert code == 2
+    assert "error:" in err and "--frobnicate" in err
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("target", ["riscv64", "x86_64+sve", "aarch64+avx2"])
+def test_unknown_target_lists_known_targets(model_path, tmp_path, target):
+    code, _, err = quarc("compile", model_path, "-o", tmp_path / "m.o", f"--target={target}")
+    assert_no_crash(code, err)
+    assert code != 0
+    assert "error:" in err
+    for arch in KNOWN_ARCHS:
+        assert arch in err, f"the error for --target={target} does not list {arch}: {err!r}"
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("command", ["compile", "run"])
+def test_missing_model_is_one_line_error(tmp_path, quarc_driver, command):
+    missing = tmp_path / "no_such_model.onnx"
+    extra = ["-o", tmp_path / "m.o"] if command == "compile" else []
+    code, _, err = quarc(command, missing, *extra)
+    assert_no_crash(code, err)
+    assert code != 0
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, f"expected one line, got:\n{err}"
+    assert lines[0].startswith("error:") and "no_such_model.onnx" in lines[0]
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_bad_input_shape_flag(model_path, tmp_path):
+    code, _, err = quarc("compile", model_path, "-o", tmp_path / "m.o",
+                         "--input-shape", "nonexistent=1x2")
+    assert_no_crash(code, err)
+    assert code != 0
+    assert "nonexistent" in err
+    assert list(tmp_path.iterdir()) == []
+
+
+# ---------------------------------------------------------------------------
+# Artefacts
+
+
+def test_failed_compile_leaves_no_files(tmp_path, quarc_driver):
+    model = tmp_path / "model" / "lstm.onnx"
+    model.parent.mkdir()
+    onnx.save(lstm_model(), str(model))
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    for output in ("lstm", "lstm.so", "lstm.o", "lstm.ll"):
+        code, _, err = quarc("compile", model, "-o", out_dir / output)
+        assert_no_crash(code, err)
+        assert code == 1, f"{output}: exit {code}"
+        assert "no lowering to native code for 'quarc.lstm'" in err, err
+        left = sorted(p.name for p in out_dir.iterdir())
+        assert left == [], f"compiling to {output} failed but left {left}"
+
+
+@pytest.mark.parametrize("output, header", [
+    ("net.o", "net.h"),
+    ("libnet.so", "libnet.h"),
+    ("net", "net.h"),
+    ("net.ll", None),
+])
+def test_compile_writes_artifact_and_header(model_path, tmp_path, output, header):
+    code, _, err = quarc("compile", model_path, "-o", tmp_path / output)
+    assert_no_crash(code, err)
+    assert code == 0, quarc_tools.first_error_line(err)
+    written = sorted(p.name for p in tmp_path.iterdir())
+    assert written == sorted([output] + ([header] if header else [])), written
+    artefact = tmp_path / output
+    if output.endswith(".ll"):
+        assert "define" in artefact.read_text()
+        return
+    if output == "net":
+        assert os.access(artefact, os.X_OK), "the executable is not executable"
+    if sys.platform.startswith("linux"):
+        assert elf_machine(artefact) in (EM_X86_64, EM_AARCH64)
+    text = (tmp_path / header).read_text()
+    stem = Path(output).name.split(".")[0]
+    assert f"{quarc_tools.symbol_prefix(stem)}_model" in text
+    assert "quarc_session_create" in text
+    for name in INPUT_NAMES + (OUTPUT_NAME,):
+        assert name in text, f"the header does not mention '{name}'"
+
+
+def test_cross_compile_aarch64_object(model_path, tmp_path):
+    code, _, err = quarc("compile", model_path, "-o", tmp_path / "net.o", "--target=aarch64")
+    assert_no_crash(code, err)
+    assert code == 0, quarc_tools.first_error_line(err)
+    assert elf_machine(tmp_path / "net.o") == EM_AARCH64
+    assert "aarch64" in (tmp_path / "net.h").read_text()
+
+
+def test_host_object_is_for_this_machine(model_path, tmp_path):
+    import platform
+    machine = {"x86_64": EM_X86_64, "AMD64": EM_X86_64, "aarch64": EM_AARCH64,
+               "arm64": EM_AARCH64}.get(platform.machine())
+    if machine is None:
+        pytest.skip(f"unknown host {platform.machine()}")
+    code, _, err = quarc("compile", model_path, "-o", tmp_path / "net.o")
+    assert code == 0, quarc_tools.first_error_line(err)
+    assert elf_machine(tmp_path / "net.o") == machine
+
+
+# ---------------------------------------------------------------------------
+# Executables (and `quarc run`, which shares their command line)
+
+
+def run_exe(executable: Path, *args) -> tuple[int, str, str]:
+    return quarc_tools.run_tool([str(executable)] + [str(a) for a in args])
+
+
+def test_executable_help(executable):
+    code, out, err = run_exe(executable, "--help")
+    assert code == 0, err
+    assert "usage:" in out
+    for name in INPUT_NAMES + (OUTPUT_NAME,):
+        assert name in out
+
+
+def test_executable_print_signature(executable):
+    code, out, err = run_exe(executable, "--print-signature")
+    assert code == 0, err
+    assert "inputs:" in out and "outputs:" in out
+    assert all(name in out for name in INPUT_NAMES)
+
+
+def test_executable_runs_and_writes_sanitized_names(executable, input_files, tmp_path):
+    code, _, err = run_exe(executable, "--input", f"image_in={input_files['image']}",
+                           "--input", f"bias:in={input_files['bias']}",
+                           "--output-dir", tmp_path)
+    assert code == 0, err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out_put_0.npy"]
+    got = np.load(tmp_path / "out_put_0.npy")
+    assert got.dtype == np.float32 and got.shape == tuple(SHAPE)
+    np.testing.assert_allclose(got, expected_output(input_files), rtol=1e-5, atol=1e-6)
+
+
+def test_quarc_run_matches_executable(model_path, input_files, tmp_path):
+    code, _, err = quarc("run", model_path, "--input", f"image_in={input_files['image']}",
+                         "--input", f"bias:in={input_files['bias']}", "--output-dir", tmp_path)
+    assert code == 0, err
+    np.testing.assert_allclose(np.load(tmp_path / "out_put_0.npy"), expected_output(input_files),
+                               rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("bad", ["wrong_shape", "wrong_rank", "wrong_dtype"])
+def test_executable_rejects_bad_input(executable, input_files, tmp_path, bad):
+    code, out, err = run_exe(executable, "--input", f"image_in={input_files['image']}",
+                             "--input", f"bias:in={input_files[bad]}", "--output-dir", tmp_path)
+    assert_no_crash(code, err)
+    assert code == 1, f"exit {code}: {err}"
+    assert err.startswith("error:") and "'bias:in'" in err, err
+    assert list(tmp_path.iterdir()) == [], "a failed run wrote outputs"
+
+
+def test_executable_missing_input_is_usage_error(executable, input_files):
+    code, _, err = run_exe(executable, "--input", f"image_in={input_files['image']}")
+    assert code == 2
+    assert "error:" in err and "bias:in" in err
+
+
+def test_executable_unknown_input_names_the_inputs(executable, input_files):
+    code, _, err = run_exe(executable, "--input", f"nope={input_files['image']}")
+    assert code == 2
+    assert "'nope'" in err and all(name in err for name in INPUT_NAMES), err
+
+
+def test_executable_missing_npy_file(executable, tmp_path, input_files):
+    code, _, err = run_exe(executable, "--input", f"image_in={tmp_path / 'absent.npy'}",
+                           "--input", f"bias:in={input_files['bias']}")
+    assert_no_crash(code, err)
+    assert code == 1 and "absent.npy" in err, err
+
+
+def test_executable_benchmark(executable, input_files):
+    code, out, err = run_exe(executable, "--input", f"image_in={input_files['image']}",
+                             "--input", f"bias:in={input_files['bias']}", "--benchmark", "3")
+    assert code == 0, err
+    assert "median" in out
+
+
+def test_executable_has_no_dependency_on_the_build(executable, input_files, tmp_path):
+    """The executable runs from another folder, with a clean environment."""
+    code = subprocess.run([str(executable), "--help"], cwd=tmp_path, env={},
+                          capture_output=True, timeout=30).returncode
+    assert code == 0
