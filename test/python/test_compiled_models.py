@@ -230,10 +230,24 @@ def error_table(model_id: str, variants: list[Variant], ref: dict[str, np.ndarra
                                 f"{tuple(int(i) for i in index)} (got {got[index]}, onnxruntime "
                                 f"{want[index]}; allowed {REL_TOL * max(1.0, max_ref):.3g})")
     widths = [max(len(str(r[i])) for r in rows) for i in range(len(rows[0]))]
-    print()
-    for row in rows:
-        print("  ".join(str(c).ljust(w) for c, w in zip(row, widths)))
+    table = ["  ".join(str(c).ljust(w) for c, w in zip(row, widths)).rstrip() for row in rows]
+    print("\n" + "\n".join(table))
+    REPORT_TABLES.append("\n".join(table + problems))
     return problems
+
+
+REPORT_NAME = "compiled-models.txt"
+REPORT_TABLES: list[str] = []
+
+
+@pytest.fixture(scope="module", autouse=True)
+def error_report():
+    """Writes every model's error table to build/test-reports/compiled-models.txt."""
+    REPORT_TABLES.clear()
+    yield
+    if REPORT_TABLES:
+        text = "quarc vs onnxruntime, max abs and relative (to max|ref|) error per output\n\n"
+        (quarc_tools.reports_dir() / REPORT_NAME).write_text(text + "\n\n".join(REPORT_TABLES) + "\n")
 
 
 # ---------------------------------------------------------------------------
@@ -472,15 +486,18 @@ def cnn(tmp_path_factory, quarc_driver):
     return model, library
 
 
-@pytest.fixture
-def session(cnn, tmp_path):
-    _, library = cnn
+def open_session(library: Path, folder: Path) -> CompiledModel:
     if exports_session_api(library):
         api = ctypes.CDLL(str(library))
     else:
         # test_shared_library_exports_session_api reports that; check the rest anyway.
-        api = ctypes.CDLL(str(runtime_shim(tmp_path)), mode=ctypes.RTLD_GLOBAL)
-    compiled = CompiledModel(library, api)
+        api = ctypes.CDLL(str(runtime_shim(folder)), mode=ctypes.RTLD_GLOBAL)
+    return CompiledModel(library, api)
+
+
+@pytest.fixture
+def session(cnn, tmp_path):
+    compiled = open_session(cnn[1], tmp_path)
     yield compiled
     compiled.close()
 
@@ -549,3 +566,35 @@ def test_wrong_input_count_is_an_error(session):
     assert session.error()
     status, _ = session.run([x], num_outputs=0)
     assert status == quarc_tools.QUARC_ERROR_INVALID_ARGUMENT, session.status_name(status)
+
+
+def gemm_model() -> onnx.ModelProto:
+    """y = a @ b + c with all three as graph inputs: c is the natural buffer to accumulate into."""
+    inputs = [helper.make_tensor_value_info(name, TensorProto.FLOAT, shape)
+              for name, shape in (("a", [3, 6]), ("b", [6, 4]), ("c", [3, 4]))]
+    output = helper.make_tensor_value_info("y", TensorProto.FLOAT, [3, 4])
+    graph = helper.make_graph([helper.make_node("Gemm", ["a", "b", "c"], ["y"])], "gemm",
+                              inputs, [output])
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+
+
+def test_inputs_are_not_modified(quarc_driver, tmp_path):
+    """The generated code must not write into the caller's input buffers."""
+    model = tmp_path / "gemm.onnx"
+    onnx.save(gemm_model(), str(model))
+    library = tmp_path / "libgemm.so"
+    code, _, err = quarc_tools.run_quarc(["compile", model, "-o", library])
+    check_quarc_result("quarc compile", code, err)
+    rng = np.random.default_rng(3)
+    arrays = [rng.standard_normal(shape).astype(np.float32) for shape in ((3, 6), (6, 4), (3, 4))]
+    copies = [a.copy() for a in arrays]
+    compiled = open_session(library, tmp_path)
+    try:
+        for _ in range(2):  # a second run would see a clobbered input as a wrong result
+            status, (y,) = compiled.run(arrays)
+            assert status == quarc_tools.QUARC_OK, compiled.error()
+            np.testing.assert_allclose(y, copies[0] @ copies[1] + copies[2], rtol=1e-5, atol=1e-5)
+    finally:
+        compiled.close()
+    for name, array, copy in zip("abc", arrays, copies):
+        np.testing.assert_array_equal(array, copy, err_msg=f"the run modified input '{name}'")

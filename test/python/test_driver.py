@@ -192,6 +192,18 @@ def test_failed_compile_leaves_no_files(tmp_path, quarc_driver):
         assert left == [], f"compiling to {output} failed but left {left}"
 
 
+@pytest.mark.parametrize("output", ["net.o", "net.so"])
+def test_failure_after_codegen_leaves_no_files(model_path, tmp_path, output):
+    """A compile that fails late (its header cannot be written) keeps neither file."""
+    (tmp_path / "net.h").mkdir()  # the header's name is taken by a folder
+    code, _, err = quarc("compile", model_path, "-o", tmp_path / output)
+    assert_no_crash(code, err)
+    assert code == 1, f"exit {code}: {err}"
+    assert "error:" in err and "net.h" in err, err
+    left = sorted(p.name for p in tmp_path.iterdir())
+    assert left == ["net.h"], f"the failed compile left {left}"
+
+
 @pytest.mark.parametrize("output, header", [
     ("net.o", "net.h"),
     ("libnet.so", "libnet.h"),
@@ -226,6 +238,18 @@ def test_cross_compile_aarch64_object(model_path, tmp_path):
     assert code == 0, quarc_tools.first_error_line(err)
     assert elf_machine(tmp_path / "net.o") == EM_AARCH64
     assert "aarch64" in (tmp_path / "net.h").read_text()
+
+
+@pytest.mark.parametrize("output", ["net", "libnet.so"])
+def test_cross_compile_aarch64_linked(model_path, tmp_path, output):
+    """Executables and libraries need the AArch64 runtime, built when a cross libc is present."""
+    runtime = quarc_tools.build_dir() / "lib" / "quarc" / "aarch64" / "libquarc_runtime.a"
+    if not runtime.is_file():
+        pytest.skip(f"{runtime} not built (no AArch64 cross libc)")
+    code, _, err = quarc("compile", model_path, "-o", tmp_path / output, "--target=aarch64")
+    assert_no_crash(code, err)
+    assert code == 0, quarc_tools.first_error_line(err)
+    assert elf_machine(tmp_path / output) == EM_AARCH64
 
 
 def test_host_object_is_for_this_machine(model_path, tmp_path):

@@ -28,32 +28,8 @@ Value constant(OpBuilder &b, Location loc, Value like, double value) {
   return createScalar(b, loc, like.getType(), value);
 }
 
-Value maximum(OpBuilder &b, Location loc, Value x, Value y) {
-  if (isFloat(x))
-    return arith::MaximumFOp::create(b, loc, x, y);
-  return arith::MaxSIOp::create(b, loc, x, y);
-}
-
-Value minimum(OpBuilder &b, Location loc, Value x, Value y) {
-  if (isFloat(x))
-    return arith::MinimumFOp::create(b, loc, x, y);
-  return arith::MinSIOp::create(b, loc, x, y);
-}
-
-Value add(OpBuilder &b, Location loc, Value x, Value y) {
-  if (isFloat(x))
-    return arith::AddFOp::create(b, loc, x, y);
-  return arith::AddIOp::create(b, loc, x, y);
-}
-
-Value mul(OpBuilder &b, Location loc, Value x, Value y) {
-  if (isFloat(x))
-    return arith::MulFOp::create(b, loc, x, y);
-  return arith::MulIOp::create(b, loc, x, y);
-}
-
 Value clamp01(OpBuilder &b, Location loc, Value x) {
-  return minimum(b, loc, maximum(b, loc, x, constant(b, loc, x, 0.0)),
+  return createMinimum(b, loc, createMaximum(b, loc, x, constant(b, loc, x, 0.0)),
                  constant(b, loc, x, 1.0));
 }
 
@@ -179,7 +155,7 @@ Value scalarBody(SignOp, OpBuilder &b, Location loc, ValueRange s) {
 }
 
 Value scalarBody(ReluOp, OpBuilder &b, Location loc, ValueRange s) {
-  return maximum(b, loc, s[0], constant(b, loc, s[0], 0));
+  return createMaximum(b, loc, s[0], constant(b, loc, s[0], 0));
 }
 
 Value scalarBody(NotOp, OpBuilder &b, Location loc, ValueRange s) {
@@ -192,7 +168,7 @@ Value scalarBody(PReluOp, OpBuilder &b, Location loc, ValueRange s) {
 }
 
 Value scalarBody(AddOp, OpBuilder &b, Location loc, ValueRange s) {
-  return add(b, loc, s[0], s[1]);
+  return createAdd(b, loc, s[0], s[1]);
 }
 Value scalarBody(SubOp, OpBuilder &b, Location loc, ValueRange s) {
   if (isFloat(s[0]))
@@ -200,7 +176,7 @@ Value scalarBody(SubOp, OpBuilder &b, Location loc, ValueRange s) {
   return arith::SubIOp::create(b, loc, s[0], s[1]);
 }
 Value scalarBody(MulOp, OpBuilder &b, Location loc, ValueRange s) {
-  return mul(b, loc, s[0], s[1]);
+  return createMul(b, loc, s[0], s[1]);
 }
 Value scalarBody(DivOp, OpBuilder &b, Location loc, ValueRange s) {
   if (isFloat(s[0]))
@@ -264,19 +240,19 @@ Value scalarBody(GreaterOrEqualOp, OpBuilder &b, Location loc, ValueRange s) {
 Value scalarBody(MaxOp, OpBuilder &b, Location loc, ValueRange s) {
   Value result = s[0];
   for (Value v : s.drop_front())
-    result = maximum(b, loc, result, v);
+    result = createMaximum(b, loc, result, v);
   return result;
 }
 Value scalarBody(MinOp, OpBuilder &b, Location loc, ValueRange s) {
   Value result = s[0];
   for (Value v : s.drop_front())
-    result = minimum(b, loc, result, v);
+    result = createMinimum(b, loc, result, v);
   return result;
 }
 Value scalarBody(SumOp, OpBuilder &b, Location loc, ValueRange s) {
   Value result = s[0];
   for (Value v : s.drop_front())
-    result = add(b, loc, result, v);
+    result = createAdd(b, loc, result, v);
   return result;
 }
 Value scalarBody(MeanOp, OpBuilder &b, Location loc, ValueRange s) {
@@ -337,9 +313,9 @@ struct ClipLowering : OpConversionPattern<ClipOp> {
         [&](OpBuilder &b, Location loc, ValueRange s) {
           Value x = s[0];
           if (hasMin)
-            x = maximum(b, loc, x, s[1]);
+            x = createMaximum(b, loc, x, s[1]);
           if (hasMax)
-            x = minimum(b, loc, x, s[hasMin ? 2 : 1]);
+            x = createMinimum(b, loc, x, s[hasMin ? 2 : 1]);
           return x;
         });
     rewriter.replaceOp(op, result);

@@ -101,6 +101,13 @@ Value collapseUnitDims(OpBuilder &b, Location loc, Value source,
 Value expandUnitDims(OpBuilder &b, Location loc, Value source,
                      ArrayRef<int64_t> unitDims);
 
+/// Scalar arithmetic on a float or signless-integer pair of the same type;
+/// float max/min propagate NaN (arith.maximumf/minimumf), as ONNX does.
+Value createAdd(OpBuilder &b, Location loc, Value x, Value y);
+Value createMul(OpBuilder &b, Location loc, Value x, Value y);
+Value createMaximum(OpBuilder &b, Location loc, Value x, Value y);
+Value createMinimum(OpBuilder &b, Location loc, Value x, Value y);
+
 } // namespace mlir::quarc
 
 #endif // QUARC_LIB_CONVERSION_QUARCTOLINALG_LOWERINGUTILS_H

@@ -27,18 +27,6 @@ namespace {
 
 bool isFloat(Type type) { return isa<FloatType>(type); }
 
-Value multiply(OpBuilder &b, Location loc, Value x, Value y) {
-  if (isFloat(x.getType()))
-    return arith::MulFOp::create(b, loc, x, y);
-  return arith::MulIOp::create(b, loc, x, y);
-}
-
-Value add(OpBuilder &b, Location loc, Value x, Value y) {
-  if (isFloat(x.getType()))
-    return arith::AddFOp::create(b, loc, x, y);
-  return arith::AddIOp::create(b, loc, x, y);
-}
-
 /// The `tensor.dim` values (or constants) of `sizes` at the dynamic dims
 /// of `type`: the operands of a tensor.empty of that type.
 SmallVector<Value> getDynamicValues(OpBuilder &b, Location loc,
@@ -262,8 +250,8 @@ private:
                b, loc, TypeRange{type}, ValueRange{lhs, rhs},
                createZeroInit(b, loc, type, sizes), maps, iterators,
                [](OpBuilder &nb, Location nl, ValueRange args) {
-                 Value product = multiply(nb, nl, args[0], args[1]);
-                 linalg::YieldOp::create(nb, nl, add(nb, nl, args[2], product));
+                 Value product = createMul(nb, nl, args[0], args[1]);
+                 linalg::YieldOp::create(nb, nl, createAdd(nb, nl, args[2], product));
                })
         .getResult(0);
   }

@@ -61,18 +61,6 @@ namespace {
 
 bool isFloat(Type type) { return isa<FloatType>(type); }
 
-Value add(OpBuilder &b, Location loc, Value x, Value y) {
-  if (isFloat(x.getType()))
-    return arith::AddFOp::create(b, loc, x, y);
-  return arith::AddIOp::create(b, loc, x, y);
-}
-
-Value maximum(OpBuilder &b, Location loc, Value x, Value y) {
-  if (isFloat(x.getType()))
-    return arith::MaximumFOp::create(b, loc, x, y);
-  return arith::MaxSIOp::create(b, loc, x, y);
-}
-
 /// The identity of max: -inf for floats, the smallest signed integer.
 Value lowestValue(OpBuilder &b, Location loc, Type type) {
   if (isFloat(type))
@@ -1072,7 +1060,7 @@ struct GlobalPoolLowering : OpConversionPattern<OpTy> {
     Value reduced = reduceTrailing(
         rewriter, loc, x, {}, 2, init,
         [](OpBuilder &b, Location l, ValueRange in, Value acc) {
-          return IsMax ? maximum(b, l, acc, in[0]) : add(b, l, acc, in[0]);
+          return IsMax ? createMaximum(b, l, acc, in[0]) : createAdd(b, l, acc, in[0]);
         });
     if (!IsMax) {
       Value count = elementCount(rewriter, loc, x, 2, element);
