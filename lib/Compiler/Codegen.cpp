@@ -103,6 +103,11 @@ std::string makeSymbolPrefix(llvm::StringRef name) {
 void prepareEntryFunction(func::FuncOp func, llvm::StringRef prefix) {
   func.setSymName((prefix + "_main_graph").str());
   func->setAttr("llvm.emit_c_interface", UnitAttr::get(func.getContext()));
+  // The caller's input buffers are read-only: bufferization must copy
+  // rather than compute in place into them.
+  for (unsigned i = 0, e = func.getNumArguments(); i < e; ++i)
+    func.setArgAttr(i, "bufferization.writable",
+                    BoolAttr::get(func.getContext(), false));
 }
 
 //===----------------------------------------------------------------------===//

@@ -29,12 +29,12 @@ static const char *kLowerToLLVM =
     "one-shot-bufferize{bufferize-function-boundaries "
     "function-boundary-type-conversion=identity-layout-map},"
     "canonicalize,"
-    "buffer-deallocation-pipeline,"
+    "buffer-deallocation-pipeline, convert-bufferization-to-memref,"
     // Loops, then LLVM. The LLVM optimizer vectorizes the loops for the
     // target's features (set on every function by codegen).
     "func.func(convert-linalg-to-loops),"
     "lower-affine, convert-scf-to-cf, expand-strided-metadata, lower-affine,"
-    "convert-math-to-llvm, convert-math-to-libm,"
+    "convert-math-to-funcs, convert-math-to-llvm, convert-math-to-libm,"
     "finalize-memref-to-llvm, convert-arith-to-llvm, convert-index-to-llvm,"
     "convert-func-to-llvm, convert-cf-to-llvm, convert-ub-to-llvm,"
     "reconcile-unrealized-casts";

@@ -179,7 +179,14 @@ LogicalResult link(const TargetInfo &target, StringRef object, StringRef output,
                                    "-fuse-ld=lld"};
   if (shared)
     args.push_back("-shared");
-  args.insert(args.end(), {"-o", output.str(), object.str(), runtime, "-lm"});
+  args.insert(args.end(), {"-o", output.str(), object.str()});
+  // A shared library exports the whole session API, used or not.
+  if (shared)
+    args.push_back("-Wl,--whole-archive");
+  args.push_back(runtime);
+  if (shared)
+    args.push_back("-Wl,--no-whole-archive");
+  args.push_back("-lm");
   SmallVector<StringRef> argRefs(args.begin(), args.end());
   std::string message;
   int rc = llvm::sys::ExecuteAndWait(clang, argRefs, std::nullopt, {}, 0, 0,
@@ -250,9 +257,15 @@ LogicalResult writeArtifact(LoweredModel &model, ArtifactKind kind,
                                       model.prefix),
                        error)))
     return failure();
-  if (failed(artifact.keep(error, kind == ArtifactKind::Executable)))
+  // The header goes into place first: if the artefact's rename then fails,
+  // the header is removed again, so nothing half-done stays behind.
+  if (failed(header.keep(error)))
     return failure();
-  return header.keep(error);
+  if (failed(artifact.keep(error, kind == ArtifactKind::Executable))) {
+    llvm::sys::fs::remove(headerPath);
+    return failure();
+  }
+  return success();
 }
 
 FailureOr<std::unique_ptr<JitModel>> JitModel::create(LoweredModel &model,

@@ -21,6 +21,7 @@
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "llvm/Support/MathExtras.h"
 #include "mlir/Dialect/Utils/ReshapeOpsUtils.h"
 #include <cmath>
 
@@ -762,7 +763,10 @@ struct ConvTransposeLowering : OpConversionPattern<ConvTransposeOp> {
       if (fromTotal) {
         int64_t total =
             stride * (in - 1) + getOutputPadding(op, i) + extent - out;
-        begin = autoPad == "SAME_UPPER" ? total / 2 : total - total / 2;
+        // ONNX halves with floor division: a negative total (output_shape
+        // smaller than the full result) crops at the end first.
+        int64_t half = llvm::divideFloorSigned(total, 2);
+        begin = autoPad == "SAME_UPPER" ? half : total - half;
       }
       int64_t upsampled = (in - 1) * stride + 1;
       low.push_back(extent - 1 - begin);
