@@ -459,7 +459,7 @@ SmallVector<OpFoldResult> getConstantReshapeSizes(OpBuilder &b, Location loc,
     else if (value == 0 && !allowZero)
       sizes.push_back(sourceSizes[j]);
     else if (value == -1)
-      inferred = j, sizes.push_back(m.constant(1)); // placeholder
+      inferred = j, sizes.push_back(m.constant(1)); // Set below from the rest.
     else
       sizes.push_back(m.constant(value));
   }
