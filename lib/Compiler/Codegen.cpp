@@ -122,7 +122,6 @@ public:
   DescriptorBuilder(llvm::Module &module, llvm::StringRef prefix)
       : module(module), context(module.getContext()), prefix(prefix.str()),
         i32(llvm::Type::getInt32Ty(context)),
-        i64(llvm::Type::getInt64Ty(context)),
         ptr(llvm::PointerType::getUnqual(context)) {
     tensorDesc = llvm::StructType::create(context, {ptr, i32, i32, ptr},
                                           "quarc_tensor_desc");
@@ -168,7 +167,6 @@ private:
                           llvm::StringRef kind) {
     SmallVector<llvm::Constant *> entries;
     for (auto [i, tensor] : llvm::enumerate(list)) {
-      llvm::Twine base = kind + "_" + llvm::Twine(i);
       llvm::Constant *dims =
           tensor.dims.empty()
               ? llvm::ConstantPointerNull::get(ptr)
@@ -183,7 +181,6 @@ private:
           {string(tensor.name, kind + "_name_" + llvm::Twine(i)),
            llvm::ConstantInt::get(i32, tensor.dtype),
            llvm::ConstantInt::get(i32, tensor.dims.size()), dims}));
-      (void)base;
     }
     auto *type = llvm::ArrayType::get(tensorDesc, entries.size());
     return privateGlobal(llvm::ConstantArray::get(type, entries), kind);
@@ -192,7 +189,7 @@ private:
   llvm::Module &module;
   llvm::LLVMContext &context;
   std::string prefix;
-  llvm::Type *i32, *i64;
+  llvm::Type *i32;
   llvm::PointerType *ptr;
   llvm::StructType *tensorDesc, *modelDesc;
 };
@@ -300,17 +297,14 @@ translateModel(ModuleOp module, llvm::LLVMContext &context,
   return llvmModule;
 }
 
-LogicalResult optimizeModule(llvm::Module &module, const TargetInfo &target,
-                             std::string &error) {
-  std::unique_ptr<llvm::TargetMachine> machine =
-      createTargetMachine(target, error);
-  if (!machine)
-    return failure();
+/// The -O3 module pipeline (vectorizers included) for `machine`.
+static void runOptimizationPipeline(llvm::Module &module,
+                                    llvm::TargetMachine &machine) {
   llvm::LoopAnalysisManager lam;
   llvm::FunctionAnalysisManager fam;
   llvm::CGSCCAnalysisManager cgam;
   llvm::ModuleAnalysisManager mam;
-  llvm::PassBuilder builder(machine.get());
+  llvm::PassBuilder builder(&machine);
   builder.registerModuleAnalyses(mam);
   builder.registerCGSCCAnalyses(cgam);
   builder.registerFunctionAnalyses(fam);
@@ -319,17 +313,25 @@ LogicalResult optimizeModule(llvm::Module &module, const TargetInfo &target,
   llvm::ModulePassManager passes =
       builder.buildPerModuleDefaultPipeline(llvm::OptimizationLevel::O3);
   passes.run(module, mam);
+}
+
+LogicalResult optimizeModule(llvm::Module &module, const TargetInfo &target,
+                             std::string &error) {
+  std::unique_ptr<llvm::TargetMachine> machine =
+      createTargetMachine(target, error);
+  if (!machine)
+    return failure();
+  runOptimizationPipeline(module, *machine);
   return success();
 }
 
 LogicalResult emitObject(llvm::Module &module, const TargetInfo &target,
                          llvm::raw_pwrite_stream &os, std::string &error) {
-  if (failed(optimizeModule(module, target, error)))
-    return failure();
   std::unique_ptr<llvm::TargetMachine> machine =
       createTargetMachine(target, error);
   if (!machine)
     return failure();
+  runOptimizationPipeline(module, *machine);
   llvm::legacy::PassManager passes;
   if (machine->addPassesToEmitFile(passes, os, nullptr,
                                    llvm::CodeGenFileType::ObjectFile)) {

@@ -2,6 +2,8 @@
 
 #include "LoweringUtils.h"
 
+#include "quarc/Dialect/Quarc/IR/ShapeInference.h"
+
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
@@ -244,6 +246,33 @@ Value createMinimum(OpBuilder &b, Location loc, Value x, Value y) {
   if (isa<FloatType>(x.getType()))
     return arith::MinimumFOp::create(b, loc, x, y);
   return arith::MinSIOp::create(b, loc, x, y);
+}
+
+FailureOr<SmallVector<int64_t>> requireConstantInts(Operation *op, Value value,
+                                                    StringRef what) {
+  if (std::optional<SmallVector<int64_t>> values = getConstantIntValues(value))
+    return *values;
+  return op->emitOpError() << what
+                           << " must be a constant to lower to native code "
+                              "(run quarc-specialize-shapes and canonicalize "
+                              "first)";
+}
+
+FailureOr<SmallVector<int64_t>> requireConstantAxes(Operation *op, Value axes,
+                                                    int64_t rank) {
+  FailureOr<SmallVector<int64_t>> values =
+      requireConstantInts(op, axes, "axes");
+  if (failed(values))
+    return failure();
+  SmallVector<int64_t> result;
+  for (int64_t axis : *values) {
+    FailureOr<int64_t> normalized =
+        normalizeAxis(op->getLoc(), axis, rank, "axis");
+    if (failed(normalized))
+      return failure();
+    result.push_back(*normalized);
+  }
+  return result;
 }
 
 } // namespace mlir::quarc

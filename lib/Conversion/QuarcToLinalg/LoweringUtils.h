@@ -108,6 +108,16 @@ Value createMul(OpBuilder &b, Location loc, Value x, Value y);
 Value createMaximum(OpBuilder &b, Location loc, Value x, Value y);
 Value createMinimum(OpBuilder &b, Location loc, Value x, Value y);
 
+/// The values of the constant integer operand `value` (of the original op,
+/// not an adaptor value), or a "must be a constant" error naming `what`.
+FailureOr<SmallVector<int64_t>> requireConstantInts(Operation *op, Value value,
+                                                    StringRef what);
+
+/// The constant `axes` operand normalized into [0, rank), in the given
+/// order; errors name the op.
+FailureOr<SmallVector<int64_t>> requireConstantAxes(Operation *op, Value axes,
+                                                    int64_t rank);
+
 } // namespace mlir::quarc
 
 #endif // QUARC_LIB_CONVERSION_QUARCTOLINALG_LOWERINGUTILS_H

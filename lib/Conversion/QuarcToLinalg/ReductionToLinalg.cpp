@@ -174,21 +174,11 @@ FailureOr<SmallVector<int64_t>> getReduceAxes(Operation *op, Value axes,
                                               int64_t rank) {
   if (isNone(axes))
     return SmallVector<int64_t>();
-  std::optional<SmallVector<int64_t>> values = getConstantIntValues(axes);
-  if (!values)
-    return op->emitOpError("axes must be a constant to lower to native code "
-                           "(run quarc-specialize-shapes and canonicalize "
-                           "first)");
-  SmallVector<int64_t> result;
-  for (int64_t axis : *values) {
-    FailureOr<int64_t> normalized =
-        normalizeAxis(op->getLoc(), axis, rank, "axis");
-    if (failed(normalized))
-      return failure();
-    result.push_back(*normalized);
-  }
-  llvm::sort(result);
-  result.erase(llvm::unique(result), result.end());
+  FailureOr<SmallVector<int64_t>> result = requireConstantAxes(op, axes, rank);
+  if (failed(result))
+    return failure();
+  llvm::sort(*result);
+  result->erase(llvm::unique(*result), result->end());
   return result;
 }
 

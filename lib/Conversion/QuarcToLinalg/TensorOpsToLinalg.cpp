@@ -130,36 +130,12 @@ SmallVector<int64_t> allDims(int64_t rank) {
   return llvm::to_vector(llvm::seq<int64_t>(0, rank));
 }
 
-/// The values of the constant integer operand `value` (of the original op),
-/// or a "must be a constant" error naming `what`.
-FailureOr<SmallVector<int64_t>> requireConstantInts(Operation *op, Value value,
-                                                    StringRef what) {
-  if (std::optional<SmallVector<int64_t>> values = getConstantIntValues(value))
-    return *values;
-  return op->emitOpError() << what
-                           << " must be a constant to lower to native code "
-                              "(run quarc-specialize-shapes and canonicalize "
-                              "first)";
-}
-
 /// Normalized axes from a constant list; all dims when `axes` is none.
 FailureOr<SmallVector<int64_t>> getAxes(Operation *op, Value axes,
                                         int64_t rank) {
   if (isNone(axes))
     return allDims(rank);
-  FailureOr<SmallVector<int64_t>> values =
-      requireConstantInts(op, axes, "axes");
-  if (failed(values))
-    return failure();
-  SmallVector<int64_t> result;
-  for (int64_t axis : *values) {
-    FailureOr<int64_t> normalized =
-        normalizeAxis(op->getLoc(), axis, rank, "axis");
-    if (failed(normalized))
-      return failure();
-    result.push_back(*normalized);
-  }
-  return result;
+  return requireConstantAxes(op, axes, rank);
 }
 
 /// The one element of a scalar (0-D or one-element) tensor.

@@ -139,10 +139,13 @@ broadcast(ArrayRef<const HostTensor *> operands) {
   for (int64_t d : shape)
     count *= d;
   SmallVector<SmallVector<int64_t>> indices(operands.size());
+  SmallVector<SmallVector<int64_t>> operandStrides;
+  for (const HostTensor *t : operands)
+    operandStrides.push_back(stridesOf(t->shape));
   SmallVector<int64_t> index(rank, 0);
   for (int64_t flat = 0; flat < count; ++flat) {
     for (auto [k, t] : llvm::enumerate(operands)) {
-      SmallVector<int64_t> strides = stridesOf(t->shape);
+      ArrayRef<int64_t> strides = operandStrides[k];
       int64_t source = 0;
       for (size_t i = 0, off = rank - t->shape.size(); i < t->shape.size(); ++i)
         if (t->shape[i] != 1)
@@ -532,11 +535,15 @@ bool foldConstantOps(func::FuncOp func, int64_t maxElements) {
         again = changed = true;
   }
   // Folding may have made returned values more static.
+  updateFunctionType(func);
+  return changed;
+}
+
+void updateFunctionType(func::FuncOp func) {
   Operation *terminator = func.getBody().back().getTerminator();
   func.setFunctionType(FunctionType::get(func.getContext(),
                                          func.getBody().getArgumentTypes(),
                                          terminator->getOperandTypes()));
-  return changed;
 }
 
 namespace {

@@ -13,6 +13,10 @@ namespace mlir::quarc {
 /// anything changed.
 bool foldConstantOps(func::FuncOp func, int64_t maxElements);
 
+/// Makes `func`'s type agree with its block arguments and returned values
+/// after they were refined in place.
+void updateFunctionType(func::FuncOp func);
+
 } // namespace mlir::quarc
 
 #endif // QUARC_LIB_DIALECT_QUARC_TRANSFORMS_CONSTANTFOLDING_H

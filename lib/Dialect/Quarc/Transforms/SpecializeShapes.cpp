@@ -63,14 +63,6 @@ static Type refineType(Type declared, Type inferred) {
   return declaredTensor.clone(shape);
 }
 
-/// Makes the function type agree with its arguments and returned values.
-static void updateFunctionType(func::FuncOp func) {
-  Operation *terminator = func.getBody().back().getTerminator();
-  func.setFunctionType(FunctionType::get(func.getContext(),
-                                         func.getBody().getArgumentTypes(),
-                                         terminator->getOperandTypes()));
-}
-
 FailureOr<bool> refineShapes(func::FuncOp func) {
   bool changed = false;
   WalkResult result = func.walk([&](Operation *op) {
