@@ -1,6 +1,7 @@
 //===- Codegen.cpp - from the LLVM dialect to objects ---------------------===//
 
 #include "quarc/Compiler/Codegen.h"
+#include "quarc/quarc_runtime.h"
 
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
@@ -126,7 +127,9 @@ public:
     tensorDesc = llvm::StructType::create(context, {ptr, i32, i32, ptr},
                                           "quarc_tensor_desc");
     modelDesc = llvm::StructType::create(
-        context, {i32, i32, i32, i32, ptr, ptr, ptr, ptr, ptr},
+        context,
+        {i32, i32, i32, i32, ptr, ptr, ptr, ptr, ptr,
+         llvm::Type::getInt64Ty(context)},
         "quarc_model_desc");
   }
 
@@ -134,7 +137,7 @@ public:
                               const TargetInfo &target,
                               llvm::Function *entry) {
     llvm::Constant *fields[] = {
-        llvm::ConstantInt::get(i32, 1), // QUARC_ABI_VERSION
+        llvm::ConstantInt::get(i32, QUARC_ABI_VERSION),
         llvm::ConstantInt::get(i32, signature.inputs.size()),
         llvm::ConstantInt::get(i32, signature.outputs.size()),
         llvm::ConstantInt::get(i32, 0),
@@ -142,7 +145,9 @@ public:
         string(target.name(), "target"),
         tensors(signature.inputs, "inputs"),
         tensors(signature.outputs, "outputs"),
-        entry};
+        entry,
+        llvm::ConstantInt::get(llvm::Type::getInt64Ty(context),
+                               signature.workspaceBytes)};
     return new llvm::GlobalVariable(
         module, modelDesc, /*isConstant=*/true,
         llvm::GlobalValue::ExternalLinkage,
@@ -195,10 +200,12 @@ private:
 };
 
 /// `void <prefix>_entry(void **args)`: args[0] is the results' descriptor
-/// block, args[1 + i] input i's descriptor; forwards to the C interface
-/// wrapper MLIR generated for the entry function.
+/// block, args[1 + i] input i's descriptor, then the workspace's if the
+/// model has one; forwards to the C interface wrapper MLIR generated for the
+/// entry function.
 llvm::Function *buildEntry(llvm::Module &module, llvm::Function *ciface,
-                           unsigned numInputs, llvm::StringRef prefix) {
+                           unsigned numInputs, bool hasWorkspace,
+                           llvm::StringRef prefix) {
   llvm::LLVMContext &context = module.getContext();
   auto *ptr = llvm::PointerType::getUnqual(context);
   auto *type = llvm::FunctionType::get(llvm::Type::getVoidTy(context), {ptr},
@@ -207,7 +214,7 @@ llvm::Function *buildEntry(llvm::Module &module, llvm::Function *ciface,
                                        prefix + "_entry", module);
   llvm::IRBuilder<> b(llvm::BasicBlock::Create(context, "entry", entry));
   SmallVector<llvm::Value *> args;
-  for (unsigned i = 0; i <= numInputs; ++i) {
+  for (unsigned i = 0; i <= numInputs + (hasWorkspace ? 1 : 0); ++i) {
     llvm::Value *slot = b.CreateConstInBoundsGEP1_64(ptr, entry->getArg(0), i);
     args.push_back(b.CreateLoad(ptr, slot));
   }
@@ -289,7 +296,8 @@ translateModel(ModuleOp module, llvm::LLVMContext &context,
     return nullptr;
   }
   llvm::Function *entry =
-      buildEntry(*llvmModule, ciface, signature.inputs.size(), prefix);
+      buildEntry(*llvmModule, ciface, signature.inputs.size(),
+                 signature.workspaceBytes > 0, prefix);
   llvm::GlobalVariable *descriptor =
       DescriptorBuilder(*llvmModule, prefix).build(signature, target, entry);
   if (withMain)

@@ -3,6 +3,7 @@
 #include "quarc/Compiler/Pipelines.h"
 #include "quarc/Conversion/Passes.h"
 #include "quarc/Dialect/Quarc/Transforms/Passes.h"
+#include "quarc/Target/CPU/Passes.h"
 
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Transforms/Passes.h"
@@ -19,32 +20,52 @@ void buildGraphPipeline(OpPassManager &pm, const PipelineOptions &options) {
   pm.addPass(createCSEPass());
 }
 
-/// The upstream part of the lowering, as pipeline text so that it reads
+/// The upstream parts of the lowering, as pipeline text so that they read
 /// like the documentation of each pass and can be replayed with quarc-opt.
-static const char *kLowerToLLVM =
-    // Tensors: fuse elementwise chains into their producers.
-    "func.func(canonicalize, linalg-fuse-elementwise-ops, cse),"
+static const char *kBufferize =
+    "canonicalize,"
     // Buffers: the entry function returns buffers it allocated (the runtime
     // frees them); everything else is freed after its last use.
     "one-shot-bufferize{bufferize-function-boundaries "
     "function-boundary-type-conversion=identity-layout-map},"
     "canonicalize,"
-    "buffer-deallocation-pipeline, convert-bufferization-to-memref,"
-    // Loops, then LLVM. The LLVM optimizer vectorizes the loops for the
-    // target's features (set on every function by codegen).
+    "buffer-deallocation-pipeline, convert-bufferization-to-memref";
+
+static const char *kLowerLoopsToLLVM =
+    // What the kernel generators did not take becomes loops, which the
+    // LLVM optimizer vectorizes for the target's features (set on every
+    // function by codegen).
     "func.func(convert-linalg-to-loops),"
     "lower-affine, convert-scf-to-cf, expand-strided-metadata, lower-affine,"
+    "convert-vector-to-llvm,"
     "convert-math-to-funcs, convert-math-to-llvm, convert-math-to-libm,"
     "finalize-memref-to-llvm, convert-arith-to-llvm, convert-index-to-llvm,"
     "convert-func-to-llvm, convert-cf-to-llvm, convert-ub-to-llvm,"
     "reconcile-unrealized-casts";
 
+static void addPipelineText(OpPassManager &pm, const char *text) {
+  if (failed(parsePassPipeline(text, pm)))
+    llvm::report_fatal_error("quarc: malformed built-in pipeline text");
+}
+
 void buildLowerToLLVMPipeline(OpPassManager &pm,
                               const PipelineOptions &options) {
-  (void)options; // Target-driven tiling and vectorization come here.
   pm.addNestedPass<func::FuncOp>(createConvertQuarcToLinalg());
-  if (failed(parsePassPipeline(kLowerToLLVM, pm)))
-    llvm::report_fatal_error("quarc: malformed built-in pipeline text");
+  // Tensors: fuse elementwise chains (but not into matmuls).
+  pm.addNestedPass<func::FuncOp>(createCanonicalizerPass());
+  pm.addNestedPass<func::FuncOp>(createQuarcFuseElementwise());
+  pm.addNestedPass<func::FuncOp>(createCSEPass());
+  // Algorithm choice on tensors: convolutions become matrix products.
+  pm.addNestedPass<func::FuncOp>(createQuarcConvolutionToMatmul());
+  addPipelineText(pm, kBufferize);
+  // Target kernels on buffers: register-tiled vector code.
+  std::string target = options.target.name();
+  pm.addNestedPass<func::FuncOp>(createQuarcVectorizeMatmul({target}));
+  pm.addNestedPass<func::FuncOp>(createQuarcVectorizeDepthwise({target}));
+  pm.addNestedPass<func::FuncOp>(createQuarcExpandStridedCopies());
+  // One workspace, allocated by the runtime, for all temporary buffers.
+  pm.addNestedPass<func::FuncOp>(createQuarcPlanMemory());
+  addPipelineText(pm, kLowerLoopsToLLVM);
 }
 
 void buildCompileToLLVMPipeline(OpPassManager &pm,

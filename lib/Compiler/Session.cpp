@@ -3,6 +3,7 @@
 #include "quarc/Compiler/Session.h"
 #include "quarc/Import/ONNX/ImportONNX.h"
 
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/InitAllDialects.h"
 #include "mlir/InitAllExtensions.h"
@@ -79,6 +80,12 @@ FailureOr<LoweredModel> lowerModel(MLIRContext &context, StringRef modelPath,
         buildLowerToLLVMPipeline(pm, options);
       })))
     return failure();
+  // quarc-plan-memory's workspace size, kept on the lowered function.
+  if (auto lowered = model.module->lookupSymbol<LLVM::LLVMFuncOp>(
+          (prefix + "_main_graph").str()))
+    if (auto bytes =
+            lowered->getAttrOfType<IntegerAttr>("quarc.workspace_bytes"))
+      model.signature.workspaceBytes = bytes.getInt();
   return model;
 }
 

@@ -168,6 +168,28 @@ unsigned TargetInfo::vectorBits() const {
   return 128;
 }
 
+unsigned TargetInfo::vectorRegisters() const {
+  return arch == "aarch64" || has("avx512f") ? 32 : 16;
+}
+
+bool TargetInfo::hasVectorFMA() const {
+  return arch == "aarch64" || has("avx2");
+}
+
+TargetInfo::RegisterTile TargetInfo::f32MatmulTile() const {
+  unsigned lanes = vectorBits() / 32;
+  // Three registers of B per k step; without FMA the product needs a
+  // temporary register too.
+  unsigned bRegisters = 3;
+  unsigned spare = bRegisters + 1 + (hasVectorFMA() ? 0 : 1);
+  unsigned rows = (vectorRegisters() - spare) / bRegisters;
+  // 16 registers: 4 x 3 (AVX2) or 3 x 3 (SSE); 32 registers: 9 x 3, rounded
+  // down to 8 so that channel counts (multiples of 8) leave no remainder.
+  if (rows > 8)
+    rows = 8;
+  return {rows, bRegisters * lanes};
+}
+
 bool TargetInfo::runsOnHost() const {
   TargetInfo machine = host();
   if (machine.arch != arch)

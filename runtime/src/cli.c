@@ -64,6 +64,8 @@ static void print_signature(FILE *out, const quarc_model_desc *model) {
   fputs("outputs:\n", out);
   for (uint32_t i = 0; i < model->num_outputs; ++i)
     print_tensor_desc(out, &model->outputs[i]);
+  fprintf(out, "workspace: %llu bytes\n",
+          (unsigned long long)model->workspace_bytes);
 }
 
 /* Writes "a, b, c" (the model's input names) for error messages. */

@@ -28,8 +28,12 @@ enum { QUARC_ERROR_SIZE = 1024 };
 struct quarc_session {
   const quarc_model_desc *model;
   /* Allocated once in create, since ranks are fixed by the model:
-   * args[0] = output_descs, args[1 + i] = input i's descriptor. */
+   * args[0] = output_descs, args[1 + i] = input i's descriptor,
+   * args[1 + num_inputs] = the workspace's descriptor if there is one. */
   void **args;
+  /* The model's intermediate tensors: allocated once, reused every run. */
+  void *workspace;
+  int64_t workspace_desc[5];
   int64_t *output_descs;
   size_t output_words;
   /* Buffers behind the last run's outputs, freed at the next run or at
@@ -163,9 +167,25 @@ static bool model_is_valid(const quarc_model_desc *model) {
 /* Allocates the argument array and every descriptor buffer of `session`. */
 static bool allocate_buffers(quarc_session *session) {
   const quarc_model_desc *model = session->model;
-  session->args = calloc(1 + (size_t)model->num_inputs, sizeof(void *));
+  session->args = calloc(2 + (size_t)model->num_inputs, sizeof(void *));
   if (!session->args)
     return false;
+  if (model->workspace_bytes > 0) {
+    if (model->workspace_bytes > (uint64_t)INT64_MAX - 63)
+      return false;
+    /* aligned_alloc wants a multiple of the alignment. */
+    size_t bytes = (size_t)((model->workspace_bytes + 63) / 64 * 64);
+    session->workspace = aligned_alloc(64, bytes);
+    if (!session->workspace)
+      return false;
+    int64_t *desc = session->workspace_desc;
+    desc[0] = (int64_t)(uintptr_t)session->workspace; /* allocated */
+    desc[1] = (int64_t)(uintptr_t)session->workspace; /* aligned */
+    desc[2] = 0;                                      /* offset */
+    desc[3] = (int64_t)model->workspace_bytes;        /* size */
+    desc[4] = 1;                                      /* stride */
+    session->args[1 + model->num_inputs] = desc;
+  }
   for (uint32_t i = 0; i < model->num_inputs; ++i) {
     session->args[1 + i] =
         calloc(descriptor_words(model->inputs[i].rank), sizeof(int64_t));
@@ -227,6 +247,7 @@ void quarc_session_destroy(quarc_session *session) {
       free(session->args[1 + i]);
   free(session->args);
   free(session->output_descs);
+  free(session->workspace);
   free(session);
 }
 

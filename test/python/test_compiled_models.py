@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import ctypes
 import glob
+import re
 import shutil
 import subprocess
 from dataclasses import dataclass
@@ -341,11 +342,13 @@ class ModelDesc(ctypes.Structure):
                 ("num_outputs", ctypes.c_uint32), ("reserved", ctypes.c_uint32),
                 ("name", ctypes.c_char_p), ("target", ctypes.c_char_p),
                 ("inputs", ctypes.POINTER(TensorDesc)), ("outputs", ctypes.POINTER(TensorDesc)),
-                ("entry", ctypes.c_void_p)]
+                ("entry", ctypes.c_void_p), ("workspace_bytes", ctypes.c_uint64)]
 
 
 QUARC_MAX_RANK = 8
-QUARC_ABI_VERSION = 1
+QUARC_ABI_VERSION = int(re.search(
+    r"#define QUARC_ABI_VERSION (\d+)",
+    (quarc_tools.REPO_ROOT / "runtime/include/quarc/quarc_runtime.h").read_text()).group(1))
 
 
 class Tensor(ctypes.Structure):

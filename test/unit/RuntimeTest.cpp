@@ -129,6 +129,31 @@ const quarc_tensor_desc kSumDiffInputs[] = {{"a", QUARC_DTYPE_I32, 1, kFour},
 const quarc_tensor_desc kSumDiffOutputs[] = {
     {"sum", QUARC_DTYPE_I32, 1, kFour},
     {"out/diff", QUARC_DTYPE_I32, 1, kFour}};
+/// y = x + 1 computed through the workspace: checks the descriptor the
+/// session passes and that the workspace persists (is the same) across runs.
+const int64_t kWorkspaceBytes = 1000;
+void *lastWorkspace = nullptr;
+extern "C" void workspaceEntry(void **args) {
+  Memref x = inputArg(args, 0, 2);
+  Memref workspace = {static_cast<int64_t *>(args[2]), 1};
+  bool valid = workspace.size(0) == kWorkspaceBytes &&
+               workspace.stride(0) == 1 && workspace.offset() == 0 &&
+               reinterpret_cast<uintptr_t>(workspace.aligned()) % 64 == 0;
+  lastWorkspace = workspace.aligned();
+  // Every byte is writable (ASan checks the bounds).
+  std::memset(workspace.aligned(), 0x5a, kWorkspaceBytes);
+  float *scratch = reinterpret_cast<float *>(workspace.aligned());
+  const float *in = x.data<float>();
+  for (int64_t i = 0; i < x.size(0) * 3; ++i)
+    scratch[i] = in[i] + 1.0f;
+  returnDense<float>(outputArg(args, 2), {x.size(0), 3}, [&](int64_t i) {
+    return valid ? scratch[i] : -1.0f;
+  });
+}
+const quarc_model_desc kWorkspaceModel = {
+    QUARC_ABI_VERSION, 1, 1, 0, "workspace", "x86_64", kAddOneInputs,
+    kAddOneOutputs, workspaceEntry, kWorkspaceBytes};
+
 const quarc_model_desc kSumDiff = {
     QUARC_ABI_VERSION, 2,           2, 0, "sum_diff", "x86_64", kSumDiffInputs,
     kSumDiffOutputs,   sumDiffEntry};
@@ -283,6 +308,18 @@ TEST_F(RuntimeSessionTest, RunsAgainWithAnotherDynamicSize) {
     EXPECT_EQ(out.dims[0], rows);
     EXPECT_EQ(values<float>(out, 3 * rows), std::vector<float>(3 * rows, 2.0f));
   }
+}
+
+TEST_F(RuntimeSessionTest, PassesOneWorkspaceForAllRuns) {
+  create(kWorkspaceModel);
+  std::vector<float> x = {0, 1, 2, 3, 4, 5};
+  quarc_tensor in = makeTensor(x.data(), QUARC_DTYPE_F32, {2, 3});
+  quarc_tensor out;
+  ASSERT_EQ(quarc_session_run(session, &in, 1, &out, 1), QUARC_OK) << error();
+  EXPECT_EQ(values<float>(out, 6), (std::vector<float>{1, 2, 3, 4, 5, 6}));
+  void *first = lastWorkspace;
+  ASSERT_EQ(quarc_session_run(session, &in, 1, &out, 1), QUARC_OK) << error();
+  EXPECT_EQ(lastWorkspace, first);
 }
 
 TEST_F(RuntimeSessionTest, EmptyInputMayHaveNullData) {
@@ -950,7 +987,8 @@ TEST_F(CliTest, UsageErrors) {
 
 TEST_F(CliTest, PrintSignature) {
   EXPECT_EQ(run(kAddOne, {"--print-signature"}), 0) << err;
-  EXPECT_EQ(out, "inputs:\n  x: f32 [?, 3]\noutputs:\n  y: f32 [?, 3]\n");
+  EXPECT_EQ(out, "inputs:\n  x: f32 [?, 3]\noutputs:\n  y: f32 [?, 3]\n"
+                 "workspace: 0 bytes\n");
 }
 
 TEST_F(CliTest, HelpNamesTheModelAndItsTensors) {

@@ -11,6 +11,7 @@
 #include "quarc/Dialect/Quarc/IR/QuarcDialect.h"
 #include "quarc/Dialect/Quarc/Transforms/Passes.h"
 #include "quarc/Import/ONNX/ImportONNX.h"
+#include "quarc/Target/CPU/Passes.h"
 
 #include "mlir/Bytecode/BytecodeWriter.h"
 #include "mlir/IR/MLIRContext.h"
@@ -46,6 +47,7 @@ int main(int argc, char **argv) {
   registerAllPasses();
   quarc::registerQuarcConversionPasses();
   quarc::registerQuarcTransformsPasses();
+  quarc::registerQuarcCPUPasses();
   quarc::registerQuarcPipelines();
   quarc::registerOnnxImportDialects(registry);
 

@@ -37,6 +37,9 @@ struct TensorSignature {
 struct ModelSignature {
   std::string graphName;
   std::vector<TensorSignature> inputs, outputs;
+  /// Size of the entry function's workspace argument (quarc-plan-memory),
+  /// known once the model is lowered; 0 when it has none.
+  int64_t workspaceBytes = 0;
 };
 
 /// The model's entry function (`main_graph`) in a quarc-dialect module.

@@ -41,6 +41,21 @@ struct TargetInfo {
   /// Widest vector register in bits (128 for NEON and SSE, 256 for AVX2,
   /// 512 for AVX-512).
   unsigned vectorBits() const;
+  /// Architectural vector registers: 16 for SSE/AVX2, 32 for AVX-512 and
+  /// NEON.
+  unsigned vectorRegisters() const;
+  /// Whether vector fused multiply-add is native (AVX2's FMA3 on x86, always
+  /// on AArch64). Without it an fma would become a libm call per element.
+  bool hasVectorFMA() const;
+  /// The f32 matmul microkernel's register tile: `rows` rows of C, each
+  /// `columns` elements (a whole number of vector registers) wide, chosen
+  /// so that the accumulators, one row of B and one broadcast fit in the
+  /// vector registers.
+  struct RegisterTile {
+    unsigned rows;
+    unsigned columns;
+  };
+  RegisterTile f32MatmulTile() const;
   /// Whether code for this target can run on the machine quarc runs on.
   bool runsOnHost() const;
 };

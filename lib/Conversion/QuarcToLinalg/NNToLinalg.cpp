@@ -583,54 +583,58 @@ Value upsampleAndPad(OpBuilder &b, Location loc, Value input,
 }
 
 /// A transposed convolution whose windows do not overlap: input pixel
-/// (h, w) alone writes the output block [h*kh, (h+1)*kh) x [w*kw, (w+1)*kw),
-/// so it is one contraction over each group's input channels into
-/// N x G x F/G x H x kh x W x kw, collapsed to N x F x H*kh x W*kw. Unlike
-/// the zero-upsampling form it multiplies no inserted zeros, and it takes
-/// dynamic spatial dims.
+/// (h, w) alone writes the output block [h*kh, (h+1)*kh) x [w*kw, (w+1)*kw).
+/// Per group that is one matrix product, blocks[m, p] = sum_c W[c, m] *
+/// x[c, p] with m = (f, i, j) running over output channel and block
+/// position and p = (h, w) over input pixels, which the matmul kernel runs;
+/// a copy then moves block element (i, j) of pixel (h, w) to output pixel
+/// (h*kh + i, w*kw + j) and adds the bias. Unlike the zero-upsampling form
+/// it multiplies no inserted zeros, and it takes dynamic spatial dims.
 Value buildBlockConvTranspose(OpBuilder &b, Location loc, Value x, Value weight,
                               Value bias, int64_t groups,
                               RankedTensorType type) {
   auto xType = cast<RankedTensorType>(x.getType());
   auto wType = cast<RankedTensorType>(weight.getType());
+  Type elementType = type.getElementType();
   MLIRContext *context = b.getContext();
   int64_t inPerGroup = wType.getDimSize(0) / groups,
           outPerGroup = wType.getDimSize(1);
   int64_t kh = wType.getDimSize(2), kw = wType.getDimSize(3);
-  Value groupedX = splitChannels(b, loc, x, groups); // N x G x C/G x H x W
-  Value groupedW = tensor::ExpandShapeOp::create(    // G x C/G x F/G x kh x kw
-      b, loc,
-      RankedTensorType::get({groups, inPerGroup, outPerGroup, kh, kw},
-                            wType.getElementType()),
-      weight, SmallVector<ReassociationIndices>{{0, 1}, {2}, {3}, {4}});
+  int64_t blockRows = outPerGroup * kh * kw;
 
-  auto blockType =
-      RankedTensorType::get({xType.getDimSize(0), groups, outPerGroup,
-                             xType.getDimSize(2), kh, xType.getDimSize(3), kw},
-                            type.getElementType());
-  SmallVector<Value> sizes =
-      getDynamicSizes(b, loc, blockType, x, {0, 1, 1, 2, 2, 3, 3});
-  // Loops (n, g, f, h, i, w, j, c): the output block element (i, j) of
-  // pixel (h, w) sums x[n, g, c, h, w] * W[g, c, f, i, j] over c.
-  SmallVector<AffineExpr> d(8);
-  for (unsigned i = 0; i < 8; ++i)
-    d[i] = getAffineDimExpr(i, context);
-  Value init =
-      bias ? broadcastInto(
-                 b, loc, blockType, sizes, bias,
-                 AffineMap::get(7, 0, d[1] * outPerGroup + d[2], context))
-           : createFilled(b, loc, blockType, sizes,
-                          createScalar(b, loc, type.getElementType(), 0.0));
-  SmallVector<AffineMap> maps = {
-      AffineMap::get(8, 0, {d[0], d[1], d[7], d[3], d[5]}, context),
-      AffineMap::get(8, 0, {d[1], d[7], d[2], d[4], d[6]}, context),
-      AffineMap::getMultiDimIdentityMap(8, context).getMajorSubMap(7)};
-  SmallVector<utils::IteratorType> iterators(8, utils::IteratorType::parallel);
+  // N x G x C/G x H*W and G x C/G x F/G*kh*kw.
+  Value pixels = tensor::CollapseShapeOp::create(
+      b, loc, splitChannels(b, loc, x, groups),
+      SmallVector<ReassociationIndices>{{0}, {1}, {2}, {3, 4}});
+  Value matrix = tensor::CollapseShapeOp::create(
+      b, loc,
+      tensor::ExpandShapeOp::create(
+          b, loc,
+          RankedTensorType::get({groups, inPerGroup, outPerGroup, kh, kw},
+                                wType.getElementType()),
+          weight, SmallVector<ReassociationIndices>{{0, 1}, {2}, {3}, {4}}),
+      SmallVector<ReassociationIndices>{{0}, {1}, {2, 3, 4}});
+
+  // blocks[n, g, m, p] = sum_c matrix[g, c, m] * pixels[n, g, c, p].
+  auto pixelsType = cast<RankedTensorType>(pixels.getType());
+  auto blocksType = RankedTensorType::get(
+      {xType.getDimSize(0), groups, blockRows, pixelsType.getDimSize(3)},
+      elementType);
+  Value blocksInit =
+      createFilled(b, loc, blocksType,
+                   getDynamicSizes(b, loc, blocksType, pixels, {0, 1, 2, 3}),
+                   createScalar(b, loc, elementType, 0.0));
+  AffineExpr n, g, m, p, c;
+  bindDims(context, n, g, m, p, c);
+  SmallVector<AffineMap> maps = {AffineMap::get(5, 0, {g, c, m}, context),
+                                 AffineMap::get(5, 0, {n, g, c, p}, context),
+                                 AffineMap::get(5, 0, {n, g, m, p}, context)};
+  SmallVector<utils::IteratorType> iterators(5, utils::IteratorType::parallel);
   iterators.back() = utils::IteratorType::reduction;
   Value blocks =
       linalg::GenericOp::create(
-          b, loc, TypeRange{blockType}, ValueRange{groupedX, groupedW}, init,
-          maps, iterators,
+          b, loc, TypeRange{blocksType}, ValueRange{matrix, pixels},
+          blocksInit, maps, iterators,
           [](OpBuilder &nb, Location nl, ValueRange args) {
             Value product = arith::MulFOp::create(nb, nl, args[0], args[1]);
             linalg::YieldOp::create(
@@ -638,8 +642,58 @@ Value buildBlockConvTranspose(OpBuilder &b, Location loc, Value x, Value weight,
                 arith::AddFOp::create(nb, nl, args[2], product).getResult());
           })
           .getResult(0);
+
+  // N x G x F/G x kh x kw x H x W, rearranged (plus bias) into
+  // N x G x F/G x H x kh x W x kw, which is N x F x H*kh x W*kw.
+  auto unpackedType = RankedTensorType::get(
+      {xType.getDimSize(0), groups, outPerGroup, kh, kw, xType.getDimSize(2),
+       xType.getDimSize(3)},
+      elementType);
+  SmallVector<OpFoldResult> unpackedShape;
+  for (auto [dim, size] : llvm::enumerate(unpackedType.getShape())) {
+    const int64_t xDim[] = {0, 1, 1, 1, 1, 2, 3};
+    unpackedShape.push_back(
+        ShapedType::isDynamic(size)
+            ? OpFoldResult(tensor::DimOp::create(b, loc, x, xDim[dim]))
+            : OpFoldResult(b.getIndexAttr(size)));
+  }
+  Value unpacked = tensor::ExpandShapeOp::create(
+      b, loc, unpackedType, blocks,
+      SmallVector<ReassociationIndices>{{0}, {1}, {2, 3, 4}, {5, 6}},
+      unpackedShape);
+  auto outType =
+      RankedTensorType::get({xType.getDimSize(0), groups, outPerGroup,
+                             xType.getDimSize(2), kh, xType.getDimSize(3), kw},
+                            elementType);
+  Value outInit = tensor::EmptyOp::create(
+      b, loc, outType.getShape(), elementType,
+      getDynamicSizes(b, loc, outType, x, {0, 1, 1, 2, 2, 3, 3}));
+  SmallVector<AffineExpr> d(7);
+  for (unsigned i = 0; i < 7; ++i)
+    d[i] = getAffineDimExpr(i, context);
+  SmallVector<AffineMap> moveMaps = {
+      AffineMap::get(7, 0, {d[0], d[1], d[2], d[4], d[6], d[3], d[5]},
+                     context)};
+  SmallVector<Value> moveInputs = {unpacked};
+  if (bias) {
+    moveMaps.push_back(
+        AffineMap::get(7, 0, d[1] * outPerGroup + d[2], context));
+    moveInputs.push_back(bias);
+  }
+  moveMaps.push_back(AffineMap::getMultiDimIdentityMap(7, context));
+  Value moved =
+      linalg::GenericOp::create(
+          b, loc, TypeRange{outType}, moveInputs, outInit, moveMaps,
+          SmallVector<utils::IteratorType>(7, utils::IteratorType::parallel),
+          [&](OpBuilder &nb, Location nl, ValueRange args) {
+            Value value = args[0];
+            if (bias)
+              value = arith::AddFOp::create(nb, nl, value, args[1]);
+            linalg::YieldOp::create(nb, nl, value);
+          })
+          .getResult(0);
   Value collapsed = tensor::CollapseShapeOp::create(
-      b, loc, blocks,
+      b, loc, moved,
       SmallVector<ReassociationIndices>{{0}, {1, 2}, {3, 4}, {5, 6}});
   return castToType(b, loc, collapsed, type);
 }

@@ -25,7 +25,7 @@ extern "C" {
 
 /* Version of the descriptor layout below; a model compiled for another
  * version is rejected by quarc_session_create. */
-#define QUARC_ABI_VERSION 1
+#define QUARC_ABI_VERSION 2
 /* The largest tensor rank the runtime handles. */
 #define QUARC_MAX_RANK 8
 
@@ -64,11 +64,15 @@ typedef struct quarc_tensor_desc {
 } quarc_tensor_desc;
 
 /* What `quarc compile` emits for a model. `entry` is the generated code:
- * args[0] points to the output memref descriptors, args[1 + i] to input i's.
+ * args[0] points to the output memref descriptors, args[1 + i] to input i's,
+ * and, when workspace_bytes > 0, args[1 + num_inputs] to the descriptor of
+ * the workspace (a rank-1 byte buffer, 64-byte aligned, that holds every
+ * intermediate tensor; its contents need not survive between runs).
  * A memref descriptor is { void *allocated; void *aligned; int64_t offset;
  * int64_t sizes[rank]; int64_t strides[rank]; }, laid out back to back.
  * Outputs are allocated by the generated code with malloc and owned by the
- * caller. Use the session API rather than calling `entry` directly. */
+ * caller. Use the session API rather than calling `entry` directly: a
+ * session allocates the workspace once. */
 typedef struct quarc_model_desc {
   uint32_t abi_version;
   uint32_t num_inputs;
@@ -79,6 +83,8 @@ typedef struct quarc_model_desc {
   const quarc_tensor_desc *inputs;
   const quarc_tensor_desc *outputs;
   void (*entry)(void **args);
+  /* Bytes of intermediate tensors (the compile-time memory plan). */
+  uint64_t workspace_bytes;
 } quarc_model_desc;
 
 /* A tensor passed to or returned by a session: dense, row-major. */

@@ -165,21 +165,29 @@ func.func @conv_transpose_grouped(%x: tensor<1x4x5x5xf32>, %w: tensor<4x3x3x3xf3
 // -----
 
 // Stride == kernel without pads (the PP-OCR detector's upsampling): every
-// input pixel writes its own 2x2 output block, one contraction over the
-// input channels, no multiplications by inserted zeros; dynamic H and W.
+// input pixel writes its own 2x2 output block. Per group that is one matrix
+// product (output channel x block position) x input pixels, no
+// multiplications by inserted zeros, then a copy that moves the blocks into
+// place and adds the bias; dynamic H and W.
+// CHECK-DAG:   #[[WMAP:.+]] = affine_map<(d0, d1, d2, d3, d4) -> (d1, d4, d2)>
+// CHECK-DAG:   #[[XMAP:.+]] = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d4, d3)>
+// CHECK-DAG:   #[[OUT:.+]] = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d2, d3)>
+// CHECK-DAG:   #[[MOVE:.+]] = affine_map<(d0, d1, d2, d3, d4, d5, d6) -> (d0, d1, d2, d4, d6, d3, d5)>
 // CHECK-DAG:   #[[BIAS:.+]] = affine_map<(d0, d1, d2, d3, d4, d5, d6) -> (d1 * 24 + d2)>
-// CHECK-DAG:   #[[XMAP:.+]] = affine_map<(d0, d1, d2, d3, d4, d5, d6, d7) -> (d0, d1, d7, d3, d5)>
-// CHECK-DAG:   #[[WMAP:.+]] = affine_map<(d0, d1, d2, d3, d4, d5, d6, d7) -> (d1, d7, d2, d4, d6)>
-// CHECK-DAG:   #[[OUT:.+]] = affine_map<(d0, d1, d2, d3, d4, d5, d6, d7) -> (d0, d1, d2, d3, d4, d5, d6)>
 // CHECK-LABEL: func @conv_transpose_disjoint_windows(
 // CHECK-SAME:      %[[X:.+]]: tensor<?x24x?x?xf32>, %[[W:.+]]: tensor<24x24x2x2xf32>, %[[B:.+]]: tensor<24xf32>
-// CHECK:         %[[INPUT:.+]] = tensor.expand_shape %[[X]] {{\[}}[0], [1, 2], [3], [4]] {{.+}} into tensor<?x1x24x?x?xf32>
+// CHECK:         %[[GROUPED:.+]] = tensor.expand_shape %[[X]] {{\[}}[0], [1, 2], [3], [4]] {{.+}} into tensor<?x1x24x?x?xf32>
+// CHECK:         %[[PIXELS:.+]] = tensor.collapse_shape %[[GROUPED]] {{\[}}[0], [1], [2], [3, 4]] : tensor<?x1x24x?x?xf32> into tensor<?x1x24x?xf32>
 // CHECK:         %[[FILTER:.+]] = tensor.expand_shape %[[W]] {{\[}}[0, 1], [2], [3], [4]] {{.+}} into tensor<1x24x24x2x2xf32>
-// CHECK:         %[[INIT:.+]] = linalg.generic {indexing_maps = [#[[BIAS]], {{.+}}]{{.*}} ins(%[[B]] : tensor<24xf32>) outs(%{{.+}} : tensor<?x1x24x?x2x?x2xf32>)
-// CHECK:         %[[BLOCKS:.+]] = linalg.generic {indexing_maps = [#[[XMAP]], #[[WMAP]], #[[OUT]]], iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel", "parallel", "parallel", "reduction"]} ins(%[[INPUT]], %[[FILTER]] : tensor<?x1x24x?x?xf32>, tensor<1x24x24x2x2xf32>) outs(%[[INIT]] : tensor<?x1x24x?x2x?x2xf32>)
+// CHECK:         %[[MATRIX:.+]] = tensor.collapse_shape %[[FILTER]] {{\[}}[0], [1], [2, 3, 4]] : tensor<1x24x24x2x2xf32> into tensor<1x24x96xf32>
+// CHECK:         %[[ZERO:.+]] = linalg.fill {{.+}} -> tensor<?x1x96x?xf32>
+// CHECK:         %[[BLOCKS:.+]] = linalg.generic {indexing_maps = [#[[WMAP]], #[[XMAP]], #[[OUT]]], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]} ins(%[[MATRIX]], %[[PIXELS]] : tensor<1x24x96xf32>, tensor<?x1x24x?xf32>) outs(%[[ZERO]] : tensor<?x1x96x?xf32>)
 // CHECK:           arith.mulf
 // CHECK:           arith.addf
-// CHECK:         %[[RESULT:.+]] = tensor.collapse_shape %[[BLOCKS]] {{\[}}[0], [1, 2], [3, 4], [5, 6]] : tensor<?x1x24x?x2x?x2xf32> into tensor<?x24x?x?xf32>
+// CHECK:         %[[UNPACKED:.+]] = tensor.expand_shape %[[BLOCKS]] {{\[}}[0], [1], [2, 3, 4], [5, 6]] {{.+}} into tensor<?x1x24x2x2x?x?xf32>
+// CHECK:         %[[MOVED:.+]] = linalg.generic {indexing_maps = [#[[MOVE]], #[[BIAS]], {{.+}}], iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel", "parallel", "parallel"]} ins(%[[UNPACKED]], %[[B]] : tensor<?x1x24x2x2x?x?xf32>, tensor<24xf32>) outs(%{{.+}} : tensor<?x1x24x?x2x?x2xf32>)
+// CHECK:           arith.addf
+// CHECK:         %[[RESULT:.+]] = tensor.collapse_shape %[[MOVED]] {{\[}}[0], [1, 2], [3, 4], [5, 6]] : tensor<?x1x24x?x2x?x2xf32> into tensor<?x24x?x?xf32>
 // CHECK:         return %[[RESULT]]
 func.func @conv_transpose_disjoint_windows(%x: tensor<?x24x?x?xf32>, %w: tensor<24x24x2x2xf32>, %b: tensor<24xf32>) -> tensor<?x24x?x?xf32> {
   %r = quarc.conv_transpose %x, %w, %b {dilations = array<i64: 1, 1>, kernel_shape = array<i64: 2, 2>, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 2, 2>} : (tensor<?x24x?x?xf32>, tensor<24x24x2x2xf32>, tensor<24xf32>) -> tensor<?x24x?x?xf32>
@@ -192,6 +200,7 @@ func.func @conv_transpose_disjoint_windows(%x: tensor<?x24x?x?xf32>, %w: tensor<
 // CHECK-LABEL: func @conv_transpose_disjoint_windows_depthwise(
 // CHECK:         tensor.expand_shape %{{.+}} {{\[}}[0], [1, 2], [3], [4]] output_shape [1, 24, 1, 5, 6]
 // CHECK:         tensor.expand_shape %{{.+}} {{\[}}[0, 1], [2], [3], [4]] output_shape [24, 1, 1, 2, 2]
+// CHECK:         linalg.generic {{.+}} outs(%{{.+}} : tensor<1x24x4x30xf32>)
 // CHECK:         linalg.generic {{.+}} outs(%{{.+}} : tensor<1x24x1x5x2x6x2xf32>)
 // CHECK:         tensor.collapse_shape %{{.+}} {{\[}}[0], [1, 2], [3, 4], [5, 6]] : tensor<1x24x1x5x2x6x2xf32> into tensor<1x24x10x12xf32>
 func.func @conv_transpose_disjoint_windows_depthwise(%x: tensor<1x24x5x6xf32>, %w: tensor<24x1x2x2xf32>) -> tensor<1x24x10x12xf32> {

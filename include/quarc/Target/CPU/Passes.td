@@ -1,0 +1,141 @@
+//===- Passes.td - CPU code generation passes -----------------------------===//
+//
+// Passes of the CPU pipeline between the linalg lowering and LLVM: they
+// choose algorithms (convolution as matrix multiplication) and generate the
+// register-tiled vector code for the ops that dominate run time. docs/passes.md
+// is generated from the descriptions below.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef QUARC_TARGET_CPU_PASSES_TD
+#define QUARC_TARGET_CPU_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+def QuarcConvolutionToMatmul
+    : Pass<"quarc-convolution-to-matmul", "func::FuncOp"> {
+  let summary = "Rewrite static NCHW convolutions as matrix multiplications";
+  let description = [{
+    Rewrites each `linalg.conv_2d_nchw_fchw` with static shapes and f32
+    elements as a contraction `out[n, f, p] += W[f, q] * X[n, q, p]`, where
+    `p` runs over the output pixels and `q` over input channel x filter
+    window, so that `quarc-vectorize-matmul` runs it with the matmul
+    microkernel:
+
+    - a 1x1 convolution with unit strides reads the input as it is (its
+      channel x pixel view, no copy);
+    - any other convolution first copies the input windows into an
+      im2col buffer `[N, C, KH, KW, OH, OW]` (strides and dilations are
+      applied by that copy), whose `[N, C*KH*KW, OH*OW]` view is the
+      contraction's right-hand side.
+
+    The weights' `[F, C*KH*KW]` view is a constant. The output keeps the
+    NCHW layout, so nothing around the convolution changes. Depthwise and
+    grouped convolutions are left alone (see `quarc-vectorize-depthwise`).
+  }];
+  let dependentDialects = ["linalg::LinalgDialect", "tensor::TensorDialect"];
+}
+
+def QuarcFuseElementwise : Pass<"quarc-fuse-elementwise", "func::FuncOp"> {
+  let summary = "Fuse elementwise ops, but not into contractions";
+  let description = [{
+    `linalg-fuse-elementwise-ops` with one difference: an elementwise
+    producer is not fused into a contraction (a matmul-like generic whose
+    body is a multiply-add). Fused, the producer's arithmetic would run
+    once per multiply-add instead of once per element, and the contraction
+    would no longer be recognised by `quarc-vectorize-matmul`, falling back
+    to scalar loops. Everything else (elementwise chains, producers of
+    reductions, reshape propagation, constant folding) is as upstream.
+  }];
+  let dependentDialects = ["affine::AffineDialect", "linalg::LinalgDialect",
+                           "tensor::TensorDialect"];
+}
+
+def QuarcVectorizeMatmul : Pass<"quarc-vectorize-matmul", "func::FuncOp"> {
+  let summary = "Register-tiled vector code for static f32 contractions";
+  let description = [{
+    Replaces every f32 contraction on buffers with static shapes and one
+    m, n and k dimension (`linalg.matmul`, `linalg.batch_matmul`, or a
+    `linalg.generic` such as the one `quarc-convolution-to-matmul` builds),
+    whose right-hand side and result are contiguous along n, by loops
+    around a microkernel: a `rows x columns` tile of the result is held in
+    vector registers while k runs; each step loads `columns` contiguous
+    elements of the right-hand side's row k, broadcasts `rows` elements of
+    the left-hand side's column k and does `rows` vector fused
+    multiply-adds. The tile shape comes from the target (e.g. 4 x 24 for
+    AVX2, 8 x 48 for AVX-512, 8 x 12 for NEON); edge tiles use the same
+    kernel with smaller static sizes, so nothing is padded or masked.
+    k is blocked so that the right-hand side panel of a tile column stays
+    in the L1 cache while the tiles of that column are computed.
+
+    Contractions this does not match (integer types, dynamic shapes, a
+    right-hand side that is strided along n) are left to
+    `convert-linalg-to-loops`.
+  }];
+  let options = [
+    Option<"target", "target", "std::string", "\"host\"",
+           "Target, as for `quarc compile --target` (e.g. x86_64+avx2)">,
+  ];
+  let dependentDialects = ["arith::ArithDialect", "memref::MemRefDialect",
+                           "scf::SCFDialect", "vector::VectorDialect"];
+}
+
+def QuarcVectorizeDepthwise
+    : Pass<"quarc-vectorize-depthwise", "func::FuncOp"> {
+  let summary = "Vector code for static f32 depthwise convolutions";
+  let description = [{
+    Replaces every `linalg.depthwise_conv_2d_nchw_chw` on buffers with
+    static shapes and f32 elements by loops over batch, channel and output
+    row around a kernel that computes a strip of output pixels of one row
+    in vector registers: for each filter tap it loads the matching input
+    strip (for stride 2, a load of twice the width and a shuffle that keeps
+    the even elements) and does one fused multiply-add with the tap's
+    broadcast weight. The strip is two vector registers wide; the row's
+    remainder uses the same kernel with a smaller static width.
+  }];
+  let options = [
+    Option<"target", "target", "std::string", "\"host\"",
+           "Target, as for `quarc compile --target` (e.g. x86_64+avx2)">,
+  ];
+  let dependentDialects = ["arith::ArithDialect", "memref::MemRefDialect",
+                           "scf::SCFDialect", "vector::VectorDialect"];
+}
+
+def QuarcExpandStridedCopies
+    : Pass<"quarc-expand-strided-copies", "func::FuncOp"> {
+  let summary = "Turn copies between non-contiguous static buffers into loops";
+  let description = [{
+    A `memref.copy` whose source or target is a strided view (the interior
+    of a padded tensor, a slice) would become a call to the generic
+    runtime copy, which walks the elements one by one through their
+    descriptors. With static shapes a `linalg.copy` does the same in loops
+    with constant strides that the LLVM vectorizer turns into vector moves.
+    Copies between contiguous buffers stay `memref.copy` (a `memcpy`).
+  }];
+  let dependentDialects = ["linalg::LinalgDialect"];
+}
+
+def QuarcPlanMemory : Pass<"quarc-plan-memory", "func::FuncOp"> {
+  let summary = "Place the function's temporary buffers in one workspace";
+  let description = [{
+    After bufferization and deallocation, every temporary buffer of a
+    model function is a `memref.alloc` with a `memref.dealloc` after its
+    last use in the same block. With static shapes their sizes and
+    lifetimes are known at compile time, so this pass assigns each of them
+    an offset in a single workspace, reusing the bytes of buffers that are
+    dead (greedy by size, largest first, 64-byte aligned, like TFLite's
+    arena planner), and replaces the allocation by a `memref.view` of the
+    workspace and drops the deallocation.
+
+    The workspace becomes a new last argument of the function,
+    `memref<BYTESxi8>` with the `quarc.workspace` argument attribute, and
+    its size is recorded in the function's `quarc.workspace_bytes`
+    attribute: the runtime allocates it once per session, so running a
+    model allocates nothing but its outputs and touches no fresh pages.
+    Buffers that are returned, have dynamic sizes or live in nested
+    regions keep their own allocation.
+  }];
+  let dependentDialects = ["arith::ArithDialect", "memref::MemRefDialect"];
+}
+
+#endif // QUARC_TARGET_CPU_PASSES_TD

@@ -1,0 +1,67 @@
+//===- FuseElementwise.cpp - elementwise fusion that spares contractions --===//
+//
+// Upstream's elementwise fusion fuses any single-use elementwise producer
+// into its consumer. When the consumer is a matmul, e.g. LayerNorm's
+// scale-and-shift feeding a MatMul, the fused generic recomputes the
+// producer inside the k loop and is no longer a plain multiply-add that
+// the matmul microkernel can take. The producer is better left as its own
+// (cheap, vectorized) loop.
+//
+//===----------------------------------------------------------------------===//
+
+#include "quarc/Target/CPU/Passes.h"
+
+#include "mlir/Dialect/Affine/IR/AffineOps.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Linalg/Transforms/Transforms.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Tensor/Transforms/Transforms.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+
+namespace mlir::quarc {
+
+#define GEN_PASS_DEF_QUARCFUSEELEMENTWISE
+#include "quarc/Target/CPU/Passes.h.inc"
+
+namespace {
+
+bool isContraction(Operation *op) {
+  auto linalgOp = dyn_cast_if_present<linalg::LinalgOp>(op);
+  return linalgOp && linalg::isaContractionOpInterface(linalgOp);
+}
+
+/// Neither fuses into a contraction nor reshapes one (reshape propagation
+/// would split its m or n dim, leaving the microkernel short rows).
+bool shouldFuse(OpOperand *fusedOperand) {
+  Operation *producer = fusedOperand->get().getDefiningOp();
+  if (!producer || !producer->hasOneUse())
+    return false;
+  return !isContraction(producer) && !isContraction(fusedOperand->getOwner());
+}
+
+struct QuarcFuseElementwise
+    : impl::QuarcFuseElementwiseBase<QuarcFuseElementwise> {
+  void runOnOperation() override {
+    MLIRContext *context = &getContext();
+    RewritePatternSet patterns(context);
+    linalg::populateElementwiseOpsFusionPatterns(patterns, shouldFuse);
+    linalg::populateFoldReshapeOpsByExpansionPatterns(patterns, shouldFuse);
+    tensor::populateBubbleUpExpandShapePatterns(patterns);
+    affine::AffineApplyOp::getCanonicalizationPatterns(patterns, context);
+    linalg::GenericOp::getCanonicalizationPatterns(patterns, context);
+    tensor::ExpandShapeOp::getCanonicalizationPatterns(patterns, context);
+    tensor::CollapseShapeOp::getCanonicalizationPatterns(patterns, context);
+    context->getLoadedDialect<linalg::LinalgDialect>()
+        ->getCanonicalizationPatterns(patterns);
+    linalg::populateConstantFoldLinalgOperations(patterns, shouldFuse);
+
+    GreedyRewriteConfig config;
+    config.setUseTopDownTraversal(true);
+    if (failed(applyPatternsGreedily(getOperation(), std::move(patterns),
+                                     config)))
+      return signalPassFailure();
+  }
+};
+
+} // namespace
+} // namespace mlir::quarc

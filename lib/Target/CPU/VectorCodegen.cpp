@@ -1,0 +1,55 @@
+//===- VectorCodegen.cpp - helpers shared by the CPU kernel generators ----===//
+
+#include "VectorCodegen.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/IR/Diagnostics.h"
+
+namespace mlir::quarc {
+
+LogicalResult parsePassTarget(StringRef spec, MLIRContext *context,
+                              TargetInfo &target) {
+  std::string error;
+  if (TargetInfo::parse(spec, target, error))
+    return success();
+  return emitError(UnknownLoc::get(context)) << error;
+}
+
+Value multiplyAdd(OpBuilder &b, Location loc, Value a, Value b2, Value acc,
+                  bool fused) {
+  if (fused)
+    return vector::FMAOp::create(b, loc, a, b2, acc);
+  Value product = arith::MulFOp::create(b, loc, a, b2);
+  return arith::AddFOp::create(b, loc, acc, product);
+}
+
+Value addIndex(OpBuilder &b, Location loc, Value base, int64_t offset) {
+  if (offset == 0)
+    return base;
+  return arith::AddIOp::create(
+      b, loc, base, arith::ConstantIndexOp::create(b, loc, offset));
+}
+
+void forEachChunk(OpBuilder &b, Location loc, int64_t total, int64_t step,
+                  llvm::function_ref<void(OpBuilder &, Value, int64_t)> body) {
+  int64_t whole = total / step * step;
+  if (whole == step) {
+    body(b, arith::ConstantIndexOp::create(b, loc, 0), step);
+  } else if (whole > 0) {
+    Value lower = arith::ConstantIndexOp::create(b, loc, 0);
+    Value upper = arith::ConstantIndexOp::create(b, loc, whole);
+    Value stride = arith::ConstantIndexOp::create(b, loc, step);
+    scf::ForOp::create(b, loc, lower, upper, stride, ValueRange{},
+                       [&](OpBuilder &nested, Location nestedLoc, Value iv,
+                           ValueRange) {
+                         body(nested, iv, step);
+                         scf::YieldOp::create(nested, nestedLoc);
+                       });
+  }
+  if (total > whole)
+    body(b, arith::ConstantIndexOp::create(b, loc, whole), total - whole);
+}
+
+} // namespace mlir::quarc

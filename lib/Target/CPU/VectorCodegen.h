@@ -1,0 +1,41 @@
+//===- VectorCodegen.h - helpers shared by the CPU kernel generators -*- C++ -*-===//
+//
+// The CPU passes generate their kernels directly as scf loops around vector
+// ops on buffers with static shapes. These are the pieces they share.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef QUARC_LIB_TARGET_CPU_VECTORCODEGEN_H
+#define QUARC_LIB_TARGET_CPU_VECTORCODEGEN_H
+
+#include "quarc/Target/TargetInfo.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/Pass/Pass.h"
+#include "llvm/ADT/STLFunctionalExtras.h"
+
+namespace mlir::quarc {
+
+/// Parses a pass's `target` option into `target` (once, from the pass's
+/// initialize()); reports the error, which lists the known targets.
+LogicalResult parsePassTarget(StringRef spec, MLIRContext *context,
+                              TargetInfo &target);
+
+/// `acc + a * b` on vectors: one fused multiply-add where the target has
+/// it, otherwise a multiply and an add.
+Value multiplyAdd(OpBuilder &b, Location loc, Value a, Value b2, Value acc,
+                  bool fused);
+
+/// Covers [0, total) in chunks of `step`: a loop over the whole chunks
+/// (or a single call when there is one), then one call for the remainder.
+/// `body` gets the chunk's start and its static size, so the kernel it
+/// builds always has static vector sizes.
+void forEachChunk(OpBuilder &b, Location loc, int64_t total, int64_t step,
+                  llvm::function_ref<void(OpBuilder &, Value, int64_t)> body);
+
+/// `base + offset` for an index value and a constant.
+Value addIndex(OpBuilder &b, Location loc, Value base, int64_t offset);
+
+} // namespace mlir::quarc
+
+#endif // QUARC_LIB_TARGET_CPU_VECTORCODEGEN_H

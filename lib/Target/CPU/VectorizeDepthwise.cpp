@@ -1,0 +1,189 @@
+//===- VectorizeDepthwise.cpp - vector code for depthwise convolutions ----===//
+//
+// A depthwise convolution has no reduction over channels: each output
+// pixel is a KH x KW dot product within one channel. The kernel computes a
+// strip of pixels of one output row in registers: per filter tap, one load
+// of the matching input strip and one multiply-add with the tap's weight
+// broadcast. Along a row the input strip is contiguous for stride 1; for
+// stride 2 it is every other element of a twice-as-long load, picked out by
+// a shuffle.
+//
+//===----------------------------------------------------------------------===//
+
+#include "VectorCodegen.h"
+#include "quarc/Target/CPU/Passes.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+
+namespace mlir::quarc {
+
+#define GEN_PASS_DEF_QUARCVECTORIZEDEPTHWISE
+#include "quarc/Target/CPU/Passes.h.inc"
+
+namespace {
+
+/// Output pixels per strip, in vector registers.
+constexpr int64_t kStripRegisters = 2;
+
+struct DepthwiseConv {
+  Value input, filter, output; // [N, C, H, W], [C, KH, KW], [N, C, OH, OW]
+  SmallVector<int64_t> strides, dilations;
+};
+
+bool isStaticF32Buffer(Value value) {
+  auto type = dyn_cast<MemRefType>(value.getType());
+  return type && type.hasStaticShape() && type.getElementType().isF32() &&
+         type.isLastDimUnitStride();
+}
+
+FailureOr<DepthwiseConv> matchDepthwise(linalg::DepthwiseConv2DNchwChwOp op) {
+  DepthwiseConv conv{op.getInputs()[0], op.getInputs()[1],
+                     op.getOutputs()[0],
+                     llvm::to_vector(op.getStrides().getValues<int64_t>()),
+                     llvm::to_vector(op.getDilations().getValues<int64_t>())};
+  if (!op.hasPureBufferSemantics() || !isStaticF32Buffer(conv.input) ||
+      !isStaticF32Buffer(conv.filter) || !isStaticF32Buffer(conv.output))
+    return failure();
+  return conv;
+}
+
+class DepthwiseBuilder {
+public:
+  DepthwiseBuilder(const DepthwiseConv &conv, int64_t lanes, bool fused,
+                   Location loc)
+      : conv(conv), lanes(lanes), stripWidth(kStripRegisters * lanes),
+        fused(fused), loc(loc) {}
+
+  void build(OpBuilder &b) {
+    ArrayRef<int64_t> out = cast<MemRefType>(conv.output.getType()).getShape();
+    SmallVector<Value> lower, upper, steps;
+    for (int64_t size : out.take_front(3)) {
+      lower.push_back(arith::ConstantIndexOp::create(b, loc, 0));
+      upper.push_back(arith::ConstantIndexOp::create(b, loc, size));
+      steps.push_back(arith::ConstantIndexOp::create(b, loc, 1));
+    }
+    scf::buildLoopNest(
+        b, loc, lower, upper, steps,
+        [&](OpBuilder &nested, Location, ValueRange ivs) {
+          forEachChunk(nested, loc, out[3], stripWidth,
+                       [&](OpBuilder &sb, Value x0, int64_t width) {
+                         buildStrip(sb, ivs[0], ivs[1], ivs[2], x0, width);
+                       });
+        });
+  }
+
+private:
+  /// output[n, c, y, x0 : x0+width] += sum over taps, one register-sized
+  /// piece of the strip after the other.
+  void buildStrip(OpBuilder &b, Value n, Value c, Value y, Value x0,
+                  int64_t width) {
+    for (int64_t start = 0; start < width; start += lanes)
+      buildPiece(b, n, c, y, addIndex(b, loc, x0, start),
+                 std::min(lanes, width - start));
+  }
+
+  void buildPiece(OpBuilder &b, Value n, Value c, Value y, Value x0,
+                  int64_t width) {
+    ArrayRef<int64_t> window =
+        cast<MemRefType>(conv.filter.getType()).getShape().drop_front();
+    auto vectorType = VectorType::get({width}, b.getF32Type());
+    Value acc = vector::LoadOp::create(b, loc, vectorType, conv.output,
+                                       ValueRange{n, c, y, x0});
+    Value rowBase = scale(b, y, conv.strides[0]);
+    Value columnBase = scale(b, x0, conv.strides[1]);
+    for (int64_t i = 0; i < window[0]; ++i) {
+      Value row = addIndex(b, loc, rowBase, i * conv.dilations[0]);
+      for (int64_t j = 0; j < window[1]; ++j) {
+        Value column = addIndex(b, loc, columnBase, j * conv.dilations[1]);
+        Value pixels = loadPixels(b, n, c, row, column, width);
+        Value weight = memref::LoadOp::create(
+            b, loc, conv.filter,
+            ValueRange{c, arith::ConstantIndexOp::create(b, loc, i),
+                       arith::ConstantIndexOp::create(b, loc, j)});
+        Value splat = vector::BroadcastOp::create(b, loc, vectorType, weight);
+        acc = multiplyAdd(b, loc, pixels, splat, acc, fused);
+      }
+    }
+    vector::StoreOp::create(b, loc, acc, conv.output, ValueRange{n, c, y, x0});
+  }
+
+  /// input[n, c, row, column + stride * i] for i < width. Never reads past
+  /// the last of these elements.
+  Value loadPixels(OpBuilder &b, Value n, Value c, Value row, Value column,
+                   int64_t width) {
+    int64_t stride = conv.strides[1];
+    auto vectorType = VectorType::get({width}, b.getF32Type());
+    if (stride == 1)
+      return vector::LoadOp::create(b, loc, vectorType, conv.input,
+                                    ValueRange{n, c, row, column});
+    if (stride == 2) {
+      // Two loads that together cover the 2 * width - 1 elements: the first
+      // at column, the second ending on the last element needed.
+      Value first = vector::LoadOp::create(b, loc, vectorType, conv.input,
+                                           ValueRange{n, c, row, column});
+      Value second = vector::LoadOp::create(
+          b, loc, vectorType, conv.input,
+          ValueRange{n, c, row, addIndex(b, loc, column, width - 1)});
+      SmallVector<int64_t> pick;
+      for (int64_t i = 0; i < width; ++i)
+        pick.push_back(2 * i < width ? 2 * i : width + 2 * i - (width - 1));
+      return vector::ShuffleOp::create(b, loc, first, second, pick);
+    }
+    int64_t span = (width - 1) * stride + 1;
+    Value strip = vector::LoadOp::create(
+        b, loc, VectorType::get({span}, b.getF32Type()), conv.input,
+        ValueRange{n, c, row, column});
+    SmallVector<int64_t> pick;
+    for (int64_t i = 0; i < width; ++i)
+      pick.push_back(i * stride);
+    return vector::ShuffleOp::create(b, loc, strip, strip, pick);
+  }
+
+  Value scale(OpBuilder &b, Value index, int64_t factor) {
+    if (factor == 1)
+      return index;
+    return arith::MulIOp::create(
+        b, loc, index, arith::ConstantIndexOp::create(b, loc, factor));
+  }
+
+  const DepthwiseConv &conv;
+  int64_t lanes;
+  int64_t stripWidth;
+  bool fused;
+  Location loc;
+};
+
+struct QuarcVectorizeDepthwise
+    : impl::QuarcVectorizeDepthwiseBase<QuarcVectorizeDepthwise> {
+  using Base::Base;
+
+  LogicalResult initialize(MLIRContext *context) override {
+    return parsePassTarget(target, context, parsed);
+  }
+
+  void runOnOperation() override {
+    int64_t lanes = parsed.vectorBits() / 32;
+
+    SmallVector<std::pair<Operation *, DepthwiseConv>> work;
+    getOperation().walk([&](linalg::DepthwiseConv2DNchwChwOp op) {
+      FailureOr<DepthwiseConv> conv = matchDepthwise(op);
+      if (succeeded(conv))
+        work.emplace_back(op, std::move(*conv));
+    });
+    for (auto &[op, conv] : work) {
+      OpBuilder b(op);
+      DepthwiseBuilder(conv, lanes, parsed.hasVectorFMA(), op->getLoc())
+          .build(b);
+      op->erase();
+    }
+  }
+
+  TargetInfo parsed;
+};
+
+} // namespace
+} // namespace mlir::quarc

@@ -1,0 +1,304 @@
+// RUN: quarc-opt %s -split-input-file --quarc-vectorize-depthwise=target=x86_64+avx2 | FileCheck %s --check-prefixes=CHECK,AVX2
+// RUN: quarc-opt %s -split-input-file --quarc-vectorize-depthwise=target=x86_64 | FileCheck %s --check-prefixes=CHECK,SSE
+// RUN: quarc-opt %s -split-input-file --quarc-vectorize-depthwise=target=x86_64+avx512f | FileCheck %s --check-prefixes=CHECK,AVX512
+// RUN: quarc-opt %s -split-input-file --quarc-vectorize-depthwise=target=aarch64 | FileCheck %s --check-prefixes=CHECK,NEON
+// RUN: not quarc-opt %s -split-input-file --quarc-vectorize-depthwise=target=mips 2>&1 | FileCheck %s --check-prefix=BADTARGET
+// RUN: not quarc-opt %s -split-input-file --quarc-vectorize-depthwise=target=x86_64+neon 2>&1 | FileCheck %s --check-prefix=BADFEATURE
+
+// Loops over batch, channel and output row around strips of two vector
+// registers of output pixels (16 for AVX2, 8 for SSE and NEON, 32 for
+// AVX-512); the remainder of a row is one strip with a smaller static width.
+
+// BADTARGET: error: unknown target architecture 'mips'; known targets: host (detected), x86_64 (features: +avx2 +avx512f +avx512vnni), aarch64 (features: +dotprod +i8mm)
+// BADFEATURE: error: unknown feature 'neon' for x86_64; known targets: host (detected), x86_64 (features: +avx2 +avx512f +avx512vnni), aarch64 (features: +dotprod +i8mm)
+
+//===----------------------------------------------------------------------===//
+// Stride 1, 3x3, 19 output columns
+//===----------------------------------------------------------------------===//
+
+// CHECK-LABEL: func @depthwise_3x3(
+// CHECK-SAME:      %[[X:[^:]+]]: memref<2x3x9x21xf32>, %[[W:[^:]+]]: memref<3x3x3xf32>, %[[O:[^:]+]]: memref<2x3x7x19xf32>)
+// CHECK-NOT:     linalg.depthwise_conv_2d_nchw_chw
+// CHECK:         scf.for %[[N:[a-z0-9_]+]] = %{{[^ ]+}} to %c2 step %{{[^ ]+}} {
+// CHECK-NEXT:      scf.for %[[CH:[a-z0-9_]+]] = %{{[^ ]+}} to %c3 step %{{[^ ]+}} {
+// CHECK-NEXT:        scf.for %[[Y:[a-z0-9_]+]] = %{{[^ ]+}} to %c7 step %{{[^ ]+}} {
+
+// With AVX2, 19 = 16 (two vector<8xf32>) + 3. Tap (i, j) reads x[n, c, y + i, x0 + j].
+// AVX2-NEXT:           %[[X0:.+]] = arith.constant 0 : index
+// AVX2-NEXT:           %[[ACC:.+]] = vector.load %[[O]][%[[N]], %[[CH]], %[[Y]], %[[X0]]] : memref<2x3x7x19xf32>, vector<8xf32>
+// AVX2-NEXT:           %[[P00:.+]] = vector.load %[[X]][%[[N]], %[[CH]], %[[Y]], %[[X0]]] : memref<2x3x9x21xf32>, vector<8xf32>
+// AVX2:                %[[W00:.+]] = memref.load %[[W]][%[[CH]], %c0{{[_0-9]*}}, %c0{{[_0-9]*}}] : memref<3x3x3xf32>
+// AVX2-NEXT:           %[[S00:.+]] = vector.broadcast %[[W00]] : f32 to vector<8xf32>
+// AVX2-NEXT:           %[[F00:.+]] = vector.fma %[[P00]], %[[S00]], %[[ACC]] : vector<8xf32>
+// AVX2:                %[[COL1:.+]] = arith.addi %[[X0]], %c1{{[_0-9]*}} : index
+// AVX2-NEXT:           %[[P01:.+]] = vector.load %[[X]][%[[N]], %[[CH]], %[[Y]], %[[COL1]]] : memref<2x3x9x21xf32>, vector<8xf32>
+// AVX2:                %[[W01:.+]] = memref.load %[[W]][%[[CH]], %c0{{[_0-9]*}}, %c1{{[_0-9]*}}] : memref<3x3x3xf32>
+// AVX2-NEXT:           %[[S01:.+]] = vector.broadcast %[[W01]] : f32 to vector<8xf32>
+// AVX2-NEXT:           %[[F01:.+]] = vector.fma %[[P01]], %[[S01]], %[[F00]] : vector<8xf32>
+// AVX2:                %[[COL2:.+]] = arith.addi %[[X0]], %c2{{[_0-9]*}} : index
+// AVX2-NEXT:           vector.load %[[X]][%[[N]], %[[CH]], %[[Y]], %[[COL2]]]
+// AVX2:                %[[ROW1:.+]] = arith.addi %[[Y]], %c1{{[_0-9]*}} : index
+// AVX2-NEXT:           vector.load %[[X]][%[[N]], %[[CH]], %[[ROW1]], %[[X0]]]
+// AVX2:                memref.load %[[W]][%[[CH]], %c1{{[_0-9]*}}, %c0{{[_0-9]*}}]
+// AVX2-COUNT-3:        vector.fma
+// AVX2:                %[[ROW2:.+]] = arith.addi %[[Y]], %c2{{[_0-9]*}} : index
+// AVX2:                %[[COL22:.+]] = arith.addi %[[X0]], %c2{{[_0-9]*}} : index
+// AVX2-NEXT:           %[[P22:.+]] = vector.load %[[X]][%[[N]], %[[CH]], %[[ROW2]], %[[COL22]]] : memref<2x3x9x21xf32>, vector<8xf32>
+// AVX2:                %[[W22:.+]] = memref.load %[[W]][%[[CH]], %c2{{[_0-9]*}}, %c2{{[_0-9]*}}] : memref<3x3x3xf32>
+// AVX2-NEXT:           %[[S22:.+]] = vector.broadcast %[[W22]] : f32 to vector<8xf32>
+// AVX2-NEXT:           %[[F22:.+]] = vector.fma %[[P22]], %[[S22]], %{{.+}} : vector<8xf32>
+// AVX2-NEXT:           vector.store %[[F22]], %[[O]][%[[N]], %[[CH]], %[[Y]], %[[X0]]] : memref<2x3x7x19xf32>, vector<8xf32>
+// The strip's second register: pixels 8..15.
+// AVX2-NEXT:           %[[C8:.+]] = arith.constant 8 : index
+// AVX2-NEXT:           %[[X8:.+]] = arith.addi %[[X0]], %[[C8]] : index
+// AVX2-NEXT:           vector.load %[[O]][%[[N]], %[[CH]], %[[Y]], %[[X8]]] : memref<2x3x7x19xf32>, vector<8xf32>
+// AVX2-NEXT:           vector.load %[[X]][%[[N]], %[[CH]], %[[Y]], %[[X8]]] : memref<2x3x9x21xf32>, vector<8xf32>
+// AVX2-COUNT-9:        vector.fma {{.+}} : vector<8xf32>
+// AVX2-NEXT:           vector.store %{{.+}}, %[[O]][%[[N]], %[[CH]], %[[Y]], %[[X8]]] : memref<2x3x7x19xf32>, vector<8xf32>
+// The remainder: pixels 16..18.
+// AVX2-NEXT:           %[[X16:.+]] = arith.constant 16 : index
+// AVX2-NEXT:           vector.load %[[O]][%[[N]], %[[CH]], %[[Y]], %[[X16]]] : memref<2x3x7x19xf32>, vector<3xf32>
+// AVX2-NEXT:           vector.load %[[X]][%[[N]], %[[CH]], %[[Y]], %[[X16]]] : memref<2x3x9x21xf32>, vector<3xf32>
+// AVX2-COUNT-9:        vector.fma {{.+}} : vector<3xf32>
+// AVX2-NEXT:           vector.store %{{.+}}, %[[O]][%[[N]], %[[CH]], %[[Y]], %[[X16]]] : memref<2x3x7x19xf32>, vector<3xf32>
+// AVX2-NEXT:         }
+// AVX2-NEXT:       }
+// AVX2-NEXT:     }
+// AVX2-NEXT:     return
+
+// With SSE, strips of 8 = two vector<4xf32>, in a loop over 16 columns, then 3;
+// a multiply and an add instead of an FMA.
+// SSE-NOT:         vector.fma
+// SSE:             scf.for %[[X0:[a-z0-9_]+]] = %{{[^ ]+}} to %c16 step %c8 {
+// SSE-NEXT:          %[[ACC:.+]] = vector.load %[[O]][%[[N]], %[[CH]], %[[Y]], %[[X0]]] : memref<2x3x7x19xf32>, vector<4xf32>
+// SSE-NEXT:          %[[P00:.+]] = vector.load %[[X]][%[[N]], %[[CH]], %[[Y]], %[[X0]]] : memref<2x3x9x21xf32>, vector<4xf32>
+// SSE:               %[[S00:.+]] = vector.broadcast %{{.+}} : f32 to vector<4xf32>
+// SSE-NEXT:          %[[PROD:.+]] = arith.mulf %[[P00]], %[[S00]] : vector<4xf32>
+// SSE-NEXT:          %{{.+}} = arith.addf %[[ACC]], %[[PROD]] : vector<4xf32>
+// SSE-COUNT-8:       arith.addf {{.+}} : vector<4xf32>
+// SSE-NEXT:          vector.store {{.+}} : memref<2x3x7x19xf32>, vector<4xf32>
+// SSE-NEXT:          %[[C4:.+]] = arith.constant 4 : index
+// SSE-NEXT:          %[[X4:.+]] = arith.addi %[[X0]], %[[C4]] : index
+// SSE-COUNT-9:       arith.addf {{.+}} : vector<4xf32>
+// SSE-NEXT:          vector.store %{{.+}}, %[[O]][%[[N]], %[[CH]], %[[Y]], %[[X4]]] : memref<2x3x7x19xf32>, vector<4xf32>
+// SSE-NEXT:        }
+// SSE-NEXT:        %[[X16:.+]] = arith.constant 16 : index
+// SSE-NEXT:        vector.load %[[O]][%[[N]], %[[CH]], %[[Y]], %[[X16]]] : memref<2x3x7x19xf32>, vector<3xf32>
+// SSE-COUNT-9:     arith.addf {{.+}} : vector<3xf32>
+// SSE-NEXT:        vector.store {{.+}} : memref<2x3x7x19xf32>, vector<3xf32>
+// SSE-NEXT:      }
+
+// AVX-512: one strip of 19 columns (narrower than 32): a vector<16xf32> and a vector<3xf32>.
+// AVX512-NOT:      scf.for
+// AVX512-COUNT-9:  vector.fma {{.+}} : vector<16xf32>
+// AVX512-NEXT:     vector.store {{.+}} : memref<2x3x7x19xf32>, vector<16xf32>
+// AVX512-COUNT-9:  vector.fma {{.+}} : vector<3xf32>
+// AVX512-NEXT:     vector.store {{.+}} : memref<2x3x7x19xf32>, vector<3xf32>
+// AVX512-NEXT:   }
+
+// With NEON, as with SSE but with FMAs.
+// NEON-NOT:        arith.mulf
+// NEON:            scf.for %{{[a-z0-9_]+}} = %{{[^ ]+}} to %c16 step %c8 {
+// NEON-COUNT-9:      vector.fma {{.+}} : vector<4xf32>
+// NEON-NEXT:         vector.store {{.+}} : memref<2x3x7x19xf32>, vector<4xf32>
+// NEON-COUNT-9:      vector.fma {{.+}} : vector<4xf32>
+// NEON-NEXT:         vector.store {{.+}} : memref<2x3x7x19xf32>, vector<4xf32>
+// NEON-NEXT:       }
+// NEON-COUNT-9:    vector.fma {{.+}} : vector<3xf32>
+// NEON-NEXT:       vector.store {{.+}} : memref<2x3x7x19xf32>, vector<3xf32>
+// NEON-NEXT:     }
+// CHECK-NOT:     linalg.depthwise_conv_2d_nchw_chw
+func.func @depthwise_3x3(%x: memref<2x3x9x21xf32>, %w: memref<3x3x3xf32>, %o: memref<2x3x7x19xf32>) {
+  linalg.depthwise_conv_2d_nchw_chw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+    ins(%x, %w : memref<2x3x9x21xf32>, memref<3x3x3xf32>) outs(%o : memref<2x3x7x19xf32>)
+  return
+}
+
+// -----
+
+// 33 columns with AVX2 are a loop over two strips of 16, then one column.
+// CHECK-LABEL: func @depthwise_33_columns(
+// AVX2:          scf.for %[[X0:[a-z0-9_]+]] = %{{[^ ]+}} to %c32 step %c16 {
+// AVX2-COUNT-2:    vector.store {{.+}} : memref<1x2x3x33xf32>, vector<8xf32>
+// AVX2-NEXT:     }
+// AVX2:          vector.load {{.+}} : memref<1x2x3x33xf32>, vector<1xf32>
+// AVX2-COUNT-9:  vector.fma {{.+}} : vector<1xf32>
+// AVX2-NEXT:     vector.store {{.+}} : memref<1x2x3x33xf32>, vector<1xf32>
+// AVX512-NOT:    scf.for %{{[^ ]+}} = %{{[^ ]+}} to %c32 step
+// AVX512-COUNT-2: vector.store {{.+}} : memref<1x2x3x33xf32>, vector<16xf32>
+// AVX512-NEXT:   %{{.+}} = arith.constant 32 : index
+// AVX512:        vector.store {{.+}} : memref<1x2x3x33xf32>, vector<1xf32>
+// CHECK:         return
+func.func @depthwise_33_columns(%x: memref<1x2x5x35xf32>, %w: memref<2x3x3xf32>, %o: memref<1x2x3x33xf32>) {
+  linalg.depthwise_conv_2d_nchw_chw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+    ins(%x, %w : memref<1x2x5x35xf32>, memref<2x3x3xf32>) outs(%o : memref<1x2x3x33xf32>)
+  return
+}
+
+// -----
+
+//===----------------------------------------------------------------------===//
+// Stride 2: two loads and a shuffle that keeps the even elements
+//===----------------------------------------------------------------------===//
+
+// Output pixel x reads input column 2 * x + j. For a piece of 8 pixels the
+// loads start at 2 * x0 + j and 2 * x0 + j + 7 (the last element needed is
+// 2 * x0 + j + 14): lanes 0, 2, 4, 6 of the first and 1, 3, 5, 7 of the second.
+// CHECK-LABEL: func @depthwise_stride_2(
+// CHECK-SAME:      %[[X:[^:]+]]: memref<1x2x9x39xf32>, %[[W:[^:]+]]: memref<2x3x3xf32>, %[[O:[^:]+]]: memref<1x2x4x19xf32>)
+// CHECK:         scf.for %[[N:[a-z0-9_]+]] =
+// CHECK-NEXT:      scf.for %[[CH:[a-z0-9_]+]] =
+// CHECK-NEXT:        scf.for %[[Y:[a-z0-9_]+]] =
+// AVX2-NEXT:           %[[X0:.+]] = arith.constant 0 : index
+// AVX2-NEXT:           %[[ACC:.+]] = vector.load %[[O]][%[[N]], %[[CH]], %[[Y]], %[[X0]]] : memref<1x2x4x19xf32>, vector<8xf32>
+// AVX2:                %[[ROW:.+]] = arith.muli %[[Y]], %c2{{[_0-9]*}} : index
+// AVX2:                %[[COL:.+]] = arith.muli %[[X0]], %c2{{[_0-9]*}} : index
+// AVX2-NEXT:           %[[LO:.+]] = vector.load %[[X]][%[[N]], %[[CH]], %[[ROW]], %[[COL]]] : memref<1x2x9x39xf32>, vector<8xf32>
+// AVX2:                %[[COL7:.+]] = arith.addi %[[COL]], %c7{{[_0-9]*}} : index
+// AVX2-NEXT:           %[[HI:.+]] = vector.load %[[X]][%[[N]], %[[CH]], %[[ROW]], %[[COL7]]] : memref<1x2x9x39xf32>, vector<8xf32>
+// AVX2-NEXT:           %[[PIX:.+]] = vector.shuffle %[[LO]], %[[HI]] [0, 2, 4, 6, 9, 11, 13, 15] : vector<8xf32>, vector<8xf32>
+// AVX2:                %[[WT:.+]] = memref.load %[[W]][%[[CH]], %c0{{[_0-9]*}}, %c0{{[_0-9]*}}]
+// AVX2-NEXT:           %[[S:.+]] = vector.broadcast %[[WT]] : f32 to vector<8xf32>
+// AVX2-NEXT:           vector.fma %[[PIX]], %[[S]], %[[ACC]] : vector<8xf32>
+// Tap (0, 1): the same two loads one column further.
+// AVX2:                %[[COL1:.+]] = arith.addi %[[COL]], %c1{{[_0-9]*}} : index
+// AVX2-NEXT:           %[[LO1:.+]] = vector.load %[[X]][%[[N]], %[[CH]], %[[ROW]], %[[COL1]]]
+// AVX2:                %[[COL17:.+]] = arith.addi %[[COL1]], %c7{{[_0-9]*}} : index
+// AVX2-NEXT:           %[[HI1:.+]] = vector.load %[[X]][%[[N]], %[[CH]], %[[ROW]], %[[COL17]]]
+// AVX2-NEXT:           vector.shuffle %[[LO1]], %[[HI1]] [0, 2, 4, 6, 9, 11, 13, 15] : vector<8xf32>, vector<8xf32>
+// AVX2-COUNT-7:        vector.shuffle {{.+}} [0, 2, 4, 6, 9, 11, 13, 15] : vector<8xf32>, vector<8xf32>
+// AVX2-NOT:            vector.shuffle
+// AVX2:                vector.store
+// The second piece starts at input column 2 * (x0 + 8).
+// AVX2-NEXT:           %[[C8:.+]] = arith.constant 8 : index
+// AVX2-NEXT:           %[[X8:.+]] = arith.addi %[[X0]], %[[C8]] : index
+// AVX2:                arith.muli %[[X8]], %c2{{[_0-9]*}} : index
+// AVX2-COUNT-9:        vector.shuffle {{.+}} [0, 2, 4, 6, 9, 11, 13, 15] : vector<8xf32>, vector<8xf32>
+// AVX2-NOT:            vector.shuffle
+// AVX2:                vector.store
+// The remainder of 3 pixels: loads at 2 * 16 + j and 2 * 16 + j + 2.
+// AVX2-NEXT:           %[[X16:.+]] = arith.constant 16 : index
+// AVX2:                %[[RCOL:.+]] = arith.muli %[[X16]], %c2{{[_0-9]*}} : index
+// AVX2-NEXT:           %[[RLO:.+]] = vector.load %[[X]][%[[N]], %[[CH]], %{{.+}}, %[[RCOL]]] : memref<1x2x9x39xf32>, vector<3xf32>
+// AVX2:                %[[RCOL2:.+]] = arith.addi %[[RCOL]], %c2{{[_0-9]*}} : index
+// AVX2-NEXT:           %[[RHI:.+]] = vector.load %[[X]][%[[N]], %[[CH]], %{{.+}}, %[[RCOL2]]] : memref<1x2x9x39xf32>, vector<3xf32>
+// AVX2-NEXT:           vector.shuffle %[[RLO]], %[[RHI]] [0, 2, 5] : vector<3xf32>, vector<3xf32>
+// AVX2-COUNT-8:        vector.shuffle {{.+}} [0, 2, 5] : vector<3xf32>, vector<3xf32>
+// AVX2-NOT:            vector.shuffle
+// AVX2:                vector.store {{.+}} : memref<1x2x4x19xf32>, vector<3xf32>
+// SSE:                 scf.for %{{[a-z0-9_]+}} = %{{[^ ]+}} to %c16 step %c8 {
+// SSE-COUNT-18:          vector.shuffle {{.+}} [0, 2, 5, 7] : vector<4xf32>, vector<4xf32>
+// SSE-NOT:             vector.shuffle {{.+}} [0, 2, 5, 7]
+// SSE-COUNT-9:         vector.shuffle {{.+}} [0, 2, 5] : vector<3xf32>, vector<3xf32>
+// NEON-COUNT-18:       vector.shuffle {{.+}} [0, 2, 5, 7] : vector<4xf32>, vector<4xf32>
+// NEON-NOT:            vector.shuffle {{.+}} [0, 2, 5, 7]
+// NEON-COUNT-9:        vector.shuffle {{.+}} [0, 2, 5] : vector<3xf32>, vector<3xf32>
+// AVX512-COUNT-9:      vector.shuffle {{.+}} [0, 2, 4, 6, 8, 10, 12, 14, 17, 19, 21, 23, 25, 27, 29, 31] : vector<16xf32>, vector<16xf32>
+// AVX512-COUNT-9:      vector.shuffle {{.+}} [0, 2, 5] : vector<3xf32>, vector<3xf32>
+// CHECK:         return
+func.func @depthwise_stride_2(%x: memref<1x2x9x39xf32>, %w: memref<2x3x3xf32>, %o: memref<1x2x4x19xf32>) {
+  linalg.depthwise_conv_2d_nchw_chw {dilations = dense<1> : tensor<2xi64>, strides = dense<2> : tensor<2xi64>}
+    ins(%x, %w : memref<1x2x9x39xf32>, memref<2x3x3xf32>) outs(%o : memref<1x2x4x19xf32>)
+  return
+}
+
+// -----
+
+// Stride 3: one load spanning the piece and a shuffle picking every third.
+// CHECK-LABEL: func @depthwise_stride_3(
+// AVX2:          %[[COL:.+]] = arith.muli %c0{{[_0-9]*}}, %c3{{[_0-9]*}} : index
+// AVX2-NEXT:     %[[STRIP:.+]] = vector.load %{{.+}}[%{{.+}}, %{{.+}}, %{{.+}}, %[[COL]]] : memref<1x1x7x24xf32>, vector<22xf32>
+// AVX2-NEXT:     vector.shuffle %[[STRIP]], %[[STRIP]] [0, 3, 6, 9, 12, 15, 18, 21] : vector<22xf32>, vector<22xf32>
+// AVX2-COUNT-2:  vector.shuffle {{.+}} [0, 3, 6, 9, 12, 15, 18, 21] : vector<22xf32>, vector<22xf32>
+// AVX2-NOT:      vector.shuffle
+// AVX2:          vector.store {{.+}} : memref<1x1x3x8xf32>, vector<8xf32>
+// CHECK:         return
+func.func @depthwise_stride_3(%x: memref<1x1x7x24xf32>, %w: memref<1x1x3xf32>, %o: memref<1x1x3x8xf32>) {
+  linalg.depthwise_conv_2d_nchw_chw {dilations = dense<1> : tensor<2xi64>, strides = dense<3> : tensor<2xi64>}
+    ins(%x, %w : memref<1x1x7x24xf32>, memref<1x1x3xf32>) outs(%o : memref<1x1x3x8xf32>)
+  return
+}
+
+// -----
+
+// Dilations [2, 3]: tap (i, j) reads row y + 2 * i and column x0 + 3 * j.
+// CHECK-LABEL: func @depthwise_dilated(
+// CHECK-SAME:      %[[X:[^:]+]]: memref<1x1x9x14xf32>
+// CHECK:         scf.for
+// CHECK-NEXT:      scf.for
+// CHECK-NEXT:        scf.for %[[Y:[a-z0-9_]+]] =
+// AVX2:            %[[X0:.+]] = arith.constant 0 : index
+// AVX2:            vector.load %[[X]][%{{.+}}, %{{.+}}, %[[Y]], %[[X0]]] : memref<1x1x9x14xf32>, vector<8xf32>
+// AVX2:            %[[C3:.+]] = arith.addi %[[X0]], %c3{{[_0-9]*}} : index
+// AVX2-NEXT:       vector.load %[[X]][%{{.+}}, %{{.+}}, %[[Y]], %[[C3]]] : memref<1x1x9x14xf32>, vector<8xf32>
+// AVX2:            %[[C6:.+]] = arith.addi %[[X0]], %c6{{[_0-9]*}} : index
+// AVX2-NEXT:       vector.load %[[X]][%{{.+}}, %{{.+}}, %[[Y]], %[[C6]]] : memref<1x1x9x14xf32>, vector<8xf32>
+// AVX2:            %[[R2:.+]] = arith.addi %[[Y]], %c2{{[_0-9]*}} : index
+// AVX2-NEXT:       vector.load %[[X]][%{{.+}}, %{{.+}}, %[[R2]], %[[X0]]] : memref<1x1x9x14xf32>, vector<8xf32>
+// AVX2:            %[[R4:.+]] = arith.addi %[[Y]], %c4{{[_0-9]*}} : index
+// AVX2-NEXT:       vector.load %[[X]][%{{.+}}, %{{.+}}, %[[R4]], %[[X0]]] : memref<1x1x9x14xf32>, vector<8xf32>
+// AVX2:            vector.store {{.+}} : memref<1x1x5x8xf32>, vector<8xf32>
+// CHECK:         return
+func.func @depthwise_dilated(%x: memref<1x1x9x14xf32>, %w: memref<1x3x3xf32>, %o: memref<1x1x5x8xf32>) {
+  linalg.depthwise_conv_2d_nchw_chw {dilations = dense<[2, 3]> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+    ins(%x, %w : memref<1x1x9x14xf32>, memref<1x3x3xf32>) outs(%o : memref<1x1x5x8xf32>)
+  return
+}
+
+// -----
+
+//===----------------------------------------------------------------------===//
+// Left alone
+//===----------------------------------------------------------------------===//
+
+// CHECK-LABEL: func @dynamic_left_alone(
+// CHECK-NOT:     vector.
+// CHECK:         linalg.depthwise_conv_2d_nchw_chw
+// CHECK-NOT:     vector.
+// CHECK:         return
+func.func @dynamic_left_alone(%x: memref<?x2x9x21xf32>, %w: memref<2x3x3xf32>, %o: memref<?x2x7x19xf32>) {
+  linalg.depthwise_conv_2d_nchw_chw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+    ins(%x, %w : memref<?x2x9x21xf32>, memref<2x3x3xf32>) outs(%o : memref<?x2x7x19xf32>)
+  return
+}
+
+// -----
+
+// CHECK-LABEL: func @i32_left_alone(
+// CHECK-NOT:     vector.
+// CHECK:         linalg.depthwise_conv_2d_nchw_chw
+// CHECK-NOT:     vector.
+// CHECK:         return
+func.func @i32_left_alone(%x: memref<1x2x9x21xi32>, %w: memref<2x3x3xi32>, %o: memref<1x2x7x19xi32>) {
+  linalg.depthwise_conv_2d_nchw_chw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+    ins(%x, %w : memref<1x2x9x21xi32>, memref<2x3x3xi32>) outs(%o : memref<1x2x7x19xi32>)
+  return
+}
+
+// -----
+
+// The output is a strided view along W.
+// CHECK-LABEL: func @strided_output_left_alone(
+// CHECK-NOT:     vector.
+// CHECK:         linalg.depthwise_conv_2d_nchw_chw
+// CHECK-NOT:     vector.
+// CHECK:         return
+func.func @strided_output_left_alone(%x: memref<1x2x9x21xf32>, %w: memref<2x3x3xf32>, %o: memref<1x2x7x19xf32, strided<[532, 266, 38, 2]>>) {
+  linalg.depthwise_conv_2d_nchw_chw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+    ins(%x, %w : memref<1x2x9x21xf32>, memref<2x3x3xf32>) outs(%o : memref<1x2x7x19xf32, strided<[532, 266, 38, 2]>>)
+  return
+}
+
+// -----
+
+// Tensors (the pass runs after bufferization).
+// CHECK-LABEL: func @tensor_left_alone(
+// CHECK-NOT:     vector.
+// CHECK:         linalg.depthwise_conv_2d_nchw_chw
+// CHECK-NOT:     vector.
+// CHECK:         return
+func.func @tensor_left_alone(%x: tensor<1x2x9x21xf32>, %w: tensor<2x3x3xf32>, %o: tensor<1x2x7x19xf32>) -> tensor<1x2x7x19xf32> {
+  %r = linalg.depthwise_conv_2d_nchw_chw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+    ins(%x, %w : tensor<1x2x9x21xf32>, tensor<2x3x3xf32>) outs(%o : tensor<1x2x7x19xf32>) -> tensor<1x2x7x19xf32>
+  return %r : tensor<1x2x7x19xf32>
+}

@@ -1,0 +1,447 @@
+// RUN: quarc-opt %s -split-input-file --quarc-vectorize-matmul=target=x86_64+avx2 | FileCheck %s --check-prefixes=CHECK,AVX2
+// RUN: quarc-opt %s -split-input-file --quarc-vectorize-matmul=target=x86_64 | FileCheck %s --check-prefixes=CHECK,SSE
+// RUN: quarc-opt %s -split-input-file --quarc-vectorize-matmul=target=x86_64+avx512f | FileCheck %s --check-prefixes=CHECK,AVX512
+// RUN: quarc-opt %s -split-input-file --quarc-vectorize-matmul=target=aarch64 | FileCheck %s --check-prefixes=CHECK,NEON
+// RUN: not quarc-opt %s -split-input-file --quarc-vectorize-matmul=target=mips 2>&1 | FileCheck %s --check-prefix=BADTARGET
+
+// The register tile per target (TargetInfo::f32MatmulTile):
+//   x86_64+avx2     4 x 24, vector<8xf32>,  vector.fma
+//   x86_64 (SSE)    3 x 12, vector<4xf32>,  arith.mulf + arith.addf
+//   x86_64+avx512f  8 x 48, vector<16xf32>, vector.fma
+//   aarch64         8 x 12, vector<4xf32>,  vector.fma
+// Each tile row is split into register-sized pieces; edge tiles use the same
+// kernel with smaller static sizes.
+
+// BADTARGET: error: unknown target architecture 'mips'; known targets: host (detected), x86_64 (features: +avx2 +avx512f +avx512vnni), aarch64 (features: +dotprod +i8mm)
+
+//===----------------------------------------------------------------------===//
+// 9 x 40 x 53: full tiles, a row remainder and a column remainder.
+//===----------------------------------------------------------------------===//
+
+// CHECK-LABEL: func @matmul_9x40x53(
+// CHECK-SAME:      %[[A:[^:]+]]: memref<9x40xf32>, %[[B:[^:]+]]: memref<40x53xf32>, %[[C:[^:]+]]: memref<9x53xf32>)
+// CHECK-NOT:     linalg.matmul
+
+// With AVX2, 53 columns = 2 x 24 (a loop) + 5; 9 rows = 2 x 4 (a loop) + 1.
+// AVX2:          %[[K0:.+]] = arith.constant 0 : index
+// AVX2:          scf.for %[[N0:[^ ]+]] = %{{[^ ]+}} to %c48 step %c24 {
+// AVX2:            scf.for %[[M0:[^ ]+]] = %{{[^ ]+}} to %c8{{[_0-9]*}} step %c4{{[_0-9]*}} {
+// AVX2:              %[[N8:.+]] = arith.addi %[[N0]], %c8{{[_0-9]*}} : index
+// AVX2:              %[[N16:.+]] = arith.addi %[[N0]], %c16{{[_0-9]*}} : index
+// AVX2:              %[[M1:.+]] = arith.addi %[[M0]], %c1{{[_0-9]*}} : index
+// AVX2:              %[[M2:.+]] = arith.addi %[[M0]], %c2{{[_0-9]*}} : index
+// AVX2:              %[[M3:.+]] = arith.addi %[[M0]], %c3{{[_0-9]*}} : index
+// AVX2:              %[[C00:.+]] = vector.load %[[C]][%[[M0]], %[[N0]]] : memref<9x53xf32>, vector<8xf32>
+// AVX2-NEXT:         %[[C01:.+]] = vector.load %[[C]][%[[M0]], %[[N8]]] : memref<9x53xf32>, vector<8xf32>
+// AVX2-NEXT:         %[[C02:.+]] = vector.load %[[C]][%[[M0]], %[[N16]]] : memref<9x53xf32>, vector<8xf32>
+// AVX2-NEXT:         vector.load %[[C]][%[[M1]], %[[N0]]] : memref<9x53xf32>, vector<8xf32>
+// AVX2-COUNT-7:      vector.load %[[C]]{{.+}} : memref<9x53xf32>, vector<8xf32>
+// AVX2-NEXT:         %[[C32:.+]] = vector.load %[[C]][%[[M3]], %[[N16]]] : memref<9x53xf32>, vector<8xf32>
+// AVX2:              %[[KEND:.+]] = arith.addi %[[K0]], %c40{{[_0-9]*}} : index
+// AVX2:              %[[TILE:.+]]:12 = scf.for %[[K:[^ ]+]] = %[[K0]] to %[[KEND]] step %{{[^ ]+}}
+// AVX2-SAME:             iter_args(%[[ACC00:[^ ]+]] = %[[C00]], %[[ACC01:[^ ]+]] = %[[C01]], %[[ACC02:[^ ]+]] = %[[C02]],
+// AVX2-SAME:             %[[ACC32:[^ ]+]] = %[[C32]]) -> (vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>) {
+// AVX2-NEXT:           %[[B0:.+]] = vector.load %[[B]][%[[K]], %[[N0]]] : memref<40x53xf32>, vector<8xf32>
+// AVX2-NEXT:           %[[B1:.+]] = vector.load %[[B]][%[[K]], %[[N8]]] : memref<40x53xf32>, vector<8xf32>
+// AVX2-NEXT:           %[[B2:.+]] = vector.load %[[B]][%[[K]], %[[N16]]] : memref<40x53xf32>, vector<8xf32>
+// AVX2-NEXT:           %[[A0:.+]] = memref.load %[[A]][%[[M0]], %[[K]]] : memref<9x40xf32>
+// AVX2-NEXT:           %[[S0:.+]] = vector.broadcast %[[A0]] : f32 to vector<8xf32>
+// AVX2-NEXT:           %[[R00:.+]] = vector.fma %[[S0]], %[[B0]], %[[ACC00]] : vector<8xf32>
+// AVX2-NEXT:           %[[S1:.+]] = vector.broadcast %[[A0]] : f32 to vector<8xf32>
+// AVX2-NEXT:           %[[R01:.+]] = vector.fma %[[S1]], %[[B1]], %[[ACC01]] : vector<8xf32>
+// AVX2-NEXT:           %[[S2:.+]] = vector.broadcast %[[A0]] : f32 to vector<8xf32>
+// AVX2-NEXT:           %[[R02:.+]] = vector.fma %[[S2]], %[[B2]], %[[ACC02]] : vector<8xf32>
+// AVX2-NEXT:           memref.load %[[A]][%[[M1]], %[[K]]] : memref<9x40xf32>
+// AVX2:                memref.load %[[A]][%[[M2]], %[[K]]] : memref<9x40xf32>
+// AVX2:                %[[A3:.+]] = memref.load %[[A]][%[[M3]], %[[K]]] : memref<9x40xf32>
+// AVX2-COUNT-2:        vector.fma {{.+}} : vector<8xf32>
+// AVX2-NEXT:           %[[S32:.+]] = vector.broadcast %[[A3]] : f32 to vector<8xf32>
+// AVX2-NEXT:           %[[R32:.+]] = vector.fma %[[S32]], %[[B2]], %[[ACC32]] : vector<8xf32>
+// AVX2-NEXT:           scf.yield %[[R00]], %[[R01]], %[[R02]], {{.+}}, %[[R32]] : vector<8xf32>
+// AVX2-NEXT:         }
+// AVX2-NEXT:         vector.store %[[TILE]]#0, %[[C]][%[[M0]], %[[N0]]] : memref<9x53xf32>, vector<8xf32>
+// AVX2-NEXT:         vector.store %[[TILE]]#1, %[[C]][%[[M0]], %[[N8]]] : memref<9x53xf32>, vector<8xf32>
+// AVX2-NEXT:         vector.store %[[TILE]]#2, %[[C]][%[[M0]], %[[N16]]] : memref<9x53xf32>, vector<8xf32>
+// AVX2-NEXT:         vector.store %[[TILE]]#3, %[[C]][%[[M1]], %[[N0]]] : memref<9x53xf32>, vector<8xf32>
+// AVX2-COUNT-7:      vector.store
+// AVX2-NEXT:         vector.store %[[TILE]]#11, %[[C]][%[[M3]], %[[N16]]] : memref<9x53xf32>, vector<8xf32>
+// AVX2-NEXT:       }
+// The last row (8) of the column tile: a 1 x 24 tile.
+// AVX2:            %[[ROW8:.+]] = arith.constant 8 : index
+// AVX2:            %{{.+}}:3 = scf.for
+// AVX2-NOT:        vector.fma
+// AVX2-COUNT-3:      vector.fma {{.+}} : vector<8xf32>
+// AVX2-NOT:        vector.fma
+// AVX2:            scf.yield
+// AVX2-COUNT-3:    vector.store %{{.+}}, %[[C]][%[[ROW8]], %{{.+}}] : memref<9x53xf32>, vector<8xf32>
+// AVX2-NEXT:     }
+// The last 5 columns: 4 x 5 tiles of one vector<5xf32> per row, then 1 x 5.
+// AVX2:          %[[COL48:.+]] = arith.constant 48 : index
+// AVX2:          scf.for %{{[^ ]+}} = %{{[^ ]+}} to %c8{{[_0-9]*}} step %c4{{[_0-9]*}} {
+// AVX2-COUNT-4:    vector.load %[[C]][%{{.+}}, %[[COL48]]] : memref<9x53xf32>, vector<5xf32>
+// AVX2:            scf.for {{.+}} -> (vector<5xf32>, vector<5xf32>, vector<5xf32>, vector<5xf32>) {
+// AVX2-NEXT:         vector.load %[[B]][%{{.+}}, %[[COL48]]] : memref<40x53xf32>, vector<5xf32>
+// AVX2-NOT:          vector.load
+// AVX2-COUNT-4:      vector.fma {{.+}} : vector<5xf32>
+// AVX2-NOT:          vector.fma
+// AVX2:              scf.yield
+// AVX2-COUNT-4:    vector.store {{.+}} : memref<9x53xf32>, vector<5xf32>
+// AVX2:          }
+// AVX2:          vector.load %[[C]][%{{.+}}, %[[COL48]]] : memref<9x53xf32>, vector<5xf32>
+// AVX2:          scf.for {{.+}} -> (vector<5xf32>) {
+// AVX2-COUNT-1:    vector.fma {{.+}} : vector<5xf32>
+// AVX2-NOT:        vector.fma
+// AVX2:          vector.store {{.+}} : memref<9x53xf32>, vector<5xf32>
+// AVX2-NEXT:     return
+
+// With SSE, 53 columns = 4 x 12 (a loop) + 5 (a vector<4xf32> and a vector<1xf32>);
+// 9 rows = 3 x 3, no row remainder. No FMA: a multiply and an add.
+// SSE-NOT:       vector.fma
+// SSE:           scf.for %[[N0:[^ ]+]] = %{{[^ ]+}} to %c48 step %c12 {
+// SSE:             scf.for %[[M0:[^ ]+]] = %{{[^ ]+}} to %c9{{[_0-9]*}} step %c3{{[_0-9]*}} {
+// SSE-COUNT-9:       vector.load %[[C]]{{.+}} : memref<9x53xf32>, vector<4xf32>
+// SSE:               scf.for {{.+}} -> (vector<4xf32>, vector<4xf32>, vector<4xf32>, vector<4xf32>, vector<4xf32>, vector<4xf32>, vector<4xf32>, vector<4xf32>, vector<4xf32>) {
+// SSE-COUNT-3:         vector.load %[[B]]{{.+}} : memref<40x53xf32>, vector<4xf32>
+// SSE-NEXT:            %[[A0:.+]] = memref.load %[[A]][%[[M0]], %{{.+}}] : memref<9x40xf32>
+// SSE-NEXT:            %[[S0:.+]] = vector.broadcast %[[A0]] : f32 to vector<4xf32>
+// SSE-NEXT:            %[[P0:.+]] = arith.mulf %[[S0]], %{{.+}} : vector<4xf32>
+// SSE-NEXT:            %{{.+}} = arith.addf %{{.+}}, %[[P0]] : vector<4xf32>
+// SSE-COUNT-8:         arith.mulf
+// SSE:                 scf.yield
+// SSE-COUNT-9:       vector.store {{.+}} : memref<9x53xf32>, vector<4xf32>
+// SSE-NEXT:        }
+// SSE-NEXT:      }
+// SSE:           %[[COL48:.+]] = arith.constant 48 : index
+// SSE:           scf.for %[[M0:[^ ]+]] = %{{[^ ]+}} to %c9{{[_0-9]*}} step %c3{{[_0-9]*}} {
+// SSE:             scf.for {{.+}} -> (vector<4xf32>, vector<1xf32>, vector<4xf32>, vector<1xf32>, vector<4xf32>, vector<1xf32>) {
+// SSE-NEXT:          vector.load %[[B]][%{{.+}}, %[[COL48]]] : memref<40x53xf32>, vector<4xf32>
+// SSE-NEXT:          vector.load %[[B]][%{{.+}}, %{{.+}}] : memref<40x53xf32>, vector<1xf32>
+// SSE-COUNT-3:       arith.addf {{.+}} : vector<4xf32>
+// SSE:               scf.yield
+// SSE-NEXT:      }
+// SSE-NEXT:      vector.store %{{.+}}#0, %[[C]][%[[M0]], %[[COL48]]] : memref<9x53xf32>, vector<4xf32>
+// SSE-NEXT:      vector.store %{{.+}}#1, %[[C]][%[[M0]], %{{.+}}] : memref<9x53xf32>, vector<1xf32>
+// SSE-COUNT-4:   vector.store
+// SSE-NEXT:      }
+// SSE-NEXT:      return
+
+// With AVX-512, 53 columns = 48 (one tile, no loop) + 5; 9 rows = 8 (no loop) + 1.
+// AVX512-NOT:    scf.for %{{[^ ]+}} = {{.+}} step %c48
+// AVX512-COUNT-24: vector.load %[[C]]{{.+}} : memref<9x53xf32>, vector<16xf32>
+// AVX512:        scf.for {{.+}} -> (vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>) {
+// AVX512-COUNT-3:  vector.load %[[B]]{{.+}} : memref<40x53xf32>, vector<16xf32>
+// AVX512-COUNT-24: vector.fma {{.+}} : vector<16xf32>
+// AVX512-NOT:      vector.fma
+// AVX512:          scf.yield
+// AVX512-COUNT-24: vector.store {{.+}} : memref<9x53xf32>, vector<16xf32>
+// AVX512:        scf.for {{.+}} -> (vector<16xf32>, vector<16xf32>, vector<16xf32>) {
+// AVX512:        scf.for {{.+}} -> (vector<5xf32>, vector<5xf32>, vector<5xf32>, vector<5xf32>, vector<5xf32>, vector<5xf32>, vector<5xf32>, vector<5xf32>) {
+// AVX512:        scf.for {{.+}} -> (vector<5xf32>) {
+// AVX512-NOT:    scf.for
+// AVX512:        return
+
+// With NEON, 53 columns = 4 x 12 (a loop) + 5; 9 rows = 8 (no loop) + 1.
+// NEON:          scf.for %{{[^ ]+}} = %{{[^ ]+}} to %c48 step %c12 {
+// NEON-NOT:        scf.for %{{[^ ]+}} = %{{[^ ]+}} to %c8
+// NEON-COUNT-24:   vector.load %[[C]]{{.+}} : memref<9x53xf32>, vector<4xf32>
+// NEON:            scf.for
+// NEON-COUNT-3:      vector.load %[[B]]{{.+}} : memref<40x53xf32>, vector<4xf32>
+// NEON-COUNT-24:     vector.fma {{.+}} : vector<4xf32>
+// NEON-NOT:          vector.fma
+// NEON:              scf.yield
+// NEON-COUNT-24:   vector.store {{.+}} : memref<9x53xf32>, vector<4xf32>
+// NEON:            scf.for {{.+}} -> (vector<4xf32>, vector<4xf32>, vector<4xf32>) {
+// NEON:          scf.for {{.+}} -> (vector<4xf32>, vector<1xf32>, vector<4xf32>, vector<1xf32>, vector<4xf32>, vector<1xf32>, vector<4xf32>, vector<1xf32>, vector<4xf32>, vector<1xf32>, vector<4xf32>, vector<1xf32>, vector<4xf32>, vector<1xf32>, vector<4xf32>, vector<1xf32>) {
+// NEON:          scf.for {{.+}} -> (vector<4xf32>, vector<1xf32>) {
+// NEON:          return
+func.func @matmul_9x40x53(%a: memref<9x40xf32>, %b: memref<40x53xf32>, %c: memref<9x53xf32>) {
+  linalg.matmul ins(%a, %b : memref<9x40xf32>, memref<40x53xf32>) outs(%c : memref<9x53xf32>)
+  return
+}
+
+// -----
+
+// k is blocked so that the B panel of a tile column (k block x 24 columns,
+// 24 KiB) stays in L1: 256 for AVX2. k = 300 is one block of 256 and one of 44.
+// AVX2-LABEL: func @k_blocks_300
+// AVX2:         %[[K0:.+]] = arith.constant 0 : index
+// AVX2:         %[[E0:.+]] = arith.addi %[[K0]], %c256 : index
+// AVX2:         scf.for %{{[^ ]+}} = %[[K0]] to %[[E0]] step %{{[^ ]+}} iter_args
+// AVX2-COUNT-12:  vector.fma
+// AVX2:         %[[K1:.+]] = arith.constant 256 : index
+// AVX2:         %[[E1:.+]] = arith.addi %[[K1]], %c44 : index
+// AVX2:         scf.for %{{[^ ]+}} = %[[K1]] to %[[E1]] step %{{[^ ]+}} iter_args
+// AVX2-COUNT-12:  vector.fma
+// AVX2-NOT:     vector.fma
+// AVX2:         return
+func.func @k_blocks_300(%a: memref<4x300xf32>, %b: memref<300x24xf32>, %c: memref<4x24xf32>) {
+  linalg.matmul ins(%a, %b : memref<4x300xf32>, memref<300x24xf32>) outs(%c : memref<4x24xf32>)
+  return
+}
+
+// -----
+
+// k = 600: a loop over two k blocks of 256, then one block of 88. Each k
+// block sweeps the whole output.
+// AVX2-LABEL: func @k_blocks_600
+// AVX2:         scf.for %[[KB:[^ ]+]] = %{{[^ ]+}} to %c512 step %c256 {
+// AVX2:           %[[E:.+]] = arith.addi %[[KB]], %c256{{[_0-9]*}} : index
+// AVX2:           scf.for %{{[^ ]+}} = %[[KB]] to %[[E]] step %{{[^ ]+}} iter_args
+// AVX2-COUNT-12:    vector.fma
+// AVX2:         }
+// AVX2:         %[[K1:.+]] = arith.constant 512 : index
+// AVX2:         %[[E1:.+]] = arith.addi %[[K1]], %c88 : index
+// AVX2:         scf.for %{{[^ ]+}} = %[[K1]] to %[[E1]] step %{{[^ ]+}} iter_args
+// AVX2-COUNT-12:  vector.fma
+// AVX2-NOT:     vector.fma
+// AVX2:         return
+func.func @k_blocks_600(%a: memref<4x600xf32>, %b: memref<600x24xf32>, %c: memref<4x24xf32>) {
+  linalg.matmul ins(%a, %b : memref<4x600xf32>, memref<600x24xf32>) outs(%c : memref<4x24xf32>)
+  return
+}
+
+// -----
+
+// Five columns: narrower than an AVX2 register, so left to the loops there;
+// SSE and NEON (4 lanes) vectorize it as a vector<4xf32> and a vector<1xf32>.
+// CHECK-LABEL: func @narrow_n
+// AVX2-NOT:      vector.
+// AVX2:          linalg.matmul
+// AVX512-NOT:    vector.
+// AVX512:        linalg.matmul
+// SSE-NOT:       linalg.matmul
+// SSE:           scf.for {{.+}} -> (vector<4xf32>, vector<1xf32>, vector<4xf32>, vector<1xf32>, vector<4xf32>, vector<1xf32>)
+// NEON-NOT:      linalg.matmul
+// NEON:          scf.for {{.+}} -> (vector<4xf32>, vector<1xf32>, vector<4xf32>, vector<1xf32>, vector<4xf32>, vector<1xf32>, vector<4xf32>, vector<1xf32>, vector<4xf32>, vector<1xf32>, vector<4xf32>, vector<1xf32>, vector<4xf32>, vector<1xf32>, vector<4xf32>, vector<1xf32>)
+// CHECK:         return
+func.func @narrow_n(%a: memref<8x16xf32>, %b: memref<16x5xf32>, %c: memref<8x5xf32>) {
+  linalg.matmul ins(%a, %b : memref<8x16xf32>, memref<16x5xf32>) outs(%c : memref<8x5xf32>)
+  return
+}
+
+// -----
+
+// The batch dim becomes a loop around the kernel and indexes every operand.
+// CHECK-LABEL: func @batch_matmul(
+// CHECK-SAME:      %[[A:[^:]+]]: memref<3x4x16xf32>, %[[B:[^:]+]]: memref<3x16x24xf32>, %[[C:[^:]+]]: memref<3x4x24xf32>)
+// CHECK-NOT:     linalg.batch_matmul
+// AVX2:          scf.for %[[BATCH:[^ ]+]] = %{{[^ ]+}} to %c3 step %{{[^ ]+}} {
+// AVX2-NOT:        scf.for
+// AVX2:            %[[C00:.+]] = vector.load %[[C]][%[[BATCH]], %[[M:[a-z0-9_]+]], %[[N:[a-z0-9_]+]]] : memref<3x4x24xf32>, vector<8xf32>
+// AVX2:            scf.for %[[K:[^ ]+]] =
+// AVX2-NEXT:         vector.load %[[B]][%[[BATCH]], %[[K]], %[[N]]] : memref<3x16x24xf32>, vector<8xf32>
+// AVX2-COUNT-2:      vector.load %[[B]][%[[BATCH]], %[[K]], %{{.+}}] : memref<3x16x24xf32>, vector<8xf32>
+// AVX2-NEXT:         memref.load %[[A]][%[[BATCH]], %[[M]], %[[K]]] : memref<3x4x16xf32>
+// AVX2-COUNT-12:     vector.fma
+// AVX2:            vector.store %{{.+}}, %[[C]][%[[BATCH]], %[[M]], %[[N]]] : memref<3x4x24xf32>, vector<8xf32>
+// CHECK:         return
+func.func @batch_matmul(%a: memref<3x4x16xf32>, %b: memref<3x16x24xf32>, %c: memref<3x4x24xf32>) {
+  linalg.batch_matmul ins(%a, %b : memref<3x4x16xf32>, memref<3x16x24xf32>) outs(%c : memref<3x4x24xf32>)
+  return
+}
+
+// -----
+
+// The contraction quarc-convolution-to-matmul builds, after bufferization:
+// out[n, f, p] += W[f, q] * X[n, q, p]. The image index n is absent from the
+// weights, so it is a loop around the kernel. 20 pixels (< 24) are one
+// partial tile column: vector<8xf32>, vector<8xf32> and vector<4xf32>.
+#lhs = affine_map<(n, f, p, q) -> (f, q)>
+#rhs = affine_map<(n, f, p, q) -> (n, q, p)>
+#out = affine_map<(n, f, p, q) -> (n, f, p)>
+// CHECK-LABEL: func @convolution_contraction(
+// CHECK-SAME:      %[[W:[^:]+]]: memref<5x72xf32>, %[[X:[^:]+]]: memref<2x72x20xf32>, %[[O:[^:]+]]: memref<2x5x20xf32>)
+// CHECK-NOT:     linalg.generic
+// AVX2:          scf.for %[[IMG:[^ ]+]] = %{{[^ ]+}} to %c2 step %{{[^ ]+}} {
+// 5 rows: a 4 x 20 tile, then a 1 x 20 tile.
+// AVX2:            %[[O0:.+]] = vector.load %[[O]][%[[IMG]], %[[F:[a-z0-9_]+]], %[[P:[a-z0-9_]+]]] : memref<2x5x20xf32>, vector<8xf32>
+// AVX2-NEXT:       vector.load %[[O]][%[[IMG]], %[[F]], %{{.+}}] : memref<2x5x20xf32>, vector<8xf32>
+// AVX2-NEXT:       vector.load %[[O]][%[[IMG]], %[[F]], %{{.+}}] : memref<2x5x20xf32>, vector<4xf32>
+// AVX2:            scf.for %[[Q:[^ ]+]] = {{.+}} -> (vector<8xf32>, vector<8xf32>, vector<4xf32>, vector<8xf32>, vector<8xf32>, vector<4xf32>, vector<8xf32>, vector<8xf32>, vector<4xf32>, vector<8xf32>, vector<8xf32>, vector<4xf32>) {
+// AVX2-NEXT:         vector.load %[[X]][%[[IMG]], %[[Q]], %[[P]]] : memref<2x72x20xf32>, vector<8xf32>
+// AVX2-NEXT:         vector.load %[[X]][%[[IMG]], %[[Q]], %{{.+}}] : memref<2x72x20xf32>, vector<8xf32>
+// AVX2-NEXT:         vector.load %[[X]][%[[IMG]], %[[Q]], %{{.+}}] : memref<2x72x20xf32>, vector<4xf32>
+// AVX2-NEXT:         memref.load %[[W]][%[[F]], %[[Q]]] : memref<5x72xf32>
+// AVX2-COUNT-4:      vector.fma {{.+}} : vector<4xf32>
+// AVX2-NOT:          vector.fma
+// AVX2:              scf.yield
+// AVX2:            scf.for {{.+}} -> (vector<8xf32>, vector<8xf32>, vector<4xf32>) {
+// AVX2-COUNT-3:      vector.fma
+// AVX2-NOT:          vector.fma
+// AVX2:              scf.yield
+// AVX2-NEXT:       }
+// AVX2-COUNT-3:    vector.store
+// AVX2-NEXT:     }
+// CHECK:         return
+func.func @convolution_contraction(%w: memref<5x72xf32>, %x: memref<2x72x20xf32>, %o: memref<2x5x20xf32>) {
+  linalg.generic {indexing_maps = [#lhs, #rhs, #out],
+                  iterator_types = ["parallel", "parallel", "parallel", "reduction"]}
+      ins(%w, %x : memref<5x72xf32>, memref<2x72x20xf32>) outs(%o : memref<2x5x20xf32>) {
+  ^bb0(%in: f32, %in_0: f32, %acc: f32):
+    %0 = arith.mulf %in, %in_0 : f32
+    %1 = arith.addf %acc, %0 : f32
+    linalg.yield %1 : f32
+  }
+  return
+}
+
+// -----
+
+// A is read through its indexing map: a transposed A (k, m) is fine, its
+// elements are scalar loads.
+#at = affine_map<(m, n, k) -> (k, m)>
+#b = affine_map<(m, n, k) -> (k, n)>
+#c = affine_map<(m, n, k) -> (m, n)>
+// CHECK-LABEL: func @transposed_lhs(
+// CHECK-SAME:      %[[A:[^:]+]]: memref<16x4xf32>, %[[B:[^:]+]]: memref<16x24xf32>, %[[C:[^:]+]]: memref<4x24xf32>)
+// CHECK-NOT:     linalg.generic
+// AVX2:          scf.for %[[K:[^ ]+]] =
+// AVX2-COUNT-3:    vector.load %[[B]][%[[K]], %{{.+}}] : memref<16x24xf32>, vector<8xf32>
+// AVX2-NEXT:       memref.load %[[A]][%[[K]], %{{.+}}] : memref<16x4xf32>
+// AVX2-COUNT-12:   vector.fma
+// CHECK:         return
+func.func @transposed_lhs(%a: memref<16x4xf32>, %b: memref<16x24xf32>, %c: memref<4x24xf32>) {
+  linalg.generic {indexing_maps = [#at, #b, #c],
+                  iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a, %b : memref<16x4xf32>, memref<16x24xf32>) outs(%c : memref<4x24xf32>) {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %0 = arith.mulf %x, %y : f32
+    %1 = arith.addf %acc, %0 : f32
+    linalg.yield %1 : f32
+  }
+  return
+}
+
+// -----
+
+// Left alone: a B that is transposed (n, k) is not contiguous along n.
+#a = affine_map<(m, n, k) -> (m, k)>
+#bt = affine_map<(m, n, k) -> (n, k)>
+#c = affine_map<(m, n, k) -> (m, n)>
+// CHECK-LABEL: func @transposed_rhs_left_alone
+// CHECK-NOT:     vector.
+// CHECK:         linalg.generic
+// CHECK-NOT:     vector.
+// CHECK:         return
+func.func @transposed_rhs_left_alone(%a: memref<4x16xf32>, %b: memref<24x16xf32>, %c: memref<4x24xf32>) {
+  linalg.generic {indexing_maps = [#a, #bt, #c],
+                  iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a, %b : memref<4x16xf32>, memref<24x16xf32>) outs(%c : memref<4x24xf32>) {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %0 = arith.mulf %x, %y : f32
+    %1 = arith.addf %acc, %0 : f32
+    linalg.yield %1 : f32
+  }
+  return
+}
+
+// -----
+
+// Left alone: B is a strided view (every other column).
+// CHECK-LABEL: func @strided_rhs_left_alone
+// CHECK-NOT:     vector.
+// CHECK:         linalg.matmul
+// CHECK-NOT:     vector.
+// CHECK:         return
+func.func @strided_rhs_left_alone(%a: memref<4x16xf32>, %b: memref<16x24xf32, strided<[48, 2]>>, %c: memref<4x24xf32>) {
+  linalg.matmul ins(%a, %b : memref<4x16xf32>, memref<16x24xf32, strided<[48, 2]>>) outs(%c : memref<4x24xf32>)
+  return
+}
+
+// -----
+
+// Left alone: C is a strided view.
+// CHECK-LABEL: func @strided_out_left_alone
+// CHECK-NOT:     vector.
+// CHECK:         linalg.matmul
+// CHECK-NOT:     vector.
+// CHECK:         return
+func.func @strided_out_left_alone(%a: memref<4x16xf32>, %b: memref<16x24xf32>, %c: memref<4x24xf32, strided<[48, 2]>>) {
+  linalg.matmul ins(%a, %b : memref<4x16xf32>, memref<16x24xf32>) outs(%c : memref<4x24xf32, strided<[48, 2]>>)
+  return
+}
+
+// -----
+
+// A row-strided B (a slice of a wider buffer) is still contiguous along n.
+// CHECK-LABEL: func @row_strided_rhs
+// CHECK-NOT:     linalg.matmul
+// AVX2-COUNT-3:  vector.load %{{.+}} : memref<16x24xf32, strided<[64, 1], offset: 8>>, vector<8xf32>
+// AVX2-COUNT-12: vector.fma
+// CHECK:         return
+func.func @row_strided_rhs(%a: memref<4x16xf32>, %b: memref<16x24xf32, strided<[64, 1], offset: 8>>, %c: memref<4x24xf32>) {
+  linalg.matmul ins(%a, %b : memref<4x16xf32>, memref<16x24xf32, strided<[64, 1], offset: 8>>) outs(%c : memref<4x24xf32>)
+  return
+}
+
+// -----
+
+// Left alone: dynamic shapes.
+// CHECK-LABEL: func @dynamic_left_alone
+// CHECK-NOT:     vector.
+// CHECK:         linalg.matmul
+// CHECK-NOT:     vector.
+// CHECK:         return
+func.func @dynamic_left_alone(%a: memref<?x16xf32>, %b: memref<16x24xf32>, %c: memref<?x24xf32>) {
+  linalg.matmul ins(%a, %b : memref<?x16xf32>, memref<16x24xf32>) outs(%c : memref<?x24xf32>)
+  return
+}
+
+// -----
+
+// Left alone: integer elements.
+// CHECK-LABEL: func @i32_left_alone
+// CHECK-NOT:     vector.
+// CHECK:         linalg.matmul
+// CHECK-NOT:     vector.
+// CHECK:         return
+func.func @i32_left_alone(%a: memref<4x16xi32>, %b: memref<16x24xi32>, %c: memref<4x24xi32>) {
+  linalg.matmul ins(%a, %b : memref<4x16xi32>, memref<16x24xi32>) outs(%c : memref<4x24xi32>)
+  return
+}
+
+// -----
+
+// Left alone: f16 elements.
+// CHECK-LABEL: func @f16_left_alone
+// CHECK-NOT:     vector.
+// CHECK:         linalg.matmul
+// CHECK-NOT:     vector.
+// CHECK:         return
+func.func @f16_left_alone(%a: memref<4x16xf16>, %b: memref<16x24xf16>, %c: memref<4x24xf16>) {
+  linalg.matmul ins(%a, %b : memref<4x16xf16>, memref<16x24xf16>) outs(%c : memref<4x24xf16>)
+  return
+}
+
+// -----
+
+// Left alone: tensors (the pass runs after bufferization).
+// CHECK-LABEL: func @tensor_left_alone
+// CHECK-NOT:     vector.
+// CHECK:         linalg.matmul
+// CHECK-NOT:     vector.
+// CHECK:         return
+func.func @tensor_left_alone(%a: tensor<4x16xf32>, %b: tensor<16x24xf32>, %c: tensor<4x24xf32>) -> tensor<4x24xf32> {
+  %0 = linalg.matmul ins(%a, %b : tensor<4x16xf32>, tensor<16x24xf32>) outs(%c : tensor<4x24xf32>) -> tensor<4x24xf32>
+  return %0 : tensor<4x24xf32>
+}
+
+// -----
+
+// Left alone: not a contraction (an elementwise product).
+#id = affine_map<(i, j) -> (i, j)>
+// CHECK-LABEL: func @elementwise_left_alone
+// CHECK-NOT:     vector.
+// CHECK:         linalg.generic
+// CHECK-NOT:     vector.
+// CHECK:         return
+func.func @elementwise_left_alone(%a: memref<4x24xf32>, %b: memref<4x24xf32>, %c: memref<4x24xf32>) {
+  linalg.generic {indexing_maps = [#id, #id, #id], iterator_types = ["parallel", "parallel"]}
+      ins(%a, %b : memref<4x24xf32>, memref<4x24xf32>) outs(%c : memref<4x24xf32>) {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %0 = arith.mulf %x, %y : f32
+    %1 = arith.addf %acc, %0 : f32
+    linalg.yield %1 : f32
+  }
+  return
+}

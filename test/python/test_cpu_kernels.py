@@ -1,0 +1,394 @@
+"""The CPU kernels on single-op models, checked against onnxruntime.
+
+quarc-convolution-to-matmul, quarc-vectorize-matmul and quarc-vectorize-depthwise
+generate their code from the shapes: tile remainders, k blocks, strides and
+dilations each take another path. Every case here is one ONNX op (Conv, MatMul,
+Gemm) with shapes chosen to reach such a path, on smooth images plus noise:
+
+* test_matches_onnxruntime: `quarc run` (the host target) per case;
+* test_kernel_is_generated: the LLVM IR for x86_64+avx2 has the kernel's vector
+  multiply-adds (a case the kernels should take must not silently fall back to
+  the scalar loops, which would pass the numerical test too);
+* test_other_targets: all cases in one model, compiled for the other register
+  tiles (x86_64 SSE without FMA, AArch64 under qemu, AVX-512) and run as an
+  executable where this machine can run it (else only compiled).
+
+|quarc - onnxruntime| <= REL_TOL * max(1, max |onnxruntime|), per output.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import onnx
+import pytest
+from onnx import TensorProto, helper, numpy_helper
+
+import quarc_tools
+
+ort = pytest.importorskip("onnxruntime")
+
+REL_TOL = 1e-4
+OPSET = 17
+COMPILE_TIMEOUT_S = 300
+
+QEMU = shutil.which("qemu-aarch64")
+AARCH64_SYSROOT = Path("/usr/aarch64-linux-gnu")
+
+
+# ---------------------------------------------------------------------------
+# Cases
+
+
+@dataclass
+class Case:
+    """One op: its nodes, graph inputs (with the values to feed) and weights."""
+    id: str
+    nodes: list
+    inputs: dict[str, np.ndarray]
+    weights: dict[str, np.ndarray]
+    outputs: list[str]
+    # The generated kernel the op must run on ("matmul", "depthwise"), or None
+    # where the kernels do not take it (the scalar loops run it).
+    kernel: str | None
+
+
+def _rng(case_id: str) -> np.random.Generator:
+    """A fixed seed per case: stable across runs, independent of the case order."""
+    seed = 0
+    for char in case_id.encode():
+        seed = (seed * 131 + char) % (2**31 - 1)
+    return np.random.default_rng(seed)
+
+
+def smooth_images(rng: np.random.Generator, shape) -> np.ndarray:
+    """NCHW (or NCW) images: a few low-frequency waves per channel plus noise."""
+    *lead, height, width = shape if len(shape) == 4 else (*shape[:2], 1, shape[2])
+    y = np.linspace(0.0, 1.0, height)[:, None]
+    x = np.linspace(0.0, 1.0, width)[None, :]
+    images = np.zeros((*lead, height, width))
+    for index in np.ndindex(*lead):
+        fy, fx = rng.uniform(0.5, 4.0, 2)
+        phase = rng.uniform(0, 2 * np.pi)
+        images[index] = (np.sin(2 * np.pi * (fy * y + fx * x) + phase)
+                         + 0.5 * np.cos(2 * np.pi * fx * x * y))
+    images += 0.1 * rng.standard_normal(images.shape)
+    return images.reshape(shape).astype(np.float32)
+
+
+def weights(rng: np.random.Generator, shape, fan_in: int) -> np.ndarray:
+    return (rng.standard_normal(shape) / np.sqrt(fan_in)).astype(np.float32)
+
+
+def conv_case(case_id: str, n: int, c: int, hw, f: int, kernel, *, strides=1, dilations=1,
+              pads=0, group: int = 1, bias: bool = True, expect: str | None = "matmul") -> Case:
+    """Conv of an [n, c, *hw] image (2-D, or 1-D for a single spatial size)."""
+    rng = _rng(case_id)
+    spatial = len(hw)
+    kernel = [kernel] * spatial if isinstance(kernel, int) else list(kernel)
+    strides = [strides] * spatial if isinstance(strides, int) else list(strides)
+    dilations = [dilations] * spatial if isinstance(dilations, int) else list(dilations)
+    pads = [pads] * (2 * spatial) if isinstance(pads, int) else list(pads)
+    x = smooth_images(rng, (n, c, *hw))
+    w = weights(rng, (f, c // group, *kernel), c // group * int(np.prod(kernel)))
+    inputs = ["x", "w"]
+    params = {"w": w}
+    if bias:
+        params["b"] = rng.uniform(-0.5, 0.5, f).astype(np.float32)
+        inputs.append("b")
+    node = helper.make_node("Conv", inputs, ["y"], kernel_shape=kernel, strides=strides,
+                            dilations=dilations, pads=pads, group=group)
+    return Case(case_id, [node], {"x": x}, params, ["y"], expect)
+
+
+def depthwise_case(case_id: str, n: int, c: int, hw, kernel, **kwargs) -> Case:
+    kwargs.setdefault("expect", "depthwise")
+    return conv_case(case_id, n, c, hw, c, kernel, group=c, **kwargs)
+
+
+def matmul_case(case_id: str, a_shape, b_shape, *, b_is_input: bool = False,
+                expect: str | None = "matmul") -> Case:
+    rng = _rng(case_id)
+    a = smooth_images(rng, (1, 1, *a_shape[-2:]))
+    a = np.broadcast_to(a.reshape(a_shape[-2:]), a_shape).copy()
+    a += 0.1 * rng.standard_normal(a_shape).astype(np.float32)
+    b = weights(rng, b_shape, b_shape[-2])
+    node = helper.make_node("MatMul", ["a", "b"], ["y"])
+    if b_is_input:
+        return Case(case_id, [node], {"a": a, "b": b}, {}, ["y"], expect)
+    return Case(case_id, [node], {"a": a}, {"b": b}, ["y"], expect)
+
+
+def gemm_case(case_id: str, m: int, k: int, n: int, *, trans_a: int = 0, trans_b: int = 0,
+              alpha: float = 1.0, beta: float = 1.0, expect: str | None = "matmul") -> Case:
+    rng = _rng(case_id)
+    a = smooth_images(rng, (1, 1, m, k)).reshape(m, k)
+    if trans_a:
+        a = np.ascontiguousarray(a.T)
+    b = weights(rng, (n, k) if trans_b else (k, n), k)
+    bias = rng.uniform(-0.5, 0.5, n).astype(np.float32)
+    node = helper.make_node("Gemm", ["a", "b", "c"], ["y"], transA=trans_a, transB=trans_b,
+                            alpha=alpha, beta=beta)
+    return Case(case_id, [node], {"a": a}, {"b": b, "c": bias}, ["y"], expect)
+
+
+CASES = [
+    # Dense convolutions: pointwise (no window copy) and im2col.
+    conv_case("conv1x1_c16_f13_7x9", 1, 16, (7, 9), 13, 1),
+    conv_case("conv1x1_c300_f17_15x20_batch2", 2, 300, (15, 20), 17, 1),  # K = 300: k blocks
+    conv_case("conv1x1_s2_c8_f5_15x20", 1, 8, (15, 20), 5, 1, strides=2),
+    conv_case("conv3x3_pad1_c8_f16_15x20", 1, 8, (15, 20), 16, 3, pads=1),
+    conv_case("conv3x3_s2_pad1_c32_f17_15x20_batch2", 2, 32, (15, 20), 17, 3, strides=2,
+              pads=1),  # K = 288
+    conv_case("conv3x3_dil2_pad2_c12_f5_7x9", 1, 12, (7, 9), 5, 3, dilations=2, pads=2),
+    conv_case("conv3x3_c64_f24_10x10_nobias", 1, 64, (10, 10), 24, 3,
+              bias=False),  # K = 576: a loop over k blocks
+    conv_case("conv5x5_pad2_c16_f17_15x20", 1, 16, (15, 20), 17, 5, pads=2),  # K = 400
+    conv_case("conv5x5_s2_pads1221_c3_f16_33x19", 1, 3, (33, 19), 16, 5, strides=2,
+              pads=[1, 2, 2, 1]),
+    conv_case("conv3x3_s2_c4_f13_7x9", 1, 4, (7, 9), 13, 3, strides=2),
+    conv_case("conv3x3_s1x2_dil2x1_pad2x1_c6_f13_15x20", 1, 6, (15, 20), 13, 3,
+              strides=[1, 2], dilations=[2, 1], pads=[2, 1, 2, 1]),
+    conv_case("conv3x1_c8_f5_15x20", 1, 8, (15, 20), 5, (3, 1), pads=[1, 0, 1, 0]),
+    conv_case("conv1d_k3_pad1_c8_f13_w33", 2, 8, (33,), 13, 3, pads=1),
+    # Fewer output pixels (4) than an AVX2 register: the scalar loops.
+    conv_case("conv3x3_c8_f5_4x4_narrow", 1, 8, (4, 4), 5, 3, expect=None),
+    # Grouped: left to the loops.
+    conv_case("conv3x3_group2_c8_f6_15x20", 1, 8, (15, 20), 6, 3, pads=1, group=2, expect=None),
+    # Depthwise.
+    depthwise_case("dw3x3_pad1_c8_19x19", 1, 8, (19, 19), 3, pads=1),
+    depthwise_case("dw3x3_s2_pad1_c16_33x33", 1, 16, (33, 33), 3, strides=2, pads=1),
+    depthwise_case("dw5x5_pad2_c8_19x19", 1, 8, (19, 19), 5, pads=2),
+    depthwise_case("dw5x5_s2_pad2_c6_33x19", 1, 6, (33, 19), 5, strides=2, pads=2),
+    depthwise_case("dw3x3_dil2_pad2_c8_19x19", 1, 8, (19, 19), 3, dilations=2, pads=2),
+    depthwise_case("dw3x3_s2_c4_19x19_nobias", 1, 4, (19, 19), 3, strides=2, bias=False),
+    depthwise_case("dw3x3_s3_pad1_c4_19x33", 1, 4, (19, 33), 3, strides=3, pads=1),
+    depthwise_case("dw3x3_s1x2_pad1_c5_15x33_batch2", 2, 5, (15, 33), 3, strides=[1, 2],
+                   pads=1),
+    depthwise_case("dw5x5_s2_dil2_pads_c3_33x33", 1, 3, (33, 33), 5, strides=2, dilations=2,
+                   pads=[4, 3, 4, 3]),
+    # A channel multiplier of 2 is a grouped convolution, not a depthwise one.
+    conv_case("dw3x3_multiplier2_c4_f8_19x19", 1, 4, (19, 19), 8, 3, pads=1, group=4,
+              expect=None),
+    # MatMul and Gemm.
+    matmul_case("matmul_5x300_300x29", (5, 300), (300, 29)),
+    matmul_case("matmul_2x3x17x64_64x40", (2, 3, 17, 64), (64, 40)),
+    matmul_case("matmul_1x600_600x96", (1, 600), (600, 96)),
+    matmul_case("matmul_batched_3x7x33_3x33x50_inputs", (3, 7, 33), (3, 33, 50),
+                b_is_input=True),
+    matmul_case("matmul_13x24_24x8_inputs", (13, 24), (24, 8), b_is_input=True),
+    matmul_case("matmul_9x16_16x5_narrow", (9, 16), (16, 5), expect=None),
+    gemm_case("gemm_13x70x37", 13, 70, 37, alpha=0.5, beta=2.0),
+    gemm_case("gemm_transA_11x40x29", 11, 40, 29, trans_a=1),
+    # transB: B is read as (n, k), not contiguous along n, so no kernel today.
+    gemm_case("gemm_transB_7x64x30", 7, 64, 30, trans_b=1, expect=None),
+]
+
+CASE_IDS = [case.id for case in CASES]
+
+
+def make_model(cases: list[Case], prefix: bool) -> onnx.ModelProto:
+    """One graph with every case's nodes; names get the case id as prefix when `prefix`."""
+    nodes, inputs, outputs, initializers = [], [], [], []
+    for case in cases:
+        rename = (lambda name, case=case: f"{case.id}.{name}") if prefix else (lambda name: name)
+        for node in case.nodes:
+            copy = onnx.NodeProto()
+            copy.CopyFrom(node)
+            copy.name = case.id
+            copy.input[:] = [rename(name) for name in node.input]
+            copy.output[:] = [rename(name) for name in node.output]
+            nodes.append(copy)
+        for name, value in case.inputs.items():
+            inputs.append(helper.make_tensor_value_info(rename(name), TensorProto.FLOAT,
+                                                        list(value.shape)))
+        for name, value in case.weights.items():
+            initializers.append(numpy_helper.from_array(value, rename(name)))
+        for name in case.outputs:
+            outputs.append(helper.make_tensor_value_info(rename(name), TensorProto.FLOAT, None))
+    graph = helper.make_graph(nodes, "cpu_kernels", inputs, outputs, initializer=initializers)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)])
+    # Shape inference gives the outputs their shapes (onnx.checker wants them).
+    model = onnx.shape_inference.infer_shapes(model, strict_mode=True)
+    onnx.checker.check_model(model)
+    return model
+
+
+def feeds(cases: list[Case], prefix: bool) -> dict[str, np.ndarray]:
+    return {(f"{case.id}.{name}" if prefix else name): value
+            for case in cases for name, value in case.inputs.items()}
+
+
+def reference(model_path: Path, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = 1
+    session = ort.InferenceSession(str(model_path), options, providers=["CPUExecutionProvider"])
+    names = [out.name for out in session.get_outputs()]
+    return dict(zip(names, session.run(names, inputs)))
+
+
+def check_quarc(what: str, code: int, stderr: str) -> None:
+    if quarc_tools.is_crash(code, stderr):
+        pytest.fail(f"{what} crashed: {quarc_tools.crash_summary(code, stderr)}")
+    if code != 0:
+        pytest.fail(f"{what} failed (exit {code}): {quarc_tools.first_error_line(stderr)}")
+
+
+def save_inputs(folder: Path, inputs: dict[str, np.ndarray]) -> list[str]:
+    flags = []
+    for name, value in inputs.items():
+        path = folder / ("in_" + quarc_tools.output_file_name(name))
+        np.save(path, value)
+        flags += ["--input", f"{name}={path}"]
+    return flags
+
+
+def read_outputs(folder: Path, names) -> dict[str, np.ndarray]:
+    outputs = {}
+    for name in names:
+        path = folder / quarc_tools.output_file_name(name)
+        if path.is_file():
+            outputs[name] = np.load(path)
+    return outputs
+
+
+def mismatch(name: str, got: np.ndarray | None, expected: np.ndarray) -> str | None:
+    """Why `got` does not match onnxruntime's `expected`, or None when it does."""
+    if got is None:
+        return f"{name}: no output written"
+    if got.shape != expected.shape:
+        return f"{name}: shape {got.shape}, onnxruntime {expected.shape}"
+    if not np.all(np.isfinite(got)):
+        return f"{name}: {np.count_nonzero(~np.isfinite(got))} non-finite values"
+    error = np.abs(got.astype(np.float64) - expected)
+    bound = REL_TOL * max(1.0, float(np.max(np.abs(expected))))
+    if error.max() > bound:
+        where = np.unravel_index(np.argmax(error), error.shape)
+        bad = np.count_nonzero(error > bound)
+        return (f"{name}: max error {error.max():.3g} > {bound:.3g} at {where} "
+                f"(quarc {got[where]:.6g}, onnxruntime {expected[where]:.6g}); "
+                f"{bad} of {error.size} elements off")
+    return None
+
+
+@pytest.fixture(scope="module")
+def case_files(tmp_path_factory, quarc_driver):
+    """Each case's model, input files and onnxruntime outputs, written once."""
+    root = tmp_path_factory.mktemp("cpu-kernels")
+
+    @functools.lru_cache(maxsize=None)
+    def files(case_id: str):
+        case = CASES[CASE_IDS.index(case_id)]
+        folder = root / case.id
+        folder.mkdir()
+        path = folder / "model.onnx"
+        onnx.save(make_model([case], prefix=False), str(path))
+        inputs = feeds([case], prefix=False)
+        return folder, path, save_inputs(folder, inputs), reference(path, inputs)
+
+    return files
+
+
+@pytest.mark.parametrize("case_id", CASE_IDS)
+def test_matches_onnxruntime(case_files, case_id):
+    folder, model, input_flags, expected = case_files(case_id)
+    out = folder / "run-out"
+    code, _, err = quarc_tools.run_quarc(["run", model] + input_flags + ["--output-dir", out],
+                                         timeout=COMPILE_TIMEOUT_S)
+    check_quarc("quarc run", code, err)
+    got = read_outputs(out, expected)
+    problems = [p for name in expected if (p := mismatch(name, got.get(name), expected[name]))]
+    assert not problems, "\n".join(problems)
+
+
+# `vector.fma` becomes llvm.fmuladd on vectors; the scalar loops of
+# convert-linalg-to-loops have only scalar fmul/fadd in the unoptimized IR.
+VECTOR_FMA = re.compile(r"@llvm\.fmuladd\.v(\d+)f32\(")
+# Stride 2, 8 lanes: the even elements of two overlapping loads.
+EVEN_ELEMENTS = re.compile(r"shufflevector <8 x float> %\d+, <8 x float> %\d+, <8 x i32> "
+                           r"<i32 0, i32 2, i32 4, i32 6, i32 9, i32 11, i32 13, i32 15>")
+
+
+@pytest.mark.parametrize("case_id", [c.id for c in CASES if c.kernel])
+def test_kernel_is_generated(case_files, case_id):
+    """The case runs on its generated kernel for x86_64+avx2 (8 lanes)."""
+    case = CASES[CASE_IDS.index(case_id)]
+    folder, model, _, _ = case_files(case_id)
+    ir_path = folder / "model.ll"
+    code, _, err = quarc_tools.run_quarc(["compile", model, "-o", ir_path,
+                                          "--target=x86_64+avx2"], timeout=COMPILE_TIMEOUT_S)
+    check_quarc("quarc compile", code, err)
+    ir = ir_path.read_text()
+    widths = {int(w) for w in VECTOR_FMA.findall(ir)}
+    assert widths, f"no vector multiply-add in the LLVM IR: {case.kernel} kernel not generated"
+    assert max(widths) <= 8, f"vectors wider than AVX2 registers: {sorted(widths)}"
+    strides = next((list(a.ints) for a in case.nodes[0].attribute if a.name == "strides"), [1])
+    if case.kernel == "depthwise" and strides[-1] == 2:
+        assert EVEN_ELEMENTS.search(ir), "stride 2 without the even-element shuffle"
+
+
+# ---------------------------------------------------------------------------
+# Every case in one model, for the register tiles of the other targets
+
+
+def host_has(feature: str) -> bool:
+    try:
+        flags = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return False
+    return re.search(rf"\b{feature}\b", flags) is not None
+
+
+def aarch64_runtime() -> bool:
+    return (quarc_tools.build_dir() / "lib" / "quarc" / "aarch64"
+            / "libquarc_runtime.a").is_file()
+
+
+def can_run_aarch64() -> bool:
+    return QEMU is not None and (AARCH64_SYSROOT / "lib").is_dir() and aarch64_runtime()
+
+
+# (target, command prefix that runs its executables, whether this machine can run them).
+# A target the machine cannot run is still compiled (the code generator must not fail).
+TARGETS = [
+    pytest.param("x86_64", [], True, id="x86_64-sse"),
+    pytest.param("x86_64+avx512f", [], host_has("avx512f"), id="x86_64-avx512f"),
+    pytest.param("aarch64", [QEMU, "-L", str(AARCH64_SYSROOT)], can_run_aarch64(), id="aarch64",
+                 marks=pytest.mark.skipif(not aarch64_runtime(),
+                                          reason="no AArch64 runtime (scripts/setup.sh)")),
+]
+
+
+@pytest.fixture(scope="module")
+def combined(tmp_path_factory, quarc_driver):
+    """All cases as one model, its input files and onnxruntime's outputs."""
+    folder = tmp_path_factory.mktemp("cpu-kernels-all")
+    path = folder / "all.onnx"
+    onnx.save(make_model(CASES, prefix=True), str(path))
+    inputs = feeds(CASES, prefix=True)
+    return folder, path, save_inputs(folder, inputs), reference(path, inputs)
+
+
+@pytest.mark.parametrize("target,runner,runnable", TARGETS)
+def test_other_targets(combined, target, runner, runnable):
+    folder, model, input_flags, expected = combined
+    stem = re.sub(r"\W", "_", target)
+    exe = folder / f"model_{stem}"
+    code, _, err = quarc_tools.run_quarc(["compile", model, "-o", exe, f"--target={target}"],
+                                         timeout=COMPILE_TIMEOUT_S)
+    check_quarc(f"quarc compile --target={target}", code, err)
+    if not runnable:
+        pytest.skip(f"compiled; this machine cannot run {target} code")
+    out = folder / f"out_{stem}"
+    code, _, err = quarc_tools.run_tool(runner + [str(exe)] + input_flags
+                                        + ["--output-dir", str(out)], timeout=COMPILE_TIMEOUT_S)
+    check_quarc(f"the {target} executable", code, err)
+    got = read_outputs(out, expected)
+    problems = [p for name in expected if (p := mismatch(name, got.get(name), expected[name]))]
+    assert not problems, f"{len(problems)} of {len(expected)} outputs differ:\n" + "\n".join(
+        problems)
