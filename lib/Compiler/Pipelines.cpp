@@ -31,11 +31,13 @@ static const char *kBufferize =
     "canonicalize,"
     "buffer-deallocation-pipeline, convert-bufferization-to-memref";
 
-static const char *kLowerLoopsToLLVM =
+static const char *kLinalgToLoops =
     // What the kernel generators did not take becomes loops, which the
     // LLVM optimizer vectorizes for the target's features (set on every
-    // function by codegen).
-    "func.func(convert-linalg-to-loops),"
+    // function by codegen); parallel dims become scf.parallel.
+    "func.func(convert-linalg-to-parallel-loops)";
+
+static const char *kLowerLoopsToLLVM =
     "lower-affine, convert-scf-to-cf, expand-strided-metadata, lower-affine,"
     "convert-vector-to-llvm,"
     "convert-math-to-funcs, convert-math-to-llvm, convert-math-to-libm,"
@@ -64,7 +66,10 @@ void buildLowerToLLVMPipeline(OpPassManager &pm,
   pm.addNestedPass<func::FuncOp>(createQuarcVectorizeDepthwise({target}));
   pm.addNestedPass<func::FuncOp>(createQuarcExpandStridedCopies());
   // One workspace, allocated by the runtime, for all temporary buffers.
-  pm.addNestedPass<func::FuncOp>(createQuarcPlanMemory());
+  pm.addPass(createQuarcPlanMemory());
+  addPipelineText(pm, kLinalgToLoops);
+  // Large parallel loops run on the runtime's threads.
+  pm.addPass(createQuarcParallelizeLoops());
   addPipelineText(pm, kLowerLoopsToLLVM);
 }
 

@@ -2,6 +2,7 @@
 
 #include "quarc/Compiler/Session.h"
 #include "quarc/Import/ONNX/ImportONNX.h"
+#include "quarc/quarc_runtime.h"
 
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/IR/MLIRContext.h"
@@ -193,7 +194,7 @@ LogicalResult link(const TargetInfo &target, StringRef object, StringRef output,
   args.push_back(runtime);
   if (shared)
     args.push_back("-Wl,--no-whole-archive");
-  args.push_back("-lm");
+  args.insert(args.end(), {"-lm", "-pthread"});
   SmallVector<StringRef> argRefs(args.begin(), args.end());
   std::string message;
   int rc = llvm::sys::ExecuteAndWait(clang, argRefs, std::nullopt, {}, 0, 0,
@@ -283,20 +284,22 @@ FailureOr<std::unique_ptr<JitModel>> JitModel::create(LoweredModel &model,
     return failure();
   }
   ExecutionEngineOptions options;
-  // llvmModuleBuilder is a function_ref: the callable must outlive create().
+  // llvmModuleBuilder and transformer are function_refs: the callables must
+  // outlive create().
   auto buildModule = [&](Operation *op, llvm::LLVMContext &context) {
     return translateModel(cast<ModuleOp>(op), context, model.signature,
                           model.target, model.prefix, /*withMain=*/false);
   };
   options.llvmModuleBuilder = buildModule;
   TargetInfo target = model.target;
-  options.transformer = [target](llvm::Module *module) -> llvm::Error {
+  auto optimize = [target](llvm::Module *module) -> llvm::Error {
     std::string message;
     if (failed(optimizeModule(*module, target, message)))
       return llvm::make_error<llvm::StringError>(message,
                                                 llvm::inconvertibleErrorCode());
     return llvm::Error::success();
   };
+  options.transformer = optimize;
   options.jitCodeGenOptLevel = llvm::CodeGenOptLevel::Aggressive;
   auto engine = ExecutionEngine::create(*model.module, options);
   if (!engine) {
@@ -305,12 +308,16 @@ FailureOr<std::unique_ptr<JitModel>> JitModel::create(LoweredModel &model,
   }
   auto jit = std::make_unique<JitModel>();
   jit->engine = std::move(*engine);
-  // Generated code calls the runtime's memrefCopy; the JIT links it from
-  // this process rather than from MLIR's runner libraries.
+  // Generated code calls the runtime's memrefCopy and quarc_parallel_for;
+  // the JIT links them from this process rather than from MLIR's runner
+  // libraries.
   jit->engine->registerSymbols([](llvm::orc::MangleAndInterner interner) {
     llvm::orc::SymbolMap symbols;
     symbols[interner("memrefCopy")] = {
         llvm::orc::ExecutorAddr::fromPtr(&memrefCopy),
+        llvm::JITSymbolFlags::Exported};
+    symbols[interner("quarc_parallel_for")] = {
+        llvm::orc::ExecutorAddr::fromPtr(&quarc_parallel_for),
         llvm::JITSymbolFlags::Exported};
     return symbols;
   });

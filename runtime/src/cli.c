@@ -30,7 +30,7 @@ enum { kMaxBenchmarkRuns = 1000000 };
 typedef struct cli_options {
   const char **input_files; /* one per model input; NULL = not given */
   const char *output_dir;
-  long threads;   /* accepted and stored; execution is single-threaded */
+  long threads;   /* threads of the session (1 = the caller alone) */
   long benchmark; /* number of timed runs; 0 = run once */
   bool print_signature;
   bool help;
@@ -93,8 +93,7 @@ static void print_help(const quarc_model_desc *model, const char *program) {
       "                         first values\n"
       "  --benchmark N          after one warm-up run, time N runs and print\n"
       "                         the median and 90th percentile\n"
-      "  --threads N            accepted; the runtime currently always uses\n"
-      "                         1 thread\n"
+      "  --threads N            run parallel loops on N threads (default 1)\n"
       "  --print-signature      print the inputs and outputs ('?' = any size)\n"
       "  --help                 print this help\n"
       "\n"
@@ -562,7 +561,13 @@ static int cli_main(quarc_session *session, int argc, char **argv) {
     print_signature(stdout, model);
     rc = EXIT_OK;
   } else if (rc == CLI_CONTINUE) {
-    rc = run_model(session, &opts);
+    quarc_status status = quarc_session_set_threads(session, (int32_t)opts.threads);
+    if (status != QUARC_OK) {
+      cli_error("%s", quarc_session_error(session));
+      rc = EXIT_RUNTIME;
+    } else {
+      rc = run_model(session, &opts);
+    }
   }
   free(opts.input_files);
   return rc;

@@ -7,6 +7,7 @@
  *===----------------------------------------------------------------------===*/
 
 #include "internal.h"
+#include "thread_pool.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -31,6 +32,8 @@ struct quarc_session {
    * args[0] = output_descs, args[1 + i] = input i's descriptor,
    * args[1 + num_inputs] = the workspace's descriptor if there is one. */
   void **args;
+  /* Worker threads for parallel loops; NULL for one thread. */
+  quarc_pool *pool;
   /* The model's intermediate tensors: allocated once, reused every run. */
   void *workspace;
   int64_t workspace_desc[5];
@@ -248,7 +251,25 @@ void quarc_session_destroy(quarc_session *session) {
   free(session->args);
   free(session->output_descs);
   free(session->workspace);
+  quarc_pool_destroy(session->pool);
   free(session);
+}
+
+quarc_status quarc_session_set_threads(quarc_session *session,
+                                       int32_t threads) {
+  if (!session)
+    return QUARC_ERROR_INVALID_ARGUMENT;
+  if (threads < 1 || threads > 4096)
+    return fail(session, QUARC_ERROR_INVALID_ARGUMENT,
+                "the thread count must be between 1 and 4096, not %d",
+                (int)threads);
+  quarc_pool *pool = NULL;
+  if (threads > 1 && !(pool = quarc_pool_create(threads)))
+    return fail(session, QUARC_ERROR_OUT_OF_MEMORY,
+                "cannot start %d threads", (int)threads);
+  quarc_pool_destroy(session->pool);
+  session->pool = pool;
+  return QUARC_OK;
 }
 
 const char *quarc_session_error(const quarc_session *session) {
@@ -533,7 +554,9 @@ quarc_status quarc_session_run(quarc_session *session,
     write_descriptor(session->args[1 + i], &inputs[i]);
   memset(session->output_descs, 0, session->output_words * sizeof(int64_t));
 
+  quarc_pool *previous = quarc_pool_enter(session->pool);
   model->entry(session->args);
+  quarc_pool_enter(previous);
 
   take_returned_buffers(session, inputs);
   const int64_t *words = session->output_descs;

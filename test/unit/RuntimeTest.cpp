@@ -17,6 +17,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <atomic>
 #include <fstream>
 #include <iterator>
 #include <string>
@@ -111,7 +112,7 @@ const quarc_tensor_desc kAddOneInputs[] = {{"x", QUARC_DTYPE_F32, 2, kDynBy3}};
 const quarc_tensor_desc kAddOneOutputs[] = {{"y", QUARC_DTYPE_F32, 2, kDynBy3}};
 const quarc_model_desc kAddOne = {
     QUARC_ABI_VERSION, 1,          1, 0, "add_one", "x86_64", kAddOneInputs,
-    kAddOneOutputs,    addOneEntry};
+    kAddOneOutputs,    addOneEntry,    0};
 
 /// sum = a + b and "out/diff" = a - b on i32 [4] inputs.
 const int64_t kFour[] = {4};
@@ -156,7 +157,7 @@ const quarc_model_desc kWorkspaceModel = {
 
 const quarc_model_desc kSumDiff = {
     QUARC_ABI_VERSION, 2,           2, 0, "sum_diff", "x86_64", kSumDiffInputs,
-    kSumDiffOutputs,   sumDiffEntry};
+    kSumDiffOutputs,   sumDiffEntry,   0};
 
 /// y = x^T for an f32 [2, 3] input, returned as a strided view (strides
 /// {1, 3}) of a row-major copy of x, as a folded transpose would be.
@@ -177,7 +178,7 @@ const quarc_model_desc kTransposeView = {QUARC_ABI_VERSION,
                                          "x86_64",
                                          kTransposeInputs,
                                          kTransposeOutputs,
-                                         transposeViewEntry};
+                                         transposeViewEntry, 0};
 
 /// Returns a constant the way memref.get_global does: `allocated` is
 /// MLIR's 0xdeadbeef marker and must never be freed.
@@ -189,7 +190,7 @@ extern "C" void constantEntry(void **args) {
 const quarc_tensor_desc kConstantOutputs[] = {{"c", QUARC_DTYPE_F32, 1, kFour}};
 const quarc_model_desc kConstantModel = {
     QUARC_ABI_VERSION, 0, 1, 0, "const", "x86_64", nullptr, kConstantOutputs,
-    constantEntry};
+    constantEntry, 0};
 
 /// Returns its input unchanged: the result aliases the caller's buffer.
 extern "C" void identityEntry(void **args) {
@@ -206,7 +207,7 @@ const quarc_model_desc kIdentity = {QUARC_ABI_VERSION,
                                     "x86_64",
                                     kIdentityInputs,
                                     kIdentityOutputs,
-                                    identityEntry};
+                                    identityEntry, 0};
 
 /// Two outputs that are views of one malloc'ed buffer (offsets 0 and 4):
 /// the runtime must free it once.
@@ -223,7 +224,7 @@ const quarc_tensor_desc kSplitOutputs[] = {{"lo", QUARC_DTYPE_I64, 1, kTwo},
                                            {"hi", QUARC_DTYPE_I64, 1, kTwo}};
 const quarc_model_desc kSplit = {
     QUARC_ABI_VERSION, 0,         2, 0, "split", "x86_64", nullptr,
-    kSplitOutputs,     splitEntry};
+    kSplitOutputs,     splitEntry, 0};
 
 /// Declares y as [4] but returns 5 elements: a compiler bug to report.
 extern "C" void wrongShapeEntry(void **args) {
@@ -231,7 +232,7 @@ extern "C" void wrongShapeEntry(void **args) {
 }
 const quarc_model_desc kWrongShape = {
     QUARC_ABI_VERSION, 0, 1, 0, "wrong", "x86_64", nullptr, kConstantOutputs,
-    wrongShapeEntry};
+    wrongShapeEntry, 0};
 
 /// y = 2 * x on f64 scalars (rank-0 descriptors are 3 words).
 extern "C" void doubleScalarEntry(void **args) {
@@ -248,7 +249,7 @@ const quarc_model_desc kDoubleScalar = {QUARC_ABI_VERSION,
                                         "x86_64",
                                         kScalarInputs,
                                         kScalarOutputs,
-                                        doubleScalarEntry};
+                                        doubleScalarEntry, 0};
 
 quarc_tensor makeTensor(void *data, quarc_dtype dtype,
                         std::vector<int64_t> dims) {
@@ -320,6 +321,69 @@ TEST_F(RuntimeSessionTest, PassesOneWorkspaceForAllRuns) {
   void *first = lastWorkspace;
   ASSERT_EQ(quarc_session_run(session, &in, 1, &out, 1), QUARC_OK) << error();
   EXPECT_EQ(lastWorkspace, first);
+}
+
+/// y[i] = i for a [n, 3] input, written by quarc_parallel_for chunks, each
+/// iteration counted, as generated code with a parallel loop does.
+std::atomic<int> parallelCalls{0};
+extern "C" void fillIndexChunk(void *context, int64_t begin, int64_t end) {
+  parallelCalls.fetch_add(1);
+  float *y = static_cast<float *>(context);
+  for (int64_t i = begin; i < end; ++i)
+    y[i] += static_cast<float>(i) + 1.0f; // += catches a repeated iteration
+}
+extern "C" void parallelEntry(void **args) {
+  Memref x = inputArg(args, 0, 2);
+  int64_t n = x.size(0) * 3;
+  returnDense<float>(outputArg(args, 2), {x.size(0), 3},
+                     [](int64_t) { return -1.0f; });
+  float *y = outputArg(args, 2).data<float>();
+  quarc_parallel_for(fillIndexChunk, y, n);
+}
+const quarc_model_desc kParallelModel = {
+    QUARC_ABI_VERSION, 1, 1, 0, "parallel", "x86_64", kAddOneInputs,
+    kAddOneOutputs, parallelEntry, 0};
+
+TEST_F(RuntimeSessionTest, ParallelLoopsCoverEveryIterationOnce) {
+  create(kParallelModel);
+  for (int32_t threads : {1, 2, 3, 8}) {
+    ASSERT_EQ(quarc_session_set_threads(session, threads), QUARC_OK)
+        << error();
+    for (int64_t rows : {1, 2, 7, 1000}) {
+      std::vector<float> x(rows * 3, 0.0f);
+      quarc_tensor in = makeTensor(x.data(), QUARC_DTYPE_F32, {rows, 3});
+      quarc_tensor out;
+      parallelCalls = 0;
+      ASSERT_EQ(quarc_session_run(session, &in, 1, &out, 1), QUARC_OK)
+          << error();
+      std::vector<float> want(rows * 3);
+      for (int64_t i = 0; i < rows * 3; ++i)
+        want[i] = static_cast<float>(i);
+      EXPECT_EQ(values<float>(out, rows * 3), want)
+          << threads << " threads, " << rows << " rows";
+      EXPECT_EQ(parallelCalls.load(),
+                std::min<int64_t>(threads, rows * 3));
+    }
+  }
+}
+
+TEST_F(RuntimeSessionTest, ThreadCountOutOfRange) {
+  create(kAddOne);
+  EXPECT_EQ(quarc_session_set_threads(session, 0),
+            QUARC_ERROR_INVALID_ARGUMENT);
+  EXPECT_NE(error().find("between 1 and 4096"), std::string::npos) << error();
+  EXPECT_EQ(quarc_session_set_threads(session, 5000),
+            QUARC_ERROR_INVALID_ARGUMENT);
+  EXPECT_EQ(quarc_session_set_threads(nullptr, 2),
+            QUARC_ERROR_INVALID_ARGUMENT);
+}
+
+TEST(RuntimeParallelFor, WithoutASessionRunsOnTheCaller) {
+  std::vector<float> y(10, -1.0f);
+  parallelCalls = 0;
+  quarc_parallel_for(fillIndexChunk, y.data(), 10);
+  EXPECT_EQ(parallelCalls.load(), 1);
+  EXPECT_EQ(y[9], 9.0f);
 }
 
 TEST_F(RuntimeSessionTest, EmptyInputMayHaveNullData) {
@@ -997,7 +1061,7 @@ TEST_F(CliTest, HelpNamesTheModelAndItsTensors) {
   EXPECT_NE(out.find("'sum_diff'"), std::string::npos) << out;
   EXPECT_NE(out.find("  a: i32 [4]"), std::string::npos) << out;
   EXPECT_NE(out.find("  out/diff: i32 [4]"), std::string::npos) << out;
-  EXPECT_NE(out.find("1 thread"), std::string::npos) << out;
+  EXPECT_NE(out.find("--threads N"), std::string::npos) << out;
 }
 
 TEST_F(CliTest, AbiMismatch) {

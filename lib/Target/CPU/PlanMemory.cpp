@@ -25,10 +25,12 @@ namespace mlir::quarc {
 
 namespace {
 
+/// The least alignment of a planned buffer (a cache line); the workspace
+/// itself is aligned to it by the runtime.
 constexpr int64_t kAlignment = 64;
 
-int64_t alignUp(int64_t value) {
-  return (value + kAlignment - 1) / kAlignment * kAlignment;
+int64_t alignUp(int64_t value, int64_t alignment = kAlignment) {
+  return (value + alignment - 1) / alignment * alignment;
 }
 
 /// A temporary buffer: live from its allocation to its deallocation
@@ -60,7 +62,10 @@ lastUse(memref::AllocOp alloc, memref::DeallocOp dealloc, Block &block,
     for (Operation *user : alias.getUsers()) {
       if (user == dealloc.getOperation())
         continue;
-      if (isa<func::ReturnOp, func::CallOp>(user))
+      // Returned, passed to a call, or yielded out of a region (whose
+      // results would alias it): not a temporary we can follow.
+      if (isa<func::ReturnOp, func::CallOp>(user) ||
+          user->hasTrait<OpTrait::IsTerminator>())
         return std::nullopt;
       Operation *ancestor = block.findAncestorOpInBlock(*user);
       if (!ancestor)
@@ -98,6 +103,9 @@ SmallVector<Buffer> collectBuffers(Block &block, const DataLayout &layout) {
       continue;
     int64_t elementBytes = static_cast<int64_t>(
         layout.getTypeSize(type.getElementType()).getFixedValue());
+    // The workspace is only guaranteed kAlignment-aligned.
+    if (alloc.getAlignment().value_or(kAlignment) > kAlignment)
+      continue;
     buffers.push_back({alloc, dealloc, type.getNumElements() * elementBytes,
                        position[alloc], *end});
   }
@@ -139,15 +147,26 @@ int64_t assignOffsets(MutableArrayRef<Buffer> buffers) {
 
 struct QuarcPlanMemory : impl::QuarcPlanMemoryBase<QuarcPlanMemory> {
   void runOnOperation() override {
-    func::FuncOp func = getOperation();
-    if (func.isExternal() || !func.getBody().hasOneBlock())
-      return;
+    ModuleOp module = getOperation();
+    for (auto func : module.getOps<func::FuncOp>()) {
+      // A new argument would break the function's callers: only functions
+      // nothing calls (the model's entry) get a workspace.
+      if (func.isExternal() || !func.getBody().hasOneBlock() ||
+          !SymbolTable::symbolKnownUseEmpty(func, module))
+        continue;
+      planFunction(func);
+    }
+  }
+
+  void planFunction(func::FuncOp func) {
     Block &block = func.getBody().front();
     SmallVector<Buffer> buffers =
         collectBuffers(block, DataLayout::closest(func));
     if (buffers.empty())
       return;
     int64_t total = assignOffsets(buffers);
+    if (total == 0)
+      return;
 
     MLIRContext *context = &getContext();
     auto workspaceType =
@@ -159,8 +178,10 @@ struct QuarcPlanMemory : impl::QuarcPlanMemoryBase<QuarcPlanMemory> {
                                 {NamedAttribute(StringAttr::get(
                                                     context, "quarc.workspace"),
                                                 UnitAttr::get(context))}),
-            func.getLoc())))
-      return signalPassFailure();
+            func.getLoc()))) {
+      signalPassFailure();
+      return;
+    }
     Value workspace = func.getArgument(index);
     func->setAttr("quarc.workspace_bytes",
                   IntegerAttr::get(IntegerType::get(context, 64), total));

@@ -32,8 +32,13 @@ Value addIndex(OpBuilder &b, Location loc, Value base, int64_t offset) {
       b, loc, base, arith::ConstantIndexOp::create(b, loc, offset));
 }
 
+void markKernelLoop(Operation *loop) {
+  loop->setAttr("quarc.kernel", UnitAttr::get(loop->getContext()));
+}
+
 void forEachChunk(OpBuilder &b, Location loc, int64_t total, int64_t step,
-                  llvm::function_ref<void(OpBuilder &, Value, int64_t)> body) {
+                  llvm::function_ref<void(OpBuilder &, Value, int64_t)> body,
+                  bool parallel) {
   int64_t whole = total / step * step;
   if (whole == step) {
     body(b, arith::ConstantIndexOp::create(b, loc, 0), step);
@@ -41,12 +46,21 @@ void forEachChunk(OpBuilder &b, Location loc, int64_t total, int64_t step,
     Value lower = arith::ConstantIndexOp::create(b, loc, 0);
     Value upper = arith::ConstantIndexOp::create(b, loc, whole);
     Value stride = arith::ConstantIndexOp::create(b, loc, step);
-    scf::ForOp::create(b, loc, lower, upper, stride, ValueRange{},
-                       [&](OpBuilder &nested, Location nestedLoc, Value iv,
-                           ValueRange) {
-                         body(nested, iv, step);
-                         scf::YieldOp::create(nested, nestedLoc);
-                       });
+    if (parallel) {
+      auto loop = scf::ParallelOp::create(
+          b, loc, ValueRange{lower}, ValueRange{upper}, ValueRange{stride},
+          [&](OpBuilder &nested, Location, ValueRange ivs) {
+            body(nested, ivs[0], step);
+          });
+      markKernelLoop(loop);
+    } else {
+      scf::ForOp::create(b, loc, lower, upper, stride, ValueRange{},
+                         [&](OpBuilder &nested, Location nestedLoc, Value iv,
+                             ValueRange) {
+                           body(nested, iv, step);
+                           scf::YieldOp::create(nested, nestedLoc);
+                         });
+    }
   }
   if (total > whole)
     body(b, arith::ConstantIndexOp::create(b, loc, whole), total - whole);

@@ -66,7 +66,9 @@ public:
       upper.push_back(arith::ConstantIndexOp::create(b, loc, size));
       steps.push_back(arith::ConstantIndexOp::create(b, loc, 1));
     }
-    scf::buildLoopNest(
+    // Batch, channel and row are independent: quarc-parallelize-loops
+    // splits batch x channel across threads.
+    auto rows = scf::ParallelOp::create(
         b, loc, lower, upper, steps,
         [&](OpBuilder &nested, Location, ValueRange ivs) {
           forEachChunk(nested, loc, out[3], stripWidth,
@@ -74,6 +76,7 @@ public:
                          buildStrip(sb, ivs[0], ivs[1], ivs[2], x0, width);
                        });
         });
+    markKernelLoop(rows);
   }
 
 private:

@@ -145,7 +145,8 @@ private:
                                         buildTile(mb, m0, rows, n0, width,
                                                   kOffset, kSize);
                                       });
-                       });
+                       },
+                       /*parallel=*/true);
                  });
   }
 

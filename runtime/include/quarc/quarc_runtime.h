@@ -116,6 +116,14 @@ quarc_status quarc_session_run(quarc_session *session,
                                const quarc_tensor *inputs, size_t num_inputs,
                                quarc_tensor *outputs, size_t num_outputs);
 
+/* Runs the session's models on `threads` threads (the caller and
+ * threads - 1 workers the session starts now; 1, the default, starts none).
+ * QUARC_ERROR_INVALID_ARGUMENT for threads < 1 or > 4096,
+ * QUARC_ERROR_OUT_OF_MEMORY if the threads cannot be started (the session
+ * keeps its previous setting). */
+quarc_status quarc_session_set_threads(quarc_session *session,
+                                       int32_t threads);
+
 /* The message of the last failed call on `session` ("" if none). */
 const char *quarc_session_error(const quarc_session *session);
 
@@ -124,6 +132,12 @@ const quarc_model_desc *quarc_session_model(const quarc_session *session);
 
 /* Frees the session and the outputs of its last run. */
 void quarc_session_destroy(quarc_session *session);
+
+/* Called by generated code, not by users: runs fn(context, begin, end) over
+ * chunks of [0, iterations) on the threads of the session whose model is
+ * running on this thread, and returns when all are done. */
+void quarc_parallel_for(void (*fn)(void *context, int64_t begin, int64_t end),
+                        void *context, int64_t iterations);
 
 /* The name of a status code, e.g. "QUARC_ERROR_SHAPE_MISMATCH". */
 const char *quarc_status_string(quarc_status status);

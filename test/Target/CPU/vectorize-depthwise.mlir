@@ -19,9 +19,7 @@
 // CHECK-LABEL: func @depthwise_3x3(
 // CHECK-SAME:      %[[X:[^:]+]]: memref<2x3x9x21xf32>, %[[W:[^:]+]]: memref<3x3x3xf32>, %[[O:[^:]+]]: memref<2x3x7x19xf32>)
 // CHECK-NOT:     linalg.depthwise_conv_2d_nchw_chw
-// CHECK:         scf.for %[[N:[a-z0-9_]+]] = %{{[^ ]+}} to %c2 step %{{[^ ]+}} {
-// CHECK-NEXT:      scf.for %[[CH:[a-z0-9_]+]] = %{{[^ ]+}} to %c3 step %{{[^ ]+}} {
-// CHECK-NEXT:        scf.for %[[Y:[a-z0-9_]+]] = %{{[^ ]+}} to %c7 step %{{[^ ]+}} {
+// CHECK:         scf.parallel (%[[N:[a-z0-9_]+]], %[[CH:[a-z0-9_]+]], %[[Y:[a-z0-9_]+]]) = (%{{[^ ]+}}, %{{[^ ]+}}, %{{[^ ]+}}) to (%c2, %c3, %c7) step (%{{[^ ]+}}, %{{[^ ]+}}, %{{[^ ]+}}) {
 
 // With AVX2, 19 = 16 (two vector<8xf32>) + 3. Tap (i, j) reads x[n, c, y + i, x0 + j].
 // AVX2-NEXT:           %[[X0:.+]] = arith.constant 0 : index
@@ -61,9 +59,8 @@
 // AVX2-NEXT:           vector.load %[[X]][%[[N]], %[[CH]], %[[Y]], %[[X16]]] : memref<2x3x9x21xf32>, vector<3xf32>
 // AVX2-COUNT-9:        vector.fma {{.+}} : vector<3xf32>
 // AVX2-NEXT:           vector.store %{{.+}}, %[[O]][%[[N]], %[[CH]], %[[Y]], %[[X16]]] : memref<2x3x7x19xf32>, vector<3xf32>
-// AVX2-NEXT:         }
-// AVX2-NEXT:       }
-// AVX2-NEXT:     }
+// AVX2-NEXT:         scf.reduce
+// AVX2-NEXT:       } {quarc.kernel}
 // AVX2-NEXT:     return
 
 // With SSE, strips of 8 = two vector<4xf32>, in a loop over 16 columns, then 3;
@@ -86,7 +83,7 @@
 // SSE-NEXT:        vector.load %[[O]][%[[N]], %[[CH]], %[[Y]], %[[X16]]] : memref<2x3x7x19xf32>, vector<3xf32>
 // SSE-COUNT-9:     arith.addf {{.+}} : vector<3xf32>
 // SSE-NEXT:        vector.store {{.+}} : memref<2x3x7x19xf32>, vector<3xf32>
-// SSE-NEXT:      }
+// SSE-NEXT:        scf.reduce
 
 // AVX-512: one strip of 19 columns (narrower than 32): a vector<16xf32> and a vector<3xf32>.
 // AVX512-NOT:      scf.for
@@ -94,7 +91,7 @@
 // AVX512-NEXT:     vector.store {{.+}} : memref<2x3x7x19xf32>, vector<16xf32>
 // AVX512-COUNT-9:  vector.fma {{.+}} : vector<3xf32>
 // AVX512-NEXT:     vector.store {{.+}} : memref<2x3x7x19xf32>, vector<3xf32>
-// AVX512-NEXT:   }
+// AVX512-NEXT:     scf.reduce
 
 // With NEON, as with SSE but with FMAs.
 // NEON-NOT:        arith.mulf
@@ -106,7 +103,7 @@
 // NEON-NEXT:       }
 // NEON-COUNT-9:    vector.fma {{.+}} : vector<3xf32>
 // NEON-NEXT:       vector.store {{.+}} : memref<2x3x7x19xf32>, vector<3xf32>
-// NEON-NEXT:     }
+// NEON-NEXT:       scf.reduce
 // CHECK-NOT:     linalg.depthwise_conv_2d_nchw_chw
 func.func @depthwise_3x3(%x: memref<2x3x9x21xf32>, %w: memref<3x3x3xf32>, %o: memref<2x3x7x19xf32>) {
   linalg.depthwise_conv_2d_nchw_chw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
@@ -146,9 +143,7 @@ func.func @depthwise_33_columns(%x: memref<1x2x5x35xf32>, %w: memref<2x3x3xf32>,
 // 2 * x0 + j + 14): lanes 0, 2, 4, 6 of the first and 1, 3, 5, 7 of the second.
 // CHECK-LABEL: func @depthwise_stride_2(
 // CHECK-SAME:      %[[X:[^:]+]]: memref<1x2x9x39xf32>, %[[W:[^:]+]]: memref<2x3x3xf32>, %[[O:[^:]+]]: memref<1x2x4x19xf32>)
-// CHECK:         scf.for %[[N:[a-z0-9_]+]] =
-// CHECK-NEXT:      scf.for %[[CH:[a-z0-9_]+]] =
-// CHECK-NEXT:        scf.for %[[Y:[a-z0-9_]+]] =
+// CHECK:         scf.parallel (%[[N:[a-z0-9_]+]], %[[CH:[a-z0-9_]+]], %[[Y:[a-z0-9_]+]]) =
 // AVX2-NEXT:           %[[X0:.+]] = arith.constant 0 : index
 // AVX2-NEXT:           %[[ACC:.+]] = vector.load %[[O]][%[[N]], %[[CH]], %[[Y]], %[[X0]]] : memref<1x2x4x19xf32>, vector<8xf32>
 // AVX2:                %[[ROW:.+]] = arith.muli %[[Y]], %c2{{[_0-9]*}} : index
@@ -224,9 +219,7 @@ func.func @depthwise_stride_3(%x: memref<1x1x7x24xf32>, %w: memref<1x1x3xf32>, %
 // Dilations [2, 3]: tap (i, j) reads row y + 2 * i and column x0 + 3 * j.
 // CHECK-LABEL: func @depthwise_dilated(
 // CHECK-SAME:      %[[X:[^:]+]]: memref<1x1x9x14xf32>
-// CHECK:         scf.for
-// CHECK-NEXT:      scf.for
-// CHECK-NEXT:        scf.for %[[Y:[a-z0-9_]+]] =
+// CHECK:         scf.parallel (%{{[a-z0-9_]+}}, %{{[a-z0-9_]+}}, %[[Y:[a-z0-9_]+]]) =
 // AVX2:            %[[X0:.+]] = arith.constant 0 : index
 // AVX2:            vector.load %[[X]][%{{.+}}, %{{.+}}, %[[Y]], %[[X0]]] : memref<1x1x9x14xf32>, vector<8xf32>
 // AVX2:            %[[C3:.+]] = arith.addi %[[X0]], %c3{{[_0-9]*}} : index

@@ -24,7 +24,7 @@
 
 // With AVX2, 53 columns = 2 x 24 (a loop) + 5; 9 rows = 2 x 4 (a loop) + 1.
 // AVX2:          %[[K0:.+]] = arith.constant 0 : index
-// AVX2:          scf.for %[[N0:[^ ]+]] = %{{[^ ]+}} to %c48 step %c24 {
+// AVX2:          scf.parallel (%[[N0:[^ ]+]]) = (%{{[^ ]+}}) to (%c48) step (%c24) {
 // AVX2:            scf.for %[[M0:[^ ]+]] = %{{[^ ]+}} to %c8{{[_0-9]*}} step %c4{{[_0-9]*}} {
 // AVX2:              %[[N8:.+]] = arith.addi %[[N0]], %c8{{[_0-9]*}} : index
 // AVX2:              %[[N16:.+]] = arith.addi %[[N0]], %c16{{[_0-9]*}} : index
@@ -74,7 +74,7 @@
 // AVX2-NOT:        vector.fma
 // AVX2:            scf.yield
 // AVX2-COUNT-3:    vector.store %{{.+}}, %[[C]][%[[ROW8]], %{{.+}}] : memref<9x53xf32>, vector<8xf32>
-// AVX2-NEXT:     }
+// AVX2-NEXT:       scf.reduce
 // The last 5 columns: 4 x 5 tiles of one vector<5xf32> per row, then 1 x 5.
 // AVX2:          %[[COL48:.+]] = arith.constant 48 : index
 // AVX2:          scf.for %{{[^ ]+}} = %{{[^ ]+}} to %c8{{[_0-9]*}} step %c4{{[_0-9]*}} {
@@ -97,7 +97,7 @@
 // With SSE, 53 columns = 4 x 12 (a loop) + 5 (a vector<4xf32> and a vector<1xf32>);
 // 9 rows = 3 x 3, no row remainder. No FMA: a multiply and an add.
 // SSE-NOT:       vector.fma
-// SSE:           scf.for %[[N0:[^ ]+]] = %{{[^ ]+}} to %c48 step %c12 {
+// SSE:           scf.parallel (%[[N0:[^ ]+]]) = (%{{[^ ]+}}) to (%c48) step (%c12) {
 // SSE:             scf.for %[[M0:[^ ]+]] = %{{[^ ]+}} to %c9{{[_0-9]*}} step %c3{{[_0-9]*}} {
 // SSE-COUNT-9:       vector.load %[[C]]{{.+}} : memref<9x53xf32>, vector<4xf32>
 // SSE:               scf.for {{.+}} -> (vector<4xf32>, vector<4xf32>, vector<4xf32>, vector<4xf32>, vector<4xf32>, vector<4xf32>, vector<4xf32>, vector<4xf32>, vector<4xf32>) {
@@ -110,7 +110,7 @@
 // SSE:                 scf.yield
 // SSE-COUNT-9:       vector.store {{.+}} : memref<9x53xf32>, vector<4xf32>
 // SSE-NEXT:        }
-// SSE-NEXT:      }
+// SSE-NEXT:        scf.reduce
 // SSE:           %[[COL48:.+]] = arith.constant 48 : index
 // SSE:           scf.for %[[M0:[^ ]+]] = %{{[^ ]+}} to %c9{{[_0-9]*}} step %c3{{[_0-9]*}} {
 // SSE:             scf.for {{.+}} -> (vector<4xf32>, vector<1xf32>, vector<4xf32>, vector<1xf32>, vector<4xf32>, vector<1xf32>) {
@@ -141,7 +141,7 @@
 // AVX512:        return
 
 // With NEON, 53 columns = 4 x 12 (a loop) + 5; 9 rows = 8 (no loop) + 1.
-// NEON:          scf.for %{{[^ ]+}} = %{{[^ ]+}} to %c48 step %c12 {
+// NEON:          scf.parallel (%{{[^ ]+}}) = (%{{[^ ]+}}) to (%c48) step (%c12) {
 // NEON-NOT:        scf.for %{{[^ ]+}} = %{{[^ ]+}} to %c8
 // NEON-COUNT-24:   vector.load %[[C]]{{.+}} : memref<9x53xf32>, vector<4xf32>
 // NEON:            scf.for
@@ -438,6 +438,78 @@ func.func @tensor_left_alone(%a: tensor<4x16xf32>, %b: tensor<16x24xf32>, %c: te
 func.func @elementwise_left_alone(%a: memref<4x24xf32>, %b: memref<4x24xf32>, %c: memref<4x24xf32>) {
   linalg.generic {indexing_maps = [#id, #id, #id], iterator_types = ["parallel", "parallel"]}
       ins(%a, %b : memref<4x24xf32>, memref<4x24xf32>) outs(%c : memref<4x24xf32>) {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %0 = arith.mulf %x, %y : f32
+    %1 = arith.addf %acc, %0 : f32
+    linalg.yield %1 : f32
+  }
+  return
+}
+
+// -----
+
+// The operands in the order ins(B, A): the roles come from the indexing
+// maps, not the operand order. B (the first operand, indexed (k, n)) is the
+// right-hand side whose rows are loaded as vectors; A (the second operand,
+// indexed (m, k)) gives the broadcast scalars.
+#b = affine_map<(m, n, k) -> (k, n)>
+#a = affine_map<(m, n, k) -> (m, k)>
+#c = affine_map<(m, n, k) -> (m, n)>
+// CHECK-LABEL: func @rhs_first(
+// CHECK-SAME:      %[[B:[^:]+]]: memref<16x24xf32>, %[[A:[^:]+]]: memref<4x16xf32>, %[[C:[^:]+]]: memref<4x24xf32>)
+// CHECK-NOT:     linalg.generic
+// CHECK-NOT:     memref.load %[[B]]
+// CHECK-NOT:     vector.load %[[A]]
+// AVX2:          %[[K0:.+]] = arith.constant 0 : index
+// AVX2:          %[[N0:.+]] = arith.constant 0 : index
+// AVX2:          %[[M0:.+]] = arith.constant 0 : index
+// AVX2:          %[[N8:.+]] = arith.addi %[[N0]], %c8 : index
+// AVX2:          %[[N16:.+]] = arith.addi %[[N0]], %c16 : index
+// AVX2:          %[[M1:.+]] = arith.addi %[[M0]], %c1 : index
+// AVX2:          %[[M2:.+]] = arith.addi %[[M0]], %c2 : index
+// AVX2:          %[[M3:.+]] = arith.addi %[[M0]], %c3 : index
+// AVX2:          %[[C00:.+]] = vector.load %[[C]][%[[M0]], %[[N0]]] : memref<4x24xf32>, vector<8xf32>
+// AVX2-COUNT-11: vector.load %[[C]]{{.+}} : memref<4x24xf32>, vector<8xf32>
+// AVX2:          %[[TILE:.+]]:12 = scf.for %[[K:[^ ]+]] = %[[K0]] to %{{[^ ]+}} step %{{[^ ]+}} iter_args(%[[ACC00:[^ ]+]] = %[[C00]], %[[ACC01:[^ ]+]] = %{{[^ ]+}}, %[[ACC02:[^ ]+]] = %{{[^,]+}},
+// AVX2-NEXT:       %[[B0:.+]] = vector.load %[[B]][%[[K]], %[[N0]]] : memref<16x24xf32>, vector<8xf32>
+// AVX2-NEXT:       %[[B1:.+]] = vector.load %[[B]][%[[K]], %[[N8]]] : memref<16x24xf32>, vector<8xf32>
+// AVX2-NEXT:       %[[B2:.+]] = vector.load %[[B]][%[[K]], %[[N16]]] : memref<16x24xf32>, vector<8xf32>
+// AVX2-NEXT:       %[[A0:.+]] = memref.load %[[A]][%[[M0]], %[[K]]] : memref<4x16xf32>
+// AVX2-NEXT:       %[[S0:.+]] = vector.broadcast %[[A0]] : f32 to vector<8xf32>
+// AVX2-NEXT:       %[[R00:.+]] = vector.fma %[[S0]], %[[B0]], %[[ACC00]] : vector<8xf32>
+// AVX2-NEXT:       %[[S1:.+]] = vector.broadcast %[[A0]] : f32 to vector<8xf32>
+// AVX2-NEXT:       %[[R01:.+]] = vector.fma %[[S1]], %[[B1]], %[[ACC01]] : vector<8xf32>
+// AVX2-NEXT:       %[[S2:.+]] = vector.broadcast %[[A0]] : f32 to vector<8xf32>
+// AVX2-NEXT:       %[[R02:.+]] = vector.fma %[[S2]], %[[B2]], %[[ACC02]] : vector<8xf32>
+// AVX2-NEXT:       memref.load %[[A]][%[[M1]], %[[K]]] : memref<4x16xf32>
+// AVX2-COUNT-3:    vector.fma %{{.+}}, %{{.+}}, %{{.+}} : vector<8xf32>
+// AVX2-NEXT:       memref.load %[[A]][%[[M2]], %[[K]]] : memref<4x16xf32>
+// AVX2-COUNT-3:    vector.fma %{{.+}}, %{{.+}}, %{{.+}} : vector<8xf32>
+// AVX2-NEXT:       memref.load %[[A]][%[[M3]], %[[K]]] : memref<4x16xf32>
+// AVX2-COUNT-3:    vector.fma %{{.+}}, %{{.+}}, %{{.+}} : vector<8xf32>
+// AVX2-NEXT:       scf.yield %[[R00]], %[[R01]], %[[R02]],
+// AVX2-NEXT:     }
+// AVX2-NEXT:     vector.store %[[TILE]]#0, %[[C]][%[[M0]], %[[N0]]] : memref<4x24xf32>, vector<8xf32>
+// AVX2-COUNT-11: vector.store %{{.+}}, %[[C]]{{.+}} : memref<4x24xf32>, vector<8xf32>
+// AVX2-NEXT:     return
+// The other targets too: rows of B as vectors, the four rows of A as
+// scalars.
+// SSE:           vector.load %[[B]]{{.+}} : memref<16x24xf32>, vector<4xf32>
+// SSE-COUNT-4:   memref.load %[[A]]{{.+}} : memref<4x16xf32>
+// SSE-NOT:       memref.load
+// SSE:           return
+// AVX512:        vector.load %[[B]]{{.+}} : memref<16x24xf32>, vector<16xf32>
+// AVX512-COUNT-4: memref.load %[[A]]{{.+}} : memref<4x16xf32>
+// AVX512-NOT:    memref.load
+// AVX512:        return
+// NEON:          vector.load %[[B]]{{.+}} : memref<16x24xf32>, vector<4xf32>
+// NEON-COUNT-4:  memref.load %[[A]]{{.+}} : memref<4x16xf32>
+// NEON-NOT:      memref.load
+// NEON:          return
+func.func @rhs_first(%b: memref<16x24xf32>, %a: memref<4x16xf32>, %c: memref<4x24xf32>) {
+  linalg.generic {indexing_maps = [#b, #a, #c],
+                  iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%b, %a : memref<16x24xf32>, memref<4x16xf32>) outs(%c : memref<4x24xf32>) {
   ^bb0(%x: f32, %y: f32, %acc: f32):
     %0 = arith.mulf %x, %y : f32
     %1 = arith.addf %acc, %0 : f32

@@ -115,7 +115,7 @@ def QuarcExpandStridedCopies
   let dependentDialects = ["linalg::LinalgDialect"];
 }
 
-def QuarcPlanMemory : Pass<"quarc-plan-memory", "func::FuncOp"> {
+def QuarcPlanMemory : Pass<"quarc-plan-memory", "ModuleOp"> {
   let summary = "Place the function's temporary buffers in one workspace";
   let description = [{
     After bufferization and deallocation, every temporary buffer of a
@@ -132,10 +132,42 @@ def QuarcPlanMemory : Pass<"quarc-plan-memory", "func::FuncOp"> {
     its size is recorded in the function's `quarc.workspace_bytes`
     attribute: the runtime allocates it once per session, so running a
     model allocates nothing but its outputs and touches no fresh pages.
-    Buffers that are returned, have dynamic sizes or live in nested
-    regions keep their own allocation.
+    Only functions that nothing calls (the model's entry) are planned, since
+    the new argument changes their signature. Buffers that are returned,
+    yielded out of a region, over-aligned, have dynamic sizes or are
+    allocated in nested regions keep their own allocation.
   }];
   let dependentDialects = ["arith::ArithDialect", "memref::MemRefDialect"];
+}
+
+def QuarcParallelizeLoops : Pass<"quarc-parallelize-loops", "ModuleOp"> {
+  let summary = "Run outermost parallel loops on the runtime's threads";
+  let description = [{
+    Outlines each outermost `scf.parallel` that is worth it into a function
+    `void fn(void *context, int64_t begin, int64_t end)` that runs
+    iterations [begin, end) of its loops (all dims but the innermost,
+    linearized; the innermost, which the vectorizers work on, stays a loop
+    inside), and replaces the loop by a call to the runtime's
+    `quarc_parallel_for(fn, context, iterations)`, which splits the range
+    over the session's threads (`--threads`, `quarc_session_set_threads`).
+    The values the loop uses are passed in a context struct on the stack:
+    buffers as their memref descriptors, scalars as themselves; constants
+    are rematerialized inside.
+
+    Worth it: a loop the kernel generators marked `quarc.kernel` with at
+    least two iterations to split, or a loop nest with static bounds and at
+    least `min-iterations` iterations in all; smaller loops would spend
+    more time waking threads than computing. Loops with reductions,
+    dynamic bounds below the marked kernels, or values of other types stay
+    sequential.
+  }];
+  let options = [
+    Option<"minIterations", "min-iterations", "int64_t", "32768",
+           "Smallest static iteration count of an unmarked loop nest to run "
+           "in parallel">,
+  ];
+  let dependentDialects = ["arith::ArithDialect", "func::FuncDialect",
+                           "LLVM::LLVMDialect", "scf::SCFDialect"];
 }
 
 #endif // QUARC_TARGET_CPU_PASSES_TD

@@ -1,0 +1,325 @@
+//===- ParallelizeLoops.cpp - parallel loops on the runtime's threads -----===//
+//
+// The runtime owns the threads (runtime/src/thread_pool.c); generated code
+// only says "run this function over [0, n) in parallel". So a parallel loop
+// becomes an outlined function over a range of its (linearized) outer
+// iterations plus a context struct holding the values it uses.
+//
+// The context crosses the boundary between MLIR types and LLVM types
+// before the rest of the module is lowered: a memref is stored as the LLVM
+// struct of its descriptor through an unrealized cast, and read back the
+// same way. When the module is lowered to LLVM, each such cast meets the
+// lowering's own cast in the other direction and both disappear
+// (reconcile-unrealized-casts).
+//
+//===----------------------------------------------------------------------===//
+
+#include "quarc/Target/CPU/Passes.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/IR/IRMapping.h"
+#include "mlir/Transforms/RegionUtils.h"
+
+namespace mlir::quarc {
+
+#define GEN_PASS_DEF_QUARCPARALLELIZELOOPS
+#include "quarc/Target/CPU/Passes.h.inc"
+
+namespace {
+
+constexpr llvm::StringLiteral kParallelFor = "quarc_parallel_for";
+
+/// The LLVM type a captured value travels as, or null if unsupported.
+Type getContextFieldType(Type type) {
+  MLIRContext *context = type.getContext();
+  if (auto memref = dyn_cast<MemRefType>(type)) {
+    if (memref.getMemorySpace())
+      return nullptr;
+    auto ptr = LLVM::LLVMPointerType::get(context);
+    auto i64 = IntegerType::get(context, 64);
+    SmallVector<Type> fields = {ptr, ptr, i64};
+    if (memref.getRank() > 0) {
+      auto array = LLVM::LLVMArrayType::get(i64, memref.getRank());
+      fields.append({array, array});
+    }
+    return LLVM::LLVMStructType::getLiteral(context, fields);
+  }
+  if (isa<IndexType>(type))
+    return IntegerType::get(context, 64);
+  if (isa<IntegerType, FloatType>(type))
+    return type;
+  return nullptr;
+}
+
+/// `value` as its context field (in the caller).
+Value toField(OpBuilder &b, Location loc, Value value, Type fieldType) {
+  if (isa<MemRefType>(value.getType()))
+    return UnrealizedConversionCastOp::create(b, loc, fieldType, value)
+        .getResult(0);
+  if (isa<IndexType>(value.getType()))
+    return arith::IndexCastOp::create(b, loc, fieldType, value);
+  return value;
+}
+
+/// The context field back as a value of `type` (in the outlined function).
+Value fromField(OpBuilder &b, Location loc, Value field, Type type) {
+  if (isa<MemRefType>(type))
+    return UnrealizedConversionCastOp::create(b, loc, type, field).getResult(0);
+  if (isa<IndexType>(type))
+    return arith::IndexCastOp::create(b, loc, type, field);
+  return field;
+}
+
+Value tripCount(OpBuilder &b, Location loc, Value lower, Value upper,
+                Value step) {
+  Value span = arith::SubIOp::create(b, loc, upper, lower);
+  return arith::CeilDivSIOp::create(b, loc, span, step);
+}
+
+/// Static iteration count of the loop nest's own loops, or nullopt.
+std::optional<int64_t> staticIterations(scf::ParallelOp loop) {
+  int64_t total = 1;
+  for (auto [lower, upper, step] : llvm::zip(
+           loop.getLowerBound(), loop.getUpperBound(), loop.getStep())) {
+    std::optional<int64_t> l = getConstantIntValue(lower),
+                           u = getConstantIntValue(upper),
+                           s = getConstantIntValue(step);
+    if (!l || !u || !s || *s <= 0)
+      return std::nullopt;
+    total *= std::max<int64_t>(0, (*u - *l + *s - 1) / *s);
+  }
+  return total;
+}
+
+class LoopOutliner {
+public:
+  LoopOutliner(ModuleOp module) : module(module) {}
+
+  /// Replaces `loop` by a parallel call; false if it cannot be outlined.
+  bool outline(scf::ParallelOp loop, func::FuncOp parent) {
+    if (loop.getNumResults() != 0)
+      return false;
+    SetVector<Value> used;
+    getUsedValuesDefinedAbove(loop.getRegion(), used);
+    for (Value bound : loop.getOperands())
+      used.insert(bound);
+    SmallVector<Value> captured, constants;
+    SmallVector<Type> fieldTypes;
+    for (Value value : used) {
+      Operation *def = value.getDefiningOp();
+      if (def && def->hasTrait<OpTrait::ConstantLike>() &&
+          def->getNumOperands() == 0) {
+        constants.push_back(value);
+        continue;
+      }
+      Type fieldType = getContextFieldType(value.getType());
+      if (!fieldType)
+        return false;
+      captured.push_back(value);
+      fieldTypes.push_back(fieldType);
+    }
+    MLIRContext *context = module.getContext();
+    auto contextType = LLVM::LLVMStructType::getLiteral(context, fieldTypes);
+    func::FuncOp body = buildBody(loop, parent, captured, constants,
+                                  contextType);
+    buildCall(loop, parent, body, captured, contextType);
+    loop.erase();
+    return true;
+  }
+
+private:
+  /// Loops 0 .. n-2 are split across threads (linearized); the last loop,
+  /// which the vectorizers work on, runs whole inside each iteration. A
+  /// single loop is split itself.
+  static unsigned numSplitLoops(scf::ParallelOp loop) {
+    return std::max<unsigned>(1, loop.getNumLoops() - 1);
+  }
+
+  /// void <parent>_parallel_<k>(ptr context, i64 begin, i64 end)
+  func::FuncOp buildBody(scf::ParallelOp loop, func::FuncOp parent,
+                         ArrayRef<Value> captured, ArrayRef<Value> constants,
+                         LLVM::LLVMStructType contextType) {
+    MLIRContext *context = module.getContext();
+    Location loc = loop.getLoc();
+    auto ptr = LLVM::LLVMPointerType::get(context);
+    auto i64 = IntegerType::get(context, 64);
+    OpBuilder moduleBuilder(context);
+    moduleBuilder.setInsertionPointAfter(parent);
+    std::string name =
+        (parent.getSymName() + "_parallel_" + Twine(counter++)).str();
+    auto func = func::FuncOp::create(
+        moduleBuilder, loc, name,
+        FunctionType::get(context, {ptr, i64, i64}, {}));
+    func.setPrivate();
+    Block *entry = func.addEntryBlock();
+    OpBuilder b = OpBuilder::atBlockBegin(entry);
+
+    IRMapping mapping;
+    for (Value constant : constants)
+      b.clone(*constant.getDefiningOp(), mapping);
+    Value fields = LLVM::LoadOp::create(b, loc, contextType, entry->getArgument(0));
+    for (auto [i, value] : llvm::enumerate(captured)) {
+      Value field = LLVM::ExtractValueOp::create(b, loc, fields, i);
+      mapping.map(value, fromField(b, loc, field, value.getType()));
+    }
+
+    unsigned split = numSplitLoops(loop);
+    SmallVector<Value> lower, step, trips;
+    for (unsigned d = 0; d < split; ++d) {
+      lower.push_back(mapping.lookup(loop.getLowerBound()[d]));
+      step.push_back(mapping.lookup(loop.getStep()[d]));
+      trips.push_back(tripCount(b, loc, lower.back(),
+                                mapping.lookup(loop.getUpperBound()[d]),
+                                step.back()));
+    }
+    Value begin = arith::IndexCastOp::create(b, loc, b.getIndexType(),
+                                             entry->getArgument(1));
+    Value end = arith::IndexCastOp::create(b, loc, b.getIndexType(),
+                                           entry->getArgument(2));
+    Value one = arith::ConstantIndexOp::create(b, loc, 1);
+    scf::ForOp::create(
+        b, loc, begin, end, one, ValueRange{},
+        [&](OpBuilder &lb, Location, Value linear, ValueRange) {
+          // Delinearize, the last split loop fastest.
+          SmallVector<Value> ivs(loop.getNumLoops());
+          Value rest = linear;
+          for (int d = split - 1; d >= 0; --d) {
+            Value index = d == 0 ? rest
+                                 : arith::RemSIOp::create(lb, loc, rest,
+                                                          trips[d]);
+            if (d > 0)
+              rest = arith::DivSIOp::create(lb, loc, rest, trips[d]);
+            ivs[d] = arith::AddIOp::create(
+                lb, loc, lower[d],
+                arith::MulIOp::create(lb, loc, index, step[d]));
+          }
+          if (split == loop.getNumLoops()) {
+            cloneBody(lb, loop, ivs, mapping);
+          } else {
+            unsigned last = loop.getNumLoops() - 1;
+            scf::ForOp::create(
+                lb, loc, mapping.lookup(loop.getLowerBound()[last]),
+                mapping.lookup(loop.getUpperBound()[last]),
+                mapping.lookup(loop.getStep()[last]), ValueRange{},
+                [&](OpBuilder &ib, Location, Value iv, ValueRange) {
+                  ivs[last] = iv;
+                  cloneBody(ib, loop, ivs, mapping);
+                  scf::YieldOp::create(ib, loc);
+                });
+          }
+          scf::YieldOp::create(lb, loc);
+        });
+    func::ReturnOp::create(b, loc);
+    return func;
+  }
+
+  static void cloneBody(OpBuilder &b, scf::ParallelOp loop,
+                        ArrayRef<Value> ivs, IRMapping &mapping) {
+    for (auto [arg, iv] : llvm::zip(loop.getInductionVars(), ivs))
+      mapping.map(arg, iv);
+    for (Operation &op : loop.getBody()->without_terminator())
+      b.clone(op, mapping);
+  }
+
+  /// Fills the context (a stack slot in the parent's entry block, so a
+  /// loop around the parallel loop does not grow the stack) and calls the
+  /// runtime.
+  void buildCall(scf::ParallelOp loop, func::FuncOp parent, func::FuncOp body,
+                 ArrayRef<Value> captured, LLVM::LLVMStructType contextType) {
+    MLIRContext *context = module.getContext();
+    Location loc = loop.getLoc();
+    auto ptr = LLVM::LLVMPointerType::get(context);
+    auto i64 = IntegerType::get(context, 64);
+
+    OpBuilder entry = OpBuilder::atBlockBegin(&parent.getBody().front());
+    Value slotCount = LLVM::ConstantOp::create(entry, loc, i64, 1);
+    Value slot =
+        LLVM::AllocaOp::create(entry, loc, ptr, contextType, slotCount);
+
+    OpBuilder b(loop);
+    Value fields = LLVM::UndefOp::create(b, loc, contextType);
+    for (auto [i, value] : llvm::enumerate(captured))
+      fields = LLVM::InsertValueOp::create(
+          b, loc, fields,
+          toField(b, loc, value, contextType.getBody()[i]), i);
+    LLVM::StoreOp::create(b, loc, fields, slot);
+
+    Value iterations = arith::ConstantIndexOp::create(b, loc, 1);
+    for (unsigned d = 0, e = numSplitLoops(loop); d < e; ++d)
+      iterations = arith::MulIOp::create(
+          b, loc, iterations,
+          tripCount(b, loc, loop.getLowerBound()[d], loop.getUpperBound()[d],
+                    loop.getStep()[d]));
+    Value fn = func::ConstantOp::create(b, loc, body.getFunctionType(),
+                                        SymbolRefAttr::get(body));
+    func::CallOp::create(
+        b, loc, getParallelFor(body.getFunctionType()), ValueRange{fn, slot,
+            arith::IndexCastOp::create(b, loc, i64, iterations).getResult()});
+  }
+
+  /// The runtime's quarc_parallel_for, declared once.
+  func::FuncOp getParallelFor(FunctionType bodyType) {
+    if (auto existing = module.lookupSymbol<func::FuncOp>(kParallelFor))
+      return existing;
+    MLIRContext *context = module.getContext();
+    OpBuilder b = OpBuilder::atBlockBegin(module.getBody());
+    auto decl = func::FuncOp::create(
+        b, module.getLoc(), kParallelFor,
+        FunctionType::get(context,
+                          {bodyType, LLVM::LLVMPointerType::get(context),
+                           IntegerType::get(context, 64)},
+                          {}));
+    decl.setPrivate();
+    return decl;
+  }
+
+  ModuleOp module;
+  unsigned counter = 0;
+};
+
+struct QuarcParallelizeLoops
+    : impl::QuarcParallelizeLoopsBase<QuarcParallelizeLoops> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    LoopOutliner outliner(module);
+    SmallVector<func::FuncOp> funcs(module.getOps<func::FuncOp>());
+    for (func::FuncOp func : funcs) {
+      if (func.isExternal())
+        continue;
+      SmallVector<scf::ParallelOp> outermost;
+      func.walk([&](scf::ParallelOp loop) {
+        if (!loop->getParentOfType<scf::ParallelOp>() && isWorthIt(loop))
+          outermost.push_back(loop);
+      });
+      for (scf::ParallelOp loop : outermost)
+        (void)outliner.outline(loop, func);
+    }
+  }
+
+  bool isWorthIt(scf::ParallelOp loop) const {
+    if (loop->hasAttr("quarc.kernel"))
+      return true;
+    std::optional<int64_t> iterations = staticIterations(loop);
+    if (!iterations)
+      return false;
+    // The loops inside count too: a parallel loop over rows of a matrix
+    // does a row per iteration.
+    int64_t inner = 1;
+    loop.getBody()->walk([&](scf::ForOp nested) {
+      std::optional<int64_t> l = getConstantIntValue(nested.getLowerBound()),
+                             u = getConstantIntValue(nested.getUpperBound()),
+                             s = getConstantIntValue(nested.getStep());
+      if (l && u && s && *s > 0)
+        inner = std::max<int64_t>(inner, (*u - *l + *s - 1) / *s);
+    });
+    return *iterations * inner >= minIterations;
+  }
+};
+
+} // namespace
+} // namespace mlir::quarc

@@ -1,0 +1,204 @@
+// RUN: quarc-opt %s -split-input-file --quarc-fuse-elementwise | FileCheck %s
+
+// linalg-fuse-elementwise-ops, except that nothing is fused into a
+// contraction (a matmul-like multiply-add generic) and a contraction is not
+// reshaped by propagating an expand_shape / collapse_shape through it.
+
+#id = affine_map<(d0, d1) -> (d0, d1)>
+
+// An elementwise chain, (a + b) * c, becomes one generic.
+// CHECK-DAG:   #[[ID:.+]] = affine_map<(d0, d1) -> (d0, d1)>
+// CHECK-LABEL: func.func @elementwise_chain(
+// CHECK-SAME:      %[[A:[^:]+]]: tensor<4x8xf32>, %[[B:[^:]+]]: tensor<4x8xf32>, %[[C:[^:]+]]: tensor<4x8xf32>)
+// CHECK:         %[[E:.+]] = tensor.empty() : tensor<4x8xf32>
+// CHECK-NEXT:    %[[R:.+]] = linalg.generic {indexing_maps = [#[[ID]], #[[ID]], #[[ID]], #[[ID]]], iterator_types = ["parallel", "parallel"]}
+// CHECK-SAME:        ins(%[[A]], %[[B]], %[[C]] : tensor<4x8xf32>, tensor<4x8xf32>, tensor<4x8xf32>) outs(%[[E]] : tensor<4x8xf32>)
+// CHECK-NEXT:    ^bb0(%[[X:[^:]+]]: f32, %[[Y:[^:]+]]: f32, %[[Z:[^:]+]]: f32, %{{[^:]+}}: f32):
+// CHECK-NEXT:      %[[S:.+]] = arith.addf %[[X]], %[[Y]] : f32
+// CHECK-NEXT:      %[[P:.+]] = arith.mulf %[[S]], %[[Z]] : f32
+// CHECK-NEXT:      linalg.yield %[[P]] : f32
+// CHECK-NEXT:    } -> tensor<4x8xf32>
+// CHECK-NOT:     linalg.generic
+// CHECK:         return %[[R]]
+func.func @elementwise_chain(%a: tensor<4x8xf32>, %b: tensor<4x8xf32>, %c: tensor<4x8xf32>) -> tensor<4x8xf32> {
+  %e = tensor.empty() : tensor<4x8xf32>
+  %0 = linalg.generic {indexing_maps = [#id, #id, #id], iterator_types = ["parallel", "parallel"]}
+      ins(%a, %b : tensor<4x8xf32>, tensor<4x8xf32>) outs(%e : tensor<4x8xf32>) {
+  ^bb0(%x: f32, %y: f32, %o: f32):
+    %s = arith.addf %x, %y : f32
+    linalg.yield %s : f32
+  } -> tensor<4x8xf32>
+  %1 = linalg.generic {indexing_maps = [#id, #id, #id], iterator_types = ["parallel", "parallel"]}
+      ins(%0, %c : tensor<4x8xf32>, tensor<4x8xf32>) outs(%e : tensor<4x8xf32>) {
+  ^bb0(%x: f32, %y: f32, %o: f32):
+    %s = arith.mulf %x, %y : f32
+    linalg.yield %s : f32
+  } -> tensor<4x8xf32>
+  return %1 : tensor<4x8xf32>
+}
+
+// -----
+
+#id = affine_map<(d0, d1) -> (d0, d1)>
+#a = affine_map<(m, n, k) -> (m, k)>
+#b = affine_map<(m, n, k) -> (k, n)>
+#c = affine_map<(m, n, k) -> (m, n)>
+
+// An elementwise producer (a scale) of a contraction's left-hand side is
+// not fused: it stays its own generic and the contraction's body is still
+// exactly a multiply and an add (upstream would put the scale's mulf inside).
+// CHECK-DAG:   #[[ID:.+]] = affine_map<(d0, d1) -> (d0, d1)>
+// CHECK-DAG:   #[[LHS:.+]] = affine_map<(d0, d1, d2) -> (d0, d2)>
+// CHECK-DAG:   #[[RHS:.+]] = affine_map<(d0, d1, d2) -> (d2, d1)>
+// CHECK-DAG:   #[[OUT:.+]] = affine_map<(d0, d1, d2) -> (d0, d1)>
+// CHECK-LABEL: func.func @not_into_contraction(
+// CHECK-SAME:      %[[X:[^:]+]]: tensor<4x16xf32>, %[[S:[^:]+]]: tensor<4x16xf32>, %[[W:[^:]+]]: tensor<16x24xf32>, %[[ACC:[^:]+]]: tensor<4x24xf32>)
+// CHECK:         %[[SCALED:.+]] = linalg.generic {indexing_maps = [#[[ID]], #[[ID]], #[[ID]]], iterator_types = ["parallel", "parallel"]}
+// CHECK-SAME:        ins(%[[X]], %[[S]] : tensor<4x16xf32>, tensor<4x16xf32>)
+// CHECK-NEXT:    ^bb0(%[[P:[^:]+]]: f32, %[[Q:[^:]+]]: f32, %{{[^:]+}}: f32):
+// CHECK-NEXT:      %[[PQ:.+]] = arith.mulf %[[P]], %[[Q]] : f32
+// CHECK-NEXT:      linalg.yield %[[PQ]] : f32
+// CHECK-NEXT:    } -> tensor<4x16xf32>
+// CHECK-NEXT:    %[[R:.+]] = linalg.generic {indexing_maps = [#[[LHS]], #[[RHS]], #[[OUT]]], iterator_types = ["parallel", "parallel", "reduction"]}
+// CHECK-SAME:        ins(%[[SCALED]], %[[W]] : tensor<4x16xf32>, tensor<16x24xf32>) outs(%[[ACC]] : tensor<4x24xf32>)
+// CHECK-NEXT:    ^bb0(%[[L:[^:]+]]: f32, %[[RR:[^:]+]]: f32, %[[O:[^:]+]]: f32):
+// CHECK-NEXT:      %[[M:.+]] = arith.mulf %[[L]], %[[RR]] : f32
+// CHECK-NEXT:      %[[SUM:.+]] = arith.addf %[[O]], %[[M]] : f32
+// CHECK-NEXT:      linalg.yield %[[SUM]] : f32
+// CHECK-NEXT:    } -> tensor<4x24xf32>
+// CHECK-NEXT:    return %[[R]]
+func.func @not_into_contraction(%x: tensor<4x16xf32>, %scale: tensor<4x16xf32>, %w: tensor<16x24xf32>, %acc: tensor<4x24xf32>) -> tensor<4x24xf32> {
+  %e = tensor.empty() : tensor<4x16xf32>
+  %0 = linalg.generic {indexing_maps = [#id, #id, #id], iterator_types = ["parallel", "parallel"]}
+      ins(%x, %scale : tensor<4x16xf32>, tensor<4x16xf32>) outs(%e : tensor<4x16xf32>) {
+  ^bb0(%p: f32, %q: f32, %o: f32):
+    %s = arith.mulf %p, %q : f32
+    linalg.yield %s : f32
+  } -> tensor<4x16xf32>
+  %1 = linalg.generic {indexing_maps = [#a, #b, #c], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%0, %w : tensor<4x16xf32>, tensor<16x24xf32>) outs(%acc : tensor<4x24xf32>) {
+  ^bb0(%p: f32, %q: f32, %o: f32):
+    %m = arith.mulf %p, %q : f32
+    %s = arith.addf %o, %m : f32
+    linalg.yield %s : f32
+  } -> tensor<4x24xf32>
+  return %1 : tensor<4x24xf32>
+}
+
+// -----
+
+#id = affine_map<(d0, d1) -> (d0, d1)>
+#r = affine_map<(d0, d1) -> (d0)>
+
+// A reduction that is not a contraction (a sum of squares: one input, no
+// multiply-add of two operands) takes its elementwise producer as upstream.
+// CHECK-DAG:   #[[ID:.+]] = affine_map<(d0, d1) -> (d0, d1)>
+// CHECK-DAG:   #[[ROW:.+]] = affine_map<(d0, d1) -> (d0)>
+// CHECK-LABEL: func.func @into_reduction(
+// CHECK-SAME:      %[[X:[^:]+]]: tensor<4x16xf32>, %[[ACC:[^:]+]]: tensor<4xf32>)
+// CHECK-NEXT:    %[[R:.+]] = linalg.generic {indexing_maps = [#[[ID]], #[[ROW]]], iterator_types = ["parallel", "reduction"]}
+// CHECK-SAME:        ins(%[[X]] : tensor<4x16xf32>) outs(%[[ACC]] : tensor<4xf32>)
+// CHECK-NEXT:    ^bb0(%[[IN:[^:]+]]: f32, %[[O:[^:]+]]: f32):
+// CHECK-NEXT:      %[[SQ:.+]] = arith.mulf %[[IN]], %[[IN]] : f32
+// CHECK-NEXT:      %[[SUM:.+]] = arith.addf %[[O]], %[[SQ]] : f32
+// CHECK-NEXT:      linalg.yield %[[SUM]] : f32
+// CHECK-NEXT:    } -> tensor<4xf32>
+// CHECK-NEXT:    return %[[R]]
+func.func @into_reduction(%x: tensor<4x16xf32>, %acc: tensor<4xf32>) -> tensor<4xf32> {
+  %e = tensor.empty() : tensor<4x16xf32>
+  %0 = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]}
+      ins(%x : tensor<4x16xf32>) outs(%e : tensor<4x16xf32>) {
+  ^bb0(%p: f32, %o: f32):
+    %s = arith.mulf %p, %p : f32
+    linalg.yield %s : f32
+  } -> tensor<4x16xf32>
+  %1 = linalg.generic {indexing_maps = [#id, #r], iterator_types = ["parallel", "reduction"]}
+      ins(%0 : tensor<4x16xf32>) outs(%acc : tensor<4xf32>) {
+  ^bb0(%p: f32, %o: f32):
+    %s = arith.addf %o, %p : f32
+    linalg.yield %s : f32
+  } -> tensor<4xf32>
+  return %1 : tensor<4xf32>
+}
+
+// -----
+
+#a = affine_map<(m, n, k) -> (m, k)>
+#b = affine_map<(m, n, k) -> (k, n)>
+#c = affine_map<(m, n, k) -> (m, n)>
+
+// An expand_shape of a contraction's result is not propagated through it
+// (upstream would turn it into a 2x2x4x6 contraction with five dims): the
+// contraction keeps its three dims and the expand_shape stays after it.
+// CHECK-LABEL: func.func @contraction_then_expand(
+// CHECK-SAME:      %[[X:[^:]+]]: tensor<4x16xf32>, %[[W:[^:]+]]: tensor<16x24xf32>, %[[ACC:[^:]+]]: tensor<4x24xf32>)
+// CHECK-NOT:     tensor.expand_shape
+// CHECK:         %[[R:.+]] = linalg.generic {{.+}} iterator_types = ["parallel", "parallel", "reduction"]}
+// CHECK-SAME:        ins(%[[X]], %[[W]] : tensor<4x16xf32>, tensor<16x24xf32>) outs(%[[ACC]] : tensor<4x24xf32>)
+// CHECK:         } -> tensor<4x24xf32>
+// CHECK-NEXT:    %[[E:.+]] = tensor.expand_shape %[[R]] {{\[}}[0, 1], [2, 3]] output_shape [2, 2, 4, 6] : tensor<4x24xf32> into tensor<2x2x4x6xf32>
+// CHECK-NEXT:    return %[[E]]
+func.func @contraction_then_expand(%x: tensor<4x16xf32>, %w: tensor<16x24xf32>, %acc: tensor<4x24xf32>) -> tensor<2x2x4x6xf32> {
+  %0 = linalg.generic {indexing_maps = [#a, #b, #c], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%x, %w : tensor<4x16xf32>, tensor<16x24xf32>) outs(%acc : tensor<4x24xf32>) {
+  ^bb0(%p: f32, %q: f32, %o: f32):
+    %m = arith.mulf %p, %q : f32
+    %s = arith.addf %o, %m : f32
+    linalg.yield %s : f32
+  } -> tensor<4x24xf32>
+  %1 = tensor.expand_shape %0 [[0, 1], [2, 3]] output_shape [2, 2, 4, 6] : tensor<4x24xf32> into tensor<2x2x4x6xf32>
+  return %1 : tensor<2x2x4x6xf32>
+}
+
+// -----
+
+#a = affine_map<(m, n, k) -> (m, k)>
+#b = affine_map<(m, n, k) -> (k, n)>
+#c = affine_map<(m, n, k) -> (m, n)>
+
+// Nor is a collapse_shape of a contraction's operand propagated through it.
+// CHECK-LABEL: func.func @collapse_then_contraction(
+// CHECK-SAME:      %[[X:[^:]+]]: tensor<2x2x16xf32>, %[[W:[^:]+]]: tensor<16x24xf32>, %[[ACC:[^:]+]]: tensor<4x24xf32>)
+// CHECK-NEXT:    %[[X2:.+]] = tensor.collapse_shape %[[X]] {{\[}}[0, 1], [2]] : tensor<2x2x16xf32> into tensor<4x16xf32>
+// CHECK-NEXT:    %[[R:.+]] = linalg.generic {{.+}} iterator_types = ["parallel", "parallel", "reduction"]}
+// CHECK-SAME:        ins(%[[X2]], %[[W]] : tensor<4x16xf32>, tensor<16x24xf32>) outs(%[[ACC]] : tensor<4x24xf32>)
+// CHECK:         } -> tensor<4x24xf32>
+// CHECK-NEXT:    return %[[R]]
+func.func @collapse_then_contraction(%x: tensor<2x2x16xf32>, %w: tensor<16x24xf32>, %acc: tensor<4x24xf32>) -> tensor<4x24xf32> {
+  %x2 = tensor.collapse_shape %x [[0, 1], [2]] : tensor<2x2x16xf32> into tensor<4x16xf32>
+  %0 = linalg.generic {indexing_maps = [#a, #b, #c], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%x2, %w : tensor<4x16xf32>, tensor<16x24xf32>) outs(%acc : tensor<4x24xf32>) {
+  ^bb0(%p: f32, %q: f32, %o: f32):
+    %m = arith.mulf %p, %q : f32
+    %s = arith.addf %o, %m : f32
+    linalg.yield %s : f32
+  } -> tensor<4x24xf32>
+  return %0 : tensor<4x24xf32>
+}
+
+// -----
+
+#id = affine_map<(d0, d1) -> (d0, d1)>
+
+// An expand_shape of an elementwise result is still propagated, as upstream:
+// the generic runs on the expanded shape and reads the expanded inputs.
+// CHECK-LABEL: func.func @elementwise_then_expand(
+// CHECK-SAME:      %[[A:[^:]+]]: tensor<4x24xf32>, %[[B:[^:]+]]: tensor<4x24xf32>)
+// CHECK-DAG:     %[[EA:.+]] = tensor.expand_shape %[[A]] {{\[}}[0, 1], [2, 3]] output_shape [2, 2, 4, 6] : tensor<4x24xf32> into tensor<2x2x4x6xf32>
+// CHECK-DAG:     %[[EB:.+]] = tensor.expand_shape %[[B]] {{\[}}[0, 1], [2, 3]] output_shape [2, 2, 4, 6] : tensor<4x24xf32> into tensor<2x2x4x6xf32>
+// CHECK:         %[[R:.+]] = linalg.generic {{.+}} iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+// CHECK-SAME:        ins(%[[EA]], %[[EB]] : tensor<2x2x4x6xf32>, tensor<2x2x4x6xf32>)
+// CHECK:           arith.addf
+// CHECK:         } -> tensor<2x2x4x6xf32>
+// CHECK-NEXT:    return %[[R]]
+func.func @elementwise_then_expand(%a: tensor<4x24xf32>, %b: tensor<4x24xf32>) -> tensor<2x2x4x6xf32> {
+  %e = tensor.empty() : tensor<4x24xf32>
+  %0 = linalg.generic {indexing_maps = [#id, #id, #id], iterator_types = ["parallel", "parallel"]}
+      ins(%a, %b : tensor<4x24xf32>, tensor<4x24xf32>) outs(%e : tensor<4x24xf32>) {
+  ^bb0(%x: f32, %y: f32, %o: f32):
+    %s = arith.addf %x, %y : f32
+    linalg.yield %s : f32
+  } -> tensor<4x24xf32>
+  %1 = tensor.expand_shape %0 [[0, 1], [2, 3]] output_shape [2, 2, 4, 6] : tensor<4x24xf32> into tensor<2x2x4x6xf32>
+  return %1 : tensor<2x2x4x6xf32>
+}

@@ -1,0 +1,116 @@
+// RUN: quarc-opt %s -split-input-file --quarc-parallelize-loops | FileCheck %s
+// RUN: quarc-opt %s -split-input-file --quarc-parallelize-loops --convert-scf-to-cf --convert-arith-to-llvm --convert-func-to-llvm --finalize-memref-to-llvm --reconcile-unrealized-casts | FileCheck %s --check-prefix=LLVM
+
+// A loop nest large enough (256 x 256 iterations) runs on the runtime's
+// threads: its outer loop is split, the inner loop stays whole; buffers
+// and scalars travel in a context struct on the stack, constants are
+// rematerialized in the outlined body.
+// CHECK-LABEL: func.func private @quarc_parallel_for((!llvm.ptr, i64, i64) -> (), !llvm.ptr, i64)
+// CHECK-LABEL: func.func @scale(
+// CHECK-SAME:      %[[IN:.+]]: memref<256x256xf32>, %[[OUT:.+]]: memref<256x256xf32>, %[[S:.+]]: f32)
+// CHECK:         %[[SLOT:.+]] = llvm.alloca %{{.+}} x !llvm.struct<(struct<(ptr, ptr, i64, array<2 x i64>, array<2 x i64>)>, f32, struct<(ptr, ptr, i64, array<2 x i64>, array<2 x i64>)>)>
+// CHECK:         %[[IN_DESC:.+]] = builtin.unrealized_conversion_cast %[[IN]] : memref<256x256xf32> to !llvm.struct<(ptr, ptr, i64, array<2 x i64>, array<2 x i64>)>
+// CHECK:         llvm.insertvalue %[[IN_DESC]], %{{.+}}[0]
+// CHECK:         llvm.insertvalue %[[S]], %{{.+}}[1]
+// CHECK:         %[[OUT_DESC:.+]] = builtin.unrealized_conversion_cast %[[OUT]]
+// CHECK:         %[[CTX:.+]] = llvm.insertvalue %[[OUT_DESC]], %{{.+}}[2]
+// CHECK:         llvm.store %[[CTX]], %[[SLOT]]
+// CHECK:         %[[FN:.+]] = constant @scale_parallel_0 : (!llvm.ptr, i64, i64) -> ()
+// CHECK:         call @quarc_parallel_for(%[[FN]], %[[SLOT]], %{{.+}})
+// CHECK-NOT:     scf.parallel
+// CHECK:         return
+// CHECK-LABEL: func.func private @scale_parallel_0(
+// CHECK-SAME:      %[[CTXP:.+]]: !llvm.ptr, %[[BEGIN:.+]]: i64, %[[END:.+]]: i64)
+// CHECK:         %[[FIELDS:.+]] = llvm.load %[[CTXP]]
+// CHECK:         %[[F0:.+]] = llvm.extractvalue %[[FIELDS]][0]
+// CHECK:         %[[IN2:.+]] = builtin.unrealized_conversion_cast %[[F0]] : !llvm.struct<(ptr, ptr, i64, array<2 x i64>, array<2 x i64>)> to memref<256x256xf32>
+// CHECK:         %[[S2:.+]] = llvm.extractvalue %[[FIELDS]][1]
+// CHECK:         %[[B:.+]] = arith.index_cast %[[BEGIN]] : i64 to index
+// CHECK:         %[[E:.+]] = arith.index_cast %[[END]] : i64 to index
+// CHECK:         scf.for %[[I:.+]] = %[[B]] to %[[E]]
+// CHECK:           scf.for %[[J:.+]] = %{{.+}} to %{{.+}} step
+// CHECK:             memref.load %[[IN2]][%{{.+}}, %[[J]]]
+// CHECK:             arith.mulf %{{.+}}, %[[S2]]
+// LLVM-LABEL: llvm.func @scale(
+// LLVM:         llvm.mlir.addressof @scale_parallel_0
+// LLVM:         llvm.call @quarc_parallel_for
+// LLVM-NOT:     unrealized_conversion_cast {{.*}}memref
+func.func @scale(%in: memref<256x256xf32>, %out: memref<256x256xf32>, %s: f32) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c256 = arith.constant 256 : index
+  scf.parallel (%i, %j) = (%c0, %c0) to (%c256, %c256) step (%c1, %c1) {
+    %x = memref.load %in[%i, %j] : memref<256x256xf32>
+    %y = arith.mulf %x, %s : f32
+    memref.store %y, %out[%i, %j] : memref<256x256xf32>
+    scf.reduce
+  }
+  return
+}
+
+// -----
+
+// Small loops stay where they are: waking threads would cost more.
+// CHECK-LABEL: func.func @small(
+// CHECK:         scf.parallel
+// CHECK-NOT:     quarc_parallel_for
+// CHECK:         return
+func.func @small(%out: memref<16x16xf32>, %v: f32) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c16 = arith.constant 16 : index
+  scf.parallel (%i, %j) = (%c0, %c0) to (%c16, %c16) step (%c1, %c1) {
+    memref.store %v, %out[%i, %j] : memref<16x16xf32>
+    scf.reduce
+  }
+  return
+}
+
+// -----
+
+// A kernel loop (marked by the kernel generators) is split whatever its
+// static size, here over a dynamic bound; an index captured from an
+// enclosing loop travels as i64.
+// CHECK-LABEL: func.func @kernel(
+// CHECK:         scf.for %[[K:.+]] =
+// CHECK:           arith.index_cast %[[K]] : index to i64
+// CHECK:           call @quarc_parallel_for
+// CHECK-LABEL: func.func private @kernel_parallel_0(
+// CHECK:         arith.index_cast %{{.+}} : i64 to index
+func.func @kernel(%out: memref<?x8xf32>, %n: index) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c4 = arith.constant 4 : index
+  scf.for %k = %c0 to %c4 step %c1 {
+    scf.parallel (%i) = (%c0) to (%n) step (%c1) {
+      %v = arith.index_cast %k : index to i64
+      %f = arith.sitofp %v : i64 to f32
+      memref.store %f, %out[%i, %k] : memref<?x8xf32>
+      scf.reduce
+    } {quarc.kernel}
+  }
+  return
+}
+
+// -----
+
+// A loop with a reduction is left alone.
+// CHECK-LABEL: func.func @reduction(
+// CHECK:         scf.parallel
+// CHECK-NOT:     quarc_parallel_for
+// CHECK:         return
+func.func @reduction(%in: memref<65536xf32>) -> f32 {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %n = arith.constant 65536 : index
+  %zero = arith.constant 0.0 : f32
+  %sum = scf.parallel (%i) = (%c0) to (%n) step (%c1) init (%zero) -> f32 {
+    %x = memref.load %in[%i] : memref<65536xf32>
+    scf.reduce(%x : f32) {
+    ^bb0(%a: f32, %b: f32):
+      %s = arith.addf %a, %b : f32
+      scf.reduce.return %s : f32
+    }
+  } {quarc.kernel}
+  return %sum : f32
+}
