@@ -314,3 +314,15 @@ def symbol_prefix(stem: str) -> str:
     """
     prefix = "".join(c if c.isascii() and c.isalnum() else "_" for c in stem)
     return "m_" + prefix if not prefix or prefix[0].isdigit() else prefix
+
+
+def onnxruntime_reference(model_path: Path, inputs: dict) -> dict:
+    """The outputs of `model_path` on `inputs`, by name, from onnxruntime's CPU
+    provider on one thread: the independent reference of the numeric tests."""
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = 1
+    session = ort.InferenceSession(str(model_path), options, providers=["CPUExecutionProvider"])
+    names = [out.name for out in session.get_outputs()]
+    return dict(zip(names, session.run(names, inputs)))

@@ -32,7 +32,7 @@ from onnx import TensorProto, helper
 
 import quarc_tools
 
-ort = pytest.importorskip("onnxruntime")
+pytest.importorskip("onnxruntime")  # the reference (quarc_tools.onnxruntime_reference)
 
 # |quarc - onnxruntime| <= REL_TOL * max(1, max |onnxruntime|), per output.
 REL_TOL = 1e-4
@@ -195,12 +195,7 @@ def compile_and_run(model: Path, inputs: dict[str, np.ndarray], output_names: li
         return [r.get() for r in results]
 
 
-def reference(model: Path, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = 1
-    session = ort.InferenceSession(str(model), options, providers=["CPUExecutionProvider"])
-    names = [o.name for o in session.get_outputs()]
-    return dict(zip(names, session.run(names, inputs)))
+reference = quarc_tools.onnxruntime_reference
 
 
 def error_table(model_id: str, variants: list[Variant], ref: dict[str, np.ndarray]) -> list[str]:

@@ -31,7 +31,7 @@ from onnx import TensorProto, helper, numpy_helper
 
 import quarc_tools
 
-ort = pytest.importorskip("onnxruntime")
+pytest.importorskip("onnxruntime")  # the reference (quarc_tools.onnxruntime_reference)
 
 REL_TOL = 1e-4
 OPSET = 17
@@ -224,12 +224,7 @@ def feeds(cases: list[Case], prefix: bool) -> dict[str, np.ndarray]:
             for case in cases for name, value in case.inputs.items()}
 
 
-def reference(model_path: Path, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = 1
-    session = ort.InferenceSession(str(model_path), options, providers=["CPUExecutionProvider"])
-    names = [out.name for out in session.get_outputs()]
-    return dict(zip(names, session.run(names, inputs)))
+reference = quarc_tools.onnxruntime_reference
 
 
 def check_quarc(what: str, code: int, stderr: str) -> None:
