@@ -2,6 +2,7 @@
 
 #include "quarc/Compiler/Session.h"
 #include "quarc/Import/ONNX/ImportONNX.h"
+#include "quarc/Target/CPU/Passes.h"
 #include "quarc/quarc_runtime.h"
 
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
@@ -85,7 +86,7 @@ FailureOr<LoweredModel> lowerModel(MLIRContext &context, StringRef modelPath,
   if (auto lowered = model.module->lookupSymbol<LLVM::LLVMFuncOp>(
           (prefix + "_main_graph").str()))
     if (auto bytes =
-            lowered->getAttrOfType<IntegerAttr>("quarc.workspace_bytes"))
+            lowered->getAttrOfType<IntegerAttr>(kWorkspaceBytesAttr))
       model.signature.workspaceBytes = bytes.getInt();
   return model;
 }

@@ -79,17 +79,25 @@ Value tripCount(OpBuilder &b, Location loc, Value lower, Value upper,
   return arith::CeilDivSIOp::create(b, loc, span, step);
 }
 
+/// Iterations of one loop with constant bounds, or nullopt.
+std::optional<int64_t> staticTripCount(Value lower, Value upper, Value step) {
+  std::optional<int64_t> l = getConstantIntValue(lower),
+                         u = getConstantIntValue(upper),
+                         s = getConstantIntValue(step);
+  if (!l || !u || !s || *s <= 0)
+    return std::nullopt;
+  return std::max<int64_t>(0, (*u - *l + *s - 1) / *s);
+}
+
 /// Static iteration count of the loop nest's own loops, or nullopt.
 std::optional<int64_t> staticIterations(scf::ParallelOp loop) {
   int64_t total = 1;
   for (auto [lower, upper, step] : llvm::zip(
            loop.getLowerBound(), loop.getUpperBound(), loop.getStep())) {
-    std::optional<int64_t> l = getConstantIntValue(lower),
-                           u = getConstantIntValue(upper),
-                           s = getConstantIntValue(step);
-    if (!l || !u || !s || *s <= 0)
+    std::optional<int64_t> trips = staticTripCount(lower, upper, step);
+    if (!trips)
       return std::nullopt;
-    total *= std::max<int64_t>(0, (*u - *l + *s - 1) / *s);
+    total *= *trips;
   }
   return total;
 }
@@ -302,7 +310,7 @@ struct QuarcParallelizeLoops
   }
 
   bool isWorthIt(scf::ParallelOp loop) const {
-    if (loop->hasAttr("quarc.kernel"))
+    if (loop->hasAttr(kKernelLoopAttr))
       return true;
     std::optional<int64_t> iterations = staticIterations(loop);
     if (!iterations)
@@ -311,11 +319,10 @@ struct QuarcParallelizeLoops
     // does a row per iteration.
     int64_t inner = 1;
     loop.getBody()->walk([&](scf::ForOp nested) {
-      std::optional<int64_t> l = getConstantIntValue(nested.getLowerBound()),
-                             u = getConstantIntValue(nested.getUpperBound()),
-                             s = getConstantIntValue(nested.getStep());
-      if (l && u && s && *s > 0)
-        inner = std::max<int64_t>(inner, (*u - *l + *s - 1) / *s);
+      std::optional<int64_t> trips =
+          staticTripCount(nested.getLowerBound(), nested.getUpperBound(),
+                          nested.getStep());
+      inner = std::max<int64_t>(inner, trips.value_or(1));
     });
     return *iterations * inner >= minIterations;
   }

@@ -176,14 +176,14 @@ struct QuarcPlanMemory : impl::QuarcPlanMemoryBase<QuarcPlanMemory> {
             index, workspaceType,
             DictionaryAttr::get(context,
                                 {NamedAttribute(StringAttr::get(
-                                                    context, "quarc.workspace"),
+                                                    context, kWorkspaceArgAttr),
                                                 UnitAttr::get(context))}),
             func.getLoc()))) {
       signalPassFailure();
       return;
     }
     Value workspace = func.getArgument(index);
-    func->setAttr("quarc.workspace_bytes",
+    func->setAttr(kWorkspaceBytesAttr,
                   IntegerAttr::get(IntegerType::get(context, 64), total));
 
     for (Buffer &buffer : buffers) {

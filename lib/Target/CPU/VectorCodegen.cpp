@@ -1,6 +1,7 @@
 //===- VectorCodegen.cpp - helpers shared by the CPU kernel generators ----===//
 
 #include "VectorCodegen.h"
+#include "quarc/Target/CPU/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
@@ -25,6 +26,22 @@ Value multiplyAdd(OpBuilder &b, Location loc, Value a, Value b2, Value acc,
   return arith::AddFOp::create(b, loc, acc, product);
 }
 
+bool isStaticF32Buffer(Value value) {
+  auto type = dyn_cast<MemRefType>(value.getType());
+  return type && type.hasStaticShape() && type.getElementType().isF32();
+}
+
+LoopBounds getZeroBasedBounds(OpBuilder &b, Location loc,
+                              ArrayRef<int64_t> sizes) {
+  LoopBounds bounds;
+  for (int64_t size : sizes) {
+    bounds.lower.push_back(arith::ConstantIndexOp::create(b, loc, 0));
+    bounds.upper.push_back(arith::ConstantIndexOp::create(b, loc, size));
+    bounds.steps.push_back(arith::ConstantIndexOp::create(b, loc, 1));
+  }
+  return bounds;
+}
+
 Value addIndex(OpBuilder &b, Location loc, Value base, int64_t offset) {
   if (offset == 0)
     return base;
@@ -33,7 +50,7 @@ Value addIndex(OpBuilder &b, Location loc, Value base, int64_t offset) {
 }
 
 void markKernelLoop(Operation *loop) {
-  loop->setAttr("quarc.kernel", UnitAttr::get(loop->getContext()));
+  loop->setAttr(kKernelLoopAttr, UnitAttr::get(loop->getContext()));
 }
 
 void forEachChunk(OpBuilder &b, Location loc, int64_t total, int64_t step,

@@ -40,6 +40,16 @@ void forEachChunk(OpBuilder &b, Location loc, int64_t total, int64_t step,
 /// heavy enough to run on separate threads.
 void markKernelLoop(Operation *loop);
 
+/// Whether `value` is a buffer of f32 with a static shape (any layout).
+bool isStaticF32Buffer(Value value);
+
+/// Bounds of loops over [0, size) with step 1, one per size.
+struct LoopBounds {
+  SmallVector<Value> lower, upper, steps;
+};
+LoopBounds getZeroBasedBounds(OpBuilder &b, Location loc,
+                              ArrayRef<int64_t> sizes);
+
 /// `base + offset` for an index value and a constant.
 Value addIndex(OpBuilder &b, Location loc, Value base, int64_t offset);
 

@@ -34,10 +34,10 @@ struct DepthwiseConv {
   SmallVector<int64_t> strides, dilations;
 };
 
-bool isStaticF32Buffer(Value value) {
-  auto type = dyn_cast<MemRefType>(value.getType());
-  return type && type.hasStaticShape() && type.getElementType().isF32() &&
-         type.isLastDimUnitStride();
+/// Strips are loaded and stored along the last dim: it must be contiguous.
+bool isRowContiguousF32Buffer(Value value) {
+  return isStaticF32Buffer(value) &&
+         cast<MemRefType>(value.getType()).isLastDimUnitStride();
 }
 
 FailureOr<DepthwiseConv> matchDepthwise(linalg::DepthwiseConv2DNchwChwOp op) {
@@ -45,8 +45,9 @@ FailureOr<DepthwiseConv> matchDepthwise(linalg::DepthwiseConv2DNchwChwOp op) {
                      op.getOutputs()[0],
                      llvm::to_vector(op.getStrides().getValues<int64_t>()),
                      llvm::to_vector(op.getDilations().getValues<int64_t>())};
-  if (!op.hasPureBufferSemantics() || !isStaticF32Buffer(conv.input) ||
-      !isStaticF32Buffer(conv.filter) || !isStaticF32Buffer(conv.output))
+  if (!op.hasPureBufferSemantics() || !isRowContiguousF32Buffer(conv.input) ||
+      !isRowContiguousF32Buffer(conv.filter) ||
+      !isRowContiguousF32Buffer(conv.output))
     return failure();
   return conv;
 }
@@ -60,16 +61,11 @@ public:
 
   void build(OpBuilder &b) {
     ArrayRef<int64_t> out = cast<MemRefType>(conv.output.getType()).getShape();
-    SmallVector<Value> lower, upper, steps;
-    for (int64_t size : out.take_front(3)) {
-      lower.push_back(arith::ConstantIndexOp::create(b, loc, 0));
-      upper.push_back(arith::ConstantIndexOp::create(b, loc, size));
-      steps.push_back(arith::ConstantIndexOp::create(b, loc, 1));
-    }
+    LoopBounds bounds = getZeroBasedBounds(b, loc, out.take_front(3));
     // Batch, channel and row are independent: quarc-parallelize-loops
     // splits batch x channel across threads.
     auto rows = scf::ParallelOp::create(
-        b, loc, lower, upper, steps,
+        b, loc, bounds.lower, bounds.upper, bounds.steps,
         [&](OpBuilder &nested, Location, ValueRange ivs) {
           forEachChunk(nested, loc, out[3], stripWidth,
                        [&](OpBuilder &sb, Value x0, int64_t width) {

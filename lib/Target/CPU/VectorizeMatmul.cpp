@@ -42,11 +42,6 @@ struct Contraction {
   SmallVector<int64_t> ranges; // static size of every loop dim
 };
 
-bool isStaticF32Buffer(Value value) {
-  auto type = dyn_cast<MemRefType>(value.getType());
-  return type && type.hasStaticShape() && type.getElementType().isF32();
-}
-
 /// The loop dim of `map`'s last result (all maps here are projected
 /// permutations).
 unsigned innermostDim(AffineMap map) {
@@ -96,8 +91,9 @@ FailureOr<Contraction> matchContraction(linalg::LinalgOp op, int64_t lanes) {
     if (dim != c.m && dim != c.n && dim != c.k)
       c.batch.push_back(dim);
 
-  // Vector loads and stores along n need B and C contiguous along n.
-  if (innermostDim(c.rhsMap) != c.n || innermostDim(c.outMap) != c.n ||
+  // Vector loads and stores along n need B and C contiguous along n (C's
+  // innermost dim is n by definition).
+  if (innermostDim(c.rhsMap) != c.n ||
       !cast<MemRefType>(c.rhs.getType()).isLastDimUnitStride() ||
       !cast<MemRefType>(c.out.getType()).isLastDimUnitStride())
     return failure();
@@ -116,13 +112,11 @@ public:
         ivs(c.ranges.size(), Value()) {}
 
   void build(OpBuilder &b) {
-    SmallVector<Value> lower, upper, steps;
-    for (unsigned dim : c.batch) {
-      lower.push_back(arith::ConstantIndexOp::create(b, loc, 0));
-      upper.push_back(arith::ConstantIndexOp::create(b, loc, c.ranges[dim]));
-      steps.push_back(arith::ConstantIndexOp::create(b, loc, 1));
-    }
-    scf::buildLoopNest(b, loc, lower, upper, steps,
+    SmallVector<int64_t> batchSizes;
+    for (unsigned dim : c.batch)
+      batchSizes.push_back(c.ranges[dim]);
+    LoopBounds bounds = getZeroBasedBounds(b, loc, batchSizes);
+    scf::buildLoopNest(b, loc, bounds.lower, bounds.upper, bounds.steps,
                        [&](OpBuilder &nested, Location, ValueRange batchIvs) {
                          for (auto [dim, iv] : llvm::zip(c.batch, batchIvs))
                            ivs[dim] = iv;
