@@ -17,6 +17,11 @@ void buildGraphPipeline(OpPassManager &pm, const PipelineOptions &options) {
                             options.inputShapes.end());
   pm.addNestedPass<func::FuncOp>(createQuarcSpecializeShapes(shapes));
   pm.addPass(createCanonicalizerPass());
+  // Graph cleanup once the constants are folded and visible: BatchNorm into
+  // the weights before them, then the copies layout ops would cost (Gemm
+  // weights transposed at compile time, reshape chains).
+  pm.addNestedPass<func::FuncOp>(createQuarcFoldBatchNorm());
+  pm.addNestedPass<func::FuncOp>(createQuarcSimplifyLayout());
   pm.addPass(createCSEPass());
 }
 

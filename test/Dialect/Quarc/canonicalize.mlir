@@ -81,6 +81,27 @@ func.func @reshape_of_reshape_with_copied_dim_stays(%x: tensor<2x3xf32>) -> tens
 
 // -----
 
+// Flatten, Squeeze and Unsqueeze are reshapes too: the outer reshape reads x.
+// CHECK-LABEL: func @reshape_of_squeeze_and_flatten(
+// CHECK-SAME: %[[X:.*]]: tensor<2x1x3xf32>
+// CHECK: %[[A:.*]] = quarc.reshape %[[X]], %{{.*}} : (tensor<2x1x3xf32>, tensor<1xi64>) -> tensor<6xf32>
+// CHECK: %[[B:.*]] = quarc.reshape %[[X]], %{{.*}} : (tensor<2x1x3xf32>, tensor<2xi64>) -> tensor<3x2xf32>
+// CHECK-NOT: quarc.squeeze
+// CHECK-NOT: quarc.flatten
+// CHECK: return %[[A]], %[[B]]
+func.func @reshape_of_squeeze_and_flatten(%x: tensor<2x1x3xf32>) -> (tensor<6xf32>, tensor<3x2xf32>) {
+  %axes = quarc.constant dense<1> : tensor<1xi64>
+  %0 = quarc.squeeze %x, %axes : (tensor<2x1x3xf32>, tensor<1xi64>) -> tensor<2x3xf32>
+  %s6 = quarc.constant dense<6> : tensor<1xi64>
+  %1 = quarc.reshape %0, %s6 : (tensor<2x3xf32>, tensor<1xi64>) -> tensor<6xf32>
+  %2 = quarc.flatten %x : (tensor<2x1x3xf32>) -> tensor<2x3xf32>
+  %s32 = quarc.constant dense<[3, 2]> : tensor<2xi64>
+  %3 = quarc.reshape %2, %s32 : (tensor<2x3xf32>, tensor<2xi64>) -> tensor<3x2xf32>
+  return %1, %3 : tensor<6xf32>, tensor<3x2xf32>
+}
+
+// -----
+
 // CHECK-LABEL: func @reshape_to_same_type_folds(
 // CHECK-SAME: %[[X:.*]]: tensor<2x3xf32>
 // CHECK-NOT: quarc.reshape

@@ -89,13 +89,15 @@ LogicalResult ReshapeOp::inferReturnTypes(MLIRContext *,
 OpFoldResult ReshapeOp::fold(FoldAdaptor) {
   if (getData().getType() == getType() && getType().hasStaticShape())
     return getData();
-  // reshape(reshape(x)) keeps only the outer shape. Only for a static result:
-  // inferred from x, a `?` result could become more static than declared.
+  // reshape(reshape(x)) keeps only the outer shape, and so does a reshape of
+  // a flatten, squeeze or unsqueeze. Only for a static result: inferred from
+  // x, a `?` result could become more static than declared.
   std::optional<SmallVector<int64_t>> target = getConstantIntValues(getShape());
-  if (auto inner = getData().getDefiningOp<ReshapeOp>())
+  Operation *inner = getData().getDefiningOp();
+  if (isa_and_present<ReshapeOp, FlattenOp, SqueezeOp, UnsqueezeOp>(inner))
     if (getType().hasStaticShape() && target &&
         !llvm::is_contained(*target, 0)) {
-      getDataMutable().assign(inner.getData());
+      getDataMutable().assign(inner->getOperand(0));
       return getResult();
     }
   return nullptr;

@@ -4,6 +4,7 @@
 #define QUARC_DIALECT_QUARC_TRANSFORMS_PASSES_H
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/PatternMatch.h"
 #include "mlir/Pass/Pass.h"
 
 namespace mlir::quarc {
@@ -25,6 +26,15 @@ LogicalResult parseInputShape(StringRef spec, std::string &name,
 /// types. Returns whether anything changed, or failure after an op's shape
 /// inference reported an error.
 FailureOr<bool> refineShapes(func::FuncOp func);
+
+/// The rewrites of quarc-fold-batchnorm: BatchNormalization into a preceding
+/// Conv, ConvTranspose, Gemm or MatMul with constant weights.
+void populateFoldBatchNormPatterns(RewritePatternSet &patterns);
+
+/// The rewrites of quarc-simplify-layout: compile-time transposes of
+/// constants and Gemm operands, unit-dim transposes as reshapes, reshape
+/// chains as one reshape.
+void populateSimplifyLayoutPatterns(RewritePatternSet &patterns);
 
 } // namespace mlir::quarc
 

@@ -55,4 +55,75 @@ def QuarcFoldConstants : Pass<"quarc-fold-constants", "func::FuncOp"> {
   ];
 }
 
+def QuarcFoldBatchNorm : Pass<"quarc-fold-batchnorm", "func::FuncOp"> {
+  let summary = "Fold inference BatchNormalization into the preceding "
+                "convolution or matrix product";
+  let description = [{
+    An inference `quarc.batch_normalization` is a per-channel affine map,
+    `y = x * m[c] + o[c]` with `m = scale / sqrt(var + epsilon)` and
+    `o = B - mean * m`. When its four parameters are constants and its
+    input is produced by a single-use op with constant weights, the map
+    moves into those weights and the BatchNormalization disappears:
+
+    - `quarc.conv`: the weights of output channel `c` (dim 0 of `W`) are
+      scaled by `m[c]`, and the bias (absent means zero) becomes
+      `B'[c] = B[c] * m[c] + o[c]`. Any `group`, including depthwise.
+    - `quarc.conv_transpose`: the same, where output channel `c` of group
+      `g` is dim 1 of `W` (`C x M/group x k...`) in the rows of group `g`.
+    - A 2-D `quarc.gemm`, `quarc.matmul`, or `quarc.matmul` followed by a
+      `quarc.add` of a constant, whose B is a constant: the channels are
+      the columns, the result is one `quarc.gemm` with the columns of B
+      scaled and `C' = beta * C * m + o` (C must be one value per column or
+      one value in all; `beta` becomes 1).
+
+    Arithmetic is in double, rounded once to the weights' element type
+    (f32 in practice). New weights are stored like the importer stores
+    them (a `dense_resource` blob above 64 elements).
+
+    Left alone, for the lowering to compute at run time: a BatchNormalization
+    whose parameters are not all constants, whose input is anything else
+    (a block argument, a pooling, an elementwise op), a convolution or
+    product with other uses (folding would change them too) or with a
+    non-constant weight or bias, a MatMul with batch dims, and parameters
+    that give a non-finite multiplier (negative variance).
+
+    Run it after constant folding (`quarc-specialize-shapes` folds, and so
+    does `canonicalize`), so weights computed from constants are visible.
+  }];
+}
+
+def QuarcSimplifyLayout : Pass<"quarc-simplify-layout", "func::FuncOp"> {
+  let summary = "Remove the copies layout ops would cost: compile-time "
+                "transposes of constants, transpose-free Gemms, reshape "
+                "chains";
+  let description = [{
+    After lowering, a `quarc.transpose` is a copy, and a Gemm that reads B
+    transposed does not have B contiguous along n, which the CPU matmul
+    kernel needs (nn.Linear exports use `transB = 1`). This pass rewrites
+    the graph so that fewer of them remain:
+
+    - `transpose(constant)` becomes a new constant, transposed at compile
+      time. This covers a MatMul whose B is a transposed weight.
+    - A `quarc.gemm` with `transA`/`transB` on a 2-D constant reads a
+      transposed copy of the constant instead and the flag is cleared;
+      every Gemm that reads the same constant transposed shares the copy.
+    - A `quarc.gemm` with `transA`/`transB` on `transpose(X)` (2-D) reads X
+      and the flag is cleared.
+    - A transpose that keeps the order of the dims larger than 1 (it only
+      moves size-1 dims) becomes a `quarc.reshape`, which lowers to a view.
+    - A static `quarc.flatten`, `quarc.squeeze` or `quarc.unsqueeze` whose
+      input comes from another of these or a `quarc.reshape` becomes one
+      reshape of the chain's input; one that changes nothing is removed.
+    - The canonicalizations of the same ops run too: `transpose(transpose(x))`
+      composes into one transpose (or none for the identity),
+      `reshape(reshape-like(x))` keeps the outer reshape.
+
+    A constant larger than 65536 elements is copied only when the
+    transposed copy replaces all its uses, so a weight that is also used
+    untransposed (tied embeddings) is not stored twice. Transposes with
+    dynamic shapes, and transposes that move data of non-constant tensors
+    are left alone.
+  }];
+}
+
 #endif // QUARC_DIALECT_QUARC_TRANSFORMS_PASSES_TD
