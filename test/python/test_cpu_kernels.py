@@ -2,8 +2,10 @@
 
 quarc-convolution-to-matmul, quarc-vectorize-matmul and quarc-vectorize-depthwise
 generate their code from the shapes: tile remainders, k blocks, strides and
-dilations each take another path. Every case here is one ONNX op (Conv, MatMul,
-Gemm) with shapes chosen to reach such a path, on smooth images plus noise:
+dilations each take another path. Almost every case here is one ONNX op (Conv,
+MatMul, Gemm) with shapes chosen to reach such a path, on smooth images plus
+noise; a few chain convolutions, or a convolution and an elementwise op, so that
+what the kernels do to their output (the fill they remove) is seen by consumers:
 
 * test_matches_onnxruntime: `quarc run` (the host target) per case;
 * test_kernel_is_generated: the LLVM IR for x86_64+avx2 has the kernel's vector
@@ -47,7 +49,7 @@ AARCH64_SYSROOT = Path("/usr/aarch64-linux-gnu")
 
 @dataclass
 class Case:
-    """One op: its nodes, graph inputs (with the values to feed) and weights."""
+    """One op (or a few): its nodes, graph inputs (with the values to feed) and weights."""
     id: str
     nodes: list
     inputs: dict[str, np.ndarray]
@@ -106,6 +108,63 @@ def conv_case(case_id: str, n: int, c: int, hw, f: int, kernel, *, strides=1, di
     return Case(case_id, [node], {"x": x}, params, ["y"], expect)
 
 
+def conv_output_size(hw, kernel, strides, dilations, pads) -> list[int]:
+    """The spatial output size of an ONNX Conv (pads: begins, then ends)."""
+    spatial = len(hw)
+    return [(hw[d] + pads[d] + pads[spatial + d] - dilations[d] * (kernel[d] - 1) - 1)
+            // strides[d] + 1 for d in range(spatial)]
+
+
+def conv_chain_case(case_id: str, n: int, c: int, hw, layers: list[dict], *,
+                    tail: str | None = None, outputs: str = "last",
+                    expect: str | None = "matmul") -> Case:
+    """Convs in a row on an [n, c, *hw] image, then optionally an elementwise op.
+
+    Each layer is a dict with f and kernel, and optionally strides, dilations, pads
+    and bias (as in conv_case). `tail`: "relu" (Relu of the last conv) or "add" (Add
+    of the last conv and another graph input of its shape). `outputs`: "last" (the
+    last node's output) or "all" (every node's output: the intermediate ones are
+    graph outputs as well as read by the next node).
+    """
+    rng = _rng(case_id)
+    spatial = len(hw)
+    x = smooth_images(rng, (n, c, *hw))
+    inputs = {"x": x}
+    params = {}
+    nodes = []
+    source, channels, size = "x", c, list(hw)
+    for index, layer in enumerate(layers):
+        f = layer["f"]
+        kernel = layer["kernel"]
+        kernel = [kernel] * spatial if isinstance(kernel, int) else list(kernel)
+        strides = layer.get("strides", 1)
+        strides = [strides] * spatial if isinstance(strides, int) else list(strides)
+        dilations = layer.get("dilations", 1)
+        dilations = [dilations] * spatial if isinstance(dilations, int) else list(dilations)
+        pads = layer.get("pads", 0)
+        pads = [pads] * (2 * spatial) if isinstance(pads, int) else list(pads)
+        w_name, b_name, y_name = f"w{index}", f"b{index}", f"y{index}"
+        params[w_name] = weights(rng, (f, channels, *kernel), channels * int(np.prod(kernel)))
+        node_inputs = [source, w_name]
+        if layer.get("bias", True):
+            params[b_name] = rng.uniform(-0.5, 0.5, f).astype(np.float32)
+            node_inputs.append(b_name)
+        nodes.append(helper.make_node("Conv", node_inputs, [y_name], kernel_shape=kernel,
+                                      strides=strides, dilations=dilations, pads=pads))
+        source, channels = y_name, f
+        size = conv_output_size(size, kernel, strides, dilations, pads)
+    if tail == "relu":
+        nodes.append(helper.make_node("Relu", [source], ["z"]))
+    elif tail == "add":
+        inputs["other"] = smooth_images(rng, (n, channels, *size))
+        nodes.append(helper.make_node("Add", [source, "other"], ["z"]))
+    elif tail is not None:
+        raise ValueError(f"unknown tail {tail!r}")
+    names = [name for node in nodes for name in node.output]
+    return Case(case_id, nodes, inputs, params, names if outputs == "all" else names[-1:],
+                expect)
+
+
 def depthwise_case(case_id: str, n: int, c: int, hw, kernel, **kwargs) -> Case:
     kwargs.setdefault("expect", "depthwise")
     return conv_case(case_id, n, c, hw, c, kernel, group=c, **kwargs)
@@ -138,7 +197,9 @@ def gemm_case(case_id: str, m: int, k: int, n: int, *, trans_a: int = 0, trans_b
 
 
 CASES = [
-    # Dense convolutions: pointwise (no window copy) and im2col.
+    # Dense convolutions: pointwise (no window copy), im2col, and direct (output rows
+    # >= 16 wide with unit stride along the width: conv3x3_pad1_c8_f16_15x20,
+    # conv5x5_pad2_c16_f17_15x20, conv3x1_c8_f5_15x20, conv1d_k3_pad1_c8_f13_w33).
     conv_case("conv1x1_c16_f13_7x9", 1, 16, (7, 9), 13, 1),
     conv_case("conv1x1_c300_f17_15x20_batch2", 2, 300, (15, 20), 17, 1),  # K = 300: k blocks
     conv_case("conv1x1_s2_c8_f5_15x20", 1, 8, (15, 20), 5, 1, strides=2),
@@ -156,6 +217,82 @@ CASES = [
               strides=[1, 2], dilations=[2, 1], pads=[2, 1, 2, 1]),
     conv_case("conv3x1_c8_f5_15x20", 1, 8, (15, 20), 5, (3, 1), pads=[1, 0, 1, 0]),
     conv_case("conv1d_k3_pad1_c8_f13_w33", 2, 8, (33,), 13, 3, pads=1),
+    # Direct convolution (implicit GEMM, quarc-vectorize-matmul): a window larger
+    # than 1x1, unit stride along the width, output rows >= 16 wide. AVX2 tiles are
+    # 4 output channels x 24 output columns; k = (input channel, kernel row, kernel
+    # column) is blocked along input channels, 28 channels per block for 3x3.
+    # Column tiles, 3x3 pad 1 (output width = input width):
+    conv_case("direct3x3_pad1_c4_f8_6x16", 1, 4, (6, 16), 8, 3,
+              pads=1),  # 16 columns: a single tile narrower than 24, no whole tile
+    conv_case("direct3x3_pad1_c4_f8_6x24", 1, 4, (6, 24), 8, 3, pads=1),  # 1 whole tile
+    conv_case("direct3x3_pad1_c4_f8_5x48", 1, 4, (5, 48), 8, 3, pads=1),  # 2 whole tiles
+    conv_case("direct3x3_pad1_c4_f8_6x25", 1, 4, (6, 25), 8, 3,
+              pads=1),  # 1 whole tile + a remainder of 1 column (vector<1xf32>)
+    conv_case("direct3x3_pad1_c4_f8_6x40", 1, 4, (6, 40), 8, 3,
+              pads=1),  # 1 whole tile + a remainder of 16 (two full registers)
+    conv_case("direct3x3_pad1_c3_f8_4x161", 1, 3, (4, 161), 8, 3,
+              pads=1),  # 6 whole tiles + a remainder of 17 (8 + 8 + 1 lanes)
+    # k blocks (28 input channels for 3x3) and row tiles (4 output channels):
+    conv_case("direct3x3_pad1_c96_f17_6x30", 1, 96, (6, 30), 17, 3,
+              pads=1),  # k blocks 28+28+28+12; F = 4*4 + 1; columns 24 + 6
+    conv_case("direct3x3_pad1_c29_f5_8x24", 1, 29, (8, 24), 5, 3,
+              pads=1),  # k blocks 28 + 1; F = 4 + 1
+    conv_case("direct3x3_c29_f1_8x26_nobias", 1, 29, (8, 26), 1, 3,
+              bias=False),  # k blocks 28 + 1, one output channel, from the zero fill
+    conv_case("direct3x3_pad1_c28_f6_6x20", 1, 28, (6, 20), 6, 3,
+              pads=1),  # exactly one k block (no block loop); F = 4 + 2
+    conv_case("direct3x3_pad1_c56_f7_6x24_nobias", 1, 56, (6, 24), 7, 3, pads=1,
+              bias=False),  # two whole k blocks, the first from the zero fill; F = 4 + 3
+    # Strides along the height, dilations, pads:
+    conv_case("direct3x3_s2x1_pad1_c8_f13_15x20", 1, 8, (15, 20), 13, 3, strides=[2, 1],
+              pads=1),  # stride 2 along the height only: still direct
+    conv_case("direct3x3_s3x1_c6_f5_14x18", 1, 6, (14, 18), 5, 3,
+              strides=[3, 1]),  # stride 3 along the height, last input row unread
+    conv_case("direct3x3_dil1x2_pad1x2_c8_f5_9x24", 1, 8, (9, 24), 5, 3, dilations=[1, 2],
+              pads=[1, 2, 1, 2]),  # dilation 2 along the width: B rows offset by 2j
+    conv_case("direct3x3_dil2_pad2_c6_f8_9x20", 1, 6, (9, 20), 8, 3, dilations=2,
+              pads=2),  # dilation 2 along both
+    conv_case("direct3x3_pads0213_c5_f9_8x18", 1, 5, (8, 18), 9, 3,
+              pads=[0, 2, 1, 3]),  # asymmetric pads: output 7 x 21
+    conv_case("direct3x3_s2x1_dil2_pads2130_c7_f6_13x22", 1, 7, (13, 22), 6, 3,
+              strides=[2, 1], dilations=2, pads=[2, 1, 3, 0],
+              bias=False),  # all together, asymmetric pads, from the zero fill
+    # Batches (image and output row are both dims of the parallel loop):
+    conv_case("direct3x3_pad1_c8_f8_6x20_batch2", 2, 8, (6, 20), 8, 3, pads=1),
+    conv_case("direct3x3_pad1_c5_f7_5x33_batch3_nobias", 3, 5, (5, 33), 7, 3, pads=1,
+              bias=False),  # 3 images, 24 + 9 columns, from the zero fill
+    # 1-D (an image of height 1):
+    conv_case("direct1d_k5_pad2_c16_f9_w40_batch3", 3, 16, (40,), 9, 5, pads=2),
+    conv_case("direct1d_k3_dil2_c8_f4_w64", 1, 8, (64,), 4, 3, dilations=2),  # output 60
+    # Other windows: k blocks of 10 channels (5x5), 5 (7x7), 85 (1x3, 3x1):
+    conv_case("direct5x5_pad2_c12_f8_8x24", 1, 12, (8, 24), 8, 5, pads=2),  # blocks 10 + 2
+    conv_case("direct7x7_pad3_c11_f6_9x20", 1, 11, (9, 20), 6, 7,
+              pads=3),  # k blocks 5 + 5 + 1
+    conv_case("direct1x3_pad0x1_c8_f5_6x32", 1, 8, (6, 32), 5, (1, 3), pads=[0, 1, 0, 1]),
+    conv_case("direct3x1_pad1x0_c90_f13_6x24", 1, 90, (6, 24), 13, (3, 1),
+              pads=[1, 0, 1, 0]),  # k blocks 85 + 5
+    # Not direct: im2col, then the matmul kernel.
+    conv_case("im2col3x3_s1x2_pad1_c8_f13_9x40", 1, 8, (9, 40), 13, 3, strides=[1, 2],
+              pads=1),  # stride 2 along the width (output 9 x 20)
+    conv_case("im2col3x3_pad1_c8_f13_9x15_narrow", 1, 8, (9, 15), 13, 3,
+              pads=1),  # output rows 15 wide: fewer than 16
+    # Direct convolutions in a graph: the fill removed and the kernel's stores must
+    # leave the consumers right.
+    conv_chain_case("direct_conv_conv_nobias_c8_10x24", 1, 8, (10, 24),
+                    [dict(f=16, kernel=3, pads=1, bias=False),
+                     dict(f=13, kernel=3, pads=1, bias=False)]),  # two zero fills
+    conv_chain_case("direct_conv5x5_conv3x3_c6_12x28", 1, 6, (12, 28),
+                    [dict(f=8, kernel=5, pads=2),
+                     dict(f=5, kernel=3, bias=False)]),  # second: no pad, 10 x 26
+    conv_chain_case("direct_conv_relu_nobias_c16_f17_12x20", 1, 16, (12, 20),
+                    [dict(f=17, kernel=3, pads=1, bias=False)], tail="relu"),
+    conv_chain_case("direct_conv_relu_c8_f8_6x30_batch2", 2, 8, (6, 30),
+                    [dict(f=8, kernel=3, pads=1)], tail="relu"),
+    conv_chain_case("direct_conv_add_c8_f8_8x24_both_outputs", 1, 8, (8, 24),
+                    [dict(f=8, kernel=3, pads=1)], tail="add",
+                    outputs="all"),  # the conv's output is read by Add and a graph output
+    conv_chain_case("direct_conv_add_nobias_c12_f6_7x25", 1, 12, (7, 25),
+                    [dict(f=6, kernel=3, pads=1, bias=False)], tail="add"),
     # Fewer output pixels (4) than an AVX2 register: the scalar loops.
     conv_case("conv3x3_c8_f5_4x4_narrow", 1, 8, (4, 4), 5, 3, expect=None),
     # Grouped: left to the loops.
@@ -185,8 +322,9 @@ CASES = [
     matmul_case("matmul_9x16_16x5_narrow", (9, 16), (16, 5), expect=None),
     gemm_case("gemm_13x70x37", 13, 70, 37, alpha=0.5, beta=2.0),
     gemm_case("gemm_transA_11x40x29", 11, 40, 29, trans_a=1),
-    # transB: B is read as (n, k), not contiguous along n, so no kernel today.
-    gemm_case("gemm_transB_7x64x30", 7, 64, 30, trans_b=1, expect=None),
+    # transB: B is read as (n, k); quarc-simplify-layout transposes the constant at
+    # compile time, so the kernel reads it contiguous along n.
+    gemm_case("gemm_transB_7x64x30", 7, 64, 30, trans_b=1),
 ]
 
 CASE_IDS = [case.id for case in CASES]
@@ -197,10 +335,10 @@ def make_model(cases: list[Case], prefix: bool) -> onnx.ModelProto:
     nodes, inputs, outputs, initializers = [], [], [], []
     for case in cases:
         rename = (lambda name, case=case: f"{case.id}.{name}") if prefix else (lambda name: name)
-        for node in case.nodes:
+        for index, node in enumerate(case.nodes):
             copy = onnx.NodeProto()
             copy.CopyFrom(node)
-            copy.name = case.id
+            copy.name = case.id if len(case.nodes) == 1 else f"{case.id}.{index}"
             copy.input[:] = [rename(name) for name in node.input]
             copy.output[:] = [rename(name) for name in node.output]
             nodes.append(copy)

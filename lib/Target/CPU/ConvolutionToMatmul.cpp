@@ -5,7 +5,10 @@
 // Written that way it runs on the matmul microkernel, and the output stays
 // NCHW: no layout change leaks into the rest of the graph. A 1x1 unit-
 // stride convolution needs no window copy at all: its input, viewed as
-// channels x pixels, already is that matrix.
+// channels x pixels, already is that matrix. A convolution whose windows
+// are contiguous along output rows needs no copy either: the matmul kernel
+// reads them from the input (see quarc-vectorize-matmul), so it is left as
+// it is.
 //
 //===----------------------------------------------------------------------===//
 
@@ -87,6 +90,18 @@ Value buildContraction(OpBuilder &b, Location loc, Value lhs, Value rhs,
       .getResult(0);
 }
 
+/// Output rows at least this wide run the direct (implicit GEMM) kernel:
+/// narrower rows would be mostly edge tiles.
+constexpr int64_t kMinDirectRowWidth = 16;
+
+/// Whether quarc-vectorize-matmul runs the convolution as it is, reading
+/// windows from the input (see the pass description).
+bool runsDirectly(ArrayRef<int64_t> window, ArrayRef<int64_t> strides,
+                  ArrayRef<int64_t> outputSize) {
+  return window != ArrayRef<int64_t>{1, 1} && strides[1] == 1 &&
+         outputSize[1] >= kMinDirectRowWidth;
+}
+
 LogicalResult rewriteAsMatmul(RewriterBase &rewriter,
                               linalg::Conv2DNchwFchwOp conv) {
   Value input = conv.getInputs()[0];
@@ -111,6 +126,8 @@ LogicalResult rewriteAsMatmul(RewriterBase &rewriter,
   // linalg allows an input larger than the output needs; only an input of
   // exactly the output's size is the channels x pixels matrix as it is.
   auto inputType = cast<RankedTensorType>(input.getType());
+  if (runsDirectly(window, strides, outputSize))
+    return failure();
   bool pointwise = window == ArrayRef<int64_t>{1, 1} &&
                    strides == ArrayRef<int64_t>{1, 1} &&
                    inputType.getShape().drop_front(2) == ArrayRef(outputSize);

@@ -32,6 +32,10 @@ namespace {
 
 constexpr llvm::StringLiteral kParallelFor = "quarc_parallel_for";
 
+/// Enough parallel iterations to balance any thread count we expect (each
+/// thread takes a contiguous range of them).
+constexpr int64_t kMinParallelIterations = 256;
+
 /// The LLVM type a captured value travels as, or null if unsupported.
 Type getContextFieldType(Type type) {
   MLIRContext *context = type.getContext();
@@ -139,11 +143,29 @@ public:
   }
 
 private:
-  /// Loops 0 .. n-2 are split across threads (linearized); the last loop,
-  /// which the vectorizers work on, runs whole inside each iteration. A
-  /// single loop is split itself.
+  /// The outer loops split across threads (linearized): the fewest that
+  /// give kMinParallelIterations, so the loops inside stay ordinary nested
+  /// loops (no index arithmetic per element, and their innermost loop is
+  /// what LLVM vectorizes). Never the last loop of an ordinary loop nest,
+  /// unless it is the only one; any loop of a kernel's (whose iterations
+  /// are whole tiles). With dynamic trip counts, all loops that may be.
   static unsigned numSplitLoops(scf::ParallelOp loop) {
-    return std::max<unsigned>(1, loop.getNumLoops() - 1);
+    unsigned maxSplit =
+        loop->hasAttr(kKernelLoopAttr)
+            ? loop.getNumLoops()
+            : std::max<unsigned>(1, loop.getNumLoops() - 1);
+    int64_t iterations = 1;
+    for (unsigned d = 0; d < maxSplit; ++d) {
+      std::optional<int64_t> trips =
+          staticTripCount(loop.getLowerBound()[d], loop.getUpperBound()[d],
+                          loop.getStep()[d]);
+      if (!trips)
+        return maxSplit;
+      iterations *= *trips;
+      if (iterations >= kMinParallelIterations)
+        return d + 1;
+    }
+    return maxSplit;
   }
 
   /// void <parent>_parallel_<k>(ptr context, i64 begin, i64 end)
@@ -204,24 +226,31 @@ private:
                 lb, loc, lower[d],
                 arith::MulIOp::create(lb, loc, index, step[d]));
           }
-          if (split == loop.getNumLoops()) {
-            cloneBody(lb, loop, ivs, mapping);
-          } else {
-            unsigned last = loop.getNumLoops() - 1;
-            scf::ForOp::create(
-                lb, loc, mapping.lookup(loop.getLowerBound()[last]),
-                mapping.lookup(loop.getUpperBound()[last]),
-                mapping.lookup(loop.getStep()[last]), ValueRange{},
-                [&](OpBuilder &ib, Location, Value iv, ValueRange) {
-                  ivs[last] = iv;
-                  cloneBody(ib, loop, ivs, mapping);
-                  scf::YieldOp::create(ib, loc);
-                });
-          }
+          buildInnerLoops(lb, loop, split, ivs, mapping);
           scf::YieldOp::create(lb, loc);
         });
     func::ReturnOp::create(b, loc);
     return func;
+  }
+
+  /// Loops `dim` .. n-1 of `loop` as nested scf.for around its body.
+  static void buildInnerLoops(OpBuilder &b, scf::ParallelOp loop,
+                              unsigned dim, SmallVector<Value> &ivs,
+                              IRMapping &mapping) {
+    if (dim == loop.getNumLoops()) {
+      cloneBody(b, loop, ivs, mapping);
+      return;
+    }
+    Location loc = loop.getLoc();
+    scf::ForOp::create(
+        b, loc, mapping.lookup(loop.getLowerBound()[dim]),
+        mapping.lookup(loop.getUpperBound()[dim]),
+        mapping.lookup(loop.getStep()[dim]), ValueRange{},
+        [&](OpBuilder &nested, Location, Value iv, ValueRange) {
+          ivs[dim] = iv;
+          buildInnerLoops(nested, loop, dim + 1, ivs, mapping);
+          scf::YieldOp::create(nested, loc);
+        });
   }
 
   static void cloneBody(OpBuilder &b, scf::ParallelOp loop,

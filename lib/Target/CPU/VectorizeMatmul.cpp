@@ -4,19 +4,29 @@
 // blocked kernel: a rows x columns tile of C lives in vector registers for
 // the whole k loop; each k step is one contiguous load of B's row k
 // (`columns` wide), `rows` broadcasts of A's column k and `rows` fused
-// multiply-adds. Tiles run column by column (n outer, m inner) so one
-// column's B panel, kept small by blocking k, stays in L1 while every row
-// tile of that column reads it.
+// multiply-adds.
+//
+// Work is split by columns: each iteration of the kernel's parallel loop
+// (over the batch dims and the column tiles) owns one column tile of C and
+// runs every row tile of it, k block by k block, so the B panel of a k
+// block (kept small) stays in L1 while the row tiles read it, and threads
+// never share a tile.
 //
 // The generated code reads the operands through their indexing maps, so
 // any operand order and batch broadcasting works as long as B and C are
-// contiguous along n.
+// contiguous along n. A direct convolution (linalg.conv_2d_nchw_fchw with
+// unit stride along the width) is the same kernel with three k dims
+// (input channel, kernel row, kernel column) and B read from the input
+// image itself: B[(c, i, j), x] = input[c, y + i, x + j], contiguous in x.
+// This is an implicit GEMM, with no im2col copy.
 //
 //===----------------------------------------------------------------------===//
 
+#include "MatmulFusion.h"
 #include "VectorCodegen.h"
 #include "quarc/Target/CPU/Passes.h"
 
+#include "mlir/Dialect/Affine/Utils.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
@@ -37,8 +47,9 @@ constexpr int64_t kPanelBytes = 24 * 1024;
 struct Contraction {
   Value lhs, rhs, out; // A (m, k), B (k, n), C (m, n)
   AffineMap lhsMap, rhsMap, outMap;
-  unsigned m, n, k;
-  SmallVector<unsigned> batch; // every other dim: loops around the kernel
+  unsigned m, n;
+  SmallVector<unsigned> k;     // reduction dims, outermost first
+  SmallVector<unsigned> batch; // every other dim (all index C): parallel
   SmallVector<int64_t> ranges; // static size of every loop dim
 };
 
@@ -48,13 +59,29 @@ unsigned innermostDim(AffineMap map) {
   return map.getDimPosition(map.getNumResults() - 1);
 }
 
-FailureOr<Contraction> matchContraction(linalg::LinalgOp op, int64_t lanes) {
-  if (!op.hasPureBufferSemantics() || op.getNumDpsInputs() != 2 ||
-      op.getNumDpsInits() != 1 || !linalg::isaContractionOpInterface(op))
+bool allStaticF32Buffers(linalg::LinalgOp op) {
+  return op.hasPureBufferSemantics() &&
+         llvm::all_of(op->getOperands(), isStaticF32Buffer);
+}
+
+/// The checks both kinds of contraction share, once the dims are known:
+/// vector loads and stores along n need B and C contiguous along n, and a
+/// row narrower than a vector register is no better than scalar loops.
+LogicalResult finishMatch(Contraction &c, int64_t lanes) {
+  if (!cast<MemRefType>(c.rhs.getType()).isLastDimUnitStride() ||
+      !cast<MemRefType>(c.out.getType()).isLastDimUnitStride() ||
+      c.ranges[c.n] < lanes)
     return failure();
-  for (Value operand : op->getOperands())
-    if (!isStaticF32Buffer(operand))
-      return failure();
+  for (unsigned dim = 0, e = c.ranges.size(); dim < e; ++dim)
+    if (dim != c.m && dim != c.n && !llvm::is_contained(c.k, dim))
+      c.batch.push_back(dim);
+  return success();
+}
+
+FailureOr<Contraction> matchContraction(linalg::LinalgOp op, int64_t lanes) {
+  if (op.getNumDpsInputs() != 2 || op.getNumDpsInits() != 1 ||
+      !allStaticF32Buffers(op) || !linalg::isaContractionOpInterface(op))
+    return failure();
   FailureOr<linalg::ContractionDimensions> dims =
       linalg::inferContractionDims(op);
   if (failed(dims) || dims->m.empty() || dims->n.empty() || dims->k.empty())
@@ -71,10 +98,10 @@ FailureOr<Contraction> matchContraction(linalg::LinalgOp op, int64_t lanes) {
   c.outMap = maps[2];
   // The kernel's n is C's innermost dim, and B is the input that has it
   // (inferContractionDims names m and n by operand position, so n may be
-  // in either of its sets). The kernel's m and k are one dim each of the
-  // others; every remaining dim (batch dims, and extra m, n or k dims such
-  // as the image index of a convolution, which only the output and one
-  // input have) becomes an outer loop around the kernel.
+  // in either of its sets). The kernel's m is one dim of the other input;
+  // every remaining dim of C (batch dims, and extra m or n dims such as the
+  // image index of a convolution) becomes a parallel loop around the
+  // kernel.
   c.n = innermostDim(c.outMap);
   bool swapped = maps[0].isFunctionOfDim(c.n);
   if (swapped == maps[1].isFunctionOfDim(c.n))
@@ -85,20 +112,34 @@ FailureOr<Contraction> matchContraction(linalg::LinalgOp op, int64_t lanes) {
   c.rhsMap = maps[swapped ? 0 : 1];
   ArrayRef<unsigned> mDims = swapped ? dims->n : dims->m;
   c.m = mDims.back();
-  c.k = dims->k.back();
+  c.k.assign(dims->k.begin(), dims->k.end());
   c.ranges = op.getStaticLoopRanges();
-  for (unsigned dim = 0, e = c.ranges.size(); dim < e; ++dim)
-    if (dim != c.m && dim != c.n && dim != c.k)
-      c.batch.push_back(dim);
-
-  // Vector loads and stores along n need B and C contiguous along n (C's
-  // innermost dim is n by definition).
-  if (innermostDim(c.rhsMap) != c.n ||
-      !cast<MemRefType>(c.rhs.getType()).isLastDimUnitStride() ||
-      !cast<MemRefType>(c.out.getType()).isLastDimUnitStride())
+  if (innermostDim(c.rhsMap) != c.n || failed(finishMatch(c, lanes)))
     return failure();
-  // Narrower than a vector register: the scalar loops do as well.
-  if (c.ranges[c.n] < lanes)
+  return c;
+}
+
+/// linalg.conv_2d_nchw_fchw with unit stride along the width. Its loop
+/// dims are (n, f, y, x, c, i, j): m = f, n = x, k = (c, i, j), and the
+/// image and output row are batch dims.
+FailureOr<Contraction> matchConvolution(linalg::Conv2DNchwFchwOp conv,
+                                        int64_t lanes) {
+  if (!allStaticF32Buffers(conv) ||
+      conv.getStrides().getValues<int64_t>()[1] != 1)
+    return failure();
+  SmallVector<AffineMap> maps = conv.getIndexingMapsArray();
+  Contraction c;
+  c.rhs = conv.getInputs()[0];
+  c.lhs = conv.getInputs()[1];
+  c.out = conv.getOutputs()[0];
+  c.rhsMap = maps[0];
+  c.lhsMap = maps[1];
+  c.outMap = maps[2];
+  c.m = 1;
+  c.n = 3;
+  c.k = {4, 5, 6};
+  c.ranges = conv.getStaticLoopRanges();
+  if (failed(finishMatch(c, lanes)))
     return failure();
   return c;
 }
@@ -107,65 +148,125 @@ FailureOr<Contraction> matchContraction(linalg::LinalgOp op, int64_t lanes) {
 class MicrokernelBuilder {
 public:
   MicrokernelBuilder(const Contraction &c, TargetInfo::RegisterTile tile,
-                     int64_t lanes, bool fused, Location loc)
-      : c(c), tile(tile), lanes(lanes), fused(fused), loc(loc),
-        ivs(c.ranges.size(), Value()) {}
+                     int64_t lanes, bool fused,
+                     const MatmulPrologue *prologue, MatmulEpilogue *epilogue,
+                     Location loc)
+      : c(c), tile(tile), lanes(lanes), fused(fused), prologue(prologue),
+        epilogue(epilogue), loc(loc), ivs(c.ranges.size(), Value()) {}
 
+  /// One parallel loop over the batch dims and the column tiles; the last
+  /// column tile may be narrower.
   void build(OpBuilder &b) {
-    SmallVector<int64_t> batchSizes;
+    int64_t columns = c.ranges[c.n];
+    int64_t wholeTiles = columns / tile.columns;
+    int64_t remainder = columns % tile.columns;
+    SmallVector<int64_t> sizes;
     for (unsigned dim : c.batch)
-      batchSizes.push_back(c.ranges[dim]);
-    LoopBounds bounds = getZeroBasedBounds(b, loc, batchSizes);
-    scf::buildLoopNest(b, loc, bounds.lower, bounds.upper, bounds.steps,
-                       [&](OpBuilder &nested, Location, ValueRange batchIvs) {
-                         for (auto [dim, iv] : llvm::zip(c.batch, batchIvs))
-                           ivs[dim] = iv;
-                         buildKBlocks(nested);
-                       });
+      sizes.push_back(c.ranges[dim]);
+    sizes.push_back(wholeTiles + (remainder ? 1 : 0));
+    LoopBounds bounds = getZeroBasedBounds(b, loc, sizes);
+    auto loop = scf::ParallelOp::create(
+        b, loc, bounds.lower, bounds.upper, bounds.steps,
+        [&](OpBuilder &pb, Location, ValueRange loopIvs) {
+          for (auto [dim, iv] : llvm::zip(c.batch, loopIvs))
+            ivs[dim] = iv;
+          Value tileIndex = loopIvs.back();
+          Value n0 = arith::MulIOp::create(
+              pb, loc, tileIndex,
+              arith::ConstantIndexOp::create(pb, loc, tile.columns));
+          if (remainder == 0 || wholeTiles == 0) {
+            buildColumn(pb, n0, remainder == 0 ? tile.columns : remainder);
+            return;
+          }
+          Value isWhole = arith::CmpIOp::create(
+              pb, loc, arith::CmpIPredicate::ult, tileIndex,
+              arith::ConstantIndexOp::create(pb, loc, wholeTiles));
+          scf::IfOp::create(
+              pb, loc, isWhole,
+              [&](OpBuilder &tb, Location) {
+                buildColumn(tb, n0, tile.columns);
+                scf::YieldOp::create(tb, loc);
+              },
+              [&](OpBuilder &eb, Location) {
+                buildColumn(eb, n0, remainder);
+                scf::YieldOp::create(eb, loc);
+              });
+        });
+    markKernelLoop(loop);
   }
 
 private:
-  void buildKBlocks(OpBuilder &b) {
+  /// Every row tile of the column tile [n0, n0 + width), k block by k
+  /// block. Blocks are taken along the outermost k dim.
+  void buildColumn(OpBuilder &b, Value n0, int64_t width) {
+    int64_t innerK = 1;
+    for (unsigned dim : ArrayRef(c.k).drop_front())
+      innerK *= c.ranges[dim];
     int64_t kBlock = std::max<int64_t>(
-        16, kPanelBytes / (static_cast<int64_t>(tile.columns) * 4));
-    forEachChunk(b, loc, c.ranges[c.k], kBlock,
-                 [&](OpBuilder &kb, Value kOffset, int64_t kSize) {
-                   forEachChunk(
-                       kb, loc, c.ranges[c.n], tile.columns,
-                       [&](OpBuilder &nb, Value n0, int64_t width) {
-                         forEachChunk(nb, loc, c.ranges[c.m], tile.rows,
-                                      [&](OpBuilder &mb, Value m0,
-                                          int64_t rows) {
-                                        buildTile(mb, m0, rows, n0, width,
-                                                  kOffset, kSize);
-                                      });
-                       },
-                       /*parallel=*/true);
-                 });
+        1, kPanelBytes / (static_cast<int64_t>(tile.columns) * 4 * innerK));
+    int64_t kTotal = c.ranges[c.k.front()];
+    int64_t blocks = llvm::divideCeil(kTotal, kBlock);
+    auto buildBlock = [&](OpBuilder &kb, Value kOffset, int64_t kSize,
+                          bool first, bool last) {
+      forEachChunk(kb, loc, c.ranges[c.m], tile.rows,
+                   [&](OpBuilder &mb, Value m0, int64_t rows) {
+                     buildTile(mb, m0, rows, n0, width, kOffset, kSize, first,
+                               last);
+                   });
+    };
+    auto constant = [&](int64_t value) -> Value {
+      return arith::ConstantIndexOp::create(b, loc, value);
+    };
+    // The first block may start from a fill value, the last one runs the
+    // epilogue; the ones in between are a loop.
+    buildBlock(b, constant(0), std::min(kBlock, kTotal), /*first=*/true,
+               /*last=*/blocks == 1);
+    if (blocks == 1)
+      return;
+    if (blocks == 3) {
+      buildBlock(b, constant(kBlock), kBlock, false, false);
+    } else if (blocks > 3) {
+      scf::ForOp::create(b, loc, constant(kBlock),
+                         constant((blocks - 1) * kBlock), constant(kBlock),
+                         ValueRange{},
+                         [&](OpBuilder &lb, Location, Value k0, ValueRange) {
+                           buildBlock(lb, k0, kBlock, false, false);
+                           scf::YieldOp::create(lb, loc);
+                         });
+    }
+    int64_t lastOffset = (blocks - 1) * kBlock;
+    buildBlock(b, constant(lastOffset), kTotal - lastOffset, false, true);
   }
 
   /// The operand indices of `map` at the current loop ivs.
-  SmallVector<Value> indices(AffineMap map) const {
+  SmallVector<Value> indices(OpBuilder &b, AffineMap map) const {
     SmallVector<Value> result;
-    for (unsigned i = 0, e = map.getNumResults(); i < e; ++i)
-      result.push_back(ivs[map.getDimPosition(i)]);
+    for (AffineExpr expr : map.getResults()) {
+      if (auto dim = dyn_cast<AffineDimExpr>(expr))
+        result.push_back(ivs[dim.getPosition()]);
+      else
+        result.push_back(
+            affine::expandAffineExpr(b, loc, expr, ivs, ValueRange{}));
+    }
     return result;
   }
 
-  /// C[m0 : m0+rows, n0 : n0+width] += A[.., k0 : k0+kSize] * B[k0 : .., ..]
+  /// C[m0 : m0+rows, n0 : n0+width] += A[.., k block] * B[k block, ..]
   ///
   /// Each row of the tile is held as separate register-sized vectors
   /// (`pieces`): a vector<24xf32> would be widened to 32 lanes by LLVM's type
   /// legalization and spill.
   void buildTile(OpBuilder &b, Value m0, int64_t rows, Value n0, int64_t width,
-                 Value k0, int64_t kSize) {
-    SmallVector<std::pair<Value, VectorType>> pieces; // column, type
+                 Value k0, int64_t kSize, bool firstBlock, bool lastBlock) {
+    bool fromPrologue = firstBlock && prologue;
+    bool toEpilogue = lastBlock && epilogue;
+    pieces.clear();
     for (int64_t start = 0; start < width; start += lanes) {
       int64_t size = std::min(lanes, width - start);
       pieces.emplace_back(addIndex(b, loc, n0, start),
                           VectorType::get({size}, b.getF32Type()));
     }
-    SmallVector<Value> rowIndex;
+    rowIndex.clear();
     for (int64_t i = 0; i < rows; ++i)
       rowIndex.push_back(addIndex(b, loc, m0, i));
 
@@ -176,54 +277,84 @@ private:
       for (auto [column, type] : pieces) {
         ivs[c.n] = column;
         accumulators.push_back(
-            vector::LoadOp::create(b, loc, type, c.out, indices(c.outMap)));
+            fromPrologue ? prologue->getInitialValue(b, loc, type, ivs)
+                         : vector::LoadOp::create(b, loc, type, c.out,
+                                                  indices(b, c.outMap))
+                               .getResult());
       }
     }
 
-    Value kEnd = addIndex(b, loc, k0, kSize);
-    Value one = arith::ConstantIndexOp::create(b, loc, 1);
-    auto loop = scf::ForOp::create(
-        b, loc, k0, kEnd, one, accumulators,
-        [&](OpBuilder &kb, Location, Value k, ValueRange partial) {
-          ivs[c.k] = k;
-          SmallVector<Value> rhsRow;
-          for (auto [column, type] : pieces) {
-            ivs[c.n] = column;
-            rhsRow.push_back(vector::LoadOp::create(kb, loc, type, c.rhs,
-                                                    indices(c.rhsMap)));
-          }
-          SmallVector<Value> updated;
-          for (auto [i, row] : llvm::enumerate(rowIndex)) {
-            ivs[c.m] = row;
-            Value lhs =
-                memref::LoadOp::create(kb, loc, c.lhs, indices(c.lhsMap));
-            for (auto [p, piece] : llvm::enumerate(pieces)) {
-              Value splat =
-                  vector::BroadcastOp::create(kb, loc, piece.second, lhs);
-              updated.push_back(multiplyAdd(kb, loc, splat, rhsRow[p],
-                                            partial[i * pieces.size() + p],
-                                            fused));
-            }
-          }
-          scf::YieldOp::create(kb, loc, updated);
-        });
+    ValueRange sums = buildKLoops(b, 0, accumulators, k0, kSize);
 
     for (auto [i, row] : llvm::enumerate(rowIndex)) {
       ivs[c.m] = row;
       for (auto [p, piece] : llvm::enumerate(pieces)) {
         ivs[c.n] = piece.first;
-        vector::StoreOp::create(b, loc, loop.getResult(i * pieces.size() + p),
-                                c.out, indices(c.outMap));
+        Value sum = sums[i * pieces.size() + p];
+        if (!toEpilogue || epilogue->needsResult())
+          vector::StoreOp::create(b, loc, sum, c.out, indices(b, c.outMap));
+        if (toEpilogue)
+          epilogue->emit(b, loc, sum, ivs);
       }
     }
+  }
+
+  /// The k loop nest carrying the accumulators: k dim `level` and those
+  /// inside it; the outermost covers the block [k0, k0 + kSize).
+  ValueRange buildKLoops(OpBuilder &b, unsigned level, ValueRange accumulators,
+                         Value k0, int64_t kSize) {
+    Value lower = level == 0 ? k0 : arith::ConstantIndexOp::create(b, loc, 0);
+    Value upper =
+        level == 0 ? addIndex(b, loc, k0, kSize)
+                   : arith::ConstantIndexOp::create(b, loc,
+                                                    c.ranges[c.k[level]]);
+    Value one = arith::ConstantIndexOp::create(b, loc, 1);
+    auto loop = scf::ForOp::create(
+        b, loc, lower, upper, one, accumulators,
+        [&](OpBuilder &kb, Location, Value k, ValueRange partial) {
+          ivs[c.k[level]] = k;
+          SmallVector<Value> updated =
+              level + 1 == c.k.size()
+                  ? buildKStep(kb, partial)
+                  : llvm::to_vector(
+                        buildKLoops(kb, level + 1, partial, k0, kSize));
+          scf::YieldOp::create(kb, loc, updated);
+        });
+    return loop.getResults();
+  }
+
+  /// One k step: a row of B, a broadcast of A per tile row, the FMAs.
+  SmallVector<Value> buildKStep(OpBuilder &b, ValueRange partial) {
+    SmallVector<Value> rhsRow;
+    for (auto [column, type] : pieces) {
+      ivs[c.n] = column;
+      rhsRow.push_back(
+          vector::LoadOp::create(b, loc, type, c.rhs, indices(b, c.rhsMap)));
+    }
+    SmallVector<Value> updated;
+    for (auto [i, row] : llvm::enumerate(rowIndex)) {
+      ivs[c.m] = row;
+      Value lhs = memref::LoadOp::create(b, loc, c.lhs, indices(b, c.lhsMap));
+      for (auto [p, piece] : llvm::enumerate(pieces)) {
+        Value splat = vector::BroadcastOp::create(b, loc, piece.second, lhs);
+        updated.push_back(multiplyAdd(b, loc, splat, rhsRow[p],
+                                      partial[i * pieces.size() + p], fused));
+      }
+    }
+    return updated;
   }
 
   const Contraction &c;
   TargetInfo::RegisterTile tile;
   int64_t lanes;
   bool fused;
+  const MatmulPrologue *prologue; // or null
+  MatmulEpilogue *epilogue;       // or null
   Location loc;
   SmallVector<Value> ivs; // current value of every loop dim
+  // The tile being built: its column vectors (start, type) and rows.
+  SmallVector<std::pair<Value, VectorType>> pieces;
+  SmallVector<Value> rowIndex;
 };
 
 struct QuarcVectorizeMatmul
@@ -238,18 +369,32 @@ struct QuarcVectorizeMatmul
     TargetInfo::RegisterTile tile = parsed.f32MatmulTile();
     int64_t lanes = parsed.vectorBits() / 32;
 
-    SmallVector<std::pair<linalg::LinalgOp, Contraction>> work;
+    std::vector<std::pair<linalg::LinalgOp, Contraction>> work;
     getOperation().walk([&](linalg::LinalgOp op) {
-      FailureOr<Contraction> contraction = matchContraction(op, lanes);
+      auto conv = dyn_cast<linalg::Conv2DNchwFchwOp>(op.getOperation());
+      FailureOr<Contraction> contraction =
+          conv ? matchConvolution(conv, lanes) : matchContraction(op, lanes);
       if (succeeded(contraction))
         work.emplace_back(op, std::move(*contraction));
     });
     for (auto &[op, contraction] : work) {
+      std::optional<MatmulPrologue> prologue = MatmulPrologue::match(
+          op, contraction.out, contraction.outMap, contraction.n);
+      std::optional<MatmulEpilogue> epilogue = MatmulEpilogue::match(
+          op, contraction.out, contraction.outMap, contraction.n,
+          {contraction.lhs, contraction.rhs});
       OpBuilder b(op);
+      if (epilogue)
+        epilogue->prepare(b);
       MicrokernelBuilder(contraction, tile, lanes, parsed.hasVectorFMA(),
-                         op.getLoc())
+                         prologue ? &*prologue : nullptr,
+                         epilogue ? &*epilogue : nullptr, op.getLoc())
           .build(b);
       op->erase();
+      if (prologue)
+        prologue->finish();
+      if (epilogue)
+        epilogue->finish();
     }
   }
 

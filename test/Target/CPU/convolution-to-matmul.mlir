@@ -4,7 +4,9 @@
 // A dense NCHW convolution becomes out[n, f, p] += W[f, q] * X[n, q, p] with
 // p = oh * OW + ow and q = (c * KH + kh) * KW + kw. Except for 1x1 unit-stride
 // convolutions, X is an im2col copy [N, C, KH, KW, OH, OW] that applies the
-// strides and dilations.
+// strides and dilations. Convolutions with unit stride along the width and
+// output rows at least 16 wide stay as they are: quarc-vectorize-matmul runs
+// them directly on the input.
 
 //===----------------------------------------------------------------------===//
 // im2col
@@ -209,4 +211,51 @@ func.func @buffers_left_alone(%x: memref<1x8x6x7xf32>, %w: memref<13x8x3x3xf32>,
   linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
     ins(%x, %w : memref<1x8x6x7xf32>, memref<13x8x3x3xf32>) outs(%init : memref<1x13x4x5xf32>)
   return
+}
+
+// -----
+
+//===----------------------------------------------------------------------===//
+// Direct
+//===----------------------------------------------------------------------===//
+
+// 3x3, stride 2 along H only, dilation 2, 16 columns: left for the direct
+// kernel, with no copy.
+// CHECK-LABEL: func @conv_direct(
+// CHECK-NOT:     tensor.empty
+// CHECK-NOT:     linalg.generic
+// CHECK:         linalg.conv_2d_nchw_fchw
+// CHECK-NOT:     linalg.generic
+// CHECK:         return
+func.func @conv_direct(%x: tensor<1x8x13x20xf32>, %w: tensor<5x8x3x3xf32>, %init: tensor<1x5x5x16xf32>) -> tensor<1x5x5x16xf32> {
+  %r = linalg.conv_2d_nchw_fchw {dilations = dense<2> : tensor<2xi64>, strides = dense<[2, 1]> : tensor<2xi64>}
+    ins(%x, %w : tensor<1x8x13x20xf32>, tensor<5x8x3x3xf32>) outs(%init : tensor<1x5x5x16xf32>) -> tensor<1x5x5x16xf32>
+  return %r : tensor<1x5x5x16xf32>
+}
+
+// -----
+
+// The same with 15 columns: mostly edge tiles row by row, so im2col.
+// CHECK-LABEL: func @conv_narrow_rows_im2col(
+// CHECK-NOT:     linalg.conv_2d_nchw_fchw
+// CHECK:         tensor.empty() : tensor<1x8x3x3x5x15xf32>
+// CHECK:         return
+func.func @conv_narrow_rows_im2col(%x: tensor<1x8x13x19xf32>, %w: tensor<5x8x3x3xf32>, %init: tensor<1x5x5x15xf32>) -> tensor<1x5x5x15xf32> {
+  %r = linalg.conv_2d_nchw_fchw {dilations = dense<2> : tensor<2xi64>, strides = dense<[2, 1]> : tensor<2xi64>}
+    ins(%x, %w : tensor<1x8x13x19xf32>, tensor<5x8x3x3xf32>) outs(%init : tensor<1x5x5x15xf32>) -> tensor<1x5x5x15xf32>
+  return %r : tensor<1x5x5x15xf32>
+}
+
+// -----
+
+// Stride 2 along W and 16 columns: the windows of a row are not contiguous,
+// so im2col.
+// CHECK-LABEL: func @conv_strided_rows_im2col(
+// CHECK-NOT:     linalg.conv_2d_nchw_fchw
+// CHECK:         tensor.empty() : tensor<1x8x3x3x5x16xf32>
+// CHECK:         return
+func.func @conv_strided_rows_im2col(%x: tensor<1x8x13x33xf32>, %w: tensor<5x8x3x3xf32>, %init: tensor<1x5x5x16xf32>) -> tensor<1x5x5x16xf32> {
+  %r = linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<2> : tensor<2xi64>}
+    ins(%x, %w : tensor<1x8x13x33xf32>, tensor<5x8x3x3xf32>) outs(%init : tensor<1x5x5x16xf32>) -> tensor<1x5x5x16xf32>
+  return %r : tensor<1x5x5x16xf32>
 }

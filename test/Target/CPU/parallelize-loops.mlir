@@ -114,3 +114,33 @@ func.func @reduction(%in: memref<65536xf32>) -> f32 {
   } {quarc.kernel}
   return %sum : f32
 }
+
+// -----
+
+// Only as many outer loops are split as it takes to reach 256 parallel
+// iterations (here 96 x 60); the loops inside stay nested loops, so no
+// index arithmetic runs per element and the innermost loop stays whole.
+// CHECK-LABEL: func.func private @upsample_parallel_0(
+// CHECK:         scf.for %[[L:.+]] = %{{.+}} to %{{.+}} step
+// CHECK:           %[[W:.+]] = arith.remsi %[[L]], %{{.+}}
+// CHECK:           %[[C:.+]] = arith.divsi %[[L]], %{{.+}}
+// CHECK-NOT:       arith.remsi
+// CHECK:           scf.for %[[A:.+]] = %{{.+}} to %{{.+}} step
+// CHECK-NEXT:        scf.for %[[X:.+]] = %{{.+}} to %{{.+}} step
+// CHECK-NEXT:          scf.for %[[B:.+]] = %{{.+}} to %{{.+}} step
+// CHECK:                 memref.load %{{.+}}[%{{.+}}, %{{.+}}, %[[X]]]
+// CHECK:                 memref.store %{{.+}}, %{{.+}}[%{{.+}}, %{{.+}}, %[[A]], %[[X]], %[[B]]]
+func.func @upsample(%in: memref<96x60x80xf32>, %out: memref<96x60x2x80x2xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c2 = arith.constant 2 : index
+  %c60 = arith.constant 60 : index
+  %c80 = arith.constant 80 : index
+  %c96 = arith.constant 96 : index
+  scf.parallel (%c, %h, %a, %x, %b) = (%c0, %c0, %c0, %c0, %c0) to (%c96, %c60, %c2, %c80, %c2) step (%c1, %c1, %c1, %c1, %c1) {
+    %v = memref.load %in[%c, %h, %x] : memref<96x60x80xf32>
+    memref.store %v, %out[%c, %h, %a, %x, %b] : memref<96x60x2x80x2xf32>
+    scf.reduce
+  }
+  return
+}

@@ -22,9 +22,13 @@
 // CHECK-SAME:      %[[A:[^:]+]]: memref<9x40xf32>, %[[B:[^:]+]]: memref<40x53xf32>, %[[C:[^:]+]]: memref<9x53xf32>)
 // CHECK-NOT:     linalg.matmul
 
-// With AVX2, 53 columns = 2 x 24 (a loop) + 5; 9 rows = 2 x 4 (a loop) + 1.
-// AVX2:          %[[K0:.+]] = arith.constant 0 : index
-// AVX2:          scf.parallel (%[[N0:[^ ]+]]) = (%{{[^ ]+}}) to (%c48) step (%c24) {
+// With AVX2, 53 columns = 2 x 24 + 5: three column tiles, the iterations of
+// one parallel loop; the last one is narrower. 9 rows = 2 x 4 (a loop) + 1.
+// AVX2:          scf.parallel (%[[T:[^ ]+]]) = (%{{[^ ]+}}) to (%c3) step (%{{[^ ]+}}) {
+// AVX2:            %[[N0:.+]] = arith.muli %[[T]], %c24 : index
+// AVX2:            %[[WHOLE:.+]] = arith.cmpi ult, %[[T]], %c2 : index
+// AVX2:            scf.if %[[WHOLE]] {
+// AVX2:            %[[K0:.+]] = arith.constant 0 : index
 // AVX2:            scf.for %[[M0:[^ ]+]] = %{{[^ ]+}} to %c8{{[_0-9]*}} step %c4{{[_0-9]*}} {
 // AVX2:              %[[N8:.+]] = arith.addi %[[N0]], %c8{{[_0-9]*}} : index
 // AVX2:              %[[N16:.+]] = arith.addi %[[N0]], %c16{{[_0-9]*}} : index
@@ -74,30 +78,35 @@
 // AVX2-NOT:        vector.fma
 // AVX2:            scf.yield
 // AVX2-COUNT-3:    vector.store %{{.+}}, %[[C]][%[[ROW8]], %{{.+}}] : memref<9x53xf32>, vector<8xf32>
-// AVX2-NEXT:       scf.reduce
 // The last 5 columns: 4 x 5 tiles of one vector<5xf32> per row, then 1 x 5.
-// AVX2:          %[[COL48:.+]] = arith.constant 48 : index
-// AVX2:          scf.for %{{[^ ]+}} = %{{[^ ]+}} to %c8{{[_0-9]*}} step %c4{{[_0-9]*}} {
-// AVX2-COUNT-4:    vector.load %[[C]][%{{.+}}, %[[COL48]]] : memref<9x53xf32>, vector<5xf32>
+// AVX2-NEXT:       } else {
+// AVX2:            scf.for %{{[^ ]+}} = %{{[^ ]+}} to %c8{{[_0-9]*}} step %c4{{[_0-9]*}} {
+// AVX2-COUNT-4:    vector.load %[[C]][%{{.+}}, %[[N0]]] : memref<9x53xf32>, vector<5xf32>
 // AVX2:            scf.for {{.+}} -> (vector<5xf32>, vector<5xf32>, vector<5xf32>, vector<5xf32>) {
-// AVX2-NEXT:         vector.load %[[B]][%{{.+}}, %[[COL48]]] : memref<40x53xf32>, vector<5xf32>
+// AVX2-NEXT:         vector.load %[[B]][%{{.+}}, %[[N0]]] : memref<40x53xf32>, vector<5xf32>
 // AVX2-NOT:          vector.load
 // AVX2-COUNT-4:      vector.fma {{.+}} : vector<5xf32>
 // AVX2-NOT:          vector.fma
 // AVX2:              scf.yield
 // AVX2-COUNT-4:    vector.store {{.+}} : memref<9x53xf32>, vector<5xf32>
 // AVX2:          }
-// AVX2:          vector.load %[[C]][%{{.+}}, %[[COL48]]] : memref<9x53xf32>, vector<5xf32>
+// AVX2:          vector.load %[[C]][%{{.+}}, %[[N0]]] : memref<9x53xf32>, vector<5xf32>
 // AVX2:          scf.for {{.+}} -> (vector<5xf32>) {
 // AVX2-COUNT-1:    vector.fma {{.+}} : vector<5xf32>
 // AVX2-NOT:        vector.fma
 // AVX2:          vector.store {{.+}} : memref<9x53xf32>, vector<5xf32>
+// AVX2-NEXT:       }
+// AVX2-NEXT:       scf.reduce
+// AVX2-NEXT:     } {quarc.kernel}
 // AVX2-NEXT:     return
 
-// With SSE, 53 columns = 4 x 12 (a loop) + 5 (a vector<4xf32> and a vector<1xf32>);
-// 9 rows = 3 x 3, no row remainder. No FMA: a multiply and an add.
+// With SSE, 53 columns = 4 x 12 + 5 (a vector<4xf32> and a vector<1xf32>):
+// five column tiles; 9 rows = 3 x 3, no row remainder. No FMA: a multiply
+// and an add.
 // SSE-NOT:       vector.fma
-// SSE:           scf.parallel (%[[N0:[^ ]+]]) = (%{{[^ ]+}}) to (%c48) step (%c12) {
+// SSE:           scf.parallel (%[[T:[^ ]+]]) = (%{{[^ ]+}}) to (%c5) step (%{{[^ ]+}}) {
+// SSE:             %[[N0:.+]] = arith.muli %[[T]], %c12 : index
+// SSE:             arith.cmpi ult, %[[T]], %c4 : index
 // SSE:             scf.for %[[M0:[^ ]+]] = %{{[^ ]+}} to %c9{{[_0-9]*}} step %c3{{[_0-9]*}} {
 // SSE-COUNT-9:       vector.load %[[C]]{{.+}} : memref<9x53xf32>, vector<4xf32>
 // SSE:               scf.for {{.+}} -> (vector<4xf32>, vector<4xf32>, vector<4xf32>, vector<4xf32>, vector<4xf32>, vector<4xf32>, vector<4xf32>, vector<4xf32>, vector<4xf32>) {
@@ -110,23 +119,25 @@
 // SSE:                 scf.yield
 // SSE-COUNT-9:       vector.store {{.+}} : memref<9x53xf32>, vector<4xf32>
 // SSE-NEXT:        }
-// SSE-NEXT:        scf.reduce
-// SSE:           %[[COL48:.+]] = arith.constant 48 : index
-// SSE:           scf.for %[[M0:[^ ]+]] = %{{[^ ]+}} to %c9{{[_0-9]*}} step %c3{{[_0-9]*}} {
+// SSE-NEXT:        } else {
+// SSE:             scf.for %[[M0:[^ ]+]] = %{{[^ ]+}} to %c9{{[_0-9]*}} step %c3{{[_0-9]*}} {
 // SSE:             scf.for {{.+}} -> (vector<4xf32>, vector<1xf32>, vector<4xf32>, vector<1xf32>, vector<4xf32>, vector<1xf32>) {
-// SSE-NEXT:          vector.load %[[B]][%{{.+}}, %[[COL48]]] : memref<40x53xf32>, vector<4xf32>
+// SSE-NEXT:          vector.load %[[B]][%{{.+}}, %[[N0]]] : memref<40x53xf32>, vector<4xf32>
 // SSE-NEXT:          vector.load %[[B]][%{{.+}}, %{{.+}}] : memref<40x53xf32>, vector<1xf32>
 // SSE-COUNT-3:       arith.addf {{.+}} : vector<4xf32>
 // SSE:               scf.yield
 // SSE-NEXT:      }
-// SSE-NEXT:      vector.store %{{.+}}#0, %[[C]][%[[M0]], %[[COL48]]] : memref<9x53xf32>, vector<4xf32>
+// SSE-NEXT:      vector.store %{{.+}}#0, %[[C]][%[[M0]], %[[N0]]] : memref<9x53xf32>, vector<4xf32>
 // SSE-NEXT:      vector.store %{{.+}}#1, %[[C]][%[[M0]], %{{.+}}] : memref<9x53xf32>, vector<1xf32>
 // SSE-COUNT-4:   vector.store
 // SSE-NEXT:      }
+// SSE-NEXT:      }
+// SSE-NEXT:      scf.reduce
+// SSE-NEXT:      } {quarc.kernel}
 // SSE-NEXT:      return
 
-// With AVX-512, 53 columns = 48 (one tile, no loop) + 5; 9 rows = 8 (no loop) + 1.
-// AVX512-NOT:    scf.for %{{[^ ]+}} = {{.+}} step %c48
+// With AVX-512, 53 columns = 48 + 5: two column tiles; 9 rows = 8 (no loop) + 1.
+// AVX512:        scf.parallel (%{{[^ ]+}}) = (%{{[^ ]+}}) to (%c2) step
 // AVX512-COUNT-24: vector.load %[[C]]{{.+}} : memref<9x53xf32>, vector<16xf32>
 // AVX512:        scf.for {{.+}} -> (vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>) {
 // AVX512-COUNT-3:  vector.load %[[B]]{{.+}} : memref<40x53xf32>, vector<16xf32>
@@ -140,8 +151,8 @@
 // AVX512-NOT:    scf.for
 // AVX512:        return
 
-// With NEON, 53 columns = 4 x 12 (a loop) + 5; 9 rows = 8 (no loop) + 1.
-// NEON:          scf.parallel (%{{[^ ]+}}) = (%{{[^ ]+}}) to (%c48) step (%c12) {
+// With NEON, 53 columns = 4 x 12 + 5: five column tiles; 9 rows = 8 (no loop) + 1.
+// NEON:          scf.parallel (%{{[^ ]+}}) = (%{{[^ ]+}}) to (%c5) step
 // NEON-NOT:        scf.for %{{[^ ]+}} = %{{[^ ]+}} to %c8
 // NEON-COUNT-24:   vector.load %[[C]]{{.+}} : memref<9x53xf32>, vector<4xf32>
 // NEON:            scf.for
@@ -162,8 +173,10 @@ func.func @matmul_9x40x53(%a: memref<9x40xf32>, %b: memref<40x53xf32>, %c: memre
 // -----
 
 // k is blocked so that the B panel of a tile column (k block x 24 columns,
-// 24 KiB) stays in L1: 256 for AVX2. k = 300 is one block of 256 and one of 44.
+// 24 KiB) stays in L1: 256 for AVX2. k = 300 is one block of 256 and one of
+// 44, both inside the column tile's iteration.
 // AVX2-LABEL: func @k_blocks_300
+// AVX2:         scf.parallel
 // AVX2:         %[[K0:.+]] = arith.constant 0 : index
 // AVX2:         %[[E0:.+]] = arith.addi %[[K0]], %c256 : index
 // AVX2:         scf.for %{{[^ ]+}} = %[[K0]] to %[[E0]] step %{{[^ ]+}} iter_args
@@ -173,6 +186,7 @@ func.func @matmul_9x40x53(%a: memref<9x40xf32>, %b: memref<40x53xf32>, %c: memre
 // AVX2:         scf.for %{{[^ ]+}} = %[[K1]] to %[[E1]] step %{{[^ ]+}} iter_args
 // AVX2-COUNT-12:  vector.fma
 // AVX2-NOT:     vector.fma
+// AVX2:         scf.reduce
 // AVX2:         return
 func.func @k_blocks_300(%a: memref<4x300xf32>, %b: memref<300x24xf32>, %c: memref<4x24xf32>) {
   linalg.matmul ins(%a, %b : memref<4x300xf32>, memref<300x24xf32>) outs(%c : memref<4x24xf32>)
@@ -181,22 +195,52 @@ func.func @k_blocks_300(%a: memref<4x300xf32>, %b: memref<300x24xf32>, %c: memre
 
 // -----
 
-// k = 600: a loop over two k blocks of 256, then one block of 88. Each k
-// block sweeps the whole output.
+// k = 600: blocks of 256, 256 and 88, all inside the column tile's
+// iteration: the first block and the last one are built on their own (they
+// may start from the op that initializes C and end with the consumer of C).
 // AVX2-LABEL: func @k_blocks_600
-// AVX2:         scf.for %[[KB:[^ ]+]] = %{{[^ ]+}} to %c512 step %c256 {
-// AVX2:           %[[E:.+]] = arith.addi %[[KB]], %c256{{[_0-9]*}} : index
-// AVX2:           scf.for %{{[^ ]+}} = %[[KB]] to %[[E]] step %{{[^ ]+}} iter_args
-// AVX2-COUNT-12:    vector.fma
-// AVX2:         }
-// AVX2:         %[[K1:.+]] = arith.constant 512 : index
-// AVX2:         %[[E1:.+]] = arith.addi %[[K1]], %c88 : index
+// AVX2:         scf.parallel
+// AVX2:         %[[K0:.+]] = arith.constant 0 : index
+// AVX2:         %[[E0:.+]] = arith.addi %[[K0]], %c256 : index
+// AVX2:         scf.for %{{[^ ]+}} = %[[K0]] to %[[E0]] step %{{[^ ]+}} iter_args
+// AVX2-COUNT-12:  vector.fma
+// AVX2:         %[[K1:.+]] = arith.constant 256 : index
+// AVX2:         %[[E1:.+]] = arith.addi %[[K1]], %c256{{[_0-9]*}} : index
 // AVX2:         scf.for %{{[^ ]+}} = %[[K1]] to %[[E1]] step %{{[^ ]+}} iter_args
+// AVX2-COUNT-12:  vector.fma
+// AVX2:         %[[K2:.+]] = arith.constant 512 : index
+// AVX2:         %[[E2:.+]] = arith.addi %[[K2]], %c88 : index
+// AVX2:         scf.for %{{[^ ]+}} = %[[K2]] to %[[E2]] step %{{[^ ]+}} iter_args
 // AVX2-COUNT-12:  vector.fma
 // AVX2-NOT:     vector.fma
 // AVX2:         return
 func.func @k_blocks_600(%a: memref<4x600xf32>, %b: memref<600x24xf32>, %c: memref<4x24xf32>) {
   linalg.matmul ins(%a, %b : memref<4x600xf32>, memref<600x24xf32>) outs(%c : memref<4x24xf32>)
+  return
+}
+
+// -----
+
+// k = 1200: the blocks between the first and the last are a loop.
+// AVX2-LABEL: func @k_blocks_1200
+// AVX2:         scf.parallel
+// AVX2:         %[[K0:.+]] = arith.constant 0 : index
+// AVX2:         %[[E0:.+]] = arith.addi %[[K0]], %c256 : index
+// AVX2:         scf.for %{{[^ ]+}} = %[[K0]] to %[[E0]] step
+// AVX2-COUNT-12:  vector.fma
+// AVX2:         scf.for %[[KB:[^ ]+]] = %c256{{[_0-9]*}} to %c1024 step %c256{{[_0-9]*}} {
+// AVX2:           %[[E:.+]] = arith.addi %[[KB]], %c256{{[_0-9]*}} : index
+// AVX2:           scf.for %{{[^ ]+}} = %[[KB]] to %[[E]] step
+// AVX2-COUNT-12:    vector.fma
+// AVX2:         }
+// AVX2:         %[[K3:.+]] = arith.constant 1024 : index
+// AVX2:         %[[E3:.+]] = arith.addi %[[K3]], %c176 : index
+// AVX2:         scf.for %{{[^ ]+}} = %[[K3]] to %[[E3]] step
+// AVX2-COUNT-12:  vector.fma
+// AVX2-NOT:     vector.fma
+// AVX2:         return
+func.func @k_blocks_1200(%a: memref<4x1200xf32>, %b: memref<1200x24xf32>, %c: memref<4x24xf32>) {
+  linalg.matmul ins(%a, %b : memref<4x1200xf32>, memref<1200x24xf32>) outs(%c : memref<4x24xf32>)
   return
 }
 
@@ -221,11 +265,12 @@ func.func @narrow_n(%a: memref<8x16xf32>, %b: memref<16x5xf32>, %c: memref<8x5xf
 
 // -----
 
-// The batch dim becomes a loop around the kernel and indexes every operand.
+// The batch dim is a dim of the kernel's parallel loop and indexes every
+// operand.
 // CHECK-LABEL: func @batch_matmul(
 // CHECK-SAME:      %[[A:[^:]+]]: memref<3x4x16xf32>, %[[B:[^:]+]]: memref<3x16x24xf32>, %[[C:[^:]+]]: memref<3x4x24xf32>)
 // CHECK-NOT:     linalg.batch_matmul
-// AVX2:          scf.for %[[BATCH:[^ ]+]] = %{{[^ ]+}} to %c3 step %{{[^ ]+}} {
+// AVX2:          scf.parallel (%[[BATCH:[^ ]+]], %{{[^ ]+}}) = (%{{[^ ]+}}, %{{[^ ]+}}) to (%c3, %c1{{[_0-9]*}}) step
 // AVX2-NOT:        scf.for
 // AVX2:            %[[C00:.+]] = vector.load %[[C]][%[[BATCH]], %[[M:[a-z0-9_]+]], %[[N:[a-z0-9_]+]]] : memref<3x4x24xf32>, vector<8xf32>
 // AVX2:            scf.for %[[K:[^ ]+]] =
@@ -244,7 +289,7 @@ func.func @batch_matmul(%a: memref<3x4x16xf32>, %b: memref<3x16x24xf32>, %c: mem
 
 // The contraction quarc-convolution-to-matmul builds, after bufferization:
 // out[n, f, p] += W[f, q] * X[n, q, p]. The image index n is absent from the
-// weights, so it is a loop around the kernel. 20 pixels (< 24) are one
+// weights, so it is a dim of the parallel loop. 20 pixels (< 24) are one
 // partial tile column: vector<8xf32>, vector<8xf32> and vector<4xf32>.
 #lhs = affine_map<(n, f, p, q) -> (f, q)>
 #rhs = affine_map<(n, f, p, q) -> (n, q, p)>
@@ -252,7 +297,7 @@ func.func @batch_matmul(%a: memref<3x4x16xf32>, %b: memref<3x16x24xf32>, %c: mem
 // CHECK-LABEL: func @convolution_contraction(
 // CHECK-SAME:      %[[W:[^:]+]]: memref<5x72xf32>, %[[X:[^:]+]]: memref<2x72x20xf32>, %[[O:[^:]+]]: memref<2x5x20xf32>)
 // CHECK-NOT:     linalg.generic
-// AVX2:          scf.for %[[IMG:[^ ]+]] = %{{[^ ]+}} to %c2 step %{{[^ ]+}} {
+// AVX2:          scf.parallel (%[[IMG:[^ ]+]], %{{[^ ]+}}) = (%{{[^ ]+}}, %{{[^ ]+}}) to (%c2, %c1{{[_0-9]*}}) step
 // 5 rows: a 4 x 20 tile, then a 1 x 20 tile.
 // AVX2:            %[[O0:.+]] = vector.load %[[O]][%[[IMG]], %[[F:[a-z0-9_]+]], %[[P:[a-z0-9_]+]]] : memref<2x5x20xf32>, vector<8xf32>
 // AVX2-NEXT:       vector.load %[[O]][%[[IMG]], %[[F]], %{{.+}}] : memref<2x5x20xf32>, vector<8xf32>
@@ -271,7 +316,8 @@ func.func @batch_matmul(%a: memref<3x4x16xf32>, %b: memref<3x16x24xf32>, %c: mem
 // AVX2:              scf.yield
 // AVX2-NEXT:       }
 // AVX2-COUNT-3:    vector.store
-// AVX2-NEXT:     }
+// AVX2-NEXT:       scf.reduce
+// AVX2-NEXT:     } {quarc.kernel}
 // CHECK:         return
 func.func @convolution_contraction(%w: memref<5x72xf32>, %x: memref<2x72x20xf32>, %o: memref<2x5x20xf32>) {
   linalg.generic {indexing_maps = [#lhs, #rhs, #out],
@@ -460,12 +506,13 @@ func.func @elementwise_left_alone(%a: memref<4x24xf32>, %b: memref<4x24xf32>, %c
 // CHECK-NOT:     linalg.generic
 // CHECK-NOT:     memref.load %[[B]]
 // CHECK-NOT:     vector.load %[[A]]
+// AVX2:          scf.parallel (%[[T:[^ ]+]]) =
+// AVX2:          %[[N0:.+]] = arith.muli %[[T]], %c24 : index
 // AVX2:          %[[K0:.+]] = arith.constant 0 : index
-// AVX2:          %[[N0:.+]] = arith.constant 0 : index
 // AVX2:          %[[M0:.+]] = arith.constant 0 : index
 // AVX2:          %[[N8:.+]] = arith.addi %[[N0]], %c8 : index
 // AVX2:          %[[N16:.+]] = arith.addi %[[N0]], %c16 : index
-// AVX2:          %[[M1:.+]] = arith.addi %[[M0]], %c1 : index
+// AVX2:          %[[M1:.+]] = arith.addi %[[M0]], %c1{{[_0-9]*}} : index
 // AVX2:          %[[M2:.+]] = arith.addi %[[M0]], %c2 : index
 // AVX2:          %[[M3:.+]] = arith.addi %[[M0]], %c3 : index
 // AVX2:          %[[C00:.+]] = vector.load %[[C]][%[[M0]], %[[N0]]] : memref<4x24xf32>, vector<8xf32>
@@ -491,6 +538,8 @@ func.func @elementwise_left_alone(%a: memref<4x24xf32>, %b: memref<4x24xf32>, %c
 // AVX2-NEXT:     }
 // AVX2-NEXT:     vector.store %[[TILE]]#0, %[[C]][%[[M0]], %[[N0]]] : memref<4x24xf32>, vector<8xf32>
 // AVX2-COUNT-11: vector.store %{{.+}}, %[[C]]{{.+}} : memref<4x24xf32>, vector<8xf32>
+// AVX2-NEXT:     scf.reduce
+// AVX2-NEXT:     } {quarc.kernel}
 // AVX2-NEXT:     return
 // The other targets too: rows of B as vectors, the four rows of A as
 // scalars.
@@ -515,5 +564,130 @@ func.func @rhs_first(%b: memref<16x24xf32>, %a: memref<4x16xf32>, %c: memref<4x2
     %1 = arith.addf %acc, %0 : f32
     linalg.yield %1 : f32
   }
+  return
+}
+
+// -----
+
+// A direct convolution (unit stride along the width, stride 2 along the
+// height): n is the output column, k is (input channel, kernel row, kernel
+// column), and B's row k is read from the input image at the window's
+// position. The parallel loop runs over (image, output row, column tile).
+// 28 columns = 24 + 4.
+// CHECK-LABEL: func @direct_convolution(
+// CHECK-SAME:      %[[X:[^:]+]]: memref<2x3x9x30xf32>, %[[W:[^:]+]]: memref<5x3x3x3xf32>, %[[O:[^:]+]]: memref<2x5x4x28xf32>)
+// CHECK-NOT:     linalg.conv_2d_nchw_fchw
+// AVX2:          scf.parallel (%[[IMG:[^ ]+]], %[[Y:[^ ]+]], %[[T:[^ ]+]]) = ({{.+}}) to (%c2, %c4, %c2{{[_0-9]*}}) step
+// AVX2:            %[[X0:.+]] = arith.muli %[[T]], %c24 : index
+// AVX2:            scf.if
+// AVX2:            vector.load %[[O]][%[[IMG]], %{{.+}}, %[[Y]], %[[X0]]] : memref<2x5x4x28xf32>, vector<8xf32>
+// AVX2:            scf.for %[[C:[^ ]+]] = {{.+}} -> (vector<8xf32>,
+// AVX2:              scf.for %[[I:[^ ]+]] = {{.+}} -> (vector<8xf32>,
+// AVX2:                scf.for %[[J:[^ ]+]] = {{.+}} -> (vector<8xf32>,
+// AVX2:                  %[[Y2:.+]] = arith.muli %[[Y]], %c2{{[_0-9]*}} overflow<nsw> : index
+// AVX2-NEXT:             %[[ROW:.+]] = arith.addi %[[Y2]], %[[I]] : index
+// AVX2-NEXT:             %[[COL:.+]] = arith.addi %[[X0]], %[[J]] : index
+// AVX2-NEXT:             vector.load %[[X]][%[[IMG]], %[[C]], %[[ROW]], %[[COL]]] : memref<2x3x9x30xf32>, vector<8xf32>
+// AVX2-COUNT-2:          vector.load %[[X]]{{.+}} : memref<2x3x9x30xf32>, vector<8xf32>
+// AVX2-NEXT:             memref.load %[[W]][%{{.+}}, %[[C]], %[[I]], %[[J]]] : memref<5x3x3x3xf32>
+// AVX2-COUNT-12:         vector.fma
+// AVX2:            } else {
+// AVX2:              vector.load %[[X]]{{.+}} : memref<2x3x9x30xf32>, vector<4xf32>
+// AVX2:            } {quarc.kernel}
+// CHECK:         return
+func.func @direct_convolution(%x: memref<2x3x9x30xf32>, %w: memref<5x3x3x3xf32>, %o: memref<2x5x4x28xf32>) {
+  linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<[2, 1]> : tensor<2xi64>}
+    ins(%x, %w : memref<2x3x9x30xf32>, memref<5x3x3x3xf32>) outs(%o : memref<2x5x4x28xf32>)
+  return
+}
+
+// -----
+
+// Dilation along the width keeps the window's columns contiguous: fine.
+// CHECK-LABEL: func @direct_convolution_dilated
+// CHECK-NOT:     linalg.conv_2d_nchw_fchw
+// AVX2:          vector.fma
+// CHECK:         return
+func.func @direct_convolution_dilated(%x: memref<1x4x12x28xf32>, %w: memref<4x4x3x3xf32>, %o: memref<1x4x8x24xf32>) {
+  linalg.conv_2d_nchw_fchw {dilations = dense<2> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+    ins(%x, %w : memref<1x4x12x28xf32>, memref<4x4x3x3xf32>) outs(%o : memref<1x4x8x24xf32>)
+  return
+}
+
+// -----
+
+// Left alone: stride 2 along the width (the windows of an output row are
+// not contiguous; quarc-convolution-to-matmul copies them with im2col).
+// CHECK-LABEL: func @strided_width_convolution_left_alone
+// CHECK-NOT:     vector.
+// CHECK:         linalg.conv_2d_nchw_fchw
+// CHECK-NOT:     vector.
+// CHECK:         return
+func.func @strided_width_convolution_left_alone(%x: memref<1x4x9x49xf32>, %w: memref<4x4x3x3xf32>, %o: memref<1x4x4x24xf32>) {
+  linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<2> : tensor<2xi64>}
+    ins(%x, %w : memref<1x4x9x49xf32>, memref<4x4x3x3xf32>) outs(%o : memref<1x4x4x24xf32>)
+  return
+}
+
+// -----
+
+// A fill of the whole output just before: the first k block starts its
+// accumulators from the fill value instead of loading C, the fill goes;
+// later k blocks load C as usual (k = 300: blocks of 256 and 44).
+// CHECK-LABEL: func @fill_initializes_accumulators(
+// CHECK-SAME:      %[[C:[^:]+]]: memref<4x24xf32>, %[[V:[^:]+]]: f32)
+// CHECK-NOT:     linalg.fill
+// AVX2:          %[[SPLAT:.+]] = vector.broadcast %[[V]] : f32 to vector<8xf32>
+// AVX2-NOT:      vector.load %[[C]]
+// AVX2:          scf.for %{{.+}} iter_args(%{{[^ ]+}} = %[[SPLAT]],
+// AVX2:          vector.store
+// AVX2:          vector.load %[[C]]
+// AVX2:          scf.for
+// CHECK:         return
+func.func @fill_initializes_accumulators(%a: memref<4x300xf32>, %b: memref<300x24xf32>, %c: memref<4x24xf32>, %v: f32) {
+  linalg.fill ins(%v : f32) outs(%c : memref<4x24xf32>)
+  linalg.matmul ins(%a, %b : memref<4x300xf32>, memref<300x24xf32>) outs(%c : memref<4x24xf32>)
+  return
+}
+
+// -----
+
+// The fill of the buffer a reshaped C views counts too (the contraction
+// quarc-convolution-to-matmul builds writes a collapsed view).
+// CHECK-LABEL: func @fill_through_reshape
+// CHECK-NOT:     linalg.fill
+// AVX2:          vector.broadcast %{{.+}} : f32 to vector<8xf32>
+// CHECK:         return
+func.func @fill_through_reshape(%a: memref<4x16xf32>, %b: memref<16x24xf32>, %c: memref<4x4x6xf32>, %v: f32) {
+  linalg.fill ins(%v : f32) outs(%c : memref<4x4x6xf32>)
+  %flat = memref.collapse_shape %c [[0], [1, 2]] : memref<4x4x6xf32> into memref<4x24xf32>
+  linalg.matmul ins(%a, %b : memref<4x16xf32>, memref<16x24xf32>) outs(%flat : memref<4x24xf32>)
+  return
+}
+
+// -----
+
+// The fill stays where something reads or writes the buffer in between, or
+// where it fills only part of the buffer the kernel writes.
+// CHECK-LABEL: func @fill_kept(
+// CHECK-SAME:      %[[V:[^:]+]]: f32)
+// CHECK:         linalg.fill
+// CHECK:         memref.copy
+// CHECK-NOT:     vector.broadcast %[[V]]
+// AVX2:          vector.fma
+// CHECK:         linalg.fill
+// CHECK-NOT:     vector.broadcast %[[V]]
+// AVX2:          vector.fma
+// CHECK:         return
+func.func @fill_kept(%a: memref<4x16xf32>, %b: memref<16x24xf32>, %c: memref<4x24xf32>, %d: memref<8x24xf32>, %v: f32) {
+  linalg.fill ins(%v : f32) outs(%c : memref<4x24xf32>)
+  memref.copy %b, %b : memref<16x24xf32> to memref<16x24xf32>
+  %view = memref.subview %c[0, 0] [4, 24] [1, 1] : memref<4x24xf32> to memref<4x24xf32, strided<[24, 1]>>
+  memref.copy %view, %view : memref<4x24xf32, strided<[24, 1]>> to memref<4x24xf32, strided<[24, 1]>>
+  linalg.matmul ins(%a, %b : memref<4x16xf32>, memref<16x24xf32>) outs(%c : memref<4x24xf32>)
+  %half = memref.subview %d[0, 0] [4, 24] [1, 1] : memref<8x24xf32> to memref<4x24xf32, strided<[24, 1]>>
+  linalg.fill ins(%v : f32) outs(%half : memref<4x24xf32, strided<[24, 1]>>)
+  %top = memref.subview %d[0, 0] [4, 24] [1, 1] : memref<8x24xf32> to memref<4x24xf32, strided<[24, 1]>>
+  linalg.matmul ins(%a, %b : memref<4x16xf32>, memref<16x24xf32>) outs(%top : memref<4x24xf32, strided<[24, 1]>>)
   return
 }

@@ -16,18 +16,23 @@ def QuarcConvolutionToMatmul
     : Pass<"quarc-convolution-to-matmul", "func::FuncOp"> {
   let summary = "Rewrite static NCHW convolutions as matrix multiplications";
   let description = [{
-    Rewrites each `linalg.conv_2d_nchw_fchw` with static shapes and f32
-    elements as a contraction `out[n, f, p] += W[f, q] * X[n, q, p]`, where
-    `p` runs over the output pixels and `q` over input channel x filter
-    window, so that `quarc-vectorize-matmul` runs it with the matmul
-    microkernel:
+    Chooses how each `linalg.conv_2d_nchw_fchw` with static shapes and f32
+    elements runs on the matmul microkernel of `quarc-vectorize-matmul`,
+    as the product `out[n, f, p] += W[f, q] * X[n, q, p]` where `p` runs
+    over output pixels and `q` over input channel x filter window:
 
-    - a 1x1 convolution with unit strides reads the input as it is (its
-      channel x pixel view, no copy);
-    - any other convolution first copies the input windows into an
-      im2col buffer `[N, C, KH, KW, OH, OW]` (strides and dilations are
-      applied by that copy), whose `[N, C*KH*KW, OH*OW]` view is the
-      contraction's right-hand side.
+    - a 1x1 convolution with unit strides becomes a contraction that reads
+      the input as it is (its channel x pixel view, no copy);
+    - a convolution with a larger window, unit stride along the width and
+      an output at least 16 pixels wide stays as it is: the kernel reads
+      its windows straight from the input (an implicit GEMM over each
+      output row), which saves writing and reading back an im2col buffer
+      `C*KH*KW` times the size of the input;
+    - any other convolution (strided along the width, or with narrow
+      output rows, where row-by-row tiles would be mostly edge) first
+      copies the input windows into an im2col buffer `[N, C, KH, KW, OH,
+      OW]` (strides and dilations are applied by that copy), whose
+      `[N, C*KH*KW, OH*OW]` view is the contraction's right-hand side.
 
     The weights' `[F, C*KH*KW]` view is a constant. The output keeps the
     NCHW layout, so nothing around the convolution changes. Depthwise and
@@ -54,19 +59,39 @@ def QuarcFuseElementwise : Pass<"quarc-fuse-elementwise", "func::FuncOp"> {
 def QuarcVectorizeMatmul : Pass<"quarc-vectorize-matmul", "func::FuncOp"> {
   let summary = "Register-tiled vector code for static f32 contractions";
   let description = [{
-    Replaces every f32 contraction on buffers with static shapes and one
-    m, n and k dimension (`linalg.matmul`, `linalg.batch_matmul`, or a
-    `linalg.generic` such as the one `quarc-convolution-to-matmul` builds),
-    whose right-hand side and result are contiguous along n, by loops
-    around a microkernel: a `rows x columns` tile of the result is held in
-    vector registers while k runs; each step loads `columns` contiguous
-    elements of the right-hand side's row k, broadcasts `rows` elements of
-    the left-hand side's column k and does `rows` vector fused
-    multiply-adds. The tile shape comes from the target (e.g. 4 x 24 for
-    AVX2, 8 x 48 for AVX-512, 8 x 12 for NEON); edge tiles use the same
-    kernel with smaller static sizes, so nothing is padded or masked.
-    k is blocked so that the right-hand side panel of a tile column stays
-    in the L1 cache while the tiles of that column are computed.
+    Replaces every f32 contraction on buffers with static shapes
+    (`linalg.matmul`, `linalg.batch_matmul`, or a `linalg.generic` such as
+    the one `quarc-convolution-to-matmul` builds), whose right-hand side
+    and result are contiguous along n, by loops around a microkernel: a
+    `rows x columns` tile of the result is held in vector registers while
+    k runs; each step loads `columns` contiguous elements of the
+    right-hand side's row k, broadcasts `rows` elements of the left-hand
+    side's column k and does `rows` vector fused multiply-adds. The tile
+    shape comes from the target (e.g. 4 x 24 for AVX2, 8 x 48 for
+    AVX-512, 8 x 12 for NEON); edge tiles use the same kernel with smaller
+    static sizes, so nothing is padded or masked.
+
+    `linalg.conv_2d_nchw_fchw` with unit stride along the width runs on
+    the same kernel directly (an implicit GEMM): n is the output column,
+    k is (input channel, kernel row, kernel column), and the right-hand
+    side's row k is read from the input image itself, which is contiguous
+    along the output row.
+
+    One parallel loop, marked for `quarc-parallelize-loops`, runs over the
+    batch dims (every result dim but m and n) and the tile columns; each
+    iteration computes all tiles of its column, k block by k block. k is
+    blocked along its outermost dim so that the right-hand side panel of
+    the column stays in the L1 cache while its tiles are computed.
+
+    The elementwise passes over the result around a contraction are fused
+    into its kernel. The op that writes all of C just before it (a
+    `linalg.fill`, or a `linalg.generic` copying a buffer that does not
+    vary along n, such as a bias) gives the accumulators their initial
+    values and goes. An elementwise `linalg.generic` right after it that
+    reads C (bias, batch norm, activation, residual add; its other
+    operands shaped like C or constant along n) runs on the accumulators
+    after the last k block, so only its result is stored; C is stored too
+    only if something else reads it, and otherwise its buffer goes.
 
     Contractions this does not match (integer types, dynamic shapes, a
     right-hand side that is strided along n) are left to
@@ -145,14 +170,20 @@ def QuarcParallelizeLoops : Pass<"quarc-parallelize-loops", "ModuleOp"> {
   let description = [{
     Outlines each outermost `scf.parallel` that is worth it into a function
     `void fn(void *context, int64_t begin, int64_t end)` that runs
-    iterations [begin, end) of its loops (all dims but the innermost,
-    linearized; the innermost, which the vectorizers work on, stays a loop
-    inside), and replaces the loop by a call to the runtime's
+    iterations [begin, end) of its outer loops, linearized, and replaces the loop by a call to the runtime's
     `quarc_parallel_for(fn, context, iterations)`, which splits the range
     over the session's threads (`--threads`, `quarc_session_set_threads`).
     The values the loop uses are passed in a context struct on the stack:
     buffers as their memref descriptors, scalars as themselves; constants
     are rematerialized inside.
+
+    Split loops: the fewest outer loops whose iterations number at least
+    256 (enough to balance threads); the rest stay nested `scf.for` loops
+    inside, so no index arithmetic runs per element and the innermost loop,
+    which LLVM vectorizes, is whole. The innermost loop of an ordinary loop
+    nest is never split unless it is the only one; that of a kernel's loop
+    (whose iterations are whole register tiles) may be. With dynamic
+    bounds, all loops that may be split are.
 
     Worth it: a loop the kernel generators marked `quarc.kernel` with at
     least two iterations to split, or a loop nest with static bounds and at

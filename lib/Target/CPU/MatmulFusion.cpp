@@ -1,0 +1,431 @@
+//===- MatmulFusion.cpp - the ops around a matmul kernel, fused into it ---===//
+
+#include "MatmulFusion.h"
+
+#include "mlir/Dialect/Affine/Utils.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/IR/IRMapping.h"
+#include "mlir/Interfaces/ViewLikeInterface.h"
+
+namespace mlir::quarc {
+
+namespace {
+
+Value getRootBuffer(Value value) {
+  while (auto view = value.getDefiningOp<ViewLikeOpInterface>())
+    value = view.getViewSource();
+  return value;
+}
+
+bool isContiguousF32(Value value, ArrayRef<int64_t> shape) {
+  auto type = dyn_cast<MemRefType>(value.getType());
+  return type && type.getElementType().isF32() && type.getShape() == shape &&
+         type.getLayout().isIdentity();
+}
+
+/// Whether `map` reads a buffer of `shape` at the consumer's own position:
+/// result i is dim i, or 0 where the dim has size 1.
+bool isFullAccess(AffineMap map, ArrayRef<int64_t> shape) {
+  if (map.getNumResults() != shape.size() || map.getNumDims() != shape.size())
+    return false;
+  for (auto [i, expr] : llvm::enumerate(map.getResults())) {
+    if (auto dim = dyn_cast<AffineDimExpr>(expr)) {
+      if (dim.getPosition() != i)
+        return false;
+    } else if (auto constant = dyn_cast<AffineConstantExpr>(expr)) {
+      if (constant.getValue() != 0 || shape[i] != 1)
+        return false;
+    } else {
+      return false;
+    }
+  }
+  return true;
+}
+
+/// Whether `value` is available before `op`: a block argument, defined
+/// earlier in `op`'s block, or in an enclosing one.
+bool isDefinedBefore(Value value, Operation *op) {
+  Operation *def = value.getDefiningOp();
+  if (!def || def->getBlock() != op->getBlock())
+    return true;
+  return def->isBeforeInBlock(op);
+}
+
+/// Every user of `value`, looking through views of it.
+void collectUsers(Value value, SmallVectorImpl<Operation *> &users) {
+  for (Operation *user : value.getUsers()) {
+    if (auto view = dyn_cast<ViewLikeOpInterface>(user);
+        view && view.getViewSource() == value) {
+      for (Value result : user->getResults())
+        collectUsers(result, users);
+      continue;
+    }
+    users.push_back(user);
+  }
+}
+
+/// Erases the views of `value` that nothing uses (and views of those).
+void eraseUnusedViews(Value value) {
+  for (Operation *user : llvm::make_early_inc_range(value.getUsers())) {
+    auto view = dyn_cast<ViewLikeOpInterface>(user);
+    if (!view || view.getViewSource() != value)
+      continue;
+    for (Value result : user->getResults())
+      eraseUnusedViews(result);
+    if (user->use_empty())
+      user->erase();
+  }
+}
+
+/// How `out` is indexed, as seen by an op that uses `seen`: `out` itself,
+/// or the buffer `out` is a collapsed view of.
+std::optional<ResultIndexing> getResultIndexing(Value out, AffineMap outMap,
+                                                unsigned n, Value seen) {
+  ResultIndexing indexing{out, outMap, n, out, {}};
+  if (seen == out)
+    return indexing;
+  auto collapse = out.getDefiningOp<memref::CollapseShapeOp>();
+  if (!collapse || collapse.getSrc() != seen)
+    return std::nullopt;
+  indexing.root = seen;
+  indexing.reassociation = collapse.getReassociationIndices();
+  return indexing;
+}
+
+/// The root buffers an op reads or writes, or nullopt where that cannot be
+/// told (regions other than a linalg op's body, calls).
+std::optional<SmallVector<Value>> getAccessedRoots(Operation *op) {
+  if ((op->getNumRegions() != 0 && !isa<linalg::LinalgOp>(op)) ||
+      isa<CallOpInterface>(op))
+    return std::nullopt;
+  SmallVector<Value> roots;
+  for (Value operand : op->getOperands())
+    if (isa<MemRefType>(operand.getType()))
+      roots.push_back(getRootBuffer(operand));
+  return roots;
+}
+
+} // namespace
+
+std::optional<SmallVector<std::optional<unsigned>>>
+ResultIndexing::getBroadcastDims(AffineMap map) const {
+  SmallVector<std::optional<unsigned>> dims;
+  for (AffineExpr expr : map.getResults()) {
+    if (auto constant = dyn_cast<AffineConstantExpr>(expr)) {
+      if (constant.getValue() != 0)
+        return std::nullopt;
+      dims.push_back(std::nullopt);
+      continue;
+    }
+    auto dim = dyn_cast<AffineDimExpr>(expr);
+    if (!dim)
+      return std::nullopt;
+    // root dim -> dim of `out` (a collapsed group must be a single dim) ->
+    // loop dim.
+    int64_t outDim = dim.getPosition();
+    if (!reassociation.empty()) {
+      auto group = llvm::find_if(reassociation, [&](auto &indices) {
+        return llvm::is_contained(indices, int64_t(dim.getPosition()));
+      });
+      if (group == reassociation.end() || group->size() != 1)
+        return std::nullopt;
+      outDim = group - reassociation.begin();
+    }
+    auto loopDim = dyn_cast<AffineDimExpr>(outMap.getResult(outDim));
+    if (!loopDim || loopDim.getPosition() == n)
+      return std::nullopt;
+    dims.push_back(loopDim.getPosition());
+  }
+  return dims;
+}
+
+SmallVector<Value>
+ResultIndexing::getBroadcastIndices(OpBuilder &b, Location loc,
+                                    ArrayRef<std::optional<unsigned>> dims,
+                                    ArrayRef<Value> ivs) {
+  SmallVector<Value> result;
+  for (std::optional<unsigned> dim : dims)
+    result.push_back(dim ? ivs[*dim]
+                         : arith::ConstantIndexOp::create(b, loc, 0));
+  return result;
+}
+
+SmallVector<Value> ResultIndexing::getResultIndices(OpBuilder &b, Location loc,
+                                                    ArrayRef<Value> ivs) const {
+  SmallVector<Value> result;
+  for (AffineExpr expr : outMap.getResults())
+    result.push_back(affine::expandAffineExpr(b, loc, expr, ivs, ValueRange{}));
+  return result;
+}
+
+//===----------------------------------------------------------------------===//
+// Prologue
+//===----------------------------------------------------------------------===//
+
+std::optional<MatmulPrologue> MatmulPrologue::match(Operation *contraction,
+                                                    Value out,
+                                                    AffineMap outMap,
+                                                    unsigned n) {
+  Value outRoot = getRootBuffer(out);
+  // The ops between the writer of C and the contraction: none may touch C,
+  // nor the buffer the writer reads.
+  SmallVector<Value> touchedBetween;
+  for (Operation *prev = contraction->getPrevNode(); prev;
+       prev = prev->getPrevNode()) {
+    if (isa<ViewLikeOpInterface>(prev))
+      continue;
+    std::optional<SmallVector<Value>> roots = getAccessedRoots(prev);
+    if (!roots)
+      return std::nullopt;
+    if (!llvm::is_contained(*roots, outRoot)) {
+      touchedBetween.append(*roots);
+      continue;
+    }
+    MatmulPrologue prologue;
+    prologue.init = prev;
+    if (auto fill = dyn_cast<linalg::FillOp>(prev)) {
+      if (!fill.hasPureBufferSemantics() ||
+          !getResultIndexing(out, outMap, n, fill.getOutputs()[0]))
+        return std::nullopt;
+      prologue.scalar = fill.getInputs()[0];
+      return prologue;
+    }
+    // out[...] = buffer[...], broadcast along n.
+    auto copy = dyn_cast<linalg::GenericOp>(prev);
+    if (!copy || !copy.hasPureBufferSemantics() ||
+        copy.getNumDpsInputs() != 1 || copy.getNumDpsInits() != 1 ||
+        copy.getNumReductionLoops() != 0)
+      return std::nullopt;
+    Value target = copy.getDpsInits()[0];
+    std::optional<ResultIndexing> indexing =
+        getResultIndexing(out, outMap, n, target);
+    auto yield = cast<linalg::YieldOp>(copy.getBody()->getTerminator());
+    if (!indexing || yield.getOperand(0) != copy.getBody()->getArgument(0) ||
+        !isFullAccess(copy.getIndexingMapsArray()[1],
+                      cast<MemRefType>(target.getType()).getShape()))
+      return std::nullopt;
+    Value source = copy.getDpsInputs()[0];
+    auto sourceType = dyn_cast<MemRefType>(source.getType());
+    std::optional<SmallVector<std::optional<unsigned>>> dims =
+        indexing->getBroadcastDims(copy.getIndexingMapsArray()[0]);
+    if (!sourceType || !sourceType.getElementType().isF32() || !dims ||
+        llvm::is_contained(touchedBetween, getRootBuffer(source)))
+      return std::nullopt;
+    prologue.buffer = source;
+    prologue.dims = std::move(*dims);
+    return prologue;
+  }
+  return std::nullopt;
+}
+
+Value MatmulPrologue::getInitialValue(OpBuilder &b, Location loc,
+                                      VectorType type,
+                                      ArrayRef<Value> ivs) const {
+  Value value =
+      scalar ? scalar
+             : memref::LoadOp::create(
+                   b, loc, buffer,
+                   ResultIndexing::getBroadcastIndices(b, loc, dims, ivs))
+                   .getResult();
+  return vector::BroadcastOp::create(b, loc, type, value);
+}
+
+//===----------------------------------------------------------------------===//
+// Epilogue
+//===----------------------------------------------------------------------===//
+
+std::optional<MatmulEpilogue>
+MatmulEpilogue::match(Operation *contraction, Value out, AffineMap outMap,
+                      unsigned n, ValueRange inputs) {
+  // The consumer is the next op that is not a view or an allocation: with
+  // nothing in between, its other operands are ready when the kernel runs.
+  SmallVector<Operation *> allocs;
+  Operation *next = contraction->getNextNode();
+  while (next &&
+         (isa<ViewLikeOpInterface>(next) || isa<memref::AllocOp>(next))) {
+    if (isa<memref::AllocOp>(next))
+      allocs.push_back(next);
+    next = next->getNextNode();
+  }
+  auto consumer = dyn_cast_or_null<linalg::GenericOp>(next);
+  if (!consumer || !consumer.hasPureBufferSemantics() ||
+      consumer.getNumDpsInits() != 1 || consumer.getNumReductionLoops() != 0)
+    return std::nullopt;
+
+  // It reads C, or the buffer C is a collapsed view of.
+  std::optional<ResultIndexing> indexing;
+  for (Value input : consumer.getDpsInputs())
+    if (!indexing)
+      indexing = getResultIndexing(out, outMap, n, input);
+  if (!indexing)
+    return std::nullopt;
+  auto rootType = cast<MemRefType>(indexing->root.getType());
+  ArrayRef<int64_t> shape = rootType.getShape();
+  if (!rootType.hasStaticShape() ||
+      ArrayRef<int64_t>(consumer.getStaticLoopRanges()) != shape)
+    return std::nullopt;
+
+  // The body must be elementwise arithmetic on f32 that does not read the
+  // output's old value.
+  Block *body = consumer.getBody();
+  for (BlockArgument arg : body->getArguments())
+    if (!arg.getType().isF32())
+      return std::nullopt;
+  if (!body->getArguments().back().use_empty())
+    return std::nullopt;
+  for (Operation &op : body->without_terminator())
+    if (!OpTrait::hasElementwiseMappableTraits(&op) ||
+        op.getNumRegions() != 0 ||
+        !llvm::all_of(op.getResultTypes(),
+                      [](Type type) { return type.isIntOrFloat(); }))
+      return std::nullopt;
+
+  Value result = consumer.getDpsInits()[0];
+  Value resultRoot = getRootBuffer(result);
+  Value outRoot = getRootBuffer(out);
+  // The kernel still reads its inputs while tiles are stored, and any
+  // other part of C's buffer holds no final values yet.
+  if (llvm::any_of(inputs,
+                   [&](Value input) {
+                     return getRootBuffer(input) == resultRoot;
+                   }) ||
+      (resultRoot == outRoot && result != indexing->root))
+    return std::nullopt;
+
+  MatmulEpilogue epilogue;
+  epilogue.consumer = consumer;
+  epilogue.indexing = *indexing;
+  auto isAvailable = [&](Value value) {
+    if (isDefinedBefore(value, contraction))
+      return true;
+    Operation *def = value.getDefiningOp();
+    return def && llvm::is_contained(allocs, def);
+  };
+  for (OpOperand &operand : consumer->getOpOperands()) {
+    Value value = operand.get();
+    AffineMap map = consumer.getMatchingIndexingMap(&operand);
+    bool isResult = consumer.isDpsInit(&operand);
+    if (!isResult && value == indexing->root) {
+      if (!isFullAccess(map, shape))
+        return std::nullopt;
+      epilogue.operands.push_back({Operand::Accumulator, Value(), {}});
+      continue;
+    }
+    if (!isAvailable(value) ||
+        (!isResult && getRootBuffer(value) == outRoot))
+      return std::nullopt;
+    if (isFullAccess(map, shape) && isContiguousF32(value, shape)) {
+      // Read or written at C's position: no other part of the same buffer.
+      if (!isResult && getRootBuffer(value) == resultRoot && value != result)
+        return std::nullopt;
+      epilogue.operands.push_back({Operand::Tile, value, {}});
+      continue;
+    }
+    auto type = dyn_cast<MemRefType>(value.getType());
+    std::optional<SmallVector<std::optional<unsigned>>> dims =
+        indexing->getBroadcastDims(map);
+    if (isResult || !type || !type.getElementType().isF32() || !dims)
+      return std::nullopt;
+    epilogue.operands.push_back({Operand::Broadcast, value, std::move(*dims)});
+  }
+
+  for (Operation *alloc : allocs)
+    if (llvm::any_of(consumer->getOperands(), [&](Value value) {
+          return getRootBuffer(value) == alloc->getResult(0);
+        }))
+      epilogue.allocsToHoist.push_back(alloc);
+
+  // C is needed as well if anything after the contraction but the consumer
+  // and deallocations uses its buffer, unless the consumer overwrites it in
+  // place (then later readers read the consumer's result).
+  if (result != indexing->root) {
+    SmallVector<Operation *> users;
+    collectUsers(outRoot, users);
+    Block *block = contraction->getBlock();
+    epilogue.resultIsRead = llvm::any_of(users, [&](Operation *user) {
+      Operation *inBlock = block->findAncestorOpInBlock(*user);
+      if (inBlock && inBlock->isBeforeInBlock(contraction))
+        return false;
+      return user != contraction && user != consumer.getOperation() &&
+             !isa<memref::DeallocOp>(user);
+    });
+  }
+  return epilogue;
+}
+
+void MatmulEpilogue::prepare(OpBuilder &b) {
+  Operation *contraction = b.getInsertionBlock()->findAncestorOpInBlock(
+      *b.getInsertionPoint());
+  for (Operation *alloc : allocsToHoist)
+    alloc->moveBefore(contraction);
+  if (indexing.reassociation.empty())
+    return;
+  for (Operand &operand : operands)
+    if (operand.kind == Operand::Tile)
+      operand.buffer = memref::CollapseShapeOp::create(
+          b, operand.buffer.getLoc(), operand.buffer, indexing.reassociation);
+}
+
+void MatmulEpilogue::emit(OpBuilder &b, Location loc, Value accumulator,
+                          ArrayRef<Value> ivs) {
+  auto vectorType = cast<VectorType>(accumulator.getType());
+  auto vectorOf = [&](Type scalar) {
+    return VectorType::get(vectorType.getShape(), scalar);
+  };
+  Block *body = consumer.getBody();
+  IRMapping mapping;
+  for (auto [arg, operand] :
+       llvm::zip(body->getArguments().drop_back(), operands)) {
+    Value value;
+    switch (operand.kind) {
+    case Operand::Accumulator:
+      value = accumulator;
+      break;
+    case Operand::Tile:
+      value = vector::LoadOp::create(b, loc, vectorType, operand.buffer,
+                                     indexing.getResultIndices(b, loc, ivs));
+      break;
+    case Operand::Broadcast:
+      value = vector::BroadcastOp::create(
+          b, loc, vectorType,
+          memref::LoadOp::create(b, loc, operand.buffer,
+                                 ResultIndexing::getBroadcastIndices(
+                                     b, loc, operand.dims, ivs)));
+      break;
+    }
+    mapping.map(arg, value);
+  }
+  // The body's ops, on vectors; scalars from outside are broadcast.
+  for (Operation &op : body->without_terminator()) {
+    for (Value operand : op.getOperands())
+      if (!mapping.contains(operand))
+        mapping.map(operand, vector::BroadcastOp::create(
+                                 b, loc, vectorOf(operand.getType()), operand));
+    Operation *vectorOp = b.clone(op, mapping);
+    for (OpResult result : vectorOp->getResults())
+      result.setType(vectorOf(result.getType()));
+  }
+  Value value = mapping.lookup(body->getTerminator()->getOperand(0));
+  vector::StoreOp::create(b, loc, value, operands.back().buffer,
+                          indexing.getResultIndices(b, loc, ivs));
+}
+
+void MatmulEpilogue::finish() {
+  consumer->erase();
+  // C's buffer goes if only deallocations are left (and unused views).
+  Value buffer = getRootBuffer(indexing.out);
+  SmallVector<Operation *> users;
+  collectUsers(buffer, users);
+  if (!llvm::all_of(users, llvm::IsaPred<memref::DeallocOp>))
+    return;
+  for (Operation *user : users)
+    user->erase();
+  eraseUnusedViews(buffer);
+  if (Operation *alloc = buffer.getDefiningOp<memref::AllocOp>();
+      alloc && alloc->use_empty())
+    alloc->erase();
+}
+
+} // namespace mlir::quarc
