@@ -15,6 +15,9 @@
 #include "llvm/Target/TargetMachine.h"
 #include "llvm/TargetParser/Triple.h"
 
+#include <cstddef>
+#include <cstring>
+
 namespace mlir::quarc {
 
 //===----------------------------------------------------------------------===//
@@ -126,10 +129,10 @@ public:
         ptr(llvm::PointerType::getUnqual(context)) {
     tensorDesc = llvm::StructType::create(context, {ptr, i32, i32, ptr},
                                           "quarc_tensor_desc");
+    auto *i64 = llvm::Type::getInt64Ty(context);
     modelDesc = llvm::StructType::create(
         context,
-        {i32, i32, i32, i32, ptr, ptr, ptr, ptr, ptr,
-         llvm::Type::getInt64Ty(context)},
+        {i32, i32, i32, i32, ptr, ptr, ptr, ptr, ptr, i64, i64, i64, ptr},
         "quarc_model_desc");
   }
 
@@ -147,7 +150,14 @@ public:
         tensors(signature.outputs, "outputs"),
         entry,
         llvm::ConstantInt::get(llvm::Type::getInt64Ty(context),
-                               signature.workspaceBytes)};
+                               signature.workspaceBytes),
+        llvm::ConstantInt::get(llvm::Type::getInt64Ty(context),
+                               signature.weightsBytes),
+        llvm::ConstantInt::get(llvm::Type::getInt64Ty(context),
+                               signature.weightsHash),
+        signature.weightsFile.empty()
+            ? llvm::ConstantPointerNull::get(ptr)
+            : string(signature.weightsFile, "weights_file")};
     return new llvm::GlobalVariable(
         module, modelDesc, /*isConstant=*/true,
         llvm::GlobalValue::ExternalLinkage,
@@ -200,11 +210,11 @@ private:
 };
 
 /// `void <prefix>_entry(void **args)`: args[0] is the results' descriptor
-/// block, args[1 + i] input i's descriptor, then the workspace's if the
-/// model has one; forwards to the C interface wrapper MLIR generated for the
-/// entry function.
+/// block, args[1 + i] input i's descriptor, then the workspace's and the
+/// weights' if the model has them (`numBuffers` of these); forwards to the C
+/// interface wrapper MLIR generated for the entry function.
 llvm::Function *buildEntry(llvm::Module &module, llvm::Function *ciface,
-                           unsigned numInputs, bool hasWorkspace,
+                           unsigned numInputs, unsigned numBuffers,
                            llvm::StringRef prefix) {
   llvm::LLVMContext &context = module.getContext();
   auto *ptr = llvm::PointerType::getUnqual(context);
@@ -214,7 +224,7 @@ llvm::Function *buildEntry(llvm::Module &module, llvm::Function *ciface,
                                        prefix + "_entry", module);
   llvm::IRBuilder<> b(llvm::BasicBlock::Create(context, "entry", entry));
   SmallVector<llvm::Value *> args;
-  for (unsigned i = 0; i <= numInputs + (hasWorkspace ? 1 : 0); ++i) {
+  for (unsigned i = 0; i <= numInputs + numBuffers; ++i) {
     llvm::Value *slot = b.CreateConstInBoundsGEP1_64(ptr, entry->getArg(0), i);
     args.push_back(b.CreateLoad(ptr, slot));
   }
@@ -295,9 +305,10 @@ translateModel(ModuleOp module, llvm::LLVMContext &context,
                      "function (was prepareEntryFunction called?)");
     return nullptr;
   }
-  llvm::Function *entry =
-      buildEntry(*llvmModule, ciface, signature.inputs.size(),
-                 signature.workspaceBytes > 0, prefix);
+  unsigned numBuffers =
+      (signature.workspaceBytes > 0) + (signature.weightsBytes > 0);
+  llvm::Function *entry = buildEntry(
+      *llvmModule, ciface, signature.inputs.size(), numBuffers, prefix);
   llvm::GlobalVariable *descriptor =
       DescriptorBuilder(*llvmModule, prefix).build(signature, target, entry);
   if (withMain)
@@ -351,6 +362,35 @@ LogicalResult emitObject(llvm::Module &module, const TargetInfo &target,
 }
 
 //===----------------------------------------------------------------------===//
+// Weights file
+//===----------------------------------------------------------------------===//
+
+uint64_t hashWeights(llvm::ArrayRef<char> data) {
+  // FNV-1a, 64 bits (http://www.isthe.com/chongo/tech/comp/fnv/).
+  uint64_t hash = 0xcbf29ce484222325ULL;
+  for (char c : data) {
+    hash ^= static_cast<unsigned char>(c);
+    hash *= 0x100000001b3ULL;
+  }
+  return hash;
+}
+
+std::string weightsFileHeader(llvm::ArrayRef<char> weights) {
+  std::string header(QUARC_WEIGHTS_HEADER_BYTES, '\0');
+  auto put = [&](size_t at, uint64_t value, size_t bytes) {
+    for (size_t i = 0; i < bytes; ++i)
+      header[at + i] = static_cast<char>(value >> (8 * i));
+  };
+  std::memcpy(header.data(), QUARC_WEIGHTS_MAGIC, 8);
+  put(offsetof(quarc_weights_header, version), QUARC_WEIGHTS_VERSION, 4);
+  put(offsetof(quarc_weights_header, header_bytes), QUARC_WEIGHTS_HEADER_BYTES,
+      4);
+  put(offsetof(quarc_weights_header, weights_bytes), weights.size(), 8);
+  put(offsetof(quarc_weights_header, weights_hash), hashWeights(weights), 8);
+  return header;
+}
+
+//===----------------------------------------------------------------------===//
 // C header
 //===----------------------------------------------------------------------===//
 
@@ -392,12 +432,22 @@ std::string generateHeader(const ModelSignature &signature,
     text += describeTensor(tensor);
   text += " * ('?' is a dimension given at run time.)\n *\n"
           " * Usage:\n"
-          " *   quarc_session *s;\n"
-          " *   quarc_session_create(&" + prefix.str() + "_model, &s);\n"
-          " *   quarc_session_run(s, inputs, n_in, outputs, n_out);\n"
+          " *   quarc_session *s;\n";
+  if (signature.weightsFile.empty())
+    text += " *   quarc_session_create(&" + prefix.str() + "_model, &s);\n";
+  else
+    text += " *   char error[1024];\n"
+            " *   quarc_session_create_with_weights(&" + prefix.str() +
+            "_model, \"PATH/" + signature.weightsFile +
+            "\", &s,\n"
+            " *                                     error, sizeof error);\n";
+  text += " *   quarc_session_run(s, inputs, n_in, outputs, n_out);\n"
           " *   quarc_session_destroy(s);\n"
-          " * Link with the object (or library) and libquarc_runtime.a -lm.\n"
-          " */\n\n#ifndef " + guard + "\n#define " + guard + "\n\n";
+          " * Link with the object (or library) and libquarc_runtime.a -lm.\n";
+  if (!signature.weightsFile.empty())
+    text += " * The weights are in " + signature.weightsFile +
+            ", written by the same compile.\n";
+  text += " */\n\n#ifndef " + guard + "\n#define " + guard + "\n\n";
   text += kRuntimeHeader;
   text += "\n#ifdef __cplusplus\nextern \"C\" {\n#endif\n\n"
           "/* The compiled model. */\nextern const quarc_model_desc " +

@@ -72,6 +72,10 @@ void buildLowerToLLVMPipeline(OpPassManager &pm,
   pm.addNestedPass<func::FuncOp>(createQuarcExpandStridedCopies());
   // One workspace, allocated by the runtime, for all temporary buffers.
   pm.addPass(createQuarcPlanMemory());
+  // Large constants read from a weights file instead (after the
+  // workspace: the weights are the entry's last argument).
+  if (options.externalWeights)
+    pm.addPass(createQuarcExternalizeWeights());
   addPipelineText(pm, kLinalgToLoops);
   // Large parallel loops run on the runtime's threads.
   pm.addPass(createQuarcParallelizeLoops());
@@ -90,6 +94,11 @@ struct CompilePipelineOptions
   ListOption<std::string> inputShapes{
       *this, "input-shapes",
       llvm::cl::desc("Input shapes, NAME=D0xD1x... (see quarc-specialize-shapes)")};
+  Option<bool> externalWeights{
+      *this, "external-weights",
+      llvm::cl::desc("Large constants into a weights argument (quarc compile "
+                     "--weights; see quarc-externalize-weights)"),
+      llvm::cl::init(false)};
 };
 } // namespace
 
@@ -102,6 +111,7 @@ void registerQuarcPipelines() {
         PipelineOptions options;
         options.inputShapes.assign(cli.inputShapes.begin(),
                                    cli.inputShapes.end());
+        options.externalWeights = cli.externalWeights;
         buildCompileToLLVMPipeline(pm, options);
       });
 }

@@ -82,12 +82,34 @@ FailureOr<LoweredModel> lowerModel(MLIRContext &context, StringRef modelPath,
         buildLowerToLLVMPipeline(pm, options);
       })))
     return failure();
-  // quarc-plan-memory's workspace size, kept on the lowered function.
-  if (auto lowered = model.module->lookupSymbol<LLVM::LLVMFuncOp>(
-          (prefix + "_main_graph").str()))
-    if (auto bytes =
-            lowered->getAttrOfType<IntegerAttr>(kWorkspaceBytesAttr))
-      model.signature.workspaceBytes = bytes.getInt();
+  // quarc-plan-memory's workspace and quarc-externalize-weights' weights,
+  // kept on the lowered function.
+  auto lowered = model.module->lookupSymbol<LLVM::LLVMFuncOp>(
+      (prefix + "_main_graph").str());
+  if (!lowered) {
+    model.module->emitError("the lowered module lost the entry function");
+    return failure();
+  }
+  if (auto bytes = lowered->getAttrOfType<IntegerAttr>(kWorkspaceBytesAttr))
+    model.signature.workspaceBytes = bytes.getInt();
+  model.externalWeights = options.externalWeights;
+  if (auto bytes = lowered->getAttrOfType<IntegerAttr>(kWeightsBytesAttr))
+    model.signature.weightsBytes = bytes.getInt();
+  if (auto data =
+          lowered->getAttrOfType<DenseResourceElementsAttr>(kWeightsDataAttr)) {
+    ArrayRef<char> bytes = data.getData();
+    model.weights.assign(bytes.begin(), bytes.end());
+    // Only the weights file carries them from here on.
+    lowered->removeAttr(kWeightsDataAttr);
+  }
+  if (int64_t(model.weights.size()) != model.signature.weightsBytes) {
+    lowered.emitError() << "the weights argument has "
+                        << model.signature.weightsBytes
+                        << " bytes but their contents " << model.weights.size();
+    return failure();
+  }
+  if (model.externalWeights)
+    model.signature.weightsHash = hashWeights(model.weights);
   return model;
 }
 
@@ -208,10 +230,69 @@ LogicalResult link(const TargetInfo &target, StringRef object, StringRef output,
   return success();
 }
 
+/// `path` made absolute, without `.` and `..`: to tell whether two output
+/// paths name the same file before either exists.
+std::string normalizedPath(StringRef path) {
+  SmallString<256> absolute(path);
+  llvm::sys::fs::make_absolute(absolute);
+  llvm::sys::path::remove_dots(absolute, /*remove_dot_dot=*/true);
+  return absolute.str().str();
+}
+
 } // namespace
 
 LogicalResult writeArtifact(LoweredModel &model, ArtifactKind kind,
-                            StringRef path, std::string &error) {
+                            StringRef path, std::string &error,
+                            StringRef weightsPath) {
+  SmallString<256> headerPath(path);
+  llvm::sys::path::replace_extension(headerPath, ".h");
+  if (kind == ArtifactKind::Executable)
+    headerPath = path.str() + ".h";
+  if (model.externalWeights != !weightsPath.empty()) {
+    error = model.externalWeights
+                ? "the model was lowered with external weights but no "
+                  "weights file was given"
+                : "a weights file was given but the model was lowered with "
+                  "embedded weights";
+    return failure();
+  }
+  if (!weightsPath.empty()) {
+    std::string weights = normalizedPath(weightsPath);
+    if (weights == normalizedPath(path) ||
+        (kind != ArtifactKind::LLVMIR &&
+         weights == normalizedPath(headerPath))) {
+      error = "the weights file " + weightsPath.str() +
+              " would overwrite another output of the compile";
+      return failure();
+    }
+    model.signature.weightsFile = llvm::sys::path::filename(weightsPath).str();
+  }
+
+  // The weights file first, so that it is complete before the artefact
+  // that names it is in place.
+  PendingFile weightsFile(weightsPath);
+  if (!weightsPath.empty()) {
+    if (failed(weightsFile.create(error)))
+      return failure();
+    std::error_code ec;
+    llvm::raw_fd_ostream os(weightsFile.path(), ec);
+    if (!ec) {
+      os << weightsFileHeader(model.weights);
+      os.write(model.weights.data(), model.weights.size());
+      os.close();
+      ec = os.error();
+    }
+    if (ec) {
+      error = "cannot write " + weightsPath.str() + ": " + ec.message();
+      return failure();
+    }
+  }
+  // Moves the weights file into place (before the artefact), or removes
+  // it again when the artefact could not be.
+  auto keepWeights = [&]() -> LogicalResult {
+    return weightsPath.empty() ? success() : weightsFile.keep(error);
+  };
+
   llvm::LLVMContext llvmContext;
   std::unique_ptr<llvm::Module> llvmModule = translateModel(
       *model.module, llvmContext, model.signature, model.target, model.prefix,
@@ -228,9 +309,15 @@ LogicalResult writeArtifact(LoweredModel &model, ArtifactKind kind,
     std::string text;
     llvm::raw_string_ostream os(text);
     llvmModule->print(os, nullptr);
-    if (failed(writeText(artifact.path(), text, error)))
+    if (failed(writeText(artifact.path(), text, error)) ||
+        failed(keepWeights()))
       return failure();
-    return artifact.keep(error);
+    if (failed(artifact.keep(error))) {
+      if (!weightsPath.empty())
+        llvm::sys::fs::remove(weightsPath);
+      return failure();
+    }
+    return success();
   }
 
   // The object goes to its own temporary file when it is only an input
@@ -255,10 +342,6 @@ LogicalResult writeArtifact(LoweredModel &model, ArtifactKind kind,
                   kind == ArtifactKind::SharedLibrary, error)))
     return failure();
 
-  SmallString<256> headerPath(path);
-  llvm::sys::path::replace_extension(headerPath, ".h");
-  if (kind == ArtifactKind::Executable)
-    headerPath = path.str() + ".h";
   PendingFile header(headerPath);
   if (failed(header.create(error)) ||
       failed(writeText(header.path(),
@@ -266,12 +349,19 @@ LogicalResult writeArtifact(LoweredModel &model, ArtifactKind kind,
                                       model.prefix),
                        error)))
     return failure();
-  // The header goes into place first: if the artefact's rename then fails,
-  // the header is removed again, so nothing half-done stays behind.
+  // The header and the weights go into place first: if a later rename
+  // fails, the earlier files are removed again, so nothing half-done stays
+  // behind.
   if (failed(header.keep(error)))
     return failure();
+  if (failed(keepWeights())) {
+    llvm::sys::fs::remove(headerPath);
+    return failure();
+  }
   if (failed(artifact.keep(error, kind == ArtifactKind::Executable))) {
     llvm::sys::fs::remove(headerPath);
+    if (!weightsPath.empty())
+      llvm::sys::fs::remove(weightsPath);
     return failure();
   }
   return success();
@@ -282,6 +372,10 @@ FailureOr<std::unique_ptr<JitModel>> JitModel::create(LoweredModel &model,
   if (!model.target.runsOnHost()) {
     error = "cannot run code for " + model.target.name() + " on this machine (" +
             TargetInfo::host().name() + ")";
+    return failure();
+  }
+  if (model.externalWeights) {
+    error = "the JIT runs models with embedded weights only";
     return failure();
   }
   ExecutionEngineOptions options;

@@ -6,7 +6,7 @@
  *===----------------------------------------------------------------------===*/
 
 #ifndef _POSIX_C_SOURCE
-#define _POSIX_C_SOURCE 200809L /* clock_gettime, mkdir */
+#define _POSIX_C_SOURCE 200809L /* clock_gettime, mkdir, readlink */
 #endif
 
 #include "npy.h"
@@ -19,6 +19,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 enum { EXIT_OK = 0, EXIT_RUNTIME = 1, EXIT_USAGE = 2, CLI_CONTINUE = -1 };
 
@@ -30,6 +31,7 @@ enum { kMaxBenchmarkRuns = 1000000 };
 typedef struct cli_options {
   const char **input_files; /* one per model input; NULL = not given */
   const char *output_dir;
+  const char *weights; /* --weights; NULL = the default file */
   long threads;   /* threads of the session (1 = the caller alone) */
   long benchmark; /* number of timed runs; 0 = run once */
   bool print_signature;
@@ -66,6 +68,9 @@ static void print_signature(FILE *out, const quarc_model_desc *model) {
     print_tensor_desc(out, &model->outputs[i]);
   fprintf(out, "workspace: %llu bytes\n",
           (unsigned long long)model->workspace_bytes);
+  if (model->weights_file)
+    fprintf(out, "weights: %llu bytes in a separate file (%s)\n",
+            (unsigned long long)model->weights_bytes, model->weights_file);
 }
 
 /* Writes "a, b, c" (the model's input names) for error messages. */
@@ -76,10 +81,11 @@ static void print_input_names(FILE *out, const quarc_model_desc *model) {
 
 static void print_help(const quarc_model_desc *model, const char *program) {
   printf("usage: %s [--input NAME=FILE.npy ...] [--output-dir DIR]\n"
-         "       [--benchmark N] [--threads N] [--print-signature] [--help]\n"
+         "       [--benchmark N] [--threads N]%s [--print-signature] [--help]\n"
          "\n"
          "Runs the model '%s', compiled by quarc for %s.\n\n",
-         program, model->name ? model->name : "",
+         program, model->weights_file ? " [--weights FILE]" : "",
+         model->name ? model->name : "",
          model->target ? model->target : "an unknown target");
   print_signature(stdout, model);
   fputs(
@@ -93,7 +99,13 @@ static void print_help(const quarc_model_desc *model, const char *program) {
       "                         first values\n"
       "  --benchmark N          after one warm-up run, time N runs and print\n"
       "                         the median and 90th percentile\n"
-      "  --threads N            run parallel loops on N threads (default 1)\n"
+      "  --threads N            run parallel loops on N threads (default 1)\n",
+      stdout);
+  if (model->weights_file)
+    printf("  --weights FILE         the model's weights file (default: %s\n"
+           "                         next to this executable)\n",
+           model->weights_file);
+  fputs(
       "  --print-signature      print the inputs and outputs ('?' = any size)\n"
       "  --help                 print this help\n"
       "\n"
@@ -221,6 +233,14 @@ static bool parse_option(const quarc_model_desc *model, cli_options *opts,
     return m > 0 && parse_input_option(model, opts, value);
   if ((m = match_option("--output-dir", argc, argv, i, &value)) != 0) {
     opts->output_dir = value;
+    return m > 0;
+  }
+  if ((m = match_option("--weights", argc, argv, i, &value)) != 0) {
+    if (m > 0 && !model->weights_file) {
+      cli_error("the model's weights are embedded; it takes no --weights");
+      return false;
+    }
+    opts->weights = value;
     return m > 0;
   }
   if ((m = match_option("--threads", argc, argv, i, &value)) != 0)
@@ -530,22 +550,70 @@ static const char *program_name(const quarc_model_desc *model, int argc,
   return model->name && model->name[0] ? model->name : "model";
 }
 
-/* Creating the session first validates the descriptor (ABI version, null
- * pointers), which everything after reads. */
-static quarc_session *create_session(const quarc_model_desc *model) {
-  quarc_session *session = NULL;
-  quarc_status status = quarc_session_create(model, &session);
+/* Validates the descriptor (ABI version, null pointers), which everything
+ * after reads. */
+static bool check_model(const quarc_model_desc *model) {
+  quarc_status status = quarc_check_model(model);
   if (status == QUARC_ERROR_ABI_MISMATCH)
     cli_error("the model was compiled for runtime ABI version %u, but this "
               "runtime is version %d",
               (unsigned)model->abi_version, QUARC_ABI_VERSION);
   else if (status != QUARC_OK)
     cli_error("cannot load the model: %s", quarc_status_string(status));
+  return status == QUARC_OK;
+}
+
+/* The weights file by default: the name the compiler wrote, in the folder
+ * of the running executable (/proc/self/exe, else argv[0]'s folder, else
+ * the current one). malloc'ed; NULL when out of memory. */
+static char *default_weights_path(const quarc_model_desc *model,
+                                  const char *argv0) {
+  char self[4096];
+  ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+  if (n > 0) {
+    self[n] = '\0';
+  } else if (argv0 && strchr(argv0, '/') &&
+             strlen(argv0) < sizeof self) {
+    strcpy(self, argv0);
+  } else {
+    self[0] = '\0';
+  }
+  char *slash = strrchr(self, '/');
+  size_t folder = slash ? (size_t)(slash - self) + 1 : 0;
+  size_t size = folder + strlen(model->weights_file) + 1;
+  char *path = malloc(size);
+  if (path)
+    snprintf(path, size, "%.*s%s", (int)folder, self, model->weights_file);
+  return path;
+}
+
+/* A session for the model, with its weights file if it has one; NULL after
+ * printing the error. */
+static quarc_session *create_session(const quarc_model_desc *model,
+                                     const cli_options *opts,
+                                     const char *argv0) {
+  char *path = NULL;
+  if (model->weights_file && !opts->weights &&
+      !(path = default_weights_path(model, argv0))) {
+    cli_error("out of memory");
+    return NULL;
+  }
+  const char *weights = opts->weights ? opts->weights : path;
+  char error[1024];
+  quarc_session *session = NULL;
+  quarc_status status = quarc_session_create_with_weights(
+      model, weights, &session, error, sizeof error);
+  if (status != QUARC_OK)
+    cli_error("%s%s", error,
+              path && status == QUARC_ERROR_IO
+                  ? " (the default, next to the executable; give --weights "
+                    "FILE)"
+                  : "");
+  free(path);
   return session;
 }
 
-static int cli_main(quarc_session *session, int argc, char **argv) {
-  const quarc_model_desc *model = quarc_session_model(session);
+static int cli_main(const quarc_model_desc *model, int argc, char **argv) {
   cli_options opts = {0};
   opts.threads = 1;
   opts.input_files = calloc(model->num_inputs + 1, sizeof *opts.input_files);
@@ -561,13 +629,18 @@ static int cli_main(quarc_session *session, int argc, char **argv) {
     print_signature(stdout, model);
     rc = EXIT_OK;
   } else if (rc == CLI_CONTINUE) {
-    quarc_status status = quarc_session_set_threads(session, (int32_t)opts.threads);
-    if (status != QUARC_OK) {
+    quarc_session *session =
+        create_session(model, &opts, argc > 0 ? argv[0] : NULL);
+    if (!session) {
+      rc = EXIT_RUNTIME;
+    } else if (quarc_session_set_threads(session, (int32_t)opts.threads) !=
+               QUARC_OK) {
       cli_error("%s", quarc_session_error(session));
       rc = EXIT_RUNTIME;
     } else {
       rc = run_model(session, &opts);
     }
+    quarc_session_destroy(session);
   }
   free(opts.input_files);
   return rc;
@@ -578,9 +651,7 @@ int quarc_cli_main(const quarc_model_desc *model, int argc, char **argv) {
     cli_error("no model");
     return EXIT_RUNTIME;
   }
-  quarc_session *session = create_session(model);
-  int rc = session ? cli_main(session, argc, argv) : EXIT_RUNTIME;
-  quarc_session_destroy(session);
+  int rc = check_model(model) ? cli_main(model, argc, argv) : EXIT_RUNTIME;
   /* The caller may leave with _exit, or a test may read the streams. */
   fflush(stdout);
   fflush(stderr);

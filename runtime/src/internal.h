@@ -89,6 +89,11 @@ static inline bool quarc_tensor_bytes(int32_t dtype, int32_t rank,
   return true;
 }
 
+/* QUARC_OK for a well-formed descriptor of this runtime's ABI version,
+ * else QUARC_ERROR_ABI_MISMATCH or QUARC_ERROR_INVALID_ARGUMENT (session.c).
+ * Everything that reads a descriptor checks it first. */
+QUARC_HIDDEN quarc_status quarc_check_model(const quarc_model_desc *model);
+
 /* Writes a shape as "[?, 3]" into buf (truncated to size), with '?' for a
  * dynamic dim (-1); used by messages and the CLI alike. */
 QUARC_HIDDEN void quarc_format_shape(char *buf, size_t size, int32_t rank,

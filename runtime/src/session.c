@@ -8,6 +8,7 @@
 
 #include "internal.h"
 #include "thread_pool.h"
+#include "weights.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -29,14 +30,19 @@ enum { QUARC_ERROR_SIZE = 1024 };
 struct quarc_session {
   const quarc_model_desc *model;
   /* Allocated once in create, since ranks are fixed by the model:
-   * args[0] = output_descs, args[1 + i] = input i's descriptor,
-   * args[1 + num_inputs] = the workspace's descriptor if there is one. */
+   * args[0] = output_descs, args[1 + i] = input i's descriptor, then the
+   * workspace's descriptor and the weights' descriptor, each if the model
+   * has one. */
   void **args;
   /* Worker threads for parallel loops; NULL for one thread. */
   quarc_pool *pool;
   /* The model's intermediate tensors: allocated once, reused every run. */
   void *workspace;
   int64_t workspace_desc[5];
+  /* The model's weights file, mapped read-only; unused (zero) for a model
+   * whose weights are embedded. */
+  quarc_weights_mapping weights;
+  int64_t weights_desc[5];
   int64_t *output_descs;
   size_t output_words;
   /* Buffers behind the last run's outputs, freed at the next run or at
@@ -68,6 +74,8 @@ const char *quarc_status_string(quarc_status status) {
     return "QUARC_ERROR_ABI_MISMATCH";
   case QUARC_ERROR_IO:
     return "QUARC_ERROR_IO";
+  case QUARC_ERROR_WEIGHTS:
+    return "QUARC_ERROR_WEIGHTS";
   }
   return "QUARC_ERROR_UNKNOWN";
 }
@@ -164,15 +172,41 @@ static bool model_is_valid(const quarc_model_desc *model) {
   for (uint32_t i = 0; i < model->num_outputs; ++i)
     if (!tensor_desc_is_valid(&model->outputs[i]))
       return false;
+  /* Weights are passed only from a file. */
+  if (model->weights_bytes > 0 && !model->weights_file)
+    return false;
   return true;
+}
+
+quarc_status quarc_check_model(const quarc_model_desc *model) {
+  if (!model)
+    return QUARC_ERROR_INVALID_ARGUMENT;
+  /* Checked before anything else in the descriptor: another ABI version
+   * may lay the rest out differently. */
+  if (model->abi_version != QUARC_ABI_VERSION)
+    return QUARC_ERROR_ABI_MISMATCH;
+  if (!model_is_valid(model))
+    return QUARC_ERROR_INVALID_ARGUMENT;
+  return QUARC_OK;
+}
+
+/* A rank-1 byte buffer's descriptor: { allocated, aligned, 0, bytes, 1 }. */
+static void write_byte_buffer(int64_t *desc, const void *allocated,
+                              const void *aligned, uint64_t bytes) {
+  desc[0] = (int64_t)(uintptr_t)allocated;
+  desc[1] = (int64_t)(uintptr_t)aligned;
+  desc[2] = 0;
+  desc[3] = (int64_t)bytes;
+  desc[4] = 1;
 }
 
 /* Allocates the argument array and every descriptor buffer of `session`. */
 static bool allocate_buffers(quarc_session *session) {
   const quarc_model_desc *model = session->model;
-  session->args = calloc(2 + (size_t)model->num_inputs, sizeof(void *));
+  session->args = calloc(3 + (size_t)model->num_inputs, sizeof(void *));
   if (!session->args)
     return false;
+  size_t next_arg = 1 + (size_t)model->num_inputs;
   if (model->workspace_bytes > 0) {
     if (model->workspace_bytes > (uint64_t)INT64_MAX - 63)
       return false;
@@ -181,13 +215,16 @@ static bool allocate_buffers(quarc_session *session) {
     session->workspace = aligned_alloc(64, bytes);
     if (!session->workspace)
       return false;
-    int64_t *desc = session->workspace_desc;
-    desc[0] = (int64_t)(uintptr_t)session->workspace; /* allocated */
-    desc[1] = (int64_t)(uintptr_t)session->workspace; /* aligned */
-    desc[2] = 0;                                      /* offset */
-    desc[3] = (int64_t)model->workspace_bytes;        /* size */
-    desc[4] = 1;                                      /* stride */
-    session->args[1 + model->num_inputs] = desc;
+    write_byte_buffer(session->workspace_desc, session->workspace,
+                      session->workspace, model->workspace_bytes);
+    session->args[next_arg++] = session->workspace_desc;
+  }
+  if (model->weights_bytes > 0) {
+    /* `allocated` is the mapping, so that an output viewing the weights
+     * is recognized as not ours to free. */
+    write_byte_buffer(session->weights_desc, session->weights.base,
+                      session->weights.weights, model->weights_bytes);
+    session->args[next_arg++] = session->weights_desc;
   }
   for (uint32_t i = 0; i < model->num_inputs; ++i) {
     session->args[1 + i] =
@@ -207,30 +244,74 @@ static bool allocate_buffers(quarc_session *session) {
   return session->output_descs && session->owned;
 }
 
-quarc_status quarc_session_create(const quarc_model_desc *model,
-                                  quarc_session **session) {
+QUARC_PRINTF(4, 5)
+static quarc_status create_error(char *error, size_t error_size,
+                                 quarc_status status, const char *fmt, ...) {
+  if (error && error_size) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(error, error_size, fmt, ap);
+    va_end(ap);
+  }
+  return status;
+}
+
+quarc_status quarc_session_create_with_weights(const quarc_model_desc *model,
+                                               const char *weights_path,
+                                               quarc_session **session,
+                                               char *error, size_t error_size) {
+  if (error && error_size)
+    error[0] = '\0';
   if (!session)
-    return QUARC_ERROR_INVALID_ARGUMENT;
+    return create_error(error, error_size, QUARC_ERROR_INVALID_ARGUMENT,
+                        "session is NULL");
   *session = NULL;
-  if (!model)
-    return QUARC_ERROR_INVALID_ARGUMENT;
-  /* Checked before anything else in the descriptor: another ABI version
-   * may lay the rest out differently. */
-  if (model->abi_version != QUARC_ABI_VERSION)
-    return QUARC_ERROR_ABI_MISMATCH;
-  if (!model_is_valid(model))
-    return QUARC_ERROR_INVALID_ARGUMENT;
+  quarc_status status = quarc_check_model(model);
+  if (status == QUARC_ERROR_ABI_MISMATCH)
+    return create_error(error, error_size, status,
+                        "the model was compiled for runtime ABI version %u, "
+                        "but this runtime is version %d",
+                        (unsigned)model->abi_version, QUARC_ABI_VERSION);
+  if (status != QUARC_OK)
+    return create_error(error, error_size, status,
+                        "the model descriptor is malformed");
+  const char *model_name = model->name ? model->name : "";
+  if (!model->weights_file && weights_path)
+    return create_error(error, error_size, QUARC_ERROR_INVALID_ARGUMENT,
+                        "the model '%s' has its weights embedded; it takes "
+                        "no weights file ('%s')",
+                        model_name, weights_path);
+  if (model->weights_file && !weights_path)
+    return create_error(error, error_size, QUARC_ERROR_WEIGHTS,
+                        "the model '%s' was compiled with its weights in a "
+                        "separate file ('%s'); give its path",
+                        model_name, model->weights_file);
 
   quarc_session *s = calloc(1, sizeof *s);
   if (!s)
-    return QUARC_ERROR_OUT_OF_MEMORY;
+    return create_error(error, error_size, QUARC_ERROR_OUT_OF_MEMORY,
+                        "out of memory");
   s->model = model;
+  if (weights_path) {
+    status = quarc_weights_map(model, weights_path, &s->weights, error,
+                               error_size);
+    if (status != QUARC_OK) {
+      quarc_session_destroy(s);
+      return status;
+    }
+  }
   if (!allocate_buffers(s)) {
     quarc_session_destroy(s);
-    return QUARC_ERROR_OUT_OF_MEMORY;
+    return create_error(error, error_size, QUARC_ERROR_OUT_OF_MEMORY,
+                        "out of memory allocating the session's buffers");
   }
   *session = s;
   return QUARC_OK;
+}
+
+quarc_status quarc_session_create(const quarc_model_desc *model,
+                                  quarc_session **session) {
+  return quarc_session_create_with_weights(model, NULL, session, NULL, 0);
 }
 
 static void release_outputs(quarc_session *session) {
@@ -251,6 +332,7 @@ void quarc_session_destroy(quarc_session *session) {
   free(session->args);
   free(session->output_descs);
   free(session->workspace);
+  quarc_weights_unmap(&session->weights);
   quarc_pool_destroy(session->pool);
   free(session);
 }
@@ -366,11 +448,13 @@ static returned_memref decode_descriptor(const int64_t *words, int32_t rank) {
 }
 
 /* Whether `allocated` is a buffer that the generated code malloc'ed for us.
- * It is not when the model returned a constant (MLIR's global marker) or
- * one of its inputs unchanged; those are copied, never freed. */
+ * It is not when the model returned a constant (MLIR's global marker, or a
+ * view of the weights file), its workspace or one of its inputs unchanged;
+ * those are copied, never freed. */
 static bool is_owned_allocation(const quarc_session *session, void *allocated,
                                 const quarc_tensor *inputs) {
-  if (!allocated || (uintptr_t)allocated == QUARC_GLOBAL_MEMREF_MARKER)
+  if (!allocated || (uintptr_t)allocated == QUARC_GLOBAL_MEMREF_MARKER ||
+      allocated == session->weights.base || allocated == session->workspace)
     return false;
   for (uint32_t i = 0; i < session->model->num_inputs; ++i)
     if (allocated == inputs[i].data)

@@ -112,7 +112,7 @@ const quarc_tensor_desc kAddOneInputs[] = {{"x", QUARC_DTYPE_F32, 2, kDynBy3}};
 const quarc_tensor_desc kAddOneOutputs[] = {{"y", QUARC_DTYPE_F32, 2, kDynBy3}};
 const quarc_model_desc kAddOne = {
     QUARC_ABI_VERSION, 1,          1, 0, "add_one", "x86_64", kAddOneInputs,
-    kAddOneOutputs,    addOneEntry,    0};
+    kAddOneOutputs,    addOneEntry,    0, 0, 0, nullptr};
 
 /// sum = a + b and "out/diff" = a - b on i32 [4] inputs.
 const int64_t kFour[] = {4};
@@ -153,11 +153,11 @@ extern "C" void workspaceEntry(void **args) {
 }
 const quarc_model_desc kWorkspaceModel = {
     QUARC_ABI_VERSION, 1, 1, 0, "workspace", "x86_64", kAddOneInputs,
-    kAddOneOutputs, workspaceEntry, kWorkspaceBytes};
+    kAddOneOutputs, workspaceEntry, kWorkspaceBytes, 0, 0, nullptr};
 
 const quarc_model_desc kSumDiff = {
     QUARC_ABI_VERSION, 2,           2, 0, "sum_diff", "x86_64", kSumDiffInputs,
-    kSumDiffOutputs,   sumDiffEntry,   0};
+    kSumDiffOutputs,   sumDiffEntry,   0, 0, 0, nullptr};
 
 /// y = x^T for an f32 [2, 3] input, returned as a strided view (strides
 /// {1, 3}) of a row-major copy of x, as a folded transpose would be.
@@ -178,7 +178,7 @@ const quarc_model_desc kTransposeView = {QUARC_ABI_VERSION,
                                          "x86_64",
                                          kTransposeInputs,
                                          kTransposeOutputs,
-                                         transposeViewEntry, 0};
+                                         transposeViewEntry, 0, 0, 0, nullptr};
 
 /// Returns a constant the way memref.get_global does: `allocated` is
 /// MLIR's 0xdeadbeef marker and must never be freed.
@@ -190,7 +190,7 @@ extern "C" void constantEntry(void **args) {
 const quarc_tensor_desc kConstantOutputs[] = {{"c", QUARC_DTYPE_F32, 1, kFour}};
 const quarc_model_desc kConstantModel = {
     QUARC_ABI_VERSION, 0, 1, 0, "const", "x86_64", nullptr, kConstantOutputs,
-    constantEntry, 0};
+    constantEntry, 0, 0, 0, nullptr};
 
 /// Returns its input unchanged: the result aliases the caller's buffer.
 extern "C" void identityEntry(void **args) {
@@ -207,7 +207,7 @@ const quarc_model_desc kIdentity = {QUARC_ABI_VERSION,
                                     "x86_64",
                                     kIdentityInputs,
                                     kIdentityOutputs,
-                                    identityEntry, 0};
+                                    identityEntry, 0, 0, 0, nullptr};
 
 /// Two outputs that are views of one malloc'ed buffer (offsets 0 and 4):
 /// the runtime must free it once.
@@ -224,7 +224,7 @@ const quarc_tensor_desc kSplitOutputs[] = {{"lo", QUARC_DTYPE_I64, 1, kTwo},
                                            {"hi", QUARC_DTYPE_I64, 1, kTwo}};
 const quarc_model_desc kSplit = {
     QUARC_ABI_VERSION, 0,         2, 0, "split", "x86_64", nullptr,
-    kSplitOutputs,     splitEntry, 0};
+    kSplitOutputs,     splitEntry, 0, 0, 0, nullptr};
 
 /// Declares y as [4] but returns 5 elements: a compiler bug to report.
 extern "C" void wrongShapeEntry(void **args) {
@@ -232,7 +232,7 @@ extern "C" void wrongShapeEntry(void **args) {
 }
 const quarc_model_desc kWrongShape = {
     QUARC_ABI_VERSION, 0, 1, 0, "wrong", "x86_64", nullptr, kConstantOutputs,
-    wrongShapeEntry, 0};
+    wrongShapeEntry, 0, 0, 0, nullptr};
 
 /// y = 2 * x on f64 scalars (rank-0 descriptors are 3 words).
 extern "C" void doubleScalarEntry(void **args) {
@@ -249,7 +249,7 @@ const quarc_model_desc kDoubleScalar = {QUARC_ABI_VERSION,
                                         "x86_64",
                                         kScalarInputs,
                                         kScalarOutputs,
-                                        doubleScalarEntry, 0};
+                                        doubleScalarEntry, 0, 0, 0, nullptr};
 
 quarc_tensor makeTensor(void *data, quarc_dtype dtype,
                         std::vector<int64_t> dims) {
@@ -342,7 +342,7 @@ extern "C" void parallelEntry(void **args) {
 }
 const quarc_model_desc kParallelModel = {
     QUARC_ABI_VERSION, 1, 1, 0, "parallel", "x86_64", kAddOneInputs,
-    kAddOneOutputs, parallelEntry, 0};
+    kAddOneOutputs, parallelEntry, 0, 0, 0, nullptr};
 
 TEST_F(RuntimeSessionTest, ParallelLoopsCoverEveryIterationOnce) {
   create(kParallelModel);
@@ -1069,6 +1069,288 @@ TEST_F(CliTest, AbiMismatch) {
   model.abi_version = 99;
   EXPECT_EQ(run(model, {"--help"}), 1);
   expectError("compiled for runtime ABI version 99");
+}
+
+//===----------------------------------------------------------------------===//
+// Weights files (models compiled with `quarc compile --weights`)
+//===----------------------------------------------------------------------===//
+
+/// FNV-1a 64, the hash the compiler writes.
+uint64_t fnv1a64(const std::string &data) {
+  uint64_t hash = 0xcbf29ce484222325ULL;
+  for (char c : data) {
+    hash ^= static_cast<unsigned char>(c);
+    hash *= 0x100000001b3ULL;
+  }
+  return hash;
+}
+
+/// The 16 bytes of weights of the fake models below: 4 floats.
+const float kWeightValues[4] = {10, 20, 30, 40};
+const std::string kWeights(reinterpret_cast<const char *>(kWeightValues),
+                           sizeof kWeightValues);
+
+/// A weights file: the header of quarc_runtime.h (little-endian fields),
+/// then `weights`.
+std::string weightsFile(const std::string &weights, uint64_t hash,
+                        uint32_t version = QUARC_WEIGHTS_VERSION,
+                        uint32_t headerBytes = QUARC_WEIGHTS_HEADER_BYTES) {
+  std::string file(headerBytes, '\0');
+  auto put = [&](size_t at, uint64_t value, int bytes) {
+    for (int i = 0; i < bytes; ++i)
+      file[at + i] = char(value >> (8 * i));
+  };
+  std::memcpy(file.data(), QUARC_WEIGHTS_MAGIC, 8);
+  put(8, version, 4);
+  put(12, headerBytes, 4);
+  put(16, weights.size(), 8);
+  put(24, hash, 8);
+  return file + weights;
+}
+
+/// Whether a rank-1 byte buffer's descriptor is { p, p' (64-byte aligned),
+/// 0, bytes, 1 }.
+bool isByteBuffer(void *arg, int64_t bytes) {
+  Memref buffer = {static_cast<int64_t *>(arg), 1};
+  return buffer.size(0) == bytes && buffer.stride(0) == 1 &&
+         buffer.offset() == 0 &&
+         reinterpret_cast<uintptr_t>(buffer.aligned()) % 64 == 0;
+}
+
+/// y = x + w[j] for an f32 [?, 3] input, w the weights as floats; the
+/// weights' descriptor is args[2] (no workspace). A wrong descriptor gives
+/// -1s.
+extern "C" void addWeightsEntry(void **args) {
+  Memref x = inputArg(args, 0, 2);
+  bool valid = isByteBuffer(args[2], int64_t(kWeights.size()));
+  const float *w = Memref{static_cast<int64_t *>(args[2]), 1}.data<float>();
+  const float *in = x.data<float>();
+  returnDense<float>(outputArg(args, 2), {x.size(0), 3}, [&](int64_t i) {
+    return valid ? in[i] + w[i % 3] : -1.0f;
+  });
+}
+
+/// The same with a workspace: the weights come after it, in args[3].
+extern "C" void workspaceAndWeightsEntry(void **args) {
+  Memref x = inputArg(args, 0, 2);
+  bool valid = isByteBuffer(args[2], kWorkspaceBytes) &&
+               isByteBuffer(args[3], int64_t(kWeights.size()));
+  const float *w = Memref{static_cast<int64_t *>(args[3]), 1}.data<float>();
+  const float *in = x.data<float>();
+  returnDense<float>(outputArg(args, 2), {x.size(0), 3}, [&](int64_t i) {
+    return valid ? in[i] + w[i % 3] : -1.0f;
+  });
+}
+
+/// Returns the weights themselves (a constant output): a view of the
+/// mapped file, which the runtime must copy and never free.
+extern "C" void returnWeightsEntry(void **args) {
+  Memref weights = {static_cast<int64_t *>(args[1]), 1};
+  outputArg(args, 1).set(weights.allocated(), weights.aligned(), 0, {4}, {1});
+}
+
+quarc_model_desc withWeights(quarc_model_desc model) {
+  model.weights_bytes = kWeights.size();
+  model.weights_hash = fnv1a64(kWeights);
+  model.weights_file = "model.weights";
+  return model;
+}
+
+const quarc_model_desc kAddWeights = withWeights(
+    {QUARC_ABI_VERSION, 1, 1, 0, "add_weights", "x86_64", kAddOneInputs,
+     kAddOneOutputs, addWeightsEntry, 0, 0, 0, nullptr});
+const quarc_model_desc kWorkspaceAndWeights = withWeights(
+    {QUARC_ABI_VERSION, 1, 1, 0, "both", "x86_64", kAddOneInputs,
+     kAddOneOutputs, workspaceAndWeightsEntry, kWorkspaceBytes, 0, 0,
+     nullptr});
+const quarc_model_desc kReturnWeights = withWeights(
+    {QUARC_ABI_VERSION, 0, 1, 0, "return_weights", "x86_64", nullptr,
+     kConstantOutputs, returnWeightsEntry, 0, 0, 0, nullptr});
+
+class WeightsTest : public TempDirTest {
+protected:
+  void TearDown() override {
+    quarc_session_destroy(session);
+    TempDirTest::TearDown();
+  }
+  /// Creates the session with the weights file `name`; its status, with the
+  /// message in `error`.
+  quarc_status create(const quarc_model_desc &model, const std::string &name) {
+    error[0] = 'x'; // must be overwritten
+    return quarc_session_create_with_weights(&model, path(name).c_str(),
+                                             &session, error, sizeof error);
+  }
+  /// Runs a session on x = {0..5} ([2, 3]) and returns y.
+  std::vector<float> runOnRange() {
+    std::vector<float> x = {0, 1, 2, 3, 4, 5};
+    quarc_tensor in = makeTensor(x.data(), QUARC_DTYPE_F32, {2, 3});
+    quarc_tensor out;
+    EXPECT_EQ(quarc_session_run(session, &in, 1, &out, 1), QUARC_OK)
+        << quarc_session_error(session);
+    return values<float>(out, 6);
+  }
+  /// Expects a failed create: `status`, no session, and a message that names
+  /// the file and says `what`.
+  void expectFailure(quarc_status got, quarc_status status,
+                     const std::string &name, const std::string &what) {
+    EXPECT_EQ(got, status) << quarc_status_string(got) << ": " << error;
+    EXPECT_EQ(session, nullptr);
+    std::string message = error;
+    EXPECT_NE(message.find("'" + path(name) + "'"), std::string::npos)
+        << message;
+    EXPECT_NE(message.find(what), std::string::npos) << message;
+  }
+  quarc_session *session = nullptr;
+  char error[1024] = {};
+};
+
+TEST_F(WeightsTest, MapsTheFileAndPassesTheWeights) {
+  writeBytes("model.weights", weightsFile(kWeights, fnv1a64(kWeights)));
+  ASSERT_EQ(create(kAddWeights, "model.weights"), QUARC_OK) << error;
+  EXPECT_STREQ(error, "");
+  EXPECT_EQ(runOnRange(), (std::vector<float>{10, 21, 32, 13, 24, 35}));
+  // The file may go away once mapped: the mapping keeps its pages.
+  fs::remove(path("model.weights"));
+  EXPECT_EQ(runOnRange(), (std::vector<float>{10, 21, 32, 13, 24, 35}));
+}
+
+TEST_F(WeightsTest, WeightsFollowTheWorkspace) {
+  writeBytes("model.weights", weightsFile(kWeights, fnv1a64(kWeights)));
+  ASSERT_EQ(create(kWorkspaceAndWeights, "model.weights"), QUARC_OK) << error;
+  EXPECT_EQ(runOnRange(), (std::vector<float>{10, 21, 32, 13, 24, 35}));
+}
+
+TEST_F(WeightsTest, ALargerHeaderKeepsTheWeightsAligned) {
+  writeBytes("model.weights",
+             weightsFile(kWeights, fnv1a64(kWeights), QUARC_WEIGHTS_VERSION,
+                         128));
+  ASSERT_EQ(create(kAddWeights, "model.weights"), QUARC_OK) << error;
+  EXPECT_EQ(runOnRange(), (std::vector<float>{10, 21, 32, 13, 24, 35}));
+}
+
+TEST_F(WeightsTest, OutputViewingTheWeightsIsCopiedNotFreed) {
+  writeBytes("model.weights", weightsFile(kWeights, fnv1a64(kWeights)));
+  ASSERT_EQ(create(kReturnWeights, "model.weights"), QUARC_OK) << error;
+  quarc_tensor out;
+  ASSERT_EQ(quarc_session_run(session, nullptr, 0, &out, 1), QUARC_OK)
+      << quarc_session_error(session);
+  EXPECT_EQ(values<float>(out, 4), (std::vector<float>{10, 20, 30, 40}));
+  // Freeing the mapping would abort in glibc (and is reported by ASan).
+  ASSERT_EQ(quarc_session_run(session, nullptr, 0, &out, 1), QUARC_OK);
+}
+
+TEST_F(WeightsTest, WeightsOfAnotherCompileAreRejected) {
+  std::string other = kWeights;
+  other[0] ^= 1; // same size, other contents: another hash
+  writeBytes("other.weights", weightsFile(other, fnv1a64(other)));
+  expectFailure(create(kAddWeights, "other.weights"), QUARC_ERROR_WEIGHTS,
+                "other.weights", "does not belong to the model 'add_weights'");
+  std::string bigger = kWeights + kWeights;
+  writeBytes("bigger.weights", weightsFile(bigger, fnv1a64(bigger)));
+  expectFailure(create(kAddWeights, "bigger.weights"), QUARC_ERROR_WEIGHTS,
+                "bigger.weights", "holds 32 bytes of weights");
+}
+
+TEST_F(WeightsTest, TruncatedFilesAreRejected) {
+  std::string file = weightsFile(kWeights, fnv1a64(kWeights));
+  writeBytes("short.weights", file.substr(0, file.size() - 1));
+  expectFailure(create(kAddWeights, "short.weights"), QUARC_ERROR_WEIGHTS,
+                "short.weights", "is truncated: 79 bytes, its header says 80");
+  writeBytes("header.weights", file.substr(0, 40));
+  expectFailure(create(kAddWeights, "header.weights"), QUARC_ERROR_WEIGHTS,
+                "header.weights", "shorter than its 64-byte header");
+}
+
+TEST_F(WeightsTest, OtherFilesAndFormatsAreRejected) {
+  writeBytes("empty.weights", "");
+  expectFailure(create(kAddWeights, "empty.weights"), QUARC_ERROR_WEIGHTS,
+                "empty.weights", "is not a quarc weights file");
+  writeBytes("npy.weights", std::string("\x93NUMPY", 6) + std::string(90, ' '));
+  expectFailure(create(kAddWeights, "npy.weights"), QUARC_ERROR_WEIGHTS,
+                "npy.weights", "is not a quarc weights file");
+  writeBytes("v2.weights", weightsFile(kWeights, fnv1a64(kWeights), 2));
+  expectFailure(create(kAddWeights, "v2.weights"), QUARC_ERROR_WEIGHTS,
+                "v2.weights", "format version 2");
+  writeBytes("odd.weights", weightsFile(kWeights, fnv1a64(kWeights),
+                                        QUARC_WEIGHTS_VERSION, 96));
+  expectFailure(create(kAddWeights, "odd.weights"), QUARC_ERROR_WEIGHTS,
+                "odd.weights", "header size 96 is not a multiple of 64");
+  fs::create_directory(dir / "folder.weights");
+  expectFailure(create(kAddWeights, "folder.weights"), QUARC_ERROR_IO,
+                "folder.weights", "is not a regular file");
+}
+
+TEST_F(WeightsTest, MissingFileIsAnIoError) {
+  expectFailure(create(kAddWeights, "absent.weights"), QUARC_ERROR_IO,
+                "absent.weights", "cannot open the weights file");
+}
+
+TEST_F(WeightsTest, TheWeightsFileIsRequiredExactlyWhenTheModelHasOne) {
+  quarc_session *s = nullptr;
+  EXPECT_EQ(quarc_session_create(&kAddWeights, &s), QUARC_ERROR_WEIGHTS);
+  EXPECT_EQ(s, nullptr);
+  EXPECT_EQ(quarc_session_create_with_weights(&kAddWeights, nullptr, &s, error,
+                                              sizeof error),
+            QUARC_ERROR_WEIGHTS);
+  EXPECT_NE(std::string(error).find("separate file ('model.weights')"),
+            std::string::npos)
+      << error;
+  EXPECT_EQ(quarc_session_create_with_weights(&kAddOne, "x.weights", &s,
+                                              error, sizeof error),
+            QUARC_ERROR_INVALID_ARGUMENT);
+  EXPECT_NE(std::string(error).find("has its weights embedded"),
+            std::string::npos)
+      << error;
+  // An embedded model without a path is quarc_session_create.
+  ASSERT_EQ(quarc_session_create_with_weights(&kAddOne, nullptr, &s, nullptr,
+                                              0),
+            QUARC_OK);
+  quarc_session_destroy(s);
+  // A descriptor with weights but no file to take them from is malformed.
+  quarc_model_desc noFile = kAddWeights;
+  noFile.weights_file = nullptr;
+  EXPECT_EQ(quarc_session_create(&noFile, &s), QUARC_ERROR_INVALID_ARGUMENT);
+  EXPECT_STREQ(quarc_status_string(QUARC_ERROR_WEIGHTS),
+               "QUARC_ERROR_WEIGHTS");
+}
+
+TEST_F(CliTest, WeightsOption) {
+  writeF32("a.npy", {0, 1, 2, 3, 4, 5}, {2, 3});
+  writeBytes("w.bin", weightsFile(kWeights, fnv1a64(kWeights)));
+  ASSERT_EQ(run(kAddWeights, {"--weights", path("w.bin"), path("a.npy"),
+                              "--output-dir", path("d")}),
+            0)
+      << err;
+  quarc_tensor y;
+  char message[256];
+  ASSERT_EQ(
+      quarc_npy_read(path("d/y.npy").c_str(), &y, message, sizeof message),
+      QUARC_OK)
+      << message;
+  EXPECT_EQ(values<float>(y, 6), (std::vector<float>{10, 21, 32, 13, 24, 35}));
+  std::free(y.data);
+
+  EXPECT_EQ(run(kAddWeights, {"--weights=" + path("none.bin"), path("a.npy")}),
+            1);
+  expectError("cannot open the weights file '" + path("none.bin") + "'");
+  // The default is the name the compiler wrote, next to the executable
+  // (this test binary), where there is none.
+  EXPECT_EQ(run(kAddWeights, {path("a.npy")}), 1);
+  expectError("/model.weights': No such file or directory (the default, "
+              "next to the executable; give --weights FILE)");
+  EXPECT_EQ(run(kAddOne, {"--weights", path("w.bin"), path("a.npy")}), 2);
+  expectError("the model's weights are embedded; it takes no --weights");
+}
+
+TEST_F(CliTest, SignatureAndHelpWithoutTheWeightsFile) {
+  EXPECT_EQ(run(kAddWeights, {"--print-signature"}), 0) << err;
+  EXPECT_NE(out.find("weights: 16 bytes in a separate file (model.weights)"),
+            std::string::npos)
+      << out;
+  EXPECT_EQ(run(kAddWeights, {"--help"}), 0) << err;
+  EXPECT_NE(out.find("--weights FILE"), std::string::npos) << out;
+  EXPECT_EQ(run(kAddOne, {"--help"}), 0) << err;
+  EXPECT_EQ(out.find("--weights"), std::string::npos) << out;
 }
 
 } // namespace

@@ -1,6 +1,7 @@
 //===- quarc.cpp - the end-user driver ------------------------------------===//
 //
 //   quarc compile MODEL -o OUT [--target=T] [--input-shape NAME=SHAPE]...
+//                 [--weights=FILE]
 //   quarc run MODEL [--input-shape NAME=SHAPE]... [runtime options...]
 //
 // The driver parses flags and calls the compile session (lib/Compiler);
@@ -50,6 +51,11 @@ void printUsage(llvm::raw_ostream &os) {
         "  --input-shape NAME=D0xD1x...\n"
         "                         fix the shape of an input (repeatable); a ?\n"
         "                         keeps a dimension dynamic\n"
+        "  --weights=FILE         compile only: write the large constants\n"
+        "                         (1 KiB and up) to FILE instead of into\n"
+        "                         OUTPUT; the model maps FILE when it is\n"
+        "                         loaded (executables look for it next to\n"
+        "                         themselves, or take --weights FILE)\n"
         "  --help                 this text\n"
         "\n"
         "run compiles in memory for the host and runs once; its other options\n"
@@ -68,6 +74,7 @@ struct CommonFlags {
   std::string model;
   std::string output;
   std::string target = "host";
+  std::string weights;
   std::vector<std::string> inputShapes;
   std::vector<std::string> rest;
 };
@@ -95,8 +102,11 @@ std::string parseFlags(ArrayRef<const char *> args, CommonFlags &flags,
     int matched;
     if ((matched = value("-o", flags.output)) ||
         (matched = value("--target", flags.target)) ||
+        (matched = value("--weights", flags.weights)) ||
         (matched = value("--input-shape", shape))) {
-      if (matched < 0)
+      bool noWeightsFile =
+          arg.starts_with("--weights") && flags.weights.empty();
+      if (matched < 0 || noWeightsFile)
         return "option " + arg.str() + " needs a value";
       if (!shape.empty())
         flags.inputShapes.push_back(shape);
@@ -125,6 +135,7 @@ FailureOr<LoweredModel> lower(MLIRContext &context, const CommonFlags &flags,
     return failure();
   }
   options.inputShapes = flags.inputShapes;
+  options.externalWeights = !flags.weights.empty();
   if (!llvm::sys::fs::exists(flags.model)) {
     llvm::errs() << "error: " << flags.model << ": no such file\n";
     return failure();
@@ -146,7 +157,7 @@ int compileCommand(MLIRContext &context, ArrayRef<const char *> args) {
     return 1;
   std::string error;
   if (failed(writeArtifact(*model, artifactKindForPath(flags.output),
-                           flags.output, error))) {
+                           flags.output, error, flags.weights))) {
     llvm::errs() << "error: " << error << "\n";
     return 1;
   }
@@ -161,6 +172,9 @@ int runCommand(MLIRContext &context, ArrayRef<const char *> args) {
   if (!flags.output.empty())
     return usageError("run writes no artefact; use --output-dir DIR for "
                       "the outputs");
+  if (!flags.weights.empty())
+    return usageError("run keeps the weights in memory; --weights is an "
+                      "option of compile");
   FailureOr<LoweredModel> model = lower(context, flags, "quarc_jit");
   if (failed(model))
     return 1;

@@ -40,6 +40,13 @@ struct ModelSignature {
   /// Size of the entry function's workspace argument (quarc-plan-memory),
   /// known once the model is lowered; 0 when it has none.
   int64_t workspaceBytes = 0;
+  /// The weights file of a model compiled with external weights
+  /// (quarc-externalize-weights): its name without folders, empty when the
+  /// weights are embedded; the size of the entry's weights argument (0 when
+  /// it has none) and the FNV-1a 64 hash of its contents.
+  std::string weightsFile;
+  int64_t weightsBytes = 0;
+  uint64_t weightsHash = 0;
 };
 
 /// The model's entry function (`main_graph`) in a quarc-dialect module.
@@ -74,6 +81,14 @@ LogicalResult emitObject(llvm::Module &module, const TargetInfo &target,
 /// Runs the optimization pipeline only (the JIT uses it too).
 LogicalResult optimizeModule(llvm::Module &module, const TargetInfo &target,
                              std::string &error);
+
+/// The 64-bit FNV-1a hash of `data`, which identifies a weights file
+/// (quarc_runtime.h's quarc_weights_header).
+uint64_t hashWeights(llvm::ArrayRef<char> data);
+
+/// A weights file: the header of quarc_runtime.h (little-endian) followed
+/// by `weights`.
+std::string weightsFileHeader(llvm::ArrayRef<char> weights);
 
 /// The C header for a compiled model: the runtime API plus the model's
 /// descriptor declaration and a comment listing inputs and outputs.

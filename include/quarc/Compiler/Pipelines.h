@@ -22,6 +22,9 @@ struct PipelineOptions {
   /// quarc-specialize-shapes).
   std::vector<std::string> inputShapes;
   TargetInfo target = TargetInfo::host();
+  /// Move large constants out of the code into a weights argument
+  /// (quarc-externalize-weights), for `quarc compile --weights`.
+  bool externalWeights = false;
 };
 
 /// Graph level: fix input shapes, fold shape computations, clean up.

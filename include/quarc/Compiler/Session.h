@@ -27,6 +27,10 @@ struct LoweredModel {
   ModelSignature signature;
   TargetInfo target;
   std::string prefix;
+  /// Lowered with PipelineOptions::externalWeights: the artefact needs a
+  /// weights file, whose contents (after the header) are `weights`.
+  bool externalWeights = false;
+  std::vector<char> weights;
 };
 
 /// Imports `modelPath` (.onnx or quarc-dialect .mlir) and runs the whole
@@ -43,12 +47,15 @@ enum class ArtifactKind { Object, SharedLibrary, Executable, LLVMIR };
 ArtifactKind artifactKindForPath(StringRef path);
 
 /// Writes the artefact to `path` and, except for LLVM IR, the C header next
-/// to it (`<path without extension>.h`). Everything is written to
+/// to it (`<path without extension>.h`), and for a model lowered with
+/// external weights the weights file `weightsPath` (required then, and only
+/// then), whose name the artefact records. Everything is written to
 /// temporary files first and renamed, so a failure leaves nothing behind.
 LogicalResult writeArtifact(LoweredModel &model, ArtifactKind kind,
-                            StringRef path, std::string &error);
+                            StringRef path, std::string &error,
+                            StringRef weightsPath = {});
 
-/// A model compiled in memory for the host.
+/// A model compiled in memory for the host (with embedded weights).
 class JitModel {
 public:
   static FailureOr<std::unique_ptr<JitModel>> create(LoweredModel &model,

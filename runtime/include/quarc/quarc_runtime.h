@@ -8,6 +8,11 @@
  * rank and static dimensions before the generated code runs, so a wrong
  * input is an error code and a message, never an out-of-bounds read.
  *
+ * A model compiled with `quarc compile --weights=FILE` keeps its large
+ * constants in that file instead of in its code: the session maps the file
+ * read-only (quarc_session_create_with_weights), after checking that it is
+ * the file written by the same compile.
+ *
  * The generated `<name>.h` contains this header verbatim, so a user needs
  * nothing else to call the model. docs/runtime.md documents it with an
  * example.
@@ -25,7 +30,7 @@ extern "C" {
 
 /* Version of the descriptor layout below; a model compiled for another
  * version is rejected by quarc_session_create. */
-#define QUARC_ABI_VERSION 2
+#define QUARC_ABI_VERSION 3
 /* The largest tensor rank the runtime handles. */
 #define QUARC_MAX_RANK 8
 
@@ -38,7 +43,8 @@ typedef enum quarc_status {
   QUARC_ERROR_SHAPE_MISMATCH = 3,   /* input rank or a static dim differs */
   QUARC_ERROR_OUT_OF_MEMORY = 4,
   QUARC_ERROR_ABI_MISMATCH = 5,     /* model built for another runtime */
-  QUARC_ERROR_IO = 6                /* file reading/writing (CLI helpers) */
+  QUARC_ERROR_IO = 6,               /* a file cannot be read or written */
+  QUARC_ERROR_WEIGHTS = 7           /* weights file missing, or not its own */
 } quarc_status;
 
 /* Element types, numbered like ONNX's TensorProto.DataType. */
@@ -67,7 +73,11 @@ typedef struct quarc_tensor_desc {
  * args[0] points to the output memref descriptors, args[1 + i] to input i's,
  * and, when workspace_bytes > 0, args[1 + num_inputs] to the descriptor of
  * the workspace (a rank-1 byte buffer, 64-byte aligned, that holds every
- * intermediate tensor; its contents need not survive between runs).
+ * intermediate tensor; its contents need not survive between runs). When
+ * weights_bytes > 0, the next argument (args[1 + num_inputs] without a
+ * workspace, args[2 + num_inputs] with one) is the descriptor of the
+ * weights: a read-only rank-1 byte buffer, 64-byte aligned, holding the
+ * contents of the weights file after its header.
  * A memref descriptor is { void *allocated; void *aligned; int64_t offset;
  * int64_t sizes[rank]; int64_t strides[rank]; }, laid out back to back.
  * Outputs are allocated by the generated code with malloc and owned by the
@@ -85,7 +95,33 @@ typedef struct quarc_model_desc {
   void (*entry)(void **args);
   /* Bytes of intermediate tensors (the compile-time memory plan). */
   uint64_t workspace_bytes;
+  /* Since ABI version 3: the weights file of a model compiled with
+   * `quarc compile --weights=FILE`. weights_file is the name (without
+   * folders) the compiler wrote, NULL for a model whose weights are all
+   * embedded; weights_bytes and weights_hash are what the file's header
+   * must say. */
+  uint64_t weights_bytes;
+  uint64_t weights_hash;
+  const char *weights_file;
 } quarc_model_desc;
+
+/* A weights file is this header followed by the weights (header_bytes from
+ * the start of the file, so that they stay 64-byte aligned when the file
+ * is mapped). All fields are little-endian. weights_hash is the 64-bit
+ * FNV-1a hash of the weights_bytes bytes of weights: a model accepts only a
+ * file whose header has its size and hash (the contents are not hashed
+ * again when the file is loaded). */
+#define QUARC_WEIGHTS_MAGIC "QUARCWTS" /* 8 bytes, no terminating NUL */
+#define QUARC_WEIGHTS_VERSION 1
+#define QUARC_WEIGHTS_HEADER_BYTES 64
+typedef struct quarc_weights_header {
+  char magic[8];          /* QUARC_WEIGHTS_MAGIC */
+  uint32_t version;       /* QUARC_WEIGHTS_VERSION */
+  uint32_t header_bytes;  /* a multiple of 64, at least 64 */
+  uint64_t weights_bytes;
+  uint64_t weights_hash;  /* FNV-1a 64 of the weights */
+  uint8_t reserved[32];   /* zero */
+} quarc_weights_header;
 
 /* A tensor passed to or returned by a session: dense, row-major. */
 typedef struct quarc_tensor {
@@ -98,11 +134,29 @@ typedef struct quarc_tensor {
 typedef struct quarc_session quarc_session;
 
 /* Creates a session for `model`, which must outlive it. Returns
- * QUARC_ABI_MISMATCH for a model built for another runtime version and
- * QUARC_ERROR_INVALID_ARGUMENT for a malformed descriptor; on failure
- * *session is NULL (there is no session to hold a message). */
+ * QUARC_ABI_MISMATCH for a model built for another runtime version,
+ * QUARC_ERROR_INVALID_ARGUMENT for a malformed descriptor and
+ * QUARC_ERROR_WEIGHTS for a model that needs its weights file (use
+ * quarc_session_create_with_weights); on failure *session is NULL (there
+ * is no session to hold a message). */
 quarc_status quarc_session_create(const quarc_model_desc *model,
                                   quarc_session **session);
+
+/* Creates a session for a model compiled with `quarc compile --weights`:
+ * maps the file `weights_path` read-only for the session's lifetime, after
+ * checking its header against the model (magic, version, size and hash)
+ * and that the file holds all the weights. For a model with embedded
+ * weights (model->weights_file is NULL) `weights_path` must be NULL. On
+ * failure *session is NULL, the status is QUARC_ERROR_IO (the file cannot
+ * be opened or mapped) or QUARC_ERROR_WEIGHTS (no path, or a file that is
+ * truncated, not a weights file, or written by another compile), and when
+ * `error` is not NULL it receives a message naming the file (at most
+ * error_size bytes, NUL-terminated). The file must not be truncated or
+ * rewritten while the session exists. */
+quarc_status quarc_session_create_with_weights(const quarc_model_desc *model,
+                                               const char *weights_path,
+                                               quarc_session **session,
+                                               char *error, size_t error_size);
 
 /* Runs the model. `inputs` holds the model's inputs in declaration order
  * (model->inputs); each must have the declared dtype, rank and static dims,
@@ -148,7 +202,9 @@ size_t quarc_dtype_size(int32_t dtype);
 /* The command-line interface shared by compiled executables and
  * `quarc run`: --input NAME=FILE.npy (repeatable; a bare FILE.npy for a
  * single-input model), --output-dir DIR, --threads N, --benchmark N,
- * --print-signature, --help. Returns the process exit code: 0 success,
+ * --weights FILE (models with a weights file; by default the file named
+ * model->weights_file next to the running executable), --print-signature,
+ * --help. Returns the process exit code: 0 success,
  * 1 runtime or model error, 2 usage error. */
 int quarc_cli_main(const quarc_model_desc *model, int argc, char **argv);
 

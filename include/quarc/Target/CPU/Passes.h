@@ -16,6 +16,13 @@ constexpr llvm::StringLiteral kKernelLoopAttr = "quarc.kernel";
 constexpr llvm::StringLiteral kWorkspaceBytesAttr = "quarc.workspace_bytes";
 /// On that function's workspace argument.
 constexpr llvm::StringLiteral kWorkspaceArgAttr = "quarc.workspace";
+/// On the function quarc-externalize-weights gave a weights argument: its
+/// size in bytes and its contents (a dense_resource tensor of i8), both
+/// kept through the lowering to the LLVM dialect.
+constexpr llvm::StringLiteral kWeightsBytesAttr = "quarc.weights_bytes";
+constexpr llvm::StringLiteral kWeightsDataAttr = "quarc.weights_data";
+/// On that function's weights argument.
+constexpr llvm::StringLiteral kWeightsArgAttr = "quarc.weights";
 
 #define GEN_PASS_DECL
 #include "quarc/Target/CPU/Passes.h.inc"

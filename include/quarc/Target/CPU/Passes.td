@@ -201,4 +201,36 @@ def QuarcParallelizeLoops : Pass<"quarc-parallelize-loops", "ModuleOp"> {
                            "LLVM::LLVMDialect", "scf::SCFDialect"];
 }
 
+def QuarcExternalizeWeights : Pass<"quarc-externalize-weights", "ModuleOp"> {
+  let summary = "Read the large constants from a weights file argument";
+  let description = [{
+    For `quarc compile --weights=FILE`: the model's large constants are
+    not compiled into the artefact but read, at run time, from a weights
+    file that the runtime maps into memory read-only.
+
+    Every constant `memref.global` of at least `min-bytes` bytes whose only
+    uses are `memref.get_global`s in one function that nothing calls (the
+    model's entry) gets an offset in one weights buffer (in the order of
+    the globals, each 64-byte aligned). The buffer becomes a new last
+    argument of that function, `memref<BYTESxi8>` with the `quarc.weights`
+    argument attribute; each `memref.get_global` becomes a `memref.view`
+    of it at the constant's offset, and the globals are erased. The
+    function records the size in `quarc.weights_bytes` and the contents of
+    the buffer (the constants' bytes in the host's byte order, zeros
+    between them) in `quarc.weights_data`, a `dense_resource` tensor of
+    i8, from which the compiler writes the weights file.
+
+    Runs after `quarc-plan-memory`, so the weights come after the
+    workspace in the argument list. Constants that are not plain buffers
+    (dynamic or strided layout, a memory space, i1 or index elements, an
+    alignment above 64 bytes), are used elsewhere too, or are smaller
+    than `min-bytes` stay embedded.
+  }];
+  let options = [
+    Option<"minBytes", "min-bytes", "int64_t", "1024",
+           "Smallest constant (in bytes) moved into the weights">,
+  ];
+  let dependentDialects = ["arith::ArithDialect", "memref::MemRefDialect"];
+}
+
 #endif // QUARC_TARGET_CPU_PASSES_TD
