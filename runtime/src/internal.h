@@ -94,6 +94,13 @@ static inline bool quarc_tensor_bytes(int32_t dtype, int32_t rank,
  * Everything that reads a descriptor checks it first. */
 QUARC_HIDDEN quarc_status quarc_check_model(const quarc_model_desc *model);
 
+/* Formats a message into error[0 .. error_size) (when error is not NULL)
+ * and returns status: the error reporting of the functions that take a
+ * caller's message buffer. */
+QUARC_HIDDEN QUARC_PRINTF(4, 5) quarc_status
+quarc_report_error(char *error, size_t error_size, quarc_status status,
+                   const char *fmt, ...);
+
 /* Writes a shape as "[?, 3]" into buf (truncated to size), with '?' for a
  * dynamic dim (-1); used by messages and the CLI alike. */
 QUARC_HIDDEN void quarc_format_shape(char *buf, size_t size, int32_t rank,

@@ -244,9 +244,8 @@ static bool allocate_buffers(quarc_session *session) {
   return session->output_descs && session->owned;
 }
 
-QUARC_PRINTF(4, 5)
-static quarc_status create_error(char *error, size_t error_size,
-                                 quarc_status status, const char *fmt, ...) {
+quarc_status quarc_report_error(char *error, size_t error_size,
+                                quarc_status status, const char *fmt, ...) {
   if (error && error_size) {
     va_list ap;
     va_start(ap, fmt);
@@ -263,38 +262,41 @@ quarc_status quarc_session_create_with_weights(const quarc_model_desc *model,
   if (error && error_size)
     error[0] = '\0';
   if (!session)
-    return create_error(error, error_size, QUARC_ERROR_INVALID_ARGUMENT,
-                        "session is NULL");
+    return quarc_report_error(error, error_size, QUARC_ERROR_INVALID_ARGUMENT,
+                              "session is NULL");
   *session = NULL;
   quarc_status status = quarc_check_model(model);
   if (status == QUARC_ERROR_ABI_MISMATCH)
-    return create_error(error, error_size, status,
-                        "the model was compiled for runtime ABI version %u, "
-                        "but this runtime is version %d",
-                        (unsigned)model->abi_version, QUARC_ABI_VERSION);
+    return quarc_report_error(
+        error, error_size, status,
+        "the model was compiled for runtime ABI version %u, "
+        "but this runtime is version %d",
+        (unsigned)model->abi_version, QUARC_ABI_VERSION);
   if (status != QUARC_OK)
-    return create_error(error, error_size, status,
-                        "the model descriptor is malformed");
+    return quarc_report_error(error, error_size, status,
+                              "the model descriptor is malformed");
   const char *model_name = model->name ? model->name : "";
   if (!model->weights_file && weights_path)
-    return create_error(error, error_size, QUARC_ERROR_INVALID_ARGUMENT,
-                        "the model '%s' has its weights embedded; it takes "
-                        "no weights file ('%s')",
-                        model_name, weights_path);
+    return quarc_report_error(
+        error, error_size, QUARC_ERROR_INVALID_ARGUMENT,
+        "the model '%s' has its weights embedded; it takes "
+        "no weights file ('%s')",
+        model_name, weights_path);
   if (model->weights_file && !weights_path)
-    return create_error(error, error_size, QUARC_ERROR_WEIGHTS,
-                        "the model '%s' was compiled with its weights in a "
-                        "separate file ('%s'); give its path",
-                        model_name, model->weights_file);
+    return quarc_report_error(
+        error, error_size, QUARC_ERROR_WEIGHTS,
+        "the model '%s' was compiled with its weights in a "
+        "separate file ('%s'); give its path",
+        model_name, model->weights_file);
 
   quarc_session *s = calloc(1, sizeof *s);
   if (!s)
-    return create_error(error, error_size, QUARC_ERROR_OUT_OF_MEMORY,
-                        "out of memory");
+    return quarc_report_error(error, error_size, QUARC_ERROR_OUT_OF_MEMORY,
+                              "out of memory");
   s->model = model;
   if (weights_path) {
-    status = quarc_weights_map(model, weights_path, &s->weights, error,
-                               error_size);
+    status =
+        quarc_weights_map(model, weights_path, &s->weights, error, error_size);
     if (status != QUARC_OK) {
       quarc_session_destroy(s);
       return status;
@@ -302,8 +304,8 @@ quarc_status quarc_session_create_with_weights(const quarc_model_desc *model,
   }
   if (!allocate_buffers(s)) {
     quarc_session_destroy(s);
-    return create_error(error, error_size, QUARC_ERROR_OUT_OF_MEMORY,
-                        "out of memory allocating the session's buffers");
+    return quarc_report_error(error, error_size, QUARC_ERROR_OUT_OF_MEMORY,
+                              "out of memory allocating the session's buffers");
   }
   *session = s;
   return QUARC_OK;
@@ -347,8 +349,8 @@ quarc_status quarc_session_set_threads(quarc_session *session,
                 (int)threads);
   quarc_pool *pool = NULL;
   if (threads > 1 && !(pool = quarc_pool_create(threads)))
-    return fail(session, QUARC_ERROR_OUT_OF_MEMORY,
-                "cannot start %d threads", (int)threads);
+    return fail(session, QUARC_ERROR_OUT_OF_MEMORY, "cannot start %d threads",
+                (int)threads);
   quarc_pool_destroy(session->pool);
   session->pool = pool;
   return QUARC_OK;

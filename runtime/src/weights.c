@@ -16,7 +16,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -25,18 +24,6 @@
 
 _Static_assert(sizeof(quarc_weights_header) == QUARC_WEIGHTS_HEADER_BYTES,
                "the weights file header is 64 bytes");
-
-QUARC_PRINTF(4, 5)
-static quarc_status weights_error(char *error, size_t error_size,
-                                  quarc_status status, const char *fmt, ...) {
-  if (error && error_size) {
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(error, error_size, fmt, ap);
-    va_end(ap);
-  }
-  return status;
-}
 
 /* Little-endian fields, whatever the host's byte order. */
 static uint32_t read_le32(const unsigned char *p) {
@@ -74,35 +61,37 @@ static quarc_status check_header(const quarc_model_desc *model,
                                  size_t error_size) {
   const size_t magic_bytes = sizeof(((quarc_weights_header *)0)->magic);
   if (got < magic_bytes || memcmp(buf, QUARC_WEIGHTS_MAGIC, magic_bytes) != 0)
-    return weights_error(error, error_size, QUARC_ERROR_WEIGHTS,
-                         "'%s' is not a quarc weights file (it does not start "
-                         "with " QUARC_WEIGHTS_MAGIC ")",
-                         path);
+    return quarc_report_error(
+        error, error_size, QUARC_ERROR_WEIGHTS,
+        "'%s' is not a quarc weights file (it does not start "
+        "with " QUARC_WEIGHTS_MAGIC ")",
+        path);
   if (got < QUARC_WEIGHTS_HEADER_BYTES)
-    return weights_error(error, error_size, QUARC_ERROR_WEIGHTS,
-                         "the weights file '%s' is truncated: %llu bytes, "
-                         "shorter than its %d-byte header",
-                         path, (unsigned long long)file_bytes,
-                         QUARC_WEIGHTS_HEADER_BYTES);
+    return quarc_report_error(error, error_size, QUARC_ERROR_WEIGHTS,
+                              "the weights file '%s' is truncated: %llu bytes, "
+                              "shorter than its %d-byte header",
+                              path, (unsigned long long)file_bytes,
+                              QUARC_WEIGHTS_HEADER_BYTES);
   uint32_t version = read_le32(buf + 8);
   uint64_t header = read_le32(buf + 12);
   uint64_t weights_bytes = read_le64(buf + 16);
   uint64_t weights_hash = read_le64(buf + 24);
   if (version != QUARC_WEIGHTS_VERSION)
-    return weights_error(error, error_size, QUARC_ERROR_WEIGHTS,
-                         "the weights file '%s' has format version %u; this "
-                         "runtime reads version %d",
-                         path, (unsigned)version, QUARC_WEIGHTS_VERSION);
+    return quarc_report_error(
+        error, error_size, QUARC_ERROR_WEIGHTS,
+        "the weights file '%s' has format version %u; this "
+        "runtime reads version %d",
+        path, (unsigned)version, QUARC_WEIGHTS_VERSION);
   /* The weights start at a multiple of 64 of a page-aligned mapping. */
   if (header < QUARC_WEIGHTS_HEADER_BYTES || header % 64 != 0)
-    return weights_error(error, error_size, QUARC_ERROR_WEIGHTS,
-                         "the weights file '%s' is malformed: its header "
-                         "size %llu is not a multiple of 64 of at least %d",
-                         path, (unsigned long long)header,
-                         QUARC_WEIGHTS_HEADER_BYTES);
+    return quarc_report_error(
+        error, error_size, QUARC_ERROR_WEIGHTS,
+        "the weights file '%s' is malformed: its header "
+        "size %llu is not a multiple of 64 of at least %d",
+        path, (unsigned long long)header, QUARC_WEIGHTS_HEADER_BYTES);
   if (weights_bytes != model->weights_bytes ||
       weights_hash != model->weights_hash)
-    return weights_error(
+    return quarc_report_error(
         error, error_size, QUARC_ERROR_WEIGHTS,
         "the weights file '%s' does not belong to the model '%s': it holds "
         "%llu bytes of weights with hash %016llx, the model was compiled "
@@ -113,11 +102,11 @@ static quarc_status check_header(const quarc_model_desc *model,
         (unsigned long long)model->weights_hash);
   if (weights_bytes > UINT64_MAX - header ||
       file_bytes < header + weights_bytes)
-    return weights_error(error, error_size, QUARC_ERROR_WEIGHTS,
-                         "the weights file '%s' is truncated: %llu bytes, "
-                         "its header says %llu",
-                         path, (unsigned long long)file_bytes,
-                         (unsigned long long)(header + weights_bytes));
+    return quarc_report_error(error, error_size, QUARC_ERROR_WEIGHTS,
+                              "the weights file '%s' is truncated: %llu bytes, "
+                              "its header says %llu",
+                              path, (unsigned long long)file_bytes,
+                              (unsigned long long)(header + weights_bytes));
   *header_bytes = header;
   return QUARC_OK;
 }
@@ -127,18 +116,19 @@ static quarc_status map_file(const quarc_model_desc *model, const char *path,
                              char *error, size_t error_size) {
   struct stat st;
   if (fstat(fd, &st) != 0)
-    return weights_error(error, error_size, QUARC_ERROR_IO,
-                         "cannot read the weights file '%s': %s", path,
-                         strerror(errno));
+    return quarc_report_error(error, error_size, QUARC_ERROR_IO,
+                              "cannot read the weights file '%s': %s", path,
+                              strerror(errno));
   if (!S_ISREG(st.st_mode))
-    return weights_error(error, error_size, QUARC_ERROR_IO,
-                         "the weights file '%s' is not a regular file", path);
+    return quarc_report_error(error, error_size, QUARC_ERROR_IO,
+                              "the weights file '%s' is not a regular file",
+                              path);
   unsigned char buf[QUARC_WEIGHTS_HEADER_BYTES];
   ssize_t got = read_start(fd, buf, sizeof buf);
   if (got < 0)
-    return weights_error(error, error_size, QUARC_ERROR_IO,
-                         "cannot read the weights file '%s': %s", path,
-                         strerror(errno));
+    return quarc_report_error(error, error_size, QUARC_ERROR_IO,
+                              "cannot read the weights file '%s': %s", path,
+                              strerror(errno));
   uint64_t header_bytes = 0;
   quarc_status status =
       check_header(model, path, buf, (size_t)got, (uint64_t)st.st_size,
@@ -149,20 +139,21 @@ static quarc_status map_file(const quarc_model_desc *model, const char *path,
     return QUARC_OK; /* nothing to map */
   uint64_t length = header_bytes + model->weights_bytes;
   if (length > (uint64_t)SIZE_MAX)
-    return weights_error(error, error_size, QUARC_ERROR_IO,
-                         "the weights file '%s' is too large to map", path);
+    return quarc_report_error(error, error_size, QUARC_ERROR_IO,
+                              "the weights file '%s' is too large to map",
+                              path);
   void *base = mmap(NULL, (size_t)length, PROT_READ, MAP_PRIVATE, fd, 0);
   if (base == MAP_FAILED)
-    return weights_error(error, error_size, QUARC_ERROR_IO,
-                         "cannot map the weights file '%s': %s", path,
-                         strerror(errno));
+    return quarc_report_error(error, error_size, QUARC_ERROR_IO,
+                              "cannot map the weights file '%s': %s", path,
+                              strerror(errno));
   const char *weights = (const char *)base + header_bytes;
   if ((uintptr_t)weights % 64 != 0) {
     munmap(base, (size_t)length);
-    return weights_error(error, error_size, QUARC_ERROR_IO,
-                         "the weights in '%s' are not 64-byte aligned in "
-                         "memory",
-                         path);
+    return quarc_report_error(error, error_size, QUARC_ERROR_IO,
+                              "the weights in '%s' are not 64-byte aligned in "
+                              "memory",
+                              path);
   }
   mapping->base = base;
   mapping->bytes = (size_t)length;
@@ -179,9 +170,9 @@ quarc_status quarc_weights_map(const quarc_model_desc *model, const char *path,
     fd = open(path, O_RDONLY | O_CLOEXEC);
   while (fd < 0 && errno == EINTR);
   if (fd < 0)
-    return weights_error(error, error_size, QUARC_ERROR_IO,
-                         "cannot open the weights file '%s': %s", path,
-                         strerror(errno));
+    return quarc_report_error(error, error_size, QUARC_ERROR_IO,
+                              "cannot open the weights file '%s': %s", path,
+                              strerror(errno));
   quarc_status status = map_file(model, path, fd, mapping, error, error_size);
   /* The mapping keeps the file's pages; the descriptor is not needed. */
   close(fd);

@@ -11,6 +11,7 @@
 #include "LoweringUtils.h"
 #include "NNLoweringUtils.h"
 #include "quarc/Conversion/QuarcToLinalg/QuarcToLinalg.h"
+#include "quarc/Dialect/Quarc/IR/BatchNorm.h"
 #include "quarc/Dialect/Quarc/IR/QuarcOps.h"
 #include "quarc/Dialect/Quarc/IR/ShapeInference.h"
 // getWindowParams, the one reader of the window attributes the ops' shape
@@ -1327,8 +1328,7 @@ struct BatchNormalizationLowering : OpConversionPattern<BatchNormalizationOp> {
       return failure();
     double epsilon = op.getEpsilon().convertToDouble();
     Value multiplier, offset;
-    if (failed(foldParameters(rewriter, loc, op, *type, epsilon, multiplier,
-                              offset)))
+    if (failed(foldParameters(rewriter, loc, op, *type, multiplier, offset)))
       computeParameters(rewriter, loc, adaptor, *type, epsilon, multiplier,
                         offset);
     AffineMap channel = channelMap(getContext(), type->getRank());
@@ -1355,37 +1355,25 @@ struct BatchNormalizationLowering : OpConversionPattern<BatchNormalizationOp> {
   /// four parameters are constants.
   static LogicalResult foldParameters(OpBuilder &b, Location loc,
                                       BatchNormalizationOp op,
-                                      RankedTensorType type, double epsilon,
+                                      RankedTensorType type,
                                       Value &multiplier, Value &offset) {
-    std::optional<SmallVector<double>> scale =
-        getConstantFloatValues(op.getScale());
-    std::optional<SmallVector<double>> bias = getConstantFloatValues(op.getB());
-    std::optional<SmallVector<double>> mean =
-        getConstantFloatValues(op.getInputMean());
-    std::optional<SmallVector<double>> var =
-        getConstantFloatValues(op.getInputVar());
-    if (!scale || !bias || !mean || !var)
-      return failure();
-    size_t channels = scale->size();
-    if (bias->size() != channels || mean->size() != channels ||
-        var->size() != channels ||
-        (!type.isDynamicDim(1) && type.getDimSize(1) != int64_t(channels)))
+    std::optional<ChannelAffine> affine = getConstantChannelAffine(op);
+    if (!affine)
       return failure();
     Type element = type.getElementType();
-    SmallVector<APFloat> multipliers, offsets;
-    auto toElement = [&](double value) {
-      return cast<FloatAttr>(b.getFloatAttr(element, value)).getValue();
+    auto toElements = [&](ArrayRef<double> values) {
+      SmallVector<APFloat> elements;
+      for (double value : values)
+        elements.push_back(
+            cast<FloatAttr>(b.getFloatAttr(element, value)).getValue());
+      return elements;
     };
-    for (size_t c = 0; c < channels; ++c) {
-      double m = (*scale)[c] / std::sqrt((*var)[c] + epsilon);
-      multipliers.push_back(toElement(m));
-      offsets.push_back(toElement((*bias)[c] - (*mean)[c] * m));
-    }
-    auto paramType = RankedTensorType::get({int64_t(channels)}, element);
+    auto paramType = RankedTensorType::get({affine->size()}, element);
     multiplier = arith::ConstantOp::create(
-        b, loc, DenseElementsAttr::get(paramType, multipliers));
+        b, loc,
+        DenseElementsAttr::get(paramType, toElements(affine->multiplier)));
     offset = arith::ConstantOp::create(
-        b, loc, DenseElementsAttr::get(paramType, offsets));
+        b, loc, DenseElementsAttr::get(paramType, toElements(affine->offset)));
     return success();
   }
 

@@ -1,7 +1,10 @@
 //===- NNOps.cpp - convolution, pooling, normalization, matmul ------------===//
 
 #include "NNInference.h"
+#include "quarc/Dialect/Quarc/IR/BatchNorm.h"
 #include "quarc/Dialect/Quarc/IR/QuarcOps.h"
+
+#include <cmath>
 
 using namespace mlir;
 using namespace mlir::quarc;
@@ -381,4 +384,35 @@ LogicalResult MatMulOp::inferReturnTypes(MLIRContext *,
   if (failed(shape))
     return failure();
   return pushTensorType(types, *shape, getElementTypeOrSelf(adaptor.getA()));
+}
+
+std::optional<ChannelAffine>
+mlir::quarc::getConstantChannelAffine(BatchNormalizationOp op) {
+  std::optional<SmallVector<double>> scale =
+      getConstantFloatValues(op.getScale());
+  std::optional<SmallVector<double>> bias = getConstantFloatValues(op.getB());
+  std::optional<SmallVector<double>> mean =
+      getConstantFloatValues(op.getInputMean());
+  std::optional<SmallVector<double>> var =
+      getConstantFloatValues(op.getInputVar());
+  if (!scale || !bias || !mean || !var)
+    return std::nullopt;
+  size_t channels = scale->size();
+  if (bias->size() != channels || mean->size() != channels ||
+      var->size() != channels)
+    return std::nullopt;
+  RankedTensorType type = op.getX().getType();
+  if (!type.isDynamicDim(1) && type.getDimSize(1) != int64_t(channels))
+    return std::nullopt;
+  double epsilon = op.getEpsilon().convertToDouble();
+  ChannelAffine affine;
+  for (size_t c = 0; c < channels; ++c) {
+    double m = (*scale)[c] / std::sqrt((*var)[c] + epsilon);
+    double o = (*bias)[c] - (*mean)[c] * m;
+    if (!std::isfinite(m) || !std::isfinite(o))
+      return std::nullopt;
+    affine.multiplier.push_back(m);
+    affine.offset.push_back(o);
+  }
+  return affine;
 }

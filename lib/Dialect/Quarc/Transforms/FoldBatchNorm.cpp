@@ -11,6 +11,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "ConstantData.h"
+#include "quarc/Dialect/Quarc/IR/BatchNorm.h"
 #include "quarc/Dialect/Quarc/IR/QuarcOps.h"
 #include "quarc/Dialect/Quarc/IR/ShapeInference.h"
 #include "quarc/Dialect/Quarc/Transforms/Passes.h"
@@ -26,45 +27,6 @@ namespace mlir::quarc {
 #include "quarc/Dialect/Quarc/Transforms/Passes.h.inc"
 
 namespace {
-
-/// The per-channel affine map of a BatchNormalization.
-struct ChannelAffine {
-  SmallVector<double> multiplier, offset;
-  int64_t size() const { return multiplier.size(); }
-};
-
-/// The affine map of `op` when its four parameters are constants with one
-/// finite value per channel.
-std::optional<ChannelAffine> getChannelAffine(BatchNormalizationOp op) {
-  std::optional<SmallVector<double>> scale =
-      getConstantFloatValues(op.getScale());
-  std::optional<SmallVector<double>> bias = getConstantFloatValues(op.getB());
-  std::optional<SmallVector<double>> mean =
-      getConstantFloatValues(op.getInputMean());
-  std::optional<SmallVector<double>> var =
-      getConstantFloatValues(op.getInputVar());
-  if (!scale || !bias || !mean || !var)
-    return std::nullopt;
-  size_t channels = scale->size();
-  if (bias->size() != channels || mean->size() != channels ||
-      var->size() != channels)
-    return std::nullopt;
-  RankedTensorType type = op.getX().getType();
-  if (!type.isDynamicDim(1) && type.getDimSize(1) != int64_t(channels))
-    return std::nullopt;
-  double epsilon = op.getEpsilon().convertToDouble();
-  ChannelAffine affine;
-  for (size_t c = 0; c < channels; ++c) {
-    double m = (*scale)[c] / std::sqrt((*var)[c] + epsilon);
-    double o = (*bias)[c] - (*mean)[c] * m;
-    // A negative variance gives NaN: leave that to the run-time formula.
-    if (!std::isfinite(m) || !std::isfinite(o))
-      return std::nullopt;
-    affine.multiplier.push_back(m);
-    affine.offset.push_back(o);
-  }
-  return affine;
-}
 
 /// The values of a float constant with a static shape of `count` elements.
 std::optional<SmallVector<double>> getFloatValues(Value value, int64_t count) {
@@ -145,7 +107,7 @@ struct FoldBatchNormIntoConv : OpRewritePattern<BatchNormalizationOp> {
       return rewriter.notifyMatchFailure(op, "input is not a convolution");
     if (!conv->hasOneUse())
       return rewriter.notifyMatchFailure(op, "convolution has other uses");
-    std::optional<ChannelAffine> affine = getChannelAffine(op);
+    std::optional<ChannelAffine> affine = getConstantChannelAffine(op);
     if (!affine)
       return rewriter.notifyMatchFailure(op, "parameters are not constants");
 
@@ -272,7 +234,7 @@ struct FoldBatchNormIntoMatMul : OpRewritePattern<BatchNormalizationOp> {
         !isa<FloatType>(bType.getElementType()) ||
         bType.getDimSize(transB ? 0 : 1) != channels)
       return rewriter.notifyMatchFailure(op, "B is not a static 2-D matrix");
-    std::optional<ChannelAffine> affine = getChannelAffine(op);
+    std::optional<ChannelAffine> affine = getConstantChannelAffine(op);
     if (!affine || affine->size() != channels)
       return rewriter.notifyMatchFailure(op, "parameters are not constants");
     std::optional<SmallVector<double>> weights =
