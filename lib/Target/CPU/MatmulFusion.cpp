@@ -211,6 +211,7 @@ std::optional<MatmulPrologue> MatmulPrologue::match(Operation *contraction,
     std::optional<SmallVector<std::optional<unsigned>>> dims =
         indexing->getBroadcastDims(copy.getIndexingMapsArray()[0]);
     if (!sourceType || !sourceType.getElementType().isF32() || !dims ||
+        getRootBuffer(source) == outRoot ||
         llvm::is_contained(touchedBetween, getRootBuffer(source)))
       return std::nullopt;
     prologue.buffer = source;
@@ -326,7 +327,8 @@ MatmulEpilogue::match(Operation *contraction, Value out, AffineMap outMap,
     auto type = dyn_cast<MemRefType>(value.getType());
     std::optional<SmallVector<std::optional<unsigned>>> dims =
         indexing->getBroadcastDims(map);
-    if (isResult || !type || !type.getElementType().isF32() || !dims)
+    if (isResult || !type || !type.getElementType().isF32() || !dims ||
+        getRootBuffer(value) == resultRoot)
       return std::nullopt;
     epilogue.operands.push_back({Operand::Broadcast, value, std::move(*dims)});
   }
