@@ -94,6 +94,11 @@ struct CompilePipelineOptions
   ListOption<std::string> inputShapes{
       *this, "input-shapes",
       llvm::cl::desc("Input shapes, NAME=D0xD1x... (see quarc-specialize-shapes)")};
+  Option<std::string> target{
+      *this, "target",
+      llvm::cl::desc("Target, as for `quarc compile --target` (e.g. "
+                     "x86_64+avx2, aarch64); host by default"),
+      llvm::cl::init("host")};
   Option<bool> externalWeights{
       *this, "external-weights",
       llvm::cl::desc("Large constants into a weights argument (quarc compile "
@@ -103,16 +108,29 @@ struct CompilePipelineOptions
 } // namespace
 
 void registerQuarcPipelines() {
-  PassPipelineRegistration<CompilePipelineOptions>(
+  // Registered with an error handler (not PassPipelineRegistration) so that
+  // an unknown target is an error that lists the known ones.
+  registerPassPipeline(
       "quarc-compile-to-llvm",
       "The whole `quarc compile` pass pipeline: quarc dialect to the LLVM "
-      "dialect for the host",
-      [](OpPassManager &pm, const CompilePipelineOptions &cli) {
+      "dialect for a target (the host by default)",
+      [](OpPassManager &pm, StringRef text,
+         function_ref<LogicalResult(const Twine &)> errorHandler) {
+        CompilePipelineOptions cli;
+        if (failed(cli.parseFromString(text)))
+          return failure();
         PipelineOptions options;
         options.inputShapes.assign(cli.inputShapes.begin(),
                                    cli.inputShapes.end());
         options.externalWeights = cli.externalWeights;
+        std::string error;
+        if (!TargetInfo::parse(cli.target, options.target, error))
+          return errorHandler(error);
         buildCompileToLLVMPipeline(pm, options);
+        return success();
+      },
+      [](function_ref<void(const detail::PassOptions &)> printOptions) {
+        printOptions(CompilePipelineOptions());
       });
 }
 
