@@ -48,9 +48,42 @@ static LogicalResult runPipeline(ModuleOp module,
   return pm.run(module);
 }
 
+/// `NAME=D0xD1x...` for each input whose declared type has dynamic dims,
+/// that `fixed` does not name, and for which `source` has a compatible
+/// shape.
+static std::vector<std::string>
+getDataShapes(func::FuncOp func, ArrayRef<std::string> fixed,
+              InputShapeSource source) {
+  std::vector<std::string> specs;
+  unsigned numInputs = func.getNumArguments();
+  for (unsigned i = 0; i < numInputs; ++i) {
+    auto name = func.getArgAttrOfType<StringAttr>(i, "quarc.name");
+    auto declared = dyn_cast<RankedTensorType>(func.getArgumentTypes()[i]);
+    if (!name || !declared || declared.hasStaticShape() ||
+        llvm::any_of(fixed, [&](StringRef spec) {
+          return spec.rsplit('=').first == name.getValue();
+        }))
+      continue;
+    std::optional<SmallVector<int64_t>> shape =
+        source(name.getValue(), numInputs);
+    if (!shape || shape->size() != size_t(declared.getRank()) ||
+        llvm::any_of(llvm::zip(declared.getShape(), *shape), [](auto dims) {
+          auto [model, data] = dims;
+          return !ShapedType::isDynamic(model) && model != data;
+        }))
+      continue;
+    std::string spec = name.getValue().str() + "=";
+    llvm::raw_string_ostream os(spec);
+    llvm::interleave(*shape, os, "x");
+    specs.push_back(spec);
+  }
+  return specs;
+}
+
 FailureOr<LoweredModel> lowerModel(MLIRContext &context, StringRef modelPath,
-                                   const PipelineOptions &options,
-                                   StringRef prefix) {
+                                   const PipelineOptions &givenOptions,
+                                   StringRef prefix,
+                                   InputShapeSource inputShapes) {
   // The built-in pipelines are partly text: the passes they name must be
   // registered once per process.
   static bool passesRegistered = [] {
@@ -62,6 +95,12 @@ FailureOr<LoweredModel> lowerModel(MLIRContext &context, StringRef modelPath,
   model.module = loadModel(context, modelPath);
   if (!model.module)
     return failure();
+  PipelineOptions options = givenOptions;
+  if (inputShapes)
+    if (func::FuncOp func = getModelFunction(*model.module))
+      for (std::string &spec :
+           getDataShapes(func, options.inputShapes, inputShapes))
+        options.inputShapes.push_back(std::move(spec));
   model.target = options.target;
   model.prefix = prefix.str();
   if (failed(runPipeline(*model.module, [&](OpPassManager &pm) {

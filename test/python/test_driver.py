@@ -305,6 +305,46 @@ def test_quarc_run_matches_executable(model_path, input_files, tmp_path):
                                rtol=1e-5, atol=1e-6)
 
 
+def dynamic_add_model() -> onnx.ModelProto:
+    """y = a + b, with a symbolic batch and width: [N, 3, W] + [N, 3, W]."""
+    inputs = [helper.make_tensor_value_info(n, TensorProto.FLOAT, ["N", 3, "W"]) for n in "ab"]
+    output = helper.make_tensor_value_info("y", TensorProto.FLOAT, ["N", 3, "W"])
+    graph = helper.make_graph([helper.make_node("Add", ["a", "b"], ["y"])], "dynamic_add",
+                              inputs, [output])
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+
+
+def test_quarc_run_compiles_for_the_data_shapes(tmp_path, quarc_driver):
+    """quarc run fixes a model's dynamic dims from its .npy inputs (so the static kernels run)."""
+    model = tmp_path / "dynamic_add.onnx"
+    onnx.save(dynamic_add_model(), str(model))
+    rng = np.random.default_rng(3)
+    a, b = (rng.standard_normal((2, 3, 5)).astype(np.float32) for _ in range(2))
+    np.save(tmp_path / "a.npy", a)
+    np.save(tmp_path / "b.npy", b)
+    inputs = ["--input", f"a={tmp_path / 'a.npy'}", "--input", f"b={tmp_path / 'b.npy'}"]
+    code, out, err = quarc("run", model, *inputs, "--print-signature")
+    assert code == 0, err
+    assert "a: f32 [2, 3, 5]" in out and "y: f32 [2, 3, 5]" in out, out
+    code, out, _ = quarc("run", model, "--print-signature")
+    assert code == 0 and "a: f32 [?, 3, ?]" in out, out
+    code, _, err = quarc("run", model, *inputs, "--output-dir", tmp_path)
+    assert code == 0, err
+    np.testing.assert_allclose(np.load(tmp_path / "y.npy"), a + b, rtol=1e-6)
+
+
+def test_quarc_run_data_of_another_shape_is_the_runtime_error(tmp_path, quarc_driver):
+    """A .npy whose shape contradicts the model is left to the run's input check."""
+    model = tmp_path / "dynamic_add.onnx"
+    onnx.save(dynamic_add_model(), str(model))
+    np.save(tmp_path / "a.npy", np.zeros((2, 4, 5), np.float32))
+    np.save(tmp_path / "b.npy", np.zeros((2, 3, 5), np.float32))
+    code, _, err = quarc("run", model, "--input", f"a={tmp_path / 'a.npy'}",
+                         "--input", f"b={tmp_path / 'b.npy'}")
+    assert_no_crash(code, err)
+    assert code == 1 and err.startswith("error:") and "'a'" in err, err
+
+
 @pytest.mark.parametrize("bad", ["wrong_shape", "wrong_rank", "wrong_dtype"])
 def test_executable_rejects_bad_input(executable, input_files, tmp_path, bad):
     code, out, err = run_exe(executable, "--input", f"image_in={input_files['image']}",

@@ -13,6 +13,7 @@
 
 #include "quarc/Compiler/Session.h"
 #include "quarc/quarc_runtime.h"
+#include "npy.h" // the runtime's .npy reader, to size `quarc run`'s inputs
 
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/MLIRContext.h"
@@ -21,6 +22,8 @@
 #include "llvm/Support/Path.h"
 #include "llvm/Support/TargetSelect.h"
 #include "llvm/Support/raw_ostream.h"
+
+#include <cstdlib>
 
 using namespace mlir;
 using namespace mlir::quarc;
@@ -125,9 +128,58 @@ std::string parseFlags(ArrayRef<const char *> args, CommonFlags &flags,
   return "";
 }
 
-/// Lowers the model, with diagnostics printed to stderr.
+/// The .npy files `quarc run` was given, as the runtime's CLI will read
+/// them: `--input NAME=FILE`, `--input FILE` or a bare FILE (the last two
+/// for a model with one input).
+struct DataFiles {
+  std::vector<std::string> inputs; // NAME=FILE or FILE
+
+  static DataFiles fromArguments(ArrayRef<std::string> args) {
+    DataFiles files;
+    for (size_t i = 0; i < args.size(); ++i) {
+      StringRef arg = args[i];
+      if (arg == "--input" && i + 1 < args.size())
+        files.inputs.push_back(args[++i]);
+      else if (arg.consume_front("--input="))
+        files.inputs.push_back(arg.str());
+      else if (llvm::is_contained({"--output-dir", "--threads", "--benchmark",
+                                   "--weights"},
+                                  arg))
+        ++i; // its value
+      else if (!arg.starts_with("-"))
+        files.inputs.push_back(arg.str());
+    }
+    return files;
+  }
+
+  /// The shape of the data for input `name`, if a file for it reads.
+  std::optional<SmallVector<int64_t>> shapeOf(StringRef name,
+                                              unsigned numInputs) const {
+    for (StringRef input : inputs) {
+      StringRef file;
+      if (input.starts_with((name + "=").str()))
+        file = input.drop_front(name.size() + 1);
+      else if (numInputs == 1 && llvm::sys::fs::exists(input))
+        file = input;
+      else
+        continue;
+      quarc_tensor tensor{};
+      char error[256];
+      if (quarc_npy_read(file.str().c_str(), &tensor, error, sizeof(error)) !=
+          QUARC_OK)
+        return std::nullopt; // the run reports it
+      free(tensor.data);
+      return SmallVector<int64_t>(tensor.dims, tensor.dims + tensor.rank);
+    }
+    return std::nullopt;
+  }
+};
+
+/// Lowers the model, with diagnostics printed to stderr. `data`: the files
+/// `quarc run` reads, whose shapes fix the model's dynamic dims.
 FailureOr<LoweredModel> lower(MLIRContext &context, const CommonFlags &flags,
-                              StringRef prefix) {
+                              StringRef prefix,
+                              const DataFiles *data = nullptr) {
   PipelineOptions options;
   std::string error;
   if (!TargetInfo::parse(flags.target, options.target, error)) {
@@ -140,7 +192,12 @@ FailureOr<LoweredModel> lower(MLIRContext &context, const CommonFlags &flags,
     llvm::errs() << "error: " << flags.model << ": no such file\n";
     return failure();
   }
-  return lowerModel(context, flags.model, options, prefix);
+  if (!data)
+    return lowerModel(context, flags.model, options, prefix);
+  return lowerModel(context, flags.model, options, prefix,
+                    [&](StringRef name, unsigned numInputs) {
+                      return data->shapeOf(name, numInputs);
+                    });
 }
 
 int compileCommand(MLIRContext &context, ArrayRef<const char *> args) {
@@ -175,7 +232,10 @@ int runCommand(MLIRContext &context, ArrayRef<const char *> args) {
   if (!flags.weights.empty())
     return usageError("run keeps the weights in memory; --weights is an "
                       "option of compile");
-  FailureOr<LoweredModel> model = lower(context, flags, "quarc_jit");
+  // Compiled for the shapes of the data it runs on: static shapes get the
+  // vector kernels, dynamic ones only loops.
+  DataFiles data = DataFiles::fromArguments(flags.rest);
+  FailureOr<LoweredModel> model = lower(context, flags, "quarc_jit", &data);
   if (failed(model))
     return 1;
   std::string error;

@@ -33,12 +33,22 @@ struct LoweredModel {
   std::vector<char> weights;
 };
 
+/// The shape of the data the caller has for input `name` (one of
+/// `numInputs`), or nullopt: `quarc run` reads it from the .npy files it was
+/// given, so that it compiles for those shapes.
+using InputShapeSource = llvm::function_ref<std::optional<
+    SmallVector<int64_t>>(StringRef name, unsigned numInputs)>;
+
 /// Imports `modelPath` (.onnx or quarc-dialect .mlir) and runs the whole
 /// pipeline. `prefix` names the generated symbols. Diagnostics go to the
-/// context's handler.
+/// context's handler. With `inputShapes`, the dynamic dims of inputs that
+/// `options` does not fix take the shapes it gives, where they are
+/// compatible with the model's (an incompatible shape is left for the
+/// runtime's input check to report).
 FailureOr<LoweredModel> lowerModel(MLIRContext &context, StringRef modelPath,
                                    const PipelineOptions &options,
-                                   StringRef prefix);
+                                   StringRef prefix,
+                                   InputShapeSource inputShapes = nullptr);
 
 enum class ArtifactKind { Object, SharedLibrary, Executable, LLVMIR };
 
