@@ -295,8 +295,15 @@ CASES = [
                     [dict(f=6, kernel=3, pads=1, bias=False)], tail="add"),
     # Fewer output pixels (4) than an AVX2 register: the scalar loops.
     conv_case("conv3x3_c8_f5_4x4_narrow", 1, 8, (4, 4), 5, 3, expect=None),
-    # Grouped: left to the loops.
-    conv_case("conv3x3_group2_c8_f6_15x20", 1, 8, (15, 20), 6, 3, pads=1, group=2, expect=None),
+    # Grouped (conv_2d_ngchw_gfchw): the direct kernel with the group as a batch dim.
+    conv_case("conv3x3_group2_c8_f6_15x20", 1, 8, (15, 20), 6, 3, pads=1, group=2),
+    conv_case("conv3x3_group3_c12_f9_9x40_batch2", 2, 12, (9, 40), 9, 3, pads=1, group=3,
+              bias=False),  # 40 columns = 24 + 16, 3 output channels per group
+    conv_case("conv5x5_group2_s2x1_c32_f10_11x30", 1, 32, (11, 30), 10, 5, strides=[2, 1],
+              pads=2, group=2),
+    # Stride 2 along the width: no kernel for grouped convolutions (no im2col path).
+    conv_case("conv3x3_group2_s2_c8_f6_15x20", 1, 8, (15, 20), 6, 3, strides=2, pads=1,
+              group=2, expect=None),
     # Depthwise.
     depthwise_case("dw3x3_pad1_c8_19x19", 1, 8, (19, 19), 3, pads=1),
     depthwise_case("dw3x3_s2_pad1_c16_33x33", 1, 16, (33, 33), 3, strides=2, pads=1),
@@ -309,9 +316,9 @@ CASES = [
                    pads=1),
     depthwise_case("dw5x5_s2_dil2_pads_c3_33x33", 1, 3, (33, 33), 5, strides=2, dilations=2,
                    pads=[4, 3, 4, 3]),
-    # A channel multiplier of 2 is a grouped convolution, not a depthwise one.
-    conv_case("dw3x3_multiplier2_c4_f8_19x19", 1, 4, (19, 19), 8, 3, pads=1, group=4,
-              expect=None),
+    # A channel multiplier of 2 is a grouped convolution (2 output channels per
+    # group), not a depthwise one: the direct kernel with 2-row tiles.
+    conv_case("dw3x3_multiplier2_c4_f8_19x19", 1, 4, (19, 19), 8, 3, pads=1, group=4),
     # MatMul and Gemm.
     matmul_case("matmul_5x300_300x29", (5, 300), (300, 29)),
     matmul_case("matmul_2x3x17x64_64x40", (2, 3, 17, 64), (64, 40)),

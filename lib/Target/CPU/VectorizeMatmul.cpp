@@ -14,8 +14,9 @@
 //
 // The generated code reads the operands through their indexing maps, so
 // any operand order and batch broadcasting works as long as B and C are
-// contiguous along n. A direct convolution (linalg.conv_2d_nchw_fchw with
-// unit stride along the width) is the same kernel with three k dims
+// contiguous along n. A direct convolution (linalg.conv_2d_nchw_fchw, or
+// the grouped conv_2d_ngchw_gfchw, with unit stride along the width) is
+// the same kernel with three k dims
 // (input channel, kernel row, kernel column) and B read from the input
 // image itself: B[(c, i, j), x] = input[c, y + i, x + j], contiguous in x.
 // This is an implicit GEMM, with no im2col copy.
@@ -119,29 +120,42 @@ FailureOr<Contraction> matchContraction(linalg::LinalgOp op, int64_t lanes) {
   return c;
 }
 
-/// linalg.conv_2d_nchw_fchw with unit stride along the width. Its loop
-/// dims are (n, f, y, x, c, i, j): m = f, n = x, k = (c, i, j), and the
-/// image and output row are batch dims.
-FailureOr<Contraction> matchConvolution(linalg::Conv2DNchwFchwOp conv,
-                                        int64_t lanes) {
-  if (!allStaticF32Buffers(conv) ||
-      conv.getStrides().getValues<int64_t>()[1] != 1)
+/// A convolution with unit stride along the width, as a contraction whose
+/// k dims are (input channel, kernel row, kernel column) and whose n dim is
+/// the output column; the other dims of the output (image, group, output
+/// row) are batch dims. `outChannel` is the loop dim of the output channel.
+FailureOr<Contraction> matchConvolution(linalg::LinalgOp conv,
+                                        DenseIntElementsAttr strides,
+                                        unsigned outChannel, int64_t lanes) {
+  if (!allStaticF32Buffers(conv) || strides.getValues<int64_t>()[1] != 1)
     return failure();
+  // Loop dims: ..., f, y, x, c, i, j (the named ops' order).
   SmallVector<AffineMap> maps = conv.getIndexingMapsArray();
   Contraction c;
-  c.rhs = conv.getInputs()[0];
-  c.lhs = conv.getInputs()[1];
-  c.out = conv.getOutputs()[0];
+  c.rhs = conv.getDpsInputs()[0];
+  c.lhs = conv.getDpsInputs()[1];
+  c.out = conv.getDpsInits()[0];
   c.rhsMap = maps[0];
   c.lhsMap = maps[1];
   c.outMap = maps[2];
-  c.m = 1;
-  c.n = 3;
-  c.k = {4, 5, 6};
+  c.m = outChannel;
+  c.n = outChannel + 2;
+  c.k = {outChannel + 3, outChannel + 4, outChannel + 5};
   c.ranges = conv.getStaticLoopRanges();
   if (failed(finishMatch(c, lanes)))
     return failure();
   return c;
+}
+
+/// The contraction `op` is, if the microkernel can run it.
+FailureOr<Contraction> matchKernelOp(linalg::LinalgOp op, int64_t lanes) {
+  // conv_2d_nchw_fchw: (n, f, y, x, c, i, j).
+  if (auto conv = dyn_cast<linalg::Conv2DNchwFchwOp>(op.getOperation()))
+    return matchConvolution(op, conv.getStrides(), 1, lanes);
+  // conv_2d_ngchw_gfchw, a grouped convolution: (n, g, f, y, x, c, i, j).
+  if (auto conv = dyn_cast<linalg::Conv2DNgchwGfchwOp>(op.getOperation()))
+    return matchConvolution(op, conv.getStrides(), 2, lanes);
+  return matchContraction(op, lanes);
 }
 
 /// Builds the loop nest and microkernel tiles for one contraction.
@@ -371,9 +385,7 @@ struct QuarcVectorizeMatmul
 
     std::vector<std::pair<linalg::LinalgOp, Contraction>> work;
     getOperation().walk([&](linalg::LinalgOp op) {
-      auto conv = dyn_cast<linalg::Conv2DNchwFchwOp>(op.getOperation());
-      FailureOr<Contraction> contraction =
-          conv ? matchConvolution(conv, lanes) : matchContraction(op, lanes);
+      FailureOr<Contraction> contraction = matchKernelOp(op, lanes);
       if (succeeded(contraction))
         work.emplace_back(op, std::move(*contraction));
     });

@@ -691,3 +691,25 @@ func.func @fill_kept(%a: memref<4x16xf32>, %b: memref<16x24xf32>, %c: memref<4x2
   linalg.matmul ins(%a, %b : memref<4x16xf32>, memref<16x24xf32>) outs(%top : memref<4x24xf32, strided<[24, 1]>>)
   return
 }
+
+// -----
+
+// A grouped convolution (here a depthwise one with a channel multiplier of
+// 2: 3 groups of 1 input and 2 output channels) runs on the same kernel:
+// the group is one more batch dim of the parallel loop, and the tiles have
+// as many rows as a group has output channels.
+// CHECK-LABEL: func @grouped_convolution(
+// CHECK-SAME:      %[[X:[^:]+]]: memref<1x3x1x6x26xf32>, %[[W:[^:]+]]: memref<3x2x1x3x3xf32>, %[[O:[^:]+]]: memref<1x3x2x4x24xf32>)
+// CHECK-NOT:     linalg.conv_2d_ngchw_gfchw
+// AVX2:          scf.parallel (%[[IMG:[^ ]+]], %[[G:[^ ]+]], %[[Y:[^ ]+]], %{{[^ ]+}}) = ({{.+}}) to (%c1{{[_0-9]*}}, %c3, %c4, %c1{{[_0-9]*}}) step
+// AVX2:            scf.for {{.+}} -> (vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>) {
+// AVX2:              vector.load %[[X]][%[[IMG]], %[[G]], %{{.+}}, %{{.+}}, %{{.+}}] : memref<1x3x1x6x26xf32>, vector<8xf32>
+// AVX2:              memref.load %[[W]][%[[G]], %{{.+}}, %{{.+}}, %{{.+}}, %{{.+}}] : memref<3x2x1x3x3xf32>
+// AVX2-COUNT-6:      vector.fma
+// AVX2:            vector.store %{{.+}}, %[[O]][%[[IMG]], %[[G]], %{{.+}}, %[[Y]], %{{.+}}] : memref<1x3x2x4x24xf32>, vector<8xf32>
+// CHECK:         return
+func.func @grouped_convolution(%x: memref<1x3x1x6x26xf32>, %w: memref<3x2x1x3x3xf32>, %o: memref<1x3x2x4x24xf32>) {
+  linalg.conv_2d_ngchw_gfchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+    ins(%x, %w : memref<1x3x1x6x26xf32>, memref<3x2x1x3x3xf32>) outs(%o : memref<1x3x2x4x24xf32>)
+  return
+}

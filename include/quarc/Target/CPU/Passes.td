@@ -71,11 +71,12 @@ def QuarcVectorizeMatmul : Pass<"quarc-vectorize-matmul", "func::FuncOp"> {
     AVX-512, 8 x 12 for NEON); edge tiles use the same kernel with smaller
     static sizes, so nothing is padded or masked.
 
-    `linalg.conv_2d_nchw_fchw` with unit stride along the width runs on
-    the same kernel directly (an implicit GEMM): n is the output column,
-    k is (input channel, kernel row, kernel column), and the right-hand
-    side's row k is read from the input image itself, which is contiguous
-    along the output row.
+    `linalg.conv_2d_nchw_fchw` and the grouped `linalg.conv_2d_ngchw_gfchw`
+    with unit stride along the width run on the same kernel directly (an
+    implicit GEMM): n is the output column, k is (input channel, kernel
+    row, kernel column), the image, group and output row are batch dims,
+    and the right-hand side's row k is read from the input image itself,
+    which is contiguous along the output row.
 
     One parallel loop, marked for `quarc-parallelize-loops`, runs over the
     batch dims (every result dim but m and n) and the tile columns; each
