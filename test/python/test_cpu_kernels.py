@@ -327,6 +327,11 @@ CASES = [
                 b_is_input=True),
     matmul_case("matmul_13x24_24x8_inputs", (13, 24), (24, 8), b_is_input=True),
     matmul_case("matmul_9x16_16x5_narrow", (9, 16), (16, 5), expect=None),
+    # Few column tiles and many rows: the parallel loop also splits rows into blocks
+    # (100 rows = 36 + 36 + 28; 512 = 16 blocks of 32 rows).
+    matmul_case("matmul_100x64_64x24_row_blocks", (100, 64), (64, 24)),
+    conv_case("conv1x1_c64_f512_7x7_row_blocks", 1, 64, (7, 7), 512, 1),
+    conv_case("conv3x3_pad1_c32_f100_5x20_row_blocks", 1, 32, (5, 20), 100, 3, pads=1),
     gemm_case("gemm_13x70x37", 13, 70, 37, alpha=0.5, beta=2.0),
     gemm_case("gemm_transA_11x40x29", 11, 40, 29, trans_a=1),
     # transB: B is read as (n, k); quarc-simplify-layout transposes the constant at

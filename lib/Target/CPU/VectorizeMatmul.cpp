@@ -44,6 +44,14 @@ namespace {
 /// Bytes of B panel (k block x tile columns) meant to stay in L1.
 constexpr int64_t kPanelBytes = 24 * 1024;
 
+/// Parallel iterations the kernel aims for, so that machines with many
+/// cores get work too: when batch dims x column tiles are fewer, rows are
+/// split into blocks as well.
+constexpr int64_t kMinParallelTiles = 64;
+/// Rows of a block at least, so that the B panel a block loads into L1
+/// still serves many row tiles.
+constexpr int64_t kMinBlockRows = 32;
+
 /// A contraction the microkernel can run, with its loop dims identified.
 struct Contraction {
   Value lhs, rhs, out; // A (m, k), B (k, n), C (m, n)
@@ -168,51 +176,86 @@ public:
       : c(c), tile(tile), lanes(lanes), fused(fused), prologue(prologue),
         epilogue(epilogue), loc(loc), ivs(c.ranges.size(), Value()) {}
 
-  /// One parallel loop over the batch dims and the column tiles; the last
-  /// column tile may be narrower.
+  /// One parallel loop over the batch dims, the column tiles and, when
+  /// those are too few to keep the threads busy (small images, a batch-1
+  /// matmul), blocks of rows. The last column tile and row block may be
+  /// smaller.
   void build(OpBuilder &b) {
-    int64_t columns = c.ranges[c.n];
-    int64_t wholeTiles = columns / tile.columns;
-    int64_t remainder = columns % tile.columns;
+    int64_t columns = c.ranges[c.n], rows = c.ranges[c.m];
+    int64_t columnTiles = llvm::divideCeil(columns, tile.columns);
+    int64_t iterations = columnTiles;
     SmallVector<int64_t> sizes;
-    for (unsigned dim : c.batch)
+    for (unsigned dim : c.batch) {
       sizes.push_back(c.ranges[dim]);
-    sizes.push_back(wholeTiles + (remainder ? 1 : 0));
+      iterations *= c.ranges[dim];
+    }
+    int64_t rowBlocks = std::clamp<int64_t>(
+        llvm::divideCeil(kMinParallelTiles, iterations), 1,
+        std::max<int64_t>(1, rows / kMinBlockRows));
+    int64_t blockRows =
+        llvm::divideCeil(llvm::divideCeil(rows, rowBlocks), tile.rows) *
+        tile.rows;
+    rowBlocks = llvm::divideCeil(rows, blockRows);
+    // Row blocks outside column tiles: the iterations a thread runs in a row
+    // share the block's rows of A, which stay in its L2 cache.
+    if (rowBlocks > 1)
+      sizes.push_back(rowBlocks);
+    sizes.push_back(columnTiles);
+
     LoopBounds bounds = getZeroBasedBounds(b, loc, sizes);
     auto loop = scf::ParallelOp::create(
         b, loc, bounds.lower, bounds.upper, bounds.steps,
         [&](OpBuilder &pb, Location, ValueRange loopIvs) {
           for (auto [dim, iv] : llvm::zip(c.batch, loopIvs))
             ivs[dim] = iv;
-          Value tileIndex = loopIvs.back();
-          Value n0 = arith::MulIOp::create(
-              pb, loc, tileIndex,
-              arith::ConstantIndexOp::create(pb, loc, tile.columns));
-          if (remainder == 0 || wholeTiles == 0) {
-            buildColumn(pb, n0, remainder == 0 ? tile.columns : remainder);
-            return;
-          }
-          Value isWhole = arith::CmpIOp::create(
-              pb, loc, arith::CmpIPredicate::ult, tileIndex,
-              arith::ConstantIndexOp::create(pb, loc, wholeTiles));
-          scf::IfOp::create(
-              pb, loc, isWhole,
-              [&](OpBuilder &tb, Location) {
-                buildColumn(tb, n0, tile.columns);
-                scf::YieldOp::create(tb, loc);
-              },
-              [&](OpBuilder &eb, Location) {
-                buildColumn(eb, n0, remainder);
-                scf::YieldOp::create(eb, loc);
-              });
+          Value columnTile = loopIvs.back();
+          forChunkOf(pb, columnTile, columns, tile.columns,
+                     [&](OpBuilder &cb, Value n0, int64_t width) {
+                       if (rowBlocks == 1) {
+                         buildColumn(cb, n0, width, /*m0=*/Value(), rows);
+                         return;
+                       }
+                       forChunkOf(cb, loopIvs[c.batch.size()], rows, blockRows,
+                                  [&](OpBuilder &rb, Value m0, int64_t count) {
+                                    buildColumn(rb, n0, width, m0, count);
+                                  });
+                     });
         });
     markKernelLoop(loop);
   }
 
 private:
-  /// Every row tile of the column tile [n0, n0 + width), k block by k
-  /// block. Blocks are taken along the outermost k dim.
-  void buildColumn(OpBuilder &b, Value n0, int64_t width) {
+  /// Chunk `index` of [0, total) in chunks of `chunk`: `body` gets its start
+  /// and its static size, under an scf.if when the last chunk is smaller.
+  void forChunkOf(OpBuilder &b, Value index, int64_t total, int64_t chunk,
+                  llvm::function_ref<void(OpBuilder &, Value, int64_t)> body) {
+    Value start = arith::MulIOp::create(
+        b, loc, index, arith::ConstantIndexOp::create(b, loc, chunk));
+    int64_t whole = total / chunk, remainder = total % chunk;
+    if (remainder == 0 || whole == 0) {
+      body(b, start, remainder == 0 ? chunk : remainder);
+      return;
+    }
+    Value isWhole = arith::CmpIOp::create(
+        b, loc, arith::CmpIPredicate::ult, index,
+        arith::ConstantIndexOp::create(b, loc, whole));
+    scf::IfOp::create(
+        b, loc, isWhole,
+        [&](OpBuilder &tb, Location) {
+          body(tb, start, chunk);
+          scf::YieldOp::create(tb, loc);
+        },
+        [&](OpBuilder &eb, Location) {
+          body(eb, start, remainder);
+          scf::YieldOp::create(eb, loc);
+        });
+  }
+
+  /// The row tiles [m0, m0 + rowCount) of the column tile [n0, n0 + width)
+  /// (a null m0 is row 0), k block by k block. Blocks are taken along the
+  /// outermost k dim.
+  void buildColumn(OpBuilder &b, Value n0, int64_t width, Value m0,
+                   int64_t rowCount) {
     int64_t innerK = 1;
     for (unsigned dim : ArrayRef(c.k).drop_front())
       innerK *= c.ranges[dim];
@@ -222,9 +265,12 @@ private:
     int64_t blocks = llvm::divideCeil(kTotal, kBlock);
     auto buildBlock = [&](OpBuilder &kb, Value kOffset, int64_t kSize,
                           bool first, bool last) {
-      forEachChunk(kb, loc, c.ranges[c.m], tile.rows,
-                   [&](OpBuilder &mb, Value m0, int64_t rows) {
-                     buildTile(mb, m0, rows, n0, width, kOffset, kSize, first,
+      forEachChunk(kb, loc, rowCount, tile.rows,
+                   [&](OpBuilder &mb, Value offset, int64_t rows) {
+                     Value row =
+                         m0 ? arith::AddIOp::create(mb, loc, m0, offset)
+                            : offset;
+                     buildTile(mb, row, rows, n0, width, kOffset, kSize, first,
                                last);
                    });
     };

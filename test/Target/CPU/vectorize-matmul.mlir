@@ -713,3 +713,27 @@ func.func @grouped_convolution(%x: memref<1x3x1x6x26xf32>, %w: memref<3x2x1x3x3x
     ins(%x, %w : memref<1x3x1x6x26xf32>, memref<3x2x1x3x3xf32>) outs(%o : memref<1x3x2x4x24xf32>)
   return
 }
+
+// -----
+
+// One column tile and many rows: the parallel loop gets a dim of row blocks
+// too (at least 32 rows each, outside the column tiles), so that threads
+// share the work. 100 rows = blocks of 36, 36 and 28 (the last under an
+// scf.if).
+// AVX2-LABEL: func @row_blocks(
+// AVX2-SAME:      %[[C:[^:]+]]: memref<100x24xf32>)
+// AVX2:         scf.parallel (%[[R:[^ ]+]], %[[T:[^ ]+]]) = (%{{[^ ]+}}, %{{[^ ]+}}) to (%c3, %c1{{[_0-9]*}}) step
+// AVX2:           %[[M0:.+]] = arith.muli %[[R]], %c36 : index
+// AVX2:           %[[WHOLE:.+]] = arith.cmpi ult, %[[R]], %c2 : index
+// AVX2:           scf.if %[[WHOLE]] {
+// AVX2:             scf.for %[[OFF:[^ ]+]] = %{{[^ ]+}} to %c36{{[_0-9]*}} step %c4
+// AVX2:               %[[ROW:.+]] = arith.addi %[[M0]], %[[OFF]] : index
+// AVX2:               vector.load %[[C]][%[[ROW]], %{{.+}}] : memref<100x24xf32>, vector<8xf32>
+// AVX2:           } else {
+// AVX2:             scf.for %{{[^ ]+}} = %{{[^ ]+}} to %c28 step %c4
+// AVX2:         } {quarc.kernel}
+// AVX2:         return
+func.func @row_blocks(%a: memref<100x16xf32>, %b: memref<16x24xf32>, %c: memref<100x24xf32>) {
+  linalg.matmul ins(%a, %b : memref<100x16xf32>, memref<16x24xf32>) outs(%c : memref<100x24xf32>)
+  return
+}

@@ -79,8 +79,10 @@ def QuarcVectorizeMatmul : Pass<"quarc-vectorize-matmul", "func::FuncOp"> {
     which is contiguous along the output row.
 
     One parallel loop, marked for `quarc-parallelize-loops`, runs over the
-    batch dims (every result dim but m and n) and the tile columns; each
-    iteration computes all tiles of its column, k block by k block. k is
+    batch dims (every result dim but m and n) and the tile columns, and
+    over blocks of rows (at least 32) when those give fewer than 64
+    iterations; each iteration computes all tiles of its column (and row
+    block), k block by k block. k is
     blocked along its outermost dim so that the right-hand side panel of
     the column stays in the L1 cache while its tiles are computed.
 
