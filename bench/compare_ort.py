@@ -7,11 +7,11 @@ rounds so that machine noise hits both alike. Each timing runs in its own
 process, so its peak resident memory (ru_maxrss) is that engine's alone.
 
 Prints a Markdown table (median latency over all rounds, the quarc/ORT
-ratio, peak memory) with the CPU name and features, writes it to
+ratio, peak memory) with the CPU name, features and measured FMA peak, writes it to
 bench/results/compare_ort.md and a bar chart to bench/results/compare_ort.png.
 
 Usage: .venv/bin/python bench/compare_ort.py [--rounds 3] [--runs 10]
-       [--threads 1 2] [--models det cls rec]
+       [--threads 1 2] [--models det cls rec resnet50]
 """
 
 from __future__ import annotations
@@ -41,9 +41,10 @@ def rapidocr_models() -> Path:
 @dataclass
 class Model:
     key: str
-    path: Path
+    path: Path | None  # None: built by `make` into the work folder
     shape: tuple[int, ...]
     input_name: str = "x"
+    make: list[str] | None = None  # command that writes the model to the path appended
 
     def sample(self) -> np.ndarray:
         # Smooth, image-like values in the normalized range the models see
@@ -60,6 +61,10 @@ def known_models() -> dict[str, Model]:
         "det": Model("det", folder / "ch_PP-OCRv4_det_infer.onnx", (1, 3, 480, 640)),
         "cls": Model("cls", folder / "ch_ppocr_mobile_v2.0_cls_infer.onnx", (1, 3, 48, 192)),
         "rec": Model("rec", folder / "ch_PP-OCRv4_rec_infer.onnx", (1, 3, 48, 320)),
+        # ResNet-50's topology and weight shapes with seeded random weights (no
+        # pretrained one ships in a package this project installs).
+        "resnet50": Model("resnet50", None, (1, 3, 224, 224), "input",
+                          [sys.executable, str(ROOT / "bench" / "resnet50_model.py")]),
     }
 
 
@@ -102,6 +107,15 @@ def cpu_description() -> str:
     return f"{name}, {os.cpu_count()} cores, features: {' '.join(features) or 'none'}"
 
 
+def fma_peak() -> str:
+    """bench/peak.sh's figure for one core, measured now (machines and clocks vary)."""
+    proc = subprocess.run(["bash", str(ROOT / "bench" / "peak.sh")], capture_output=True,
+                          text=True)
+    match = re.search(r"peak \(([^)]*)\): ([0-9.]+) GFLOPS", proc.stdout)
+    return f"FP32 FMA peak {match.group(2)} GFLOPS/core ({match.group(1)})" if match else \
+        "FMA peak not measured"
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=3)
@@ -117,6 +131,9 @@ def main() -> int:
         work = Path(tmp)
         for key in args.models:
             model = models[key]
+            if model.path is None:
+                model.path = work / f"{key}.onnx"
+                subprocess.run(model.make + [str(model.path)], check=True, capture_output=True)
             sample = work / f"{key}.npy"
             np.save(sample, model.sample())
             shape = "x".join(map(str, model.shape))
@@ -149,7 +166,7 @@ def main() -> int:
                 rows.append((key, shape, threads, q, o, quarc_t.max_rss_mb, ort_t.max_rss_mb,
                              compile_s, size_mb))
 
-    lines = [f"CPU: {cpu_description()}", "",
+    lines = [f"CPU: {cpu_description()}; {fma_peak()}", "",
              "| model | input | threads | quarc ms | ORT ms | quarc/ORT | quarc peak MB | ORT peak MB "
              "| compile s | executable MB |",
              "|---|---|---|---|---|---|---|---|---|---|"]

@@ -72,6 +72,8 @@ void buildLowerToLLVMPipeline(OpPassManager &pm,
   pm.addNestedPass<func::FuncOp>(createQuarcExpandStridedCopies());
   // One workspace, allocated by the runtime, for all temporary buffers.
   pm.addPass(createQuarcPlanMemory());
+  // Weights as flat arrays, which LLVM builds and emits quickly.
+  pm.addPass(createQuarcFlattenConstantGlobals());
   // Large constants read from a weights file instead (after the
   // workspace: the weights are the entry's last argument).
   if (options.externalWeights)

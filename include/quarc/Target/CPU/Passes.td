@@ -168,6 +168,26 @@ def QuarcPlanMemory : Pass<"quarc-plan-memory", "ModuleOp"> {
   let dependentDialects = ["arith::ArithDialect", "memref::MemRefDialect"];
 }
 
+def QuarcFlattenConstantGlobals
+    : Pass<"quarc-flatten-constant-globals", "ModuleOp"> {
+  let summary = "Make constant globals one-dimensional";
+  let description = [{
+    Gives every constant `memref.global` of rank 2 or more (static shape,
+    identity layout, a dense or `dense_resource` initial value) the 1-D
+    type of its elements, and makes each `memref.get_global` of it read
+    the old shape through a `memref.expand_shape` (a view: the layout is
+    the same). The initial value keeps its data (a resource keeps its
+    blob).
+
+    Why: in the LLVM dialect an N-D global is an array of arrays, and LLVM
+    builds its initializer as one uniqued constant per innermost row; for a
+    model with 25M weights (ResNet-50) that is millions of constants and
+    about 50 s of compile time. A 1-D global is one ConstantDataArray made
+    from the raw bytes.
+  }];
+  let dependentDialects = ["memref::MemRefDialect"];
+}
+
 def QuarcParallelizeLoops : Pass<"quarc-parallelize-loops", "ModuleOp"> {
   let summary = "Run outermost parallel loops on the runtime's threads";
   let description = [{
