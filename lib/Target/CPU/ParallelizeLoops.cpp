@@ -19,6 +19,7 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/Transforms/RegionUtils.h"
@@ -230,7 +231,22 @@ private:
           scf::YieldOp::create(lb, loc);
         });
     func::ReturnOp::create(b, loc);
+    hoistStaticAllocas(func);
     return func;
+  }
+
+  /// Stack buffers of fixed size that the loop body allocates (a kernel's
+  /// scratch panel) are allocated once, at the outlined function's entry:
+  /// in the loop each iteration would grow the stack again.
+  static void hoistStaticAllocas(func::FuncOp func) {
+    Block &entry = func.getBody().front();
+    SmallVector<memref::AllocaOp> allocas;
+    func.walk([&](memref::AllocaOp alloca) {
+      if (alloca->getBlock() != &entry && alloca->getNumOperands() == 0)
+        allocas.push_back(alloca);
+    });
+    for (memref::AllocaOp alloca : allocas)
+      alloca->moveBefore(&entry, entry.begin());
   }
 
   /// Loops `dim` .. n-1 of `loop` as nested scf.for around its body.

@@ -10,7 +10,9 @@
 // (over the batch dims and the column tiles) owns one column tile of C and
 // runs every row tile of it, k block by k block, so the B panel of a k
 // block (kept small) stays in L1 while the row tiles read it, and threads
-// never share a tile.
+// never share a tile. With one k dim, that panel is packed first: copied
+// into an aligned stack buffer with rows one tile wide, so the tiles' loads
+// are aligned and contiguous whatever B's stride.
 //
 // The generated code reads the operands through their indexing maps, so
 // any operand order and batch broadcasting works as long as B and C are
@@ -208,6 +210,16 @@ public:
         [&](OpBuilder &pb, Location, ValueRange loopIvs) {
           for (auto [dim, iv] : llvm::zip(c.batch, loopIvs))
             ivs[dim] = iv;
+          // One panel buffer per iteration, on the stack (quarc-parallelize-
+          // loops moves it to the outlined function's entry, so iterations
+          // reuse it).
+          if (packsRhs())
+            panelStorage = memref::AllocaOp::create(
+                pb, loc,
+                MemRefType::get({std::min(getKBlock(), c.ranges[c.k.front()]),
+                                 tile.columns},
+                                pb.getF32Type()),
+                pb.getI64IntegerAttr(64));
           Value columnTile = loopIvs.back();
           forChunkOf(pb, columnTile, columns, tile.columns,
                      [&](OpBuilder &cb, Value n0, int64_t width) {
@@ -256,15 +268,11 @@ private:
   /// outermost k dim.
   void buildColumn(OpBuilder &b, Value n0, int64_t width, Value m0,
                    int64_t rowCount) {
-    int64_t innerK = 1;
-    for (unsigned dim : ArrayRef(c.k).drop_front())
-      innerK *= c.ranges[dim];
-    int64_t kBlock = std::max<int64_t>(
-        1, kPanelBytes / (static_cast<int64_t>(tile.columns) * 4 * innerK));
+    int64_t kBlock = getKBlock();
     int64_t kTotal = c.ranges[c.k.front()];
     int64_t blocks = llvm::divideCeil(kTotal, kBlock);
-    auto buildBlock = [&](OpBuilder &kb, Value kOffset, int64_t kSize,
-                          bool first, bool last) {
+    auto buildRowTiles = [&](OpBuilder &kb, Value kOffset, int64_t kSize,
+                             bool first, bool last) {
       forEachChunk(kb, loc, rowCount, tile.rows,
                    [&](OpBuilder &mb, Value offset, int64_t rows) {
                      Value row =
@@ -273,6 +281,16 @@ private:
                      buildTile(mb, row, rows, n0, width, kOffset, kSize, first,
                                last);
                    });
+    };
+    auto buildBlock = [&](OpBuilder &kb, Value kOffset, int64_t kSize,
+                          bool first, bool last) {
+      if (panelStorage) {
+        // The block's rows of B, copied into the contiguous, aligned panel
+        // that every row tile then reads.
+        packRhs(kb, n0, width, kOffset, kSize);
+        panelStart = kOffset;
+      }
+      buildRowTiles(kb, kOffset, kSize, first, last);
     };
     auto constant = [&](int64_t value) -> Value {
       return arith::ConstantIndexOp::create(b, loc, value);
@@ -383,13 +401,62 @@ private:
     return loop.getResults();
   }
 
+  /// Outer k dim iterations per block: the B panel of a column tile (k
+  /// block x tile columns) is kPanelBytes.
+  int64_t getKBlock() const {
+    int64_t innerK = 1;
+    for (unsigned dim : ArrayRef(c.k).drop_front())
+      innerK *= c.ranges[dim];
+    return std::max<int64_t>(
+        1, kPanelBytes / (static_cast<int64_t>(tile.columns) * 4 * innerK));
+  }
+
+  /// Whether B is packed: for a single k dim (a convolution's windows are
+  /// already contiguous rows of its input).
+  bool packsRhs() const { return c.k.size() == 1; }
+
+  /// panel[kk][j] = B[k0 + kk][n0 + j], for the column's pieces.
+  void packRhs(OpBuilder &b, Value n0, int64_t width, Value k0,
+               int64_t kSize) {
+    Value zero = arith::ConstantIndexOp::create(b, loc, 0);
+    scf::ForOp::create(
+        b, loc, zero, arith::ConstantIndexOp::create(b, loc, kSize),
+        arith::ConstantIndexOp::create(b, loc, 1), ValueRange{},
+        [&](OpBuilder &lb, Location, Value kk, ValueRange) {
+          ivs[c.k.front()] = arith::AddIOp::create(lb, loc, k0, kk);
+          for (int64_t start = 0; start < width; start += lanes) {
+            auto vectorType = VectorType::get({std::min(lanes, width - start)},
+                                              lb.getF32Type());
+            ivs[c.n] = addIndex(lb, loc, n0, start);
+            Value row = vector::LoadOp::create(lb, loc, vectorType, c.rhs,
+                                               indices(lb, c.rhsMap));
+            vector::StoreOp::create(
+                lb, loc, row, panelStorage,
+                ValueRange{kk, arith::ConstantIndexOp::create(lb, loc, start)});
+          }
+          scf::YieldOp::create(lb, loc);
+        });
+  }
+
   /// One k step: a row of B, a broadcast of A per tile row, the FMAs.
   SmallVector<Value> buildKStep(OpBuilder &b, ValueRange partial) {
     SmallVector<Value> rhsRow;
-    for (auto [column, type] : pieces) {
+    // In the packed panel, row k - k0; piece p starts at column p * lanes.
+    Value panelRow = panelStorage ? arith::SubIOp::create(b, loc,
+                                                          ivs[c.k.front()],
+                                                          panelStart)
+                                  : Value();
+    for (auto [p, piece] : llvm::enumerate(pieces)) {
+      auto [column, type] = piece;
       ivs[c.n] = column;
       rhsRow.push_back(
-          vector::LoadOp::create(b, loc, type, c.rhs, indices(b, c.rhsMap)));
+          panelStorage
+              ? vector::LoadOp::create(
+                    b, loc, type, panelStorage,
+                    ValueRange{panelRow, arith::ConstantIndexOp::create(
+                                             b, loc, int64_t(p) * lanes)})
+              : vector::LoadOp::create(b, loc, type, c.rhs,
+                                       indices(b, c.rhsMap)));
     }
     SmallVector<Value> updated;
     for (auto [i, row] : llvm::enumerate(rowIndex)) {
@@ -415,6 +482,10 @@ private:
   // The tile being built: its column vectors (start, type) and rows.
   SmallVector<std::pair<Value, VectorType>> pieces;
   SmallVector<Value> rowIndex;
+  // The stack buffer B's k blocks are packed into, if B is packed, and the
+  // first k of the block it holds.
+  Value panelStorage;
+  Value panelStart;
 };
 
 struct QuarcVectorizeMatmul

@@ -144,3 +144,28 @@ func.func @upsample(%in: memref<96x60x80xf32>, %out: memref<96x60x2x80x2xf32>) {
   }
   return
 }
+
+// -----
+
+// A fixed-size stack buffer that the loop body allocates (a kernel's panel)
+// is allocated once at the outlined function's entry: in the loop, every
+// iteration would grow the stack.
+// CHECK-LABEL: func.func private @scratch_parallel_0(
+// CHECK-NEXT:    %[[BUF:.+]] = memref.alloca() {alignment = 64 : i64} : memref<8xf32>
+// CHECK:         scf.for
+// CHECK-NOT:       memref.alloca
+// CHECK:           memref.store %{{.+}}, %[[BUF]]
+func.func @scratch(%out: memref<64x8xf32>, %n: index) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c64 = arith.constant 64 : index
+  %v = arith.constant 1.0 : f32
+  scf.parallel (%i) = (%c0) to (%c64) step (%c1) {
+    %buf = memref.alloca() {alignment = 64 : i64} : memref<8xf32>
+    memref.store %v, %buf[%c0] : memref<8xf32>
+    %x = memref.load %buf[%c0] : memref<8xf32>
+    memref.store %x, %out[%i, %c0] : memref<64x8xf32>
+    scf.reduce
+  } {quarc.kernel}
+  return
+}

@@ -24,11 +24,19 @@
 
 // With AVX2, 53 columns = 2 x 24 + 5: three column tiles, the iterations of
 // one parallel loop; the last one is narrower. 9 rows = 2 x 4 (a loop) + 1.
+// Each iteration first copies its column's rows of B (k block x 24) into a
+// contiguous, aligned panel on the stack, which all row tiles then read.
 // AVX2:          scf.parallel (%[[T:[^ ]+]]) = (%{{[^ ]+}}) to (%c3) step (%{{[^ ]+}}) {
+// AVX2:            %[[PANEL:.+]] = memref.alloca() {alignment = 64 : i64} : memref<40x24xf32>
 // AVX2:            %[[N0:.+]] = arith.muli %[[T]], %c24 : index
 // AVX2:            %[[WHOLE:.+]] = arith.cmpi ult, %[[T]], %c2 : index
 // AVX2:            scf.if %[[WHOLE]] {
 // AVX2:            %[[K0:.+]] = arith.constant 0 : index
+// AVX2:            scf.for %[[KK:[^ ]+]] = %{{[^ ]+}} to %c40{{[_0-9]*}} step
+// AVX2:              %[[KP:.+]] = arith.addi %[[K0]], %[[KK]] : index
+// AVX2:              %[[BROW:.+]] = vector.load %[[B]][%[[KP]], %[[N0]]] : memref<40x53xf32>, vector<8xf32>
+// AVX2:              vector.store %[[BROW]], %[[PANEL]][%[[KK]], %c0{{[_0-9]*}}] : memref<40x24xf32>, vector<8xf32>
+// AVX2-COUNT-2:      vector.store %{{.+}}, %[[PANEL]]
 // AVX2:            scf.for %[[M0:[^ ]+]] = %{{[^ ]+}} to %c8{{[_0-9]*}} step %c4{{[_0-9]*}} {
 // AVX2:              %[[N8:.+]] = arith.addi %[[N0]], %c8{{[_0-9]*}} : index
 // AVX2:              %[[N16:.+]] = arith.addi %[[N0]], %c16{{[_0-9]*}} : index
@@ -45,9 +53,13 @@
 // AVX2:              %[[TILE:.+]]:12 = scf.for %[[K:[^ ]+]] = %[[K0]] to %[[KEND]] step %{{[^ ]+}}
 // AVX2-SAME:             iter_args(%[[ACC00:[^ ]+]] = %[[C00]], %[[ACC01:[^ ]+]] = %[[C01]], %[[ACC02:[^ ]+]] = %[[C02]],
 // AVX2-SAME:             %[[ACC32:[^ ]+]] = %[[C32]]) -> (vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>) {
-// AVX2-NEXT:           %[[B0:.+]] = vector.load %[[B]][%[[K]], %[[N0]]] : memref<40x53xf32>, vector<8xf32>
-// AVX2-NEXT:           %[[B1:.+]] = vector.load %[[B]][%[[K]], %[[N8]]] : memref<40x53xf32>, vector<8xf32>
-// AVX2-NEXT:           %[[B2:.+]] = vector.load %[[B]][%[[K]], %[[N16]]] : memref<40x53xf32>, vector<8xf32>
+// AVX2-NEXT:           %[[ROW:.+]] = arith.subi %[[K]], %[[K0]] : index
+// AVX2-NEXT:           %[[J0:.+]] = arith.constant 0 : index
+// AVX2-NEXT:           %[[B0:.+]] = vector.load %[[PANEL]][%[[ROW]], %[[J0]]] : memref<40x24xf32>, vector<8xf32>
+// AVX2-NEXT:           %[[J8:.+]] = arith.constant 8 : index
+// AVX2-NEXT:           %[[B1:.+]] = vector.load %[[PANEL]][%[[ROW]], %[[J8]]] : memref<40x24xf32>, vector<8xf32>
+// AVX2-NEXT:           %[[J16:.+]] = arith.constant 16 : index
+// AVX2-NEXT:           %[[B2:.+]] = vector.load %[[PANEL]][%[[ROW]], %[[J16]]] : memref<40x24xf32>, vector<8xf32>
 // AVX2-NEXT:           %[[A0:.+]] = memref.load %[[A]][%[[M0]], %[[K]]] : memref<9x40xf32>
 // AVX2-NEXT:           %[[S0:.+]] = vector.broadcast %[[A0]] : f32 to vector<8xf32>
 // AVX2-NEXT:           %[[R00:.+]] = vector.fma %[[S0]], %[[B0]], %[[ACC00]] : vector<8xf32>
@@ -83,7 +95,9 @@
 // AVX2:            scf.for %{{[^ ]+}} = %{{[^ ]+}} to %c8{{[_0-9]*}} step %c4{{[_0-9]*}} {
 // AVX2-COUNT-4:    vector.load %[[C]][%{{.+}}, %[[N0]]] : memref<9x53xf32>, vector<5xf32>
 // AVX2:            scf.for {{.+}} -> (vector<5xf32>, vector<5xf32>, vector<5xf32>, vector<5xf32>) {
-// AVX2-NEXT:         vector.load %[[B]][%{{.+}}, %[[N0]]] : memref<40x53xf32>, vector<5xf32>
+// AVX2-NEXT:         arith.subi
+// AVX2-NEXT:         arith.constant 0 : index
+// AVX2-NEXT:         vector.load %[[PANEL]][%{{.+}}, %{{.+}}] : memref<40x24xf32>, vector<5xf32>
 // AVX2-NOT:          vector.load
 // AVX2-COUNT-4:      vector.fma {{.+}} : vector<5xf32>
 // AVX2-NOT:          vector.fma
@@ -110,7 +124,7 @@
 // SSE:             scf.for %[[M0:[^ ]+]] = %{{[^ ]+}} to %c9{{[_0-9]*}} step %c3{{[_0-9]*}} {
 // SSE-COUNT-9:       vector.load %[[C]]{{.+}} : memref<9x53xf32>, vector<4xf32>
 // SSE:               scf.for {{.+}} -> (vector<4xf32>, vector<4xf32>, vector<4xf32>, vector<4xf32>, vector<4xf32>, vector<4xf32>, vector<4xf32>, vector<4xf32>, vector<4xf32>) {
-// SSE-COUNT-3:         vector.load %[[B]]{{.+}} : memref<40x53xf32>, vector<4xf32>
+// SSE-COUNT-3:         vector.load %{{.+}} : memref<40x12xf32>, vector<4xf32>
 // SSE-NEXT:            %[[A0:.+]] = memref.load %[[A]][%[[M0]], %{{.+}}] : memref<9x40xf32>
 // SSE-NEXT:            %[[S0:.+]] = vector.broadcast %[[A0]] : f32 to vector<4xf32>
 // SSE-NEXT:            %[[P0:.+]] = arith.mulf %[[S0]], %{{.+}} : vector<4xf32>
@@ -122,8 +136,8 @@
 // SSE-NEXT:        } else {
 // SSE:             scf.for %[[M0:[^ ]+]] = %{{[^ ]+}} to %c9{{[_0-9]*}} step %c3{{[_0-9]*}} {
 // SSE:             scf.for {{.+}} -> (vector<4xf32>, vector<1xf32>, vector<4xf32>, vector<1xf32>, vector<4xf32>, vector<1xf32>) {
-// SSE-NEXT:          vector.load %[[B]][%{{.+}}, %[[N0]]] : memref<40x53xf32>, vector<4xf32>
-// SSE-NEXT:          vector.load %[[B]][%{{.+}}, %{{.+}}] : memref<40x53xf32>, vector<1xf32>
+// SSE:               vector.load %{{.+}} : memref<40x12xf32>, vector<4xf32>
+// SSE:               vector.load %{{.+}} : memref<40x12xf32>, vector<1xf32>
 // SSE-COUNT-3:       arith.addf {{.+}} : vector<4xf32>
 // SSE:               scf.yield
 // SSE-NEXT:      }
@@ -140,7 +154,7 @@
 // AVX512:        scf.parallel (%{{[^ ]+}}) = (%{{[^ ]+}}) to (%c2) step
 // AVX512-COUNT-24: vector.load %[[C]]{{.+}} : memref<9x53xf32>, vector<16xf32>
 // AVX512:        scf.for {{.+}} -> (vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>) {
-// AVX512-COUNT-3:  vector.load %[[B]]{{.+}} : memref<40x53xf32>, vector<16xf32>
+// AVX512-COUNT-3:  vector.load %{{.+}} : memref<40x48xf32>, vector<16xf32>
 // AVX512-COUNT-24: vector.fma {{.+}} : vector<16xf32>
 // AVX512-NOT:      vector.fma
 // AVX512:          scf.yield
@@ -156,7 +170,7 @@
 // NEON-NOT:        scf.for %{{[^ ]+}} = %{{[^ ]+}} to %c8
 // NEON-COUNT-24:   vector.load %[[C]]{{.+}} : memref<9x53xf32>, vector<4xf32>
 // NEON:            scf.for
-// NEON-COUNT-3:      vector.load %[[B]]{{.+}} : memref<40x53xf32>, vector<4xf32>
+// NEON-COUNT-3:      vector.load %{{.+}} : memref<40x12xf32>, vector<4xf32>
 // NEON-COUNT-24:     vector.fma {{.+}} : vector<4xf32>
 // NEON-NOT:          vector.fma
 // NEON:              scf.yield
@@ -177,12 +191,17 @@ func.func @matmul_9x40x53(%a: memref<9x40xf32>, %b: memref<40x53xf32>, %c: memre
 // 44, both inside the column tile's iteration.
 // AVX2-LABEL: func @k_blocks_300
 // AVX2:         scf.parallel
+// AVX2:         %[[PANEL:.+]] = memref.alloca() {alignment = 64 : i64} : memref<256x24xf32>
 // AVX2:         %[[K0:.+]] = arith.constant 0 : index
-// AVX2:         %[[E0:.+]] = arith.addi %[[K0]], %c256 : index
+// AVX2:         scf.for %{{[^ ]+}} = %{{[^ ]+}} to %c256{{[_0-9]*}} step
+// AVX2-COUNT-3:   vector.store %{{.+}}, %[[PANEL]]
+// AVX2:         %[[E0:.+]] = arith.addi %[[K0]], %c256{{[_0-9]*}} : index
 // AVX2:         scf.for %{{[^ ]+}} = %[[K0]] to %[[E0]] step %{{[^ ]+}} iter_args
 // AVX2-COUNT-12:  vector.fma
 // AVX2:         %[[K1:.+]] = arith.constant 256 : index
-// AVX2:         %[[E1:.+]] = arith.addi %[[K1]], %c44 : index
+// AVX2:         scf.for %{{[^ ]+}} = %{{[^ ]+}} to %c44{{[_0-9]*}} step
+// AVX2-COUNT-3:   vector.store %{{.+}}, %[[PANEL]]
+// AVX2:         %[[E1:.+]] = arith.addi %[[K1]], %c44{{[_0-9]*}} : index
 // AVX2:         scf.for %{{[^ ]+}} = %[[K1]] to %[[E1]] step %{{[^ ]+}} iter_args
 // AVX2-COUNT-12:  vector.fma
 // AVX2-NOT:     vector.fma
@@ -201,15 +220,18 @@ func.func @k_blocks_300(%a: memref<4x300xf32>, %b: memref<300x24xf32>, %c: memre
 // AVX2-LABEL: func @k_blocks_600
 // AVX2:         scf.parallel
 // AVX2:         %[[K0:.+]] = arith.constant 0 : index
-// AVX2:         %[[E0:.+]] = arith.addi %[[K0]], %c256 : index
+// AVX2:         scf.for %{{[^ ]+}} = %{{[^ ]+}} to %c256{{[_0-9]*}} step
+// AVX2:         %[[E0:.+]] = arith.addi %[[K0]], %c256{{[_0-9]*}} : index
 // AVX2:         scf.for %{{[^ ]+}} = %[[K0]] to %[[E0]] step %{{[^ ]+}} iter_args
 // AVX2-COUNT-12:  vector.fma
 // AVX2:         %[[K1:.+]] = arith.constant 256 : index
+// AVX2:         scf.for %{{[^ ]+}} = %{{[^ ]+}} to %c256{{[_0-9]*}} step
 // AVX2:         %[[E1:.+]] = arith.addi %[[K1]], %c256{{[_0-9]*}} : index
 // AVX2:         scf.for %{{[^ ]+}} = %[[K1]] to %[[E1]] step %{{[^ ]+}} iter_args
 // AVX2-COUNT-12:  vector.fma
 // AVX2:         %[[K2:.+]] = arith.constant 512 : index
-// AVX2:         %[[E2:.+]] = arith.addi %[[K2]], %c88 : index
+// AVX2:         scf.for %{{[^ ]+}} = %{{[^ ]+}} to %c88{{[_0-9]*}} step
+// AVX2:         %[[E2:.+]] = arith.addi %[[K2]], %c88{{[_0-9]*}} : index
 // AVX2:         scf.for %{{[^ ]+}} = %[[K2]] to %[[E2]] step %{{[^ ]+}} iter_args
 // AVX2-COUNT-12:  vector.fma
 // AVX2-NOT:     vector.fma
@@ -225,16 +247,16 @@ func.func @k_blocks_600(%a: memref<4x600xf32>, %b: memref<600x24xf32>, %c: memre
 // AVX2-LABEL: func @k_blocks_1200
 // AVX2:         scf.parallel
 // AVX2:         %[[K0:.+]] = arith.constant 0 : index
-// AVX2:         %[[E0:.+]] = arith.addi %[[K0]], %c256 : index
+// AVX2:         %[[E0:.+]] = arith.addi %[[K0]], %c256{{[_0-9]*}} : index
 // AVX2:         scf.for %{{[^ ]+}} = %[[K0]] to %[[E0]] step
 // AVX2-COUNT-12:  vector.fma
 // AVX2:         scf.for %[[KB:[^ ]+]] = %c256{{[_0-9]*}} to %c1024 step %c256{{[_0-9]*}} {
+// AVX2:           scf.for %{{[^ ]+}} = %{{[^ ]+}} to %c256{{[_0-9]*}} step
 // AVX2:           %[[E:.+]] = arith.addi %[[KB]], %c256{{[_0-9]*}} : index
 // AVX2:           scf.for %{{[^ ]+}} = %[[KB]] to %[[E]] step
 // AVX2-COUNT-12:    vector.fma
 // AVX2:         }
-// AVX2:         %[[K3:.+]] = arith.constant 1024 : index
-// AVX2:         %[[E3:.+]] = arith.addi %[[K3]], %c176 : index
+// AVX2:         %[[E3:.+]] = arith.addi %[[K3:c1024[_0-9]*]], %c176{{[_0-9]*}} : index
 // AVX2:         scf.for %{{[^ ]+}} = %[[K3]] to %[[E3]] step
 // AVX2-COUNT-12:  vector.fma
 // AVX2-NOT:     vector.fma
@@ -271,11 +293,12 @@ func.func @narrow_n(%a: memref<8x16xf32>, %b: memref<16x5xf32>, %c: memref<8x5xf
 // CHECK-SAME:      %[[A:[^:]+]]: memref<3x4x16xf32>, %[[B:[^:]+]]: memref<3x16x24xf32>, %[[C:[^:]+]]: memref<3x4x24xf32>)
 // CHECK-NOT:     linalg.batch_matmul
 // AVX2:          scf.parallel (%[[BATCH:[^ ]+]], %{{[^ ]+}}) = (%{{[^ ]+}}, %{{[^ ]+}}) to (%c3, %c1{{[_0-9]*}}) step
-// AVX2-NOT:        scf.for
+// AVX2:            scf.for %[[KK:[^ ]+]] =
+// AVX2:              %[[KP:.+]] = arith.addi %{{.+}}, %[[KK]] : index
+// AVX2:              vector.load %[[B]][%[[BATCH]], %[[KP]], %{{.+}}] : memref<3x16x24xf32>, vector<8xf32>
 // AVX2:            %[[C00:.+]] = vector.load %[[C]][%[[BATCH]], %[[M:[a-z0-9_]+]], %[[N:[a-z0-9_]+]]] : memref<3x4x24xf32>, vector<8xf32>
 // AVX2:            scf.for %[[K:[^ ]+]] =
-// AVX2-NEXT:         vector.load %[[B]][%[[BATCH]], %[[K]], %[[N]]] : memref<3x16x24xf32>, vector<8xf32>
-// AVX2-COUNT-2:      vector.load %[[B]][%[[BATCH]], %[[K]], %{{.+}}] : memref<3x16x24xf32>, vector<8xf32>
+// AVX2-COUNT-3:      vector.load %{{.+}} : memref<16x24xf32>, vector<8xf32>
 // AVX2-NEXT:         memref.load %[[A]][%[[BATCH]], %[[M]], %[[K]]] : memref<3x4x16xf32>
 // AVX2-COUNT-12:     vector.fma
 // AVX2:            vector.store %{{.+}}, %[[C]][%[[BATCH]], %[[M]], %[[N]]] : memref<3x4x24xf32>, vector<8xf32>
@@ -298,14 +321,20 @@ func.func @batch_matmul(%a: memref<3x4x16xf32>, %b: memref<3x16x24xf32>, %c: mem
 // CHECK-SAME:      %[[W:[^:]+]]: memref<5x72xf32>, %[[X:[^:]+]]: memref<2x72x20xf32>, %[[O:[^:]+]]: memref<2x5x20xf32>)
 // CHECK-NOT:     linalg.generic
 // AVX2:          scf.parallel (%[[IMG:[^ ]+]], %{{[^ ]+}}) = (%{{[^ ]+}}, %{{[^ ]+}}) to (%c2, %c1{{[_0-9]*}}) step
+// AVX2:            %[[PANEL:.+]] = memref.alloca() {alignment = 64 : i64} : memref<72x24xf32>
+// The image's rows of X are packed (20 columns of the panel's 24).
+// AVX2:            scf.for %[[QQ:[^ ]+]] =
+// AVX2:              %[[QP:.+]] = arith.addi %{{.+}}, %[[QQ]] : index
+// AVX2:              vector.load %[[X]][%[[IMG]], %[[QP]], %{{.+}}] : memref<2x72x20xf32>, vector<8xf32>
+// AVX2:              vector.load %[[X]][%[[IMG]], %[[QP]], %{{.+}}] : memref<2x72x20xf32>, vector<4xf32>
 // 5 rows: a 4 x 20 tile, then a 1 x 20 tile.
 // AVX2:            %[[O0:.+]] = vector.load %[[O]][%[[IMG]], %[[F:[a-z0-9_]+]], %[[P:[a-z0-9_]+]]] : memref<2x5x20xf32>, vector<8xf32>
 // AVX2-NEXT:       vector.load %[[O]][%[[IMG]], %[[F]], %{{.+}}] : memref<2x5x20xf32>, vector<8xf32>
 // AVX2-NEXT:       vector.load %[[O]][%[[IMG]], %[[F]], %{{.+}}] : memref<2x5x20xf32>, vector<4xf32>
 // AVX2:            scf.for %[[Q:[^ ]+]] = {{.+}} -> (vector<8xf32>, vector<8xf32>, vector<4xf32>, vector<8xf32>, vector<8xf32>, vector<4xf32>, vector<8xf32>, vector<8xf32>, vector<4xf32>, vector<8xf32>, vector<8xf32>, vector<4xf32>) {
-// AVX2-NEXT:         vector.load %[[X]][%[[IMG]], %[[Q]], %[[P]]] : memref<2x72x20xf32>, vector<8xf32>
-// AVX2-NEXT:         vector.load %[[X]][%[[IMG]], %[[Q]], %{{.+}}] : memref<2x72x20xf32>, vector<8xf32>
-// AVX2-NEXT:         vector.load %[[X]][%[[IMG]], %[[Q]], %{{.+}}] : memref<2x72x20xf32>, vector<4xf32>
+// AVX2:              vector.load %[[PANEL]]{{.+}} : memref<72x24xf32>, vector<8xf32>
+// AVX2:              vector.load %[[PANEL]]{{.+}} : memref<72x24xf32>, vector<8xf32>
+// AVX2:              vector.load %[[PANEL]]{{.+}} : memref<72x24xf32>, vector<4xf32>
 // AVX2-NEXT:         memref.load %[[W]][%[[F]], %[[Q]]] : memref<5x72xf32>
 // AVX2-COUNT-4:      vector.fma {{.+}} : vector<4xf32>
 // AVX2-NOT:          vector.fma
@@ -341,8 +370,9 @@ func.func @convolution_contraction(%w: memref<5x72xf32>, %x: memref<2x72x20xf32>
 // CHECK-LABEL: func @transposed_lhs(
 // CHECK-SAME:      %[[A:[^:]+]]: memref<16x4xf32>, %[[B:[^:]+]]: memref<16x24xf32>, %[[C:[^:]+]]: memref<4x24xf32>)
 // CHECK-NOT:     linalg.generic
-// AVX2:          scf.for %[[K:[^ ]+]] =
-// AVX2-COUNT-3:    vector.load %[[B]][%[[K]], %{{.+}}] : memref<16x24xf32>, vector<8xf32>
+// AVX2:          scf.for %[[K:[^ ]+]] = {{.+}} iter_args
+// AVX2:            vector.load %[[PANEL:[^\[]+]]{{\[}}%{{.+}}] : memref<16x24xf32>, vector<8xf32>
+// AVX2-COUNT-2:    vector.load %[[PANEL]]{{\[}}%{{.+}}] : memref<16x24xf32>, vector<8xf32>
 // AVX2-NEXT:       memref.load %[[A]][%[[K]], %{{.+}}] : memref<16x4xf32>
 // AVX2-COUNT-12:   vector.fma
 // CHECK:         return
@@ -507,20 +537,25 @@ func.func @elementwise_left_alone(%a: memref<4x24xf32>, %b: memref<4x24xf32>, %c
 // CHECK-NOT:     memref.load %[[B]]
 // CHECK-NOT:     vector.load %[[A]]
 // AVX2:          scf.parallel (%[[T:[^ ]+]]) =
+// AVX2:          %[[PANEL:.+]] = memref.alloca() {alignment = 64 : i64} : memref<16x24xf32>
 // AVX2:          %[[N0:.+]] = arith.muli %[[T]], %c24 : index
-// AVX2:          %[[K0:.+]] = arith.constant 0 : index
+// The rows of B (the first operand) go to the panel as vectors.
+// AVX2:          scf.for
+// AVX2:            vector.load %[[B]][%{{.+}}, %[[N0]]] : memref<16x24xf32>, vector<8xf32>
+// AVX2:            vector.store %{{.+}}, %[[PANEL]][%{{.+}}, %c16{{[_0-9]*}}] : memref<16x24xf32>, vector<8xf32>
+// AVX2-NEXT:     }
 // AVX2:          %[[M0:.+]] = arith.constant 0 : index
-// AVX2:          %[[N8:.+]] = arith.addi %[[N0]], %c8 : index
-// AVX2:          %[[N16:.+]] = arith.addi %[[N0]], %c16 : index
+// AVX2:          %[[N8:.+]] = arith.addi %[[N0]], %c8{{[_0-9]*}} : index
+// AVX2:          %[[N16:.+]] = arith.addi %[[N0]], %c16{{[_0-9]*}} : index
 // AVX2:          %[[M1:.+]] = arith.addi %[[M0]], %c1{{[_0-9]*}} : index
-// AVX2:          %[[M2:.+]] = arith.addi %[[M0]], %c2 : index
-// AVX2:          %[[M3:.+]] = arith.addi %[[M0]], %c3 : index
+// AVX2:          %[[M2:.+]] = arith.addi %[[M0]], %c2{{[_0-9]*}} : index
+// AVX2:          %[[M3:.+]] = arith.addi %[[M0]], %c3{{[_0-9]*}} : index
 // AVX2:          %[[C00:.+]] = vector.load %[[C]][%[[M0]], %[[N0]]] : memref<4x24xf32>, vector<8xf32>
 // AVX2-COUNT-11: vector.load %[[C]]{{.+}} : memref<4x24xf32>, vector<8xf32>
-// AVX2:          %[[TILE:.+]]:12 = scf.for %[[K:[^ ]+]] = %[[K0]] to %{{[^ ]+}} step %{{[^ ]+}} iter_args(%[[ACC00:[^ ]+]] = %[[C00]], %[[ACC01:[^ ]+]] = %{{[^ ]+}}, %[[ACC02:[^ ]+]] = %{{[^,]+}},
-// AVX2-NEXT:       %[[B0:.+]] = vector.load %[[B]][%[[K]], %[[N0]]] : memref<16x24xf32>, vector<8xf32>
-// AVX2-NEXT:       %[[B1:.+]] = vector.load %[[B]][%[[K]], %[[N8]]] : memref<16x24xf32>, vector<8xf32>
-// AVX2-NEXT:       %[[B2:.+]] = vector.load %[[B]][%[[K]], %[[N16]]] : memref<16x24xf32>, vector<8xf32>
+// AVX2:          %[[TILE:.+]]:12 = scf.for %[[K:[^ ]+]] = %{{[^ ]+}} to %{{[^ ]+}} step %{{[^ ]+}} iter_args(%[[ACC00:[^ ]+]] = %[[C00]], %[[ACC01:[^ ]+]] = %{{[^ ]+}}, %[[ACC02:[^ ]+]] = %{{[^,]+}},
+// AVX2:            %[[B0:.+]] = vector.load %[[PANEL]]{{.+}} : memref<16x24xf32>, vector<8xf32>
+// AVX2:            %[[B1:.+]] = vector.load %[[PANEL]]{{.+}} : memref<16x24xf32>, vector<8xf32>
+// AVX2:            %[[B2:.+]] = vector.load %[[PANEL]]{{.+}} : memref<16x24xf32>, vector<8xf32>
 // AVX2-NEXT:       %[[A0:.+]] = memref.load %[[A]][%[[M0]], %[[K]]] : memref<4x16xf32>
 // AVX2-NEXT:       %[[S0:.+]] = vector.broadcast %[[A0]] : f32 to vector<8xf32>
 // AVX2-NEXT:       %[[R00:.+]] = vector.fma %[[S0]], %[[B0]], %[[ACC00]] : vector<8xf32>

@@ -84,7 +84,12 @@ def QuarcVectorizeMatmul : Pass<"quarc-vectorize-matmul", "func::FuncOp"> {
     iterations; each iteration computes all tiles of its column (and row
     block), k block by k block. k is
     blocked along its outermost dim so that the right-hand side panel of
-    the column stays in the L1 cache while its tiles are computed.
+    the column stays in the L1 cache while its tiles are computed. For a
+    contraction with one k dim, that panel is first copied into a
+    contiguous, 64-byte aligned stack buffer (one per iteration of the
+    parallel loop), so the tiles read whole aligned rows instead of rows of
+    B at its own stride (unaligned and one page apart on large images); a
+    direct convolution reads the input's rows in place.
 
     The elementwise passes over the result around a contraction are fused
     into its kernel. The op that writes all of C just before it (a
@@ -198,7 +203,9 @@ def QuarcParallelizeLoops : Pass<"quarc-parallelize-loops", "ModuleOp"> {
     over the session's threads (`--threads`, `quarc_session_set_threads`).
     The values the loop uses are passed in a context struct on the stack:
     buffers as their memref descriptors, scalars as themselves; constants
-    are rematerialized inside.
+    are rematerialized inside. Stack buffers of fixed size allocated in the
+    loop body (a kernel's panel) are allocated once, at the outlined
+    function's entry, instead of once per iteration.
 
     Split loops: the fewest outer loops whose iterations number at least
     256 (enough to balance threads); the rest stay nested `scf.for` loops
