@@ -56,6 +56,10 @@ getDataShapes(func::FuncOp func, ArrayRef<std::string> fixed,
               InputShapeSource source) {
   std::vector<std::string> specs;
   unsigned numInputs = func.getNumArguments();
+  std::vector<std::string> names;
+  for (unsigned i = 0; i < numInputs; ++i)
+    if (auto name = func.getArgAttrOfType<StringAttr>(i, "quarc.name"))
+      names.push_back(name.getValue().str());
   for (unsigned i = 0; i < numInputs; ++i) {
     auto name = func.getArgAttrOfType<StringAttr>(i, "quarc.name");
     auto declared = dyn_cast<RankedTensorType>(func.getArgumentTypes()[i]);
@@ -65,7 +69,7 @@ getDataShapes(func::FuncOp func, ArrayRef<std::string> fixed,
         }))
       continue;
     std::optional<SmallVector<int64_t>> shape =
-        source(name.getValue(), numInputs);
+        source(name.getValue(), names);
     if (!shape || shape->size() != size_t(declared.getRank()) ||
         llvm::any_of(llvm::zip(declared.getShape(), *shape), [](auto dims) {
           auto [model, data] = dims;

@@ -333,6 +333,29 @@ def test_quarc_run_compiles_for_the_data_shapes(tmp_path, quarc_driver):
     np.testing.assert_allclose(np.load(tmp_path / "y.npy"), a + b, rtol=1e-6)
 
 
+def test_quarc_run_reads_file_names_as_the_runtime_does(tmp_path, quarc_driver):
+    """A bare argument is a whole file name even when it contains NAME=, and after `--`
+    every argument is a file: the shapes quarc run compiles for come from the file the
+    run then reads."""
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 4])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, ["N", 4])
+    graph = helper.make_graph([helper.make_node("Relu", ["x"], ["y"])], "relu", [x], [y])
+    model = tmp_path / "relu.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), str(model))
+    data = np.arange(-4, 4, dtype=np.float32).reshape(2, 4)
+    np.save(tmp_path / "x=foo.npy", data)
+    np.save(tmp_path / "foo.npy", np.zeros((5, 4), np.float32))
+    for args in (["x=foo.npy"], ["--output-dir", ".", "--", "x=foo.npy"],
+                 ["--input", "x=x=foo.npy"]):
+        if "--" not in args:
+            args = ["--output-dir", ".", *args]
+        proc = subprocess.run([str(quarc_tools.tool_path("quarc")), "run", str(model), *args],
+                              cwd=tmp_path, capture_output=True, text=True,
+                              timeout=quarc_tools.RUN_TIMEOUT_S)
+        assert proc.returncode == 0, f"{args}: {proc.stderr}"
+        np.testing.assert_array_equal(np.load(tmp_path / "y.npy"), np.maximum(data, 0))
+
+
 def test_quarc_run_data_of_another_shape_is_the_runtime_error(tmp_path, quarc_driver):
     """A .npy whose shape contradicts the model is left to the run's input check."""
     model = tmp_path / "dynamic_add.onnx"

@@ -128,50 +128,68 @@ std::string parseFlags(ArrayRef<const char *> args, CommonFlags &flags,
   return "";
 }
 
-/// The .npy files `quarc run` was given, as the runtime's CLI will read
-/// them: `--input NAME=FILE`, `--input FILE` or a bare FILE (the last two
-/// for a model with one input).
+/// The .npy files `quarc run` was given, read as the runtime's CLI reads
+/// them (runtime/src/cli.c): `--input NAME=FILE`, where NAME ends at the
+/// first '=' that makes it one of the model's inputs, or `--input FILE`;
+/// or a bare FILE (always a whole file name; after `--`, every argument
+/// is one). The last two only for a model with one input.
 struct DataFiles {
-  std::vector<std::string> inputs; // NAME=FILE or FILE
+  std::vector<std::string> options; // values of --input
+  std::vector<std::string> bare;    // positional file names
 
   static DataFiles fromArguments(ArrayRef<std::string> args) {
     DataFiles files;
+    bool onlyFiles = false;
     for (size_t i = 0; i < args.size(); ++i) {
       StringRef arg = args[i];
-      if (arg == "--input" && i + 1 < args.size())
-        files.inputs.push_back(args[++i]);
+      if (onlyFiles || !arg.starts_with("-") || arg == "-")
+        files.bare.push_back(arg.str());
+      else if (arg == "--")
+        onlyFiles = true;
+      else if (arg == "--input" && i + 1 < args.size())
+        files.options.push_back(args[++i]);
       else if (arg.consume_front("--input="))
-        files.inputs.push_back(arg.str());
+        files.options.push_back(arg.str());
       else if (llvm::is_contained({"--output-dir", "--threads", "--benchmark",
                                    "--weights"},
                                   arg))
         ++i; // its value
-      else if (!arg.starts_with("-"))
-        files.inputs.push_back(arg.str());
     }
     return files;
   }
 
-  /// The shape of the data for input `name`, if a file for it reads.
-  std::optional<SmallVector<int64_t>> shapeOf(StringRef name,
-                                              unsigned numInputs) const {
-    for (StringRef input : inputs) {
-      StringRef file;
-      if (input.starts_with((name + "=").str()))
-        file = input.drop_front(name.size() + 1);
-      else if (numInputs == 1 && llvm::sys::fs::exists(input))
-        file = input;
-      else
-        continue;
-      quarc_tensor tensor{};
-      char error[256];
-      if (quarc_npy_read(file.str().c_str(), &tensor, error, sizeof(error)) !=
-          QUARC_OK)
-        return std::nullopt; // the run reports it
-      free(tensor.data);
-      return SmallVector<int64_t>(tensor.dims, tensor.dims + tensor.rank);
+  /// The file given for input `name`, or "".
+  std::string fileFor(StringRef name, ArrayRef<std::string> inputNames) const {
+    for (StringRef value : options) {
+      for (size_t eq = value.find('='); eq != StringRef::npos;
+           eq = value.find('=', eq + 1)) {
+        StringRef prefix = value.take_front(eq);
+        if (llvm::is_contained(inputNames, prefix)) {
+          if (prefix == name)
+            return value.drop_front(eq + 1).str();
+          break;
+        }
+      }
+      if (inputNames.size() == 1 && !value.contains('='))
+        return value.str();
     }
-    return std::nullopt;
+    if (inputNames.size() == 1 && bare.size() == 1)
+      return bare.front();
+    return "";
+  }
+
+  /// The shape of the data for input `name`, if its file reads.
+  std::optional<SmallVector<int64_t>>
+  shapeOf(StringRef name, ArrayRef<std::string> inputNames) const {
+    std::string file = fileFor(name, inputNames);
+    if (file.empty())
+      return std::nullopt;
+    quarc_tensor tensor{};
+    char error[256];
+    if (quarc_npy_read(file.c_str(), &tensor, error, sizeof(error)) != QUARC_OK)
+      return std::nullopt; // the run reports it
+    free(tensor.data);
+    return SmallVector<int64_t>(tensor.dims, tensor.dims + tensor.rank);
   }
 };
 
@@ -195,8 +213,8 @@ FailureOr<LoweredModel> lower(MLIRContext &context, const CommonFlags &flags,
   if (!data)
     return lowerModel(context, flags.model, options, prefix);
   return lowerModel(context, flags.model, options, prefix,
-                    [&](StringRef name, unsigned numInputs) {
-                      return data->shapeOf(name, numInputs);
+                    [&](StringRef name, ArrayRef<std::string> inputNames) {
+                      return data->shapeOf(name, inputNames);
                     });
 }
 

@@ -33,11 +33,12 @@ struct LoweredModel {
   std::vector<char> weights;
 };
 
-/// The shape of the data the caller has for input `name` (one of
-/// `numInputs`), or nullopt: `quarc run` reads it from the .npy files it was
-/// given, so that it compiles for those shapes.
-using InputShapeSource = llvm::function_ref<std::optional<
-    SmallVector<int64_t>>(StringRef name, unsigned numInputs)>;
+/// The shape of the data the caller has for input `name` (one of the
+/// model's `inputNames`), or nullopt: `quarc run` reads it from the .npy
+/// files it was given, so that it compiles for those shapes.
+using InputShapeSource =
+    llvm::function_ref<std::optional<SmallVector<int64_t>>(
+        StringRef name, ArrayRef<std::string> inputNames)>;
 
 /// Imports `modelPath` (.onnx or quarc-dialect .mlir) and runs the whole
 /// pipeline. `prefix` names the generated symbols. Diagnostics go to the

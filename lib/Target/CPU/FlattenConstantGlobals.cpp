@@ -38,6 +38,7 @@ struct QuarcFlattenConstantGlobals
   void runOnOperation() override {
     ModuleOp module = getOperation();
     DenseMap<StringAttr, memref::GlobalOp> flattened;
+    DenseMap<StringAttr, MemRefType> originalTypes;
     for (auto global : module.getOps<memref::GlobalOp>()) {
       MemRefType type = global.getType();
       auto value =
@@ -72,8 +73,6 @@ struct QuarcFlattenConstantGlobals
       get.getResult().replaceAllUsesExcept(view.getResult(), view);
     });
   }
-
-  DenseMap<StringAttr, MemRefType> originalTypes;
 };
 
 } // namespace

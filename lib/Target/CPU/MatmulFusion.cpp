@@ -409,7 +409,12 @@ void MatmulEpilogue::emit(OpBuilder &b, Location loc, Value accumulator,
     for (OpResult result : vectorOp->getResults())
       result.setType(vectorOf(result.getType()));
   }
-  Value value = mapping.lookup(body->getTerminator()->getOperand(0));
+  // The yielded value may be a scalar from outside the body too.
+  Value yielded = body->getTerminator()->getOperand(0);
+  Value value = mapping.lookupOrNull(yielded);
+  if (!value)
+    value = vector::BroadcastOp::create(b, loc, vectorOf(yielded.getType()),
+                                        yielded);
   vector::StoreOp::create(b, loc, value, operands.back().buffer,
                           indexing.getResultIndices(b, loc, ivs));
 }

@@ -63,6 +63,9 @@ public:
   Value getInitialValue(OpBuilder &b, Location loc, VectorType type,
                         ArrayRef<Value> ivs) const;
 
+  /// The buffer the initial values are read from (null for a fill).
+  Value getSource() const { return buffer; }
+
   /// Erases the op; the kernel now does its work.
   void finish() { init->erase(); }
 
@@ -83,8 +86,9 @@ private:
 /// The consumer's output is of the second kind.
 class MatmulEpilogue {
 public:
-  /// `inputs` are the contraction's inputs (the consumer must not write
-  /// them while the kernel still reads them).
+  /// `inputs` are the buffers the kernel reads (the contraction's inputs,
+  /// the prologue's source): the consumer must not write them while other
+  /// tiles still read them.
   static std::optional<MatmulEpilogue> match(Operation *contraction, Value out,
                                              AffineMap outMap, unsigned n,
                                              ValueRange inputs);

@@ -509,9 +509,14 @@ struct QuarcVectorizeMatmul
     for (auto &[op, contraction] : work) {
       std::optional<MatmulPrologue> prologue = MatmulPrologue::match(
           op, contraction.out, contraction.outMap, contraction.n);
-      std::optional<MatmulEpilogue> epilogue = MatmulEpilogue::match(
-          op, contraction.out, contraction.outMap, contraction.n,
-          {contraction.lhs, contraction.rhs});
+      // Everything the kernel reads while tiles are stored: the consumer
+      // must not write it.
+      SmallVector<Value> kernelInputs = {contraction.lhs, contraction.rhs};
+      if (prologue && prologue->getSource())
+        kernelInputs.push_back(prologue->getSource());
+      std::optional<MatmulEpilogue> epilogue =
+          MatmulEpilogue::match(op, contraction.out, contraction.outMap,
+                                contraction.n, kernelInputs);
       OpBuilder b(op);
       if (epilogue)
         epilogue->prepare(b);

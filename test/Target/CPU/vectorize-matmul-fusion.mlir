@@ -191,3 +191,58 @@ func.func @in_place_consumer(%a: memref<4x24xf32>, %b: memref<24x24xf32>, %c: me
   }
   return
 }
+
+// -----
+
+// Not fused: the consumer writes the buffer the fused bias is read from
+// (its column 0), which other column tiles still read for their initial
+// values. The bias copy is still fused.
+// CHECK-LABEL: func @consumer_writes_bias_source(
+// CHECK-NOT:     linalg.fill
+// CHECK:         scf.parallel
+// CHECK:           memref.load %{{.+}} : memref<16xf32, strided<[48]>>
+// CHECK:         } {quarc.kernel}
+// CHECK-NEXT:    linalg.generic
+// CHECK:         return
+func.func @consumer_writes_bias_source(%a: memref<16x8xf32>, %b: memref<8x48xf32>, %x: memref<16x48xf32>) {
+  %c = memref.alloc() : memref<16x48xf32>
+  %bias = memref.subview %x[0, 0] [16, 1] [1, 1] : memref<16x48xf32> to memref<16xf32, strided<[48]>>
+  linalg.generic {indexing_maps = [affine_map<(i, j) -> (i)>, affine_map<(i, j) -> (i, j)>], iterator_types = ["parallel", "parallel"]}
+      ins(%bias : memref<16xf32, strided<[48]>>) outs(%c : memref<16x48xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    linalg.yield %in : f32
+  }
+  linalg.matmul ins(%a, %b : memref<16x8xf32>, memref<8x48xf32>) outs(%c : memref<16x48xf32>)
+  linalg.generic {indexing_maps = [affine_map<(i, j) -> (i, j)>, affine_map<(i, j) -> (i, j)>], iterator_types = ["parallel", "parallel"]}
+      ins(%c : memref<16x48xf32>) outs(%x : memref<16x48xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %r = arith.maximumf %in, %in : f32
+    linalg.yield %r : f32
+  }
+  memref.dealloc %c : memref<16x48xf32>
+  return
+}
+
+// -----
+
+// A consumer that yields a scalar from outside its body: the scalar is
+// broadcast and stored.
+// CHECK-LABEL: func @consumer_yields_outside_value(
+// CHECK-SAME:      %[[S:[^:]+]]: f32)
+// CHECK:         %[[V:.+]] = vector.broadcast %[[S]] : f32 to vector<8xf32>
+// CHECK-NEXT:    vector.store %[[V]]
+// CHECK-NOT:     linalg.generic
+// CHECK:         return
+func.func @consumer_yields_outside_value(%a: memref<16x8xf32>, %b: memref<8x48xf32>, %x: memref<16x48xf32>, %s: f32) {
+  %c = memref.alloc() : memref<16x48xf32>
+  %z = arith.constant 0.0 : f32
+  linalg.fill ins(%z : f32) outs(%c : memref<16x48xf32>)
+  linalg.matmul ins(%a, %b : memref<16x8xf32>, memref<8x48xf32>) outs(%c : memref<16x48xf32>)
+  linalg.generic {indexing_maps = [affine_map<(i, j) -> (i, j)>, affine_map<(i, j) -> (i, j)>], iterator_types = ["parallel", "parallel"]}
+      ins(%c : memref<16x48xf32>) outs(%x : memref<16x48xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    linalg.yield %s : f32
+  }
+  memref.dealloc %c : memref<16x48xf32>
+  return
+}
