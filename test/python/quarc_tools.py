@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import collections
+import ctypes
 import functools
 import importlib.util
 import os
@@ -297,6 +298,33 @@ def output_file_name(name: str) -> str:
     """The file `--output-dir` writes for output `name`: other than [A-Za-z0-9._-] becomes '_'."""
     safe = "".join(c if c.isascii() and (c.isalnum() or c in "._-") else "_" for c in name)
     return safe + ".npy"
+
+
+def read_outputs(folder: Path, names) -> dict[str, np.ndarray]:
+    """The outputs `--output-dir folder` wrote, by name (missing ones left out)."""
+    outputs = {}
+    for name in names:
+        path = folder / output_file_name(name)
+        if path.is_file():
+            outputs[name] = np.load(path)
+    return outputs
+
+
+class TensorDesc(ctypes.Structure):
+    """quarc_tensor_desc of runtime/include/quarc/quarc_runtime.h."""
+    _fields_ = [("name", ctypes.c_char_p), ("dtype", ctypes.c_int32), ("rank", ctypes.c_int32),
+                ("dims", ctypes.POINTER(ctypes.c_int64))]
+
+
+class ModelDesc(ctypes.Structure):
+    """quarc_model_desc as of ABI version 3 (QUARC_ABI_VERSION in quarc_runtime.h)."""
+    _fields_ = [("abi_version", ctypes.c_uint32), ("num_inputs", ctypes.c_uint32),
+                ("num_outputs", ctypes.c_uint32), ("reserved", ctypes.c_uint32),
+                ("name", ctypes.c_char_p), ("target", ctypes.c_char_p),
+                ("inputs", ctypes.POINTER(TensorDesc)), ("outputs", ctypes.POINTER(TensorDesc)),
+                ("entry", ctypes.c_void_p), ("workspace_bytes", ctypes.c_uint64),
+                ("weights_bytes", ctypes.c_uint64), ("weights_hash", ctypes.c_uint64),
+                ("weights_file", ctypes.c_char_p)]
 
 
 def shape_flag(name: str, shape) -> list[str]:

@@ -153,15 +153,6 @@ def check_quarc_result(what: str, code: int, stderr: str) -> None:
     pytest.fail(f"{what} failed (exit {code}): {quarc_tools.first_error_line(stderr)}")
 
 
-def read_outputs(folder: Path, names: list[str]) -> dict[str, np.ndarray]:
-    outputs = {}
-    for name in names:
-        path = folder / quarc_tools.output_file_name(name)
-        if path.is_file():
-            outputs[name] = np.load(path)
-    return outputs
-
-
 def compile_and_run(model: Path, inputs: dict[str, np.ndarray], output_names: list[str],
                     folder: Path) -> list[Variant]:
     """`quarc compile` to an executable and run it, and `quarc run`, side by side (2 cores)."""
@@ -181,14 +172,14 @@ def compile_and_run(model: Path, inputs: dict[str, np.ndarray], output_names: li
         out = folder / "exe-out"
         code, _, err = quarc_tools.run_tool([str(exe)] + input_flags + ["--output-dir", str(out)],
                                             timeout=COMPILE_TIMEOUT_S)
-        return Variant("executable", code, err, read_outputs(out, output_names))
+        return Variant("executable", code, err, quarc_tools.read_outputs(out, output_names))
 
     def jit() -> Variant:
         out = folder / "run-out"
         code, _, err = quarc_tools.run_quarc(
             ["run", model] + shape_flags + input_flags + ["--output-dir", out],
             timeout=COMPILE_TIMEOUT_S)
-        return Variant("quarc run", code, err, read_outputs(out, output_names))
+        return Variant("quarc run", code, err, quarc_tools.read_outputs(out, output_names))
 
     with ThreadPool(2) as pool:
         results = [pool.apply_async(f) for f in (compiled, jit)]
@@ -327,19 +318,6 @@ def test_ppocr_det(quarc_driver, tmp_path):
 # Dynamic batch through the C API of a shared library
 
 
-class TensorDesc(ctypes.Structure):
-    _fields_ = [("name", ctypes.c_char_p), ("dtype", ctypes.c_int32), ("rank", ctypes.c_int32),
-                ("dims", ctypes.POINTER(ctypes.c_int64))]
-
-
-class ModelDesc(ctypes.Structure):
-    _fields_ = [("abi_version", ctypes.c_uint32), ("num_inputs", ctypes.c_uint32),
-                ("num_outputs", ctypes.c_uint32), ("reserved", ctypes.c_uint32),
-                ("name", ctypes.c_char_p), ("target", ctypes.c_char_p),
-                ("inputs", ctypes.POINTER(TensorDesc)), ("outputs", ctypes.POINTER(TensorDesc)),
-                ("entry", ctypes.c_void_p), ("workspace_bytes", ctypes.c_uint64)]
-
-
 QUARC_MAX_RANK = 8
 QUARC_ABI_VERSION = int(re.search(
     r"#define QUARC_ABI_VERSION (\d+)",
@@ -394,9 +372,9 @@ class CompiledModel:
     def __init__(self, library: Path, api: ctypes.CDLL):
         self.library = ctypes.CDLL(str(library))
         prefix = quarc_tools.symbol_prefix(library.name.split(".")[0])
-        self.desc = ModelDesc.in_dll(self.library, f"{prefix}_model")
+        self.desc = quarc_tools.ModelDesc.in_dll(self.library, f"{prefix}_model")
         self.api = api
-        api.quarc_session_create.argtypes = [ctypes.POINTER(ModelDesc),
+        api.quarc_session_create.argtypes = [ctypes.POINTER(quarc_tools.ModelDesc),
                                              ctypes.POINTER(ctypes.c_void_p)]
         api.quarc_session_create.restype = ctypes.c_int
         api.quarc_session_run.argtypes = [ctypes.c_void_p, ctypes.POINTER(Tensor), ctypes.c_size_t,

@@ -393,15 +393,6 @@ def save_inputs(folder: Path, inputs: dict[str, np.ndarray]) -> list[str]:
     return flags
 
 
-def read_outputs(folder: Path, names) -> dict[str, np.ndarray]:
-    outputs = {}
-    for name in names:
-        path = folder / quarc_tools.output_file_name(name)
-        if path.is_file():
-            outputs[name] = np.load(path)
-    return outputs
-
-
 def mismatch(name: str, got: np.ndarray | None, expected: np.ndarray) -> str | None:
     """Why `got` does not match onnxruntime's `expected`, or None when it does."""
     if got is None:
@@ -446,7 +437,7 @@ def test_matches_onnxruntime(case_files, case_id):
     code, _, err = quarc_tools.run_quarc(["run", model] + input_flags + ["--output-dir", out],
                                          timeout=COMPILE_TIMEOUT_S)
     check_quarc("quarc run", code, err)
-    got = read_outputs(out, expected)
+    got = quarc_tools.read_outputs(out, expected)
     problems = [p for name in expected if (p := mismatch(name, got.get(name), expected[name]))]
     assert not problems, "\n".join(problems)
 
@@ -533,7 +524,7 @@ def test_other_targets(combined, target, runner, runnable):
     code, _, err = quarc_tools.run_tool(runner + [str(exe)] + input_flags
                                         + ["--output-dir", str(out)], timeout=COMPILE_TIMEOUT_S)
     check_quarc(f"the {target} executable", code, err)
-    got = read_outputs(out, expected)
+    got = quarc_tools.read_outputs(out, expected)
     problems = [p for name in expected if (p := mismatch(name, got.get(name), expected[name]))]
     assert not problems, f"{len(problems)} of {len(expected)} outputs differ:\n" + "\n".join(
         problems)

@@ -274,22 +274,6 @@ def test_executable_finds_its_weights_from_another_folder(cnn, tmp_path):
 # The shared library through the C API
 
 
-class TensorDesc(ctypes.Structure):
-    _fields_ = [("name", ctypes.c_char_p), ("dtype", ctypes.c_int32), ("rank", ctypes.c_int32),
-                ("dims", ctypes.POINTER(ctypes.c_int64))]
-
-
-class ModelDesc(ctypes.Structure):
-    """quarc_model_desc, ABI version 3."""
-    _fields_ = [("abi_version", ctypes.c_uint32), ("num_inputs", ctypes.c_uint32),
-                ("num_outputs", ctypes.c_uint32), ("reserved", ctypes.c_uint32),
-                ("name", ctypes.c_char_p), ("target", ctypes.c_char_p),
-                ("inputs", ctypes.POINTER(TensorDesc)), ("outputs", ctypes.POINTER(TensorDesc)),
-                ("entry", ctypes.c_void_p), ("workspace_bytes", ctypes.c_uint64),
-                ("weights_bytes", ctypes.c_uint64), ("weights_hash", ctypes.c_uint64),
-                ("weights_file", ctypes.c_char_p)]
-
-
 class Tensor(ctypes.Structure):
     _fields_ = [("data", ctypes.c_void_p), ("dtype", ctypes.c_int32), ("rank", ctypes.c_int32),
                 ("dims", ctypes.c_int64 * 8)]
@@ -300,11 +284,12 @@ class Library:
 
     def __init__(self, path: Path):
         self.lib = ctypes.CDLL(str(path))
-        self.desc = ModelDesc.in_dll(self.lib, f"{quarc_tools.symbol_prefix(path.stem)}_model")
-        self.lib.quarc_session_create.argtypes = [ctypes.POINTER(ModelDesc),
+        self.desc = quarc_tools.ModelDesc.in_dll(
+            self.lib, f"{quarc_tools.symbol_prefix(path.stem)}_model")
+        self.lib.quarc_session_create.argtypes = [ctypes.POINTER(quarc_tools.ModelDesc),
                                                   ctypes.POINTER(ctypes.c_void_p)]
         self.lib.quarc_session_create_with_weights.argtypes = [
-            ctypes.POINTER(ModelDesc), ctypes.c_char_p, ctypes.POINTER(ctypes.c_void_p),
+            ctypes.POINTER(quarc_tools.ModelDesc), ctypes.c_char_p, ctypes.POINTER(ctypes.c_void_p),
             ctypes.c_char_p, ctypes.c_size_t]
         self.lib.quarc_session_run.argtypes = [ctypes.c_void_p, ctypes.POINTER(Tensor),
                                                ctypes.c_size_t, ctypes.POINTER(Tensor),
