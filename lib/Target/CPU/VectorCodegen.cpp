@@ -54,30 +54,22 @@ void markKernelLoop(Operation *loop) {
 }
 
 void forEachChunk(OpBuilder &b, Location loc, int64_t total, int64_t step,
-                  llvm::function_ref<void(OpBuilder &, Value, int64_t)> body,
-                  bool parallel) {
+                  llvm::function_ref<void(OpBuilder &, Value, int64_t)> body) {
   int64_t whole = total / step * step;
   if (whole == step) {
     body(b, arith::ConstantIndexOp::create(b, loc, 0), step);
   } else if (whole > 0) {
+    // Named first: argument evaluation order (so the IR's order) would be
+    // up to the C++ compiler.
     Value lower = arith::ConstantIndexOp::create(b, loc, 0);
     Value upper = arith::ConstantIndexOp::create(b, loc, whole);
     Value stride = arith::ConstantIndexOp::create(b, loc, step);
-    if (parallel) {
-      auto loop = scf::ParallelOp::create(
-          b, loc, ValueRange{lower}, ValueRange{upper}, ValueRange{stride},
-          [&](OpBuilder &nested, Location, ValueRange ivs) {
-            body(nested, ivs[0], step);
-          });
-      markKernelLoop(loop);
-    } else {
-      scf::ForOp::create(b, loc, lower, upper, stride, ValueRange{},
-                         [&](OpBuilder &nested, Location nestedLoc, Value iv,
-                             ValueRange) {
-                           body(nested, iv, step);
-                           scf::YieldOp::create(nested, nestedLoc);
-                         });
-    }
+    scf::ForOp::create(b, loc, lower, upper, stride, ValueRange{},
+                       [&](OpBuilder &nested, Location nestedLoc, Value iv,
+                           ValueRange) {
+                         body(nested, iv, step);
+                         scf::YieldOp::create(nested, nestedLoc);
+                       });
   }
   if (total > whole)
     body(b, arith::ConstantIndexOp::create(b, loc, whole), total - whole);

@@ -29,12 +29,9 @@ Value multiplyAdd(OpBuilder &b, Location loc, Value a, Value b2, Value acc,
 /// Covers [0, total) in chunks of `step`: a loop over the whole chunks
 /// (or a single call when there is one), then one call for the remainder.
 /// `body` gets the chunk's start and its static size, so the kernel it
-/// builds always has static vector sizes. With `parallel`, the loop over
-/// whole chunks is an scf.parallel marked `quarc.kernel`, which
-/// quarc-parallelize-loops runs on the runtime's threads.
+/// builds always has static vector sizes.
 void forEachChunk(OpBuilder &b, Location loc, int64_t total, int64_t step,
-                  llvm::function_ref<void(OpBuilder &, Value, int64_t)> body,
-                  bool parallel = false);
+                  llvm::function_ref<void(OpBuilder &, Value, int64_t)> body);
 
 /// Marks a loop built by a kernel generator as one whose iterations are
 /// heavy enough to run on separate threads.

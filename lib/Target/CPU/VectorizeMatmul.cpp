@@ -419,9 +419,10 @@ private:
   void packRhs(OpBuilder &b, Value n0, int64_t width, Value k0,
                int64_t kSize) {
     Value zero = arith::ConstantIndexOp::create(b, loc, 0);
+    Value end = arith::ConstantIndexOp::create(b, loc, kSize);
+    Value one = arith::ConstantIndexOp::create(b, loc, 1);
     scf::ForOp::create(
-        b, loc, zero, arith::ConstantIndexOp::create(b, loc, kSize),
-        arith::ConstantIndexOp::create(b, loc, 1), ValueRange{},
+        b, loc, zero, end, one, ValueRange{},
         [&](OpBuilder &lb, Location, Value kk, ValueRange) {
           ivs[c.k.front()] = arith::AddIOp::create(lb, loc, k0, kk);
           for (int64_t start = 0; start < width; start += lanes) {
