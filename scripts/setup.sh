@@ -10,7 +10,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 debian_packages=(
   llvm-22-dev libmlir-22-dev mlir-22-tools llvm-22-tools clang-22 lld-22
   libonnx-dev libprotobuf-dev protobuf-compiler
-  cmake ninja-build ccache googletest libgtest-dev
+  cmake ninja-build ccache googletest libgtest-dev zlib1g-dev
   qemu-user libc6-dev-arm64-cross libgcc-12-dev-arm64-cross fonts-dejavu-core time
 )
 [ "${1:-}" = "--asan" ] && debian_packages+=(libclang-rt-22-dev)
