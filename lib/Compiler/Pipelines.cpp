@@ -23,6 +23,16 @@ void buildGraphPipeline(OpPassManager &pm, const PipelineOptions &options) {
   pm.addNestedPass<func::FuncOp>(createQuarcFoldBatchNorm());
   pm.addNestedPass<func::FuncOp>(createQuarcSimplifyLayout());
   pm.addPass(createCSEPass());
+  // Observed after the graph passes: the tensors that will be quantized.
+  if (options.observe)
+    pm.addPass(createQuarcInsertObservers());
+  if (!options.quantizeStats.empty()) {
+    QuarcQuantizeOptions quantize;
+    quantize.statsFile = options.quantizeStats;
+    quantize.scheme = options.scheme;
+    pm.addPass(createQuarcQuantize(quantize));
+    pm.addPass(createCSEPass());
+  }
 }
 
 /// The upstream parts of the lowering, as pipeline text so that they read

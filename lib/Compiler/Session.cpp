@@ -1,6 +1,8 @@
 //===- Session.cpp - one model through the compiler ----------------------===//
 
 #include "quarc/Compiler/Session.h"
+#include "quarc/Compiler/Calibrate.h"
+#include "quarc/Dialect/Quarc/IR/QuarcOps.h"
 #include "quarc/Import/ONNX/ImportONNX.h"
 #include "quarc/Target/CPU/Passes.h"
 #include "quarc/quarc_runtime.h"
@@ -84,6 +86,17 @@ getDataShapes(func::FuncOp func, ArrayRef<std::string> fixed,
   return specs;
 }
 
+FailureOr<ModelSignature> importModelSignature(MLIRContext &context,
+                                               StringRef modelPath) {
+  OwningOpRef<ModuleOp> module = loadModel(context, modelPath);
+  if (!module)
+    return failure();
+  func::FuncOp func = getModelFunction(*module);
+  if (!func)
+    return module->emitError("the model has no entry function");
+  return getModelSignature(func);
+}
+
 FailureOr<LoweredModel> lowerModel(MLIRContext &context, StringRef modelPath,
                                    const PipelineOptions &givenOptions,
                                    StringRef prefix,
@@ -100,6 +113,15 @@ FailureOr<LoweredModel> lowerModel(MLIRContext &context, StringRef modelPath,
   if (!model.module)
     return failure();
   PipelineOptions options = givenOptions;
+  if (!options.quantizeStats.empty()) {
+    // quarc-quantize refuses stats made for another model.
+    std::string error;
+    FailureOr<std::string> hash = hashModelFile(modelPath, error);
+    if (failed(hash))
+      return model.module->emitError(error);
+    model.module->getOperation()->setAttr(
+        "quarc.model_hash", StringAttr::get(&context, *hash));
+  }
   if (inputShapes)
     if (func::FuncOp func = getModelFunction(*model.module))
       for (std::string &spec :
@@ -136,6 +158,10 @@ FailureOr<LoweredModel> lowerModel(MLIRContext &context, StringRef modelPath,
   if (auto bytes = lowered->getAttrOfType<IntegerAttr>(kWorkspaceBytesAttr))
     model.signature.workspaceBytes = bytes.getInt();
   model.externalWeights = options.externalWeights;
+  if (auto names = model.module->getOperation()->getAttrOfType<ArrayAttr>(
+          kObservedTensorsAttr))
+    for (auto name : names.getAsValueRange<StringAttr>())
+      model.observedTensors.push_back(name.str());
   if (auto bytes = lowered->getAttrOfType<IntegerAttr>(kWeightsBytesAttr))
     model.signature.weightsBytes = bytes.getInt();
   if (auto data =
@@ -410,8 +436,9 @@ LogicalResult writeArtifact(LoweredModel &model, ArtifactKind kind,
   return success();
 }
 
-FailureOr<std::unique_ptr<JitModel>> JitModel::create(LoweredModel &model,
-                                                      std::string &error) {
+FailureOr<std::unique_ptr<JitModel>>
+JitModel::create(LoweredModel &model, std::string &error,
+                 ArrayRef<HostSymbol> extraSymbols) {
   if (!model.target.runsOnHost()) {
     error = "cannot run code for " + model.target.name() + " on this machine (" +
             TargetInfo::host().name() + ")";
@@ -449,8 +476,12 @@ FailureOr<std::unique_ptr<JitModel>> JitModel::create(LoweredModel &model,
   // Generated code calls the runtime's memrefCopy and quarc_parallel_for;
   // the JIT links them from this process rather than from MLIR's runner
   // libraries.
-  jit->engine->registerSymbols([](llvm::orc::MangleAndInterner interner) {
+  jit->engine->registerSymbols([&](llvm::orc::MangleAndInterner interner) {
     llvm::orc::SymbolMap symbols;
+    for (const HostSymbol &symbol : extraSymbols)
+      symbols[interner(symbol.name)] = {
+          llvm::orc::ExecutorAddr::fromPtr(symbol.address),
+          llvm::JITSymbolFlags::Exported};
     symbols[interner("memrefCopy")] = {
         llvm::orc::ExecutorAddr::fromPtr(&memrefCopy),
         llvm::JITSymbolFlags::Exported};

@@ -3,6 +3,8 @@
 //   quarc compile MODEL -o OUT [--target=T] [--input-shape NAME=SHAPE]...
 //                 [--weights=FILE]
 //   quarc run MODEL [--input-shape NAME=SHAPE]... [runtime options...]
+//   quarc calibrate MODEL --data DIR -o STATS [--samples A:B] [--threads N]
+//   quarc calibrate --merge STATS... -o STATS
 //
 // The driver parses flags and calls the compile session (lib/Compiler);
 // it contains no transformation logic. `quarc run` hands every option it
@@ -11,6 +13,8 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "quarc/Calibration/StatsFile.h"
+#include "quarc/Compiler/Calibrate.h"
 #include "quarc/Compiler/Session.h"
 #include "quarc/quarc_runtime.h"
 #include "npy.h" // the runtime's .npy reader, to size `quarc run`'s inputs
@@ -18,8 +22,10 @@
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/MLIRContext.h"
 #include "llvm/Support/FileSystem.h"
+#include "llvm/Support/FileUtilities.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/Path.h"
+#include "llvm/Support/Process.h"
 #include "llvm/Support/TargetSelect.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -37,6 +43,8 @@ void printUsage(llvm::raw_ostream &os) {
         "  quarc compile MODEL -o OUTPUT [options]\n"
         "  quarc run MODEL [options] [--input NAME=FILE.npy]... "
         "[--output-dir DIR] [--benchmark N]\n"
+        "  quarc calibrate MODEL --data DIR -o STATS.json [options]\n"
+        "  quarc calibrate --merge STATS.json... -o STATS.json\n"
         "\n"
         "MODEL is an .onnx file (or quarc-dialect .mlir).\n"
         "\n"
@@ -59,10 +67,35 @@ void printUsage(llvm::raw_ostream &os) {
         "                         OUTPUT; the model maps FILE when it is\n"
         "                         loaded (executables look for it next to\n"
         "                         themselves, or take --weights FILE)\n"
+        "  --quantize=int8        quantize (static, post-training) with\n"
+        "                         the ranges of --stats STATS.json (from\n"
+        "                         quarc calibrate) or of a calibration over\n"
+        "                         --data DIR; --scheme SCHEME overrides the\n"
+        "                         default (u8 activations per tensor, s8\n"
+        "                         weights per channel, min-max). For now the\n"
+        "                         quantize/dequantize pairs run in float\n"
+        "                         around the f32 kernels (int8 numerics)\n"
         "  --help                 this text\n"
         "\n"
         "run compiles in memory for the host and runs once; its other options\n"
-        "are those of compiled executables (see `quarc run MODEL --help`).\n";
+        "are those of compiled executables (see `quarc run MODEL --help`).\n"
+        "\n"
+        "calibrate runs the model (compiled in memory for the host) on every\n"
+        "sample of DIR and writes the histograms of its float tensors, from\n"
+        "which quantization ranges are chosen, to STATS.json:\n"
+        "  --data DIR             the samples: one .npz per sample with one\n"
+        "                         array per model input, keyed by input name\n"
+        "                         (np.savez), or .npy files for a model with\n"
+        "                         one input; numbered in file-name order\n"
+        "  --samples FIRST:LAST   only these samples (indices in that order,\n"
+        "                         both included), to split a calibration\n"
+        "                         across processes; --merge joins the parts\n"
+        "  --threads N            threads the model runs on (default 1)\n"
+        "  --bins N               histogram bins per sign (default 2048)\n"
+        "  --input-shape NAME=D0xD1x...   as for compile\n"
+        "  --merge                merge stats files made on disjoint samples\n"
+        "                         of the same model into exactly what one run\n"
+        "                         over all of them gives\n";
 }
 
 int usageError(const llvm::Twine &message) {
@@ -79,38 +112,49 @@ struct CommonFlags {
   std::string target = "host";
   std::string weights;
   std::vector<std::string> inputShapes;
+  /// --quantize=int8 with --stats FILE or --data DIR, and --scheme.
+  std::string quantize, stats, data, scheme;
   std::vector<std::string> rest;
 };
 
-/// Parses `--flag=value` and `--flag value` forms for the driver's own
-/// flags. Returns an error message, or "" on success.
+/// Matches `args[i]` against a flag taking a value, in the forms
+/// `NAME VALUE` and `NAME=VALUE`: 1 and the value in `out` (advancing `i`
+/// past a separate value), 0 when it is another argument, -1 when the
+/// value is missing.
+int takeValue(ArrayRef<const char *> args, size_t &i, StringRef name,
+              std::string &out) {
+  StringRef arg = args[i];
+  if (arg == name) {
+    if (i + 1 >= args.size())
+      return -1;
+    out = args[++i];
+    return 1;
+  }
+  if (arg.starts_with((name + "=").str())) {
+    out = arg.drop_front(name.size() + 1).str();
+    return out.empty() ? -1 : 1;
+  }
+  return 0;
+}
+
+/// Parses the flags shared by the commands; everything not recognized is
+/// kept in `rest` in order (or is an error without `keepUnknown`).
 std::string parseFlags(ArrayRef<const char *> args, CommonFlags &flags,
                        bool keepUnknown) {
   for (size_t i = 0; i < args.size(); ++i) {
     StringRef arg = args[i];
-    auto value = [&](StringRef name, std::string &out) -> int {
-      if (arg == name) {
-        if (i + 1 >= args.size())
-          return -1;
-        out = args[++i];
-        return 1;
-      }
-      if (arg.starts_with((name + "=").str())) {
-        out = arg.drop_front(name.size() + 1).str();
-        return 1;
-      }
-      return 0;
-    };
     std::string shape;
     int matched;
-    if ((matched = value("-o", flags.output)) ||
-        (matched = value("--target", flags.target)) ||
-        (matched = value("--weights", flags.weights)) ||
-        (matched = value("--input-shape", shape))) {
-      bool noWeightsFile =
-          arg.starts_with("--weights") && flags.weights.empty();
-      if (matched < 0 || noWeightsFile)
-        return "option " + arg.str() + " needs a value";
+    if ((matched = takeValue(args, i, "-o", flags.output)) ||
+        (matched = takeValue(args, i, "--target", flags.target)) ||
+        (matched = takeValue(args, i, "--weights", flags.weights)) ||
+        (matched = takeValue(args, i, "--quantize", flags.quantize)) ||
+        (matched = takeValue(args, i, "--stats", flags.stats)) ||
+        (matched = takeValue(args, i, "--data", flags.data)) ||
+        (matched = takeValue(args, i, "--scheme", flags.scheme)) ||
+        (matched = takeValue(args, i, "--input-shape", shape))) {
+      if (matched < 0)
+        return "option " + arg.split('=').first.str() + " needs a value";
       if (!shape.empty())
         flags.inputShapes.push_back(shape);
       continue;
@@ -123,8 +167,17 @@ std::string parseFlags(ArrayRef<const char *> args, CommonFlags &flags,
       return "unknown option '" + arg.str() + "'";
     flags.rest.push_back(arg.str());
   }
-  if (flags.model.empty())
-    return "no model given";
+  if (!flags.quantize.empty()) {
+    if (flags.quantize != "int8")
+      return "--quantize takes int8 (static quantization), not '" +
+             flags.quantize + "'";
+    if (flags.stats.empty() == flags.data.empty())
+      return "--quantize=int8 needs either --stats STATS.json (from quarc "
+             "calibrate) or --data DIR (calibration samples)";
+  } else if (!flags.stats.empty() || !flags.data.empty() ||
+             !flags.scheme.empty()) {
+    return "--stats, --data and --scheme go with --quantize=int8";
+  }
   return "";
 }
 
@@ -210,6 +263,35 @@ FailureOr<LoweredModel> lower(MLIRContext &context, const CommonFlags &flags,
     llvm::errs() << "error: " << flags.model << ": no such file\n";
     return failure();
   }
+  // --quantize --data: calibrate first, into a stats file that lives until
+  // the model is lowered.
+  std::optional<llvm::FileRemover> removeStats;
+  if (!flags.quantize.empty()) {
+    options.scheme = flags.scheme;
+    options.quantizeStats = flags.stats;
+    if (!flags.data.empty()) {
+      CalibrateOptions calibrate;
+      calibrate.pipeline.inputShapes = flags.inputShapes;
+      calibrate.dataDir = flags.data;
+      calibrate.progress = llvm::sys::Process::StandardErrIsDisplayed();
+      FailureOr<calibration::CalibrationStats> stats =
+          calibrateModel(context, flags.model, calibrate, error);
+      SmallString<128> path;
+      if (succeeded(stats)) {
+        if (std::error_code ec = llvm::sys::fs::createTemporaryFile(
+                "quarc-stats", "json", path))
+          error = "cannot create a temporary file: " + ec.message();
+        else
+          removeStats.emplace(path);
+      }
+      if (failed(stats) || path.empty() ||
+          failed(calibration::saveStatsFile(*stats, path, error))) {
+        llvm::errs() << "error: " << error << "\n";
+        return failure();
+      }
+      options.quantizeStats = path.str().str();
+    }
+  }
   if (!data)
     return lowerModel(context, flags.model, options, prefix);
   return lowerModel(context, flags.model, options, prefix,
@@ -221,6 +303,8 @@ FailureOr<LoweredModel> lower(MLIRContext &context, const CommonFlags &flags,
 int compileCommand(MLIRContext &context, ArrayRef<const char *> args) {
   CommonFlags flags;
   std::string problem = parseFlags(args, flags, /*keepUnknown=*/false);
+  if (problem.empty() && flags.model.empty())
+    problem = "no model given";
   if (!problem.empty())
     return usageError(problem);
   if (flags.output.empty())
@@ -242,6 +326,8 @@ int compileCommand(MLIRContext &context, ArrayRef<const char *> args) {
 int runCommand(MLIRContext &context, ArrayRef<const char *> args) {
   CommonFlags flags;
   std::string problem = parseFlags(args, flags, /*keepUnknown=*/true);
+  if (problem.empty() && flags.model.empty())
+    problem = "no model given";
   if (!problem.empty())
     return usageError(problem);
   if (!flags.output.empty())
@@ -271,6 +357,107 @@ int runCommand(MLIRContext &context, ArrayRef<const char *> args) {
                         argv.data());
 }
 
+/// `quarc calibrate MODEL --data DIR -o STATS` and
+/// `quarc calibrate --merge STATS... -o STATS`.
+int calibrateCommand(MLIRContext &context, ArrayRef<const char *> args) {
+  CommonFlags flags;
+  std::string dataDir, samples, threads, bins;
+  std::vector<std::string> positional;
+  bool merge = false;
+  for (size_t i = 0; i < args.size(); ++i) {
+    StringRef arg = args[i];
+    std::string shape;
+    int matched;
+    if ((matched = takeValue(args, i, "-o", flags.output)) ||
+        (matched = takeValue(args, i, "--data", dataDir)) ||
+        (matched = takeValue(args, i, "--samples", samples)) ||
+        (matched = takeValue(args, i, "--threads", threads)) ||
+        (matched = takeValue(args, i, "--bins", bins)) ||
+        (matched = takeValue(args, i, "--target", flags.target)) ||
+        (matched = takeValue(args, i, "--input-shape", shape))) {
+      if (matched < 0)
+        return usageError("option " + arg.split('=').first + " needs a value");
+      if (!shape.empty())
+        flags.inputShapes.push_back(shape);
+    } else if (arg == "--merge") {
+      merge = true;
+    } else if (arg.starts_with("-")) {
+      return usageError("unknown option '" + arg + "' for calibrate");
+    } else {
+      positional.push_back(arg.str());
+    }
+  }
+  if (flags.output.empty())
+    return usageError("calibrate needs -o STATS.json");
+  std::string error;
+
+  if (merge) {
+    if (!dataDir.empty() || !samples.empty() || !threads.empty() ||
+        !bins.empty() || !flags.inputShapes.empty())
+      return usageError("--merge takes only stats files and -o");
+    if (positional.size() < 2)
+      return usageError("--merge needs at least two stats files");
+    FailureOr<calibration::CalibrationStats> merged =
+        calibration::mergeStatsFiles(positional, error);
+    if (failed(merged) ||
+        failed(calibration::saveStatsFile(*merged, flags.output, error))) {
+      llvm::errs() << "error: " << error << "\n";
+      return 1;
+    }
+    return 0;
+  }
+
+  if (positional.size() != 1)
+    return usageError(positional.empty() ? "no model given"
+                                         : "calibrate takes one model");
+  if (dataDir.empty())
+    return usageError("calibrate needs --data DIR (a folder of .npz or .npy "
+                      "samples)");
+  flags.model = positional.front();
+  CalibrateOptions options;
+  if (!TargetInfo::parse(flags.target, options.pipeline.target, error)) {
+    llvm::errs() << "error: " << error << "\n";
+    return 1;
+  }
+  options.pipeline.inputShapes = flags.inputShapes;
+  options.dataDir = dataDir;
+  options.progress = llvm::sys::Process::StandardErrIsDisplayed();
+  if (!samples.empty()) {
+    auto [first, last] = StringRef(samples).split(':');
+    uint64_t a, b;
+    if (first.getAsInteger(10, a) || last.getAsInteger(10, b) || a > b)
+      return usageError("--samples takes FIRST:LAST, sample indices in the "
+                        "sorted file list with FIRST <= LAST, not '" +
+                        samples + "'");
+    options.sampleRange = {a, b};
+  }
+  if (!threads.empty() && (StringRef(threads).getAsInteger(10, options.threads) ||
+                           options.threads < 1 || options.threads > 4096))
+    return usageError("--threads takes a number from 1 to 4096, not '" +
+                      threads + "'");
+  if (!bins.empty() &&
+      (StringRef(bins).getAsInteger(10, options.numBins) ||
+       options.numBins < calibration::kMinNumBins ||
+       options.numBins > calibration::kMaxNumBins))
+    return usageError("--bins takes a number from " +
+                      std::to_string(calibration::kMinNumBins) + " to " +
+                      std::to_string(calibration::kMaxNumBins) + ", not '" +
+                      bins + "'");
+  if (!llvm::sys::fs::exists(flags.model)) {
+    llvm::errs() << "error: " << flags.model << ": no such file\n";
+    return 1;
+  }
+  FailureOr<calibration::CalibrationStats> stats =
+      calibrateModel(context, flags.model, options, error);
+  if (failed(stats) ||
+      failed(calibration::saveStatsFile(*stats, flags.output, error))) {
+    if (!error.empty())
+      llvm::errs() << "error: " << error << "\n";
+    return 1;
+  }
+  return 0;
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
@@ -292,6 +479,8 @@ int main(int argc, char **argv) {
     return compileCommand(context, args);
   if (command == "run")
     return runCommand(context, args);
+  if (command == "calibrate")
+    return calibrateCommand(context, args);
   return usageError("unknown command '" + command +
-                    "' (commands: compile, run)");
+                    "' (commands: compile, run, calibrate)");
 }

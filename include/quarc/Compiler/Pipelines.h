@@ -25,9 +25,19 @@ struct PipelineOptions {
   /// Move large constants out of the code into a weights argument
   /// (quarc-externalize-weights), for `quarc compile --weights`.
   bool externalWeights = false;
+  /// Observe the model's float tensors for calibration
+  /// (quarc-insert-observers after the graph passes); the result needs the
+  /// observer callback `quarc calibrate` provides to the JIT.
+  bool observe = false;
+  /// Quantize from this calibration stats file (quarc-quantize after the
+  /// graph passes) with `scheme` (--scheme syntax; default CPU scheme when
+  /// empty). Unset: the model stays float.
+  std::string quantizeStats;
+  std::string scheme;
 };
 
-/// Graph level: fix input shapes, fold shape computations, clean up.
+/// Graph level: fix input shapes, fold shape computations, clean up; then
+/// the observers, when asked for.
 void buildGraphPipeline(OpPassManager &pm, const PipelineOptions &options);
 
 /// quarc dialect -> LLVM dialect: lower to linalg, fuse, bufferize with

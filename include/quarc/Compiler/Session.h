@@ -31,6 +31,9 @@ struct LoweredModel {
   /// weights file, whose contents (after the header) are `weights`.
   bool externalWeights = false;
   std::vector<char> weights;
+  /// Lowered with PipelineOptions::observe: the observed tensors' names,
+  /// by observation index.
+  std::vector<std::string> observedTensors;
 };
 
 /// The shape of the data the caller has for input `name` (one of the
@@ -51,6 +54,11 @@ FailureOr<LoweredModel> lowerModel(MLIRContext &context, StringRef modelPath,
                                    StringRef prefix,
                                    InputShapeSource inputShapes = nullptr);
 
+/// The model's inputs and outputs as declared (dynamic dims -1), from
+/// importing it, without compiling.
+FailureOr<ModelSignature> importModelSignature(MLIRContext &context,
+                                               StringRef modelPath);
+
 enum class ArtifactKind { Object, SharedLibrary, Executable, LLVMIR };
 
 /// The kind of artefact an output path asks for: .o, .so, .ll, otherwise
@@ -66,11 +74,20 @@ LogicalResult writeArtifact(LoweredModel &model, ArtifactKind kind,
                             StringRef path, std::string &error,
                             StringRef weightsPath = {});
 
+/// A function of this process the generated code calls by name.
+struct HostSymbol {
+  StringRef name;
+  void *address;
+};
+
 /// A model compiled in memory for the host (with embedded weights).
 class JitModel {
 public:
-  static FailureOr<std::unique_ptr<JitModel>> create(LoweredModel &model,
-                                                     std::string &error);
+  /// `extraSymbols`: callbacks beyond the runtime's (the calibration
+  /// observer).
+  static FailureOr<std::unique_ptr<JitModel>>
+  create(LoweredModel &model, std::string &error,
+         ArrayRef<HostSymbol> extraSymbols = {});
   const quarc_model_desc *descriptor() const { return desc; }
 
 private:

@@ -35,8 +35,11 @@ def ConvertQuarcToLinalg : Pass<"convert-quarc-to-linalg", "func::FuncOp"> {
   }];
   let dependentDialects = [
     "arith::ArithDialect",
+    "bufferization::BufferizationDialect",
+    "func::FuncDialect",
     "linalg::LinalgDialect",
     "math::MathDialect",
+    "memref::MemRefDialect",
     "tensor::TensorDialect",
   ];
 }

@@ -6,8 +6,11 @@
 #include "quarc/Dialect/Quarc/IR/QuarcOps.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/Quant/IR/QuantTypes.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/Transforms/DialectConversion.h"
@@ -24,6 +27,7 @@ void populateQuarcToLinalgPatterns(RewritePatternSet &patterns) {
   populateMatMulToLinalgPatterns(patterns);
   populateTensorOpsToLinalgPatterns(patterns);
   populateReductionToLinalgPatterns(patterns);
+  populateObserveToCallPatterns(patterns);
 }
 
 namespace {
@@ -41,6 +45,9 @@ struct ConvertQuarcToLinalgPass
     MLIRContext *context = &getContext();
     RewritePatternSet patterns(context);
     populateQuarcToLinalgPatterns(patterns);
+    TypeConverter quantizedTypes;
+    populateQuantizedTypeConversion(quantizedTypes);
+    populateQuantToLinalgPatterns(quantizedTypes, patterns);
 
     // Check up front that every op has a lowering and only lowerable
     // element types, so the user gets one clear error per op rather than
@@ -63,6 +70,10 @@ struct ConvertQuarcToLinalgPass
       for (Type type : llvm::concat<Type>(op->getOperandTypes(),
                                           op->getResultTypes())) {
         auto tensor = dyn_cast<TensorType>(type);
+        // Quantized tensors lower where they meet float ones.
+        if (tensor && isa<quant::QuantizedType>(tensor.getElementType()) &&
+            isa<QuantizeOp, DequantizeOp, StorageCastOp>(op))
+          continue;
         if (tensor && !isLowerableElementType(tensor.getElementType())) {
           op->emitError() << describe(op) << " on " << type
                           << ": unsigned and non-numeric element types do not "

@@ -1,12 +1,14 @@
 //===- GraphImporter.cpp - ONNX graphs and nodes to quarc ops -------------===//
 
 #include "GraphImporter.h"
+#include "quarc/Dialect/Quarc/IR/TensorNames.h"
 #include "OpTable.h"
 
 #include "quarc/Dialect/Quarc/IR/QuarcOps.h"
 
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/Verifier.h"
+#include "llvm/ADT/MapVector.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/StringSet.h"
 
@@ -231,7 +233,28 @@ LogicalResult GraphScope::importNode(const onnx::NodeProto &node, size_t index,
     if (failed(define(output, nodeContext.results[i], loc)))
       return failure();
   }
+  nameResults(node, nodeContext.results, cast<NameLoc>(loc));
   return success();
+}
+
+/// Attaches the node's output names to the ops this node created that
+/// produce them (TensorNames.h). A result that is the value of an earlier
+/// node (Identity) keeps that node's name.
+void GraphScope::nameResults(const onnx::NodeProto &node,
+                             ArrayRef<Value> results, NameLoc loc) {
+  llvm::MapVector<Operation *, SmallVector<std::string>> names;
+  for (auto [i, output] : llvm::enumerate(node.output())) {
+    if (output.empty() || i >= results.size())
+      continue;
+    auto result = dyn_cast<OpResult>(results[i]);
+    if (!result || result.getOwner()->getLoc() != loc)
+      continue;
+    SmallVector<std::string> &opNames = names[result.getOwner()];
+    opNames.resize(result.getOwner()->getNumResults());
+    opNames[result.getResultNumber()] = output;
+  }
+  for (auto &[op, opNames] : names)
+    op->setLoc(getLocWithTensorNames(loc, opNames));
 }
 
 //===----------------------------------------------------------------------===//

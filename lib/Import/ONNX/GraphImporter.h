@@ -60,6 +60,8 @@ public:
 private:
   LogicalResult importNode(const onnx::NodeProto &node, size_t index,
                            OpBuilder &builder);
+  void nameResults(const onnx::NodeProto &node, ArrayRef<Value> results,
+                   NameLoc loc);
 
   ImportSession &session;
   const GraphScope *parent;

@@ -9,6 +9,7 @@
 
 namespace mlir {
 class RewritePatternSet;
+class TypeConverter;
 namespace quarc {
 
 /// Unary, binary (broadcasting), variadic, compare, where, clip, cast.
@@ -22,8 +23,18 @@ void populateTensorOpsToLinalgPatterns(RewritePatternSet &patterns);
 /// Reduce*, Softmax, LogSoftmax, ArgMax/ArgMin.
 void populateReductionToLinalgPatterns(RewritePatternSet &patterns);
 
+/// Observe (calibration) to calls of the runtime's observer.
+void populateObserveToCallPatterns(RewritePatternSet &patterns);
+
 /// All of the above.
 void populateQuarcToLinalgPatterns(RewritePatternSet &patterns);
+
+/// Tensors of !quant types become tensors of their (signless) storage type.
+void populateQuantizedTypeConversion(TypeConverter &converter);
+/// Quantize, Dequantize and StorageCast, which cross between float and
+/// quantized tensors, with `converter` from populateQuantizedTypeConversion.
+void populateQuantToLinalgPatterns(const TypeConverter &converter,
+                                   RewritePatternSet &patterns);
 
 } // namespace quarc
 } // namespace mlir

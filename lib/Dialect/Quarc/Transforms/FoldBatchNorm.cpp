@@ -165,7 +165,9 @@ struct FoldBatchNormIntoConv : OpRewritePattern<BatchNormalizationOp> {
     for (int64_t c = 0; c < channels; ++c)
       biases[c] = biases[c] * affine->multiplier[c] + affine->offset[c];
 
-    SmallVector<Location> locs = {conv->getLoc(), op.getLoc()};
+    // The BatchNorm's location first: the convolution now produces its
+    // output tensor (see TensorNames.h).
+    SmallVector<Location> locs = {op.getLoc(), conv->getLoc()};
     if (addend)
       locs.push_back(op.getX().getLoc());
     Location loc = rewriter.getFusedLoc(locs);

@@ -145,6 +145,8 @@ struct QuarcSpecializeShapesPass
 
   void runOnOperation() override {
     func::FuncOp func = getOperation();
+    if (func.isExternal()) // a runtime callback's declaration
+      return;
     if (failed(applyInputShapes(func)))
       return signalPassFailure();
     // Refining can make shape computations constant, folding them can make

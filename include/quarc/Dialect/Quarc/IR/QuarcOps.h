@@ -17,4 +17,15 @@
 #define GET_OP_CLASSES
 #include "quarc/Dialect/Quarc/IR/QuarcOps.h.inc"
 
+namespace mlir::quarc {
+
+/// The runtime function `quarc.observe` lowers to a call of:
+/// `void quarc_observe(int64_t index, int64_t rank, void *descriptor)` in C,
+/// the descriptor being that of a `memref<*xf32>`.
+constexpr llvm::StringLiteral kObserveCallback = "quarc_observe";
+/// The module attribute listing the observed tensors' names by index.
+constexpr llvm::StringLiteral kObservedTensorsAttr = "quarc.observed_tensors";
+
+} // namespace mlir::quarc
+
 #endif // QUARC_DIALECT_QUARC_IR_QUARCOPS_H

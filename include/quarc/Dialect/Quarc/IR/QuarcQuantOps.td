@@ -178,4 +178,28 @@ def Quarc_StorageCastOp : Op<Quarc_Dialect, "storage_cast", [Pure]> {
   let hasFolder = 1;
 }
 
+//===----------------------------------------------------------------------===//
+// Calibration
+//===----------------------------------------------------------------------===//
+
+def Quarc_ObserveOp : Op<Quarc_Dialect, "observe",
+                         [MemoryEffects<[MemWrite]>]> {
+  let summary = "Hand a float tensor's values to the calibration observer";
+  let description = [{
+    Inserted by `quarc-insert-observers`. When the compiled model runs, the
+    values of `input` at this point go to the calibration run's observer as
+    observation `index` of the module's `quarc.observed_tensors` list
+    (named `tensor`). The op has a side effect, so it is never removed or
+    moved; it keeps the tensor materialized where fusion would otherwise
+    have kept it in registers only.
+
+    It lowers to a call of the runtime function `quarc_observe(i64 index,
+    memref<*xf32>)`, which the module must declare (the insertion pass
+    does); only in-memory compilation (`quarc calibrate`) provides it.
+  }];
+  let arguments = (ins TensorOf<[F32]>:$input, StrAttr:$tensor,
+                       I64Attr:$index);
+  let assemblyFormat = "$input attr-dict `:` type($input)";
+}
+
 #endif // QUARC_DIALECT_QUARC_IR_QUARCQUANTOPS_TD

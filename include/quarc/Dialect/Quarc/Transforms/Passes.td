@@ -126,4 +126,71 @@ def QuarcSimplifyLayout : Pass<"quarc-simplify-layout", "func::FuncOp"> {
   }];
 }
 
+def QuarcInsertObservers : Pass<"quarc-insert-observers", "ModuleOp"> {
+  let summary = "Observe float tensors for calibration";
+  let description = [{
+    Inserts a `quarc.observe` after every float (f32) tensor of the
+    functions' top-level blocks that has an ONNX tensor name (see
+    TensorNames.h): the inputs and the results of every op except
+    constants. With `tensors`, only the named ones, and a name that is not
+    found is an error. Values inside subgraphs (If, Loop) are not
+    observed.
+
+    Observation `i` is named by entry `i` of the module attribute
+    `quarc.observed_tensors`, which lists the names in the order of the
+    `index` attributes. The pass declares the runtime's callback
+    `func.func private @quarc_observe(i64, memref<*xf32>)`, which the
+    observe ops lower to.
+
+    Run it after the graph passes, so that the observed tensors are those
+    that will be quantized (after BatchNorm folding, for instance), and
+    compile the result in memory: `quarc calibrate` provides the callback.
+  }];
+  let options = [
+    ListOption<"tensors", "tensors", "std::string",
+               "Observe only these tensors (all named f32 tensors if empty)">,
+  ];
+  let dependentDialects = ["::mlir::func::FuncDialect",
+                           "::mlir::memref::MemRefDialect"];
+}
+
+def QuarcQuantize : Pass<"quarc-quantize", "ModuleOp"> {
+  let summary = "Quantize convolutions and matrix products from calibration "
+                "stats (QDQ form)";
+  let description = [{
+    Rewrites the graph into the QDQ form that the integer lowering folds
+    into integer ops, with parameters from a calibration stats file
+    (`quarc calibrate`) and a scheme (`--scheme` syntax of
+    Quantization/QuantScheme.h; the default CPU scheme when empty):
+
+    - For `quarc.conv` (any group), `quarc.gemm` and 2-D or batched
+      `quarc.matmul` whose weight (W, or B) is a constant: the activation
+      input and the output are quantized with the scheme's activation type
+      (per tensor) over the range the scheme's calibration method gives
+      from the tensor's histogram. Each such tensor gets one
+      `quarc.quantize` / `quarc.dequantize` pair right after its producer,
+      which all its consumers read (the model's outputs keep the float
+      value; an output that only the model returns is not quantized, so
+      the integer op can dequantize its accumulators directly).
+    - The weight is quantized at compile time with the scheme's weight type
+      and granularity (per output channel: dim 0 of a Conv's W, the column
+      dim of B), stored as an integer constant, and read through
+      `quarc.storage_cast` and `quarc.dequantize`. Biases stay f32 (the
+      integer lowering makes them int32 at scale(x) * scale(w)).
+
+    An op is left in float when its activation input has no stats (no ONNX
+    name, or not observed), and its output is then not quantized either.
+    When the module has a `quarc.model_hash` attribute (the driver sets it
+    from the model file), stats made for another model are an error.
+  }];
+  let options = [
+    Option<"statsFile", "stats", "std::string", "",
+           "Calibration stats file (quarc calibrate)">,
+    Option<"scheme", "scheme", "std::string", "",
+           "Quantization scheme (--scheme syntax); the default CPU scheme "
+           "when empty">,
+  ];
+  let dependentDialects = ["::mlir::quant::QuantDialect"];
+}
+
 #endif // QUARC_DIALECT_QUARC_TRANSFORMS_PASSES_TD

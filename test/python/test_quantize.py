@@ -1,0 +1,193 @@
+"""`quarc-quantize` and `quarc run/compile --quantize=int8`, checked against onnxruntime's
+quantizer: on the same calibration samples, with onnxruntime's comparable settings (QDQ,
+u8 asymmetric activations, s8 symmetric per-channel weights, min-max calibration), every
+scale and zero point quarc chooses is exactly onnxruntime's. The quantized model's outputs
+stay within a few quantization steps of the float model's.
+
+The quantize/dequantize pairs run as written for now (float arithmetic around the f32
+kernels); the integer lowering that folds them into integer ops comes next.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+
+import numpy as np
+import onnx
+import pytest
+from onnx import TensorProto, helper, numpy_helper
+
+import quarc_tools
+
+ort = pytest.importorskip("onnxruntime")
+quantization = pytest.importorskip("onnxruntime.quantization")
+
+QUANT_TYPE = re.compile(r"!quant\.uniform<(u8|i8):f32(?::(\d+))?, ([^>]*)>")
+
+
+def quarc(*args, timeout: int = quarc_tools.RUN_TIMEOUT_S) -> tuple[int, str, str]:
+    code, out, err = quarc_tools.run_quarc(list(args), timeout=timeout)
+    assert not quarc_tools.is_crash(code, err), quarc_tools.diagnostic_summary(code, err)
+    return code, out, err
+
+
+def cnn_model() -> onnx.ModelProto:
+    """Conv 3x3 -> Relu -> Conv 1x1 -> GlobalAveragePool -> Flatten -> MatMul."""
+    rng = np.random.default_rng(5)
+    weights = [
+        numpy_helper.from_array((0.3 * rng.standard_normal((8, 3, 3, 3))).astype(np.float32), "w1"),
+        numpy_helper.from_array((0.1 * rng.standard_normal(8)).astype(np.float32), "b1"),
+        numpy_helper.from_array((0.3 * rng.standard_normal((4, 8, 1, 1))).astype(np.float32), "w2"),
+        numpy_helper.from_array(rng.standard_normal((4, 5)).astype(np.float32), "fc"),
+    ]
+    nodes = [
+        helper.make_node("Conv", ["image", "w1", "b1"], ["c1"], pads=[1, 1, 1, 1], name="conv1"),
+        helper.make_node("Relu", ["c1"], ["r1"], name="relu1"),
+        helper.make_node("Conv", ["r1", "w2"], ["c2"], name="conv2"),
+        helper.make_node("GlobalAveragePool", ["c2"], ["pooled"], name="pool"),
+        helper.make_node("Flatten", ["pooled"], ["flat"], name="flatten"),
+        helper.make_node("MatMul", ["flat", "fc"], ["logits"], name="fc"),
+    ]
+    graph = helper.make_graph(
+        nodes, "quantize_test",
+        [helper.make_tensor_value_info("image", TensorProto.FLOAT, [1, 3, 24, 24])],
+        [helper.make_tensor_value_info("logits", TensorProto.FLOAT, [1, 5])], weights)
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+
+
+def smooth_image(rng: np.random.Generator) -> np.ndarray:
+    """A natural-looking image: a few low-frequency waves per channel plus a little noise."""
+    y, x = np.mgrid[0:24, 0:24] / 24.0
+    image = np.zeros((1, 3, 24, 24), np.float32)
+    for c in range(3):
+        for _ in range(3):
+            fx, fy = rng.uniform(0.3, 2.5, 2)
+            image[0, c] += rng.uniform(0.2, 0.6) * np.sin(2 * np.pi * (fx * x + fy * y)
+                                                          + rng.uniform(0, 6.3))
+    return image + 0.03 * rng.standard_normal(image.shape).astype(np.float32)
+
+
+@pytest.fixture(scope="module")
+def case(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("quantize")
+    model = cnn_model()
+    model_path = folder / "cnn.onnx"
+    onnx.save(model, model_path)
+    data = folder / "data"
+    data.mkdir()
+    rng = np.random.default_rng(11)
+    samples = [smooth_image(rng) for _ in range(8)]
+    for i, sample in enumerate(samples):
+        np.save(data / f"{i}.npy", sample)
+    stats = folder / "stats.json"
+    code, _, err = quarc("calibrate", model_path, "--data", data, "-o", stats)
+    assert code == 0, err
+    return folder, model_path, data, stats, samples
+
+
+def quarc_params(model_path, stats) -> tuple[set, list]:
+    """Activation (scale, zero point) pairs and per-channel weight scale lists that
+    quarc-quantize chooses."""
+    out = subprocess.run([str(quarc_tools.tool_path("quarc-opt")), str(model_path),
+                          f"--quarc-quantize=stats={stats}"],
+                         capture_output=True, text=True, timeout=60, check=True).stdout
+    activations, weights = set(), []
+    for kind, axis, params in set(QUANT_TYPE.findall(out)):
+        if axis:
+            scales = [float(p.split(":")[0]) for p in params.strip("{}").split(",")]
+            weights.append(np.array(scales, np.float32))
+        else:
+            scale, _, zero_point = params.partition(":")  # a zero point of 0 is not printed
+            activations.add((np.float32(scale), int(zero_point or 0)))
+    return activations, weights
+
+
+def onnxruntime_params(model_path, samples, out_path) -> tuple[set, list]:
+    from onnxruntime.quantization import (CalibrationDataReader, CalibrationMethod, QuantFormat,
+                                          QuantType, quantize_static)
+
+    class Reader(CalibrationDataReader):
+        def __init__(self):
+            self.items = iter([{"image": s} for s in samples])
+
+        def get_next(self):
+            return next(self.items, None)
+
+    quantize_static(str(model_path), str(out_path), Reader(), quant_format=QuantFormat.QDQ,
+                    op_types_to_quantize=["Conv", "MatMul"], per_channel=True,
+                    activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
+                    calibrate_method=CalibrationMethod.MinMax,
+                    extra_options={"ActivationSymmetric": False, "WeightSymmetric": True})
+    model = onnx.load(out_path)
+    init = {i.name: numpy_helper.to_array(i) for i in model.graph.initializer}
+    activations, weights = set(), []
+    for node in model.graph.node:
+        if node.op_type != "QuantizeLinear" and node.op_type != "DequantizeLinear":
+            continue
+        scale = init.get(node.input[1])
+        zero_point = init.get(node.input[2]) if len(node.input) > 2 else None
+        if scale is None or (zero_point is not None and zero_point.dtype == np.int32):
+            continue  # int32 bias
+        if scale.ndim == 0:
+            activations.add((np.float32(scale), int(zero_point)))
+        else:
+            weights.append(scale.astype(np.float32))
+    return activations, weights
+
+
+def test_parameters_equal_onnxruntime_quantize_static(case):
+    folder, model_path, _, stats, samples = case
+    ours_act, ours_w = quarc_params(model_path, stats)
+    theirs_act, theirs_w = onnxruntime_params(model_path, samples, folder / "ort_qdq.onnx")
+    # Every tensor quantized by both: the 3 activation inputs and 3 outputs of the
+    # quantized ops (onnxruntime also quantizes the Relu's and the pooling's outputs,
+    # which quarc's propagation will share with their inputs).
+    assert len(ours_act) >= 5
+    assert ours_act <= theirs_act, (sorted(ours_act), sorted(theirs_act))
+    assert len(ours_w) == 3
+    for scales in ours_w:
+        assert any(s.shape == scales.shape and np.array_equal(s, scales) for s in theirs_w), scales
+
+
+def test_quantized_run_is_close_to_float(case, tmp_path):
+    _, model_path, data, stats, samples = case
+    sample = data / "0.npy"
+    for name, extra in (("float", []), ("int8", ["--quantize=int8", "--stats", stats]),
+                        ("int8_data", ["--quantize=int8", "--data", data])):
+        code, _, err = quarc("run", model_path, *extra, sample, "--output-dir", tmp_path / name)
+        assert code == 0, err
+    reference = ort.InferenceSession(str(model_path)).run(None, {"image": samples[0]})[0]
+    ours_float = np.load(tmp_path / "float" / "logits.npy")
+    ours_int8 = np.load(tmp_path / "int8" / "logits.npy")
+    np.testing.assert_allclose(ours_float, reference, rtol=1e-4, atol=1e-5)
+    # Calibrating in the same command gives the same model.
+    np.testing.assert_array_equal(ours_int8, np.load(tmp_path / "int8_data" / "logits.npy"))
+    # Within a few steps of the logits' quantization (their range / 255).
+    step = (reference.max() - min(0, reference.min())) / 255
+    assert np.abs(ours_int8 - reference).max() <= 4 * step, (ours_int8, reference)
+    assert not np.array_equal(ours_int8, ours_float)  # it did quantize
+
+
+@pytest.mark.parametrize("args,message", [
+    (["--quantize=int4", "--stats", "s.json"], "--quantize takes int8"),
+    (["--quantize=int8"], "needs either --stats"),
+    (["--quantize=int8", "--stats", "s.json", "--data", "d"], "needs either --stats"),
+    (["--stats", "s.json"], "go with --quantize=int8"),
+])
+def test_quantize_usage_errors(case, args, message):
+    _, model_path, _, _, _ = case
+    code, _, err = quarc("compile", model_path, "-o", "/nonexistent/x.so", *args)
+    assert code == 2 and message in err, err
+
+
+def test_stats_of_another_model_are_rejected(case, tmp_path):
+    folder, model_path, data, stats, _ = case
+    other = cnn_model()
+    other.graph.name = "another"
+    other_path = tmp_path / "other.onnx"
+    onnx.save(other, other_path)
+    out = tmp_path / "other.so"
+    code, _, err = quarc("compile", other_path, "-o", out, "--quantize=int8", "--stats", stats)
+    assert code == 1 and "model" in err and "hash" in err, err
+    assert not out.exists()
