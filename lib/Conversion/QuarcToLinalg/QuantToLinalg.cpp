@@ -68,11 +68,14 @@ FailureOr<LoweredParams> getLoweredParams(Operation *op, Type elementType,
                             "and per-axis types do)";
 }
 
-/// The tensors holding per-axis scales and zero points, shaped
+/// The operands of the elementwise generic: `value`, then for a per-axis
+/// type the tensors holding its scales and zero points, shaped
 /// [1, ..., C, ..., 1] to broadcast over a rank-`rank` tensor.
-std::pair<Value, Value> createAxisParams(OpBuilder &b, Location loc,
-                                         const LoweredParams &params,
-                                         int64_t rank) {
+SmallVector<Value> getElementwiseInputs(OpBuilder &b, Location loc, Value value,
+                                        const LoweredParams &params,
+                                        int64_t rank) {
+  if (params.axis < 0)
+    return {value};
   SmallVector<int64_t> shape(rank, 1);
   shape[params.axis] = params.scales.size();
   auto scaleType = RankedTensorType::get(shape, b.getF32Type());
@@ -81,7 +84,18 @@ std::pair<Value, Value> createAxisParams(OpBuilder &b, Location loc,
       b, loc, DenseElementsAttr::get(scaleType, ArrayRef(params.scales)));
   Value zeros = arith::ConstantOp::create(
       b, loc, DenseElementsAttr::get(zeroType, ArrayRef(params.zeroPoints)));
-  return {scales, zeros};
+  return {value, scales, zeros};
+}
+
+/// The scale (f32) and zero point (i32) of the element being computed,
+/// inside the generic built on getElementwiseInputs' operands.
+std::pair<Value, Value> getScalarParams(OpBuilder &b, Location loc,
+                                        const LoweredParams &params,
+                                        ValueRange scalars) {
+  if (params.axis >= 0)
+    return {scalars[1], scalars[2]};
+  return {createScalar(b, loc, b.getF32Type(), params.scales[0]),
+          createScalar(b, loc, b.getI32Type(), params.zeroPoints[0])};
 }
 
 struct QuantizeLowering : OpConversionPattern<QuantizeOp> {
@@ -98,22 +112,14 @@ struct QuantizeLowering : OpConversionPattern<QuantizeOp> {
     auto resultType =
         cast<RankedTensorType>(getTypeConverter()->convertType(type));
     Location loc = op.getLoc();
-    SmallVector<Value> inputs = {adaptor.getInput()};
-    if (params->axis >= 0) {
-      auto [scales, zeros] =
-          createAxisParams(rewriter, loc, *params, type.getRank());
-      inputs.append({scales, zeros});
-    }
+    SmallVector<Value> inputs = getElementwiseInputs(
+        rewriter, loc, adaptor.getInput(), *params, type.getRank());
     LoweredParams p = *params;
     Value result = buildElementwise(
         rewriter, loc, resultType, inputs,
         [&](OpBuilder &b, Location loc, ValueRange scalars) -> Value {
           Type f32 = b.getF32Type(), i32 = b.getI32Type();
-          Value scale = p.axis >= 0 ? scalars[1]
-                                    : createScalar(b, loc, f32, p.scales[0]);
-          Value zeroPoint = p.axis >= 0
-                                ? scalars[2]
-                                : createScalar(b, loc, i32, p.zeroPoints[0]);
+          auto [scale, zeroPoint] = getScalarParams(b, loc, p, scalars);
           Value x = scalars[0];
           Value rounded = math::RoundEvenOp::create(
               b, loc, arith::DivFOp::create(b, loc, x, scale));
@@ -188,22 +194,14 @@ struct DequantizeLowering : OpConversionPattern<DequantizeOp> {
       return success();
     }
     auto resultType = cast<RankedTensorType>(op.getType());
-    SmallVector<Value> inputs = {adaptor.getInput()};
-    if (params->axis >= 0) {
-      auto [scales, zeros] =
-          createAxisParams(rewriter, loc, *params, inputType.getRank());
-      inputs.append({scales, zeros});
-    }
+    SmallVector<Value> inputs = getElementwiseInputs(
+        rewriter, loc, adaptor.getInput(), *params, inputType.getRank());
     LoweredParams p = *params;
     Value result = buildElementwise(
         rewriter, loc, resultType, inputs,
         [&](OpBuilder &b, Location loc, ValueRange scalars) -> Value {
           Type f32 = b.getF32Type(), i32 = b.getI32Type();
-          Value scale = p.axis >= 0 ? scalars[1]
-                                    : createScalar(b, loc, f32, p.scales[0]);
-          Value zeroPoint = p.axis >= 0
-                                ? scalars[2]
-                                : createScalar(b, loc, i32, p.zeroPoints[0]);
+          auto [scale, zeroPoint] = getScalarParams(b, loc, p, scalars);
           Value q = scalars[0];
           if (q.getType() != i32)
             q = p.isSigned ? Value(arith::ExtSIOp::create(b, loc, i32, q))
