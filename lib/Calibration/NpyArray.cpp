@@ -8,6 +8,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "quarc/Calibration/NpyArray.h"
+#include "internal.h" // the runtime's quarc_dtype_name
 
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/MathExtras.h"
@@ -22,48 +23,10 @@ int64_t NpyArray::numElements() const {
   return n;
 }
 
-size_t getDTypeSize(quarc_dtype dtype) {
-  switch (dtype) {
-  case QUARC_DTYPE_U8:
-  case QUARC_DTYPE_I8:
-  case QUARC_DTYPE_BOOL:
-    return 1;
-  case QUARC_DTYPE_I16:
-  case QUARC_DTYPE_F16:
-    return 2;
-  case QUARC_DTYPE_F32:
-  case QUARC_DTYPE_I32:
-    return 4;
-  case QUARC_DTYPE_I64:
-  case QUARC_DTYPE_F64:
-    return 8;
-  }
-  return 0;
-}
+// The runtime defines dtypes once; these only give them C++ types.
+size_t getDTypeSize(quarc_dtype dtype) { return quarc_dtype_size(dtype); }
 
-StringRef getDTypeName(quarc_dtype dtype) {
-  switch (dtype) {
-  case QUARC_DTYPE_F32:
-    return "f32";
-  case QUARC_DTYPE_U8:
-    return "u8";
-  case QUARC_DTYPE_I8:
-    return "i8";
-  case QUARC_DTYPE_I16:
-    return "i16";
-  case QUARC_DTYPE_I32:
-    return "i32";
-  case QUARC_DTYPE_I64:
-    return "i64";
-  case QUARC_DTYPE_BOOL:
-    return "bool";
-  case QUARC_DTYPE_F16:
-    return "f16";
-  case QUARC_DTYPE_F64:
-    return "f64";
-  }
-  return "unknown";
-}
+StringRef getDTypeName(quarc_dtype dtype) { return quarc_dtype_name(dtype); }
 
 std::string formatShape(ArrayRef<int64_t> shape) {
   if (shape.empty())

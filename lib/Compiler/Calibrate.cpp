@@ -3,6 +3,7 @@
 #include "quarc/Compiler/Calibrate.h"
 #include "quarc/Calibration/CalibrationData.h"
 #include "quarc/Compiler/Session.h"
+#include "quarc/Dialect/Quarc/IR/QuarcOps.h"
 #include "quarc/quarc_runtime.h"
 
 #include "llvm/ADT/StringExtras.h"
@@ -164,7 +165,7 @@ compileVariant(MLIRContext &context, StringRef modelPath,
   variant->lowered = std::move(*lowered);
   FailureOr<std::unique_ptr<JitModel>> jit =
       JitModel::create(variant->lowered, error,
-                       {{"quarc_observe", (void *)&quarcObserve}});
+                       {{kObserveCallback, (void *)&quarcObserve}});
   if (failed(jit))
     return failure();
   variant->jit = std::move(*jit);

@@ -68,34 +68,40 @@ FailureOr<LoweredParams> getLoweredParams(Operation *op, Type elementType,
                             "and per-axis types do)";
 }
 
-/// The operands of the elementwise generic: `value`, then for a per-axis
-/// type the tensors holding its scales and zero points, shaped
-/// [1, ..., C, ..., 1] to broadcast over a rank-`rank` tensor.
-SmallVector<Value> getElementwiseInputs(OpBuilder &b, Location loc, Value value,
-                                        const LoweredParams &params,
-                                        int64_t rank) {
-  if (params.axis < 0)
-    return {value};
-  SmallVector<int64_t> shape(rank, 1);
-  shape[params.axis] = params.scales.size();
-  auto scaleType = RankedTensorType::get(shape, b.getF32Type());
-  auto zeroType = RankedTensorType::get(shape, b.getI32Type());
-  Value scales = arith::ConstantOp::create(
-      b, loc, DenseElementsAttr::get(scaleType, ArrayRef(params.scales)));
-  Value zeros = arith::ConstantOp::create(
-      b, loc, DenseElementsAttr::get(zeroType, ArrayRef(params.zeroPoints)));
-  return {value, scales, zeros};
-}
+/// Computes one element from the input element and its scale (f32) and
+/// zero point (i32).
+using QuantScalarBuilder = function_ref<Value(
+    OpBuilder &b, Location loc, Value element, Value scale, Value zeroPoint)>;
 
-/// The scale (f32) and zero point (i32) of the element being computed,
-/// inside the generic built on getElementwiseInputs' operands.
-std::pair<Value, Value> getScalarParams(OpBuilder &b, Location loc,
-                                        const LoweredParams &params,
-                                        ValueRange scalars) {
-  if (params.axis >= 0)
-    return {scalars[1], scalars[2]};
-  return {createScalar(b, loc, b.getF32Type(), params.scales[0]),
-          createScalar(b, loc, b.getI32Type(), params.zeroPoints[0])};
+/// An elementwise generic over `input` (of rank `rank`) yielding
+/// `body(element, scale, zeroPoint)`. A per-axis type's scales and zero
+/// points are read from constant tensors shaped [1, ..., C, ..., 1] that
+/// broadcast along the axis; a per-tensor type's are constants.
+Value buildQuantElementwise(OpBuilder &builder, Location loc,
+                            RankedTensorType resultType, Value input,
+                            const LoweredParams &params,
+                            QuantScalarBuilder body) {
+  SmallVector<Value> inputs = {input};
+  if (params.axis >= 0) {
+    SmallVector<int64_t> shape(resultType.getRank(), 1);
+    shape[params.axis] = params.scales.size();
+    auto scaleType = RankedTensorType::get(shape, builder.getF32Type());
+    auto zeroType = RankedTensorType::get(shape, builder.getI32Type());
+    inputs.push_back(arith::ConstantOp::create(
+        builder, loc, DenseElementsAttr::get(scaleType, ArrayRef(params.scales))));
+    inputs.push_back(arith::ConstantOp::create(
+        builder, loc,
+        DenseElementsAttr::get(zeroType, ArrayRef(params.zeroPoints))));
+  }
+  return buildElementwise(
+      builder, loc, resultType, inputs,
+      [&](OpBuilder &b, Location loc, ValueRange scalars) -> Value {
+        if (params.axis >= 0)
+          return body(b, loc, scalars[0], scalars[1], scalars[2]);
+        return body(b, loc, scalars[0],
+                    createScalar(b, loc, b.getF32Type(), params.scales[0]),
+                    createScalar(b, loc, b.getI32Type(), params.zeroPoints[0]));
+      });
 }
 
 struct QuantizeLowering : OpConversionPattern<QuantizeOp> {
@@ -111,16 +117,12 @@ struct QuantizeLowering : OpConversionPattern<QuantizeOp> {
       return failure();
     auto resultType =
         cast<RankedTensorType>(getTypeConverter()->convertType(type));
-    Location loc = op.getLoc();
-    SmallVector<Value> inputs = getElementwiseInputs(
-        rewriter, loc, adaptor.getInput(), *params, type.getRank());
-    LoweredParams p = *params;
-    Value result = buildElementwise(
-        rewriter, loc, resultType, inputs,
-        [&](OpBuilder &b, Location loc, ValueRange scalars) -> Value {
+    const LoweredParams &p = *params;
+    Value result = buildQuantElementwise(
+        rewriter, op.getLoc(), resultType, adaptor.getInput(), p,
+        [&](OpBuilder &b, Location loc, Value x, Value scale,
+            Value zeroPoint) -> Value {
           Type f32 = b.getF32Type(), i32 = b.getI32Type();
-          auto [scale, zeroPoint] = getScalarParams(b, loc, p, scalars);
-          Value x = scalars[0];
           Value rounded = math::RoundEvenOp::create(
               b, loc, arith::DivFOp::create(b, loc, x, scale));
           // Clamp around the zero point in f32 (exact: small integers), so
@@ -193,16 +195,13 @@ struct DequantizeLowering : OpConversionPattern<DequantizeOp> {
       rewriter.replaceOpWithNewOp<arith::ConstantOp>(op, *folded);
       return success();
     }
-    auto resultType = cast<RankedTensorType>(op.getType());
-    SmallVector<Value> inputs = getElementwiseInputs(
-        rewriter, loc, adaptor.getInput(), *params, inputType.getRank());
-    LoweredParams p = *params;
-    Value result = buildElementwise(
-        rewriter, loc, resultType, inputs,
-        [&](OpBuilder &b, Location loc, ValueRange scalars) -> Value {
+    const LoweredParams &p = *params;
+    Value result = buildQuantElementwise(
+        rewriter, loc, cast<RankedTensorType>(op.getType()), adaptor.getInput(),
+        p,
+        [&](OpBuilder &b, Location loc, Value q, Value scale,
+            Value zeroPoint) -> Value {
           Type f32 = b.getF32Type(), i32 = b.getI32Type();
-          auto [scale, zeroPoint] = getScalarParams(b, loc, p, scalars);
-          Value q = scalars[0];
           if (q.getType() != i32)
             q = p.isSigned ? Value(arith::ExtSIOp::create(b, loc, i32, q))
                            : Value(arith::ExtUIOp::create(b, loc, i32, q));
