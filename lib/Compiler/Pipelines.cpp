@@ -33,6 +33,8 @@ void buildGraphPipeline(OpPassManager &pm, const PipelineOptions &options) {
     pm.addPass(createQuarcQuantize(quantize));
     pm.addPass(createCSEPass());
   }
+  // The QDQ form, made above or imported, into integer ops.
+  pm.addNestedPass<func::FuncOp>(createQuarcFoldQDQ());
 }
 
 /// The upstream parts of the lowering, as pipeline text so that they read

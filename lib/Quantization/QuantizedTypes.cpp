@@ -173,4 +173,12 @@ FailureOr<QuantParams> getQuantParams(Location loc, quant::QuantizedType type) {
   return params;
 }
 
+SmallVector<double> getChannelScales(quant::QuantizedType type,
+                                     int64_t channels) {
+  if (auto perAxis = dyn_cast<quant::UniformQuantizedPerAxisType>(type))
+    return SmallVector<double>(perAxis.getScales());
+  return SmallVector<double>(
+      channels, cast<quant::UniformQuantizedType>(type).getScale());
+}
+
 } // namespace mlir::quarc

@@ -37,6 +37,11 @@ FailureOr<quant::QuantizedType> getQuantizedType(Location loc,
 /// sub-channel types blocked along several axes or leaving a dim unlisted.
 FailureOr<QuantParams> getQuantParams(Location loc, quant::QuantizedType type);
 
+/// The scale of each of `channels` channels of a per-tensor or per-axis
+/// type (a per-tensor type's one scale, repeated).
+SmallVector<double> getChannelScales(quant::QuantizedType type,
+                                     int64_t channels);
+
 } // namespace mlir::quarc
 
 #endif // QUARC_QUANTIZATION_QUANTIZEDTYPES_H

@@ -10,13 +10,11 @@
 
 #include "LoweringUtils.h"
 #include "NNLoweringUtils.h"
+#include "WindowLowering.h"
 #include "quarc/Conversion/QuarcToLinalg/QuarcToLinalg.h"
 #include "quarc/Dialect/Quarc/IR/BatchNorm.h"
 #include "quarc/Dialect/Quarc/IR/QuarcOps.h"
 #include "quarc/Dialect/Quarc/IR/ShapeInference.h"
-// getWindowParams, the one reader of the window attributes the ops' shape
-// inference uses, so the lowering resolves them the same way.
-#include "../../Dialect/Quarc/IR/NNInference.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -81,23 +79,6 @@ Type getAccumulatorType(Type element) {
   return element;
 }
 
-RankedTensorType withUnitDim(RankedTensorType type, int64_t position) {
-  SmallVector<int64_t> shape(type.getShape());
-  shape.insert(shape.begin() + position, 1);
-  return RankedTensorType::get(shape, type.getElementType());
-}
-
-/// `value` with a static channel dim (dim 1) of `channels`: grouped and
-/// depthwise convolutions split that dim, which needs its size.
-Value refineChannels(OpBuilder &b, Location loc, Value value,
-                     int64_t channels) {
-  auto type = cast<RankedTensorType>(value.getType());
-  if (!type.isDynamicDim(1))
-    return value;
-  SmallVector<int64_t> shape(type.getShape());
-  shape[1] = channels;
-  return castToType(b, loc, value, type.clone(shape));
-}
 
 /// The number of elements in dims [first, rank) of `value`, as a `type`
 /// scalar (the divisor of a mean).
@@ -170,128 +151,6 @@ Value reduceTrailing(OpBuilder &b, Location loc, Value input, ValueRange perRow,
 }
 
 //===----------------------------------------------------------------------===//
-// Windows
-//===----------------------------------------------------------------------===//
-
-/// A convolution or pooling window with its pads made explicit (defaults
-/// filled in, auto_pad resolved against the static input size).
-struct Window {
-  SmallVector<int64_t> kernel, strides, dilations, padLow, padHigh;
-
-  int64_t extent(unsigned i) const {
-    return (kernel[i] - 1) * dilations[i] + 1;
-  }
-
-  /// Runs a 1-D window as a 2-D one over a unit-height input.
-  void prependUnitDim() {
-    for (SmallVector<int64_t> *list : {&kernel, &strides, &dilations})
-      list->insert(list->begin(), 1);
-    padLow.insert(padLow.begin(), 0);
-    padHigh.insert(padHigh.begin(), 0);
-  }
-};
-
-/// `op`'s window attributes with defaults filled in and the `pads`
-/// attribute (zero when absent) as pads, auto_pad not yet applied;
-/// `defaultKernel` is used when kernel_shape is absent.
-template <typename OpTy>
-FailureOr<Window> completeWindow(OpTy op, ArrayRef<int64_t> defaultKernel,
-                                 int64_t numSpatial) {
-  WindowParams params = getWindowParams(op);
-  if (params.kernel.empty())
-    params.kernel.assign(defaultKernel.begin(), defaultKernel.end());
-  if (failed(completeWindowParams(op.getLoc(), numSpatial, params)))
-    return failure();
-  ArrayRef<int64_t> pads = params.pads;
-  return Window{params.kernel, params.strides, params.dilations,
-                SmallVector<int64_t>(pads.take_front(numSpatial)),
-                SmallVector<int64_t>(pads.drop_front(numSpatial))};
-}
-
-/// The window of a convolution or pool over `inputType` (N x C x
-/// spatial...), with auto_pad resolved to explicit pads.
-template <typename OpTy>
-FailureOr<Window> resolveWindow(OpTy op, ArrayRef<int64_t> defaultKernel,
-                                RankedTensorType inputType) {
-  int64_t numSpatial = inputType.getRank() - 2;
-  FailureOr<Window> window = completeWindow(op, defaultKernel, numSpatial);
-  if (failed(window))
-    return failure();
-  StringRef autoPad = op.getAutoPad();
-  for (int64_t i = 0; i < numSpatial && autoPad != "NOTSET"; ++i) {
-    if (autoPad == "VALID") {
-      window->padLow[i] = window->padHigh[i] = 0;
-      continue;
-    }
-    // SAME_UPPER / SAME_LOWER: output ceil(in / stride), the total padding
-    // split evenly, the odd one at the end (UPPER) or the start (LOWER).
-    // With stride 1 the total is extent - 1 whatever the input size.
-    int64_t in = inputType.getDimSize(i + 2), stride = window->strides[i];
-    if (ShapedType::isDynamic(in) && stride != 1) {
-      op.emitOpError("auto_pad ")
-          << autoPad
-          << " with stride > 1 on a dynamic spatial dim does not lower to "
-             "linalg: the pads depend on the input size (specialize the "
-             "input shape first)";
-      return failure();
-    }
-    int64_t total = window->extent(i) - 1;
-    if (stride != 1)
-      total = std::max<int64_t>(0, (llvm::divideCeil(in, stride) - 1) * stride +
-                                       window->extent(i) - in);
-    int64_t small = total / 2, large = total - small;
-    bool upper = autoPad == "SAME_UPPER";
-    window->padLow[i] = upper ? small : large;
-    window->padHigh[i] = upper ? large : small;
-  }
-  return window;
-}
-
-/// The dynamic dims of the NCHW result of a window op: dim 0 from `input`,
-/// dim 1 from dim `channelDim` of `channelSource`, spatial dims from the
-/// size of the padded input.
-SmallVector<Value> getWindowResultSizes(OpBuilder &b, Location loc,
-                                        RankedTensorType type, Value padded,
-                                        Value channelSource, int64_t channelDim,
-                                        const Window &window) {
-  SmallVector<Value> sizes;
-  for (int64_t i = 0; i < type.getRank(); ++i) {
-    if (!type.isDynamicDim(i))
-      continue;
-    if (i == 0) {
-      sizes.push_back(tensor::DimOp::create(b, loc, padded, 0));
-      continue;
-    }
-    if (i == 1) {
-      sizes.push_back(tensor::DimOp::create(b, loc, channelSource, channelDim));
-      continue;
-    }
-    // (padded - extent) / stride + 1, exact since padded >= extent.
-    unsigned s = i - 2;
-    Value in = tensor::DimOp::create(b, loc, padded, i);
-    Value span = arith::SubIOp::create(
-        b, loc, in, arith::ConstantIndexOp::create(b, loc, window.extent(s)));
-    Value steps = span;
-    if (window.strides[s] != 1)
-      steps = arith::DivUIOp::create(
-          b, loc, span,
-          arith::ConstantIndexOp::create(b, loc, window.strides[s]));
-    sizes.push_back(arith::AddIOp::create(
-        b, loc, steps, arith::ConstantIndexOp::create(b, loc, 1)));
-  }
-  return sizes;
-}
-
-/// Pads the spatial dims of an NCHW tensor.
-Value padSpatial(OpBuilder &b, Location loc, Value input, ArrayRef<int64_t> low,
-                 ArrayRef<int64_t> high, Value value) {
-  SmallVector<int64_t> fullLow = {0, 0}, fullHigh = {0, 0};
-  fullLow.append(low.begin(), low.end());
-  fullHigh.append(high.begin(), high.end());
-  return padTensor(b, loc, input, fullLow, fullHigh, value);
-}
-
-//===----------------------------------------------------------------------===//
 // Convolution
 //===----------------------------------------------------------------------===//
 
@@ -309,17 +168,6 @@ ConvKind getConvKind(int64_t group, int64_t inChannels, int64_t outChannels,
   if (inPerGroup == 1 && outChannels == group && inChannels == group)
     return ConvKind::Depthwise;
   return ConvKind::Grouped;
-}
-
-/// Splits the channel dim (1) of an NCHW tensor into `groups` x C/groups.
-Value splitChannels(OpBuilder &b, Location loc, Value value, int64_t groups) {
-  auto type = cast<RankedTensorType>(value.getType());
-  SmallVector<int64_t> shape(type.getShape());
-  shape[1] /= groups;
-  shape.insert(shape.begin() + 1, groups);
-  return tensor::ExpandShapeOp::create(
-      b, loc, RankedTensorType::get(shape, type.getElementType()), value,
-      SmallVector<ReassociationIndices>{{0}, {1, 2}, {3}, {4}});
 }
 
 /// Convolves the padded NCHW `input` with `filter` (in `kind`'s layout),
@@ -379,38 +227,6 @@ Value getForwardFilter(OpBuilder &b, Location loc, Value weight, ConvKind kind,
   llvm_unreachable("unknown convolution kind");
 }
 
-/// The accumulator of a convolution: the bias per output channel, or
-/// `zero`.
-Value createConvInit(OpBuilder &b, Location loc, RankedTensorType type,
-                     ValueRange dynamicSizes, Value bias, Value zero) {
-  if (!bias)
-    return createFilled(b, loc, type, dynamicSizes, zero);
-  MLIRContext *context = b.getContext();
-  AffineMap channel =
-      AffineMap::get(type.getRank(), 0, getAffineDimExpr(1, context), context);
-  return broadcastInto(b, loc, type, dynamicSizes, bias, channel);
-}
-
-/// Checks what every convolution lowering needs: ranked operands, 1 or 2
-/// spatial dims, static weight dims. Returns the number of spatial dims.
-FailureOr<int64_t> checkConvOperands(Operation *op, Value x, Value w,
-                                     StringRef name) {
-  auto xType = dyn_cast<RankedTensorType>(x.getType());
-  auto wType = dyn_cast<RankedTensorType>(w.getType());
-  if (!xType || !wType)
-    return op->emitOpError("needs ranked operands to lower to linalg");
-  int64_t numSpatial = xType.getRank() - 2;
-  if (numSpatial != 1 && numSpatial != 2)
-    return op->emitOpError("only 1-D and 2-D ")
-           << name << " lower to linalg; this one has " << numSpatial
-           << " spatial dims";
-  if (!wType.hasStaticShape())
-    return op->emitOpError("the weight must have a static shape to lower to "
-                           "linalg, has ")
-           << wType;
-  return numSpatial;
-}
-
 struct ConvLowering : OpConversionPattern<ConvOp> {
   using OpConversionPattern::OpConversionPattern;
 
@@ -421,28 +237,15 @@ struct ConvLowering : OpConversionPattern<ConvOp> {
     FailureOr<RankedTensorType> type = getRankedResultType(rewriter, op);
     if (failed(type))
       return failure();
-    Value x = adaptor.getX(), w = adaptor.getW();
-    FailureOr<int64_t> numSpatial = checkConvOperands(op, x, w, "convolutions");
-    if (failed(numSpatial))
+    FailureOr<Conv2DOperands> conv = prepareConv2D(
+        op, rewriter, adaptor.getX(), adaptor.getW(), *type, "convolutions");
+    if (failed(conv))
       return failure();
+    Value x = conv->x, w = conv->w;
     auto xType = cast<RankedTensorType>(x.getType());
     auto wType = cast<RankedTensorType>(w.getType());
-    ArrayRef<int64_t> kernel = wType.getShape().drop_front(2);
-    FailureOr<Window> window = resolveWindow(op, kernel, xType);
-    if (failed(window))
-      return failure();
-    if (ArrayRef(window->kernel) != kernel)
-      return op.emitOpError("kernel_shape differs from the weight's spatial "
-                            "dims");
-
-    RankedTensorType resultType = *type;
-    if (*numSpatial == 1) {
-      x = expandUnitDims(rewriter, loc, x, {2});
-      w = expandUnitDims(rewriter, loc, w, {2});
-      wType = cast<RankedTensorType>(w.getType());
-      resultType = withUnitDim(resultType, 2);
-      window->prependUnitDim();
-    }
+    RankedTensorType resultType = conv->resultType;
+    const Window &window = conv->window;
 
     int64_t group = op.getGroup();
     int64_t outChannels = wType.getDimSize(0), inPerGroup = wType.getDimSize(1);
@@ -458,14 +261,14 @@ struct ConvLowering : OpConversionPattern<ConvOp> {
 
     Value zero = createScalar(rewriter, loc, xType.getElementType(), 0.0);
     Value padded =
-        padSpatial(rewriter, loc, x, window->padLow, window->padHigh, zero);
+        padSpatial(rewriter, loc, x, window.padLow, window.padHigh, zero);
     SmallVector<Value> sizes =
-        getWindowResultSizes(rewriter, loc, resultType, padded, w, 0, *window);
+        getWindowResultSizes(rewriter, loc, resultType, padded, w, 0, window);
     Value bias = isNone(op.getB()) ? Value() : adaptor.getB();
     Value init = createConvInit(rewriter, loc, resultType, sizes, bias, zero);
     Value result = buildConv2D(rewriter, loc, kind, padded, filter, init,
-                               window->strides, window->dilations);
-    if (*numSpatial == 1)
+                               window.strides, window.dilations);
+    if (conv->unitHeight)
       result = collapseUnitDims(rewriter, loc, result, {2});
     rewriter.replaceOp(op, result);
     return success();

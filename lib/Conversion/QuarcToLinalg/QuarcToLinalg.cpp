@@ -48,6 +48,7 @@ struct ConvertQuarcToLinalgPass
     TypeConverter quantizedTypes;
     populateQuantizedTypeConversion(quantizedTypes);
     populateQuantToLinalgPatterns(quantizedTypes, patterns);
+    populateIntegerOpsToLinalgPatterns(quantizedTypes, patterns);
 
     // Check up front that every op has a lowering and only lowerable
     // element types, so the user gets one clear error per op rather than
@@ -72,7 +73,7 @@ struct ConvertQuarcToLinalgPass
         auto tensor = dyn_cast<TensorType>(type);
         // Quantized tensors lower where they meet float ones.
         if (tensor && isa<quant::QuantizedType>(tensor.getElementType()) &&
-            isa<QuantizeOp, DequantizeOp, StorageCastOp>(op))
+            isa<QuantizeOp, DequantizeOp, StorageCastOp, QConvOp, QMatMulOp>(op))
           continue;
         if (tensor && !isLowerableElementType(tensor.getElementType())) {
           op->emitError() << describe(op) << " on " << type

@@ -35,6 +35,10 @@ void populateQuantizedTypeConversion(TypeConverter &converter);
 /// quantized tensors, with `converter` from populateQuantizedTypeConversion.
 void populateQuantToLinalgPatterns(const TypeConverter &converter,
                                    RewritePatternSet &patterns);
+/// QConv and QMatMul: integer contractions and the fixed-point output
+/// stage, with the same `converter`.
+void populateIntegerOpsToLinalgPatterns(const TypeConverter &converter,
+                                        RewritePatternSet &patterns);
 
 } // namespace quarc
 } // namespace mlir

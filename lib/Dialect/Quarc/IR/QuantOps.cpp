@@ -5,6 +5,7 @@
 
 #include "mlir/Dialect/Quant/IR/QuantTypes.h"
 #include "mlir/IR/PatternMatch.h"
+#include "llvm/Support/InterleavedRange.h"
 
 using namespace mlir;
 using namespace mlir::quarc;
@@ -380,4 +381,114 @@ OpFoldResult StorageCastOp::fold(FoldAdaptor) {
     if (inner.getInput().getType() == getType())
       return inner.getInput();
   return nullptr;
+}
+
+//===----------------------------------------------------------------------===//
+// QConv, QMatMul
+//===----------------------------------------------------------------------===//
+
+/// Checks the operands of an integer convolution or matrix product: an
+/// 8-bit per-tensor input, an 8-bit weight with zero points 0 quantized per
+/// tensor or along `channelAxis`, a bias with one i32 per channel, and an
+/// f32 or per-tensor quantized result. All quantized types express f32.
+static LogicalResult verifyIntegerContraction(Operation *op, Value input,
+                                              Value weight, Value bias,
+                                              int64_t channelAxis) {
+  auto inputType = dyn_cast<quant::UniformQuantizedType>(
+      getElementTypeOrSelf(input.getType()));
+  if (!inputType || inputType.getStorageTypeIntegralWidth() != 8 ||
+      !inputType.getExpressedType().isF32())
+    return op->emitOpError("input must hold 8-bit per-tensor !quant.uniform "
+                           "values of f32, has ")
+           << input.getType();
+
+  auto weightTensor = cast<RankedTensorType>(weight.getType());
+  auto weightType = dyn_cast<quant::QuantizedType>(weightTensor.getElementType());
+  if (!weightType || weightType.getStorageTypeIntegralWidth() != 8 ||
+      !weightType.getExpressedType().isF32())
+    return op->emitOpError("weight must hold 8-bit !quant.uniform values of "
+                           "f32, has ")
+           << weight.getType();
+  if (!weightTensor.hasStaticShape() || weightTensor.getRank() <= channelAxis)
+    return op->emitOpError("weight must have a static shape of rank > ")
+           << channelAxis;
+  if (auto perTensor = dyn_cast<quant::UniformQuantizedType>(weightType)) {
+    if (perTensor.getZeroPoint() != 0)
+      return op->emitOpError("weight zero point must be 0");
+  } else if (auto perAxis =
+                 dyn_cast<quant::UniformQuantizedPerAxisType>(weightType)) {
+    if (perAxis.getQuantizedDimension() != channelAxis)
+      return op->emitOpError("weight must be quantized along axis ")
+             << channelAxis << " (its output channels)";
+    if (llvm::any_of(perAxis.getZeroPoints(),
+                     [](int64_t zeroPoint) { return zeroPoint != 0; }))
+      return op->emitOpError("weight zero points must be 0");
+  } else {
+    return op->emitOpError("weight must be quantized per tensor or per "
+                           "channel");
+  }
+
+  int64_t channels = weightTensor.getDimSize(channelAxis);
+  auto biasType = cast<RankedTensorType>(bias.getType());
+  if (biasType.getRank() != 1 || biasType.getDimSize(0) != channels)
+    return op->emitOpError("bias must be 1-D with one value per output "
+                           "channel (")
+           << channels << "), has " << biasType;
+
+  Type result = getElementTypeOrSelf(op->getResult(0).getType());
+  auto resultType = dyn_cast<quant::UniformQuantizedType>(result);
+  bool validQuantized = resultType && resultType.getExpressedType().isF32() &&
+                        resultType.getStorageTypeIntegralWidth() <= 16;
+  if (!result.isF32() && !validQuantized)
+    return op->emitOpError("result must be f32 or hold per-tensor "
+                           "!quant.uniform values of f32 (at most 16 bits), "
+                           "has ")
+           << op->getResult(0).getType();
+
+  auto clampMin = op->getAttrOfType<IntegerAttr>("clamp_min");
+  auto clampMax = op->getAttrOfType<IntegerAttr>("clamp_max");
+  if (!clampMin && !clampMax)
+    return success();
+  if (!resultType)
+    return op->emitOpError("clamp_min and clamp_max need a quantized result");
+  int64_t low = clampMin ? clampMin.getInt() : resultType.getStorageTypeMin();
+  int64_t high = clampMax ? clampMax.getInt() : resultType.getStorageTypeMax();
+  if (low > high || low < resultType.getStorageTypeMin() ||
+      high > resultType.getStorageTypeMax())
+    return op->emitOpError("clamp range [")
+           << low << ", " << high << "] is empty or outside the storage range";
+  return success();
+}
+
+LogicalResult QConvOp::verify() {
+  if (failed(verifyIntegerContraction(*this, getX(), getW(), getBias(), 0)))
+    return failure();
+  FailureOr<SmallVector<int64_t>> shape = inferConvShape(
+      getLoc(), getX(), getW(), getGroup(), getWindowParams(*this));
+  if (failed(shape))
+    return failure();
+  if (failed(verifyCompatibleShape(*shape,
+                                   cast<RankedTensorType>(getType()).getShape())))
+    return emitOpError("result shape differs from the convolution's ")
+           << "(" << llvm::interleaved(*shape, "x") << ")";
+  return success();
+}
+
+LogicalResult QMatMulOp::verify() {
+  if (failed(verifyIntegerContraction(*this, getA(), getB(), getBias(), 1)))
+    return failure();
+  RankedTensorType a = getA().getType(), b = getB().getType();
+  auto y = cast<RankedTensorType>(getType());
+  if (a.getRank() < 2 || b.getRank() != 2 || y.getRank() != a.getRank())
+    return emitOpError("a must have rank >= 2, b rank 2 and y a's rank");
+  int64_t k = a.getDimSize(a.getRank() - 1);
+  if (!ShapedType::isDynamic(k) && k != b.getDimSize(0))
+    return emitOpError("a has ") << k << " columns, b " << b.getDimSize(0)
+                                 << " rows";
+  SmallVector<int64_t> shape(a.getShape().drop_back());
+  shape.push_back(b.getDimSize(1));
+  if (failed(verifyCompatibleShape(shape, y.getShape())))
+    return emitOpError("result must be ")
+           << llvm::interleaved(shape, "x") << " (a's rows, b's columns)";
+  return success();
 }

@@ -60,6 +60,24 @@ std::optional<ComputeOperands> getComputeOperands(Operation *op) {
   return std::nullopt;
 }
 
+/// The output of the Relu or Clip (constant bounds) that is the only user
+/// of `value`, else `value`.
+Value getActivationOutput(Value value) {
+  if (!value.hasOneUse())
+    return value;
+  Operation *user = *value.getUsers().begin();
+  if (isa<ReluOp>(user))
+    return user->getResult(0);
+  auto clip = dyn_cast<ClipOp>(user);
+  auto isConstantOrNone = [](Value bound) {
+    return isNone(bound) || bound.getDefiningOp<ConstantOp>();
+  };
+  if (clip && isConstantOrNone(clip.getMin()) &&
+      isConstantOrNone(clip.getMax()))
+    return clip.getOutput();
+  return value;
+}
+
 struct QuantizePass : impl::QuarcQuantizeBase<QuantizePass> {
   using QuarcQuantizeBase::QuarcQuantizeBase;
 
@@ -81,7 +99,10 @@ struct QuantizePass : impl::QuarcQuantizeBase<QuantizePass> {
         return signalPassFailure();
       // An output that only the model returns stays float: the integer op
       // then dequantizes its accumulators directly, which is more exact.
-      Value output = op->getResult(0);
+      // Behind a Relu or Clip, the activation's output is quantized instead:
+      // the integer op then clamps its quantized result (quarc-fold-qdq),
+      // and the range spent on values the activation drops is not lost.
+      Value output = getActivationOutput(op->getResult(0));
       bool feedsOps = llvm::any_of(output.getUsers(), [](Operation *user) {
         return !user->hasTrait<OpTrait::ReturnLike>();
       });
@@ -137,7 +158,9 @@ private:
   /// Inserts quantize/dequantize after `value`'s definition and makes its
   /// users (except the function's return) read the dequantized value.
   LogicalResult quantizeActivation(Value value) {
-    if (quantized.contains(value))
+    // A value quantized as the output of an earlier op reaches the next op
+    // as its dequantized form.
+    if (quantized.contains(value) || value.getDefiningOp<DequantizeOp>())
       return success();
     StringRef name = *getTensorName(value);
     const TensorQuantScheme &activations = quantScheme.activations;

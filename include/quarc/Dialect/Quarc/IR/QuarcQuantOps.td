@@ -179,6 +179,75 @@ def Quarc_StorageCastOp : Op<Quarc_Dialect, "storage_cast", [Pure]> {
 }
 
 //===----------------------------------------------------------------------===//
+// Integer compute
+//===----------------------------------------------------------------------===//
+
+def Quarc_QConvOp : Op<Quarc_Dialect, "qconv", [Pure]> {
+  let summary = "Integer convolution with fixed-point requantization";
+  let description = [{
+    The integer form of `quarc.conv` that `quarc-fold-qdq` makes from a
+    convolution between dequantized operands. `x` holds 8-bit per-tensor
+    `!quant.uniform` values (scale sx, zero point zx); `w` (F x C/group x
+    k...) 8-bit values with zero point 0, per tensor or per output channel
+    (axis 0, scale sw[f]); `bias` (F) is i32. The window attributes are
+    those of `quarc.conv`. With the stored integers, each output element
+    accumulates
+
+        acc = bias[f] + sum over c, i, j of x[n, c', y', x'] * w[f, c, i, j]
+
+    in i32, where a window position in the padding reads zx. The zero-point
+    compensation is in the bias: the pass sets
+    bias[f] = round(b[f] / (sx * sw[f])) - zx * sum(w[f]), so that acc is the
+    float convolution divided by sx * sw[f].
+
+    A per-tensor `!quant.uniform` result (scale so, zero point zo) is
+    `requantize(acc, quantizeMultiplier(sx * sw[f] / so), zo)`, the one
+    fixed-point requantization of Quantization/FixedPoint.h, clamped to
+    the storage range and to [`clamp_min`, `clamp_max`] when given (a
+    fused Relu or Clip: quantizing is monotonic, so clamping the quantized
+    value is clamping the float one). An f32 result is
+    `f32(acc) * f32(sx * sw[f])`.
+  }];
+  let arguments = !con((ins Quarc_Tensor:$x, Quarc_Tensor:$w,
+                            RankedTensorOf<[I32]>:$bias,
+                            DefaultValuedAttr<I64Attr, "1">:$group,
+                            OptionalAttr<I64Attr>:$clamp_min,
+                            OptionalAttr<I64Attr>:$clamp_max),
+                       Quarc_WindowAttrs);
+  let results = (outs Quarc_Tensor:$y);
+  let assemblyFormat = [{
+    $x `,` $w `,` $bias attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
+def Quarc_QMatMulOp : Op<Quarc_Dialect, "qmatmul", [Pure]> {
+  let summary = "Integer matrix product with fixed-point requantization";
+  let description = [{
+    The integer form of `quarc.matmul` and `quarc.gemm` that `quarc-fold-qdq`
+    makes: `a` (... x M x K) holds 8-bit per-tensor `!quant.uniform` values
+    (scale sa, zero point za), `b` (K x N) 8-bit values with zero point 0,
+    per tensor or per column (axis 1, scale sb[n]); `bias` (N) is i32 and
+    holds the zero-point compensation, round(c[n] / (sa * sb[n])) - za *
+    sum over k of b[k, n]. Each output element accumulates
+
+        acc = bias[n] + sum over k of a[..., m, k] * b[k, n]
+
+    in i32, and the result is requantized (and clamped) or scaled to f32
+    as for `quarc.qconv` (with sb[n] for sw[f]).
+  }];
+  let arguments = (ins Quarc_Tensor:$a, Quarc_Tensor:$b,
+                       RankedTensorOf<[I32]>:$bias,
+                       OptionalAttr<I64Attr>:$clamp_min,
+                       OptionalAttr<I64Attr>:$clamp_max);
+  let results = (outs Quarc_Tensor:$y);
+  let assemblyFormat = [{
+    $a `,` $b `,` $bias attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
 // Calibration
 //===----------------------------------------------------------------------===//
 

@@ -171,7 +171,11 @@ def QuarcQuantize : Pass<"quarc-quantize", "ModuleOp"> {
       `quarc.quantize` / `quarc.dequantize` pair right after its producer,
       which all its consumers read (the model's outputs keep the float
       value; an output that only the model returns is not quantized, so
-      the integer op can dequantize its accumulators directly).
+      the integer op can dequantize its accumulators directly). When the
+      op's output goes only to a Relu or a Clip with constant bounds, the
+      activation's output is quantized instead of the op's (its range has
+      no room for the values the activation drops), and
+      `quarc-fold-qdq` fuses the activation as a clamp.
     - The weight is quantized at compile time with the scheme's weight type
       and granularity (per output channel: dim 0 of a Conv's W, the column
       dim of B), stored as an integer constant, and read through
@@ -191,6 +195,41 @@ def QuarcQuantize : Pass<"quarc-quantize", "ModuleOp"> {
            "when empty">,
   ];
   let dependentDialects = ["::mlir::quant::QuantDialect"];
+}
+
+def QuarcFoldQDQ : Pass<"quarc-fold-qdq", "func::FuncOp"> {
+  let summary = "Fold quantize/dequantize pairs around convolutions and "
+                "matrix products into integer ops";
+  let description = [{
+    Turns the QDQ form (from `quarc-quantize`, or imported from an ONNX QDQ
+    model such as onnxruntime's `quantize_static` writes) into integer
+    compute:
+
+    - `quarc.conv` becomes `quarc.qconv`, and `quarc.matmul` (A of rank
+      >= 2, B 2-D) and `quarc.gemm` (transA 0, alpha > 0) become
+      `quarc.qmatmul`, when the activation input is a `quarc.dequantize`
+      of 8-bit per-tensor values and the weight is a
+      `quarc.dequantize` of a constant of 8-bit values with zero points 0,
+      per tensor or per output channel. A Gemm's transposed B is
+      transposed at compile time and alpha is folded into the weight
+      scales; beta * C (a constant of N values) is its bias.
+    - The bias (f32, or int32 dequantized as onnxruntime writes it) becomes
+      int32 at the scale input scale x weight scale, minus the input zero
+      point times each channel's weight sum (the zero-point compensation,
+      Quantization/IntegerContraction.h).
+    - When the op's only user is a per-tensor `quarc.quantize`, the integer
+      op produces the quantized result itself (fixed-point requantization);
+      otherwise it produces f32 directly from its accumulators. A Relu, or
+      a Clip with constant bounds, between the op and that quantize (its
+      only user, the quantize the activation's only user) is fused: the
+      quantized result is clamped to [quantize(low), quantize(high)], which
+      is exact because quantization is monotonic. A quantize between the
+      op and the activation (an imported QDQ chain) is kept.
+
+    Anything else (asymmetric weights, non-constant weights, 16-bit or
+    sub-channel types) is left as it is and runs in float between its
+    quantize/dequantize pairs.
+  }];
 }
 
 #endif // QUARC_DIALECT_QUARC_TRANSFORMS_PASSES_TD

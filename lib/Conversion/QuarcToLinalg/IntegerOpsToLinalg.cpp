@@ -1,0 +1,368 @@
+//===- IntegerOpsToLinalg.cpp - qconv and qmatmul to integer linalg -------===//
+//
+// The integer ops become two linalg.generics each:
+//
+//  1. the contraction: an i32 accumulator, initialized with the bias,
+//     plus the products of the stored 8-bit values, each extended to i32
+//     by the signedness of its quantized type (zero-extended u8, sign-
+//     extended i8). A convolution's input is padded with its zero point,
+//     which is what the bias's compensation assumes.
+//  2. the output stage, elementwise over the accumulators with per-channel
+//     constants: the fixed-point requantization of Quantization/
+//     FixedPoint.h, written in i64 arithmetic exactly as specified there
+//     (one product, one add of 2^(n-1), one arithmetic shift, zero point,
+//     clamp), or the f32 scaling of an f32 result.
+//
+// The contraction's innermost loop runs along the output row (contiguous
+// in the output, and in the input for unit stride) so that the loops the
+// generic becomes vectorize. The packed VNNI/NEON kernels of the target
+// layer replace this form where the target has them.
+//
+//===----------------------------------------------------------------------===//
+
+#include "LoweringUtils.h"
+#include "WindowLowering.h"
+#include "quarc/Conversion/QuarcToLinalg/QuarcToLinalg.h"
+#include "quarc/Dialect/Quarc/IR/QuarcOps.h"
+#include "quarc/Quantization/FixedPoint.h"
+#include "quarc/Quantization/IntegerContraction.h"
+#include "quarc/Quantization/QuantizedTypes.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Quant/IR/QuantTypes.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Transforms/DialectConversion.h"
+
+namespace mlir::quarc {
+namespace {
+
+/// `value` (an 8-bit storage scalar) widened to i32 as `type` says.
+Value extendToI32(OpBuilder &b, Location loc, Value value,
+                  quant::QuantizedType type) {
+  Type i32 = b.getI32Type();
+  if (type.isSigned())
+    return arith::ExtSIOp::create(b, loc, i32, value);
+  return arith::ExtUIOp::create(b, loc, i32, value);
+}
+
+/// The scalar body of the contraction: acc + ext(input) * ext(weight).
+Value buildMultiplyAccumulate(OpBuilder &b, Location loc, ValueRange args,
+                              quant::QuantizedType inputType,
+                              quant::QuantizedType weightType) {
+  Value product = arith::MulIOp::create(
+      b, loc, extendToI32(b, loc, args[0], inputType),
+      extendToI32(b, loc, args[1], weightType));
+  return arith::AddIOp::create(b, loc, args[2], product);
+}
+
+/// An i32 tensor of `type` whose elements are `bias[d]`, d the index along
+/// `channelDim`.
+Value broadcastBias(OpBuilder &b, Location loc, RankedTensorType type,
+                    ValueRange dynamicSizes, Value bias, int64_t channelDim) {
+  MLIRContext *context = b.getContext();
+  AffineMap channel = AffineMap::get(
+      type.getRank(), 0, getAffineDimExpr(channelDim, context), context);
+  Value init = createEmpty(b, loc, type, dynamicSizes);
+  SmallVector<AffineMap> maps = {
+      channel, AffineMap::getMultiDimIdentityMap(type.getRank(), context)};
+  SmallVector<utils::IteratorType> iterators(type.getRank(),
+                                             utils::IteratorType::parallel);
+  return linalg::GenericOp::create(
+             b, loc, TypeRange{type}, bias, init, maps, iterators,
+             [](OpBuilder &nested, Location nestedLoc, ValueRange args) {
+               linalg::YieldOp::create(nested, nestedLoc, args[0]);
+             })
+      .getResult(0);
+}
+
+/// A per-channel constant: a scalar when all channels agree (per-tensor
+/// weights), else a 1-D tensor read along the channel dim.
+template <typename T>
+Value createChannelConstant(OpBuilder &b, Location loc, Type element,
+                            ArrayRef<T> values) {
+  if (llvm::all_equal(values))
+    return createScalar(b, loc, element, double(values.front()));
+  auto type = RankedTensorType::get({int64_t(values.size())}, element);
+  return arith::ConstantOp::create(b, loc,
+                                   DenseElementsAttr::get(type, values));
+}
+
+/// The range a requantized result is clamped to: the storage range of
+/// `type`, narrowed by the op's clamp_min / clamp_max (a fused Relu/Clip).
+std::pair<int64_t, int64_t> getClampRange(Operation *op,
+                                          quant::UniformQuantizedType type) {
+  int64_t low = type.getStorageTypeMin(), high = type.getStorageTypeMax();
+  if (auto clampMin = op->getAttrOfType<IntegerAttr>("clamp_min"))
+    low = std::max(low, clampMin.getInt());
+  if (auto clampMax = op->getAttrOfType<IntegerAttr>("clamp_max"))
+    high = std::min(high, clampMax.getInt());
+  return {low, high};
+}
+
+/// The output stage of `op`: from the i32 accumulators (channels along
+/// `channelDim`) to `resultType` (the lowered storage type of a quantized
+/// result, or f32). `inputScale` and `weightScales` give the accumulators'
+/// scale per channel.
+Value buildOutputStage(OpBuilder &b, Operation *op, Value accumulators,
+                       int64_t channelDim, double inputScale,
+                       ArrayRef<double> weightScales,
+                       RankedTensorType resultType) {
+  Location loc = op->getLoc();
+  Type resultElement =
+      cast<RankedTensorType>(op->getResult(0).getType()).getElementType();
+  MLIRContext *context = b.getContext();
+  Type i32 = b.getI32Type(), i64 = b.getI64Type(), f32 = b.getF32Type();
+  auto quantized = dyn_cast<quant::UniformQuantizedType>(resultElement);
+  int64_t qmin = 0, qmax = 0;
+  if (quantized)
+    std::tie(qmin, qmax) = getClampRange(op, quantized);
+  SmallVector<Value> constants;
+  if (quantized) {
+    SmallVector<int32_t> multipliers, shifts;
+    for (double weightScale : weightScales) {
+      FixedPointMultiplier m = quantizeMultiplier(
+          getRequantScale(inputScale, weightScale, quantized.getScale()));
+      multipliers.push_back(m.multiplier);
+      shifts.push_back(m.rightShift());
+    }
+    constants.push_back(createChannelConstant<int32_t>(b, loc, i32, multipliers));
+    constants.push_back(createChannelConstant<int32_t>(b, loc, i32, shifts));
+  } else {
+    SmallVector<float> scales;
+    for (double weightScale : weightScales)
+      scales.push_back(float(inputScale * weightScale));
+    constants.push_back(createChannelConstant<float>(b, loc, f32, scales));
+  }
+
+  // The generic reads the accumulators and the constants that are tensors.
+  int64_t rank = resultType.getRank();
+  AffineMap identity = AffineMap::getMultiDimIdentityMap(rank, context);
+  AffineMap channel =
+      AffineMap::get(rank, 0, getAffineDimExpr(channelDim, context), context);
+  SmallVector<Value> inputs = {accumulators};
+  SmallVector<AffineMap> maps = {identity};
+  for (Value constant : constants)
+    if (isa<RankedTensorType>(constant.getType())) {
+      inputs.push_back(constant);
+      maps.push_back(channel);
+    }
+  maps.push_back(identity);
+  Value init = createEmpty(b, loc, resultType,
+                           getDynamicSizes(b, loc, resultType, accumulators));
+  SmallVector<utils::IteratorType> iterators(rank,
+                                             utils::IteratorType::parallel);
+  auto generic = linalg::GenericOp::create(
+      b, loc, TypeRange{resultType}, inputs, init, maps, iterators,
+      [&](OpBuilder &nb, Location nl, ValueRange args) {
+        // Scalar constants are used directly; tensor ones arrive as args.
+        SmallVector<Value> params;
+        unsigned next = 1;
+        for (Value constant : constants)
+          params.push_back(isa<RankedTensorType>(constant.getType())
+                               ? args[next++]
+                               : constant);
+        Value acc = args[0];
+        Value result;
+        if (!quantized) {
+          result = arith::MulFOp::create(
+              nb, nl, arith::SIToFPOp::create(nb, nl, f32, acc), params[0]);
+        } else {
+          // r = (acc * M + 2^(n-1)) >> n, then zero point and clamp.
+          auto widen = [&](Value v) {
+            return arith::ExtSIOp::create(nb, nl, i64, v).getResult();
+          };
+          Value one = createScalar(nb, nl, i64, 1);
+          Value shift = widen(params[1]);
+          Value half = arith::ShLIOp::create(
+              nb, nl, one, arith::SubIOp::create(nb, nl, shift, one));
+          Value product =
+              arith::MulIOp::create(nb, nl, widen(acc), widen(params[0]));
+          Value rounded = arith::ShRSIOp::create(
+              nb, nl, arith::AddIOp::create(nb, nl, product, half), shift);
+          Value shifted = arith::AddIOp::create(
+              nb, nl, rounded,
+              createScalar(nb, nl, i64, double(quantized.getZeroPoint())));
+          Value clamped = arith::MinSIOp::create(
+              nb, nl,
+              arith::MaxSIOp::create(nb, nl, shifted,
+                                     createScalar(nb, nl, i64, double(qmin))),
+              createScalar(nb, nl, i64, double(qmax)));
+          result = arith::TruncIOp::create(nb, nl, resultType.getElementType(),
+                                           clamped);
+        }
+        linalg::YieldOp::create(nb, nl, result);
+      });
+  return generic.getResult(0);
+}
+
+quant::QuantizedType getElementQuantType(Value value) {
+  return cast<quant::QuantizedType>(
+      cast<RankedTensorType>(value.getType()).getElementType());
+}
+
+struct QConvLowering : OpConversionPattern<QConvOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(QConvOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    auto resultType = cast<RankedTensorType>(
+        getTypeConverter()->convertType(op.getType()));
+    FailureOr<Conv2DOperands> conv =
+        prepareConv2D(op, rewriter, adaptor.getX(), adaptor.getW(),
+                      resultType, "integer convolutions");
+    if (failed(conv))
+      return failure();
+    Value x = conv->x, w = conv->w;
+    auto xType = cast<RankedTensorType>(x.getType());
+    auto wType = cast<RankedTensorType>(w.getType());
+    resultType = conv->resultType;
+    const Window &win = conv->window;
+
+    int64_t groups = op.getGroup();
+    int64_t outChannels = wType.getDimSize(0), inPerGroup = wType.getDimSize(1);
+    if (groups < 1 || outChannels % groups != 0)
+      return op.emitOpError("the weight's ")
+             << outChannels << " output channels do not split into " << groups
+             << " groups";
+    x = refineChannels(rewriter, loc, x, inPerGroup * groups);
+
+    // Padding reads the input zero point: (zx - zx) * w contributes 0.
+    auto inputType = cast<quant::UniformQuantizedType>(getElementQuantType(op.getX()));
+    auto weightType = getElementQuantType(op.getW());
+    Value zeroPoint = createScalar(rewriter, loc, xType.getElementType(),
+                                   double(int8_t(inputType.getZeroPoint())));
+    Value padded =
+        padSpatial(rewriter, loc, x, win.padLow, win.padHigh, zeroPoint);
+    auto accType = resultType.clone(rewriter.getI32Type());
+    SmallVector<Value> sizes =
+        getWindowResultSizes(rewriter, loc, accType, padded, w, 0, win);
+    Value init = broadcastBias(rewriter, loc, accType, sizes, adaptor.getBias(), 1);
+
+    // Groups as their own dim: input N x G x C/G x H x W, filter G x F/G x
+    // C/G x kh x kw, accumulators N x G x F/G x OH x OW.
+    Value groupedInput = splitChannels(rewriter, loc, padded, groups);
+    Value groupedInit = splitChannels(rewriter, loc, init, groups);
+    auto filterType = RankedTensorType::get(
+        {groups, outChannels / groups, inPerGroup, wType.getDimSize(2),
+         wType.getDimSize(3)},
+        wType.getElementType());
+    Value filter = tensor::ExpandShapeOp::create(
+        rewriter, loc, filterType, w,
+        SmallVector<ReassociationIndices>{{0, 1}, {2}, {3}, {4}});
+
+    // Loop dims (n, g, f, y, c, i, j, x): x innermost, after the reductions.
+    MLIRContext *context = rewriter.getContext();
+    AffineExpr n, g, f, y, c, i, j, xo;
+    bindDims(context, n, g, f, y, c, i, j, xo);
+    SmallVector<AffineMap> maps = {
+        AffineMap::get(8, 0,
+                       {n, g, c, y * win.strides[0] + i * win.dilations[0],
+                        xo * win.strides[1] + j * win.dilations[1]},
+                       context),
+        AffineMap::get(8, 0, {g, f, c, i, j}, context),
+        AffineMap::get(8, 0, {n, g, f, y, xo}, context)};
+    using utils::IteratorType;
+    SmallVector<IteratorType> iterators = {
+        IteratorType::parallel,  IteratorType::parallel,
+        IteratorType::parallel,  IteratorType::parallel,
+        IteratorType::reduction, IteratorType::reduction,
+        IteratorType::reduction, IteratorType::parallel};
+    Value accumulated =
+        linalg::GenericOp::create(
+            rewriter, loc, TypeRange{groupedInit.getType()},
+            ValueRange{groupedInput, filter}, groupedInit, maps, iterators,
+            [&](OpBuilder &nb, Location nl, ValueRange args) {
+              linalg::YieldOp::create(
+                  nb, nl,
+                  buildMultiplyAccumulate(nb, nl, args, inputType, weightType));
+            })
+            .getResult(0);
+    accumulated = tensor::CollapseShapeOp::create(
+        rewriter, loc, accType, accumulated,
+        SmallVector<ReassociationIndices>{{0}, {1, 2}, {3}, {4}});
+
+    Value result = buildOutputStage(rewriter, op, accumulated, 1,
+                                    inputType.getScale(),
+                                    getChannelScales(weightType, outChannels),
+                                    resultType);
+    if (conv->unitHeight)
+      result = collapseUnitDims(rewriter, loc, result, {2});
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
+struct QMatMulLowering : OpConversionPattern<QMatMulOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(QMatMulOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    auto resultType = cast<RankedTensorType>(
+        getTypeConverter()->convertType(op.getType()));
+    Value a = adaptor.getA(), b = adaptor.getB();
+    int64_t rank = resultType.getRank();
+    auto accType = resultType.clone(rewriter.getI32Type());
+    // Only the rows of `a` can be dynamic: b is a static K x N.
+    SmallVector<Value> sizes;
+    for (int64_t d = 0; d < rank - 1; ++d)
+      if (accType.isDynamicDim(d))
+        sizes.push_back(tensor::DimOp::create(rewriter, loc, a, d));
+    Value init =
+        broadcastBias(rewriter, loc, accType, sizes, adaptor.getBias(), rank - 1);
+
+    // Loop dims (batch..., m, k, n): n innermost, after the reduction.
+    MLIRContext *context = rewriter.getContext();
+    int64_t numDims = rank + 1;
+    SmallVector<AffineExpr> batch;
+    for (int64_t d = 0; d < rank - 2; ++d)
+      batch.push_back(getAffineDimExpr(d, context));
+    AffineExpr m = getAffineDimExpr(rank - 2, context),
+               k = getAffineDimExpr(rank - 1, context),
+               n = getAffineDimExpr(rank, context);
+    auto withBatch = [&](std::initializer_list<AffineExpr> tail) {
+      SmallVector<AffineExpr> exprs(batch);
+      exprs.append(tail.begin(), tail.end());
+      return AffineMap::get(numDims, 0, exprs, context);
+    };
+    SmallVector<AffineMap> maps = {withBatch({m, k}),
+                                   AffineMap::get(numDims, 0, {k, n}, context),
+                                   withBatch({m, n})};
+    SmallVector<utils::IteratorType> iterators(numDims,
+                                               utils::IteratorType::parallel);
+    iterators[rank - 1] = utils::IteratorType::reduction;
+    auto inputType = cast<quant::UniformQuantizedType>(getElementQuantType(op.getA()));
+    auto weightType = getElementQuantType(op.getB());
+    Value accumulated =
+        linalg::GenericOp::create(
+            rewriter, loc, TypeRange{accType}, ValueRange{a, b}, init, maps,
+            iterators,
+            [&](OpBuilder &nb, Location nl, ValueRange args) {
+              linalg::YieldOp::create(
+                  nb, nl,
+                  buildMultiplyAccumulate(nb, nl, args, inputType, weightType));
+            })
+            .getResult(0);
+    int64_t columns = op.getB().getType().getDimSize(1);
+    Value result = buildOutputStage(rewriter, op, accumulated, rank - 1,
+                                    inputType.getScale(),
+                                    getChannelScales(weightType, columns),
+                                    resultType);
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
+} // namespace
+
+void populateIntegerOpsToLinalgPatterns(const TypeConverter &converter,
+                                        RewritePatternSet &patterns) {
+  patterns.add<QConvLowering, QMatMulLowering>(converter,
+                                               patterns.getContext());
+}
+
+} // namespace mlir::quarc

@@ -1,0 +1,473 @@
+//===- FoldQDQ.cpp - QDQ pairs into integer convolutions and matmuls ------===//
+//
+// The step from the QDQ form to integer compute. A convolution or matrix
+// product whose activation comes out of a dequantize and whose weight is a
+// dequantized integer constant becomes quarc.qconv / quarc.qmatmul on the
+// quantized values themselves. Everything the integer op needs beyond
+// them is computed here, at compile time, from constants: the int32 bias
+// with the input zero point's compensation (IntegerContraction.h), and,
+// for a Gemm, B transposed and alpha folded into its scales.
+//
+//===----------------------------------------------------------------------===//
+
+#include "ConstantData.h"
+#include "quarc/Dialect/Quarc/IR/QuarcOps.h"
+#include "quarc/Dialect/Quarc/Transforms/Passes.h"
+#include "quarc/Quantization/IntegerContraction.h"
+#include "quarc/Quantization/Quantize.h"
+#include "quarc/Quantization/QuantizedTypes.h"
+
+#include "mlir/Dialect/Quant/IR/QuantTypes.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+#include <cstring>
+
+namespace mlir::quarc {
+
+#define GEN_PASS_DEF_QUARCFOLDQDQ
+#include "quarc/Dialect/Quarc/Transforms/Passes.h.inc"
+
+namespace {
+
+/// An 8-bit quantized constant weight with zero points 0.
+struct QuantizedWeight {
+  Value quantized; // the storage_cast result, a tensor of !quant elements
+  RankedTensorType type;
+  SmallVector<int64_t> values; // the stored integers, row-major
+};
+
+bool isEightBitOfF32(quant::QuantizedType type) {
+  return type && type.getStorageTypeIntegralWidth() == 8 &&
+         type.getExpressedType().isF32();
+}
+
+/// The per-tensor quantized value `value` dequantizes, if it is 8-bit.
+Value getQuantizedActivation(Value value) {
+  auto dequantize = value.getDefiningOp<DequantizeOp>();
+  if (!dequantize)
+    return nullptr;
+  auto type = dyn_cast<quant::UniformQuantizedType>(
+      dequantize.getInput().getType().getElementType());
+  return isEightBitOfF32(type) ? dequantize.getInput() : nullptr;
+}
+
+/// `weight` as dequantize(storage_cast(constant)) of 8-bit values with
+/// zero points 0, per tensor or along `channelAxis`.
+std::optional<QuantizedWeight> matchQuantizedWeight(Value weight,
+                                                    int64_t channelAxis) {
+  auto dequantize = weight.getDefiningOp<DequantizeOp>();
+  auto storageCast =
+      dequantize ? dequantize.getInput().getDefiningOp<StorageCastOp>() : nullptr;
+  if (!storageCast)
+    return std::nullopt;
+  auto type = cast<RankedTensorType>(storageCast.getType());
+  auto element = dyn_cast<quant::QuantizedType>(type.getElementType());
+  if (!isEightBitOfF32(element))
+    return std::nullopt;
+  if (auto perTensor = dyn_cast<quant::UniformQuantizedType>(element)) {
+    if (perTensor.getZeroPoint() != 0)
+      return std::nullopt;
+  } else if (auto perAxis =
+                 dyn_cast<quant::UniformQuantizedPerAxisType>(element)) {
+    if (perAxis.getQuantizedDimension() != channelAxis ||
+        llvm::any_of(perAxis.getZeroPoints(),
+                     [](int64_t zeroPoint) { return zeroPoint != 0; }))
+      return std::nullopt;
+  } else {
+    return std::nullopt;
+  }
+  std::optional<SmallVector<char>> bytes =
+      getConstantBytes(storageCast.getInput());
+  if (!bytes)
+    return std::nullopt;
+  QuantizedWeight result{storageCast, type, {}};
+  result.values.reserve(bytes->size());
+  for (char byte : *bytes)
+    result.values.push_back(element.isSigned() ? int64_t(int8_t(byte))
+                                               : int64_t(uint8_t(byte)));
+  return result;
+}
+
+/// `type` with every scale multiplied by `factor` and the quantized axis
+/// (if any) moved to `axis`.
+quant::QuantizedType rescale(quant::QuantizedType type, double factor,
+                             int32_t axis) {
+  if (auto perAxis = dyn_cast<quant::UniformQuantizedPerAxisType>(type)) {
+    SmallVector<double> scales(perAxis.getScales());
+    for (double &scale : scales)
+      scale *= factor;
+    return quant::UniformQuantizedPerAxisType::get(
+        type.getFlags(), type.getStorageType(), type.getExpressedType(),
+        scales, perAxis.getZeroPoints(), axis, type.getStorageTypeMin(),
+        type.getStorageTypeMax());
+  }
+  auto perTensor = cast<quant::UniformQuantizedType>(type);
+  return quant::UniformQuantizedType::get(
+      type.getFlags(), type.getStorageType(), type.getExpressedType(),
+      perTensor.getScale() * factor, perTensor.getZeroPoint(),
+      type.getStorageTypeMin(), type.getStorageTypeMax());
+}
+
+/// The sum of the stored weights of each channel along `channelAxis`.
+SmallVector<int64_t> getWeightSums(const QuantizedWeight &weight,
+                                   int64_t channelAxis) {
+  ArrayRef<int64_t> shape = weight.type.getShape();
+  int64_t channels = shape[channelAxis], inner = 1;
+  for (int64_t d = channelAxis + 1; d < int64_t(shape.size()); ++d)
+    inner *= shape[d];
+  SmallVector<int64_t> sums(channels, 0);
+  for (auto [index, value] : llvm::enumerate(weight.values))
+    sums[(int64_t(index) / inner) % channels] += value;
+  return sums;
+}
+
+/// The bias of each of `channels` channels as int32 at `accumulatorScales`,
+/// times `beta`: from no bias (zeros), an f32 constant of `channels` values
+/// (or one broadcast value), or an int32 constant dequantized per channel,
+/// as onnxruntime writes biases. For the last, when the scale is already
+/// the accumulator's, the stored integers are taken as they are. nullopt
+/// for any other bias.
+std::optional<SmallVector<int32_t>>
+quantizeBiasOperand(Value bias, ArrayRef<double> accumulatorScales,
+                    double beta) {
+  int64_t channels = accumulatorScales.size();
+  if (isNone(bias))
+    return SmallVector<int32_t>(channels, 0);
+  auto type = cast<RankedTensorType>(bias.getType());
+  if (type.getNumElements() != channels && type.getNumElements() != 1)
+    return std::nullopt;
+  auto valueAt = [&](auto &values, int64_t channel) {
+    return values.size() == 1 ? values[0] : values[channel];
+  };
+  SmallVector<int32_t> result(channels);
+  if (auto dequantize = bias.getDefiningOp<DequantizeOp>()) {
+    auto storageCast = dequantize.getInput().getDefiningOp<StorageCastOp>();
+    auto element = dyn_cast<quant::QuantizedType>(
+        dequantize.getInput().getType().getElementType());
+    if (!storageCast || !element || !element.isSigned() ||
+        element.getStorageTypeIntegralWidth() != 32 || type.getRank() != 1)
+      return std::nullopt;
+    std::optional<SmallVector<char>> bytes =
+        getConstantBytes(storageCast.getInput());
+    if (!bytes)
+      return std::nullopt;
+    SmallVector<int32_t> stored(bytes->size() / 4);
+    std::memcpy(stored.data(), bytes->data(), bytes->size());
+    SmallVector<double> scales = getChannelScales(element, stored.size());
+    SmallVector<int64_t> zeroPoints(stored.size(), 0);
+    if (auto perAxis = dyn_cast<quant::UniformQuantizedPerAxisType>(element))
+      zeroPoints.assign(perAxis.getZeroPoints().begin(),
+                        perAxis.getZeroPoints().end());
+    else
+      zeroPoints.assign(stored.size(),
+                        cast<quant::UniformQuantizedType>(element).getZeroPoint());
+    for (int64_t c = 0; c < channels; ++c) {
+      int64_t centered = int64_t(valueAt(stored, c)) - valueAt(zeroPoints, c);
+      double scale = valueAt(scales, c) * beta;
+      // onnxruntime's bias scale is f32(sx * sw): equal up to f32 rounding.
+      if (std::abs(scale / accumulatorScales[c] - 1) <= 1e-6 &&
+          centered == int32_t(centered))
+        result[c] = int32_t(centered);
+      else
+        result[c] = quantizeBias(double(centered) * scale, accumulatorScales[c]);
+    }
+    return result;
+  }
+  std::optional<SmallVector<char>> bytes = getConstantBytes(bias);
+  if (!bytes || !type.getElementType().isF32())
+    return std::nullopt;
+  SmallVector<float> values(bytes->size() / 4);
+  std::memcpy(values.data(), bytes->data(), bytes->size());
+  for (int64_t c = 0; c < channels; ++c)
+    result[c] =
+        quantizeBias(double(valueAt(values, c)) * beta, accumulatorScales[c]);
+  return result;
+}
+
+/// The operands of an integer op, computed from a float op's.
+struct IntegerOperands {
+  Value input, weight, bias;
+};
+
+/// The int32 bias constant: the quantized bias minus the input zero point
+/// times each channel's weight sum.
+Value createCompensatedBias(OpBuilder &builder, Location loc,
+                            ArrayRef<int32_t> quantizedBias,
+                            ArrayRef<int64_t> weightSums, Value input,
+                            Value keySource) {
+  auto inputType = cast<quant::UniformQuantizedType>(
+      cast<RankedTensorType>(input.getType()).getElementType());
+  SmallVector<int32_t> bias;
+  for (auto [value, sum] : llvm::zip_equal(quantizedBias, weightSums))
+    bias.push_back(compensateBias(value, inputType.getZeroPoint(), sum));
+  auto type = RankedTensorType::get({int64_t(bias.size())},
+                                    builder.getI32Type());
+  ArrayRef<char> bytes(reinterpret_cast<const char *>(bias.data()),
+                       bias.size() * sizeof(int32_t));
+  return ConstantOp::create(
+      builder, loc, type,
+      createElementsAttr(type, bytes,
+                         deriveConstantKey(keySource, "bias", "_i32")));
+}
+
+/// The accumulator scale input scale x weight scale of each channel.
+SmallVector<double> getAccumulatorScales(Value input,
+                                         quant::QuantizedType weightType,
+                                         int64_t channels) {
+  double inputScale = cast<quant::UniformQuantizedType>(
+                          cast<RankedTensorType>(input.getType())
+                              .getElementType())
+                          .getScale();
+  SmallVector<double> scales = getChannelScales(weightType, channels);
+  for (double &scale : scales)
+    scale *= inputScale;
+  return scales;
+}
+
+std::optional<IntegerOperands> matchConv(ConvOp conv, OpBuilder &builder) {
+  Value input = getQuantizedActivation(conv.getX());
+  std::optional<QuantizedWeight> weight =
+      input ? matchQuantizedWeight(conv.getW(), 0) : std::nullopt;
+  if (!weight)
+    return std::nullopt;
+  int64_t channels = weight->type.getDimSize(0);
+  auto weightType = cast<quant::QuantizedType>(weight->type.getElementType());
+  std::optional<SmallVector<int32_t>> bias = quantizeBiasOperand(
+      conv.getB(), getAccumulatorScales(input, weightType, channels), 1.0);
+  if (!bias)
+    return std::nullopt;
+  Value compensated =
+      createCompensatedBias(builder, conv.getLoc(), *bias,
+                            getWeightSums(*weight, 0), input, conv.getB());
+  return IntegerOperands{input, weight->quantized, compensated};
+}
+
+/// B (K x N) of a matrix product as an 8-bit constant quantized per
+/// tensor or per column; a Gemm's B^T is transposed and alpha folded in.
+std::optional<QuantizedWeight> matchMatMulWeight(Value b, bool transposed,
+                                                 double alpha, Location loc,
+                                                 OpBuilder &builder) {
+  std::optional<QuantizedWeight> weight =
+      matchQuantizedWeight(b, transposed ? 0 : 1);
+  if (!weight || weight->type.getRank() != 2)
+    return std::nullopt;
+  if (!transposed && alpha == 1.0)
+    return weight;
+  auto element = cast<quant::QuantizedType>(weight->type.getElementType());
+  int64_t rows = weight->type.getDimSize(0), cols = weight->type.getDimSize(1);
+  SmallVector<int64_t> shape = {rows, cols};
+  SmallVector<int64_t> values = weight->values;
+  if (transposed) {
+    shape = {cols, rows};
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t c = 0; c < cols; ++c)
+        values[c * rows + r] = weight->values[r * cols + c];
+  }
+  auto storageType = RankedTensorType::get(
+      shape, IntegerType::get(builder.getContext(), 8,
+                              element.isSigned() ? IntegerType::Signless
+                                                 : IntegerType::Unsigned));
+  SmallVector<char> bytes;
+  for (int64_t value : values)
+    bytes.push_back(char(value));
+  Value constant = ConstantOp::create(
+      builder, loc, storageType,
+      createElementsAttr(storageType, bytes,
+                         deriveConstantKey(b, "weight", "_kn")));
+  auto type = RankedTensorType::get(shape, rescale(element, alpha, 1));
+  Value quantized = StorageCastOp::create(builder, loc, type, constant);
+  return QuantizedWeight{quantized, type, std::move(values)};
+}
+
+std::optional<IntegerOperands> matchMatMulOperands(Value a, Value b, Value c,
+                                                   bool transposed,
+                                                   double alpha, double beta,
+                                                   Operation *op,
+                                                   OpBuilder &builder) {
+  Value input = getQuantizedActivation(a);
+  auto inputType = cast<RankedTensorType>(a.getType());
+  if (!input || inputType.getRank() < 2 || !(alpha > 0))
+    return std::nullopt;
+  std::optional<QuantizedWeight> weight =
+      matchMatMulWeight(b, transposed, alpha, op->getLoc(), builder);
+  if (!weight)
+    return std::nullopt;
+  int64_t channels = weight->type.getDimSize(1);
+  auto weightType = cast<quant::QuantizedType>(weight->type.getElementType());
+  std::optional<SmallVector<int32_t>> bias = quantizeBiasOperand(
+      c, getAccumulatorScales(input, weightType, channels), beta);
+  if (!bias)
+    return std::nullopt;
+  Value compensated =
+      createCompensatedBias(builder, op->getLoc(), *bias,
+                            getWeightSums(*weight, 1), input, c);
+  return IntegerOperands{input, weight->quantized, compensated};
+}
+
+std::optional<IntegerOperands> matchIntegerOperands(Operation *op,
+                                                    OpBuilder &builder) {
+  if (auto conv = dyn_cast<ConvOp>(op))
+    return matchConv(conv, builder);
+  if (auto matmul = dyn_cast<MatMulOp>(op))
+    return matchMatMulOperands(matmul.getA(), matmul.getB(),
+                               NoneOp::create(builder, op->getLoc()), false,
+                               1.0, 1.0, op, builder);
+  if (auto gemm = dyn_cast<GemmOp>(op)) {
+    if (gemm.getTransA() != 0)
+      return std::nullopt;
+    return matchMatMulOperands(gemm.getA(), gemm.getB(), gemm.getC(),
+                               gemm.getTransB() != 0,
+                               gemm.getAlpha().convertToDouble(),
+                               gemm.getBeta().convertToDouble(), op, builder);
+  }
+  return std::nullopt;
+}
+
+/// Where an integer op writes its result: the quantize that is the only
+/// user of its value, possibly through a Relu or a Clip with constant
+/// bounds that is the value's only user (a fused activation: clamping the
+/// quantized result, as quantization is monotonic).
+struct QuantizedOutput {
+  QuantizeOp quantize;
+  Operation *activation = nullptr; // the fused Relu / Clip, if any
+  std::optional<int64_t> clampMin, clampMax;
+};
+
+/// The only user of `value` if it is an `OpTy`.
+template <typename OpTy>
+OpTy getOnlyUser(Value value) {
+  return value.hasOneUse() ? dyn_cast<OpTy>(*value.getUsers().begin()) : OpTy();
+}
+
+/// A constant f32 scalar bound of a Clip, or nullopt for none; failure for
+/// a bound that is not a constant.
+FailureOr<std::optional<float>> getClipBound(Value bound) {
+  if (isNone(bound))
+    return std::optional<float>();
+  std::optional<SmallVector<char>> bytes = getConstantBytes(bound);
+  auto type = cast<RankedTensorType>(bound.getType());
+  if (!bytes || !type.getElementType().isF32() || bytes->size() != 4)
+    return failure();
+  float value;
+  std::memcpy(&value, bytes->data(), 4);
+  return std::optional<float>(value);
+}
+
+std::optional<QuantizedOutput> getQuantizedOutput(Value value) {
+  QuantizedOutput output;
+  std::optional<float> low, high;
+  if (auto relu = getOnlyUser<ReluOp>(value)) {
+    output.activation = relu;
+    low = 0.0f;
+  } else if (auto clip = getOnlyUser<ClipOp>(value)) {
+    FailureOr<std::optional<float>> min = getClipBound(clip.getMin());
+    FailureOr<std::optional<float>> max = getClipBound(clip.getMax());
+    if (failed(min) || failed(max))
+      return std::nullopt;
+    output.activation = clip;
+    low = *min;
+    high = *max;
+  }
+  if (output.activation)
+    value = output.activation->getResult(0);
+  output.quantize = getOnlyUser<QuantizeOp>(value);
+  if (!output.quantize)
+    return std::nullopt;
+  auto type = dyn_cast<quant::UniformQuantizedType>(
+      cast<RankedTensorType>(output.quantize.getType()).getElementType());
+  if (!type || type.getStorageTypeIntegralWidth() > 16)
+    return std::nullopt;
+  auto quantizeBound = [&](float bound) -> int64_t {
+    return quantizeValue(bound, float(type.getScale()), type.getZeroPoint(),
+                         type.getStorageTypeMin(), type.getStorageTypeMax());
+  };
+  if (low)
+    output.clampMin = quantizeBound(*low);
+  if (high)
+    output.clampMax = quantizeBound(*high);
+  if (output.clampMin && output.clampMax && *output.clampMin > *output.clampMax)
+    return std::nullopt; // a Clip with min > max: leave it to run as it is
+  return output;
+}
+
+/// Replaces `op` with its integer form if it matches; returns whether it
+/// did.
+bool foldIntoIntegerOp(Operation *op) {
+  auto type = dyn_cast<RankedTensorType>(op->getResult(0).getType());
+  if (!type || !type.getElementType().isF32())
+    return false;
+  OpBuilder builder(op);
+  // Operands the match creates (a transposed weight, the bias) are erased
+  // again if it fails: note where the block was.
+  Operation *before = op->getPrevNode();
+  std::optional<IntegerOperands> operands = matchIntegerOperands(op, builder);
+  if (!operands) {
+    Block *block = op->getBlock();
+    auto first = before ? std::next(before->getIterator()) : block->begin();
+    SmallVector<Operation *> created;
+    for (Operation &createdOp : llvm::make_range(first, op->getIterator()))
+      created.push_back(&createdOp);
+    for (Operation *createdOp : llvm::reverse(created))
+      createdOp->erase();
+    return false;
+  }
+  std::optional<QuantizedOutput> output = getQuantizedOutput(op->getResult(0));
+  Type resultType =
+      output ? output->quantize.getType() : op->getResult(0).getType();
+  SmallVector<Value> integerOperands = {operands->input, operands->weight,
+                                        operands->bias};
+  // The window attributes of a convolution carry over.
+  NamedAttrList attributes;
+  if (isa<ConvOp>(op))
+    attributes.append(op->getAttrs());
+  if (output && output->clampMin)
+    attributes.set("clamp_min", builder.getI64IntegerAttr(*output->clampMin));
+  if (output && output->clampMax)
+    attributes.set("clamp_max", builder.getI64IntegerAttr(*output->clampMax));
+  Operation *integerOp;
+  if (isa<ConvOp>(op))
+    integerOp = QConvOp::create(builder, op->getLoc(), resultType,
+                                integerOperands, attributes.getAttrs());
+  else
+    integerOp = QMatMulOp::create(builder, op->getLoc(), resultType,
+                                  integerOperands, attributes.getAttrs());
+  if (!output) {
+    op->getResult(0).replaceAllUsesWith(integerOp->getResult(0));
+    op->erase();
+    return true;
+  }
+  output->quantize.replaceAllUsesWith(integerOp->getResult(0));
+  output->quantize.erase();
+  if (output->activation)
+    output->activation->erase();
+  op->erase();
+  return true;
+}
+
+struct FoldQDQPass : impl::QuarcFoldQDQBase<FoldQDQPass> {
+  void runOnOperation() override {
+    SmallVector<Operation *> candidates;
+    getOperation().walk([&](Operation *op) {
+      if (isa<ConvOp, MatMulOp, GemmOp>(op))
+        candidates.push_back(op);
+    });
+    bool changed = false;
+    for (Operation *op : candidates)
+      changed |= foldIntoIntegerOp(op);
+    if (!changed)
+      return;
+    // The dequantized inputs and weights the float ops read may be dead
+    // now; users come after producers, so one backward sweep erases them.
+    SmallVector<Operation *> ops;
+    getOperation().walk([&](Operation *op) {
+      if (isa<DequantizeOp, StorageCastOp, ConstantOp, NoneOp>(op))
+        ops.push_back(op);
+    });
+    for (Operation *op : llvm::reverse(ops))
+      if (isOpTriviallyDead(op))
+        op->erase();
+  }
+};
+
+} // namespace
+} // namespace mlir::quarc
