@@ -226,6 +226,8 @@ def test_onnxruntime_qdq_model_compiles_to_integer_ops(case, tmp_path):
     (["--quantize=int8"], "needs either --stats"),
     (["--quantize=int8", "--stats", "s.json", "--data", "d"], "needs either --stats"),
     (["--stats", "s.json"], "go with --quantize=int8"),
+    (["--quantize=int8", "--stats", "s.json", "--scheme=bogus"], "--scheme: bad scheme clause"),
+    (["--quantize=int8", "--stats", "s.json", "--scheme", "weights=s8:per-row"], "--scheme:"),
 ])
 def test_quantize_usage_errors(case, args, message):
     _, model_path, _, _, _ = case

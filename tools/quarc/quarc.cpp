@@ -16,6 +16,7 @@
 #include "quarc/Calibration/StatsFile.h"
 #include "quarc/Compiler/Calibrate.h"
 #include "quarc/Compiler/Session.h"
+#include "quarc/Quantization/QuantScheme.h"
 #include "quarc/quarc_runtime.h"
 #include "npy.h" // the runtime's .npy reader, to size `quarc run`'s inputs
 
@@ -176,6 +177,10 @@ std::string parseFlags(ArrayRef<const char *> args, CommonFlags &flags,
     if (flags.stats.empty() == flags.data.empty())
       return "--quantize=int8 needs either --stats STATS.json (from quarc "
              "calibrate) or --data DIR (calibration samples)";
+    if (!flags.scheme.empty())
+      if (llvm::Expected<QuantScheme> scheme = parseQuantScheme(flags.scheme);
+          !scheme)
+        return "--scheme: " + llvm::toString(scheme.takeError());
   } else if (!flags.stats.empty() || !flags.data.empty() ||
              !flags.scheme.empty()) {
     return "--stats, --data and --scheme go with --quantize=int8";
