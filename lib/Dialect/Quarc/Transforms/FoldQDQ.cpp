@@ -31,7 +31,9 @@ namespace {
 
 /// An 8-bit quantized constant weight with zero points 0.
 struct QuantizedWeight {
-  Value quantized; // the storage_cast result, a tensor of !quant elements
+  /// The storage_cast result (a tensor of !quant elements) that holds it,
+  /// or null when it is a new constant still to be created (a Gemm's B^T).
+  Value quantized;
   RankedTensorType type;
   SmallVector<int64_t> values; // the stored integers, row-major
 };
@@ -131,7 +133,7 @@ std::optional<SmallVector<int32_t>>
 quantizeBiasOperand(Value bias, ArrayRef<double> accumulatorScales,
                     double beta) {
   int64_t channels = accumulatorScales.size();
-  if (isNone(bias))
+  if (!bias || isNone(bias))
     return SmallVector<int32_t>(channels, 0);
   auto type = cast<RankedTensorType>(bias.getType());
   if (type.getNumElements() != channels && type.getNumElements() != 1)
@@ -184,30 +186,59 @@ quantizeBiasOperand(Value bias, ArrayRef<double> accumulatorScales,
   return result;
 }
 
-/// The operands of an integer op, computed from a float op's.
+/// What an integer op reads, computed from a float op's operands before
+/// anything is created: the quantized input, the weight, and the int32
+/// bias with the zero-point compensation.
 struct IntegerOperands {
-  Value input, weight, bias;
+  Value input;
+  QuantizedWeight weight;
+  SmallVector<int32_t> bias;
+  Value floatWeight, floatBias; // names for the new constants
 };
 
-/// The int32 bias constant: the quantized bias minus the input zero point
-/// times each channel's weight sum.
-Value createCompensatedBias(OpBuilder &builder, Location loc,
-                            ArrayRef<int32_t> quantizedBias,
-                            ArrayRef<int64_t> weightSums, Value input,
-                            Value keySource) {
+/// The quantized bias minus the input zero point times each channel's
+/// weight sum.
+SmallVector<int32_t> compensate(ArrayRef<int32_t> quantizedBias,
+                                ArrayRef<int64_t> weightSums, Value input) {
   auto inputType = cast<quant::UniformQuantizedType>(
       cast<RankedTensorType>(input.getType()).getElementType());
   SmallVector<int32_t> bias;
   for (auto [value, sum] : llvm::zip_equal(quantizedBias, weightSums))
     bias.push_back(compensateBias(value, inputType.getZeroPoint(), sum));
-  auto type = RankedTensorType::get({int64_t(bias.size())},
-                                    builder.getI32Type());
+  return bias;
+}
+
+/// The integer op's operand values: the weight's storage_cast (a new
+/// constant if it has none) and the bias constant.
+SmallVector<Value> materialize(OpBuilder &builder, Location loc,
+                               const IntegerOperands &operands) {
+  Value weight = operands.weight.quantized;
+  if (!weight) {
+    RankedTensorType type = operands.weight.type;
+    auto element = cast<quant::QuantizedType>(type.getElementType());
+    auto storageType = type.clone(IntegerType::get(
+        builder.getContext(), 8,
+        element.isSigned() ? IntegerType::Signless : IntegerType::Unsigned));
+    SmallVector<char> bytes;
+    for (int64_t value : operands.weight.values)
+      bytes.push_back(char(value));
+    Value constant = ConstantOp::create(
+        builder, loc, storageType,
+        createElementsAttr(storageType, bytes,
+                           deriveConstantKey(operands.floatWeight, "weight",
+                                             "_kn")));
+    weight = StorageCastOp::create(builder, loc, type, constant);
+  }
+  ArrayRef<int32_t> bias = operands.bias;
+  auto biasType =
+      RankedTensorType::get({int64_t(bias.size())}, builder.getI32Type());
   ArrayRef<char> bytes(reinterpret_cast<const char *>(bias.data()),
                        bias.size() * sizeof(int32_t));
-  return ConstantOp::create(
-      builder, loc, type,
-      createElementsAttr(type, bytes,
-                         deriveConstantKey(keySource, "bias", "_i32")));
+  Value biasConstant = ConstantOp::create(
+      builder, loc, biasType,
+      createElementsAttr(biasType, bytes,
+                         deriveConstantKey(operands.floatBias, "bias", "_i32")));
+  return {operands.input, weight, biasConstant};
 }
 
 /// The accumulator scale input scale x weight scale of each channel.
@@ -224,7 +255,7 @@ SmallVector<double> getAccumulatorScales(Value input,
   return scales;
 }
 
-std::optional<IntegerOperands> matchConv(ConvOp conv, OpBuilder &builder) {
+std::optional<IntegerOperands> matchConv(ConvOp conv) {
   Value input = getQuantizedActivation(conv.getX());
   std::optional<QuantizedWeight> weight =
       input ? matchQuantizedWeight(conv.getW(), 0) : std::nullopt;
@@ -236,17 +267,17 @@ std::optional<IntegerOperands> matchConv(ConvOp conv, OpBuilder &builder) {
       conv.getB(), getAccumulatorScales(input, weightType, channels), 1.0);
   if (!bias)
     return std::nullopt;
-  Value compensated =
-      createCompensatedBias(builder, conv.getLoc(), *bias,
-                            getWeightSums(*weight, 0), input, conv.getB());
-  return IntegerOperands{input, weight->quantized, compensated};
+  SmallVector<int32_t> compensated =
+      compensate(*bias, getWeightSums(*weight, 0), input);
+  return IntegerOperands{input, std::move(*weight), std::move(compensated),
+                         conv.getW(), conv.getB()};
 }
 
 /// B (K x N) of a matrix product as an 8-bit constant quantized per
-/// tensor or per column; a Gemm's B^T is transposed and alpha folded in.
+/// tensor or per column; a Gemm's B^T is transposed and alpha folded in
+/// (a new constant, created by materialize()).
 std::optional<QuantizedWeight> matchMatMulWeight(Value b, bool transposed,
-                                                 double alpha, Location loc,
-                                                 OpBuilder &builder) {
+                                                 double alpha) {
   std::optional<QuantizedWeight> weight =
       matchQuantizedWeight(b, transposed ? 0 : 1);
   if (!weight || weight->type.getRank() != 2)
@@ -263,33 +294,19 @@ std::optional<QuantizedWeight> matchMatMulWeight(Value b, bool transposed,
       for (int64_t c = 0; c < cols; ++c)
         values[c * rows + r] = weight->values[r * cols + c];
   }
-  auto storageType = RankedTensorType::get(
-      shape, IntegerType::get(builder.getContext(), 8,
-                              element.isSigned() ? IntegerType::Signless
-                                                 : IntegerType::Unsigned));
-  SmallVector<char> bytes;
-  for (int64_t value : values)
-    bytes.push_back(char(value));
-  Value constant = ConstantOp::create(
-      builder, loc, storageType,
-      createElementsAttr(storageType, bytes,
-                         deriveConstantKey(b, "weight", "_kn")));
   auto type = RankedTensorType::get(shape, rescale(element, alpha, 1));
-  Value quantized = StorageCastOp::create(builder, loc, type, constant);
-  return QuantizedWeight{quantized, type, std::move(values)};
+  return QuantizedWeight{Value(), type, std::move(values)};
 }
 
 std::optional<IntegerOperands> matchMatMulOperands(Value a, Value b, Value c,
                                                    bool transposed,
-                                                   double alpha, double beta,
-                                                   Operation *op,
-                                                   OpBuilder &builder) {
+                                                   double alpha, double beta) {
   Value input = getQuantizedActivation(a);
   auto inputType = cast<RankedTensorType>(a.getType());
   if (!input || inputType.getRank() < 2 || !(alpha > 0))
     return std::nullopt;
   std::optional<QuantizedWeight> weight =
-      matchMatMulWeight(b, transposed, alpha, op->getLoc(), builder);
+      matchMatMulWeight(b, transposed, alpha);
   if (!weight)
     return std::nullopt;
   int64_t channels = weight->type.getDimSize(1);
@@ -298,27 +315,25 @@ std::optional<IntegerOperands> matchMatMulOperands(Value a, Value b, Value c,
       c, getAccumulatorScales(input, weightType, channels), beta);
   if (!bias)
     return std::nullopt;
-  Value compensated =
-      createCompensatedBias(builder, op->getLoc(), *bias,
-                            getWeightSums(*weight, 1), input, c);
-  return IntegerOperands{input, weight->quantized, compensated};
+  SmallVector<int32_t> compensated =
+      compensate(*bias, getWeightSums(*weight, 1), input);
+  return IntegerOperands{input, std::move(*weight), std::move(compensated), b,
+                         c};
 }
 
-std::optional<IntegerOperands> matchIntegerOperands(Operation *op,
-                                                    OpBuilder &builder) {
+std::optional<IntegerOperands> matchIntegerOperands(Operation *op) {
   if (auto conv = dyn_cast<ConvOp>(op))
-    return matchConv(conv, builder);
+    return matchConv(conv);
   if (auto matmul = dyn_cast<MatMulOp>(op))
-    return matchMatMulOperands(matmul.getA(), matmul.getB(),
-                               NoneOp::create(builder, op->getLoc()), false,
-                               1.0, 1.0, op, builder);
+    return matchMatMulOperands(matmul.getA(), matmul.getB(), Value(), false,
+                               1.0, 1.0);
   if (auto gemm = dyn_cast<GemmOp>(op)) {
     if (gemm.getTransA() != 0)
       return std::nullopt;
     return matchMatMulOperands(gemm.getA(), gemm.getB(), gemm.getC(),
                                gemm.getTransB() != 0,
                                gemm.getAlpha().convertToDouble(),
-                               gemm.getBeta().convertToDouble(), op, builder);
+                               gemm.getBeta().convertToDouble());
   }
   return std::nullopt;
 }
@@ -396,26 +411,15 @@ bool foldIntoIntegerOp(Operation *op) {
   auto type = dyn_cast<RankedTensorType>(op->getResult(0).getType());
   if (!type || !type.getElementType().isF32())
     return false;
-  OpBuilder builder(op);
-  // Operands the match creates (a transposed weight, the bias) are erased
-  // again if it fails: note where the block was.
-  Operation *before = op->getPrevNode();
-  std::optional<IntegerOperands> operands = matchIntegerOperands(op, builder);
-  if (!operands) {
-    Block *block = op->getBlock();
-    auto first = before ? std::next(before->getIterator()) : block->begin();
-    SmallVector<Operation *> created;
-    for (Operation &createdOp : llvm::make_range(first, op->getIterator()))
-      created.push_back(&createdOp);
-    for (Operation *createdOp : llvm::reverse(created))
-      createdOp->erase();
+  std::optional<IntegerOperands> operands = matchIntegerOperands(op);
+  if (!operands)
     return false;
-  }
+  OpBuilder builder(op);
   std::optional<QuantizedOutput> output = getQuantizedOutput(op->getResult(0));
   Type resultType =
       output ? output->quantize.getType() : op->getResult(0).getType();
-  SmallVector<Value> integerOperands = {operands->input, operands->weight,
-                                        operands->bias};
+  SmallVector<Value> integerOperands =
+      materialize(builder, op->getLoc(), *operands);
   // The window attributes of a convolution carry over.
   NamedAttrList attributes;
   if (isa<ConvOp>(op))
