@@ -220,4 +220,85 @@ TEST(QuantFixedPointTest, Avx2BiasedLogicalShiftMatches) {
   }
 }
 
+// The pair keeps the larger real's multiplier and shift and rounds the
+// smaller one at that shift.
+TEST(QuantFixedPointTest, QuantizeMultiplierPairSharesTheShift) {
+  FixedPointPair pair = quantizeMultiplierPair(0.75, 0.25);
+  EXPECT_EQ(pair.first, 3 << 29);
+  EXPECT_EQ(pair.rightShift, 31);
+  EXPECT_EQ(pair.second, 1 << 29);
+  // Either order: the larger decides the shift.
+  FixedPointPair swapped = quantizeMultiplierPair(0.25, 0.75);
+  EXPECT_EQ(swapped.first, 1 << 29);
+  EXPECT_EQ(swapped.second, 3 << 29);
+  EXPECT_EQ(swapped.rightShift, 31);
+  // A much smaller real loses relative precision, never range.
+  FixedPointPair tiny = quantizeMultiplierPair(2.0, 0x1p-40);
+  EXPECT_EQ(tiny.first, 1 << 30);
+  EXPECT_EQ(tiny.rightShift, 29);
+  EXPECT_EQ(tiny.second, 0);
+  FixedPointPair zero = quantizeMultiplierPair(0.0, 0.0);
+  EXPECT_EQ(zero.first, 0);
+  EXPECT_EQ(zero.second, 0);
+  // Saturation of the larger caps the smaller too.
+  FixedPointPair huge = quantizeMultiplierPair(0x1p40, 0x1p35);
+  EXPECT_EQ(huge.first, INT32_MAX);
+  EXPECT_EQ(huge.second, INT32_MAX);
+}
+
+/// round-half-up((a * Ma + b * Mb) / 2^n), exactly.
+int64_t exactRoundedSum(int32_t a, int32_t b, FixedPointPair m) {
+  __int128 sum = __int128(a) * m.first + __int128(b) * m.second;
+  __int128 divisor = __int128(1) << m.rightShift;
+  __int128 quotient = sum / divisor, remainder = sum % divisor;
+  if (remainder < 0) {
+    quotient -= 1;
+    remainder += divisor;
+  }
+  if (2 * remainder >= divisor)
+    quotient += 1;
+  return int64_t(quotient);
+}
+
+// requantizeSum is one rounding of the exact sum, and within one step of
+// the real-valued sum a * realA + b * realB.
+TEST(QuantFixedPointTest, RequantizeSumMatchesExactArithmetic) {
+  std::mt19937_64 rng(5);
+  std::uniform_int_distribution<int32_t> term(-65535, 65535);
+  std::uniform_real_distribution<double> exponent(-20, 8);
+  for (int i = 0; i < 200000; ++i) {
+    double realA = std::exp2(exponent(rng)), realB = std::exp2(exponent(rng));
+    FixedPointPair m = quantizeMultiplierPair(realA, realB);
+    int32_t a = term(rng), b = term(rng);
+    int64_t expected = exactRoundedSum(a, b, m);
+    int32_t zeroPoint = i % 256 - 128;
+    int64_t clamped = std::clamp<int64_t>(expected + zeroPoint, -32768, 32767);
+    ASSERT_EQ(requantizeSum(a, b, m, zeroPoint, -32768, 32767), clamped)
+        << a << " " << b << " " << realA << " " << realB;
+    // Each multiplier is within 2^-n-1 of its real, and 2^-n is at most
+    // 2^-30 of the larger real: one rounding plus that.
+    double real = double(a) * realA + double(b) * realB;
+    double bound = 0.5 + (std::abs(double(a)) + std::abs(double(b))) *
+                             std::max(realA, realB) * 0x1p-30;
+    ASSERT_LE(std::abs(double(expected) - real), bound)
+        << a << " " << b << " " << realA << " " << realB;
+  }
+}
+
+// With one term zero, the sum is the ordinary requantization of the other
+// when that one holds the larger real (same multiplier and shift).
+TEST(QuantFixedPointTest, RequantizeSumOfOneTermIsRequantize) {
+  std::mt19937_64 rng(6);
+  std::uniform_int_distribution<int32_t> term(-65535, 65535);
+  std::uniform_real_distribution<double> exponent(-20, 8);
+  for (int i = 0; i < 100000; ++i) {
+    double realA = std::exp2(exponent(rng));
+    FixedPointPair pair = quantizeMultiplierPair(realA, realA / 3);
+    FixedPointMultiplier single = quantizeMultiplier(realA);
+    int32_t a = term(rng);
+    ASSERT_EQ(requantizeSum(a, 0, pair, 3, -1000000, 1000000),
+              requantize(a, single, 3, -1000000, 1000000));
+  }
+}
+
 } // namespace

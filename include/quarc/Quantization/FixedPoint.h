@@ -27,6 +27,8 @@
 //            unsigned, stays below 2^64), vpsrlq by n and subtract
 //            2^(62-n): the same r.
 //   GPU:     mul.wide.s32, add.s64, shr.s64.
+// A sum of two such products with a common n (FixedPointPair, quarc.qadd)
+// rounds the same way, once: r = (a*Ma + b*Mb + 2^(n-1)) >> n.
 // Saturating r to int32 before adding the zero point (saturating add) gives
 // the same `out` whenever |zeroPoint|, |qmin|, |qmax| < 2^30, which holds
 // for every storage type quarc uses (at most 16 bits), so backends may
@@ -80,6 +82,30 @@ int64_t multiplyByQuantizedMultiplier(int32_t acc, FixedPointMultiplier m);
 /// zeroPoint, qmin, qmax). Requires qmin <= qmax.
 int32_t requantize(int32_t acc, FixedPointMultiplier m, int32_t zeroPoint,
                    int32_t qmin, int32_t qmax);
+
+/// The one rounding every requantization uses: value * 2^-n rounded half
+/// up, (value + 2^(n-1)) >> n with an arithmetic shift; n in [1, 62] and
+/// |value| < 2^62.
+int64_t roundingRightShift(int64_t value, int32_t n);
+
+/// Two real multipliers with one common right shift n, for a sum of two
+/// terms requantized with ONE rounding (quarc.qadd):
+///   r = (a * first + b * second + 2^(n-1)) >> n  ~=  a * realA + b * realB
+/// n is the shift quantizeMultiplier gives the larger real (its multiplier
+/// is in [2^30, 2^31)); the smaller is round(real * 2^n), ties away from
+/// zero, so it may have fewer significant bits (absolute error <= 2^-n-1
+/// per unit of its term, below 2^-31 of the larger real).
+struct FixedPointPair {
+  int32_t first = 0, second = 0;
+  int32_t rightShift = 31; // n, in [1, 62]
+};
+FixedPointPair quantizeMultiplierPair(double realA, double realB);
+
+/// clamp(roundingRightShift(a * first + b * second, n) + zeroPoint, qmin,
+/// qmax) in int64 arithmetic: exact for |a|, |b| < 2^16 (differences of
+/// values of at most 16 bits). Requires qmin <= qmax.
+int32_t requantizeSum(int32_t a, int32_t b, FixedPointPair m,
+                      int32_t zeroPoint, int32_t qmin, int32_t qmax);
 
 } // namespace mlir::quarc
 

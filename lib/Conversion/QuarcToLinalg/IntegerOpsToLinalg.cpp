@@ -20,6 +20,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "IntegerLowering.h"
 #include "LoweringUtils.h"
 #include "WindowLowering.h"
 #include "quarc/Conversion/QuarcToLinalg/QuarcToLinalg.h"
@@ -37,22 +38,14 @@
 namespace mlir::quarc {
 namespace {
 
-/// `value` (an 8-bit storage scalar) widened to i32 as `type` says.
-Value extendToI32(OpBuilder &b, Location loc, Value value,
-                  quant::QuantizedType type) {
-  Type i32 = b.getI32Type();
-  if (type.isSigned())
-    return arith::ExtSIOp::create(b, loc, i32, value);
-  return arith::ExtUIOp::create(b, loc, i32, value);
-}
-
 /// The scalar body of the contraction: acc + ext(input) * ext(weight).
 Value buildMultiplyAccumulate(OpBuilder &b, Location loc, ValueRange args,
                               quant::QuantizedType inputType,
                               quant::QuantizedType weightType) {
+  Type i32 = b.getI32Type();
   Value product = arith::MulIOp::create(
-      b, loc, extendToI32(b, loc, args[0], inputType),
-      extendToI32(b, loc, args[1], weightType));
+      b, loc, extendStored(b, loc, args[0], inputType, i32),
+      extendStored(b, loc, args[1], weightType, i32));
   return arith::AddIOp::create(b, loc, args[2], product);
 }
 
@@ -88,18 +81,6 @@ Value createChannelConstant(OpBuilder &b, Location loc, Type element,
                                    DenseElementsAttr::get(type, values));
 }
 
-/// The range a requantized result is clamped to: the storage range of
-/// `type`, narrowed by the op's clamp_min / clamp_max (a fused Relu/Clip).
-std::pair<int64_t, int64_t> getClampRange(Operation *op,
-                                          quant::UniformQuantizedType type) {
-  int64_t low = type.getStorageTypeMin(), high = type.getStorageTypeMax();
-  if (auto clampMin = op->getAttrOfType<IntegerAttr>("clamp_min"))
-    low = std::max(low, clampMin.getInt());
-  if (auto clampMax = op->getAttrOfType<IntegerAttr>("clamp_max"))
-    high = std::min(high, clampMax.getInt());
-  return {low, high};
-}
-
 /// The output stage of `op`: from the i32 accumulators (channels along
 /// `channelDim`) to `resultType` (the lowered storage type of a quantized
 /// result, or f32). `inputScale` and `weightScales` give the accumulators'
@@ -112,7 +93,7 @@ Value buildOutputStage(OpBuilder &b, Operation *op, Value accumulators,
   Type resultElement =
       cast<RankedTensorType>(op->getResult(0).getType()).getElementType();
   MLIRContext *context = b.getContext();
-  Type i32 = b.getI32Type(), i64 = b.getI64Type(), f32 = b.getF32Type();
+  Type i32 = b.getI32Type(), f32 = b.getF32Type();
   auto quantized = dyn_cast<quant::UniformQuantizedType>(resultElement);
   int64_t qmin = 0, qmax = 0;
   if (quantized)
@@ -169,36 +150,13 @@ Value buildOutputStage(OpBuilder &b, Operation *op, Value accumulators,
               nb, nl, arith::SIToFPOp::create(nb, nl, f32, acc), params[0]);
         } else {
           // r = (acc * M + 2^(n-1)) >> n, then zero point and clamp.
-          auto widen = [&](Value v) {
-            return arith::ExtSIOp::create(nb, nl, i64, v).getResult();
-          };
-          Value one = createScalar(nb, nl, i64, 1);
-          Value shift = widen(params[1]);
-          Value half = arith::ShLIOp::create(
-              nb, nl, one, arith::SubIOp::create(nb, nl, shift, one));
-          Value product =
-              arith::MulIOp::create(nb, nl, widen(acc), widen(params[0]));
-          Value rounded = arith::ShRSIOp::create(
-              nb, nl, arith::AddIOp::create(nb, nl, product, half), shift);
-          Value shifted = arith::AddIOp::create(
-              nb, nl, rounded,
-              createScalar(nb, nl, i64, double(quantized.getZeroPoint())));
-          Value clamped = arith::MinSIOp::create(
-              nb, nl,
-              arith::MaxSIOp::create(nb, nl, shifted,
-                                     createScalar(nb, nl, i64, double(qmin))),
-              createScalar(nb, nl, i64, double(qmax)));
-          result = arith::TruncIOp::create(nb, nl, resultType.getElementType(),
-                                           clamped);
+          result = buildRequantize(nb, nl, acc, params[0], params[1],
+                                   quantized.getZeroPoint(), qmin, qmax,
+                                   resultType.getElementType());
         }
         linalg::YieldOp::create(nb, nl, result);
       });
   return generic.getResult(0);
-}
-
-quant::QuantizedType getElementQuantType(Value value) {
-  return cast<quant::QuantizedType>(
-      cast<RankedTensorType>(value.getType()).getElementType());
 }
 
 struct QConvLowering : OpConversionPattern<QConvOp> {

@@ -1,11 +1,11 @@
 //===- LoweringUtils.cpp - helpers shared by the quarc lowerings ---------===//
 
 #include "LoweringUtils.h"
-
 #include "quarc/Dialect/Quarc/IR/ShapeInference.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Quant/IR/QuantTypes.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Utils/StructuredOpsUtils.h"
 
@@ -14,7 +14,8 @@ namespace mlir::quarc {
 FailureOr<RankedTensorType>
 getRankedResultType(ConversionPatternRewriter &rewriter, Operation *op,
                     unsigned index) {
-  auto type = dyn_cast<RankedTensorType>(op->getResult(index).getType());
+  auto type = dyn_cast<RankedTensorType>(
+      getStorageType(op->getResult(index).getType()));
   if (!type)
     return rewriter.notifyMatchFailure(op, "result is not a ranked tensor");
   return type;
@@ -172,7 +173,18 @@ bool isLowerableElementType(Type type) {
   return isa<FloatType, IndexType>(type);
 }
 
+Type getStorageType(Type type) {
+  auto tensor = dyn_cast<RankedTensorType>(type);
+  auto quantized =
+      tensor ? dyn_cast<quant::QuantizedType>(tensor.getElementType()) : nullptr;
+  if (!quantized)
+    return type;
+  return tensor.clone(IntegerType::get(
+      type.getContext(), quantized.getStorageTypeIntegralWidth()));
+}
+
 Value castToType(OpBuilder &b, Location loc, Value value, Type type) {
+  type = getStorageType(type);
   if (value.getType() == type)
     return value;
   return tensor::CastOp::create(b, loc, type, value);

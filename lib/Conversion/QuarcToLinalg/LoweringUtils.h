@@ -17,7 +17,8 @@
 
 namespace mlir::quarc {
 
-/// The ranked result type of `op`'s result `index`, or a match failure
+/// The ranked result type of `op`'s result `index` (quantized element
+/// types as their storage, see getStorageType), or a match failure
 /// explaining that the lowering needs ranked tensors.
 FailureOr<RankedTensorType> getRankedResultType(ConversionPatternRewriter &rewriter,
                                                 Operation *op,
@@ -79,9 +80,17 @@ Value padTensor(OpBuilder &b, Location loc, Value input, ArrayRef<int64_t> low,
 /// yet.
 bool isLowerableElementType(Type type);
 
-/// `value` as `type`: itself when the types match, else a tensor.cast (the
-/// declared result type of a quarc op may be more static than what the
-/// lowering computes from the operands, or the other way round).
+/// `type` as the lowering stores it: a tensor of `!quant.uniform` elements
+/// becomes a tensor of their signless storage integers (the quantized type
+/// says whether the bits are signed); any other type is itself.
+Type getStorageType(Type type);
+
+/// `value` as `type` (stored as getStorageType(type) says): itself when the
+/// types match, else a tensor.cast (the declared result type of a quarc op
+/// may be more static than what the lowering computes from the operands,
+/// or the other way round). The ops that pass quantized tensors through
+/// (Reshape, Transpose, MaxPool, ...) lower on the stored values, so their
+/// declared quantized types are cast to as their storage.
 Value castToType(OpBuilder &b, Location loc, Value value, Type type);
 
 /// The reassociation that collapses away the size-1 dims `unitDims` of a

@@ -10,6 +10,7 @@
 
 #include "LoweringUtils.h"
 #include "NNLoweringUtils.h"
+#include "PoolLowering.h"
 #include "WindowLowering.h"
 #include "quarc/Conversion/QuarcToLinalg/QuarcToLinalg.h"
 #include "quarc/Dialect/Quarc/IR/BatchNorm.h"
@@ -637,74 +638,6 @@ struct ConvTransposeLowering : OpConversionPattern<ConvTransposeOp> {
 // Pooling
 //===----------------------------------------------------------------------===//
 
-/// A pooling op's input as 2-D NCHW with its window, ready for a named
-/// pooling op: `padHigh` covers the last window of ceil_mode (beyond the
-/// ONNX pads in `window`).
-struct PoolInput {
-  Value input;
-  Window window;
-  SmallVector<int64_t> padHigh;
-  RankedTensorType resultType;
-  bool is1D;
-};
-
-template <typename OpTy>
-FailureOr<PoolInput> preparePool(OpTy op, Value x, RankedTensorType type,
-                                 OpBuilder &b) {
-  auto xType = dyn_cast<RankedTensorType>(x.getType());
-  if (!xType)
-    return op.emitOpError("needs a ranked input to lower to linalg");
-  int64_t numSpatial = xType.getRank() - 2;
-  if (numSpatial != 1 && numSpatial != 2)
-    return op.emitOpError("only 1-D and 2-D pooling lowers to linalg; this "
-                          "one has ")
-           << numSpatial << " spatial dims";
-  FailureOr<Window> window = resolveWindow(op, {}, xType);
-  if (failed(window))
-    return failure();
-  PoolInput pool{x, *window, window->padHigh, type, numSpatial == 1};
-  for (int64_t i = 0; i < numSpatial; ++i) {
-    int64_t in = xType.getDimSize(i + 2), out = type.getDimSize(i + 2);
-    if (ShapedType::isDynamic(in) || ShapedType::isDynamic(out)) {
-      if (op.getCeilMode())
-        return op.emitOpError("ceil_mode on a dynamic spatial dim does not "
-                              "lower to linalg yet");
-      continue;
-    }
-    // With ceil_mode the last window may run past the padded input.
-    int64_t needed = (out - 1) * window->strides[i] + window->extent(i) - in -
-                     window->padLow[i];
-    pool.padHigh[i] = std::max(pool.padHigh[i], needed);
-  }
-  if (pool.is1D) {
-    pool.input = expandUnitDims(b, op.getLoc(), x, {2});
-    pool.window.prependUnitDim();
-    pool.padHigh.insert(pool.padHigh.begin(), 0);
-    pool.resultType = withUnitDim(type, 2);
-  }
-  return pool;
-}
-
-/// Runs the named pooling op `PoolOp` over `pool`'s input padded with
-/// `padValue`, starting from `initValue`.
-template <typename PoolOp>
-Value buildPool2D(OpBuilder &b, Location loc, const PoolInput &pool,
-                  Value padValue, Value initValue) {
-  Value padded = padSpatial(b, loc, pool.input, pool.window.padLow,
-                            pool.padHigh, padValue);
-  SmallVector<Value> sizes = getWindowResultSizes(
-      b, loc, pool.resultType, padded, padded, 1, pool.window);
-  Value init = createFilled(b, loc, pool.resultType, sizes, initValue);
-  // The window operand only carries the kernel size.
-  Value windowShape = tensor::EmptyOp::create(b, loc, pool.window.kernel,
-                                              pool.resultType.getElementType());
-  return PoolOp::create(b, loc, TypeRange{pool.resultType},
-                        ValueRange{padded, windowShape}, init,
-                        b.getI64TensorAttr(pool.window.strides),
-                        b.getI64TensorAttr(pool.window.dilations))
-      .getResult(0);
-}
-
 struct MaxPoolLowering : OpConversionPattern<MaxPoolOp> {
   using OpConversionPattern::OpConversionPattern;
 
@@ -721,10 +654,16 @@ struct MaxPoolLowering : OpConversionPattern<MaxPoolOp> {
         preparePool(op, adaptor.getX(), *type, rewriter);
     if (failed(pool))
       return failure();
-    // Pads never win the max, so they are the lowest value.
-    Value lowest = lowestValue(rewriter, op.getLoc(), type->getElementType());
-    Value result = buildPool2D<linalg::PoolingNchwMaxOp>(rewriter, op.getLoc(),
-                                                         *pool, lowest, lowest);
+    // Pads never win the max, so they are the lowest value. Stored u8 of a
+    // quantized tensor compare unsigned.
+    Value result;
+    if (isStoredUnsigned(op.getX())) {
+      result = buildUnsignedMaxPool2D(rewriter, op.getLoc(), *pool);
+    } else {
+      Value lowest = lowestValue(rewriter, op.getLoc(), type->getElementType());
+      result = buildPool2D<linalg::PoolingNchwMaxOp>(rewriter, op.getLoc(),
+                                                     *pool, lowest, lowest);
+    }
     if (pool->is1D)
       result = collapseUnitDims(rewriter, op.getLoc(), result, {2});
     // Indices has no uses: nothing replaces it.
@@ -732,18 +671,6 @@ struct MaxPoolLowering : OpConversionPattern<MaxPoolOp> {
     return success();
   }
 };
-
-/// How many taps of a window dim (kernel, stride, dilation, low pad) at
-/// output position `out` fall inside [lo, hi) of the input coordinates.
-int64_t countTaps(int64_t out, int64_t kernel, int64_t stride, int64_t dilation,
-                  int64_t padLow, int64_t lo, int64_t hi) {
-  int64_t start = out * stride - padLow, count = 0;
-  for (int64_t k = 0; k < kernel; ++k) {
-    int64_t position = start + k * dilation;
-    count += position >= lo && position < hi;
-  }
-  return count;
-}
 
 /// The same count in index arithmetic, for an output position known only at
 /// run time: taps k in [max(0, ceil((lo-start)/d)), min(K-1,
@@ -803,33 +730,26 @@ struct AveragePoolLowering : OpConversionPattern<AveragePoolOp> {
   static Value divideByCount(OpBuilder &b, Location loc, AveragePoolOp op,
                              const PoolInput &pool, Value sum) {
     const Window &window = pool.window;
-    auto inputType = cast<RankedTensorType>(pool.input.getType());
     RankedTensorType type = pool.resultType;
     bool includePad = op.getCountIncludePad() != 0;
 
     // Static counts per spatial dim, when the sizes are known.
+    std::optional<SmallVector<SmallVector<int64_t>>> staticCounts =
+        getStaticPoolCounts(pool, includePad);
     SmallVector<SmallVector<int64_t>> counts;
-    bool isStatic = true, isUniform = true;
-    for (unsigned i = 0; i < 2; ++i) {
-      int64_t in = inputType.getDimSize(i + 2), out = type.getDimSize(i + 2);
-      if (ShapedType::isDynamic(in) || ShapedType::isDynamic(out)) {
-        isStatic = false;
-        // In floor mode every window lies inside the padded input, so only
-        // dropping the pads from the count makes it vary.
+    bool isStatic = staticCounts.has_value(), isUniform = true;
+    if (isStatic) {
+      counts = std::move(*staticCounts);
+      for (ArrayRef<int64_t> dimCounts : counts)
+        isUniform &= llvm::all_equal(dimCounts);
+    } else {
+      // In floor mode every window lies inside the padded input, so only
+      // dropping the pads from the count makes it vary.
+      for (unsigned i = 0; i < 2; ++i) {
         isUniform &=
             includePad || (window.padLow[i] == 0 && window.padHigh[i] == 0);
         counts.push_back({window.kernel[i]});
-        continue;
       }
-      int64_t lo = includePad ? -window.padLow[i] : 0;
-      int64_t hi = includePad ? in + window.padHigh[i] : in;
-      SmallVector<int64_t> dimCounts;
-      for (int64_t o = 0; o < out; ++o)
-        dimCounts.push_back(countTaps(o, window.kernel[i], window.strides[i],
-                                      window.dilations[i], window.padLow[i], lo,
-                                      hi));
-      isUniform &= llvm::all_equal(dimCounts);
-      counts.push_back(dimCounts);
     }
 
     Type element = type.getElementType();
@@ -917,11 +837,15 @@ struct GlobalPoolLowering : OpConversionPattern<OpTy> {
     if (!isa<RankedTensorType>(x.getType()))
       return rewriter.notifyMatchFailure(op, "unranked input");
     Type element = type->getElementType();
-    Value init = IsMax ? lowestValue(rewriter, loc, element)
-                       : createScalar(rewriter, loc, element, 0.0);
+    // Stored u8 of a quantized tensor compare unsigned, from 0.
+    bool isUnsigned = IsMax && isStoredUnsigned(op.getX());
+    Value init = IsMax && !isUnsigned ? lowestValue(rewriter, loc, element)
+                                      : createScalar(rewriter, loc, element, 0.0);
     Value reduced = reduceTrailing(
         rewriter, loc, x, {}, 2, init,
-        [](OpBuilder &b, Location l, ValueRange in, Value acc) {
+        [&](OpBuilder &b, Location l, ValueRange in, Value acc) -> Value {
+          if (isUnsigned)
+            return arith::MaxUIOp::create(b, l, acc, in[0]);
           return IsMax ? createMaximum(b, l, acc, in[0]) : createAdd(b, l, acc, in[0]);
         });
     if (!IsMax) {

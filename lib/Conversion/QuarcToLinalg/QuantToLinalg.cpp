@@ -240,13 +240,8 @@ void populateQuantToLinalgPatterns(const TypeConverter &converter,
 
 void populateQuantizedTypeConversion(TypeConverter &converter) {
   converter.addConversion([](Type type) { return type; });
-  converter.addConversion([](RankedTensorType type) -> Type {
-    auto quantized = dyn_cast<quant::QuantizedType>(type.getElementType());
-    if (!quantized)
-      return type;
-    return type.clone(IntegerType::get(
-        type.getContext(), quantized.getStorageTypeIntegralWidth()));
-  });
+  converter.addConversion(
+      [](RankedTensorType type) -> Type { return getStorageType(type); });
   auto materialize = [](OpBuilder &b, Type type, ValueRange inputs,
                         Location loc) -> Value {
     return UnrealizedConversionCastOp::create(b, loc, type, inputs)

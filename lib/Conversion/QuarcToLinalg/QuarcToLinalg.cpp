@@ -3,6 +3,7 @@
 #include "quarc/Conversion/QuarcToLinalg/QuarcToLinalg.h"
 #include "LoweringUtils.h"
 #include "quarc/Conversion/Passes.h"
+#include "quarc/Dialect/Quarc/IR/QuantBehavior.h"
 #include "quarc/Dialect/Quarc/IR/QuarcOps.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -49,6 +50,7 @@ struct ConvertQuarcToLinalgPass
     populateQuantizedTypeConversion(quantizedTypes);
     populateQuantToLinalgPatterns(quantizedTypes, patterns);
     populateIntegerOpsToLinalgPatterns(quantizedTypes, patterns);
+    populateIntegerElementwiseToLinalgPatterns(quantizedTypes, patterns);
 
     // Check up front that every op has a lowering and only lowerable
     // element types, so the user gets one clear error per op rather than
@@ -71,9 +73,13 @@ struct ConvertQuarcToLinalgPass
       for (Type type : llvm::concat<Type>(op->getOperandTypes(),
                                           op->getResultTypes())) {
         auto tensor = dyn_cast<TensorType>(type);
-        // Quantized tensors lower where they meet float ones.
+        // Quantized tensors lower in the quantization ops, the integer ops
+        // and the ops that pass them through (on the stored values).
         if (tensor && isa<quant::QuantizedType>(tensor.getElementType()) &&
-            isa<QuantizeOp, DequantizeOp, StorageCastOp, QConvOp, QMatMulOp>(op))
+            (isa<QuantizeOp, DequantizeOp, StorageCastOp, QConvOp, QMatMulOp,
+                 RequantizeOp, QAddOp, QMulOp, LookupTableOp, QAveragePoolOp>(
+                 op) ||
+             passesQuantization(op)))
           continue;
         if (tensor && !isLowerableElementType(tensor.getElementType())) {
           op->emitError() << describe(op) << " on " << type

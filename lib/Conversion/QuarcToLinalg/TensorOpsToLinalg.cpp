@@ -506,7 +506,7 @@ struct ReshapeLowering : OpConversionPattern<ReshapeOp> {
     Location loc = op.getLoc();
     Value source = adaptor.getData();
     auto sourceType = cast<RankedTensorType>(source.getType());
-    RankedTensorType type = op.getType();
+    auto type = cast<RankedTensorType>(getStorageType(op.getType()));
     bool allowZero = op.getAllowzero() != 0;
     std::optional<SmallVector<int64_t>> target =
         getConstantIntValues(op.getShape());
@@ -556,8 +556,9 @@ struct FlattenLowering : OpConversionPattern<FlattenOp> {
           llvm::to_vector<2>(llvm::seq<int64_t>(axis, rank))};
     // Flatten's two groups are its definition, whatever the sizes.
     auto isKnown = [](int64_t) { return true; };
-    rewriter.replaceOp(op, buildReshape(rewriter, loc, source, op.getType(),
-                                        sizes, reassociation, isKnown));
+    auto type = cast<RankedTensorType>(getStorageType(op.getType()));
+    rewriter.replaceOp(op, buildReshape(rewriter, loc, source, type, sizes,
+                                        reassociation, isKnown));
     return success();
   }
 };
@@ -634,8 +635,9 @@ struct TransposeLowering : OpConversionPattern<TransposeOp> {
       SmallVector<OpFoldResult> sizes;
       for (int64_t p : perm)
         sizes.push_back(sourceSizes[p]);
-      Value init = tensor::EmptyOp::create(rewriter, loc, sizes,
-                                           op.getType().getElementType());
+      Value init = tensor::EmptyOp::create(
+          rewriter, loc, sizes,
+          cast<RankedTensorType>(source.getType()).getElementType());
       result = linalg::TransposeOp::create(rewriter, loc, source, init, perm)
                    .getResult()[0];
     }

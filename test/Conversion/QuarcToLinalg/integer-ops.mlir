@@ -31,13 +31,13 @@
 // CHECK-DAG: %[[N:.*]] = arith.constant dense<[33, 34]> : tensor<2xi32>
 // CHECK: linalg.generic {{.*}} ins(%[[FLAT]], %[[N]] : tensor<1x2x2x4xi32>, tensor<2xi32>) outs(%{{.*}} : tensor<1x2x2x4xi8>)
 // CHECK: ^bb0(%[[ACCV:.*]]: i32, %[[SHIFT:.*]]: i32, %{{.*}}: i8):
-// CHECK: %[[ONE:.*]] = arith.constant 1 : i64
-// CHECK: %[[S64:.*]] = arith.extsi %[[SHIFT]] : i32 to i64
-// CHECK: %[[SM1:.*]] = arith.subi %[[S64]], %[[ONE]] : i64
-// CHECK: %[[HALF:.*]] = arith.shli %[[ONE]], %[[SM1]] : i64
 // CHECK: %[[A64:.*]] = arith.extsi %[[ACCV]] : i32 to i64
 // CHECK: %[[M64:.*]] = arith.extsi %[[M]] : i32 to i64
 // CHECK: %[[PROD:.*]] = arith.muli %[[A64]], %[[M64]] : i64
+// CHECK: %[[S64:.*]] = arith.extsi %[[SHIFT]] : i32 to i64
+// CHECK: %[[ONE:.*]] = arith.constant 1 : i64
+// CHECK: %[[SM1:.*]] = arith.subi %[[S64]], %[[ONE]] : i64
+// CHECK: %[[HALF:.*]] = arith.shli %[[ONE]], %[[SM1]] : i64
 // CHECK: %[[SUM:.*]] = arith.addi %[[PROD]], %[[HALF]] : i64
 // CHECK: %[[R:.*]] = arith.shrsi %[[SUM]], %[[S64]] : i64
 // CHECK: %[[Z:.*]] = arith.addi %[[R]], %{{.*}} : i64

@@ -39,6 +39,11 @@ void populateQuantToLinalgPatterns(const TypeConverter &converter,
 /// stage, with the same `converter`.
 void populateIntegerOpsToLinalgPatterns(const TypeConverter &converter,
                                         RewritePatternSet &patterns);
+/// Requantize, QAdd, QMul, LookupTable and QAveragePool: elementwise
+/// integer arithmetic with one requantization each, with the same
+/// `converter`.
+void populateIntegerElementwiseToLinalgPatterns(const TypeConverter &converter,
+                                                RewritePatternSet &patterns);
 
 } // namespace quarc
 } // namespace mlir

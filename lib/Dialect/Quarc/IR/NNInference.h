@@ -30,6 +30,12 @@ FailureOr<SmallVector<int64_t>>
 inferConvShape(std::optional<Location> loc, Value x, Value w, int64_t group,
                WindowParams params);
 
+/// The output shape of pooling `x` (N x C x D...) with `params` (which
+/// need a kernel).
+FailureOr<SmallVector<int64_t>> inferPoolShape(std::optional<Location> loc,
+                                               Value x, WindowParams params,
+                                               bool ceilMode);
+
 /// The output shape of numpy matmul of `a` and `b`.
 FailureOr<SmallVector<int64_t>> inferMatMulShape(std::optional<Location> loc,
                                                  Value a, Value b);

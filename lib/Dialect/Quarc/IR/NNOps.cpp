@@ -190,19 +190,18 @@ LogicalResult ConvTransposeOp::inferReturnTypes(MLIRContext *,
 // Pooling
 //===----------------------------------------------------------------------===//
 
-template <typename Adaptor>
-static LogicalResult inferPool(std::optional<Location> loc, Adaptor adaptor,
-                               SmallVectorImpl<Type> &types) {
-  FailureOr<RankedTensorType> xType = getRankedType(loc, adaptor.getX(), "X");
+FailureOr<SmallVector<int64_t>>
+mlir::quarc::inferPoolShape(std::optional<Location> loc, Value x,
+                            WindowParams params, bool ceilMode) {
+  FailureOr<RankedTensorType> xType = getRankedType(loc, x, "X");
   if (failed(xType))
     return failure();
   int64_t rank = xType->getRank();
   if (rank < 3)
     return emitOptionalError(loc, "input must be N x C x D1 ... (rank >= 3)");
-  WindowParams params = getWindowParams(adaptor);
   if (params.kernel.empty())
     return emitOptionalError(loc, "needs the attribute 'kernel_shape'");
-  params.ceilMode = adaptor.getCeilMode() != 0;
+  params.ceilMode = ceilMode;
   if (failed(completeWindowParams(loc, rank - 2, params)))
     return failure();
   SmallVector<int64_t> shape(xType->getShape().take_front(2));
@@ -213,7 +212,18 @@ static LogicalResult inferPool(std::optional<Location> loc, Adaptor adaptor,
       return failure();
     shape.push_back(*size);
   }
-  return pushTensorType(types, shape, xType->getElementType());
+  return shape;
+}
+
+template <typename Adaptor>
+static LogicalResult inferPool(std::optional<Location> loc, Adaptor adaptor,
+                               SmallVectorImpl<Type> &types) {
+  FailureOr<SmallVector<int64_t>> shape =
+      inferPoolShape(loc, adaptor.getX(), getWindowParams(adaptor),
+                     adaptor.getCeilMode() != 0);
+  if (failed(shape))
+    return failure();
+  return pushTensorType(types, *shape, getElementTypeOrSelf(adaptor.getX()));
 }
 
 LogicalResult MaxPoolOp::inferReturnTypes(MLIRContext *context,

@@ -492,3 +492,109 @@ LogicalResult QMatMulOp::verify() {
            << llvm::interleaved(shape, "x") << " (a's rows, b's columns)";
   return success();
 }
+
+//===----------------------------------------------------------------------===//
+// Requantize, QAdd, QMul, QAveragePool, LookupTable
+//===----------------------------------------------------------------------===//
+
+/// The per-tensor quantized element type of `value` expressing f32 with at
+/// most `maxBits` of storage, or an error naming `what`.
+static FailureOr<quant::UniformQuantizedType>
+getPerTensorType(Operation *op, Value value, unsigned maxBits, StringRef what) {
+  auto type =
+      dyn_cast<quant::UniformQuantizedType>(getElementTypeOrSelf(value));
+  if (!type || !type.getExpressedType().isF32() ||
+      type.getStorageTypeIntegralWidth() > maxBits)
+    return op->emitOpError(what)
+           << " must hold per-tensor !quant.uniform values of f32 with at "
+              "most "
+           << maxBits << " bits, has " << value.getType();
+  return type;
+}
+
+/// The result of an integer op: per tensor, at most 16 bits, and
+/// clamp_min/clamp_max (if any) inside its storage range.
+static LogicalResult verifyIntegerResult(Operation *op) {
+  FailureOr<quant::UniformQuantizedType> type =
+      getPerTensorType(op, op->getResult(0), 16, "result");
+  if (failed(type))
+    return failure();
+  auto clampMin = op->getAttrOfType<IntegerAttr>("clamp_min");
+  auto clampMax = op->getAttrOfType<IntegerAttr>("clamp_max");
+  int64_t low = clampMin ? clampMin.getInt() : type->getStorageTypeMin();
+  int64_t high = clampMax ? clampMax.getInt() : type->getStorageTypeMax();
+  if (low > high || low < type->getStorageTypeMin() ||
+      high > type->getStorageTypeMax())
+    return op->emitOpError("clamp range [")
+           << low << ", " << high << "] is empty or outside the storage range";
+  return success();
+}
+
+LogicalResult RequantizeOp::verify() {
+  if (failed(getPerTensorType(*this, getInput(), 16, "input")))
+    return failure();
+  return verifyIntegerResult(*this);
+}
+
+template <typename OpTy>
+static LogicalResult verifyIntegerBinary(OpTy op) {
+  if (failed(getPerTensorType(op, op.getA(), 8, "a")) ||
+      failed(getPerTensorType(op, op.getB(), 8, "b")) ||
+      failed(verifyIntegerResult(op)))
+    return failure();
+  SmallVector<Type> inferred;
+  if (failed(inferBroadcastResult(op.getLoc(), {op.getA(), op.getB()},
+                                  getElementTypeOrSelf(op.getY()), inferred)))
+    return failure();
+  if (!areCompatibleReturnTypes(inferred, op.getY().getType()))
+    return op.emitOpError("result shape must be the broadcast of the "
+                          "operands' ")
+           << inferred.front();
+  return success();
+}
+
+LogicalResult QAddOp::verify() { return verifyIntegerBinary(*this); }
+LogicalResult QMulOp::verify() { return verifyIntegerBinary(*this); }
+
+LogicalResult QAveragePoolOp::verify() {
+  if (failed(getPerTensorType(*this, getX(), 8, "X")) ||
+      failed(verifyIntegerResult(*this)))
+    return failure();
+  RankedTensorType xType = getX().getType();
+  if (xType.getRank() != 3 && xType.getRank() != 4)
+    return emitOpError("only 1-D and 2-D pooling (rank 3 or 4), has rank ")
+           << xType.getRank();
+  for (int64_t d = 2; d < xType.getRank(); ++d)
+    if (xType.isDynamicDim(d))
+      return emitOpError("spatial dims must be static (the divisors and "
+                         "their multipliers are compile-time constants)");
+  FailureOr<SmallVector<int64_t>> shape = inferPoolShape(
+      getLoc(), getX(), getWindowParams(*this), getCeilMode() != 0);
+  if (failed(shape))
+    return failure();
+  if (failed(verifyCompatibleShape(*shape, getY().getType().getShape())))
+    return emitOpError("result shape differs from the pooling's (")
+           << llvm::interleaved(*shape, "x") << ")";
+  return success();
+}
+
+LogicalResult LookupTableOp::verify() {
+  FailureOr<quant::UniformQuantizedType> input =
+      getPerTensorType(*this, getInput(), 8, "input");
+  if (failed(input) || failed(verifyIntegerResult(*this)))
+    return failure();
+  int64_t entries = input->getStorageTypeMax() - input->getStorageTypeMin() + 1;
+  if (int64_t(getTable().size()) != entries)
+    return emitOpError("table must have ")
+           << entries << " entries (one per stored input value), has "
+           << getTable().size();
+  auto output = cast<quant::UniformQuantizedType>(
+      getElementTypeOrSelf(getOutput()));
+  for (int32_t value : getTable())
+    if (value < output.getStorageTypeMin() || value > output.getStorageTypeMax())
+      return emitOpError("table entry ")
+             << value << " is outside the result's storage range ["
+             << output.getStorageTypeMin() << ", "
+             << output.getStorageTypeMax() << "]";
+  return success();
+}

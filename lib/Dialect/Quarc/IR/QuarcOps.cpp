@@ -7,6 +7,7 @@
 
 #include "quarc/Dialect/Quarc/IR/QuarcOps.h"
 
+#include "mlir/Dialect/Quant/IR/QuantTypes.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/OpImplementation.h"
 

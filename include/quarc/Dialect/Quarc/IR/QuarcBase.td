@@ -54,6 +54,17 @@ def Quarc_OptIntTensor : AnyTypeOf<[RankedTensorOf<[AnyInteger]>, NoneType],
                                    "ranked tensor of integers or none">;
 def Quarc_NumericTensor : RankedTensorOf<[AnyFloat, AnyInteger]>;
 def Quarc_I64Tensor : RankedTensorOf<[I64]>;
+// Upstream `!quant.uniform` (or other quant) element types.
+def Quarc_QuantizedElement
+    : Type<CPred<"::llvm::isa<::mlir::quant::QuantizedType>($_self)">,
+           "quantized type">;
+def Quarc_QuantizedTensor : RankedTensorOf<[Quarc_QuantizedElement]>;
+// Ops that pass quantization parameters through (max pooling) also take
+// quantized tensors.
+def Quarc_NumericOrQuantizedTensor
+    : RankedTensorOf<[AnyFloat, AnyInteger, Quarc_QuantizedElement]>;
+def Quarc_FloatOrQuantizedTensor
+    : RankedTensorOf<[AnyFloat, Quarc_QuantizedElement]>;
 def Quarc_OptI64Tensor : AnyTypeOf<[RankedTensorOf<[I64]>, NoneType],
                                    "ranked tensor of i64 or none">;
 

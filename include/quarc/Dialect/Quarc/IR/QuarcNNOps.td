@@ -42,11 +42,12 @@ def Quarc_MaxPoolOp : Quarc_CustomInferOp<"max_pool", [Pure]> {
     index of each maximum, row-major over N x C x D... (column-major over the
     spatial dims if `storage_order` is 1).
   }];
-  let arguments = !con((ins Quarc_NumericTensor:$X,
+  let arguments = !con((ins Quarc_NumericOrQuantizedTensor:$X,
                             DefaultValuedAttr<I64Attr, "0">:$ceil_mode,
                             DefaultValuedAttr<I64Attr, "0">:$storage_order),
                        Quarc_WindowAttrs);
-  let results = (outs Quarc_NumericTensor:$Y, Quarc_I64Tensor:$Indices);
+  let results = (outs Quarc_NumericOrQuantizedTensor:$Y,
+                      Quarc_I64Tensor:$Indices);
 }
 
 def Quarc_AveragePoolOp : Quarc_CustomInferOp<"average_pool", [Pure]> {
@@ -62,17 +63,20 @@ def Quarc_AveragePoolOp : Quarc_CustomInferOp<"average_pool", [Pure]> {
   let results = (outs Quarc_FloatTensor:$Y);
 }
 
-class Quarc_GlobalPoolOp<string mnemonic, string onnxName>
+class Quarc_GlobalPoolOp<string mnemonic, string onnxName,
+                         Type tensor = Quarc_FloatTensor>
     : Quarc_CustomInferOp<mnemonic, [Pure]> {
   let summary = "ONNX " # onnxName;
   let description = "ONNX `" # onnxName # "`: pools every spatial dim to 1.";
-  let arguments = (ins Quarc_FloatTensor:$X);
-  let results = (outs Quarc_FloatTensor:$Y);
+  let arguments = (ins tensor:$X);
+  let results = (outs tensor:$Y);
 }
 def Quarc_GlobalAveragePoolOp
     : Quarc_GlobalPoolOp<"global_average_pool", "GlobalAveragePool">;
+// A max of quantized values is the quantized max: the parameters pass.
 def Quarc_GlobalMaxPoolOp
-    : Quarc_GlobalPoolOp<"global_max_pool", "GlobalMaxPool">;
+    : Quarc_GlobalPoolOp<"global_max_pool", "GlobalMaxPool",
+                         Quarc_FloatOrQuantizedTensor>;
 
 def Quarc_BatchNormalizationOp
     : Quarc_SameTypeOp<"batch_normalization", [Pure]> {

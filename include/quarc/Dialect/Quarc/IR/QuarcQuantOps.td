@@ -248,6 +248,113 @@ def Quarc_QMatMulOp : Op<Quarc_Dialect, "qmatmul", [Pure]> {
 }
 
 //===----------------------------------------------------------------------===//
+// Integer ops between the contractions
+//
+// Each works on the stored values of per-tensor quantized tensors and is
+// one requantization of Quantization/FixedPoint.h, with the multipliers of
+// Quantization/IntegerElementwise.h (computed from the types when the op
+// lowers). `clamp_min` / `clamp_max` narrow the result's storage range: a
+// fused Relu or Clip, as for quarc.qconv.
+//===----------------------------------------------------------------------===//
+
+class Quarc_IntegerOp<string mnemonic, list<Trait> traits = []>
+    : Op<Quarc_Dialect, mnemonic, !listconcat([Pure], traits)> {
+  let hasVerifier = 1;
+}
+
+def Quarc_RequantizeOp : Quarc_IntegerOp<"requantize",
+                                         [SameOperandsAndResultShape]> {
+  let summary = "Change a tensor's quantization parameters";
+  let description = [{
+    `out = requantize(x - zx, M(sx / so), zo)`: the stored values of `input`
+    (per tensor, scale sx, zero point zx, at most 16 bits) in the
+    parameters of the result (so, zo, at most 16 bits), with one rounding.
+    `quarc-fold-qdq` makes it from a quantize of a dequantized tensor
+    (`q2(dq1(x))`) and where a Concat's inputs differ from its result.
+  }];
+  let arguments = (ins Quarc_QuantizedTensor:$input);
+  let results = (outs Quarc_QuantizedTensor:$output);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($output)";
+}
+
+class Quarc_IntegerBinaryOp<string mnemonic, string formula>
+    : Quarc_IntegerOp<mnemonic> {
+  let description = !strconcat([{
+    Elementwise with ONNX (numpy) broadcasting, on 8-bit per-tensor
+    quantized `a` (sa, za) and `b` (sb, zb), into a per-tensor quantized
+    result (so, zo; at most 16 bits):
+
+        }], formula, [{
+
+    `quarc-fold-qdq` makes it from the float op between dequantized inputs
+    whose result is quantized (its only user, possibly through a Relu or a
+    Clip with constant bounds, fused as `clamp_min`/`clamp_max`).
+  }]);
+  let arguments = (ins Quarc_QuantizedTensor:$a, Quarc_QuantizedTensor:$b,
+                       OptionalAttr<I64Attr>:$clamp_min,
+                       OptionalAttr<I64Attr>:$clamp_max);
+  let results = (outs Quarc_QuantizedTensor:$y);
+  let assemblyFormat = [{
+    $a `,` $b attr-dict `:` functional-type(operands, results)
+  }];
+}
+
+def Quarc_QAddOp : Quarc_IntegerBinaryOp<"qadd",
+    "out = requantizeSum(a - za, b - zb, Pair(sa / so, sb / so), zo)"> {
+  let summary = "Integer addition with one requantization";
+}
+
+def Quarc_QMulOp : Quarc_IntegerBinaryOp<"qmul",
+    "out = requantize((a - za) * (b - zb), M((sa * sb) / so), zo)"> {
+  let summary = "Integer multiplication with one requantization";
+}
+
+def Quarc_QAveragePoolOp : Quarc_IntegerOp<"qaverage_pool"> {
+  let summary = "Integer average pooling";
+  let description = [{
+    ONNX AveragePool (and GlobalAveragePool, as a window of the whole
+    image) on 8-bit per-tensor quantized `X` (sx, zx): at each output
+    position, with `count` the divisor AveragePool uses there (the taps in
+    the input, plus the pads with `count_include_pad`),
+
+        out = requantize(sum over the window of (x - zx),
+                         M((sx / so) / count), zo)
+
+    where a padded tap reads zx (so adds 0). The window attributes,
+    `ceil_mode` and `count_include_pad` are AveragePool's; the spatial dims
+    (1-D or 2-D) must be static, so that every count, and its multiplier,
+    is known at compile time.
+  }];
+  let arguments = !con((ins Quarc_QuantizedTensor:$X,
+                            DefaultValuedAttr<I64Attr, "0">:$ceil_mode,
+                            DefaultValuedAttr<I64Attr, "0">:$count_include_pad,
+                            OptionalAttr<I64Attr>:$clamp_min,
+                            OptionalAttr<I64Attr>:$clamp_max),
+                       Quarc_WindowAttrs);
+  let results = (outs Quarc_QuantizedTensor:$Y);
+  let assemblyFormat = "$X attr-dict `:` type($X) `->` type($Y)";
+}
+
+def Quarc_LookupTableOp : Quarc_IntegerOp<"lut",
+                                          [SameOperandsAndResultShape]> {
+  let summary = "An elementwise function of an 8-bit tensor as a table";
+  let description = [{
+    `out = table[x - qmin]` for each stored value x of the 8-bit per-tensor
+    quantized `input` (qmin its storage minimum), into a per-tensor
+    quantized result (at most 16 bits). `quarc-fold-qdq` builds the table
+    at compile time from the float ops between a dequantize and a
+    quantize: any elementwise function of one tensor (Sigmoid, Tanh,
+    HardSwish, Gelu, x * sigmoid(x), ...), evaluated at each of the 256
+    values (Quantization/IntegerElementwise.h), so one lookup replaces
+    the whole chain.
+  }];
+  let arguments = (ins Quarc_QuantizedTensor:$input,
+                       DenseI32ArrayAttr:$table);
+  let results = (outs Quarc_QuantizedTensor:$output);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($output)";
+}
+
+//===----------------------------------------------------------------------===//
 // Calibration
 //===----------------------------------------------------------------------===//
 

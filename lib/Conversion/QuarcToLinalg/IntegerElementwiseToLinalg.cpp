@@ -1,0 +1,253 @@
+//===- IntegerElementwiseToLinalg.cpp - integer ops between contractions --===//
+//
+// quarc.requantize, quarc.qadd, quarc.qmul, quarc.lut and
+// quarc.qaverage_pool become elementwise linalg.generics on the stored
+// values (and a named sum pooling for the average), with the arithmetic of
+// Quantization/IntegerElementwise.h: the multipliers are computed here from
+// the operand and result types, and each output element is one
+// requantization written as FixedPoint.h specifies (IntegerLowering.h).
+//
+//===----------------------------------------------------------------------===//
+
+#include "IntegerLowering.h"
+#include "LoweringUtils.h"
+#include "PoolLowering.h"
+#include "quarc/Conversion/QuarcToLinalg/QuarcToLinalg.h"
+#include "quarc/Dialect/Quarc/IR/QuarcOps.h"
+#include "quarc/Quantization/IntegerElementwise.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Transforms/DialectConversion.h"
+
+namespace mlir::quarc {
+namespace {
+
+quant::UniformQuantizedType getPerTensorType(Value value) {
+  return cast<quant::UniformQuantizedType>(getElementQuantType(value));
+}
+
+/// The stored scalar `value` of `type` minus its zero point, as `to`.
+Value centered(OpBuilder &b, Location loc, Value value,
+               quant::UniformQuantizedType type, Type to) {
+  return arith::SubIOp::create(
+      b, loc, extendStored(b, loc, value, type, to),
+      createScalar(b, loc, to, double(type.getZeroPoint())));
+}
+
+/// Converts `op`'s result type to its storage form.
+RankedTensorType getStorageResultType(const TypeConverter *converter,
+                                      Operation *op) {
+  return cast<RankedTensorType>(
+      converter->convertType(op->getResult(0).getType()));
+}
+
+struct RequantizeLowering : OpConversionPattern<RequantizeOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(RequantizeOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    auto input = getPerTensorType(op.getInput());
+    auto output = getPerTensorType(op.getOutput());
+    RankedTensorType type = getStorageResultType(getTypeConverter(), op);
+    FixedPointMultiplier m =
+        getRescaleMultiplier(input.getScale(), output.getScale());
+    auto clampRange = getClampRange(op, output);
+    int64_t qmin = clampRange.first, qmax = clampRange.second;
+    Value result = buildElementwise(
+        rewriter, op.getLoc(), type, adaptor.getInput(),
+        [&](OpBuilder &b, Location loc, ValueRange args) {
+          Type i32 = b.getI32Type();
+          return buildRequantize(
+              b, loc, centered(b, loc, args[0], input, i32),
+              createScalar(b, loc, i32, m.multiplier),
+              createScalar(b, loc, i32, m.rightShift()),
+              output.getZeroPoint(), qmin, qmax, type.getElementType());
+        });
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
+struct QAddLowering : OpConversionPattern<QAddOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(QAddOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    auto a = getPerTensorType(op.getA()), b = getPerTensorType(op.getB());
+    auto output = getPerTensorType(op.getY());
+    RankedTensorType type = getStorageResultType(getTypeConverter(), op);
+    FixedPointPair m =
+        getAddMultipliers(a.getScale(), b.getScale(), output.getScale());
+    auto clampRange = getClampRange(op, output);
+    int64_t qmin = clampRange.first, qmax = clampRange.second;
+    Value result = buildElementwise(
+        rewriter, op.getLoc(), type, {adaptor.getA(), adaptor.getB()},
+        [&](OpBuilder &nb, Location loc, ValueRange args) {
+          // a * Ma + b * Mb in i64 (below 2^48), one rounding shift.
+          Type i64 = nb.getI64Type();
+          Value sum = arith::AddIOp::create(
+              nb, loc,
+              arith::MulIOp::create(nb, loc, centered(nb, loc, args[0], a, i64),
+                                    createScalar(nb, loc, i64, m.first)),
+              arith::MulIOp::create(nb, loc, centered(nb, loc, args[1], b, i64),
+                                    createScalar(nb, loc, i64, m.second)));
+          return buildRoundingShiftAndClamp(
+              nb, loc, sum, createScalar(nb, loc, i64, m.rightShift),
+              output.getZeroPoint(), qmin, qmax, type.getElementType());
+        });
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
+struct QMulLowering : OpConversionPattern<QMulOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(QMulOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    auto a = getPerTensorType(op.getA()), b = getPerTensorType(op.getB());
+    auto output = getPerTensorType(op.getY());
+    RankedTensorType type = getStorageResultType(getTypeConverter(), op);
+    FixedPointMultiplier m =
+        getMulMultiplier(a.getScale(), b.getScale(), output.getScale());
+    auto clampRange = getClampRange(op, output);
+    int64_t qmin = clampRange.first, qmax = clampRange.second;
+    Value result = buildElementwise(
+        rewriter, op.getLoc(), type, {adaptor.getA(), adaptor.getB()},
+        [&](OpBuilder &nb, Location loc, ValueRange args) {
+          // 8-bit operands: the product fits i32 (|p| <= 255^2).
+          Type i32 = nb.getI32Type();
+          Value product =
+              arith::MulIOp::create(nb, loc, centered(nb, loc, args[0], a, i32),
+                                    centered(nb, loc, args[1], b, i32));
+          return buildRequantize(nb, loc, product,
+                                 createScalar(nb, loc, i32, m.multiplier),
+                                 createScalar(nb, loc, i32, m.rightShift()),
+                                 output.getZeroPoint(), qmin, qmax,
+                                 type.getElementType());
+        });
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
+struct LookupTableLowering : OpConversionPattern<LookupTableOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(LookupTableOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    auto input = getPerTensorType(op.getInput());
+    RankedTensorType type = getStorageResultType(getTypeConverter(), op);
+    Type storage = type.getElementType();
+    unsigned width = storage.getIntOrFloatBitWidth();
+    SmallVector<APInt> entries;
+    for (int32_t value : op.getTable())
+      entries.push_back(APInt(width, uint64_t(int64_t(value)),
+                              /*isSigned=*/true, /*implicitTrunc=*/true));
+    auto tableType =
+        RankedTensorType::get({int64_t(entries.size())}, storage);
+    Value table = arith::ConstantOp::create(
+        rewriter, loc, DenseElementsAttr::get(tableType, entries));
+    int64_t qmin = input.getStorageTypeMin();
+    Value result = buildElementwise(
+        rewriter, loc, type, adaptor.getInput(),
+        [&](OpBuilder &b, Location nl, ValueRange args) {
+          Type i32 = b.getI32Type();
+          Value index = arith::SubIOp::create(
+              b, nl, extendStored(b, nl, args[0], input, i32),
+              createScalar(b, nl, i32, double(qmin)));
+          index = arith::IndexCastOp::create(b, nl, b.getIndexType(), index);
+          return tensor::ExtractOp::create(b, nl, table, index).getResult();
+        });
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
+struct QAveragePoolLowering : OpConversionPattern<QAveragePoolOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(QAveragePoolOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    auto input = getPerTensorType(op.getX());
+    auto output = getPerTensorType(op.getY());
+    RankedTensorType type = getStorageResultType(getTypeConverter(), op);
+    Type i32 = rewriter.getI32Type();
+    // x - zx in i32, so that the pads (0) read as zx would and the sum is
+    // the accumulator itself.
+    auto xType = cast<RankedTensorType>(adaptor.getX().getType());
+    Value x = buildElementwise(
+        rewriter, loc, xType.clone(i32), adaptor.getX(),
+        [&](OpBuilder &b, Location nl, ValueRange args) {
+          return centered(b, nl, args[0], input, i32);
+        });
+    FailureOr<PoolInput> pool = preparePool(op, x, type.clone(i32), rewriter);
+    if (failed(pool))
+      return failure();
+    Value zero = createScalar(rewriter, loc, i32, 0);
+    Value sums =
+        buildPool2D<linalg::PoolingNchwSumOp>(rewriter, loc, *pool, zero, zero);
+    std::optional<SmallVector<SmallVector<int64_t>>> counts =
+        getStaticPoolCounts(*pool, op.getCountIncludePad() != 0);
+    if (!counts)
+      return op.emitOpError("spatial dims must be static to lower");
+
+    // One multiplier per output position (h, w): scalars when every window
+    // has the same divisor, else OH x OW tables read at (h, w).
+    SmallVector<int32_t> multipliers, shifts;
+    for (int64_t h : (*counts)[0])
+      for (int64_t w : (*counts)[1]) {
+        FixedPointMultiplier m = getAveragePoolMultiplier(
+            input.getScale(), output.getScale(), h * w);
+        multipliers.push_back(m.multiplier);
+        shifts.push_back(m.rightShift());
+      }
+    SmallVector<Value> inputs = {sums};
+    auto constant = [&](ArrayRef<int32_t> values) -> Value {
+      if (llvm::all_equal(values))
+        return createScalar(rewriter, loc, i32, values.front());
+      auto tableType = RankedTensorType::get(
+          {int64_t((*counts)[0].size()), int64_t((*counts)[1].size())}, i32);
+      inputs.push_back(arith::ConstantOp::create(
+          rewriter, loc, DenseElementsAttr::get(tableType, values)));
+      return nullptr;
+    };
+    Value multiplier = constant(multipliers), shift = constant(shifts);
+    auto clampRange = getClampRange(op, output);
+    int64_t qmin = clampRange.first, qmax = clampRange.second;
+    auto pooledType = cast<RankedTensorType>(sums.getType());
+    Value result = buildElementwise(
+        rewriter, loc, pooledType.clone(type.getElementType()), inputs,
+        [&](OpBuilder &b, Location nl, ValueRange args) {
+          unsigned next = 1;
+          Value m = multiplier ? multiplier : args[next++];
+          Value n = shift ? shift : args[next++];
+          return buildRequantize(b, nl, args[0], m, n, output.getZeroPoint(),
+                                 qmin, qmax, type.getElementType());
+        });
+    if (pool->is1D)
+      result = collapseUnitDims(rewriter, loc, result, {2});
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
+} // namespace
+
+void populateIntegerElementwiseToLinalgPatterns(const TypeConverter &converter,
+                                                RewritePatternSet &patterns) {
+  patterns.add<RequantizeLowering, QAddLowering, QMulLowering,
+               LookupTableLowering, QAveragePoolLowering>(
+      converter, patterns.getContext());
+}
+
+} // namespace mlir::quarc

@@ -1,0 +1,63 @@
+//===- IntegerLowering.cpp - scalar pieces of the integer op lowerings ----===//
+
+#include "IntegerLowering.h"
+#include "LoweringUtils.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+
+namespace mlir::quarc {
+
+quant::QuantizedType getElementQuantType(Value value) {
+  return cast<quant::QuantizedType>(
+      cast<RankedTensorType>(value.getType()).getElementType());
+}
+
+Value extendStored(OpBuilder &b, Location loc, Value value,
+                   quant::QuantizedType type, Type to) {
+  if (type.isSigned())
+    return arith::ExtSIOp::create(b, loc, to, value);
+  return arith::ExtUIOp::create(b, loc, to, value);
+}
+
+std::pair<int64_t, int64_t> getClampRange(Operation *op,
+                                          quant::UniformQuantizedType type) {
+  int64_t low = type.getStorageTypeMin(), high = type.getStorageTypeMax();
+  if (auto clampMin = op->getAttrOfType<IntegerAttr>("clamp_min"))
+    low = std::max(low, clampMin.getInt());
+  if (auto clampMax = op->getAttrOfType<IntegerAttr>("clamp_max"))
+    high = std::min(high, clampMax.getInt());
+  return {low, high};
+}
+
+Value buildRoundingShiftAndClamp(OpBuilder &b, Location loc, Value value,
+                                 Value shift, int64_t zeroPoint, int64_t qmin,
+                                 int64_t qmax, Type storage) {
+  Type i64 = b.getI64Type();
+  Value one = createScalar(b, loc, i64, 1);
+  Value half =
+      arith::ShLIOp::create(b, loc, one, arith::SubIOp::create(b, loc, shift, one));
+  Value rounded = arith::ShRSIOp::create(
+      b, loc, arith::AddIOp::create(b, loc, value, half), shift);
+  Value shifted = arith::AddIOp::create(
+      b, loc, rounded, createScalar(b, loc, i64, double(zeroPoint)));
+  Value clamped = arith::MinSIOp::create(
+      b, loc,
+      arith::MaxSIOp::create(b, loc, shifted,
+                             createScalar(b, loc, i64, double(qmin))),
+      createScalar(b, loc, i64, double(qmax)));
+  return arith::TruncIOp::create(b, loc, storage, clamped);
+}
+
+Value buildRequantize(OpBuilder &b, Location loc, Value acc, Value multiplier,
+                      Value shift, int64_t zeroPoint, int64_t qmin,
+                      int64_t qmax, Type storage) {
+  Type i64 = b.getI64Type();
+  auto widen = [&](Value v) {
+    return arith::ExtSIOp::create(b, loc, i64, v).getResult();
+  };
+  Value product = arith::MulIOp::create(b, loc, widen(acc), widen(multiplier));
+  return buildRoundingShiftAndClamp(b, loc, product, widen(shift), zeroPoint,
+                                    qmin, qmax, storage);
+}
+
+} // namespace mlir::quarc
