@@ -65,3 +65,16 @@ std::optional<StringRef> mlir::quarc::getTensorName(Value value) {
     return std::nullopt;
   return name.getName().getValue();
 }
+
+std::optional<StringRef> mlir::quarc::getNodeName(Operation *op) {
+  Location loc = op->getLoc();
+  while (auto fused = dyn_cast<FusedLoc>(loc)) {
+    if (fused.getLocations().empty())
+      return std::nullopt;
+    loc = fused.getLocations().front();
+  }
+  auto name = dyn_cast<NameLoc>(loc);
+  if (!name || name.getName().getValue().empty())
+    return std::nullopt;
+  return name.getName().getValue();
+}

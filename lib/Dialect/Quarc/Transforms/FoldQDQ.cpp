@@ -10,7 +10,9 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "FoldQDQ.h"
 #include "ConstantData.h"
+#include "quarc/Dialect/Quarc/IR/QuantBehavior.h"
 #include "quarc/Dialect/Quarc/IR/QuarcOps.h"
 #include "quarc/Dialect/Quarc/Transforms/Passes.h"
 #include "quarc/Quantization/IntegerContraction.h"
@@ -41,16 +43,6 @@ struct QuantizedWeight {
 bool isEightBitOfF32(quant::QuantizedType type) {
   return type && type.getStorageTypeIntegralWidth() == 8 &&
          type.getExpressedType().isF32();
-}
-
-/// The per-tensor quantized value `value` dequantizes, if it is 8-bit.
-Value getQuantizedActivation(Value value) {
-  auto dequantize = value.getDefiningOp<DequantizeOp>();
-  if (!dequantize)
-    return nullptr;
-  auto type = dyn_cast<quant::UniformQuantizedType>(
-      dequantize.getInput().getType().getElementType());
-  return isEightBitOfF32(type) ? dequantize.getInput() : nullptr;
 }
 
 /// `weight` as dequantize(storage_cast(constant)) of 8-bit values with
@@ -256,7 +248,7 @@ SmallVector<double> getAccumulatorScales(Value input,
 }
 
 std::optional<IntegerOperands> matchConv(ConvOp conv) {
-  Value input = getQuantizedActivation(conv.getX());
+  Value input = getDequantizedInput(conv.getX());
   std::optional<QuantizedWeight> weight =
       input ? matchQuantizedWeight(conv.getW(), 0) : std::nullopt;
   if (!weight)
@@ -301,7 +293,7 @@ std::optional<QuantizedWeight> matchMatMulWeight(Value b, bool transposed,
 std::optional<IntegerOperands> matchMatMulOperands(Value a, Value b, Value c,
                                                    bool transposed,
                                                    double alpha, double beta) {
-  Value input = getQuantizedActivation(a);
+  Value input = getDequantizedInput(a);
   auto inputType = cast<RankedTensorType>(a.getType());
   if (!input || inputType.getRank() < 2 || !(alpha > 0))
     return std::nullopt;
@@ -338,25 +330,33 @@ std::optional<IntegerOperands> matchIntegerOperands(Operation *op) {
   return std::nullopt;
 }
 
-/// Where an integer op writes its result: the quantize that is the only
-/// user of its value, possibly through a Relu or a Clip with constant
-/// bounds that is the value's only user (a fused activation: clamping the
-/// quantized result, as quantization is monotonic).
-struct QuantizedOutput {
-  QuantizeOp quantize;
-  Operation *activation = nullptr; // the fused Relu / Clip, if any
-  std::optional<int64_t> clampMin, clampMax;
-};
+} // namespace
+
+//===----------------------------------------------------------------------===//
+// Shared matchers (FoldQDQ.h)
+//===----------------------------------------------------------------------===//
+
+Value getDequantizedInput(Value value, unsigned maxBits) {
+  auto dequantize = value.getDefiningOp<DequantizeOp>();
+  if (!dequantize)
+    return nullptr;
+  auto type = dyn_cast<quant::UniformQuantizedType>(
+      dequantize.getInput().getType().getElementType());
+  if (!type || !type.getExpressedType().isF32() ||
+      type.getStorageTypeIntegralWidth() > maxBits)
+    return nullptr;
+  return dequantize.getInput();
+}
 
 /// The only user of `value` if it is an `OpTy`.
 template <typename OpTy>
-OpTy getOnlyUser(Value value) {
+static OpTy getOnlyUser(Value value) {
   return value.hasOneUse() ? dyn_cast<OpTy>(*value.getUsers().begin()) : OpTy();
 }
 
 /// A constant f32 scalar bound of a Clip, or nullopt for none; failure for
 /// a bound that is not a constant.
-FailureOr<std::optional<float>> getClipBound(Value bound) {
+static FailureOr<std::optional<float>> getClipBound(Value bound) {
   if (isNone(bound))
     return std::optional<float>();
   std::optional<SmallVector<char>> bytes = getConstantBytes(bound);
@@ -390,7 +390,8 @@ std::optional<QuantizedOutput> getQuantizedOutput(Value value) {
     return std::nullopt;
   auto type = dyn_cast<quant::UniformQuantizedType>(
       cast<RankedTensorType>(output.quantize.getType()).getElementType());
-  if (!type || type.getStorageTypeIntegralWidth() > 16)
+  if (!type || type.getStorageTypeIntegralWidth() > 16 ||
+      !type.getExpressedType().isF32())
     return std::nullopt;
   auto quantizeBound = [&](float bound) -> int64_t {
     return quantizeValue(bound, float(type.getScale()), type.getZeroPoint(),
@@ -405,9 +406,20 @@ std::optional<QuantizedOutput> getQuantizedOutput(Value value) {
   return output;
 }
 
-/// Replaces `op` with its integer form if it matches; returns whether it
-/// did.
-bool foldIntoIntegerOp(Operation *op) {
+NamedAttrList QuantizedOutput::getClampAttributes(Builder &builder) const {
+  NamedAttrList attributes;
+  if (clampMin)
+    attributes.set("clamp_min", builder.getI64IntegerAttr(*clampMin));
+  if (clampMax)
+    attributes.set("clamp_max", builder.getI64IntegerAttr(*clampMax));
+  return attributes;
+}
+
+//===----------------------------------------------------------------------===//
+// Contractions
+//===----------------------------------------------------------------------===//
+
+bool foldContraction(Operation *op) {
   auto type = dyn_cast<RankedTensorType>(op->getResult(0).getType());
   if (!type || !type.getElementType().isF32())
     return false;
@@ -424,10 +436,8 @@ bool foldIntoIntegerOp(Operation *op) {
   NamedAttrList attributes;
   if (isa<ConvOp>(op))
     attributes.append(op->getAttrs());
-  if (output && output->clampMin)
-    attributes.set("clamp_min", builder.getI64IntegerAttr(*output->clampMin));
-  if (output && output->clampMax)
-    attributes.set("clamp_max", builder.getI64IntegerAttr(*output->clampMax));
+  if (output)
+    attributes.append(output->getClampAttributes(builder));
   Operation *integerOp;
   if (isa<ConvOp>(op))
     integerOp = QConvOp::create(builder, op->getLoc(), resultType,
@@ -435,40 +445,59 @@ bool foldIntoIntegerOp(Operation *op) {
   else
     integerOp = QMatMulOp::create(builder, op->getLoc(), resultType,
                                   integerOperands, attributes.getAttrs());
-  if (!output) {
+  if (output)
+    output->quantize.replaceAllUsesWith(integerOp->getResult(0));
+  else
     op->getResult(0).replaceAllUsesWith(integerOp->getResult(0));
-    op->erase();
-    return true;
-  }
-  output->quantize.replaceAllUsesWith(integerOp->getResult(0));
-  output->quantize.erase();
-  if (output->activation)
-    output->activation->erase();
-  op->erase();
   return true;
+}
+
+//===----------------------------------------------------------------------===//
+// The pass
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+/// The fold that matches `op`, if any; returns whether one did.
+bool foldOp(Operation *op) {
+  if (isa<ConvOp, MatMulOp, GemmOp>(op))
+    return foldContraction(op);
+  if (isa<AddOp, MulOp>(op) && foldBinary(op))
+    return true;
+  if (isa<AveragePoolOp, GlobalAveragePoolOp>(op))
+    return foldAveragePool(op);
+  if (auto concat = dyn_cast<ConcatOp>(op); concat && foldConcat(concat))
+    return true;
+  if (passesQuantization(op))
+    return foldPassThrough(op);
+  if (auto quantize = dyn_cast<QuantizeOp>(op))
+    return foldTable(quantize) || foldRequantize(quantize);
+  return false;
 }
 
 struct FoldQDQPass : impl::QuarcFoldQDQBase<FoldQDQPass> {
   void runOnOperation() override {
-    SmallVector<Operation *> candidates;
-    getOperation().walk([&](Operation *op) {
-      if (isa<ConvOp, MatMulOp, GemmOp>(op))
-        candidates.push_back(op);
-    });
+    // Producers come before their users, so one pass in program order sees
+    // each op's operands already folded. Folds only replace uses; what they
+    // leave dead is erased afterwards, so the list stays valid.
+    SmallVector<Operation *> ops;
+    getOperation().walk([&](Operation *op) { ops.push_back(op); });
     bool changed = false;
-    for (Operation *op : candidates)
-      changed |= foldIntoIntegerOp(op);
+    for (Operation *op : ops)
+      if (op->getNumResults() == 0 || !op->use_empty())
+        changed |= foldOp(op);
     if (!changed)
       return;
-    // The dequantized inputs and weights the float ops read may be dead
-    // now; users come after producers, so one backward sweep erases them.
-    SmallVector<Operation *> ops;
-    getOperation().walk([&](Operation *op) {
-      if (isa<DequantizeOp, StorageCastOp, ConstantOp, NoneOp>(op))
-        ops.push_back(op);
-    });
+    // The float ops, the quantize/dequantize pairs and the constants they
+    // read are dead now (and so may be dequantizes the folds made); users
+    // come after producers, so one backward sweep over the ops as they are
+    // now erases them. Ops with regions are kept: erasing one would free
+    // nested ops still in the list.
+    ops.clear();
+    getOperation().walk([&](Operation *op) { ops.push_back(op); });
     for (Operation *op : llvm::reverse(ops))
-      if (isOpTriviallyDead(op))
+      if (isa_and_nonnull<QuarcDialect>(op->getDialect()) &&
+          op->getNumRegions() == 0 && isOpTriviallyDead(op))
         op->erase();
   }
 };

@@ -9,6 +9,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "ConstantData.h"
+#include "QuantizationPlan.h"
 #include "quarc/Calibration/StatsFile.h"
 #include "quarc/Dialect/Quarc/IR/QuarcOps.h"
 #include "quarc/Dialect/Quarc/IR/TensorNames.h"
@@ -21,6 +22,7 @@
 #include "mlir/Dialect/Quant/IR/Quant.h"
 #include "mlir/IR/Builders.h"
 #include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/StringSet.h"
 
 namespace mlir::quarc {
 
@@ -29,55 +31,6 @@ namespace mlir::quarc {
 
 namespace {
 
-/// What quantizing one compute op needs: its activation input, its
-/// constant weight, and the axis of the weight's output channels.
-struct ComputeOperands {
-  OpOperand *activation;
-  OpOperand *weight;
-  int32_t channelAxis;
-};
-
-std::optional<ComputeOperands> getComputeOperands(Operation *op) {
-  auto isConstant = [](Value v) { return v.getDefiningOp<ConstantOp>(); };
-  if (auto conv = dyn_cast<ConvOp>(op)) {
-    if (!isConstant(conv.getW()))
-      return std::nullopt;
-    return ComputeOperands{&op->getOpOperand(0), &op->getOpOperand(1), 0};
-  }
-  if (auto gemm = dyn_cast<GemmOp>(op)) {
-    if (!isConstant(gemm.getB()) || gemm.getTransA() != 0)
-      return std::nullopt;
-    return ComputeOperands{&op->getOpOperand(0), &op->getOpOperand(1),
-                           gemm.getTransB() != 0 ? 0 : 1};
-  }
-  if (auto matmul = dyn_cast<MatMulOp>(op)) {
-    auto type = dyn_cast<RankedTensorType>(matmul.getB().getType());
-    if (!isConstant(matmul.getB()) || !type || type.getRank() < 2)
-      return std::nullopt;
-    return ComputeOperands{&op->getOpOperand(0), &op->getOpOperand(1),
-                           int32_t(type.getRank() - 1)};
-  }
-  return std::nullopt;
-}
-
-/// The output of the Relu or Clip (constant bounds) that is the only user
-/// of `value`, else `value`.
-Value getActivationOutput(Value value) {
-  if (!value.hasOneUse())
-    return value;
-  Operation *user = *value.getUsers().begin();
-  if (isa<ReluOp>(user))
-    return user->getResult(0);
-  auto clip = dyn_cast<ClipOp>(user);
-  auto isConstantOrNone = [](Value bound) {
-    return isNone(bound) || bound.getDefiningOp<ConstantOp>();
-  };
-  if (clip && isConstantOrNone(clip.getMin()) &&
-      isConstantOrNone(clip.getMax()))
-    return clip.getOutput();
-  return value;
-}
-
 struct QuantizePass : impl::QuarcQuantizeBase<QuantizePass> {
   using QuarcQuantizeBase::QuarcQuantizeBase;
 
@@ -85,30 +38,25 @@ struct QuantizePass : impl::QuarcQuantizeBase<QuantizePass> {
     ModuleOp module = getOperation();
     if (failed(setUp(module)))
       return signalPassFailure();
-    SmallVector<std::pair<Operation *, ComputeOperands>> computeOps;
-    module.walk([&](Operation *op) {
-      if (std::optional<ComputeOperands> operands = getComputeOperands(op))
-        computeOps.push_back({op, *operands});
-    });
-    for (auto &[op, operands] : computeOps) {
-      Value input = operands.activation->get();
-      if (!getTensorName(input) || !stats->lookup(*getTensorName(input)))
+    llvm::StringSet<> excluded(llvm::from_range, excludeNodes);
+    llvm::StringSet<> floatOpNames(llvm::from_range, floatOps);
+    auto hasStats = [&](Value value) {
+      std::optional<StringRef> name = getTensorName(value);
+      return name && stats->lookup(*name);
+    };
+    PlanOptions options;
+    options.hasStats = hasStats;
+    options.eightBitActivations = quantScheme.activations.type.bits == 8;
+    options.excludedNodes = &excluded;
+    options.floatOps = &floatOpNames;
+    for (auto func : module.getOps<func::FuncOp>()) {
+      if (func.isExternal())
         continue;
-      if (failed(quantizeActivation(input)) ||
-          failed(quantizeWeight(op, *operands.weight, operands.channelAxis)))
-        return signalPassFailure();
-      // An output that only the model returns stays float: the integer op
-      // then dequantizes its accumulators directly, which is more exact.
-      // Behind a Relu or Clip, the activation's output is quantized instead:
-      // the integer op then clamps its quantized result (quarc-fold-qdq),
-      // and the range spent on values the activation drops is not lost.
-      Value output = getActivationOutput(op->getResult(0));
-      bool feedsOps = llvm::any_of(output.getUsers(), [](Operation *user) {
-        return !user->hasTrait<OpTrait::ReturnLike>();
-      });
-      if (feedsOps && getTensorName(output) &&
-          stats->lookup(*getTensorName(output)) &&
-          failed(quantizeActivation(output)))
+      QuantizationPlan plan = planQuantization(func, options);
+      for (auto &[op, operands] : plan.contractions)
+        if (failed(quantizeWeight(op, *operands.weight, operands.channelAxis)))
+          return signalPassFailure();
+      if (failed(quantizeActivations(plan)))
         return signalPassFailure();
     }
   }
@@ -117,8 +65,6 @@ private:
   std::optional<calibration::CalibrationStats> stats;
   QuantScheme quantScheme;
   calibration::Method method;
-  /// The dequantized value of each activation already quantized.
-  llvm::DenseMap<Value, Value> quantized;
 
   LogicalResult setUp(ModuleOp module) {
     llvm::Expected<QuantScheme> parsed =
@@ -151,17 +97,11 @@ private:
     if (failed(loaded))
       return module.emitError() << error;
     stats = std::move(*loaded);
-    quantized.clear();
     return success();
   }
 
-  /// Inserts quantize/dequantize after `value`'s definition and makes its
-  /// users (except the function's return) read the dequantized value.
-  LogicalResult quantizeActivation(Value value) {
-    // A value quantized as the output of an earlier op reaches the next op
-    // as its dequantized form.
-    if (quantized.contains(value) || value.getDefiningOp<DequantizeOp>())
-      return success();
+  /// The quantized element type of `value` from its statistics.
+  FailureOr<quant::QuantizedType> getActivationType(Value value) {
     StringRef name = *getTensorName(value);
     const TensorQuantScheme &activations = quantScheme.activations;
     std::string error;
@@ -176,20 +116,37 @@ private:
       return emitError(loc) << "quarc-quantize: tensor '" << name
                             << "': " << llvm::toString(params.takeError());
     auto type = cast<RankedTensorType>(value.getType());
-    FailureOr<quant::QuantizedType> elementType =
-        getQuantizedType(loc, *params, cast<FloatType>(type.getElementType()));
-    if (failed(elementType))
-      return failure();
-    OpBuilder builder(value.getContext());
-    builder.setInsertionPointAfterValue(value);
-    auto quantize =
-        QuantizeOp::create(builder, loc, type.clone(*elementType), value);
-    auto dequantize = DequantizeOp::create(builder, loc, type, quantize);
-    value.replaceUsesWithIf(dequantize, [&](OpOperand &use) {
-      return use.getOwner() != quantize &&
-             !use.getOwner()->hasTrait<OpTrait::ReturnLike>();
-    });
-    quantized[value] = dequantize;
+    return getQuantizedType(loc, *params,
+                            cast<FloatType>(type.getElementType()));
+  }
+
+  /// Inserts a quantize/dequantize pair after each planned tensor's
+  /// definition (with the parameters of its source, see QuantizationPlan)
+  /// and makes its users, except the function's return, read the
+  /// dequantized value.
+  LogicalResult quantizeActivations(const QuantizationPlan &plan) {
+    llvm::DenseMap<Value, quant::QuantizedType> types;
+    for (Value value : plan.tensors) {
+      Value source = plan.getParamsSource(value);
+      auto it = types.find(source);
+      if (it == types.end()) {
+        FailureOr<quant::QuantizedType> type = getActivationType(source);
+        if (failed(type))
+          return failure();
+        it = types.insert({source, *type}).first;
+      }
+      auto type = cast<RankedTensorType>(value.getType());
+      OpBuilder builder(value.getContext());
+      builder.setInsertionPointAfterValue(value);
+      Location loc = value.getLoc();
+      auto quantize =
+          QuantizeOp::create(builder, loc, type.clone(it->second), value);
+      auto dequantize = DequantizeOp::create(builder, loc, type, quantize);
+      value.replaceUsesWithIf(dequantize, [&](OpOperand &use) {
+        return use.getOwner() != quantize &&
+               !use.getOwner()->hasTrait<OpTrait::ReturnLike>();
+      });
+    }
     return success();
   }
 

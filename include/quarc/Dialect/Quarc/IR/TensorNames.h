@@ -38,6 +38,10 @@ Location getLocWithTensorNames(NameLoc nodeLoc,
 /// The ONNX tensor `value` stands for, if it has a (non-empty) name.
 std::optional<StringRef> getTensorName(Value value);
 
+/// The ONNX node `op` was imported from (the first NameLoc of its location,
+/// following the first location of fused ones), if it has a name.
+std::optional<StringRef> getNodeName(Operation *op);
+
 } // namespace mlir::quarc
 
 #endif // QUARC_DIALECT_QUARC_IR_TENSORNAMES_H

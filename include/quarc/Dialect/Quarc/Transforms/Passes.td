@@ -155,37 +155,56 @@ def QuarcInsertObservers : Pass<"quarc-insert-observers", "ModuleOp"> {
 }
 
 def QuarcQuantize : Pass<"quarc-quantize", "ModuleOp"> {
-  let summary = "Quantize convolutions and matrix products from calibration "
-                "stats (QDQ form)";
+  let summary = "Quantize a float graph from calibration stats (QDQ form)";
   let description = [{
-    Rewrites the graph into the QDQ form that the integer lowering folds
-    into integer ops, with parameters from a calibration stats file
-    (`quarc calibrate`) and a scheme (`--scheme` syntax of
-    Quantization/QuantScheme.h; the default CPU scheme when empty):
+    Rewrites the graph into the QDQ form that `quarc-fold-qdq` folds into
+    integer ops, with parameters from a calibration stats file (`quarc
+    calibrate`) and a scheme (`--scheme` syntax of
+    Quantization/QuantScheme.h; the default CPU scheme when empty). Which
+    ops run as integer code is decided first (QuantizationPlan.h), by what
+    each op can do with quantized tensors (QuantBehavior.h):
 
-    - For `quarc.conv` (any group), `quarc.gemm` and 2-D or batched
-      `quarc.matmul` whose weight (W, or B) is a constant: the activation
-      input and the output are quantized with the scheme's activation type
-      (per tensor) over the range the scheme's calibration method gives
-      from the tensor's histogram. Each such tensor gets one
-      `quarc.quantize` / `quarc.dequantize` pair right after its producer,
-      which all its consumers read (the model's outputs keep the float
-      value; an output that only the model returns is not quantized, so
-      the integer op can dequantize its accumulators directly). When the
-      op's output goes only to a Relu or a Clip with constant bounds, the
-      activation's output is quantized instead of the op's (its range has
-      no room for the values the activation drops), and
-      `quarc-fold-qdq` fuses the activation as a clamp.
-    - The weight is quantized at compile time with the scheme's weight type
-      and granularity (per output channel: dim 0 of a Conv's W, the column
-      dim of B), stored as an integer constant, and read through
-      `quarc.storage_cast` and `quarc.dequantize`. Biases stay f32 (the
-      integer lowering makes them int32 at scale(x) * scale(w)).
+    - Convolutions (any group), Gemm (transA 0) and MatMul whose weight is
+      a constant: always. The weight is quantized at compile time with the
+      scheme's weight type and granularity (per output channel: dim 0 of
+      a Conv's W, the column dim of B), stored as an integer constant and
+      read through `quarc.storage_cast` + `quarc.dequantize`; biases stay
+      f32 (the fold makes them int32). The activation input is quantized;
+      the output too when an integer op reads it (otherwise the integer
+      op writes f32 from its accumulators, which is more exact).
+    - Add and Mul of two activations, AveragePool and GlobalAveragePool
+      (static spatial dims), Concat: when one input comes from an integer
+      op and the output feeds one. Anywhere else their quantize/dequantize
+      pairs would only add rounding, so they stay float.
+    - Chains of elementwise ops on one activation (Sigmoid, Tanh,
+      HardSwish, HardSigmoid, Gelu, LeakyRelu, Clip, x * sigmoid(x),
+      arithmetic with scalar constants, ...): each chain's exit becomes one
+      table (quarc.lut) of its input, under the same rule.
+    - Pass-through ops (Reshape, Flatten, Squeeze, Unsqueeze, Transpose,
+      Slice, Split, Gather, Expand, Tile, Identity, MaxPool,
+      GlobalMaxPool, nearest Resize): when their input is quantized
+      anyway. Their outputs take their input's parameters, so nothing is
+      requantized.
+    - A Relu, or a Clip with constant bounds, that is the only user of a
+      convolution, matrix product, Add or Mul is applied by the integer op
+      as a clamp: its output is the one quantized (its range has no room
+      for the values the activation drops).
 
-    An op is left in float when its activation input has no stats (no ONNX
-    name, or not observed), and its output is then not quantized either.
-    When the module has a `quarc.model_hash` attribute (the driver sets it
-    from the model file), stats made for another model are an error.
+    Each quantized activation gets one `quarc.quantize` /
+    `quarc.dequantize` pair right after its producer, which all its
+    consumers read; the model's outputs keep the float value. Parameters
+    come from the tensor's histogram with the scheme's calibration method,
+    except a pass-through op's output (its input's) and a Concat input
+    that only the Concat reads and an integer op writes (the Concat's:
+    the producer requantizes straight into the shared scale).
+
+    An op is left in float when a tensor it would quantize has no stats
+    (no ONNX name, or not observed), when its ONNX node is listed in
+    `exclude-nodes`, or when its op name is listed in `float-ops`
+    (`quarc.add`; the driver's `--keep-float=Add` names ONNX op types).
+    With 16-bit activations only the contractions are quantized. When the
+    module has a `quarc.model_hash` attribute (the driver sets it from the
+    model file), stats made for another model are an error.
   }];
   let options = [
     Option<"statsFile", "stats", "std::string", "",
@@ -193,42 +212,68 @@ def QuarcQuantize : Pass<"quarc-quantize", "ModuleOp"> {
     Option<"scheme", "scheme", "std::string", "",
            "Quantization scheme (--scheme syntax); the default CPU scheme "
            "when empty">,
+    ListOption<"excludeNodes", "exclude-nodes", "std::string",
+               "ONNX node names to keep in float">,
+    ListOption<"floatOps", "float-ops", "std::string",
+               "quarc op names (quarc.add) to keep in float">,
   ];
   let dependentDialects = ["::mlir::quant::QuantDialect"];
 }
 
 def QuarcFoldQDQ : Pass<"quarc-fold-qdq", "func::FuncOp"> {
-  let summary = "Fold quantize/dequantize pairs around convolutions and "
-                "matrix products into integer ops";
+  let summary = "Fold quantize/dequantize pairs into integer ops";
   let description = [{
     Turns the QDQ form (from `quarc-quantize`, or imported from an ONNX QDQ
     model such as onnxruntime's `quantize_static` writes) into integer
-    compute:
+    compute. It visits the ops in program order, so each op sees its
+    operands already folded, and gives each the integer form that matches:
 
-    - `quarc.conv` becomes `quarc.qconv`, and `quarc.matmul` (A of rank
-      >= 2, B 2-D) and `quarc.gemm` (transA 0, alpha > 0) become
-      `quarc.qmatmul`, when the activation input is a `quarc.dequantize`
-      of 8-bit per-tensor values and the weight is a
+    - Contractions: `quarc.conv` becomes `quarc.qconv`, and `quarc.matmul`
+      (A of rank >= 2, B 2-D) and `quarc.gemm` (transA 0, alpha > 0)
+      become `quarc.qmatmul`, when the activation input is a
+      `quarc.dequantize` of 8-bit per-tensor values and the weight is a
       `quarc.dequantize` of a constant of 8-bit values with zero points 0,
       per tensor or per output channel. A Gemm's transposed B is
       transposed at compile time and alpha is folded into the weight
-      scales; beta * C (a constant of N values) is its bias.
-    - The bias (f32, or int32 dequantized as onnxruntime writes it) becomes
-      int32 at the scale input scale x weight scale, minus the input zero
-      point times each channel's weight sum (the zero-point compensation,
-      Quantization/IntegerContraction.h).
-    - When the op's only user is a per-tensor `quarc.quantize`, the integer
-      op produces the quantized result itself (fixed-point requantization);
-      otherwise it produces f32 directly from its accumulators. A Relu, or
-      a Clip with constant bounds, between the op and that quantize (its
-      only user, the quantize the activation's only user) is fused: the
-      quantized result is clamped to [quantize(low), quantize(high)], which
-      is exact because quantization is monotonic. A quantize between the
-      op and the activation (an imported QDQ chain) is kept.
+      scales; beta * C (a constant of N values) is its bias. The bias (f32,
+      or int32 dequantized as onnxruntime writes it) becomes int32 at the
+      scale input scale x weight scale, minus the input zero point times
+      each channel's weight sum (the zero-point compensation,
+      Quantization/IntegerContraction.h). When the op's only user is a
+      per-tensor `quarc.quantize`, the integer op produces the quantized
+      result itself (fixed-point requantization); otherwise it produces
+      f32 directly from its accumulators.
+    - `quarc.add` / `quarc.mul` of two dequantized 8-bit tensors whose
+      result is quantized become `quarc.qadd` / `quarc.qmul`;
+      `quarc.average_pool` and `quarc.global_average_pool` of a
+      dequantized 8-bit tensor with static spatial dims whose result is
+      quantized become `quarc.qaverage_pool`.
+    - A Relu, or a Clip with constant bounds, between a contraction, Add or
+      Mul and the quantize of its result (its only user, the quantize the
+      activation's only user) is fused: the quantized result is clamped to
+      [quantize(low), quantize(high)], which is exact because quantization
+      is monotonic.
+    - A quantize of a chain of elementwise ops (Sigmoid, HardSwish, Gelu,
+      arithmetic with scalar constants, ...; TableFunctions.h) whose only
+      non-constant input is one dequantized 8-bit tensor becomes
+      `quarc.lut` of that tensor: the chain is evaluated at compile time at
+      each of the 256 stored values (rounded to f32 after each op, as the
+      float code rounds), and the results quantized.
+    - A Concat of dequantized tensors whose result is quantized becomes a
+      Concat of the quantized tensors, each requantized to the result's
+      parameters where they differ.
+    - A pass-through op (QuantBehavior.h: Reshape, Transpose, Slice,
+      MaxPool, nearest Resize, ...) whose data operands are dequantized
+      tensors of one per-tensor type runs on the quantized tensors, and
+      its users read its dequantized result. Then a quantize of a
+      dequantize (here, or imported) becomes the quantized tensor itself
+      when the types are equal, else `quarc.requantize`.
 
-    Anything else (asymmetric weights, non-constant weights, 16-bit or
-    sub-channel types) is left as it is and runs in float between its
-    quantize/dequantize pairs.
+    Anything else (asymmetric or non-constant weights, per-axis
+    activations, 16-bit inputs of Add/Mul/pools/tables, ops with no
+    integer form) is left as it is and runs in float between its quantize
+    and dequantize pairs. The float ops that folded, and the pairs and
+    constants only they read, are erased.
   }];
 }
 
