@@ -30,6 +30,9 @@ void buildGraphPipeline(OpPassManager &pm, const PipelineOptions &options) {
     QuarcQuantizeOptions quantize;
     quantize.statsFile = options.quantizeStats;
     quantize.scheme = options.scheme;
+    quantize.excludeNodes.assign(options.excludeNodes.begin(),
+                                 options.excludeNodes.end());
+    quantize.floatOps.assign(options.floatOps.begin(), options.floatOps.end());
     pm.addPass(createQuarcQuantize(quantize));
     pm.addPass(createCSEPass());
   }

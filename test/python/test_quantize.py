@@ -228,11 +228,43 @@ def test_onnxruntime_qdq_model_compiles_to_integer_ops(case, tmp_path):
     (["--stats", "s.json"], "go with --quantize=int8"),
     (["--quantize=int8", "--stats", "s.json", "--scheme=bogus"], "--scheme: bad scheme clause"),
     (["--quantize=int8", "--stats", "s.json", "--scheme", "weights=s8:per-row"], "--scheme:"),
+    (["--quantize=int8", "--stats", "s.json", "--keep-float=conv"],
+     "--keep-float: 'conv' is not an ONNX op type"),
+    (["--exclude-nodes=conv1"], "go with --quantize=int8"),
+    (["--quantize=int8", "--stats", "s.json", "--keep-float"], "--keep-float needs a value"),
 ])
 def test_quantize_usage_errors(case, args, message):
     _, model_path, _, _, _ = case
     code, _, err = quarc("compile", model_path, "-o", "/nonexistent/x.so", *args)
     assert code == 2 and message in err, err
+
+
+def test_nodes_and_op_types_kept_float(case, tmp_path):
+    """--keep-float=Conv,MatMul leaves nothing to run integer (the pooling has no integer
+    neighbour left), so the outputs are the float model's exactly; --exclude-nodes=fc
+    keeps the last product float (and with it the pooling, which has no integer consumer
+    left), which changes the result but keeps the convolutions quantized."""
+    _, model_path, data, stats, _ = case
+    sample = data / "0.npy"
+    outputs = {}
+    for name, extra in (("float", []),
+                        ("int8", ["--quantize=int8", "--stats", stats]),
+                        ("no_contractions", ["--quantize=int8", "--stats", stats,
+                                             "--keep-float=Conv,MatMul"]),
+                        ("fc_float", ["--quantize=int8", "--stats", stats,
+                                      "--exclude-nodes", "fc"])):
+        code, _, err = quarc("run", model_path, *extra, sample, "--output-dir", tmp_path / name)
+        assert code == 0, err
+        outputs[name] = np.load(tmp_path / name / "logits.npy")
+    np.testing.assert_array_equal(outputs["no_contractions"], outputs["float"])
+    assert not np.array_equal(outputs["fc_float"], outputs["int8"])
+    assert not np.array_equal(outputs["fc_float"], outputs["float"])
+    ir = subprocess.run([str(quarc_tools.tool_path("quarc-opt")), str(model_path),
+                         f"--quarc-quantize=stats={stats} exclude-nodes=fc",
+                         "--quarc-fold-qdq"],
+                        capture_output=True, text=True, timeout=60, check=True).stdout
+    assert ir.count("quarc.qconv") == 2 and "quarc.qmatmul" not in ir, ir
+    assert "quarc.matmul " in ir and "quarc.global_average_pool " in ir, ir
 
 
 def test_stats_of_another_model_are_rejected(case, tmp_path):

@@ -16,6 +16,7 @@
 #include "quarc/Calibration/StatsFile.h"
 #include "quarc/Compiler/Calibrate.h"
 #include "quarc/Compiler/Session.h"
+#include "quarc/Import/ONNX/ImportONNX.h"
 #include "quarc/Quantization/QuantScheme.h"
 #include "quarc/quarc_runtime.h"
 #include "npy.h" // the runtime's .npy reader, to size `quarc run`'s inputs
@@ -74,10 +75,18 @@ void printUsage(llvm::raw_ostream &os) {
         "                         --data DIR; --scheme SCHEME overrides the\n"
         "                         default (u8 activations per tensor, s8\n"
         "                         weights per channel, min-max). Conv, Gemm\n"
-        "                         and MatMul run as integer ops; other ops\n"
-        "                         stay float between them. A model already\n"
-        "                         quantized (QDQ ONNX) compiles to integer\n"
-        "                         ops without this flag\n"
+        "                         and MatMul run as integer ops, and so do\n"
+        "                         Add, Mul, pooling, Concat, reshapes and\n"
+        "                         elementwise activations (as tables)\n"
+        "                         between them; ops with no integer form\n"
+        "                         (Softmax, LayerNormalization, ...) stay\n"
+        "                         float. A model already quantized (QDQ\n"
+        "                         ONNX) compiles to integer ops without\n"
+        "                         this flag\n"
+        "  --exclude-nodes=N1,N2  with --quantize: keep these ONNX nodes (by\n"
+        "                         node name) in float (repeatable)\n"
+        "  --keep-float=T1,T2     with --quantize: keep every node of these\n"
+        "                         ONNX op types (Conv, Add, ...) in float\n"
         "  --help                 this text\n"
         "\n"
         "run compiles in memory for the host and runs once; its other options\n"
@@ -115,8 +124,11 @@ struct CommonFlags {
   std::string target = "host";
   std::string weights;
   std::vector<std::string> inputShapes;
-  /// --quantize=int8 with --stats FILE or --data DIR, and --scheme.
+  /// --quantize=int8 with --stats FILE or --data DIR, and --scheme,
+  /// --exclude-nodes, --keep-float (ONNX op types, and the quarc ops they
+  /// import as).
   std::string quantize, stats, data, scheme;
+  std::vector<std::string> excludeNodes, keepFloat, floatOps;
   std::vector<std::string> rest;
 };
 
@@ -140,13 +152,39 @@ int takeValue(ArrayRef<const char *> args, size_t &i, StringRef name,
   return 0;
 }
 
+/// Appends the non-empty items of the comma-separated `list` to `out`.
+void appendCommaSeparated(StringRef list, std::vector<std::string> &out) {
+  SmallVector<StringRef> items;
+  list.split(items, ',', /*MaxSplit=*/-1, /*KeepEmpty=*/false);
+  for (StringRef item : items)
+    out.push_back(item.trim().str());
+}
+
+/// The quarc ops of the ONNX op types of --keep-float, into
+/// `flags.floatOps`; an error naming an op type quarc does not import.
+std::string resolveKeepFloat(CommonFlags &flags) {
+  SmallVector<SupportedOnnxOp> supported = getSupportedOnnxOps();
+  for (const std::string &opType : flags.keepFloat) {
+    auto it = llvm::find_if(supported, [&](const SupportedOnnxOp &op) {
+      return (op.domain.empty() || op.domain == "ai.onnx") &&
+             op.opType == opType;
+    });
+    if (it == supported.end())
+      return "--keep-float: '" + opType +
+             "' is not an ONNX op type quarc imports (quarc-translate "
+             "--list-onnx-ops lists them; the names are case-sensitive)";
+    flags.floatOps.push_back(it->quarcOp.str());
+  }
+  return "";
+}
+
 /// Parses the flags shared by the commands; everything not recognized is
 /// kept in `rest` in order (or is an error without `keepUnknown`).
 std::string parseFlags(ArrayRef<const char *> args, CommonFlags &flags,
                        bool keepUnknown) {
   for (size_t i = 0; i < args.size(); ++i) {
     StringRef arg = args[i];
-    std::string shape;
+    std::string shape, nodes, opTypes;
     int matched;
     if ((matched = takeValue(args, i, "-o", flags.output)) ||
         (matched = takeValue(args, i, "--target", flags.target)) ||
@@ -155,11 +193,15 @@ std::string parseFlags(ArrayRef<const char *> args, CommonFlags &flags,
         (matched = takeValue(args, i, "--stats", flags.stats)) ||
         (matched = takeValue(args, i, "--data", flags.data)) ||
         (matched = takeValue(args, i, "--scheme", flags.scheme)) ||
+        (matched = takeValue(args, i, "--exclude-nodes", nodes)) ||
+        (matched = takeValue(args, i, "--keep-float", opTypes)) ||
         (matched = takeValue(args, i, "--input-shape", shape))) {
       if (matched < 0)
         return "option " + arg.split('=').first.str() + " needs a value";
       if (!shape.empty())
         flags.inputShapes.push_back(shape);
+      appendCommaSeparated(nodes, flags.excludeNodes);
+      appendCommaSeparated(opTypes, flags.keepFloat);
       continue;
     }
     if (!arg.starts_with("-") && flags.model.empty()) {
@@ -181,9 +223,13 @@ std::string parseFlags(ArrayRef<const char *> args, CommonFlags &flags,
       if (llvm::Expected<QuantScheme> scheme = parseQuantScheme(flags.scheme);
           !scheme)
         return "--scheme: " + llvm::toString(scheme.takeError());
+    if (std::string problem = resolveKeepFloat(flags); !problem.empty())
+      return problem;
   } else if (!flags.stats.empty() || !flags.data.empty() ||
-             !flags.scheme.empty()) {
-    return "--stats, --data and --scheme go with --quantize=int8";
+             !flags.scheme.empty() || !flags.excludeNodes.empty() ||
+             !flags.keepFloat.empty()) {
+    return "--stats, --data, --scheme, --exclude-nodes and --keep-float go "
+           "with --quantize=int8";
   }
   return "";
 }
@@ -276,6 +322,8 @@ FailureOr<LoweredModel> lower(MLIRContext &context, const CommonFlags &flags,
   if (!flags.quantize.empty()) {
     options.scheme = flags.scheme;
     options.quantizeStats = flags.stats;
+    options.excludeNodes = flags.excludeNodes;
+    options.floatOps = flags.floatOps;
     if (!flags.data.empty()) {
       CalibrateOptions calibrate;
       calibrate.pipeline.inputShapes = flags.inputShapes;
@@ -373,7 +421,7 @@ int calibrateCommand(MLIRContext &context, ArrayRef<const char *> args) {
   bool merge = false;
   for (size_t i = 0; i < args.size(); ++i) {
     StringRef arg = args[i];
-    std::string shape;
+    std::string shape, nodes, opTypes;
     int matched;
     if ((matched = takeValue(args, i, "-o", flags.output)) ||
         (matched = takeValue(args, i, "--data", dataDir)) ||

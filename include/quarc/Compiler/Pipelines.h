@@ -34,6 +34,10 @@ struct PipelineOptions {
   /// empty). Unset: the model stays float.
   std::string quantizeStats;
   std::string scheme;
+  /// Kept in float by quarc-quantize: ONNX node names, and quarc op names
+  /// (`quarc.add`).
+  std::vector<std::string> excludeNodes;
+  std::vector<std::string> floatOps;
 };
 
 /// Graph level: fix input shapes, fold shape computations, clean up; then

@@ -157,7 +157,8 @@ OwningOpRef<ModuleOp> mlir::quarc::importOnnxFile(StringRef path,
 SmallVector<SupportedOnnxOp> mlir::quarc::getSupportedOnnxOps() {
   SmallVector<SupportedOnnxOp> ops;
   for (const OnnxOpInfo &info : getOnnxOpTable())
-    ops.push_back({info.domain, info.opType, info.firstOpset, info.lastOpset});
+    ops.push_back({info.domain, info.opType, info.firstOpset, info.lastOpset,
+                   info.quarcOp});
   return ops;
 }
 

@@ -43,12 +43,14 @@ OwningOpRef<ModuleOp> importOnnxFile(StringRef path, MLIRContext *context,
 /// Registers the dialects that imported IR uses.
 void registerOnnxImportDialects(DialectRegistry &registry);
 
-/// One ONNX op the importer supports, in a range of opset versions.
+/// One ONNX op the importer supports, in a range of opset versions, and
+/// the quarc op it becomes (`quarc.conv`).
 struct SupportedOnnxOp {
   StringRef domain;
   StringRef opType;
   int64_t firstOpset;
   int64_t lastOpset;
+  StringRef quarcOp;
 };
 
 /// The supported ops, sorted by domain and op type.
