@@ -406,6 +406,11 @@ std::optional<QuantizedOutput> getQuantizedOutput(Value value) {
   return output;
 }
 
+Location QuantizedOutput::getLoc(Operation *op) const {
+  return FusedLoc::get(op->getContext(),
+                       {quantize->getLoc(), op->getLoc()});
+}
+
 NamedAttrList QuantizedOutput::getClampAttributes(Builder &builder) const {
   NamedAttrList attributes;
   if (clampMin)
@@ -438,13 +443,14 @@ bool foldContraction(Operation *op) {
     attributes.append(op->getAttrs());
   if (output)
     attributes.append(output->getClampAttributes(builder));
+  Location loc = output ? output->getLoc(op) : op->getLoc();
   Operation *integerOp;
   if (isa<ConvOp>(op))
-    integerOp = QConvOp::create(builder, op->getLoc(), resultType,
-                                integerOperands, attributes.getAttrs());
+    integerOp = QConvOp::create(builder, loc, resultType, integerOperands,
+                                attributes.getAttrs());
   else
-    integerOp = QMatMulOp::create(builder, op->getLoc(), resultType,
-                                  integerOperands, attributes.getAttrs());
+    integerOp = QMatMulOp::create(builder, loc, resultType, integerOperands,
+                                  attributes.getAttrs());
   if (output)
     output->quantize.replaceAllUsesWith(integerOp->getResult(0));
   else

@@ -34,6 +34,10 @@ struct QuantizedOutput {
   RankedTensorType getType() { return quantize.getType(); }
   /// The clamp attributes to set on the integer op.
   NamedAttrList getClampAttributes(Builder &builder) const;
+  /// Where the integer op replacing float op `op` is: the quantize's
+  /// location first, so that its result is named as the tensor it holds
+  /// (the activation's output when one is fused; TensorNames.h).
+  Location getLoc(Operation *op) const;
 };
 
 /// The quantized output of `value` (see QuantizedOutput), with a

@@ -125,12 +125,13 @@ bool foldBinary(Operation *op) {
   OpBuilder builder(op);
   NamedAttrList attributes = output->getClampAttributes(builder);
   Type type = output->getType();
+  Location loc = output->getLoc(op);
   Value result =
       isa<AddOp>(op)
-          ? QAddOp::create(builder, op->getLoc(), type, ValueRange{a, b},
+          ? QAddOp::create(builder, loc, type, ValueRange{a, b},
                            attributes.getAttrs())
                 .getResult()
-          : QMulOp::create(builder, op->getLoc(), type, ValueRange{a, b},
+          : QMulOp::create(builder, loc, type, ValueRange{a, b},
                            attributes.getAttrs())
                 .getResult();
   output->quantize.replaceAllUsesWith(result);
@@ -157,8 +158,9 @@ bool foldAveragePool(Operation *op) {
     // GlobalAveragePool: one window over the whole (static) image.
     attributes.set("kernel_shape", builder.getDenseI64ArrayAttr(spatial));
   }
-  auto pool = QAveragePoolOp::create(builder, op->getLoc(), output->getType(),
-                                     ValueRange{x}, attributes.getAttrs());
+  auto pool = QAveragePoolOp::create(builder, output->getLoc(op),
+                                     output->getType(), ValueRange{x},
+                                     attributes.getAttrs());
   output->quantize.replaceAllUsesWith(pool.getResult());
   return true;
 }
@@ -179,8 +181,9 @@ bool foldConcat(ConcatOp concat) {
       output->getType().getElementType());
   for (Value &input : inputs)
     input = requantizeTo(builder, concat.getLoc(), input, element);
-  auto integer = ConcatOp::create(builder, concat.getLoc(), output->getType(),
-                                  inputs, concat->getAttrs());
+  auto integer = ConcatOp::create(builder, output->getLoc(concat),
+                                  output->getType(), inputs,
+                                  concat->getAttrs());
   output->quantize.replaceAllUsesWith(integer.getResult());
   return true;
 }

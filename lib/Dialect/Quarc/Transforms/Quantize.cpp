@@ -138,7 +138,14 @@ private:
       auto type = cast<RankedTensorType>(value.getType());
       OpBuilder builder(value.getContext());
       builder.setInsertionPointAfterValue(value);
+      // The pair's results name the tensor (one name, even for a result of
+      // a multi-result op), and so will the integer op that writes it.
+      // (A pass-through op's output may have no name: it takes its
+      // input's parameters, not stats.)
       Location loc = value.getLoc();
+      if (std::optional<StringRef> name = getTensorName(value))
+        loc = getLocWithTensorNames(
+            NameLoc::get(builder.getStringAttr(*name), loc), {name->str()});
       auto quantize =
           QuantizeOp::create(builder, loc, type.clone(it->second), value);
       auto dequantize = DequantizeOp::create(builder, loc, type, quantize);
