@@ -181,4 +181,12 @@ SmallVector<double> getChannelScales(quant::QuantizedType type,
       channels, cast<quant::UniformQuantizedType>(type).getScale());
 }
 
+SmallVector<int64_t> getChannelZeroPoints(quant::QuantizedType type,
+                                          int64_t channels) {
+  if (auto perAxis = dyn_cast<quant::UniformQuantizedPerAxisType>(type))
+    return SmallVector<int64_t>(perAxis.getZeroPoints());
+  return SmallVector<int64_t>(
+      channels, cast<quant::UniformQuantizedType>(type).getZeroPoint());
+}
+
 } // namespace mlir::quarc

@@ -72,6 +72,9 @@ class Case:
     # A Relu or Clip between the op and its QuantizeLinear, which the integer op fuses as
     # a clamp of its quantized result; Clip's bounds are CLIP_BOUNDS.
     activation: str | None = None
+    # uint8 weights with zero points (asymmetric, as onnxruntime's QUInt8 weights): the
+    # products are x * (w - zw).
+    asymmetric_weights: bool = False
 
     def __str__(self):
         return self.name
@@ -114,6 +117,12 @@ CASES = [
     Case("conv_clip_i8", "Conv", (1, 4, 10, 10), (6, 4, 3, 3), {"pads": [1, 1, 1, 1]},
          act=np.int8, zx=-5, out=np.int8, activation="Clip"),
     Case("gemm_relu", "Gemm", (6, 16), (10, 16), {"transB": 1}, activation="Relu"),
+    Case("conv_u8_weights_per_channel_zero_points", "Conv", (1, 4, 10, 10), (6, 4, 3, 3),
+         {"pads": [1, 1, 1, 1]}, asymmetric_weights=True),
+    Case("matmul_u8_weights_per_tensor_zero_point", "MatMul", (5, 24), (24, 8),
+         per_channel=False, bias=False, asymmetric_weights=True),
+    Case("gemm_transb_u8_weights", "Gemm", (6, 16), (10, 16), {"transB": 1},
+         act=np.int8, zx=-5, asymmetric_weights=True),
 ]
 
 CLIP_BOUNDS = (-0.25, 0.5)
@@ -139,8 +148,9 @@ class Problem:
     case: Case
     x: np.ndarray  # f32 input
     sx: np.float32
-    w: np.ndarray  # int8, as the model holds it
+    w: np.ndarray  # int8 (uint8 for asymmetric weights), as the model holds it
     sw: np.ndarray  # f32, one per output channel, or one value
+    zw: np.ndarray  # the weights' zero points, of w's type, shaped as sw
     b: np.ndarray | None  # f32 bias (Conv B, Gemm C)
     so: np.float32 | None = None
     zo: int | None = None
@@ -157,11 +167,15 @@ def make_problem(case: Case) -> Problem:
     w = rng.integers(-w_max, w_max + 1, case.w_shape).astype(np.int8)
     channels = case.w_shape[1] if case.op == "MatMul" else case.w_shape[0]
     shape = channels if case.per_channel else ()
+    zw = np.zeros(shape, np.int8)
+    if case.asymmetric_weights:
+        w = rng.integers(0, 256, case.w_shape).astype(np.uint8)
+        zw = rng.integers(90, 170, shape).astype(np.uint8)
     sw = rng.uniform(0.002, 0.02, shape).astype(np.float32)
     if case.pow2_scales:
         sw = (2.0 ** -rng.integers(6, 9, shape)).astype(np.float32)
     b = rng.normal(0, 0.5, channels).astype(np.float32) if case.bias else None
-    return Problem(case, x.astype(np.float32), sx, w, sw, b)
+    return Problem(case, x.astype(np.float32), sx, w, sw, zw, b)
 
 
 # --- the reference ----------------------------------------------------------------------
@@ -224,12 +238,18 @@ def accumulator(p: Problem) -> tuple[np.ndarray, list[float], int]:
     case = p.case
     xq = quantize_input(p.x, p.sx, case.zx, case.act)
     bias, acc_scales = channel_params(p)
+    # The stored weights minus their zero points, along the output channels (dim 0 of a
+    # Conv's W and of a Gemm's transposed B, the columns of a MatMul's B).
+    channel_dim = 1 if case.op == "MatMul" else 0
+    zw_shape = [1] * p.w.ndim
+    zw_shape[channel_dim] = -1
+    w = p.w.astype(np.int64) - p.zw.astype(np.int64).reshape(zw_shape)
     if case.op == "Conv":
-        acc = conv_acc(xq, case.zx, p.w, case.attrs)
+        acc = conv_acc(xq, case.zx, w, case.attrs)
         axis = 1
     else:
-        b = p.w.T if case.attrs.get("transB", 0) else p.w
-        acc = np.matmul(xq - case.zx, b.astype(np.int64))
+        b = w.T if case.attrs.get("transB", 0) else w
+        acc = np.matmul(xq - case.zx, b)
         axis = acc.ndim - 1
     shape = [1] * acc.ndim
     shape[axis] = -1
@@ -340,7 +360,7 @@ def build_model(p: Problem, output_shape: tuple, dequantize_output: bool) -> onn
     case = p.case
     init = [scalar(p.sx, np.float32, "sx"), scalar(case.zx, case.act, "zx"),
             numpy_helper.from_array(p.w, "w"), numpy_helper.from_array(p.sw, "sw"),
-            numpy_helper.from_array(np.zeros(p.sw.shape, np.int8), "zw")]
+            numpy_helper.from_array(p.zw, "zw")]
     nodes = [helper.make_node("QuantizeLinear", ["x", "sx", "zx"], ["xq"], name="quantize_x"),
              helper.make_node("DequantizeLinear", ["xq", "sx", "zx"], ["xd"],
                               name="dequantize_x")]

@@ -107,7 +107,8 @@ def quarc_params(model_path, stats) -> tuple[set, list]:
     return activations, weights
 
 
-def onnxruntime_params(model_path, samples, out_path) -> tuple[set, list]:
+def onnxruntime_params(model_path, samples, out_path,
+                       weight_type: str = "QInt8") -> tuple[set, list]:
     from onnxruntime.quantization import (CalibrationDataReader, CalibrationMethod, QuantFormat,
                                           QuantType, quantize_static)
 
@@ -120,9 +121,11 @@ def onnxruntime_params(model_path, samples, out_path) -> tuple[set, list]:
 
     quantize_static(str(model_path), str(out_path), Reader(), quant_format=QuantFormat.QDQ,
                     op_types_to_quantize=["Conv", "MatMul"], per_channel=True,
-                    activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
+                    activation_type=QuantType.QUInt8,
+                    weight_type=getattr(QuantType, weight_type),
                     calibrate_method=CalibrationMethod.MinMax,
-                    extra_options={"ActivationSymmetric": False, "WeightSymmetric": True})
+                    extra_options={"ActivationSymmetric": False,
+                                   "WeightSymmetric": weight_type == "QInt8"})
     model = onnx.load(out_path)
     init = {i.name: numpy_helper.to_array(i) for i in model.graph.initializer}
     activations, weights = set(), []
@@ -190,10 +193,13 @@ def test_quantized_model_runs_integer_ops(case):
     assert "quarc.conv " not in out and "quarc.matmul " not in out
 
 
-def test_onnxruntime_qdq_model_compiles_to_integer_ops(case, tmp_path):
+@pytest.mark.parametrize("weight_type", ["QInt8", "QUInt8"])
+def test_onnxruntime_qdq_model_compiles_to_integer_ops(case, tmp_path, weight_type):
+    """QInt8: symmetric weights; QUInt8: asymmetric uint8 weights with zero points, which
+    the integer ops take as they are (products x * (w - zw))."""
     folder, model_path, data, _, samples = case
-    qdq_path = folder / "ort_qdq_import.onnx"
-    onnxruntime_params(model_path, samples, qdq_path)
+    qdq_path = folder / f"ort_qdq_import_{weight_type}.onnx"
+    onnxruntime_params(model_path, samples, qdq_path, weight_type)
     ir = fold_qdq(qdq_path)
     assert ir.count("quarc.qconv") == 2 and ir.count("quarc.qmatmul") == 1, ir
     assert "quarc.conv " not in ir and "quarc.matmul " not in ir
@@ -237,6 +243,26 @@ def test_quantize_usage_errors(case, args, message):
     _, model_path, _, _, _ = case
     code, _, err = quarc("compile", model_path, "-o", "/nonexistent/x.so", *args)
     assert code == 2 and message in err, err
+
+
+def test_asymmetric_weights_run_integer(case, tmp_path):
+    """--scheme weights=u8:asymmetric: uint8 weights with a zero point per channel run as
+    integer ops too, within a few output steps of the float model."""
+    _, model_path, data, stats, samples = case
+    scheme = "weights=u8:asymmetric"
+    ir = subprocess.run([str(quarc_tools.tool_path("quarc-opt")), str(model_path),
+                         f"--quarc-quantize=stats={stats} scheme={scheme}",
+                         "--quarc-fold-qdq"],
+                        capture_output=True, text=True, timeout=60, check=True).stdout
+    assert ir.count("quarc.qconv") == 2 and ir.count("quarc.qmatmul") == 1, ir
+    assert re.search(r"quarc\.qconv .*!quant\.uniform<u8:f32:0, \{", ir), ir
+    code, _, err = quarc("run", model_path, "--quantize=int8", "--stats", stats,
+                         "--scheme", scheme, data / "0.npy", "--output-dir", tmp_path)
+    assert code == 0, err
+    reference = ort.InferenceSession(str(model_path)).run(None, {"image": samples[0]})[0]
+    ours = np.load(tmp_path / "logits.npy")
+    step = (reference.max() - min(0, reference.min())) / 255
+    assert np.abs(ours - reference).max() <= 4 * step, (ours, reference)
 
 
 def test_nodes_and_op_types_kept_float(case, tmp_path):

@@ -5,10 +5,12 @@
 // bias that holds both the float bias, quantized at the accumulator's scale
 // inputScale * weightScale, and the input zero point's compensation:
 //
-//   sum (x - zx) * w + round(b / (sx * sw))
-//     = sum x * w + [round(b / (sx * sw)) - zx * sum w]
+//   sum (x - zx) * w' + round(b / (sx * sw))
+//     = sum x * w' + [round(b / (sx * sw)) - zx * sum w']
 //
-// The bracket is a compile-time constant per output channel. The
+// with w' = w - zw, the stored weight minus its zero point (0 for the
+// symmetric weights of the default scheme). The bracket is a compile-time
+// constant per output channel. The
 // accumulator then requantizes with the multiplier sx * sw / so
 // (FixedPoint.h). These functions are the one definition of those
 // constants; references that check the integer kernels bit for bit compute
@@ -33,8 +35,8 @@ double getRequantScale(double inputScale, double weightScale,
 int32_t quantizeBias(double bias, double accumulatorScale);
 
 /// The accumulator's start: quantizedBias - inputZeroPoint * weightSum,
-/// saturated to int32. `weightSum` is the sum of the stored weights of one
-/// output channel.
+/// saturated to int32. `weightSum` is the sum of the stored weights minus
+/// their zero point, w - zw, of one output channel.
 int32_t compensateBias(int32_t quantizedBias, int32_t inputZeroPoint,
                        int64_t weightSum);
 

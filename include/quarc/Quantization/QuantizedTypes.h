@@ -42,6 +42,11 @@ FailureOr<QuantParams> getQuantParams(Location loc, quant::QuantizedType type);
 SmallVector<double> getChannelScales(quant::QuantizedType type,
                                      int64_t channels);
 
+/// The zero point of each of `channels` channels of a per-tensor or
+/// per-axis type.
+SmallVector<int64_t> getChannelZeroPoints(quant::QuantizedType type,
+                                          int64_t channels);
+
 } // namespace mlir::quarc
 
 #endif // QUARC_QUANTIZATION_QUANTIZEDTYPES_H

@@ -5,7 +5,8 @@
 //  1. the contraction: an i32 accumulator, initialized with the bias,
 //     plus the products of the stored 8-bit values, each extended to i32
 //     by the signedness of its quantized type (zero-extended u8, sign-
-//     extended i8). A convolution's input is padded with its zero point,
+//     extended i8), the weight minus its zero point when it has one
+//     (asymmetric weights). A convolution's input is padded with its zero point,
 //     which is what the bias's compensation assumes.
 //  2. the output stage, elementwise over the accumulators with per-channel
 //     constants: the fixed-point requantization of Quantization/
@@ -38,16 +39,50 @@
 namespace mlir::quarc {
 namespace {
 
-/// The scalar body of the contraction: acc + ext(input) * ext(weight).
-Value buildMultiplyAccumulate(OpBuilder &b, Location loc, ValueRange args,
+/// The scalar body of the contraction: acc + ext(input) * (ext(weight) -
+/// zw), without the subtraction for symmetric weights (null `zeroPoint`).
+Value buildMultiplyAccumulate(OpBuilder &b, Location loc, Value input,
+                              Value weight, Value zeroPoint, Value acc,
                               quant::QuantizedType inputType,
                               quant::QuantizedType weightType) {
   Type i32 = b.getI32Type();
-  Value product = arith::MulIOp::create(
-      b, loc, extendStored(b, loc, args[0], inputType, i32),
-      extendStored(b, loc, args[1], weightType, i32));
-  return arith::AddIOp::create(b, loc, args[2], product);
+  Value extendedInput = extendStored(b, loc, input, inputType, i32);
+  Value centered = extendStored(b, loc, weight, weightType, i32);
+  if (zeroPoint)
+    centered = arith::SubIOp::create(b, loc, centered, zeroPoint);
+  Value product = arith::MulIOp::create(b, loc, extendedInput, centered);
+  return arith::AddIOp::create(b, loc, acc, product);
 }
+
+/// How the contraction reads the weight zero points of its `channels`
+/// output channels: nothing when they are all 0 (symmetric weights), a
+/// scalar when they are all equal, else an i32 constant of `shape` (the
+/// channels in order) that the generic reads as one more input.
+struct WeightZeroPoints {
+  Value scalar, tensor;
+
+  static WeightZeroPoints get(OpBuilder &b, Location loc,
+                              quant::QuantizedType weightType,
+                              int64_t channels, ArrayRef<int64_t> shape) {
+    SmallVector<int64_t> zeroPoints = getChannelZeroPoints(weightType, channels);
+    WeightZeroPoints result;
+    if (llvm::all_of(zeroPoints, [](int64_t z) { return z == 0; }))
+      return result;
+    if (llvm::all_equal(zeroPoints)) {
+      result.scalar = createScalar(b, loc, b.getI32Type(), zeroPoints.front());
+      return result;
+    }
+    SmallVector<int32_t> values(zeroPoints.begin(), zeroPoints.end());
+    auto type = RankedTensorType::get(shape, b.getI32Type());
+    result.tensor = arith::ConstantOp::create(
+        b, loc, DenseElementsAttr::get(type, ArrayRef(values)));
+    return result;
+  }
+
+  /// The zero point in the generic's body, whose inputs are `args`
+  /// (input, weight, [zero points], accumulator).
+  Value get(ValueRange args) const { return tensor ? args[2] : scalar; }
+};
 
 /// An i32 tensor of `type` whose elements are `bias[d]`, d the index along
 /// `channelDim`.
@@ -228,14 +263,24 @@ struct QConvLowering : OpConversionPattern<QConvOp> {
         IteratorType::parallel,  IteratorType::parallel,
         IteratorType::reduction, IteratorType::reduction,
         IteratorType::reduction, IteratorType::parallel};
+    // Asymmetric weights: zw per output channel, read at (g, f).
+    WeightZeroPoints zeroPoints = WeightZeroPoints::get(
+        rewriter, loc, weightType, outChannels, {groups, outChannels / groups});
+    SmallVector<Value> inputs = {groupedInput, filter};
+    if (zeroPoints.tensor) {
+      inputs.push_back(zeroPoints.tensor);
+      maps.insert(maps.end() - 1, AffineMap::get(8, 0, {g, f}, context));
+    }
     Value accumulated =
         linalg::GenericOp::create(
-            rewriter, loc, TypeRange{groupedInit.getType()},
-            ValueRange{groupedInput, filter}, groupedInit, maps, iterators,
+            rewriter, loc, TypeRange{groupedInit.getType()}, inputs,
+            groupedInit, maps, iterators,
             [&](OpBuilder &nb, Location nl, ValueRange args) {
               linalg::YieldOp::create(
                   nb, nl,
-                  buildMultiplyAccumulate(nb, nl, args, inputType, weightType));
+                  buildMultiplyAccumulate(nb, nl, args[0], args[1],
+                                          zeroPoints.get(args), args.back(),
+                                          inputType, weightType));
             })
             .getResult(0);
     accumulated = tensor::CollapseShapeOp::create(
@@ -295,17 +340,26 @@ struct QMatMulLowering : OpConversionPattern<QMatMulOp> {
     iterators[rank - 1] = utils::IteratorType::reduction;
     auto inputType = cast<quant::UniformQuantizedType>(getElementQuantType(op.getA()));
     auto weightType = getElementQuantType(op.getB());
+    int64_t columns = op.getB().getType().getDimSize(1);
+    // Asymmetric weights: zb per column, read at n.
+    WeightZeroPoints zeroPoints =
+        WeightZeroPoints::get(rewriter, loc, weightType, columns, {columns});
+    SmallVector<Value> inputs = {a, b};
+    if (zeroPoints.tensor) {
+      inputs.push_back(zeroPoints.tensor);
+      maps.insert(maps.end() - 1, AffineMap::get(numDims, 0, {n}, context));
+    }
     Value accumulated =
         linalg::GenericOp::create(
-            rewriter, loc, TypeRange{accType}, ValueRange{a, b}, init, maps,
-            iterators,
+            rewriter, loc, TypeRange{accType}, inputs, init, maps, iterators,
             [&](OpBuilder &nb, Location nl, ValueRange args) {
               linalg::YieldOp::create(
                   nb, nl,
-                  buildMultiplyAccumulate(nb, nl, args, inputType, weightType));
+                  buildMultiplyAccumulate(nb, nl, args[0], args[1],
+                                          zeroPoints.get(args), args.back(),
+                                          inputType, weightType));
             })
             .getResult(0);
-    int64_t columns = op.getB().getType().getDimSize(1);
     Value result = buildOutputStage(rewriter, op, accumulated, rank - 1,
                                     inputType.getScale(),
                                     getChannelScales(weightType, columns),

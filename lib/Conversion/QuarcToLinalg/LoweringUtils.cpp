@@ -175,12 +175,15 @@ bool isLowerableElementType(Type type) {
 
 Type getStorageType(Type type) {
   auto tensor = dyn_cast<RankedTensorType>(type);
-  auto quantized =
-      tensor ? dyn_cast<quant::QuantizedType>(tensor.getElementType()) : nullptr;
-  if (!quantized)
+  if (!tensor)
     return type;
-  return tensor.clone(IntegerType::get(
-      type.getContext(), quantized.getStorageTypeIntegralWidth()));
+  Type element = tensor.getElementType();
+  if (auto quantized = dyn_cast<quant::QuantizedType>(element))
+    return tensor.clone(IntegerType::get(
+        type.getContext(), quantized.getStorageTypeIntegralWidth()));
+  if (auto integer = dyn_cast<IntegerType>(element); integer && integer.isUnsigned())
+    return tensor.clone(IntegerType::get(type.getContext(), integer.getWidth()));
+  return type;
 }
 
 Value castToType(OpBuilder &b, Location loc, Value value, Type type) {

@@ -82,7 +82,9 @@ bool isLowerableElementType(Type type);
 
 /// `type` as the lowering stores it: a tensor of `!quant.uniform` elements
 /// becomes a tensor of their signless storage integers (the quantized type
-/// says whether the bits are signed); any other type is itself.
+/// says whether the bits are signed), a tensor of unsigned integers one of
+/// signless integers of the same width (the ops that care about the sign
+/// read it from the original types); any other type is itself.
 Type getStorageType(Type type);
 
 /// `value` as `type` (stored as getStorageType(type) says): itself when the

@@ -81,6 +81,11 @@ struct ConvertQuarcToLinalgPass
                  op) ||
              passesQuantization(op)))
           continue;
+        // Constants and storage casts only move bits: unsigned ones lower
+        // as their signless storage.
+        if (tensor && isa<ConstantOp, StorageCastOp>(op) &&
+            isa<IntegerType>(tensor.getElementType()))
+          continue;
         if (tensor && !isLowerableElementType(tensor.getElementType())) {
           op->emitError() << describe(op) << " on " << type
                           << ": unsigned and non-numeric element types do not "

@@ -23,6 +23,8 @@
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/BuiltinDialect.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/Dialect/Utils/ReshapeOpsUtils.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "llvm/Support/MathExtras.h"
@@ -230,6 +232,18 @@ struct ConstantLowering : OpConversionPattern<ConstantOp> {
     auto value = dyn_cast<TypedAttr>(op.getValue());
     if (!value)
       return op.emitOpError("value must be a typed elements attribute");
+    // arith wants signless integers: unsigned data (stored weights of
+    // uint8 quantization) keeps its bits under the signless type.
+    auto type = cast<RankedTensorType>(getStorageType(op.getType()));
+    if (type != op.getType()) {
+      if (auto dense = dyn_cast<DenseElementsAttr>(value))
+        value = dense.bitcast(type.getElementType());
+      else if (auto blob = dyn_cast<DenseResourceElementsAttr>(value))
+        value = DenseResourceElementsAttr::get(type, blob.getRawHandle());
+      else
+        return op.emitOpError("an unsigned constant must be dense or a "
+                              "resource blob to lower");
+    }
     Value constant = arith::ConstantOp::create(rewriter, op.getLoc(), value);
     rewriter.replaceOp(
         op, castToType(rewriter, op.getLoc(), constant, op.getType()));

@@ -114,3 +114,33 @@ func.func @clamped(%a: tensor<4x2x!a>, %w: tensor<2x3x!w>, %b: tensor<3xi32>) ->
   %y = quarc.qmatmul %a, %w, %b {clamp_min = 10 : i64, clamp_max = 130 : i64} : (tensor<4x2x!a>, tensor<2x3x!w>, tensor<3xi32>) -> tensor<4x3x!y>
   return %y : tensor<4x3x!y>
 }
+
+// -----
+
+// Asymmetric weights: the weight minus its zero point, a scalar when every
+// channel has the same one (conv), a constant read per column otherwise
+// (matmul).
+
+!x = !quant.uniform<u8:f32, 0.5:10>
+!wc = !quant.uniform<u8:f32, 0.25:128>
+!wm = !quant.uniform<u8:f32:1, {0.25:100, 0.125:110}>
+// CHECK-DAG: #[[COL:.*]] = affine_map<(d0, d1, d2) -> (d2)>
+// CHECK-LABEL: func.func @asymmetric_weights
+// CHECK: %[[ZC:.*]] = arith.constant 128 : i32
+// CHECK: linalg.generic
+// CHECK: ^bb0(%[[X:.*]]: i8, %[[W:.*]]: i8, %[[A:.*]]: i32):
+// CHECK: %[[XE:.*]] = arith.extui %[[X]] : i8 to i32
+// CHECK: %[[WE:.*]] = arith.extui %[[W]] : i8 to i32
+// CHECK: %[[WC:.*]] = arith.subi %[[WE]], %[[ZC]] : i32
+// CHECK: arith.muli %[[XE]], %[[WC]] : i32
+// CHECK: %[[ZM:.*]] = arith.constant dense<[100, 110]> : tensor<2xi32>
+// CHECK: linalg.generic {indexing_maps = [#{{.*}}, #{{.*}}, #[[COL]], #{{.*}}]
+// CHECK-SAME: ins(%{{.*}}, %{{.*}}, %[[ZM]] : tensor<3x4xi8>, tensor<4x2xi8>, tensor<2xi32>)
+// CHECK: ^bb0(%{{.*}}: i8, %[[W2:.*]]: i8, %[[Z:.*]]: i32, %{{.*}}: i32):
+// CHECK: %[[WE2:.*]] = arith.extui %[[W2]] : i8 to i32
+// CHECK: arith.subi %[[WE2]], %[[Z]] : i32
+func.func @asymmetric_weights(%x: tensor<1x1x4x4x!x>, %wc: tensor<2x1x1x1x!wc>, %bc: tensor<2xi32>, %a: tensor<3x4x!x>, %wm: tensor<4x2x!wm>, %bm: tensor<2xi32>) -> (tensor<1x2x4x4xf32>, tensor<3x2xf32>) {
+  %yc = quarc.qconv %x, %wc, %bc : (tensor<1x1x4x4x!x>, tensor<2x1x1x1x!wc>, tensor<2xi32>) -> tensor<1x2x4x4xf32>
+  %ym = quarc.qmatmul %a, %wm, %bm : (tensor<3x4x!x>, tensor<4x2x!wm>, tensor<2xi32>) -> tensor<3x2xf32>
+  return %yc, %ym : tensor<1x2x4x4xf32>, tensor<3x2xf32>
+}

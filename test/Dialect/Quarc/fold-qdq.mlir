@@ -125,32 +125,50 @@ func.func @matmul_batched(%arg0: tensor<2x5x3xf32>) -> tensor<2x5x2xf32> {
 
 // -----
 
-// What does not fold stays in float: a weight with a nonzero zero point,
-// a weight that is not a constant, an activation that is not dequantized.
+// What does not fold stays in float: a weight that is not a constant, an
+// activation that is not dequantized. (A weight with a zero point folds:
+// see @asymmetric_weight.)
 
 !x = !quant.uniform<u8:f32, 0.5:10>
-!wz = !quant.uniform<i8:f32, 0.25:3>
 !w = !quant.uniform<i8:f32, 0.25>
 // CHECK-LABEL: func.func @not_folded
 // CHECK-NOT: quarc.qconv
 // CHECK-NOT: quarc.qmatmul
-// CHECK-COUNT-2: quarc.conv
+// CHECK: quarc.conv
 // CHECK: quarc.matmul
-func.func @not_folded(%arg0: tensor<1x1x4x4xf32>, %arg1: tensor<1x1x1x1x!w>, %arg2: tensor<4x4xf32>) -> (tensor<1x1x4x4xf32>, tensor<1x1x4x4xf32>, tensor<4x4xf32>) {
+func.func @not_folded(%arg0: tensor<1x1x4x4xf32>, %arg1: tensor<1x1x1x1x!w>, %arg2: tensor<4x4xf32>) -> (tensor<1x1x4x4xf32>, tensor<4x4xf32>) {
   %q = quarc.quantize %arg0 : tensor<1x1x4x4xf32> -> tensor<1x1x4x4x!x>
   %x = quarc.dequantize %q : tensor<1x1x4x4x!x> -> tensor<1x1x4x4xf32>
-  %c = quarc.constant dense<1> : tensor<1x1x1x1xi8>
-  %wzq = quarc.storage_cast %c : tensor<1x1x1x1xi8> -> tensor<1x1x1x1x!wz>
-  %wz = quarc.dequantize %wzq : tensor<1x1x1x1x!wz> -> tensor<1x1x1x1xf32>
   %none = quarc.none
-  %y0 = quarc.conv %x, %wz, %none : (tensor<1x1x4x4xf32>, tensor<1x1x1x1xf32>, none) -> tensor<1x1x4x4xf32>
   %w1 = quarc.dequantize %arg1 : tensor<1x1x1x1x!w> -> tensor<1x1x1x1xf32>
   %y1 = quarc.conv %x, %w1, %none : (tensor<1x1x4x4xf32>, tensor<1x1x1x1xf32>, none) -> tensor<1x1x4x4xf32>
   %c2 = quarc.constant dense<1> : tensor<4x4xi8>
   %w2q = quarc.storage_cast %c2 : tensor<4x4xi8> -> tensor<4x4x!w>
   %w2 = quarc.dequantize %w2q : tensor<4x4x!w> -> tensor<4x4xf32>
   %y2 = quarc.matmul %arg2, %w2 : (tensor<4x4xf32>, tensor<4x4xf32>) -> tensor<4x4xf32>
-  return %y0, %y1, %y2 : tensor<1x1x4x4xf32>, tensor<1x1x4x4xf32>, tensor<4x4xf32>
+  return %y1, %y2 : tensor<1x1x4x4xf32>, tensor<4x4xf32>
+}
+
+// -----
+
+// An asymmetric (u8) weight folds with its zero points: the compensation
+// is zx times the sum of w - zw per channel, here 10 * [(200 - 128) +
+// (100 - 128), (7 - 3) + (9 - 3)] = [440, 100].
+
+!x = !quant.uniform<u8:f32, 0.5:10>
+!w = !quant.uniform<u8:f32:0, {0.25:128, 0.125:3}>
+// CHECK-LABEL: func.func @asymmetric_weight
+// CHECK: %[[B:.*]] = quarc.constant dense<[-440, -100]> : tensor<2xi32>
+// CHECK: quarc.qconv %{{.*}}, %{{.*}}, %[[B]] : (tensor<1x1x4x4x!quant.uniform<u8:f32, 5.000000e-01:10>>, tensor<2x1x1x2x!quant.uniform<u8:f32:0, {2.500000e-01:128,1.250000e-01:3}>>, tensor<2xi32>) -> tensor<1x2x4x3xf32>
+func.func @asymmetric_weight(%arg0: tensor<1x1x4x4xf32>) -> tensor<1x2x4x3xf32> {
+  %q = quarc.quantize %arg0 : tensor<1x1x4x4xf32> -> tensor<1x1x4x4x!x>
+  %x = quarc.dequantize %q : tensor<1x1x4x4x!x> -> tensor<1x1x4x4xf32>
+  %c = quarc.constant dense<[[[[200, 100]]], [[[7, 9]]]]> : tensor<2x1x1x2xui8>
+  %wq = quarc.storage_cast %c : tensor<2x1x1x2xui8> -> tensor<2x1x1x2x!w>
+  %w = quarc.dequantize %wq : tensor<2x1x1x2x!w> -> tensor<2x1x1x2xf32>
+  %none = quarc.none
+  %y = quarc.conv %x, %w, %none : (tensor<1x1x4x4xf32>, tensor<2x1x1x2xf32>, none) -> tensor<1x2x4x3xf32>
+  return %y : tensor<1x2x4x3xf32>
 }
 
 // -----

@@ -11,16 +11,6 @@ func.func @float_input(%x: tensor<1x1x4x4xf32>, %w: tensor<2x1x1x1x!w>, %b: tens
 // -----
 
 !x = !quant.uniform<u8:f32, 0.5:10>
-!w = !quant.uniform<i8:f32:0, {0.25, 0.125:3}>
-func.func @weight_zero_point(%x: tensor<1x1x4x4x!x>, %w: tensor<2x1x1x1x!w>, %b: tensor<2xi32>) {
-  // expected-error @+1 {{weight zero points must be 0}}
-  %y = quarc.qconv %x, %w, %b : (tensor<1x1x4x4x!x>, tensor<2x1x1x1x!w>, tensor<2xi32>) -> tensor<1x2x4x4xf32>
-  return
-}
-
-// -----
-
-!x = !quant.uniform<u8:f32, 0.5:10>
 !w = !quant.uniform<i8:f32:1, {0.25}>
 func.func @weight_axis(%x: tensor<1x1x4x4x!x>, %w: tensor<2x1x1x1x!w>, %b: tensor<2xi32>) {
   // expected-error @+1 {{weight must be quantized along axis 0 (its output channels)}}

@@ -388,8 +388,8 @@ OpFoldResult StorageCastOp::fold(FoldAdaptor) {
 //===----------------------------------------------------------------------===//
 
 /// Checks the operands of an integer convolution or matrix product: an
-/// 8-bit per-tensor input, an 8-bit weight with zero points 0 quantized per
-/// tensor or along `channelAxis`, a bias with one i32 per channel, and an
+/// 8-bit per-tensor input, an 8-bit weight quantized per tensor or along
+/// `channelAxis`, a bias with one i32 per channel, and an
 /// f32 or per-tensor quantized result. All quantized types express f32.
 static LogicalResult verifyIntegerContraction(Operation *op, Value input,
                                               Value weight, Value bias,
@@ -412,17 +412,12 @@ static LogicalResult verifyIntegerContraction(Operation *op, Value input,
   if (!weightTensor.hasStaticShape() || weightTensor.getRank() <= channelAxis)
     return op->emitOpError("weight must have a static shape of rank > ")
            << channelAxis;
-  if (auto perTensor = dyn_cast<quant::UniformQuantizedType>(weightType)) {
-    if (perTensor.getZeroPoint() != 0)
-      return op->emitOpError("weight zero point must be 0");
+  if (isa<quant::UniformQuantizedType>(weightType)) {
   } else if (auto perAxis =
                  dyn_cast<quant::UniformQuantizedPerAxisType>(weightType)) {
     if (perAxis.getQuantizedDimension() != channelAxis)
       return op->emitOpError("weight must be quantized along axis ")
              << channelAxis << " (its output channels)";
-    if (llvm::any_of(perAxis.getZeroPoints(),
-                     [](int64_t zeroPoint) { return zeroPoint != 0; }))
-      return op->emitOpError("weight zero points must be 0");
   } else {
     return op->emitOpError("weight must be quantized per tensor or per "
                            "channel");

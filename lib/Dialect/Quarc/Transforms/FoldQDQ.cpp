@@ -31,7 +31,7 @@ namespace mlir::quarc {
 
 namespace {
 
-/// An 8-bit quantized constant weight with zero points 0.
+/// An 8-bit quantized constant weight (per tensor or per output channel).
 struct QuantizedWeight {
   /// The storage_cast result (a tensor of !quant elements) that holds it,
   /// or null when it is a new constant still to be created (a Gemm's B^T).
@@ -45,8 +45,8 @@ bool isEightBitOfF32(quant::QuantizedType type) {
          type.getExpressedType().isF32();
 }
 
-/// `weight` as dequantize(storage_cast(constant)) of 8-bit values with
-/// zero points 0, per tensor or along `channelAxis`.
+/// `weight` as dequantize(storage_cast(constant)) of 8-bit values, per
+/// tensor or along `channelAxis`.
 std::optional<QuantizedWeight> matchQuantizedWeight(Value weight,
                                                     int64_t channelAxis) {
   auto dequantize = weight.getDefiningOp<DequantizeOp>();
@@ -58,16 +58,10 @@ std::optional<QuantizedWeight> matchQuantizedWeight(Value weight,
   auto element = dyn_cast<quant::QuantizedType>(type.getElementType());
   if (!isEightBitOfF32(element))
     return std::nullopt;
-  if (auto perTensor = dyn_cast<quant::UniformQuantizedType>(element)) {
-    if (perTensor.getZeroPoint() != 0)
+  if (auto perAxis = dyn_cast<quant::UniformQuantizedPerAxisType>(element)) {
+    if (perAxis.getQuantizedDimension() != channelAxis)
       return std::nullopt;
-  } else if (auto perAxis =
-                 dyn_cast<quant::UniformQuantizedPerAxisType>(element)) {
-    if (perAxis.getQuantizedDimension() != channelAxis ||
-        llvm::any_of(perAxis.getZeroPoints(),
-                     [](int64_t zeroPoint) { return zeroPoint != 0; }))
-      return std::nullopt;
-  } else {
+  } else if (!isa<quant::UniformQuantizedType>(element)) {
     return std::nullopt;
   }
   std::optional<SmallVector<char>> bytes =
@@ -102,16 +96,21 @@ quant::QuantizedType rescale(quant::QuantizedType type, double factor,
       type.getStorageTypeMin(), type.getStorageTypeMax());
 }
 
-/// The sum of the stored weights of each channel along `channelAxis`.
+/// The sum of the stored weights minus their zero point, w - zw, of each
+/// channel along `channelAxis`.
 SmallVector<int64_t> getWeightSums(const QuantizedWeight &weight,
                                    int64_t channelAxis) {
   ArrayRef<int64_t> shape = weight.type.getShape();
   int64_t channels = shape[channelAxis], inner = 1;
   for (int64_t d = channelAxis + 1; d < int64_t(shape.size()); ++d)
     inner *= shape[d];
+  SmallVector<int64_t> zeroPoints = getChannelZeroPoints(
+      cast<quant::QuantizedType>(weight.type.getElementType()), channels);
   SmallVector<int64_t> sums(channels, 0);
-  for (auto [index, value] : llvm::enumerate(weight.values))
-    sums[(int64_t(index) / inner) % channels] += value;
+  for (auto [index, value] : llvm::enumerate(weight.values)) {
+    int64_t channel = (int64_t(index) / inner) % channels;
+    sums[channel] += value - zeroPoints[channel];
+  }
   return sums;
 }
 

@@ -10,6 +10,7 @@
 
 #include "ConstantData.h"
 #include "QuantizationPlan.h"
+#include "WeightQuantization.h"
 #include "quarc/Calibration/StatsFile.h"
 #include "quarc/Dialect/Quarc/IR/QuarcOps.h"
 #include "quarc/Dialect/Quarc/IR/TensorNames.h"
@@ -161,44 +162,16 @@ private:
   /// values, storage-cast and dequantized.
   LogicalResult quantizeWeight(Operation *op, OpOperand &use,
                                int32_t channelAxis) {
-    Value weight = use.get();
-    auto type = cast<RankedTensorType>(weight.getType());
-    Location loc = weight.getLoc();
-    std::optional<SmallVector<char>> bytes = getConstantBytes(weight);
-    if (!bytes || !type.getElementType().isF32() || !type.hasStaticShape())
-      return success(); // not an f32 constant we can read: stays float
-    ArrayRef<float> values(reinterpret_cast<const float *>(bytes->data()),
-                           bytes->size() / sizeof(float));
-    const TensorQuantScheme &weights = quantScheme.weights;
-    llvm::Expected<QuantParams> params = computeQuantParamsForData(
-        values, type.getShape(), weights.type, weights.symmetric,
-        quantScheme.reduceRange, weights.granularity, channelAxis,
-        weights.groupSize);
-    if (!params)
-      return op->emitError() << "quarc-quantize: weight: "
-                             << llvm::toString(params.takeError());
-    FailureOr<quant::QuantizedType> elementType =
-        getQuantizedType(loc, *params, cast<FloatType>(type.getElementType()));
-    if (failed(elementType))
-      return failure();
-    SmallVector<int32_t> integers =
-        quantize(values, type.getShape(), *params);
-    // Storage bytes: the quantized values fit the storage width.
-    unsigned storageBytes = (params->storageBits + 7) / 8;
-    SmallVector<char> storage(integers.size() * storageBytes);
-    for (auto [i, q] : llvm::enumerate(integers))
-      std::memcpy(&storage[i * storageBytes], &q, storageBytes);
-    auto storageType = type.clone(
-        IntegerType::get(op->getContext(), storageBytes * 8));
     OpBuilder builder(op);
-    auto constant = ConstantOp::create(
-        builder, loc, storageType,
-        createElementsAttr(storageType, storage,
-                           deriveConstantKey(weight, "weight", "_q")));
-    auto cast = StorageCastOp::create(builder, loc, type.clone(*elementType),
-                                      constant);
-    auto dequantize = DequantizeOp::create(builder, loc, type, cast);
-    use.set(dequantize);
+    FailureOr<Value> quantized = quantizeConstantWeight(
+        builder, op, use.get(), quantScheme, channelAxis);
+    if (failed(quantized))
+      return failure();
+    if (!*quantized)
+      return success(); // not a constant it can read: stays float
+    auto type = cast<RankedTensorType>(use.get().getType());
+    use.set(DequantizeOp::create(builder, use.get().getLoc(), type,
+                                 *quantized));
     return success();
   }
 };

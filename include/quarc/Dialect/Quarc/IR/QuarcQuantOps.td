@@ -188,17 +188,18 @@ def Quarc_QConvOp : Op<Quarc_Dialect, "qconv", [Pure]> {
     The integer form of `quarc.conv` that `quarc-fold-qdq` makes from a
     convolution between dequantized operands. `x` holds 8-bit per-tensor
     `!quant.uniform` values (scale sx, zero point zx); `w` (F x C/group x
-    k...) 8-bit values with zero point 0, per tensor or per output channel
-    (axis 0, scale sw[f]); `bias` (F) is i32. The window attributes are
-    those of `quarc.conv`. With the stored integers, each output element
-    accumulates
+    k...) 8-bit values, per tensor or per output channel (axis 0, scale
+    sw[f], zero point zw[f], usually 0: symmetric weights); `bias` (F) is
+    i32. The window attributes are those of `quarc.conv`. With the stored
+    integers, each output element accumulates
 
-        acc = bias[f] + sum over c, i, j of x[n, c', y', x'] * w[f, c, i, j]
+        acc = bias[f] + sum over c, i, j of
+                          x[n, c', y', x'] * (w[f, c, i, j] - zw[f])
 
-    in i32, where a window position in the padding reads zx. The zero-point
-    compensation is in the bias: the pass sets
-    bias[f] = round(b[f] / (sx * sw[f])) - zx * sum(w[f]), so that acc is the
-    float convolution divided by sx * sw[f].
+    in i32, where a window position in the padding reads zx. The input
+    zero point's compensation is in the bias: the pass sets
+    bias[f] = round(b[f] / (sx * sw[f])) - zx * sum(w[f] - zw[f]), so that
+    acc is the float convolution divided by sx * sw[f].
 
     A per-tensor `!quant.uniform` result (scale so, zero point zo) is
     `requantize(acc, quantizeMultiplier(sx * sw[f] / so), zo)`, the one
@@ -226,12 +227,12 @@ def Quarc_QMatMulOp : Op<Quarc_Dialect, "qmatmul", [Pure]> {
   let description = [{
     The integer form of `quarc.matmul` and `quarc.gemm` that `quarc-fold-qdq`
     makes: `a` (... x M x K) holds 8-bit per-tensor `!quant.uniform` values
-    (scale sa, zero point za), `b` (K x N) 8-bit values with zero point 0,
-    per tensor or per column (axis 1, scale sb[n]); `bias` (N) is i32 and
-    holds the zero-point compensation, round(c[n] / (sa * sb[n])) - za *
-    sum over k of b[k, n]. Each output element accumulates
+    (scale sa, zero point za), `b` (K x N) 8-bit values, per tensor or per
+    column (axis 1, scale sb[n], zero point zb[n]); `bias` (N) is i32 and
+    holds the input zero point's compensation, round(c[n] / (sa * sb[n]))
+    - za * sum over k of (b[k, n] - zb[n]). Each output element accumulates
 
-        acc = bias[n] + sum over k of a[..., m, k] * b[k, n]
+        acc = bias[n] + sum over k of a[..., m, k] * (b[k, n] - zb[n])
 
     in i32, and the result is requantized (and clamped) or scaled to f32
     as for `quarc.qconv` (with sb[n] for sw[f]).

@@ -232,8 +232,9 @@ def QuarcFoldQDQ : Pass<"quarc-fold-qdq", "func::FuncOp"> {
       (A of rank >= 2, B 2-D) and `quarc.gemm` (transA 0, alpha > 0)
       become `quarc.qmatmul`, when the activation input is a
       `quarc.dequantize` of 8-bit per-tensor values and the weight is a
-      `quarc.dequantize` of a constant of 8-bit values with zero points 0,
-      per tensor or per output channel. A Gemm's transposed B is
+      `quarc.dequantize` of a constant of 8-bit values, per tensor or per
+      output channel (symmetric weights, or asymmetric ones with their zero
+      points). A Gemm's transposed B is
       transposed at compile time and alpha is folded into the weight
       scales; beta * C (a constant of N values) is its bias. The bias (f32,
       or int32 dequantized as onnxruntime writes it) becomes int32 at the
@@ -269,7 +270,7 @@ def QuarcFoldQDQ : Pass<"quarc-fold-qdq", "func::FuncOp"> {
       dequantize (here, or imported) becomes the quantized tensor itself
       when the types are equal, else `quarc.requantize`.
 
-    Anything else (asymmetric or non-constant weights, per-axis
+    Anything else (non-constant weights, per-axis
     activations, 16-bit inputs of Add/Mul/pools/tables, ops with no
     integer form) is left as it is and runs in float between its quantize
     and dequantize pairs. The float ops that folded, and the pairs and
