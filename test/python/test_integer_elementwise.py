@@ -41,10 +41,8 @@ rounds once, half to even, when it quantizes, while the integer code rounds the 
 once, half up, with a 31-bit multiplier; and onnxruntime's vectorized sigmoid, tanh and erf
 are not correctly rounded.
 
-uint8 graph outputs do not lower to native code yet (see test_integer_ops.py), so a case with
-a uint8 output ends with a DequantizeLinear of the quantized result (the integer op still
-writes into the uint8 QuantizeLinear, its only consumer), and the test recovers the integers
-from the f32 output, which determines them exactly.
+A quantized result is the graph's output as the QuantizeLinear writes it, int8 or uint8,
+and comes back as a .npy of that type.
 """
 
 from __future__ import annotations
@@ -550,7 +548,7 @@ def op_nodes(case: Case, inputs: list) -> tuple[list, list, str]:
     raise AssertionError(op)
 
 
-def build_model(p: Problem, output_shape: tuple, dequantize_output: bool) -> onnx.ModelProto:
+def build_model(p: Problem, output_shape: tuple) -> onnx.ModelProto:
     """x_i -> Q -> DQ, the float op(s), [Relu/Clip], Q [-> DQ]; the graph output is the last."""
     case = p.case
     init, nodes, inputs = [], [], []
@@ -578,10 +576,6 @@ def build_model(p: Problem, output_shape: tuple, dequantize_output: bool) -> onn
     nodes.append(helper.make_node("QuantizeLinear", [output, "so", "zo"], ["yq"],
                                   name="quantize_y"))
     output, elem_type = "yq", ONNX_TYPES[out_type]
-    if dequantize_output:
-        nodes.append(helper.make_node("DequantizeLinear", ["yq", "so", "zo"], ["yd"],
-                                      name="dequantize_y"))
-        output, elem_type = "yd", TensorProto.FLOAT
     graph = helper.make_graph(
         nodes, case.name,
         [helper.make_tensor_value_info(f"x{i}", TensorProto.FLOAT, list(shape))
@@ -706,9 +700,8 @@ def test_integer_op_is_bit_exact(case, quarc_driver, tmp_path):
     p = make_problem(case)
     expected, real = reference(p)
     out_type = case.out_type()
-    dequantize_output = out_type is np.uint8  # see the module docstring
     model_path = tmp_path / f"{case.name}.onnx"
-    onnx.save(build_model(p, expected.shape, dequantize_output), model_path)
+    onnx.save(build_model(p, expected.shape), model_path)
 
     lines = check_folded(p, folded_ir(model_path))
     for line in lines.get(FAMILIES[case.op].ops[0], []):
@@ -717,15 +710,8 @@ def test_integer_op_is_bit_exact(case, quarc_driver, tmp_path):
 
     actual = run_quarc(p, tmp_path, model_path)
     assert actual.shape == expected.shape
-    if dequantize_output:
-        # (q - zo) * so in f32 for |q - zo| <= 255 determines q.
-        dequantized = actual
-        actual = np.rint(dequantized.astype(np.float64) / float(p.so)).astype(np.int64) + p.zo
-        assert np.array_equal(actual, expected), describe_mismatch(actual, expected, real, p)
-        np.testing.assert_array_equal(dequantized, (expected - p.zo).astype(np.float32) * p.so)
-    else:
-        assert actual.dtype == out_type
-        assert np.array_equal(actual, expected), describe_mismatch(actual, expected, real, p)
+    assert actual.dtype == out_type
+    assert np.array_equal(actual, expected), describe_mismatch(actual, expected, real, p)
 
     check_case_exercises_its_name(p, expected, real)
 
@@ -777,7 +763,7 @@ def test_reference_agrees_with_onnxruntime(case):
     ort = pytest.importorskip("onnxruntime")
     p = make_problem(case)
     expected, real = reference(p)
-    model = build_model(p, expected.shape, dequantize_output=False)
+    model = build_model(p, expected.shape)
     options = ort.SessionOptions()
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
     session = ort.InferenceSession(model.SerializeToString(), options,

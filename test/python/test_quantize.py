@@ -303,3 +303,34 @@ def test_stats_of_another_model_are_rejected(case, tmp_path):
     code, _, err = quarc("compile", other_path, "-o", out, "--quantize=int8", "--stats", stats)
     assert code == 1 and "model" in err and "hash" in err, err
     assert not out.exists()
+
+
+def test_uint8_model_inputs_and_outputs(tmp_path):
+    """A model that takes and returns quantized tensors (uint8 in, DequantizeLinear, Sigmoid,
+    QuantizeLinear, uint8 out) runs as one table on the uint8 data and returns uint8, equal
+    to onnxruntime's result (its sigmoid is not correctly rounded, but no value here is
+    near a rounding boundary)."""
+    init = [numpy_helper.from_array(np.array(0.05, np.float32), "s"),
+            numpy_helper.from_array(np.array(100, np.uint8), "z"),
+            numpy_helper.from_array(np.array(0.03, np.float32), "so"),
+            numpy_helper.from_array(np.array(10, np.uint8), "zo")]
+    nodes = [helper.make_node("DequantizeLinear", ["x", "s", "z"], ["xd"], name="dq"),
+             helper.make_node("Sigmoid", ["xd"], ["y"], name="sigmoid"),
+             helper.make_node("QuantizeLinear", ["y", "so", "zo"], ["yq"], name="q")]
+    graph = helper.make_graph(
+        nodes, "uint8_io", [helper.make_tensor_value_info("x", TensorProto.UINT8, [2, 8])],
+        [helper.make_tensor_value_info("yq", TensorProto.UINT8, [2, 8])], init)
+    model_path = tmp_path / "uint8_io.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), model_path)
+    ir = subprocess.run([str(quarc_tools.tool_path("quarc-opt")), str(model_path),
+                         "--canonicalize", "--quarc-fold-qdq"],
+                        capture_output=True, text=True, timeout=60, check=True).stdout
+    assert "quarc.lut" in ir and "quarc.sigmoid" not in ir, ir
+    x = np.arange(0, 256, 16, dtype=np.uint8).reshape(2, 8)
+    np.save(tmp_path / "x.npy", x)
+    code, _, err = quarc("run", model_path, tmp_path / "x.npy", "--output-dir", tmp_path / "out")
+    assert code == 0, err
+    ours = np.load(tmp_path / "out" / "yq.npy")
+    theirs = ort.InferenceSession(str(model_path)).run(None, {"x": x})[0]
+    assert ours.dtype == np.uint8
+    np.testing.assert_array_equal(ours, theirs)

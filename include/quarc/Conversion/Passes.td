@@ -30,6 +30,17 @@ def ConvertQuarcToLinalg : Pass<"convert-quarc-to-linalg", "func::FuncOp"> {
     name. Run `quarc-specialize-shapes` and `canonicalize` first so shape
     computations fold to constants (`quarc compile` does).
 
+    Quantized tensors (`!quant.uniform`) and unsigned integers lower as
+    their signless storage bits: the quantization ops (`quarc.quantize`,
+    `quarc.dequantize`, `quarc.storage_cast`), the integer ops
+    (`quarc.qconv`, `quarc.qadd`, `quarc.lut`, ...), constants, and the ops
+    that pass quantized tensors through (reshapes, transposes, slices,
+    concat, max pools, nearest resize) take them, reading the signedness
+    from the original types where it matters (an unsigned max pool compares
+    unsigned); the function's uint8 inputs and outputs become their bits
+    too (the model's signature, read before lowering, still says uint8).
+    Any other op on an unsigned tensor is an error.
+
     An op with no lowering is an error naming the op and its ONNX node;
     the list of ops that lower is in docs/ops.md.
   }];

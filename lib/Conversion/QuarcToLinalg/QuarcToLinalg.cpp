@@ -14,6 +14,7 @@
 #include "mlir/Dialect/Quant/IR/QuantTypes.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/Diagnostics.h"
+#include "mlir/Dialect/Func/Transforms/FuncConversions.h"
 #include "mlir/Transforms/DialectConversion.h"
 #include "llvm/ADT/DenseSet.h"
 
@@ -98,11 +99,24 @@ struct ConvertQuarcToLinalgPass
     if (unsupported)
       return signalPassFailure();
 
+    // The function's uint8 inputs and outputs (a quantized model's) are
+    // passed as their signless bits; the model's signature, read before
+    // lowering, keeps saying uint8.
+    populateFunctionOpInterfaceTypeConversionPattern<func::FuncOp>(
+        patterns, quantizedTypes);
+    populateReturnOpTypeConversionPattern(patterns, quantizedTypes);
+
     ConversionTarget target(*context);
     target.addIllegalDialect<QuarcDialect>();
     target.addLegalOp<NoneOp>();
     target.addLegalDialect<arith::ArithDialect, linalg::LinalgDialect,
                            math::MathDialect, tensor::TensorDialect>();
+    target.addDynamicallyLegalOp<func::FuncOp>([&](func::FuncOp op) {
+      return quantizedTypes.isSignatureLegal(op.getFunctionType());
+    });
+    target.addDynamicallyLegalOp<func::ReturnOp>([&](func::ReturnOp op) {
+      return quantizedTypes.isLegal(op.getOperandTypes());
+    });
     target.markUnknownOpDynamicallyLegal([](Operation *) { return true; });
     // A pattern that rejects an op reports why; the driver's own "failed to
     // legalize" that follows would only repeat it, so it is dropped.
