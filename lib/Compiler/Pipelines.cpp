@@ -36,6 +36,14 @@ void buildGraphPipeline(OpPassManager &pm, const PipelineOptions &options) {
     pm.addPass(createQuarcQuantize(quantize));
     pm.addPass(createCSEPass());
   }
+  if (options.dynamicQuantize) {
+    QuarcQuantizeDynamicOptions quantize;
+    quantize.scheme = options.scheme;
+    quantize.excludeNodes.assign(options.excludeNodes.begin(),
+                                 options.excludeNodes.end());
+    quantize.floatOps.assign(options.floatOps.begin(), options.floatOps.end());
+    pm.addPass(createQuarcQuantizeDynamic(quantize));
+  }
   // The QDQ form, made above or imported, into integer ops.
   pm.addNestedPass<func::FuncOp>(createQuarcFoldQDQ());
 }

@@ -231,12 +231,12 @@ def test_onnxruntime_qdq_model_compiles_to_integer_ops(case, tmp_path, weight_ty
     (["--quantize=int4", "--stats", "s.json"], "--quantize takes int8"),
     (["--quantize=int8"], "needs either --stats"),
     (["--quantize=int8", "--stats", "s.json", "--data", "d"], "needs either --stats"),
-    (["--stats", "s.json"], "go with --quantize=int8"),
+    (["--stats", "s.json"], "go with --quantize"),
     (["--quantize=int8", "--stats", "s.json", "--scheme=bogus"], "--scheme: bad scheme clause"),
     (["--quantize=int8", "--stats", "s.json", "--scheme", "weights=s8:per-row"], "--scheme:"),
     (["--quantize=int8", "--stats", "s.json", "--keep-float=conv"],
      "--keep-float: 'conv' is not an ONNX op type"),
-    (["--exclude-nodes=conv1"], "go with --quantize=int8"),
+    (["--exclude-nodes=conv1"], "go with --quantize"),
     (["--quantize=int8", "--stats", "s.json", "--keep-float"], "--keep-float needs a value"),
 ])
 def test_quantize_usage_errors(case, args, message):

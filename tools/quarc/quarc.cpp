@@ -83,6 +83,11 @@ void printUsage(llvm::raw_ostream &os) {
         "                         float. A model already quantized (QDQ\n"
         "                         ONNX) compiles to integer ops without\n"
         "                         this flag\n"
+        "  --quantize=dynamic-int8\n"
+        "                         quantize MatMul and Gemm dynamically: s8\n"
+        "                         weights per column now, u8 activations\n"
+        "                         from each run's own range (no calibration;\n"
+        "                         onnxruntime's quantize_dynamic numerics)\n"
         "  --exclude-nodes=N1,N2  with --quantize: keep these ONNX nodes (by\n"
         "                         node name) in float (repeatable)\n"
         "  --keep-float=T1,T2     with --quantize: keep every node of these\n"
@@ -213,10 +218,15 @@ std::string parseFlags(ArrayRef<const char *> args, CommonFlags &flags,
     flags.rest.push_back(arg.str());
   }
   if (!flags.quantize.empty()) {
-    if (flags.quantize != "int8")
-      return "--quantize takes int8 (static quantization), not '" +
+    if (flags.quantize != "int8" && flags.quantize != "dynamic-int8")
+      return "--quantize takes int8 (static quantization) or dynamic-int8 "
+             "(weights now, activations at run time), not '" +
              flags.quantize + "'";
-    if (flags.stats.empty() == flags.data.empty())
+    if (flags.quantize == "dynamic-int8" &&
+        (!flags.stats.empty() || !flags.data.empty()))
+      return "--quantize=dynamic-int8 needs no calibration: drop --stats "
+             "and --data";
+    if (flags.quantize == "int8" && flags.stats.empty() == flags.data.empty())
       return "--quantize=int8 needs either --stats STATS.json (from quarc "
              "calibrate) or --data DIR (calibration samples)";
     if (!flags.scheme.empty())
@@ -229,7 +239,7 @@ std::string parseFlags(ArrayRef<const char *> args, CommonFlags &flags,
              !flags.scheme.empty() || !flags.excludeNodes.empty() ||
              !flags.keepFloat.empty()) {
     return "--stats, --data, --scheme, --exclude-nodes and --keep-float go "
-           "with --quantize=int8";
+           "with --quantize";
   }
   return "";
 }
@@ -324,6 +334,7 @@ FailureOr<LoweredModel> lower(MLIRContext &context, const CommonFlags &flags,
     options.quantizeStats = flags.stats;
     options.excludeNodes = flags.excludeNodes;
     options.floatOps = flags.floatOps;
+    options.dynamicQuantize = flags.quantize == "dynamic-int8";
     if (!flags.data.empty()) {
       CalibrateOptions calibrate;
       calibrate.pipeline.inputShapes = flags.inputShapes;

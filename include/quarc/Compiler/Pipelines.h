@@ -33,6 +33,9 @@ struct PipelineOptions {
   /// graph passes) with `scheme` (--scheme syntax; default CPU scheme when
   /// empty). Unset: the model stays float.
   std::string quantizeStats;
+  /// Quantize the matrix products dynamically instead
+  /// (quarc-quantize-dynamic: weights now, activations at run time).
+  bool dynamicQuantize = false;
   std::string scheme;
   /// Kept in float by quarc-quantize: ONNX node names, and quarc op names
   /// (`quarc.add`).

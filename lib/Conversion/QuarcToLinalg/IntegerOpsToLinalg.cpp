@@ -32,6 +32,7 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Quant/IR/QuantTypes.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Transforms/DialectConversion.h"
@@ -369,12 +370,167 @@ struct QMatMulLowering : OpConversionPattern<QMatMulOp> {
   }
 };
 
+/// quarc.qmatmul_dynamic: the activation's range (one reduction), its
+/// scale and zero point (scalar arithmetic, as DynamicQuantizeLinear), the
+/// quantized activation (elementwise), the i32 contraction of centered
+/// values, and the f32 output f32(acc) * f32(sa * sb[n]) + bias[n].
+struct QMatMulDynamicLowering : OpConversionPattern<QMatMulDynamicOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(QMatMulDynamicOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    MLIRContext *context = rewriter.getContext();
+    Type f32 = rewriter.getF32Type(), i32 = rewriter.getI32Type();
+    Value a = adaptor.getA();
+    auto aType = cast<RankedTensorType>(a.getType());
+    auto resultType = cast<RankedTensorType>(op.getType());
+    int64_t rank = aType.getRank();
+    auto f32Constant = [&](OpBuilder &b, Location l, double value) {
+      return createScalar(b, l, f32, value);
+    };
+
+    // lo = min(0, min a), hi = max(0, max a).
+    auto scalarType = RankedTensorType::get({}, f32);
+    Value zeroTensor = createFilled(rewriter, loc, scalarType, {},
+                                    f32Constant(rewriter, loc, 0.0));
+    SmallVector<AffineMap> rangeMaps = {
+        AffineMap::getMultiDimIdentityMap(rank, context),
+        AffineMap::get(rank, 0, context), AffineMap::get(rank, 0, context)};
+    SmallVector<utils::IteratorType> reductions(rank,
+                                                utils::IteratorType::reduction);
+    auto range = linalg::GenericOp::create(
+        rewriter, loc, TypeRange{scalarType, scalarType}, a,
+        ValueRange{zeroTensor, zeroTensor}, rangeMaps, reductions,
+        [](OpBuilder &b, Location l, ValueRange args) {
+          linalg::YieldOp::create(
+              b, l,
+              ValueRange{arith::MinimumFOp::create(b, l, args[1], args[0]),
+                         arith::MaximumFOp::create(b, l, args[2], args[0])});
+        });
+    Value lo = tensor::ExtractOp::create(rewriter, loc, range.getResult(0));
+    Value hi = tensor::ExtractOp::create(rewriter, loc, range.getResult(1));
+
+    // sa = (hi - lo) / 255; za = round(clamp(-lo / sa, 0, 255)). A zero
+    // range divides by 1 instead: every aq is then za and acc 0.
+    Value scale = arith::DivFOp::create(
+        rewriter, loc, arith::SubFOp::create(rewriter, loc, hi, lo),
+        f32Constant(rewriter, loc, 255.0));
+    Value isZero = arith::CmpFOp::create(rewriter, loc,
+                                         arith::CmpFPredicate::OEQ, scale,
+                                         f32Constant(rewriter, loc, 0.0));
+    Value divisor = arith::SelectOp::create(
+        rewriter, loc, isZero, f32Constant(rewriter, loc, 1.0), scale);
+    auto clampTo255 = [&](OpBuilder &b, Location l, Value v) -> Value {
+      return arith::MinimumFOp::create(
+          b, l, arith::MaximumFOp::create(b, l, v, f32Constant(b, l, 0.0)),
+          f32Constant(b, l, 255.0));
+    };
+    Value zeroPointF = math::RoundEvenOp::create(
+        rewriter, loc,
+        clampTo255(rewriter, loc,
+                   arith::DivFOp::create(
+                       rewriter, loc, arith::NegFOp::create(rewriter, loc, lo),
+                       divisor)));
+    Value zeroPoint = arith::FPToSIOp::create(rewriter, loc, i32, zeroPointF);
+
+    // aq = clamp(round(a / sa) + za, 0, 255), stored as u8 bits.
+    Value quantized = buildElementwise(
+        rewriter, loc, aType.clone(rewriter.getI8Type()), a,
+        [&](OpBuilder &b, Location l, ValueRange args) -> Value {
+          Value rounded = math::RoundEvenOp::create(
+              b, l, arith::DivFOp::create(b, l, args[0], divisor));
+          Value shifted = clampTo255(
+              b, l, arith::AddFOp::create(b, l, rounded, zeroPointF));
+          return arith::TruncIOp::create(
+              b, l, b.getI8Type(),
+              arith::FPToSIOp::create(b, l, i32, shifted));
+        });
+
+    // acc = sum over k of (aq - za) * (b - zb), in i32.
+    auto weightType = getElementQuantType(op.getB());
+    int64_t columns = op.getB().getType().getDimSize(1);
+    auto accType = resultType.clone(i32);
+    SmallVector<Value> sizes;
+    for (int64_t d = 0; d < rank - 1; ++d)
+      if (accType.isDynamicDim(d))
+        sizes.push_back(tensor::DimOp::create(rewriter, loc, a, d));
+    Value init = createFilled(rewriter, loc, accType, sizes,
+                              createScalar(rewriter, loc, i32, 0));
+    int64_t numDims = rank + 1;
+    SmallVector<AffineExpr> batch;
+    for (int64_t d = 0; d < rank - 2; ++d)
+      batch.push_back(getAffineDimExpr(d, context));
+    AffineExpr m = getAffineDimExpr(rank - 2, context),
+               k = getAffineDimExpr(rank - 1, context),
+               n = getAffineDimExpr(rank, context);
+    auto withBatch = [&](std::initializer_list<AffineExpr> tail) {
+      SmallVector<AffineExpr> exprs(batch);
+      exprs.append(tail.begin(), tail.end());
+      return AffineMap::get(numDims, 0, exprs, context);
+    };
+    SmallVector<AffineMap> maps = {withBatch({m, k}),
+                                   AffineMap::get(numDims, 0, {k, n}, context),
+                                   withBatch({m, n})};
+    WeightZeroPoints zeroPoints =
+        WeightZeroPoints::get(rewriter, loc, weightType, columns, {columns});
+    SmallVector<Value> inputs = {quantized, adaptor.getB()};
+    if (zeroPoints.tensor) {
+      inputs.push_back(zeroPoints.tensor);
+      maps.insert(maps.end() - 1, AffineMap::get(numDims, 0, {n}, context));
+    }
+    SmallVector<utils::IteratorType> iterators(numDims,
+                                               utils::IteratorType::parallel);
+    iterators[rank - 1] = utils::IteratorType::reduction;
+    Value accumulated =
+        linalg::GenericOp::create(
+            rewriter, loc, TypeRange{accType}, inputs, init, maps, iterators,
+            [&](OpBuilder &b, Location l, ValueRange args) {
+              Value x = arith::SubIOp::create(
+                  b, l, arith::ExtUIOp::create(b, l, i32, args[0]), zeroPoint);
+              Value w = extendStored(b, l, args[1], weightType, i32);
+              if (Value zw = zeroPoints.get(args))
+                w = arith::SubIOp::create(b, l, w, zw);
+              linalg::YieldOp::create(
+                  b, l,
+                  arith::AddIOp::create(b, l, args.back(),
+                                        arith::MulIOp::create(b, l, x, w))
+                      .getResult());
+            })
+            .getResult(0);
+
+    // y = f32(acc) * f32(sa * sb[n]) + bias[n].
+    SmallVector<double> weightScales = getChannelScales(weightType, columns);
+    SmallVector<float> scales(weightScales.begin(), weightScales.end());
+    Value scaleTensor = arith::ConstantOp::create(
+        rewriter, loc,
+        DenseElementsAttr::get(RankedTensorType::get({columns}, f32),
+                               ArrayRef(scales)));
+    SmallVector<Value> outputInputs = {accumulated, scaleTensor};
+    bool hasBias = !isNone(op.getBias());
+    if (hasBias)
+      outputInputs.push_back(adaptor.getBias());
+    Value result = buildElementwise(
+        rewriter, loc, resultType, outputInputs,
+        [&](OpBuilder &b, Location l, ValueRange args) -> Value {
+          Value columnScale = arith::MulFOp::create(b, l, scale, args[1]);
+          Value y = arith::MulFOp::create(
+              b, l, arith::SIToFPOp::create(b, l, f32, args[0]), columnScale);
+          return hasBias ? arith::AddFOp::create(b, l, y, args[2]).getResult()
+                         : y;
+        });
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
 } // namespace
 
 void populateIntegerOpsToLinalgPatterns(const TypeConverter &converter,
                                         RewritePatternSet &patterns) {
-  patterns.add<QConvLowering, QMatMulLowering>(converter,
-                                               patterns.getContext());
+  patterns.add<QConvLowering, QMatMulLowering, QMatMulDynamicLowering>(
+      converter, patterns.getContext());
 }
 
 } // namespace mlir::quarc

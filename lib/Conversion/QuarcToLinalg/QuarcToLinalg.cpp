@@ -78,8 +78,8 @@ struct ConvertQuarcToLinalgPass
         // and the ops that pass them through (on the stored values).
         if (tensor && isa<quant::QuantizedType>(tensor.getElementType()) &&
             (isa<QuantizeOp, DequantizeOp, StorageCastOp, QConvOp, QMatMulOp,
-                 RequantizeOp, QAddOp, QMulOp, LookupTableOp, QAveragePoolOp>(
-                 op) ||
+                 QMatMulDynamicOp, RequantizeOp, QAddOp, QMulOp, LookupTableOp,
+                 QAveragePoolOp>(op) ||
              passesQuantization(op)))
           continue;
         // Constants and storage casts only move bits: unsigned ones lower

@@ -191,3 +191,30 @@ func.func @average_pool_shape(%x: tensor<1x2x4x4x!a>) {
   %y = quarc.qaverage_pool %x {kernel_shape = array<i64: 2, 2>} : tensor<1x2x4x4x!a> -> tensor<1x2x2x2x!a>
   return
 }
+
+// -----
+
+!w = !quant.uniform<i8:f32:0, {0.5, 0.25}>
+func.func @dynamic_weight_axis(%a: tensor<3x2xf32>, %w: tensor<2x2x!w>, %b: none) {
+  // expected-error @+1 {{b must be quantized per tensor or along axis 1 (its columns)}}
+  %y = quarc.qmatmul_dynamic %a, %w, %b : (tensor<3x2xf32>, tensor<2x2x!w>, none) -> tensor<3x2xf32>
+  return
+}
+
+// -----
+
+!w = !quant.uniform<i8:f32, 0.5>
+func.func @dynamic_bias(%a: tensor<3x2xf32>, %w: tensor<2x2x!w>, %b: tensor<3xf32>) {
+  // expected-error @+1 {{bias must be f32 with one value per column (2), has 'tensor<3xf32>'}}
+  %y = quarc.qmatmul_dynamic %a, %w, %b : (tensor<3x2xf32>, tensor<2x2x!w>, tensor<3xf32>) -> tensor<3x2xf32>
+  return
+}
+
+// -----
+
+!w = !quant.uniform<i8:f32, 0.5>
+func.func @dynamic_shapes(%a: tensor<3x4xf32>, %w: tensor<2x2x!w>, %b: none) {
+  // expected-error @+1 {{a has 4 columns, b 2 rows}}
+  %y = quarc.qmatmul_dynamic %a, %w, %b : (tensor<3x4xf32>, tensor<2x2x!w>, none) -> tensor<3x2xf32>
+  return
+}

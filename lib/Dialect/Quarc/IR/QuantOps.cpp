@@ -593,3 +593,47 @@ LogicalResult LookupTableOp::verify() {
              << output.getStorageTypeMax() << "]";
   return success();
 }
+
+//===----------------------------------------------------------------------===//
+// QMatMulDynamic
+//===----------------------------------------------------------------------===//
+
+LogicalResult QMatMulDynamicOp::verify() {
+  RankedTensorType a = getA().getType(), b = getB().getType();
+  auto y = cast<RankedTensorType>(getType());
+  if (!a.getElementType().isF32() || !y.getElementType().isF32())
+    return emitOpError("a and the result must be f32");
+  auto weightType = dyn_cast<quant::QuantizedType>(b.getElementType());
+  if (!weightType || weightType.getStorageTypeIntegralWidth() != 8 ||
+      !weightType.getExpressedType().isF32())
+    return emitOpError("b must hold 8-bit !quant.uniform values of f32, has ")
+           << b;
+  if (auto perAxis = dyn_cast<quant::UniformQuantizedPerAxisType>(weightType);
+      perAxis && perAxis.getQuantizedDimension() != 1)
+    return emitOpError("b must be quantized per tensor or along axis 1 (its "
+                       "columns)");
+  if (!isa<quant::UniformQuantizedType, quant::UniformQuantizedPerAxisType>(
+          weightType))
+    return emitOpError("b must be quantized per tensor or per column");
+  if (a.getRank() < 2 || b.getRank() != 2 || !b.hasStaticShape() ||
+      y.getRank() != a.getRank())
+    return emitOpError("a must have rank >= 2, b a static rank 2 and y a's "
+                       "rank");
+  int64_t k = a.getDimSize(a.getRank() - 1), n = b.getDimSize(1);
+  if (!ShapedType::isDynamic(k) && k != b.getDimSize(0))
+    return emitOpError("a has ") << k << " columns, b " << b.getDimSize(0)
+                                 << " rows";
+  if (!isNone(getBias())) {
+    auto bias = cast<RankedTensorType>(getBias().getType());
+    if (bias.getRank() != 1 || bias.getDimSize(0) != n ||
+        !bias.getElementType().isF32())
+      return emitOpError("bias must be f32 with one value per column (")
+             << n << "), has " << bias;
+  }
+  SmallVector<int64_t> shape(a.getShape().drop_back());
+  shape.push_back(n);
+  if (failed(verifyCompatibleShape(shape, y.getShape())))
+    return emitOpError("result must be ")
+           << llvm::interleaved(shape, "x") << " (a's rows, b's columns)";
+  return success();
+}

@@ -248,6 +248,39 @@ def Quarc_QMatMulOp : Op<Quarc_Dialect, "qmatmul", [Pure]> {
   let hasVerifier = 1;
 }
 
+def Quarc_QMatMulDynamicOp : Op<Quarc_Dialect, "qmatmul_dynamic", [Pure]> {
+  let summary = "Matrix product with the activation quantized at run time";
+  let description = [{
+    The form `quarc-quantize-dynamic` gives a `quarc.matmul` or
+    `quarc.gemm` with a constant weight: `a` (... x M x K) is f32 and is
+    quantized on every run, as ONNX DynamicQuantizeLinear does (uint8,
+    per tensor):
+
+        lo = min(0, min(a)), hi = max(0, max(a))
+        sa = (hi - lo) / 255                           (f32)
+        za = roundHalfToEven(clamp(-lo / sa, 0, 255))
+        aq = clamp(roundHalfToEven(a / sa) + za, 0, 255)
+
+    `b` (K x N) holds 8-bit values quantized at compile time, per tensor or
+    per column (axis 1, scale sb[n], zero point zb[n]); `bias` (N) is f32
+    or absent. Each output element is
+
+        acc = sum over k of (aq[..., m, k] - za) * (b[k, n] - zb[n])  (i32)
+        y   = f32(acc) * f32(sa * sb[n]) + bias[n]
+
+    which is, operation for operation, what onnxruntime's dynamic
+    quantization (DynamicQuantizeLinear, MatMulInteger, Cast, Mul, Add)
+    computes. When `a` is all zeros (sa = 0), y = bias.
+  }];
+  let arguments = (ins Quarc_FloatTensor:$a, Quarc_QuantizedTensor:$b,
+                       Quarc_OptFloatTensor:$bias);
+  let results = (outs Quarc_FloatTensor:$y);
+  let assemblyFormat = [{
+    $a `,` $b `,` $bias attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
 //===----------------------------------------------------------------------===//
 // Integer ops between the contractions
 //

@@ -220,6 +220,35 @@ def QuarcQuantize : Pass<"quarc-quantize", "ModuleOp"> {
   let dependentDialects = ["::mlir::quant::QuantDialect"];
 }
 
+def QuarcQuantizeDynamic : Pass<"quarc-quantize-dynamic", "ModuleOp"> {
+  let summary = "Quantize matrix products dynamically: weights at compile "
+                "time, activations at run time";
+  let description = [{
+    Replaces every `quarc.matmul` (B a constant matrix) and `quarc.gemm`
+    (transA 0, B a constant, C absent or a constant of one value per column
+    or one in all) with `quarc.qmatmul_dynamic`: the weight (a Gemm's B^T
+    transposed and scaled by alpha at compile time) is quantized with the
+    scheme's weight type and granularity along its columns, beta * C is an
+    f32 bias, and the activation is quantized to uint8 on every run from
+    its own range, as onnxruntime's dynamic quantization does. No
+    calibration is needed.
+
+    Ops listed in `exclude-nodes` (ONNX node names) or `float-ops` (quarc
+    op names) stay float, and so does any product whose weight is not a
+    constant. Convolutions are left alone: static quantization suits them.
+  }];
+  let options = [
+    Option<"scheme", "scheme", "std::string", "",
+           "Quantization scheme (--scheme syntax; only the weights part "
+           "applies); the default CPU scheme when empty">,
+    ListOption<"excludeNodes", "exclude-nodes", "std::string",
+               "ONNX node names to keep in float">,
+    ListOption<"floatOps", "float-ops", "std::string",
+               "quarc op names (quarc.gemm) to keep in float">,
+  ];
+  let dependentDialects = ["::mlir::quant::QuantDialect"];
+}
+
 def QuarcFoldQDQ : Pass<"quarc-fold-qdq", "func::FuncOp"> {
   let summary = "Fold quantize/dequantize pairs into integer ops";
   let description = [{
