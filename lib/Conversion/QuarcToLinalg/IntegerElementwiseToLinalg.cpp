@@ -36,12 +36,33 @@ Value centered(OpBuilder &b, Location loc, Value value,
       createScalar(b, loc, to, double(type.getZeroPoint())));
 }
 
-/// Converts `op`'s result type to its storage form.
-RankedTensorType getStorageResultType(const TypeConverter *converter,
-                                      Operation *op) {
-  return cast<RankedTensorType>(
-      converter->convertType(op->getResult(0).getType()));
-}
+/// What every integer op's output stage needs of its result: the
+/// quantized type, the storage tensor type it lowers to, and the range it
+/// is clamped to (narrowed by a fused activation).
+struct IntegerResult {
+  quant::UniformQuantizedType type;
+  RankedTensorType storage;
+  int64_t qmin, qmax;
+
+  static IntegerResult get(const TypeConverter *converter, Operation *op) {
+    IntegerResult result;
+    result.type = getPerTensorType(op->getResult(0));
+    result.storage = cast<RankedTensorType>(
+        converter->convertType(op->getResult(0).getType()));
+    std::tie(result.qmin, result.qmax) = getClampRange(op, result.type);
+    return result;
+  }
+
+  /// buildRequantize of `acc` with `m` into this result.
+  Value requantize(OpBuilder &b, Location loc, Value acc,
+                   FixedPointMultiplier m) const {
+    Type i32 = b.getI32Type();
+    return buildRequantize(b, loc, acc, createScalar(b, loc, i32, m.multiplier),
+                           createScalar(b, loc, i32, m.rightShift()),
+                           type.getZeroPoint(), qmin, qmax,
+                           storage.getElementType());
+  }
+};
 
 struct RequantizeLowering : OpConversionPattern<RequantizeOp> {
   using OpConversionPattern::OpConversionPattern;
@@ -50,21 +71,14 @@ struct RequantizeLowering : OpConversionPattern<RequantizeOp> {
   matchAndRewrite(RequantizeOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
     auto input = getPerTensorType(op.getInput());
-    auto output = getPerTensorType(op.getOutput());
-    RankedTensorType type = getStorageResultType(getTypeConverter(), op);
+    IntegerResult output = IntegerResult::get(getTypeConverter(), op);
     FixedPointMultiplier m =
-        getRescaleMultiplier(input.getScale(), output.getScale());
-    auto clampRange = getClampRange(op, output);
-    int64_t qmin = clampRange.first, qmax = clampRange.second;
+        getRescaleMultiplier(input.getScale(), output.type.getScale());
     Value result = buildElementwise(
-        rewriter, op.getLoc(), type, adaptor.getInput(),
+        rewriter, op.getLoc(), output.storage, adaptor.getInput(),
         [&](OpBuilder &b, Location loc, ValueRange args) {
-          Type i32 = b.getI32Type();
-          return buildRequantize(
-              b, loc, centered(b, loc, args[0], input, i32),
-              createScalar(b, loc, i32, m.multiplier),
-              createScalar(b, loc, i32, m.rightShift()),
-              output.getZeroPoint(), qmin, qmax, type.getElementType());
+          return output.requantize(
+              b, loc, centered(b, loc, args[0], input, b.getI32Type()), m);
         });
     rewriter.replaceOp(op, result);
     return success();
@@ -78,14 +92,11 @@ struct QAddLowering : OpConversionPattern<QAddOp> {
   matchAndRewrite(QAddOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
     auto a = getPerTensorType(op.getA()), b = getPerTensorType(op.getB());
-    auto output = getPerTensorType(op.getY());
-    RankedTensorType type = getStorageResultType(getTypeConverter(), op);
+    IntegerResult output = IntegerResult::get(getTypeConverter(), op);
     FixedPointPair m =
-        getAddMultipliers(a.getScale(), b.getScale(), output.getScale());
-    auto clampRange = getClampRange(op, output);
-    int64_t qmin = clampRange.first, qmax = clampRange.second;
+        getAddMultipliers(a.getScale(), b.getScale(), output.type.getScale());
     Value result = buildElementwise(
-        rewriter, op.getLoc(), type, {adaptor.getA(), adaptor.getB()},
+        rewriter, op.getLoc(), output.storage, {adaptor.getA(), adaptor.getB()},
         [&](OpBuilder &nb, Location loc, ValueRange args) {
           // a * Ma + b * Mb in i64 (below 2^48), one rounding shift.
           Type i64 = nb.getI64Type();
@@ -97,7 +108,8 @@ struct QAddLowering : OpConversionPattern<QAddOp> {
                                     createScalar(nb, loc, i64, m.second)));
           return buildRoundingShiftAndClamp(
               nb, loc, sum, createScalar(nb, loc, i64, m.rightShift),
-              output.getZeroPoint(), qmin, qmax, type.getElementType());
+              output.type.getZeroPoint(), output.qmin, output.qmax,
+              output.storage.getElementType());
         });
     rewriter.replaceOp(op, result);
     return success();
@@ -111,25 +123,18 @@ struct QMulLowering : OpConversionPattern<QMulOp> {
   matchAndRewrite(QMulOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
     auto a = getPerTensorType(op.getA()), b = getPerTensorType(op.getB());
-    auto output = getPerTensorType(op.getY());
-    RankedTensorType type = getStorageResultType(getTypeConverter(), op);
+    IntegerResult output = IntegerResult::get(getTypeConverter(), op);
     FixedPointMultiplier m =
-        getMulMultiplier(a.getScale(), b.getScale(), output.getScale());
-    auto clampRange = getClampRange(op, output);
-    int64_t qmin = clampRange.first, qmax = clampRange.second;
+        getMulMultiplier(a.getScale(), b.getScale(), output.type.getScale());
     Value result = buildElementwise(
-        rewriter, op.getLoc(), type, {adaptor.getA(), adaptor.getB()},
+        rewriter, op.getLoc(), output.storage, {adaptor.getA(), adaptor.getB()},
         [&](OpBuilder &nb, Location loc, ValueRange args) {
           // 8-bit operands: the product fits i32 (|p| <= 255^2).
           Type i32 = nb.getI32Type();
           Value product =
               arith::MulIOp::create(nb, loc, centered(nb, loc, args[0], a, i32),
                                     centered(nb, loc, args[1], b, i32));
-          return buildRequantize(nb, loc, product,
-                                 createScalar(nb, loc, i32, m.multiplier),
-                                 createScalar(nb, loc, i32, m.rightShift()),
-                                 output.getZeroPoint(), qmin, qmax,
-                                 type.getElementType());
+          return output.requantize(nb, loc, product, m);
         });
     rewriter.replaceOp(op, result);
     return success();
@@ -144,7 +149,7 @@ struct LookupTableLowering : OpConversionPattern<LookupTableOp> {
                   ConversionPatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
     auto input = getPerTensorType(op.getInput());
-    RankedTensorType type = getStorageResultType(getTypeConverter(), op);
+    RankedTensorType type = IntegerResult::get(getTypeConverter(), op).storage;
     Type storage = type.getElementType();
     unsigned width = storage.getIntOrFloatBitWidth();
     SmallVector<APInt> entries;
@@ -179,8 +184,8 @@ struct QAveragePoolLowering : OpConversionPattern<QAveragePoolOp> {
                   ConversionPatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
     auto input = getPerTensorType(op.getX());
-    auto output = getPerTensorType(op.getY());
-    RankedTensorType type = getStorageResultType(getTypeConverter(), op);
+    IntegerResult output = IntegerResult::get(getTypeConverter(), op);
+    RankedTensorType type = output.storage;
     Type i32 = rewriter.getI32Type();
     // x - zx in i32, so that the pads (0) read as zx would and the sum is
     // the accumulator itself.
@@ -207,7 +212,7 @@ struct QAveragePoolLowering : OpConversionPattern<QAveragePoolOp> {
     for (int64_t h : (*counts)[0])
       for (int64_t w : (*counts)[1]) {
         FixedPointMultiplier m = getAveragePoolMultiplier(
-            input.getScale(), output.getScale(), h * w);
+            input.getScale(), output.type.getScale(), h * w);
         multipliers.push_back(m.multiplier);
         shifts.push_back(m.rightShift());
       }
@@ -222,8 +227,6 @@ struct QAveragePoolLowering : OpConversionPattern<QAveragePoolOp> {
       return nullptr;
     };
     Value multiplier = constant(multipliers), shift = constant(shifts);
-    auto clampRange = getClampRange(op, output);
-    int64_t qmin = clampRange.first, qmax = clampRange.second;
     auto pooledType = cast<RankedTensorType>(sums.getType());
     Value result = buildElementwise(
         rewriter, loc, pooledType.clone(type.getElementType()), inputs,
@@ -231,8 +234,9 @@ struct QAveragePoolLowering : OpConversionPattern<QAveragePoolOp> {
           unsigned next = 1;
           Value m = multiplier ? multiplier : args[next++];
           Value n = shift ? shift : args[next++];
-          return buildRequantize(b, nl, args[0], m, n, output.getZeroPoint(),
-                                 qmin, qmax, type.getElementType());
+          return buildRequantize(b, nl, args[0], m, n,
+                                 output.type.getZeroPoint(), output.qmin,
+                                 output.qmax, type.getElementType());
         });
     if (pool->is1D)
       result = collapseUnitDims(rewriter, loc, result, {2});

@@ -40,18 +40,16 @@
 namespace mlir::quarc {
 namespace {
 
-/// The scalar body of the contraction: acc + ext(input) * (ext(weight) -
-/// zw), without the subtraction for symmetric weights (null `zeroPoint`).
+/// The scalar body of the contraction: acc + input * (ext(weight) - zw),
+/// without the subtraction for symmetric weights (null `zeroPoint`);
+/// `input` is already widened to i32.
 Value buildMultiplyAccumulate(OpBuilder &b, Location loc, Value input,
                               Value weight, Value zeroPoint, Value acc,
-                              quant::QuantizedType inputType,
                               quant::QuantizedType weightType) {
-  Type i32 = b.getI32Type();
-  Value extendedInput = extendStored(b, loc, input, inputType, i32);
-  Value centered = extendStored(b, loc, weight, weightType, i32);
+  Value centered = extendStored(b, loc, weight, weightType, b.getI32Type());
   if (zeroPoint)
     centered = arith::SubIOp::create(b, loc, centered, zeroPoint);
-  Value product = arith::MulIOp::create(b, loc, extendedInput, centered);
+  Value product = arith::MulIOp::create(b, loc, input, centered);
   return arith::AddIOp::create(b, loc, acc, product);
 }
 
@@ -195,6 +193,66 @@ Value buildOutputStage(OpBuilder &b, Operation *op, Value accumulators,
   return generic.getResult(0);
 }
 
+/// The dynamic sizes of a matrix product's accumulators: only the rows of
+/// `a` can be dynamic (b is a static K x N).
+SmallVector<Value> getMatMulAccumulatorSizes(OpBuilder &b, Location loc,
+                                             RankedTensorType accType,
+                                             Value a) {
+  SmallVector<Value> sizes;
+  for (int64_t d = 0; d < accType.getRank() - 1; ++d)
+    if (accType.isDynamicDim(d))
+      sizes.push_back(tensor::DimOp::create(b, loc, a, d));
+  return sizes;
+}
+
+/// The i32 contraction of a matrix product into `init`: loop dims (batch...,
+/// m, k, n), n innermost after the reduction; each step adds
+/// widen(a) * (b - zb), `widenInput` turning a's stored scalar into i32.
+Value buildIntegerMatMul(OpBuilder &builder, Location loc, Value a, Value b,
+                         Value init, quant::QuantizedType weightType,
+                         function_ref<Value(OpBuilder &, Location, Value)>
+                             widenInput) {
+  MLIRContext *context = builder.getContext();
+  auto accType = cast<RankedTensorType>(init.getType());
+  int64_t rank = accType.getRank(), numDims = rank + 1;
+  int64_t columns = cast<RankedTensorType>(b.getType()).getDimSize(1);
+  SmallVector<AffineExpr> batch;
+  for (int64_t d = 0; d < rank - 2; ++d)
+    batch.push_back(getAffineDimExpr(d, context));
+  AffineExpr m = getAffineDimExpr(rank - 2, context),
+             k = getAffineDimExpr(rank - 1, context),
+             n = getAffineDimExpr(rank, context);
+  auto withBatch = [&](std::initializer_list<AffineExpr> tail) {
+    SmallVector<AffineExpr> exprs(batch);
+    exprs.append(tail.begin(), tail.end());
+    return AffineMap::get(numDims, 0, exprs, context);
+  };
+  SmallVector<AffineMap> maps = {withBatch({m, k}),
+                                 AffineMap::get(numDims, 0, {k, n}, context),
+                                 withBatch({m, n})};
+  // Asymmetric weights: zb per column, read at n.
+  WeightZeroPoints zeroPoints =
+      WeightZeroPoints::get(builder, loc, weightType, columns, {columns});
+  SmallVector<Value> inputs = {a, b};
+  if (zeroPoints.tensor) {
+    inputs.push_back(zeroPoints.tensor);
+    maps.insert(maps.end() - 1, AffineMap::get(numDims, 0, {n}, context));
+  }
+  SmallVector<utils::IteratorType> iterators(numDims,
+                                             utils::IteratorType::parallel);
+  iterators[rank - 1] = utils::IteratorType::reduction;
+  return linalg::GenericOp::create(
+             builder, loc, TypeRange{accType}, inputs, init, maps, iterators,
+             [&](OpBuilder &nb, Location nl, ValueRange args) {
+               linalg::YieldOp::create(
+                   nb, nl,
+                   buildMultiplyAccumulate(nb, nl, widenInput(nb, nl, args[0]),
+                                           args[1], zeroPoints.get(args),
+                                           args.back(), weightType));
+             })
+      .getResult(0);
+}
+
 struct QConvLowering : OpConversionPattern<QConvOp> {
   using OpConversionPattern::OpConversionPattern;
 
@@ -279,9 +337,10 @@ struct QConvLowering : OpConversionPattern<QConvOp> {
             [&](OpBuilder &nb, Location nl, ValueRange args) {
               linalg::YieldOp::create(
                   nb, nl,
-                  buildMultiplyAccumulate(nb, nl, args[0], args[1],
-                                          zeroPoints.get(args), args.back(),
-                                          inputType, weightType));
+                  buildMultiplyAccumulate(
+                      nb, nl,
+                      extendStored(nb, nl, args[0], inputType, nb.getI32Type()),
+                      args[1], zeroPoints.get(args), args.back(), weightType));
             })
             .getResult(0);
     accumulated = tensor::CollapseShapeOp::create(
@@ -311,56 +370,17 @@ struct QMatMulLowering : OpConversionPattern<QMatMulOp> {
     Value a = adaptor.getA(), b = adaptor.getB();
     int64_t rank = resultType.getRank();
     auto accType = resultType.clone(rewriter.getI32Type());
-    // Only the rows of `a` can be dynamic: b is a static K x N.
-    SmallVector<Value> sizes;
-    for (int64_t d = 0; d < rank - 1; ++d)
-      if (accType.isDynamicDim(d))
-        sizes.push_back(tensor::DimOp::create(rewriter, loc, a, d));
-    Value init =
-        broadcastBias(rewriter, loc, accType, sizes, adaptor.getBias(), rank - 1);
-
-    // Loop dims (batch..., m, k, n): n innermost, after the reduction.
-    MLIRContext *context = rewriter.getContext();
-    int64_t numDims = rank + 1;
-    SmallVector<AffineExpr> batch;
-    for (int64_t d = 0; d < rank - 2; ++d)
-      batch.push_back(getAffineDimExpr(d, context));
-    AffineExpr m = getAffineDimExpr(rank - 2, context),
-               k = getAffineDimExpr(rank - 1, context),
-               n = getAffineDimExpr(rank, context);
-    auto withBatch = [&](std::initializer_list<AffineExpr> tail) {
-      SmallVector<AffineExpr> exprs(batch);
-      exprs.append(tail.begin(), tail.end());
-      return AffineMap::get(numDims, 0, exprs, context);
-    };
-    SmallVector<AffineMap> maps = {withBatch({m, k}),
-                                   AffineMap::get(numDims, 0, {k, n}, context),
-                                   withBatch({m, n})};
-    SmallVector<utils::IteratorType> iterators(numDims,
-                                               utils::IteratorType::parallel);
-    iterators[rank - 1] = utils::IteratorType::reduction;
+    Value init = broadcastBias(rewriter, loc, accType,
+                               getMatMulAccumulatorSizes(rewriter, loc, accType, a),
+                               adaptor.getBias(), rank - 1);
     auto inputType = cast<quant::UniformQuantizedType>(getElementQuantType(op.getA()));
     auto weightType = getElementQuantType(op.getB());
     int64_t columns = op.getB().getType().getDimSize(1);
-    // Asymmetric weights: zb per column, read at n.
-    WeightZeroPoints zeroPoints =
-        WeightZeroPoints::get(rewriter, loc, weightType, columns, {columns});
-    SmallVector<Value> inputs = {a, b};
-    if (zeroPoints.tensor) {
-      inputs.push_back(zeroPoints.tensor);
-      maps.insert(maps.end() - 1, AffineMap::get(numDims, 0, {n}, context));
-    }
-    Value accumulated =
-        linalg::GenericOp::create(
-            rewriter, loc, TypeRange{accType}, inputs, init, maps, iterators,
-            [&](OpBuilder &nb, Location nl, ValueRange args) {
-              linalg::YieldOp::create(
-                  nb, nl,
-                  buildMultiplyAccumulate(nb, nl, args[0], args[1],
-                                          zeroPoints.get(args), args.back(),
-                                          inputType, weightType));
-            })
-            .getResult(0);
+    Value accumulated = buildIntegerMatMul(
+        rewriter, loc, a, b, init, weightType,
+        [&](OpBuilder &nb, Location nl, Value stored) {
+          return extendStored(nb, nl, stored, inputType, nb.getI32Type());
+        });
     Value result = buildOutputStage(rewriter, op, accumulated, rank - 1,
                                     inputType.getScale(),
                                     getChannelScales(weightType, columns),
@@ -452,53 +472,15 @@ struct QMatMulDynamicLowering : OpConversionPattern<QMatMulDynamicOp> {
     auto weightType = getElementQuantType(op.getB());
     int64_t columns = op.getB().getType().getDimSize(1);
     auto accType = resultType.clone(i32);
-    SmallVector<Value> sizes;
-    for (int64_t d = 0; d < rank - 1; ++d)
-      if (accType.isDynamicDim(d))
-        sizes.push_back(tensor::DimOp::create(rewriter, loc, a, d));
-    Value init = createFilled(rewriter, loc, accType, sizes,
+    Value init = createFilled(rewriter, loc, accType,
+                              getMatMulAccumulatorSizes(rewriter, loc, accType, a),
                               createScalar(rewriter, loc, i32, 0));
-    int64_t numDims = rank + 1;
-    SmallVector<AffineExpr> batch;
-    for (int64_t d = 0; d < rank - 2; ++d)
-      batch.push_back(getAffineDimExpr(d, context));
-    AffineExpr m = getAffineDimExpr(rank - 2, context),
-               k = getAffineDimExpr(rank - 1, context),
-               n = getAffineDimExpr(rank, context);
-    auto withBatch = [&](std::initializer_list<AffineExpr> tail) {
-      SmallVector<AffineExpr> exprs(batch);
-      exprs.append(tail.begin(), tail.end());
-      return AffineMap::get(numDims, 0, exprs, context);
-    };
-    SmallVector<AffineMap> maps = {withBatch({m, k}),
-                                   AffineMap::get(numDims, 0, {k, n}, context),
-                                   withBatch({m, n})};
-    WeightZeroPoints zeroPoints =
-        WeightZeroPoints::get(rewriter, loc, weightType, columns, {columns});
-    SmallVector<Value> inputs = {quantized, adaptor.getB()};
-    if (zeroPoints.tensor) {
-      inputs.push_back(zeroPoints.tensor);
-      maps.insert(maps.end() - 1, AffineMap::get(numDims, 0, {n}, context));
-    }
-    SmallVector<utils::IteratorType> iterators(numDims,
-                                               utils::IteratorType::parallel);
-    iterators[rank - 1] = utils::IteratorType::reduction;
-    Value accumulated =
-        linalg::GenericOp::create(
-            rewriter, loc, TypeRange{accType}, inputs, init, maps, iterators,
-            [&](OpBuilder &b, Location l, ValueRange args) {
-              Value x = arith::SubIOp::create(
-                  b, l, arith::ExtUIOp::create(b, l, i32, args[0]), zeroPoint);
-              Value w = extendStored(b, l, args[1], weightType, i32);
-              if (Value zw = zeroPoints.get(args))
-                w = arith::SubIOp::create(b, l, w, zw);
-              linalg::YieldOp::create(
-                  b, l,
-                  arith::AddIOp::create(b, l, args.back(),
-                                        arith::MulIOp::create(b, l, x, w))
-                      .getResult());
-            })
-            .getResult(0);
+    Value accumulated = buildIntegerMatMul(
+        rewriter, loc, quantized, adaptor.getB(), init, weightType,
+        [&](OpBuilder &b, Location l, Value stored) -> Value {
+          return arith::SubIOp::create(
+              b, l, arith::ExtUIOp::create(b, l, i32, stored), zeroPoint);
+        });
 
     // y = f32(acc) * f32(sa * sb[n]) + bias[n].
     SmallVector<double> weightScales = getChannelScales(weightType, columns);
