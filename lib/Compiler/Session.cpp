@@ -100,7 +100,8 @@ FailureOr<ModelSignature> importModelSignature(MLIRContext &context,
 FailureOr<LoweredModel> lowerModel(MLIRContext &context, StringRef modelPath,
                                    const PipelineOptions &givenOptions,
                                    StringRef prefix,
-                                   InputShapeSource inputShapes) {
+                                   InputShapeSource inputShapes,
+                                   GraphInspector inspectGraph) {
   // The built-in pipelines are partly text: the passes they name must be
   // registered once per process.
   static bool passesRegistered = [] {
@@ -132,6 +133,8 @@ FailureOr<LoweredModel> lowerModel(MLIRContext &context, StringRef modelPath,
   if (failed(runPipeline(*model.module, [&](OpPassManager &pm) {
         buildGraphPipeline(pm, options);
       })))
+    return failure();
+  if (inspectGraph && failed(inspectGraph(*model.module)))
     return failure();
   func::FuncOp func = getModelFunction(*model.module);
   if (!func) {

@@ -43,6 +43,11 @@ using InputShapeSource =
     llvm::function_ref<std::optional<SmallVector<int64_t>>(
         StringRef name, ArrayRef<std::string> inputNames)>;
 
+/// Looks at the graph-level module (after the graph pipeline, before the
+/// lowering): `quarc report` reads the quantized types there. Failing
+/// stops the compile.
+using GraphInspector = llvm::function_ref<LogicalResult(ModuleOp)>;
+
 /// Imports `modelPath` (.onnx or quarc-dialect .mlir) and runs the whole
 /// pipeline. `prefix` names the generated symbols. Diagnostics go to the
 /// context's handler. With `inputShapes`, the dynamic dims of inputs that
@@ -52,7 +57,8 @@ using InputShapeSource =
 FailureOr<LoweredModel> lowerModel(MLIRContext &context, StringRef modelPath,
                                    const PipelineOptions &options,
                                    StringRef prefix,
-                                   InputShapeSource inputShapes = nullptr);
+                                   InputShapeSource inputShapes = nullptr,
+                                   GraphInspector inspectGraph = nullptr);
 
 /// The model's inputs and outputs as declared (dynamic dims -1), from
 /// importing it, without compiling.
