@@ -46,6 +46,11 @@ void buildGraphPipeline(OpPassManager &pm, const PipelineOptions &options) {
   }
   // The QDQ form, made above or imported, into integer ops.
   pm.addNestedPass<func::FuncOp>(createQuarcFoldQDQ());
+  if (options.observeQuantized) {
+    QuarcInsertObserversOptions observers;
+    observers.quantized = true;
+    pm.addPass(createQuarcInsertObservers(observers));
+  }
 }
 
 /// The upstream parts of the lowering, as pipeline text so that they read

@@ -29,6 +29,10 @@ struct PipelineOptions {
   /// (quarc-insert-observers after the graph passes); the result needs the
   /// observer callback `quarc calibrate` provides to the JIT.
   bool observe = false;
+  /// Observe the tensors the integer code writes, dequantized
+  /// (quarc-insert-observers quantized=true after quarc-fold-qdq), for
+  /// `quarc report`; needs the same callback.
+  bool observeQuantized = false;
   /// Quantize from this calibration stats file (quarc-quantize after the
   /// graph passes) with `scheme` (--scheme syntax; default CPU scheme when
   /// empty). Unset: the model stays float.

@@ -145,10 +145,24 @@ def QuarcInsertObservers : Pass<"quarc-insert-observers", "ModuleOp"> {
     Run it after the graph passes, so that the observed tensors are those
     that will be quantized (after BatchNorm folding, for instance), and
     compile the result in memory: `quarc calibrate` provides the callback.
+
+    With `quantized`, it observes what the integer code writes instead, for
+    `quarc report` to compare with the float model's tensors of the same
+    name: run after `quarc-fold-qdq`, it observes every named result of
+    `!quant.uniform` element type (per tensor or per axis) through a
+    `quarc.dequantize` inserted after it, and every named f32 result of an
+    op with a quantized operand (an integer op that writes float from its
+    accumulators), except `quarc.dequantize` itself (its value is the
+    quantized tensor's, observed already). Quantized weights (constants
+    and their `quarc.storage_cast`) are not observed, and f32 tensors
+    computed in float are not either.
   }];
   let options = [
     ListOption<"tensors", "tensors", "std::string",
                "Observe only these tensors (all named f32 tensors if empty)">,
+    Option<"quantized", "quantized", "bool", "false",
+           "Observe the tensors integer ops write (their dequantized values) "
+           "instead of the float ones">,
   ];
   let dependentDialects = ["::mlir::func::FuncDialect",
                            "::mlir::memref::MemRefDialect"];
