@@ -5,6 +5,8 @@
 //   quarc run MODEL [--input-shape NAME=SHAPE]... [runtime options...]
 //   quarc calibrate MODEL --data DIR -o STATS [--samples A:B] [--threads N]
 //   quarc calibrate --merge STATS... -o STATS
+//   quarc report MODEL --data DIR [--stats STATS] -o REPORT.md [--json F]
+//                [--png F]
 //
 // The driver parses flags and calls the compile session (lib/Compiler);
 // it contains no transformation logic. `quarc run` hands every option it
@@ -15,6 +17,7 @@
 
 #include "quarc/Calibration/StatsFile.h"
 #include "quarc/Compiler/Calibrate.h"
+#include "quarc/Compiler/Report.h"
 #include "quarc/Compiler/Session.h"
 #include "quarc/Import/ONNX/ImportONNX.h"
 #include "quarc/Quantization/QuantScheme.h"
@@ -47,6 +50,7 @@ void printUsage(llvm::raw_ostream &os) {
         "[--output-dir DIR] [--benchmark N]\n"
         "  quarc calibrate MODEL --data DIR -o STATS.json [options]\n"
         "  quarc calibrate --merge STATS.json... -o STATS.json\n"
+        "  quarc report MODEL --data DIR -o REPORT.md [options]\n"
         "\n"
         "MODEL is an .onnx file (or quarc-dialect .mlir).\n"
         "\n"
@@ -112,7 +116,24 @@ void printUsage(llvm::raw_ostream &os) {
         "  --input-shape NAME=D0xD1x...   as for compile\n"
         "  --merge                merge stats files made on disjoint samples\n"
         "                         of the same model into exactly what one run\n"
-        "                         over all of them gives\n";
+        "                         over all of them gives\n"
+        "\n"
+        "report compiles the model twice in memory, in float and quantized to\n"
+        "int8 integer code, runs both on every sample of DIR and compares\n"
+        "every tensor the integer code writes, and the outputs, with the\n"
+        "float model's (SQNR, largest error; scales, zero points, ranges,\n"
+        "weight bytes, which ops run as integer code):\n"
+        "  --data DIR             the samples to measure on (as for\n"
+        "                         calibrate)\n"
+        "  --stats STATS.json     quantize with these ranges (default: a\n"
+        "                         calibration on the samples of --data)\n"
+        "  --scheme, --exclude-nodes, --keep-float, --input-shape\n"
+        "                         as for compile --quantize=int8\n"
+        "  --threads N            threads the models run on (default 1)\n"
+        "  -o REPORT.md           the report, in Markdown\n"
+        "  --json REPORT.json     the same, machine-readable (docs/cli.md)\n"
+        "  --png REPORT.png       a chart of the SQNR of each tensor (needs\n"
+        "                         Python 3 with matplotlib; QUARC_PYTHON)\n";
 }
 
 int usageError(const llvm::Twine &message) {
@@ -524,6 +545,90 @@ int calibrateCommand(MLIRContext &context, ArrayRef<const char *> args) {
   return 0;
 }
 
+/// `quarc report MODEL --data DIR [--stats STATS] -o REPORT.md
+/// [--json REPORT.json] [--png REPORT.png]` and the quantization flags.
+int reportCommand(MLIRContext &context, ArrayRef<const char *> args) {
+  CommonFlags flags;
+  std::string json, png, threads;
+  std::vector<std::string> positional;
+  for (size_t i = 0; i < args.size(); ++i) {
+    StringRef arg = args[i];
+    std::string shape, nodes, opTypes;
+    int matched;
+    if ((matched = takeValue(args, i, "-o", flags.output)) ||
+        (matched = takeValue(args, i, "--json", json)) ||
+        (matched = takeValue(args, i, "--png", png)) ||
+        (matched = takeValue(args, i, "--data", flags.data)) ||
+        (matched = takeValue(args, i, "--stats", flags.stats)) ||
+        (matched = takeValue(args, i, "--scheme", flags.scheme)) ||
+        (matched = takeValue(args, i, "--exclude-nodes", nodes)) ||
+        (matched = takeValue(args, i, "--keep-float", opTypes)) ||
+        (matched = takeValue(args, i, "--threads", threads)) ||
+        (matched = takeValue(args, i, "--input-shape", shape))) {
+      if (matched < 0)
+        return usageError("option " + arg.split('=').first + " needs a value");
+      if (!shape.empty())
+        flags.inputShapes.push_back(shape);
+      appendCommaSeparated(nodes, flags.excludeNodes);
+      appendCommaSeparated(opTypes, flags.keepFloat);
+    } else if (arg.starts_with("-") && arg != "-") {
+      return usageError("unknown option '" + arg + "' for report");
+    } else {
+      positional.push_back(arg.str());
+    }
+  }
+  if (positional.size() != 1)
+    return usageError(positional.empty() ? "no model given"
+                                         : "report takes one model");
+  flags.model = positional.front();
+  if (flags.output.empty())
+    return usageError("report needs -o REPORT.md");
+  if (flags.data.empty())
+    return usageError("report needs --data DIR, the samples the errors are "
+                      "measured on (and calibrated on, without --stats)");
+  if (flags.output == json || flags.output == png ||
+      (!json.empty() && json == png))
+    return usageError("-o, --json and --png must name different files");
+  ReportOptions options;
+  if (!threads.empty() &&
+      (StringRef(threads).getAsInteger(10, options.threads) ||
+       options.threads < 1 || options.threads > 4096))
+    return usageError("--threads takes a number from 1 to 4096, not '" +
+                      threads + "'");
+  if (!flags.scheme.empty())
+    if (llvm::Expected<QuantScheme> scheme = parseQuantScheme(flags.scheme);
+        !scheme)
+      return usageError("--scheme: " + llvm::toString(scheme.takeError()));
+  if (std::string problem = resolveKeepFloat(flags); !problem.empty())
+    return usageError(problem);
+  if (!llvm::sys::fs::exists(flags.model)) {
+    llvm::errs() << "error: " << flags.model << ": no such file\n";
+    return 1;
+  }
+  std::string error;
+  // Before the long run: outputs that cannot be written, no matplotlib.
+  if (failed(checkReportOutputs(flags.output, json, png, error))) {
+    llvm::errs() << "error: " << error << "\n";
+    return 1;
+  }
+  options.pipeline.inputShapes = flags.inputShapes;
+  options.dataDir = flags.data;
+  options.statsPath = flags.stats;
+  options.scheme = flags.scheme;
+  options.excludeNodes = flags.excludeNodes;
+  options.floatOps = flags.floatOps;
+  options.progress = llvm::sys::Process::StandardErrIsDisplayed();
+  FailureOr<QuantizationReport> report =
+      buildQuantizationReport(context, flags.model, options, error);
+  if (failed(report) ||
+      failed(writeReport(*report, flags.output, json, png, error))) {
+    if (!error.empty())
+      llvm::errs() << "error: " << error << "\n";
+    return 1;
+  }
+  return 0;
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
@@ -547,6 +652,8 @@ int main(int argc, char **argv) {
     return runCommand(context, args);
   if (command == "calibrate")
     return calibrateCommand(context, args);
+  if (command == "report")
+    return reportCommand(context, args);
   return usageError("unknown command '" + command +
-                    "' (commands: compile, run, calibrate)");
+                    "' (commands: compile, run, calibrate, report)");
 }
