@@ -143,17 +143,30 @@ std::optional<WeightReport> describeWeight(Operation *op, Value weight) {
   report.type = storageTypeName(quantized);
   report.elements = type.getNumElements();
   report.channels = 1;
-  if (auto perAxis = dyn_cast<quant::UniformQuantizedPerAxisType>(quantized))
+  bool asymmetric = false;
+  if (auto perTensor = dyn_cast<quant::UniformQuantizedType>(quantized)) {
+    asymmetric = perTensor.getZeroPoint() != 0;
+  } else if (auto perAxis =
+                 dyn_cast<quant::UniformQuantizedPerAxisType>(quantized)) {
     report.channels = perAxis.getScales().size();
-  else if (auto subChannel =
-               dyn_cast<quant::UniformQuantizedSubChannelType>(quantized))
+    asymmetric = llvm::any_of(perAxis.getZeroPoints(),
+                              [](int64_t zeroPoint) { return zeroPoint != 0; });
+  } else if (auto subChannel =
+                 dyn_cast<quant::UniformQuantizedSubChannelType>(quantized)) {
     report.channels = subChannel.getScales().getNumElements();
+    asymmetric = !subChannel.getZeroPoints().isSplat() ||
+                 !subChannel.getZeroPoints().getSplatValue<APInt>().isZero();
+  }
   int64_t expressedBytes =
       quantized.getExpressedType().getIntOrFloatBitWidth() / 8;
   report.floatBytes = report.elements * expressedBytes;
   report.quantizedBytes =
       (report.elements * quantized.getStorageTypeIntegralWidth() + 7) / 8;
   report.scaleBytes = report.channels * expressedBytes;
+  if (asymmetric)
+    report.zeroPointBytes =
+        report.channels *
+        ((quantized.getStorageTypeIntegralWidth() + 7) / 8);
   return report;
 }
 

@@ -109,7 +109,8 @@ mlir::quarc::formatReportMarkdown(const QuantizationReport &report) {
   int64_t weightsBefore = totalWeightBytes(report, &WeightReport::floatBytes);
   int64_t weightsAfter =
       totalWeightBytes(report, &WeightReport::quantizedBytes) +
-      totalWeightBytes(report, &WeightReport::scaleBytes);
+      totalWeightBytes(report, &WeightReport::scaleBytes) +
+      totalWeightBytes(report, &WeightReport::zeroPointBytes);
 
   os << "# Quantization report: " << llvm::sys::path::filename(report.modelPath)
      << "\n\n";
@@ -126,7 +127,8 @@ mlir::quarc::formatReportMarkdown(const QuantizationReport &report) {
   os << "- Ops: " << integerOps << " of " << integerOps + floatOps
      << " run as integer code\n";
   os << "- Contraction weights: " << bytesText(weightsBefore) << " f32 -> "
-     << bytesText(weightsAfter) << " (integers and scales); all constants: "
+     << bytesText(weightsAfter)
+     << " (integers, scales and zero points); all constants: "
      << bytesText(report.floatConstantBytes) << " -> "
      << bytesText(report.quantizedConstantBytes) << "\n";
   os << "- Tensors written by integer code: " << report.tensors.size() << "\n";
@@ -162,16 +164,17 @@ mlir::quarc::formatReportMarkdown(const QuantizationReport &report) {
 
   os << "\n## Weights\n\n"
         "| node | op | type | elements | scales | f32 bytes | "
-        "quantized bytes | scale bytes |\n"
-        "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: |\n";
+        "quantized bytes | scale bytes | zero point bytes |\n"
+        "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |\n";
   for (const WeightReport &weight : report.weights)
     os << "| " << cell(weight.node) << " | " << weight.op << " | "
        << weight.type << " | " << weight.elements << " | " << weight.channels
        << " | " << weight.floatBytes << " | " << weight.quantizedBytes << " | "
-       << weight.scaleBytes << " |\n";
+       << weight.scaleBytes << " | " << weight.zeroPointBytes << " |\n";
   os << "| **total** | | | | | " << weightsBefore << " | "
      << totalWeightBytes(report, &WeightReport::quantizedBytes) << " | "
-     << totalWeightBytes(report, &WeightReport::scaleBytes) << " |\n";
+     << totalWeightBytes(report, &WeightReport::scaleBytes) << " | "
+     << totalWeightBytes(report, &WeightReport::zeroPointBytes) << " |\n";
 
   os << "\n## Tensors\n\n"
         "Every tensor the integer code writes, in program order, against the "
@@ -267,6 +270,8 @@ std::string mlir::quarc::formatReportJson(const QuantizationReport &report) {
                      totalWeightBytes(report, &WeightReport::quantizedBytes));
       json.attribute("scales",
                      totalWeightBytes(report, &WeightReport::scaleBytes));
+      json.attribute("zero_points",
+                     totalWeightBytes(report, &WeightReport::zeroPointBytes));
     });
     json.attributeArray("ops", [&] {
       for (const OpTypeCount &count : report.opTypes)
@@ -294,6 +299,7 @@ std::string mlir::quarc::formatReportJson(const QuantizationReport &report) {
           json.attribute("float_bytes", weight.floatBytes);
           json.attribute("quantized_bytes", weight.quantizedBytes);
           json.attribute("scale_bytes", weight.scaleBytes);
+          json.attribute("zero_point_bytes", weight.zeroPointBytes);
         });
     });
     json.attributeArray("tensors", [&] {

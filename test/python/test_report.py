@@ -121,7 +121,9 @@ def test_weights(case):
         assert weight["float_bytes"] == 4 * elements
         assert weight["quantized_bytes"] == elements
         assert weight["scale_bytes"] == 4 * channels
-    assert report["weight_bytes"] == {"float": 4 * 268, "quantized": 268, "scales": 4 * 17}
+        assert weight["zero_point_bytes"] == 0  # symmetric
+    assert report["weight_bytes"] == {"float": 4 * 268, "quantized": 268, "scales": 4 * 17,
+                                      "zero_points": 0}
     assert report["constant_bytes"]["quantized"] < report["constant_bytes"]["float"]
 
 
@@ -394,3 +396,19 @@ def test_table_chains_count_as_integer(case, tmp_path):
     assert got == [("image", "", "quantize", "u8"), ("c1", "conv1", "qconv", "u8"),
                    ("hs", "div", "lut", "u8"), ("c2", "conv2", "qconv", "f32")]
     assert all(t["count"] > 0 and t["sqnr_db"] > 15 for t in report["tensors"])
+
+
+def test_asymmetric_weights_count_their_zero_points(case, tmp_path):
+    _, model_path, data, stats, *_ = case
+    code, _, err = quarc("report", model_path, "--data", data, "--stats", stats,
+                         "--scheme", "weights=u8:asymmetric", "-o", tmp_path / "r.md",
+                         "--json", tmp_path / "r.json")
+    assert code == 0, err
+    report = json.loads((tmp_path / "r.json").read_text())
+    channels = {w["node"]: w["channels"] for w in report["weights"]}
+    assert channels == {"conv1": 8, "conv2": 4, "fc": 5}
+    for weight in report["weights"]:
+        assert weight["type"] == "u8"
+        # One u8 zero point per channel (random weights: none is exactly 0).
+        assert weight["zero_point_bytes"] == weight["channels"]
+    assert report["weight_bytes"]["zero_points"] == 17

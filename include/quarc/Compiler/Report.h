@@ -82,6 +82,9 @@ struct WeightReport {
   int64_t floatBytes = 0;     // as f32
   int64_t quantizedBytes = 0; // the integer values
   int64_t scaleBytes = 0;     // one f32 scale per channel
+  /// Asymmetric weights: one zero point per channel, in the storage type
+  /// (0 when every zero point is 0).
+  int64_t zeroPointBytes = 0;
 };
 
 /// How many ONNX nodes of one op type run as integer code.
