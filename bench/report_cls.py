@@ -13,7 +13,6 @@ import platform
 import shutil
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -39,7 +38,9 @@ def main() -> None:
     model = ocr_model("ch_ppocr_mobile_v2.0_cls_infer")
     rng = np.random.default_rng(2026)
     # Paths relative to the checkout, as the report prints them.
-    data = Path(tempfile.mkdtemp(prefix="report-cls-", dir=ROOT / "build"))
+    data = ROOT / "build" / "report-cls-lines"
+    shutil.rmtree(data, ignore_errors=True)
+    data.mkdir(parents=True)
     for i, text in enumerate(text_lines(rng, args.lines)):
         image = render_line(text)
         if i % 2:
