@@ -252,6 +252,13 @@ mlir::quarc::buildQuantizationReport(MLIRContext &context, StringRef modelPath,
       error = "sample '" + sampleName + "' (float model): " + error;
       return failure();
     }
+    if (floatGraph && floatGraph->quantized) {
+      error = "'" + modelPath.str() +
+              "' is already quantized (QuantizeLinear/DequantizeLinear pairs "
+              "run as integer code); quarc report compares a float model "
+              "with its quantization";
+      return failure();
+    }
     auto compare = [&](StringRef name, ArrayRef<float> values,
                        std::string &message) -> LogicalResult {
       // The quantized graph is read when it is compiled, in the first run.

@@ -176,6 +176,8 @@ FloatGraphInfo mlir::quarc::inspectFloatGraph(ModuleOp module) {
   FloatGraphInfo info;
   SmallVector<Operation *> ops = graphOps(module);
   for (Operation *op : ops) {
+    if (isIntegerCompute(op))
+      info.quantized = true;
     if (isBookkeeping(op))
       continue;
     std::optional<StringRef> node = getNodeName(op);

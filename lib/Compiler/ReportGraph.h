@@ -25,6 +25,9 @@ struct FloatGraphInfo {
   /// The node names in program order.
   std::vector<std::string> nodes;
   int64_t constantBytes = 0;
+  /// The "float" model has quantized tensors: it was a QDQ model, which
+  /// every compile folds into integer ops.
+  bool quantized = false;
 };
 FloatGraphInfo inspectFloatGraph(ModuleOp module);
 

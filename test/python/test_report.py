@@ -412,3 +412,25 @@ def test_asymmetric_weights_count_their_zero_points(case, tmp_path):
         # One u8 zero point per channel (random weights: none is exactly 0).
         assert weight["zero_point_bytes"] == weight["channels"]
     assert report["weight_bytes"]["zero_points"] == 17
+
+
+def test_quantized_model_is_an_error(case, tmp_path):
+    """A QDQ model runs as integer code in every compile: there is no float model to
+    compare with."""
+    from onnx import TensorProto, helper, numpy_helper
+    _, _, data, *_ = case
+    inits = [numpy_helper.from_array(np.array(0.02, np.float32), "scale"),
+             numpy_helper.from_array(np.array(128, np.uint8), "zero_point")]
+    nodes = [helper.make_node("QuantizeLinear", ["image", "scale", "zero_point"], ["q"]),
+             helper.make_node("DequantizeLinear", ["q", "scale", "zero_point"], ["dq"]),
+             helper.make_node("MaxPool", ["dq"], ["pooled"], kernel_shape=[2, 2]),
+             helper.make_node("QuantizeLinear", ["pooled", "scale", "zero_point"], ["q2"]),
+             helper.make_node("DequantizeLinear", ["q2", "scale", "zero_point"], ["out"])]
+    graph = helper.make_graph(
+        nodes, "qdq", [helper.make_tensor_value_info("image", TensorProto.FLOAT, [1, 3, 24, 24])],
+        [helper.make_tensor_value_info("out", TensorProto.FLOAT, [1, 3, 23, 23])], inits)
+    model_path = tmp_path / "qdq.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), model_path)
+    code, err = report_error(case, tmp_path, model_path, "--data", data,
+                             "-o", tmp_path / "out" / "r.md")
+    assert code == 1 and "is already quantized" in err, err
