@@ -72,6 +72,9 @@ class Case:
     # uint8 weights with zero points (asymmetric, as onnxruntime's QUInt8 weights): the
     # products are x * (w - zw).
     asymmetric_weights: bool = False
+    # The bias as a separate Add of a constant after the op (as MatMul exports and
+    # PaddlePaddle's convolutions have it), which the integer op takes into its bias.
+    bias_add: bool = False
 
     def __str__(self):
         return self.name
@@ -120,6 +123,10 @@ CASES = [
          per_channel=False, bias=False, asymmetric_weights=True),
     Case("gemm_transb_u8_weights", "Gemm", (6, 16), (10, 16), {"transB": 1},
          act=np.int8, zx=-5, asymmetric_weights=True),
+    Case("conv_bias_add_relu", "Conv", (1, 4, 10, 10), (6, 4, 3, 3), {"pads": [1, 1, 1, 1]},
+         bias_add=True, activation="Relu"),
+    Case("matmul_3d_bias_add", "MatMul", (2, 5, 16), (16, 12), zx=37, bias_add=True),
+    Case("matmul_bias_add_f32_output", "MatMul", (7, 16), (16, 10), out="f32", bias_add=True),
 ]
 
 CLIP_BOUNDS = (-0.25, 0.5)
@@ -367,10 +374,16 @@ def build_model(p: Problem, output_shape: tuple) -> onnx.ModelProto:
     nodes.append(helper.make_node("DequantizeLinear", ["w", "sw", "zw"], ["wd"],
                                   name="dequantize_w", **weight_axis))
     inputs = ["xd", "wd"]
-    if p.b is not None:
+    if p.b is not None and not case.bias_add:
         init.append(numpy_helper.from_array(p.b, "b"))
         inputs.append("b")
     nodes.append(helper.make_node(case.op, inputs, ["y"], name=case.op.lower(), **case.attrs))
+    if case.bias_add:
+        # Along the output channels: C x 1 x 1 after a Conv, N after a MatMul.
+        shape = (-1,) + (1,) * (len(case.x_shape) - 2) if case.op == "Conv" else (-1,)
+        init.append(numpy_helper.from_array(p.b.reshape(shape), "b"))
+        nodes[-1].output[0] = "y0"
+        nodes.append(helper.make_node("Add", ["y0", "b"], ["y"], name="bias_add"))
     output, elem_type = "y", TensorProto.FLOAT
     if case.activation == "Relu":
         nodes.append(helper.make_node("Relu", ["y"], ["ya"], name="relu"))
@@ -412,7 +425,7 @@ def folded_op_line(model_path, op: str) -> str:
     assert not quarc_tools.is_crash(code, err), quarc_tools.diagnostic_summary(code, err)
     assert code == 0, err
     integer_op = "quarc.qconv" if op == "Conv" else "quarc.qmatmul"
-    float_ops = re.findall(r"quarc\.(conv|matmul|gemm|relu|clip)\b", out)
+    float_ops = re.findall(r"quarc\.(conv|matmul|gemm|relu|clip|add)\b", out)
     assert not float_ops, f"a float {float_ops} is left:\n{out}"
     lines = [line for line in out.splitlines() if f"= {integer_op} " in line]
     assert len(lines) == 1, f"expected one {integer_op}:\n{out}"

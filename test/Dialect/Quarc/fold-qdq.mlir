@@ -231,3 +231,56 @@ func.func @qdq_relu_chain(%arg0: tensor<1x1x4x4xf32>) -> tensor<1x1x4x4xf32> {
   %r = quarc.relu %yd : (tensor<1x1x4x4xf32>) -> tensor<1x1x4x4xf32>
   return %r : tensor<1x1x4x4xf32>
 }
+
+// -----
+
+// A bias written as a separate Add of a per-channel constant (C x 1 x 1)
+// goes into the integer op's bias, with the Relu after it as the clamp:
+// [1.0 / 0.125 - 10 * 3, -0.5 / 0.0625 - 10 * 1], the Add's [1.0, -0.5]
+// at the accumulator scales sx * sw = [0.125, 0.0625].
+
+!x = !quant.uniform<u8:f32, 0.5:10>
+!w = !quant.uniform<i8:f32:0, {0.25, 0.125}>
+!y = !quant.uniform<u8:f32, 1.0:5>
+// CHECK-LABEL: func.func @conv_bias_add
+// CHECK: %[[B:.*]] = quarc.constant dense<[-22, -18]> : tensor<2xi32>
+// CHECK: quarc.qconv %{{.*}}, %{{.*}}, %[[B]] {clamp_min = 5 : i64, pads = array<i64: 0, 0, 0, 1>}
+// CHECK-NOT: quarc.add
+// CHECK-NOT: quarc.relu
+func.func @conv_bias_add(%arg0: tensor<1x1x4x4xf32>) -> tensor<1x2x4x4xf32> {
+  %q = quarc.quantize %arg0 : tensor<1x1x4x4xf32> -> tensor<1x1x4x4x!x>
+  %x = quarc.dequantize %q : tensor<1x1x4x4x!x> -> tensor<1x1x4x4xf32>
+  %c = quarc.constant dense<[[[[1, 2]]], [[[-3, 4]]]]> : tensor<2x1x1x2xi8>
+  %wq = quarc.storage_cast %c : tensor<2x1x1x2xi8> -> tensor<2x1x1x2x!w>
+  %w = quarc.dequantize %wq : tensor<2x1x1x2x!w> -> tensor<2x1x1x2xf32>
+  %none = quarc.none
+  %y = quarc.conv %x, %w, %none {pads = array<i64: 0, 0, 0, 1>} : (tensor<1x1x4x4xf32>, tensor<2x1x1x2xf32>, none) -> tensor<1x2x4x4xf32>
+  %b = quarc.constant dense<[[[1.0]], [[-0.5]]]> : tensor<2x1x1xf32>
+  %s = quarc.add %y, %b : (tensor<1x2x4x4xf32>, tensor<2x1x1xf32>) -> tensor<1x2x4x4xf32>
+  %r = quarc.relu %s : (tensor<1x2x4x4xf32>) -> tensor<1x2x4x4xf32>
+  %yq = quarc.quantize %r : tensor<1x2x4x4xf32> -> tensor<1x2x4x4x!y>
+  %yd = quarc.dequantize %yq : tensor<1x2x4x4x!y> -> tensor<1x2x4x4xf32>
+  return %yd : tensor<1x2x4x4xf32>
+}
+
+// -----
+
+// An Add of a constant that broadcasts along another dim is no bias: left
+// float after the integer op's f32 result.
+
+!x = !quant.uniform<u8:f32, 0.5:10>
+!w = !quant.uniform<i8:f32:1, {0.25, 0.125}>
+// CHECK-LABEL: func.func @add_along_rows
+// CHECK: %[[M:.*]] = quarc.qmatmul {{.*}} -> tensor<3x2xf32>
+// CHECK: quarc.add %[[M]]
+func.func @add_along_rows(%arg0: tensor<3x2xf32>) -> tensor<3x2xf32> {
+  %q = quarc.quantize %arg0 : tensor<3x2xf32> -> tensor<3x2x!x>
+  %x = quarc.dequantize %q : tensor<3x2x!x> -> tensor<3x2xf32>
+  %c = quarc.constant dense<[[1, 2], [-3, 4]]> : tensor<2x2xi8>
+  %wq = quarc.storage_cast %c : tensor<2x2xi8> -> tensor<2x2x!w>
+  %w = quarc.dequantize %wq : tensor<2x2x!w> -> tensor<2x2xf32>
+  %y = quarc.matmul %x, %w : (tensor<3x2xf32>, tensor<2x2xf32>) -> tensor<3x2xf32>
+  %b = quarc.constant dense<[[1.0], [2.0], [3.0]]> : tensor<3x1xf32>
+  %s = quarc.add %y, %b : (tensor<3x2xf32>, tensor<3x1xf32>) -> tensor<3x2xf32>
+  return %s : tensor<3x2xf32>
+}

@@ -78,3 +78,12 @@ std::optional<StringRef> mlir::quarc::getNodeName(Operation *op) {
     return std::nullopt;
   return name.getName().getValue();
 }
+
+Location mlir::quarc::getLocWithoutTensorNames(Location loc,
+                                               unsigned numResults) {
+  MLIRContext *context = loc.getContext();
+  SmallVector<Location> unnamed(
+      numResults, NameLoc::get(StringAttr::get(context, ""), loc));
+  return FusedLoc::get(context, unnamed,
+                       StringAttr::get(context, kOnnxOutputsLocMetadata));
+}

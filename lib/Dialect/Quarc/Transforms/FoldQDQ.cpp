@@ -11,6 +11,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "FoldQDQ.h"
+#include "BiasAdd.h"
 #include "ConstantData.h"
 #include "quarc/Dialect/Quarc/IR/QuantBehavior.h"
 #include "quarc/Dialect/Quarc/IR/QuarcOps.h"
@@ -115,24 +116,31 @@ SmallVector<int64_t> getWeightSums(const QuantizedWeight &weight,
 }
 
 /// The bias of each of `channels` channels as int32 at `accumulatorScales`,
-/// times `beta`: from no bias (zeros), an f32 constant of `channels` values
-/// (or one broadcast value), or an int32 constant dequantized per channel,
-/// as onnxruntime writes biases. For the last, when the scale is already
-/// the accumulator's, the stored integers are taken as they are. nullopt
-/// for any other bias.
+/// times `beta`, plus `extra` (a bias Add's values, one per channel, or
+/// empty): from no bias (zeros), an f32 constant of `channels` values (or
+/// one broadcast value), or an int32 constant dequantized per channel, as
+/// onnxruntime writes biases. For the last, when the scale is already the
+/// accumulator's and nothing is added, the stored integers are taken as
+/// they are. nullopt for any other bias.
 std::optional<SmallVector<int32_t>>
 quantizeBiasOperand(Value bias, ArrayRef<double> accumulatorScales,
-                    double beta) {
+                    double beta, ArrayRef<double> extra) {
   int64_t channels = accumulatorScales.size();
-  if (!bias || isNone(bias))
-    return SmallVector<int32_t>(channels, 0);
+  auto withExtra = [&](int64_t channel, double value) {
+    return extra.empty() ? value : value + extra[channel];
+  };
+  SmallVector<int32_t> result(channels);
+  if (!bias || isNone(bias)) {
+    for (int64_t c = 0; c < channels; ++c)
+      result[c] = quantizeBias(withExtra(c, 0.0), accumulatorScales[c]);
+    return result;
+  }
   auto type = cast<RankedTensorType>(bias.getType());
   if (type.getNumElements() != channels && type.getNumElements() != 1)
     return std::nullopt;
   auto valueAt = [&](auto &values, int64_t channel) {
     return values.size() == 1 ? values[0] : values[channel];
   };
-  SmallVector<int32_t> result(channels);
   if (auto dequantize = bias.getDefiningOp<DequantizeOp>()) {
     auto storageCast = dequantize.getInput().getDefiningOp<StorageCastOp>();
     auto element = dyn_cast<quant::QuantizedType>(
@@ -158,11 +166,12 @@ quantizeBiasOperand(Value bias, ArrayRef<double> accumulatorScales,
       int64_t centered = int64_t(valueAt(stored, c)) - valueAt(zeroPoints, c);
       double scale = valueAt(scales, c) * beta;
       // onnxruntime's bias scale is f32(sx * sw): equal up to f32 rounding.
-      if (std::abs(scale / accumulatorScales[c] - 1) <= 1e-6 &&
+      if (extra.empty() && std::abs(scale / accumulatorScales[c] - 1) <= 1e-6 &&
           centered == int32_t(centered))
         result[c] = int32_t(centered);
       else
-        result[c] = quantizeBias(double(centered) * scale, accumulatorScales[c]);
+        result[c] = quantizeBias(withExtra(c, double(centered) * scale),
+                                 accumulatorScales[c]);
     }
     return result;
   }
@@ -172,8 +181,8 @@ quantizeBiasOperand(Value bias, ArrayRef<double> accumulatorScales,
   SmallVector<float> values(bytes->size() / 4);
   std::memcpy(values.data(), bytes->data(), bytes->size());
   for (int64_t c = 0; c < channels; ++c)
-    result[c] =
-        quantizeBias(double(valueAt(values, c)) * beta, accumulatorScales[c]);
+    result[c] = quantizeBias(withExtra(c, double(valueAt(values, c)) * beta),
+                             accumulatorScales[c]);
   return result;
 }
 
@@ -246,7 +255,7 @@ SmallVector<double> getAccumulatorScales(Value input,
   return scales;
 }
 
-std::optional<IntegerOperands> matchConv(ConvOp conv) {
+std::optional<IntegerOperands> matchConv(ConvOp conv, ArrayRef<double> extra) {
   Value input = getDequantizedInput(conv.getX());
   std::optional<QuantizedWeight> weight =
       input ? matchQuantizedWeight(conv.getW(), 0) : std::nullopt;
@@ -255,7 +264,8 @@ std::optional<IntegerOperands> matchConv(ConvOp conv) {
   int64_t channels = weight->type.getDimSize(0);
   auto weightType = cast<quant::QuantizedType>(weight->type.getElementType());
   std::optional<SmallVector<int32_t>> bias = quantizeBiasOperand(
-      conv.getB(), getAccumulatorScales(input, weightType, channels), 1.0);
+      conv.getB(), getAccumulatorScales(input, weightType, channels), 1.0,
+      extra);
   if (!bias)
     return std::nullopt;
   SmallVector<int32_t> compensated =
@@ -289,9 +299,9 @@ std::optional<QuantizedWeight> matchMatMulWeight(Value b, bool transposed,
   return QuantizedWeight{Value(), type, std::move(values)};
 }
 
-std::optional<IntegerOperands> matchMatMulOperands(Value a, Value b, Value c,
-                                                   bool transposed,
-                                                   double alpha, double beta) {
+std::optional<IntegerOperands>
+matchMatMulOperands(Value a, Value b, Value c, bool transposed, double alpha,
+                    double beta, ArrayRef<double> extra) {
   Value input = getDequantizedInput(a);
   auto inputType = cast<RankedTensorType>(a.getType());
   if (!input || inputType.getRank() < 2 || !(alpha > 0))
@@ -303,7 +313,7 @@ std::optional<IntegerOperands> matchMatMulOperands(Value a, Value b, Value c,
   int64_t channels = weight->type.getDimSize(1);
   auto weightType = cast<quant::QuantizedType>(weight->type.getElementType());
   std::optional<SmallVector<int32_t>> bias = quantizeBiasOperand(
-      c, getAccumulatorScales(input, weightType, channels), beta);
+      c, getAccumulatorScales(input, weightType, channels), beta, extra);
   if (!bias)
     return std::nullopt;
   SmallVector<int32_t> compensated =
@@ -312,19 +322,22 @@ std::optional<IntegerOperands> matchMatMulOperands(Value a, Value b, Value c,
                          c};
 }
 
-std::optional<IntegerOperands> matchIntegerOperands(Operation *op) {
+/// The operands of `op`'s integer form, with `extra` (a bias Add's values,
+/// or empty) added to its bias.
+std::optional<IntegerOperands> matchIntegerOperands(Operation *op,
+                                                    ArrayRef<double> extra) {
   if (auto conv = dyn_cast<ConvOp>(op))
-    return matchConv(conv);
+    return matchConv(conv, extra);
   if (auto matmul = dyn_cast<MatMulOp>(op))
     return matchMatMulOperands(matmul.getA(), matmul.getB(), Value(), false,
-                               1.0, 1.0);
+                               1.0, 1.0, extra);
   if (auto gemm = dyn_cast<GemmOp>(op)) {
     if (gemm.getTransA() != 0)
       return std::nullopt;
     return matchMatMulOperands(gemm.getA(), gemm.getB(), gemm.getC(),
                                gemm.getTransB() != 0,
                                gemm.getAlpha().convertToDouble(),
-                               gemm.getBeta().convertToDouble());
+                               gemm.getBeta().convertToDouble(), extra);
   }
   return std::nullopt;
 }
@@ -427,13 +440,19 @@ bool foldContraction(Operation *op) {
   auto type = dyn_cast<RankedTensorType>(op->getResult(0).getType());
   if (!type || !type.getElementType().isF32())
     return false;
-  std::optional<IntegerOperands> operands = matchIntegerOperands(op);
+  // A bias written as a separate Add goes into the integer op's bias; the
+  // integer op then replaces the Add.
+  Value result = op->getResult(0);
+  std::optional<BiasAdd> biasAdd = getBiasAdd(op, result);
+  if (biasAdd)
+    result = biasAdd->add.getResult();
+  std::optional<IntegerOperands> operands = matchIntegerOperands(
+      op, biasAdd ? ArrayRef<double>(biasAdd->values) : ArrayRef<double>());
   if (!operands)
     return false;
   OpBuilder builder(op);
-  std::optional<QuantizedOutput> output = getQuantizedOutput(op->getResult(0));
-  Type resultType =
-      output ? output->quantize.getType() : op->getResult(0).getType();
+  std::optional<QuantizedOutput> output = getQuantizedOutput(result);
+  Type resultType = output ? output->quantize.getType() : result.getType();
   SmallVector<Value> integerOperands =
       materialize(builder, op->getLoc(), *operands);
   // The window attributes of a convolution carry over.
@@ -442,7 +461,12 @@ bool foldContraction(Operation *op) {
     attributes.append(op->getAttrs());
   if (output)
     attributes.append(output->getClampAttributes(builder));
-  Location loc = output ? output->getLoc(op) : op->getLoc();
+  // Named as the tensor it writes: the quantize's, else the bias Add's.
+  Location loc = output ? output->getLoc(op)
+                 : biasAdd
+                     ? FusedLoc::get(op->getContext(),
+                                     {biasAdd->add->getLoc(), op->getLoc()})
+                     : op->getLoc();
   Operation *integerOp;
   if (isa<ConvOp>(op))
     integerOp = QConvOp::create(builder, loc, resultType, integerOperands,
@@ -453,7 +477,7 @@ bool foldContraction(Operation *op) {
   if (output)
     output->quantize.replaceAllUsesWith(integerOp->getResult(0));
   else
-    op->getResult(0).replaceAllUsesWith(integerOp->getResult(0));
+    result.replaceAllUsesWith(integerOp->getResult(0));
   return true;
 }
 

@@ -13,6 +13,7 @@
 #include "FoldQDQ.h"
 #include "TableFunctions.h"
 #include "quarc/Dialect/Quarc/IR/QuantBehavior.h"
+#include "quarc/Dialect/Quarc/IR/TensorNames.h"
 #include "quarc/Quantization/IntegerElementwise.h"
 
 #include "mlir/IR/Builders.h"
@@ -179,8 +180,11 @@ bool foldConcat(ConcatOp concat) {
   OpBuilder builder(concat);
   auto element = cast<quant::UniformQuantizedType>(
       output->getType().getElementType());
+  // The requantized inputs are no ONNX tensors: unnamed (quarc report
+  // matches tensors by name).
+  Location unnamed = getLocWithoutTensorNames(concat.getLoc(), 1);
   for (Value &input : inputs)
-    input = requantizeTo(builder, concat.getLoc(), input, element);
+    input = requantizeTo(builder, unnamed, input, element);
   auto integer = ConcatOp::create(builder, output->getLoc(concat),
                                   output->getType(), inputs,
                                   concat->getAttrs());

@@ -1,6 +1,7 @@
 //===- QuantizationPlan.cpp - which tensors post-training quantization quantizes ===//
 
 #include "QuantizationPlan.h"
+#include "BiasAdd.h"
 #include "TableFunctions.h"
 #include "quarc/Dialect/Quarc/IR/QuantBehavior.h"
 #include "quarc/Dialect/Quarc/IR/QuarcOps.h"
@@ -114,8 +115,9 @@ private:
   Block &block;
   const PlanOptions &options;
   SmallVector<Candidate> candidates;
-  /// Relu/Clip ops an integer op applies as a clamp, and the output
-  /// through them of the Add/Mul that do.
+  /// Relu/Clip ops an integer op applies as a clamp (and bias Adds a
+  /// contraction takes into its bias), and the output through them of the
+  /// Add/Mul that do.
   llvm::DenseSet<Operation *> fusedActivations;
   llvm::DenseMap<Operation *, Value> fusedOutputs;
   /// For each table function, the one activation it is a function of
@@ -153,7 +155,15 @@ private:
       if (!isFloatActivation(input) || !hasStats(input))
         continue;
       Candidate candidate{&op, Kind::Contraction, {input}, {}};
-      Value output = fuseActivation(op.getResult(0));
+      // A bias written as a separate Add goes into the integer op's bias,
+      // then a Relu/Clip into its clamp.
+      Value output = op.getResult(0);
+      if (std::optional<BiasAdd> bias = getBiasAdd(&op, output);
+          bias && !isExcluded(bias->add)) {
+        fusedActivations.insert(bias->add);
+        output = bias->add.getResult();
+      }
+      output = fuseActivation(output);
       if (hasStats(output))
         candidate.outputs.push_back(output);
       candidates.push_back(std::move(candidate));

@@ -38,6 +38,12 @@ Location getLocWithTensorNames(NameLoc nodeLoc,
 /// The ONNX tensor `value` stands for, if it has a (non-empty) name.
 std::optional<StringRef> getTensorName(Value value);
 
+/// `loc` for an op whose `numResults` results are no ONNX tensors (a value
+/// a rewrite adds, such as a Concat input requantized to the Concat's
+/// parameters): getTensorName finds no name for them, rather than one
+/// that the location's first child would give.
+Location getLocWithoutTensorNames(Location loc, unsigned numResults);
+
 /// The ONNX node `op` was imported from (the first NameLoc of its location,
 /// following the first location of fused ones), if it has a name.
 std::optional<StringRef> getNodeName(Operation *op);

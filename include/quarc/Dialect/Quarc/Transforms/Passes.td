@@ -202,7 +202,10 @@ def QuarcQuantize : Pass<"quarc-quantize", "ModuleOp"> {
     - A Relu, or a Clip with constant bounds, that is the only user of a
       convolution, matrix product, Add or Mul is applied by the integer op
       as a clamp: its output is the one quantized (its range has no room
-      for the values the activation drops).
+      for the values the activation drops). A bias written as a separate
+      Add of a constant along a contraction's output channels (MatMul
+      exports, PaddlePaddle's convolutions) goes into the integer op's
+      bias, and the Relu/Clip after it into its clamp.
 
     Each quantized activation gets one `quarc.quantize` /
     `quarc.dequantize` pair right after its producer, which all its
@@ -296,7 +299,9 @@ def QuarcFoldQDQ : Pass<"quarc-fold-qdq", "func::FuncOp"> {
       Mul and the quantize of its result (its only user, the quantize the
       activation's only user) is fused: the quantized result is clamped to
       [quantize(low), quantize(high)], which is exact because quantization
-      is monotonic.
+      is monotonic. An Add of a constant of one value per output channel
+      (or one in all) that is a contraction's only user is its bias: added
+      to the op's own bias before it becomes int32.
     - A quantize of a chain of elementwise ops (Sigmoid, HardSwish, Gelu,
       arithmetic with scalar constants, ...; TableFunctions.h) whose only
       non-constant input is one dequantized 8-bit tensor becomes
