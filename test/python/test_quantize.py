@@ -293,6 +293,20 @@ def test_nodes_and_op_types_kept_float(case, tmp_path):
     assert "quarc.matmul " in ir and "quarc.global_average_pool " in ir, ir
 
 
+def test_outputs_never_overwrite_inputs(case, tmp_path):
+    """-o naming the model or the stats file (by another path too) is a usage error that
+    leaves them as they were."""
+    folder, model_path, data, stats, _ = case
+    before = (model_path.read_bytes(), stats.read_bytes())
+    for args in (["compile", model_path, "-o", model_path],
+                 ["compile", model_path, "-o", folder / "." / stats.name, "--quantize=int8",
+                  "--stats", stats],
+                 ["calibrate", model_path, "--data", data, "-o", model_path]):
+        code, _, err = quarc(*args)
+        assert code == 2 and "would overwrite the input" in err, err
+    assert (model_path.read_bytes(), stats.read_bytes()) == before
+
+
 def test_stats_of_another_model_are_rejected(case, tmp_path):
     folder, model_path, data, stats, _ = case
     other = cnn_model()

@@ -178,6 +178,23 @@ int takeValue(ArrayRef<const char *> args, size_t &i, StringRef name,
   return 0;
 }
 
+/// A usage problem if an output would overwrite an input (the model, a
+/// stats file): the same path, or another path to the same file.
+std::string checkOutputsSpareInputs(ArrayRef<std::string> outputs,
+                                    ArrayRef<std::string> inputs) {
+  for (const std::string &output : outputs) {
+    for (const std::string &input : inputs) {
+      if (output.empty() || input.empty())
+        continue;
+      bool same = false;
+      if (output == input ||
+          (!llvm::sys::fs::equivalent(output, input, same) && same))
+        return "the output " + output + " would overwrite the input " + input;
+    }
+  }
+  return "";
+}
+
 /// Appends the non-empty items of the comma-separated `list` to `out`.
 void appendCommaSeparated(StringRef list, std::vector<std::string> &out) {
   SmallVector<StringRef> items;
@@ -396,6 +413,10 @@ int compileCommand(MLIRContext &context, ArrayRef<const char *> args) {
     return usageError(problem);
   if (flags.output.empty())
     return usageError("compile needs -o OUTPUT");
+  if (std::string problem = checkOutputsSpareInputs(
+          {flags.output, flags.weights}, {flags.model, flags.stats});
+      !problem.empty())
+    return usageError(problem);
   std::string prefix =
       makeSymbolPrefix(llvm::sys::path::stem(flags.output));
   FailureOr<LoweredModel> model = lower(context, flags, prefix);
@@ -476,6 +497,9 @@ int calibrateCommand(MLIRContext &context, ArrayRef<const char *> args) {
   }
   if (flags.output.empty())
     return usageError("calibrate needs -o STATS.json");
+  if (std::string problem = checkOutputsSpareInputs({flags.output}, positional);
+      !problem.empty())
+    return usageError(problem);
   std::string error;
 
   if (merge) {
@@ -589,6 +613,10 @@ int reportCommand(MLIRContext &context, ArrayRef<const char *> args) {
   if (flags.output == json || flags.output == png ||
       (!json.empty() && json == png))
     return usageError("-o, --json and --png must name different files");
+  if (std::string problem = checkOutputsSpareInputs(
+          {flags.output, json, png}, {flags.model, flags.stats});
+      !problem.empty())
+    return usageError(problem);
   ReportOptions options;
   if (!threads.empty() &&
       (StringRef(threads).getAsInteger(10, options.threads) ||

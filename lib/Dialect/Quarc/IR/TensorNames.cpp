@@ -87,3 +87,22 @@ Location mlir::quarc::getLocWithoutTensorNames(Location loc,
   return FusedLoc::get(context, unnamed,
                        StringAttr::get(context, kOnnxOutputsLocMetadata));
 }
+
+SmallVector<StringRef> mlir::quarc::getNodeNames(Operation *op) {
+  SmallVector<StringRef> names;
+  SmallVector<Location> worklist = {op->getLoc()};
+  while (!worklist.empty()) {
+    Location loc = worklist.pop_back_val();
+    if (auto fused = dyn_cast<FusedLoc>(loc)) {
+      // The tensor names of a node's outputs are no node names.
+      auto metadata = dyn_cast_or_null<StringAttr>(fused.getMetadata());
+      if (!metadata || metadata.getValue() != kOnnxOutputsLocMetadata)
+        llvm::append_range(worklist, fused.getLocations());
+    } else if (auto name = dyn_cast<NameLoc>(loc)) {
+      if (!name.getName().getValue().empty() &&
+          !llvm::is_contained(names, name.getName().getValue()))
+        names.push_back(name.getName().getValue());
+    }
+  }
+  return names;
+}

@@ -129,8 +129,10 @@ private:
   bool isExcluded(Operation *op) const {
     if (options.floatOps && options.floatOps->contains(op->getName().getStringRef()))
       return true;
-    std::optional<StringRef> node = getNodeName(op);
-    return options.excludedNodes && node && options.excludedNodes->contains(*node);
+    return options.excludedNodes &&
+           llvm::any_of(getNodeNames(op), [&](StringRef node) {
+             return options.excludedNodes->contains(node);
+           });
   }
 
   bool hasStats(Value value) const { return options.hasStats(value); }

@@ -143,10 +143,16 @@ private:
       // a multi-result op), and so will the integer op that writes it.
       // (A pass-through op's output may have no name: it takes its
       // input's parameters, not stats.)
+      // The node is the producer's (the tensor's name for a model input).
       Location loc = value.getLoc();
-      if (std::optional<StringRef> name = getTensorName(value))
+      if (std::optional<StringRef> name = getTensorName(value)) {
+        Operation *producer = value.getDefiningOp();
+        std::optional<StringRef> node =
+            producer ? getNodeName(producer) : std::nullopt;
         loc = getLocWithTensorNames(
-            NameLoc::get(builder.getStringAttr(*name), loc), {name->str()});
+            NameLoc::get(builder.getStringAttr(node ? *node : *name), loc),
+            {name->str()});
+      }
       auto quantize =
           QuantizeOp::create(builder, loc, type.clone(it->second), value);
       auto dequantize = DequantizeOp::create(builder, loc, type, quantize);

@@ -117,8 +117,9 @@ struct QuantizeDynamicPass
       if (!isa<MatMulOp, GemmOp>(op) ||
           floatOpNames.contains(op->getName().getStringRef()))
         return;
-      std::optional<StringRef> node = getNodeName(op);
-      if (!node || !excluded.contains(*node))
+      if (llvm::none_of(getNodeNames(op), [&](StringRef node) {
+            return excluded.contains(node);
+          }))
         products.push_back(op);
     });
     for (Operation *op : products)

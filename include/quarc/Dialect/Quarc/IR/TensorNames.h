@@ -48,6 +48,11 @@ Location getLocWithoutTensorNames(Location loc, unsigned numResults);
 /// following the first location of fused ones), if it has a name.
 std::optional<StringRef> getNodeName(Operation *op);
 
+/// Every ONNX node `op` stands for: the node names of its location and,
+/// for an op that replaced others (a Conv with a BatchNormalization folded
+/// in), of every location fused into it.
+SmallVector<StringRef> getNodeNames(Operation *op);
+
 } // namespace mlir::quarc
 
 #endif // QUARC_DIALECT_QUARC_IR_TENSORNAMES_H
