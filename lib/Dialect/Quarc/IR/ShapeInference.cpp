@@ -162,21 +162,18 @@ std::optional<SmallVector<int64_t>> getConstantIntValues(Value value) {
   }
   std::optional<ArrayRef<char>> bytes = getResourceBytes(attr);
   unsigned width = intType.getWidth();
-  if (!bytes || (width != 32 && width != 64))
+  if (!bytes || (width != 8 && width != 16 && width != 32 && width != 64))
     return std::nullopt;
   size_t count = attr.getNumElements();
   if (bytes->size() != count * (width / 8))
     return std::nullopt;
+  // Resources hold 8- and 16-bit constants too (per-channel zero points).
+  bool isUnsigned = intType.isUnsigned();
   for (size_t i = 0; i < count; ++i) {
-    if (width == 64) {
-      int64_t v;
-      std::memcpy(&v, bytes->data() + i * 8, 8);
-      values.push_back(v);
-    } else {
-      int32_t v;
-      std::memcpy(&v, bytes->data() + i * 4, 4);
-      values.push_back(v);
-    }
+    uint64_t bits = 0;
+    std::memcpy(&bits, bytes->data() + i * (width / 8), width / 8);
+    APInt v(width, bits);
+    values.push_back(isUnsigned ? int64_t(v.getZExtValue()) : v.getSExtValue());
   }
   return values;
 }
