@@ -20,8 +20,9 @@ config.substitutions.append(("%PYTHON", config.python_executable))
 config.substitutions.append(("%quarc_src_root", config.quarc_src_root))
 
 tool_dirs = [config.quarc_tools_dir, config.llvm_tools_dir]
-tools = ["quarc", "quarc-opt", "quarc-translate", "llvm-objdump", ToolSubst("%onnx-from-text",
-         command=config.python_executable,
-         extra_args=[os.path.join(config.quarc_src_root, "test", "tools",
-                                  "onnx_from_text.py")])]
+tools = ["quarc", "quarc-opt", "quarc-translate", "llvm-objdump"]
+for script in ("onnx_from_text", "onnx_to_text"):
+    tools.append(ToolSubst("%" + script.replace("_", "-"), command=config.python_executable,
+                           extra_args=[os.path.join(config.quarc_src_root, "test", "tools",
+                                                    script + ".py")]))
 llvm_config.add_tool_substitutions(tools, tool_dirs)

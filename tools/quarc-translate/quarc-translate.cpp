@@ -1,11 +1,13 @@
 //===- quarc-translate.cpp - ONNX to MLIR translation ---------------------===//
 //
 // mlir-translate with quarc's translations: `--import-onnx` reads an ONNX
-// model and prints the quarc-dialect module. `--list-onnx-ops` prints the ops
-// the importer supports (domain, op type, first and last opset).
+// model and prints the quarc-dialect module, `--export-onnx` writes a
+// quarc-dialect module as an ONNX model. `--list-onnx-ops` prints the ops the
+// importer supports (domain, op type, first and last opset).
 //
 //===----------------------------------------------------------------------===//
 
+#include "quarc/Export/ONNX/ExportONNX.h"
 #include "quarc/Import/ONNX/ImportONNX.h"
 
 #include "mlir/IR/BuiltinOps.h"
@@ -26,6 +28,19 @@ static void registerQuarcTranslations() {
             sourceMgr->getMemoryBuffer(sourceMgr->getMainFileID());
         return quarc::importOnnxModel(buffer->getBuffer(),
                                       buffer->getBufferIdentifier(), context);
+      },
+      [](DialectRegistry &registry) {
+        quarc::registerOnnxImportDialects(registry);
+      });
+  TranslateFromMLIRRegistration exportOnnx(
+      "export-onnx",
+      "export a quarc-dialect module as an ONNX model (.onnx; QDQ for the "
+      "quantize/dequantize form)",
+      [](Operation *op, raw_ostream &os) -> LogicalResult {
+        auto module = dyn_cast<ModuleOp>(op);
+        if (!module)
+          return op->emitError("--export-onnx takes a module");
+        return quarc::exportOnnxModel(module, os);
       },
       [](DialectRegistry &registry) {
         quarc::registerOnnxImportDialects(registry);

@@ -167,3 +167,18 @@ void mlir::quarc::printSupportedOnnxOps(raw_ostream &os) {
     os << op.domain << " " << op.opType << " " << op.firstOpset << " "
        << op.lastOpset << "\n";
 }
+
+int64_t mlir::quarc::getNewestOnnxOpset() { return kMaxOnnxOpset; }
+
+std::optional<SupportedOnnxOp>
+mlir::quarc::getOnnxOpForQuarcOp(StringRef quarcOpName) {
+  const OnnxOpInfo *newest = nullptr;
+  for (const OnnxOpInfo &info : getOnnxOpTable())
+    if (info.quarcOp == quarcOpName &&
+        (!newest || info.lastOpset > newest->lastOpset))
+      newest = &info;
+  if (!newest)
+    return std::nullopt;
+  return SupportedOnnxOp{newest->domain, newest->opType, newest->firstOpset,
+                         newest->lastOpset};
+}

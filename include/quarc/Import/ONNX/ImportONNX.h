@@ -15,6 +15,8 @@
 #include "mlir/IR/OwningOpRef.h"
 #include "mlir/Support/LLVM.h"
 
+#include <optional>
+
 namespace mlir {
 class DialectRegistry;
 } // namespace mlir
@@ -58,6 +60,18 @@ SmallVector<SupportedOnnxOp> getSupportedOnnxOps();
 
 /// Prints getSupportedOnnxOps() as `domain OpType first last` lines.
 void printSupportedOnnxOps(raw_ostream &os);
+
+/// The newest ai.onnx opset quarc imports. The importer rewrites every node
+/// into its op's form at this opset, so quarc ops have that opset's forms
+/// (the ONNX exporter writes it).
+int64_t getNewestOnnxOpset();
+
+/// The ONNX op that quarc op `quarcOpName` (e.g. "quarc.conv") is the newest
+/// form of, or nullopt for ops that are no ONNX op (quarc.quantize,
+/// quarc.qconv, ...). Several ONNX ops may import as one quarc op
+/// (Upsample and Resize as quarc.resize); this is the one whose opset range
+/// reaches furthest.
+std::optional<SupportedOnnxOp> getOnnxOpForQuarcOp(StringRef quarcOpName);
 
 } // namespace mlir::quarc
 
