@@ -45,7 +45,8 @@ void buildGraphPipeline(OpPassManager &pm, const PipelineOptions &options) {
     pm.addPass(createQuarcQuantizeDynamic(quantize));
   }
   // The QDQ form, made above or imported, into integer ops.
-  pm.addNestedPass<func::FuncOp>(createQuarcFoldQDQ());
+  if (options.foldQDQ)
+    pm.addNestedPass<func::FuncOp>(createQuarcFoldQDQ());
   if (options.observeQuantized) {
     QuarcInsertObserversOptions observers;
     observers.quantized = true;
@@ -135,9 +136,47 @@ struct CompilePipelineOptions
                      "--weights; see quarc-externalize-weights)"),
       llvm::cl::init(false)};
 };
+struct QuantizePipelineOptions
+    : public PassPipelineOptions<QuantizePipelineOptions> {
+  ListOption<std::string> inputShapes{
+      *this, "input-shapes",
+      llvm::cl::desc(
+          "Input shapes, NAME=D0xD1x... (see quarc-specialize-shapes)")};
+  Option<std::string> stats{
+      *this, "stats",
+      llvm::cl::desc("The calibration stats file (quarc calibrate)")};
+  Option<std::string> scheme{
+      *this, "scheme",
+      llvm::cl::desc("The quantization scheme (--scheme syntax); the default "
+                     "CPU scheme when empty")};
+};
 } // namespace
 
 void registerQuarcPipelines() {
+  registerPassPipeline(
+      "quarc-quantize-pipeline",
+      "The graph pipeline of `quarc quantize`: the graph passes and "
+      "quarc-quantize, leaving the QDQ form (no quarc-fold-qdq) that "
+      "--export-onnx writes",
+      [](OpPassManager &pm, StringRef text,
+         function_ref<LogicalResult(const Twine &)> errorHandler) {
+        QuantizePipelineOptions cli;
+        if (failed(cli.parseFromString(text)))
+          return failure();
+        if (cli.stats.empty())
+          return errorHandler("quarc-quantize-pipeline needs stats=PATH");
+        PipelineOptions options;
+        options.inputShapes.assign(cli.inputShapes.begin(),
+                                   cli.inputShapes.end());
+        options.quantizeStats = cli.stats;
+        options.scheme = cli.scheme;
+        options.foldQDQ = false;
+        buildGraphPipeline(pm, options);
+        return success();
+      },
+      [](function_ref<void(const detail::PassOptions &)> printOptions) {
+        printOptions(QuantizePipelineOptions());
+      });
   // Registered with an error handler (not PassPipelineRegistration) so that
   // an unknown target is an error that lists the known ones.
   registerPassPipeline(

@@ -3,6 +3,7 @@
 #include "quarc/Compiler/Session.h"
 #include "quarc/Compiler/Calibrate.h"
 #include "quarc/Dialect/Quarc/IR/QuarcOps.h"
+#include "quarc/Export/ONNX/ExportONNX.h"
 #include "quarc/Import/ONNX/ImportONNX.h"
 #include "quarc/Target/CPU/Passes.h"
 #include "quarc/quarc_runtime.h"
@@ -97,6 +98,25 @@ FailureOr<ModelSignature> importModelSignature(MLIRContext &context,
   return getModelSignature(func);
 }
 
+/// Loads the model; when it is to be quantized, records the hash of its file
+/// on the module, so that quarc-quantize refuses stats of another model.
+static OwningOpRef<ModuleOp>
+loadModelForPipeline(MLIRContext &context, StringRef modelPath,
+                     const PipelineOptions &options) {
+  OwningOpRef<ModuleOp> module = loadModel(context, modelPath);
+  if (!module || options.quantizeStats.empty())
+    return module;
+  std::string error;
+  FailureOr<std::string> hash = hashModelFile(modelPath, error);
+  if (failed(hash)) {
+    module->emitError(error);
+    return nullptr;
+  }
+  module->getOperation()->setAttr("quarc.model_hash",
+                                  StringAttr::get(&context, *hash));
+  return module;
+}
+
 FailureOr<LoweredModel> lowerModel(MLIRContext &context, StringRef modelPath,
                                    const PipelineOptions &givenOptions,
                                    StringRef prefix,
@@ -110,19 +130,10 @@ FailureOr<LoweredModel> lowerModel(MLIRContext &context, StringRef modelPath,
   }();
   (void)passesRegistered;
   LoweredModel model;
-  model.module = loadModel(context, modelPath);
+  model.module = loadModelForPipeline(context, modelPath, givenOptions);
   if (!model.module)
     return failure();
   PipelineOptions options = givenOptions;
-  if (!options.quantizeStats.empty()) {
-    // quarc-quantize refuses stats made for another model.
-    std::string error;
-    FailureOr<std::string> hash = hashModelFile(modelPath, error);
-    if (failed(hash))
-      return model.module->emitError(error);
-    model.module->getOperation()->setAttr(
-        "quarc.model_hash", StringAttr::get(&context, *hash));
-  }
   if (inputShapes)
     if (func::FuncOp func = getModelFunction(*model.module))
       for (std::string &spec :
@@ -183,6 +194,23 @@ FailureOr<LoweredModel> lowerModel(MLIRContext &context, StringRef modelPath,
   if (model.externalWeights)
     model.signature.weightsHash = hashWeights(model.weights);
   return model;
+}
+
+LogicalResult writeQDQModel(MLIRContext &context, StringRef modelPath,
+                            const PipelineOptions &givenOptions,
+                            StringRef outputPath, std::string &error) {
+  if (givenOptions.quantizeStats.empty())
+    return emitError(FileLineColLoc::get(&context, modelPath, 0, 0))
+           << "quantizing needs a calibration stats file";
+  PipelineOptions options = givenOptions;
+  options.foldQDQ = false;
+  OwningOpRef<ModuleOp> module =
+      loadModelForPipeline(context, modelPath, options);
+  if (!module || failed(runPipeline(*module, [&](OpPassManager &pm) {
+        buildGraphPipeline(pm, options);
+      })))
+    return failure();
+  return exportOnnxFile(*module, outputPath, error);
 }
 
 ArtifactKind artifactKindForPath(StringRef path) {

@@ -7,6 +7,8 @@
 //   quarc calibrate --merge STATS... -o STATS
 //   quarc report MODEL --data DIR [--stats STATS] -o REPORT.md [--json F]
 //                [--png F]
+//   quarc quantize MODEL (--data DIR | --stats STATS) -o OUT.onnx
+//                  [--scheme SCHEME] [--input-shape NAME=SHAPE]...
 //
 // The driver parses flags and calls the compile session (lib/Compiler);
 // it contains no transformation logic. `quarc run` hands every option it
@@ -51,6 +53,8 @@ void printUsage(llvm::raw_ostream &os) {
         "  quarc calibrate MODEL --data DIR -o STATS.json [options]\n"
         "  quarc calibrate --merge STATS.json... -o STATS.json\n"
         "  quarc report MODEL --data DIR -o REPORT.md [options]\n"
+        "  quarc quantize MODEL (--data DIR | --stats STATS.json) -o OUT.onnx "
+        "[options]\n"
         "\n"
         "MODEL is an .onnx file (or quarc-dialect .mlir).\n"
         "\n"
@@ -133,7 +137,20 @@ void printUsage(llvm::raw_ostream &os) {
         "  -o REPORT.md           the report, in Markdown\n"
         "  --json REPORT.json     the same, machine-readable (docs/cli.md)\n"
         "  --png REPORT.png       a chart of the SQNR of each tensor (needs\n"
-        "                         Python 3 with matplotlib; QUARC_PYTHON)\n";
+        "                         Python 3 with matplotlib; QUARC_PYTHON)\n"
+        "\n"
+        "quantize writes the model quantized as `compile --quantize=int8`\n"
+        "quantizes it, as a standard QDQ ONNX model (QuantizeLinear and\n"
+        "DequantizeLinear around float ops, integer weights; opset 23) that\n"
+        "other runtimes such as onnxruntime run:\n"
+        "  --stats STATS.json     the ranges of quarc calibrate's stats file\n"
+        "  --data DIR             or calibrate over DIR first (as calibrate)\n"
+        "  -o OUT.onnx            the quantized model\n"
+        "  --scheme SCHEME        as for compile\n"
+        "  --exclude-nodes=N1,N2, --keep-float=T1,T2   as for compile\n"
+        "  --input-shape NAME=D0xD1x...\n"
+        "                         as for compile; the model is written with\n"
+        "                         these shapes\n";
 }
 
 int usageError(const llvm::Twine &message) {
@@ -347,6 +364,44 @@ struct DataFiles {
   }
 };
 
+/// Sets `options` up to quantize with --stats, or with the stats of a
+/// calibration over --data done now into a temporary file that
+/// `removeStats` deletes when it goes out of scope.
+LogicalResult setUpQuantization(MLIRContext &context, const CommonFlags &flags,
+                                PipelineOptions &options,
+                                std::optional<llvm::FileRemover> &removeStats) {
+  options.scheme = flags.scheme;
+  options.quantizeStats = flags.stats;
+  options.excludeNodes = flags.excludeNodes;
+  options.floatOps = flags.floatOps;
+  options.dynamicQuantize = flags.quantize == "dynamic-int8";
+  if (flags.data.empty())
+    return success();
+  std::string error;
+  CalibrateOptions calibrate;
+  calibrate.pipeline.inputShapes = flags.inputShapes;
+  calibrate.dataDir = flags.data;
+  calibrate.progress = llvm::sys::Process::StandardErrIsDisplayed();
+  FailureOr<calibration::CalibrationStats> stats =
+      calibrateModel(context, flags.model, calibrate, error);
+  SmallString<128> path;
+  if (succeeded(stats)) {
+    if (std::error_code ec =
+            llvm::sys::fs::createTemporaryFile("quarc-stats", "json", path))
+      error = "cannot create a temporary file: " + ec.message();
+    else
+      removeStats.emplace(path);
+  }
+  if (failed(stats) || path.empty() ||
+      failed(calibration::saveStatsFile(*stats, path, error))) {
+    if (!error.empty())
+      llvm::errs() << "error: " << error << "\n";
+    return failure();
+  }
+  options.quantizeStats = path.str().str();
+  return success();
+}
+
 /// Lowers the model, with diagnostics printed to stderr. `data`: the files
 /// `quarc run` reads, whose shapes fix the model's dynamic dims.
 FailureOr<LoweredModel> lower(MLIRContext &context, const CommonFlags &flags,
@@ -364,38 +419,10 @@ FailureOr<LoweredModel> lower(MLIRContext &context, const CommonFlags &flags,
     llvm::errs() << "error: " << flags.model << ": no such file\n";
     return failure();
   }
-  // --quantize --data: calibrate first, into a stats file that lives until
-  // the model is lowered.
   std::optional<llvm::FileRemover> removeStats;
-  if (!flags.quantize.empty()) {
-    options.scheme = flags.scheme;
-    options.quantizeStats = flags.stats;
-    options.excludeNodes = flags.excludeNodes;
-    options.floatOps = flags.floatOps;
-    options.dynamicQuantize = flags.quantize == "dynamic-int8";
-    if (!flags.data.empty()) {
-      CalibrateOptions calibrate;
-      calibrate.pipeline.inputShapes = flags.inputShapes;
-      calibrate.dataDir = flags.data;
-      calibrate.progress = llvm::sys::Process::StandardErrIsDisplayed();
-      FailureOr<calibration::CalibrationStats> stats =
-          calibrateModel(context, flags.model, calibrate, error);
-      SmallString<128> path;
-      if (succeeded(stats)) {
-        if (std::error_code ec = llvm::sys::fs::createTemporaryFile(
-                "quarc-stats", "json", path))
-          error = "cannot create a temporary file: " + ec.message();
-        else
-          removeStats.emplace(path);
-      }
-      if (failed(stats) || path.empty() ||
-          failed(calibration::saveStatsFile(*stats, path, error))) {
-        llvm::errs() << "error: " << error << "\n";
-        return failure();
-      }
-      options.quantizeStats = path.str().str();
-    }
-  }
+  if (!flags.quantize.empty() &&
+      failed(setUpQuantization(context, flags, options, removeStats)))
+    return failure();
   if (!data)
     return lowerModel(context, flags.model, options, prefix);
   return lowerModel(context, flags.model, options, prefix,
@@ -463,6 +490,78 @@ int runCommand(MLIRContext &context, ArrayRef<const char *> args) {
   argv.push_back(nullptr);
   return quarc_cli_main((*jit)->descriptor(), int(argv.size() - 1),
                         argv.data());
+}
+
+/// `quarc quantize MODEL (--data DIR | --stats STATS) -o OUT.onnx`.
+int quantizeCommand(MLIRContext &context, ArrayRef<const char *> args) {
+  CommonFlags flags;
+  for (size_t i = 0; i < args.size(); ++i) {
+    StringRef arg = args[i];
+    std::string shape, nodes, opTypes;
+    int matched;
+    if ((matched = takeValue(args, i, "-o", flags.output)) ||
+        (matched = takeValue(args, i, "--data", flags.data)) ||
+        (matched = takeValue(args, i, "--stats", flags.stats)) ||
+        (matched = takeValue(args, i, "--scheme", flags.scheme)) ||
+        (matched = takeValue(args, i, "--exclude-nodes", nodes)) ||
+        (matched = takeValue(args, i, "--keep-float", opTypes)) ||
+        (matched = takeValue(args, i, "--input-shape", shape))) {
+      if (matched < 0)
+        return usageError("option " + arg.split('=').first + " needs a value");
+      if (!shape.empty())
+        flags.inputShapes.push_back(shape);
+      appendCommaSeparated(nodes, flags.excludeNodes);
+      appendCommaSeparated(opTypes, flags.keepFloat);
+    } else if (arg == "--help" || arg == "-h") {
+      printUsage(llvm::outs());
+      return 0;
+    } else if (arg.starts_with("-")) {
+      return usageError("unknown option '" + arg + "' for quantize");
+    } else if (flags.model.empty()) {
+      flags.model = arg.str();
+    } else {
+      return usageError("quantize takes one model");
+    }
+  }
+  if (flags.model.empty())
+    return usageError("no model given");
+  if (flags.output.empty())
+    return usageError("quantize needs -o OUTPUT.onnx");
+  if (flags.stats.empty() == flags.data.empty())
+    return usageError("quantize needs either --stats STATS.json (from quarc "
+                      "calibrate) or --data DIR (calibration samples)");
+  if (!flags.scheme.empty())
+    if (llvm::Expected<QuantScheme> scheme = parseQuantScheme(flags.scheme);
+        !scheme)
+      return usageError("--scheme: " + llvm::toString(scheme.takeError()));
+  if (std::string problem = resolveKeepFloat(flags); !problem.empty())
+    return usageError(problem);
+  if (!llvm::sys::fs::exists(flags.model)) {
+    llvm::errs() << "error: " << flags.model << ": no such file\n";
+    return 1;
+  }
+  if (llvm::sys::fs::equivalent(flags.model, flags.output))
+    return usageError("-o names the model itself; write the quantized model "
+                      "to another file");
+  // Found out before calibrating, which may take a while.
+  StringRef folder = llvm::sys::path::parent_path(flags.output);
+  if (!llvm::sys::fs::is_directory(folder.empty() ? "." : folder)) {
+    llvm::errs() << "error: cannot write '" << flags.output << "': no folder '"
+                 << folder << "'\n";
+    return 1;
+  }
+  PipelineOptions options;
+  options.inputShapes = flags.inputShapes;
+  std::optional<llvm::FileRemover> removeStats;
+  std::string error;
+  if (failed(setUpQuantization(context, flags, options, removeStats)) ||
+      failed(
+          writeQDQModel(context, flags.model, options, flags.output, error))) {
+    if (!error.empty())
+      llvm::errs() << "error: " << error << "\n";
+    return 1;
+  }
+  return 0;
 }
 
 /// `quarc calibrate MODEL --data DIR -o STATS` and
@@ -682,6 +781,9 @@ int main(int argc, char **argv) {
     return calibrateCommand(context, args);
   if (command == "report")
     return reportCommand(context, args);
+  if (command == "quantize")
+    return quantizeCommand(context, args);
   return usageError("unknown command '" + command +
-                    "' (commands: compile, run, calibrate, report)");
+                    "' (commands: compile, run, calibrate, report, "
+                    "quantize)");
 }

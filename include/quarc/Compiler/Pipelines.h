@@ -45,10 +45,14 @@ struct PipelineOptions {
   /// (`quarc.add`).
   std::vector<std::string> excludeNodes;
   std::vector<std::string> floatOps;
+  /// Fold the QDQ form (quantize/dequantize pairs, quantized or imported)
+  /// into integer ops (quarc-fold-qdq) at the end of the graph pipeline.
+  /// Off for `quarc quantize`, which exports the QDQ form as ONNX.
+  bool foldQDQ = true;
 };
 
 /// Graph level: fix input shapes, fold shape computations, clean up; then
-/// the observers, when asked for.
+/// the observers or quantization, when asked for, and the QDQ fold.
 void buildGraphPipeline(OpPassManager &pm, const PipelineOptions &options);
 
 /// quarc dialect -> LLVM dialect: lower to linalg, fuse, bufferize with
@@ -59,7 +63,8 @@ void buildLowerToLLVMPipeline(OpPassManager &pm, const PipelineOptions &options)
 void buildCompileToLLVMPipeline(OpPassManager &pm,
                                 const PipelineOptions &options);
 
-/// Registers `quarc-compile-to-llvm` with the pass registry (quarc-opt).
+/// Registers `quarc-compile-to-llvm` and `quarc-quantize-pipeline` (the
+/// graph pipeline of `quarc quantize`) with the pass registry (quarc-opt).
 void registerQuarcPipelines();
 
 } // namespace mlir::quarc

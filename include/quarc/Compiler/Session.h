@@ -1,8 +1,9 @@
 //===- Session.h - one model through the compiler --------------*- C++ -*-===//
 //
-// What `quarc compile`, `quarc run` and the Python module do with a model:
-// import it, run the pipelines, then either write an artefact (object,
-// shared library or executable, plus its C header) or JIT it in memory.
+// What `quarc compile`, `quarc run`, `quarc quantize` and the Python module
+// do with a model: import it, run the pipelines, then either write an
+// artefact (object, shared library or executable, plus its C header), JIT it
+// in memory, or export its quantized graph as a QDQ ONNX model.
 // Tools only parse flags and call these.
 //
 //===----------------------------------------------------------------------===//
@@ -59,6 +60,16 @@ FailureOr<LoweredModel> lowerModel(MLIRContext &context, StringRef modelPath,
                                    StringRef prefix,
                                    InputShapeSource inputShapes = nullptr,
                                    GraphInspector inspectGraph = nullptr);
+
+/// `quarc quantize`: imports `modelPath`, runs the graph pipeline with
+/// quarc-quantize (`options.quantizeStats` is required) and without
+/// quarc-fold-qdq, and writes the QDQ form as an ONNX model to
+/// `outputPath` (under a temporary name, renamed at the end). Compiler
+/// errors go to the context's diagnostics, a file that cannot be written
+/// to `error`.
+LogicalResult writeQDQModel(MLIRContext &context, StringRef modelPath,
+                            const PipelineOptions &options,
+                            StringRef outputPath, std::string &error);
 
 /// The model's inputs and outputs as declared (dynamic dims -1), from
 /// importing it, without compiling.

@@ -180,5 +180,5 @@ mlir::quarc::getOnnxOpForQuarcOp(StringRef quarcOpName) {
   if (!newest)
     return std::nullopt;
   return SupportedOnnxOp{newest->domain, newest->opType, newest->firstOpset,
-                         newest->lastOpset};
+                         newest->lastOpset, newest->quarcOp};
 }
