@@ -10,7 +10,8 @@
   cannot write back is a bug in one of them.
 * The real models of test_real_models.py's required set (PP-OCR det/rec/cls, the
   onnx "light" CNNs) make the same round trip in float and must give onnxruntime's
-  outputs of the original model to 1e-5 of the output's largest magnitude.
+  outputs of the original model to 1e-5 of the output's largest magnitude, and keep
+  their metadata.
 
 onnx.reference runs the node cases, not onnxruntime, because onnxruntime 1.32 lacks
 some of their forms (batchwise RNN layout, Max/Min on int16) and differs from the
@@ -126,6 +127,10 @@ def test_real_model_round_trip(model, tmp_path):
     assert code == 0, quarc_tools.diagnostic_summary(code, err)
     proto = onnx.load(exported)
     onnx.checker.check_model(proto, full_check=True)
+    # The metadata (PP-OCR rec's character list) comes back too.
+    source = onnx.load(model.path, load_external_data=False)
+    assert ({p.key: p.value for p in proto.metadata_props}
+            == {p.key: p.value for p in source.metadata_props})
     options = ort.SessionOptions()
     options.intra_op_num_threads = 1
     original = ort.InferenceSession(str(model.path), options, providers=["CPUExecutionProvider"])

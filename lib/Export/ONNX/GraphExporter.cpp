@@ -15,9 +15,10 @@
 //                       operands in order, attributes converted back
 //
 // Attributes equal to the op's default are left out, as the importer filled
-// them in. Values get their ONNX tensor name where they have one; new
-// tensors (quantized, dequantized, scales) are named after the tensor they
-// come from, as onnxruntime's quantizer does (x_quantized, x_scale, ...).
+// them in. The module's quarc.onnx_metadata becomes the model's metadata_props.
+// Values get their ONNX tensor name where they have one; new tensors
+// (quantized, dequantized, scales) are named after the tensor they come from,
+// as onnxruntime's quantizer does (x_quantized, x_scale, ...).
 //
 //===----------------------------------------------------------------------===//
 
@@ -789,6 +790,17 @@ LogicalResult onnx_export::buildOnnxModel(ModuleOp module,
 
   model.set_ir_version(getExportIrVersion());
   model.set_producer_name(options.producerName);
+  if (auto metadata = module->getAttrOfType<DictionaryAttr>(kOnnxMetadataAttr))
+    for (NamedAttribute entry : metadata) {
+      auto value = dyn_cast<StringAttr>(entry.getValue());
+      if (!value)
+        return module.emitError()
+               << "'" << kOnnxMetadataAttr << "' entry '"
+               << entry.getName().getValue() << "' is not a string";
+      onnx::StringStringEntryProto *prop = model.add_metadata_props();
+      prop->set_key(entry.getName().str());
+      prop->set_value(value.getValue().str());
+    }
   for (const auto &[domain, version] : state.opsets) {
     onnx::OperatorSetIdProto *opset = model.add_opset_import();
     opset->set_domain(domain == kDefaultDomain ? "" : domain);

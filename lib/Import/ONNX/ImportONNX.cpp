@@ -98,6 +98,14 @@ mlir::quarc::importOnnxModel(StringRef bytes, StringRef modelPath,
                      builder.getI64IntegerAttr(session.opsets["ai.onnx"]));
   if (!graph.name().empty())
     (*module)->setAttr("quarc.graph_name", builder.getStringAttr(graph.name()));
+  // The model's metadata (PP-OCR's recognizer keeps its character list there),
+  // for the exporter to write back.
+  if (model.metadata_props_size() > 0) {
+    NamedAttrList metadata;
+    for (const onnx::StringStringEntryProto &entry : model.metadata_props())
+      metadata.set(entry.key(), builder.getStringAttr(entry.value()));
+    (*module)->setAttr(kOnnxMetadataAttr, metadata.getDictionary(context));
+  }
 
   // Inputs that are also initializers (IR version < 4) are constants.
   llvm::StringSet<> initializers;

@@ -23,6 +23,10 @@ class DialectRegistry;
 
 namespace mlir::quarc {
 
+/// The module attribute holding the model's metadata_props (a dictionary of
+/// strings), which the exporter writes back.
+constexpr llvm::StringLiteral kOnnxMetadataAttr = "quarc.onnx_metadata";
+
 struct OnnxImportOptions {
   /// Constants with more elements than this are stored as dense_resource
   /// blobs rather than as dense attributes.
