@@ -160,8 +160,7 @@ private:
   FailureOr<std::pair<std::string, std::string>>
   getQuantParamInitializers(StringRef tensorName, quant::QuantizedType type,
                             Location loc);
-  LogicalResult addQuantAttributes(onnx::NodeProto *node,
-                                   const QuantParams &params);
+  void addQuantAttributes(onnx::NodeProto *node, const QuantParams &params);
   LogicalResult exportAttribute(Operation *op, NamedAttribute attribute,
                                 onnx::AttributeProto &out);
   /// How a graph output is named: after the value, or by an Identity.
@@ -464,8 +463,8 @@ GraphExporter::getQuantParamInitializers(StringRef tensorName,
   return quantParamInitializers[key] = {scaleName, zeroPointName};
 }
 
-LogicalResult GraphExporter::addQuantAttributes(onnx::NodeProto *node,
-                                                const QuantParams &params) {
+void GraphExporter::addQuantAttributes(onnx::NodeProto *node,
+                                       const QuantParams &params) {
   auto addInt = [&](StringRef name, int64_t value) {
     onnx::AttributeProto *attribute = node->add_attribute();
     attribute->set_name(name.str());
@@ -476,7 +475,6 @@ LogicalResult GraphExporter::addQuantAttributes(onnx::NodeProto *node,
     addInt("axis", params.axis);
   if (params.granularity == Granularity::PerGroup)
     addInt("block_size", params.groupSize);
-  return success();
 }
 
 /// ONNX's QuantizeLinear produces 4-, 8- and 16-bit integers,
@@ -512,8 +510,7 @@ LogicalResult GraphExporter::exportQuantize(QuantizeOp op) {
   node->add_input(input);
   node->add_input(initializers->first);
   node->add_input(initializers->second);
-  if (failed(addQuantAttributes(node, *params)))
-    return failure();
+  addQuantAttributes(node, *params);
 
   // QuantizeLinear saturates to the storage type's whole range; a narrower
   // range (s8 narrow: [-127, 127]) needs a Clip of the integers after it.
@@ -582,8 +579,7 @@ LogicalResult GraphExporter::exportDequantize(DequantizeOp op) {
   node->add_input(nameOf(op.getInput()).str());
   node->add_input(initializers->first);
   node->add_input(initializers->second);
-  if (failed(addQuantAttributes(node, *params)))
-    return failure();
+  addQuantAttributes(node, *params);
   node->add_output(nameResult(op.getResult(), tensor, tensor + "_dequantized"));
   return success();
 }
