@@ -136,6 +136,7 @@ struct CompilePipelineOptions
                      "--weights; see quarc-externalize-weights)"),
       llvm::cl::init(false)};
 };
+
 struct QuantizePipelineOptions
     : public PassPipelineOptions<QuantizePipelineOptions> {
   ListOption<std::string> inputShapes{
@@ -149,6 +150,12 @@ struct QuantizePipelineOptions
       *this, "scheme",
       llvm::cl::desc("The quantization scheme (--scheme syntax); the default "
                      "CPU scheme when empty")};
+  ListOption<std::string> excludeNodes{
+      *this, "exclude-nodes",
+      llvm::cl::desc("ONNX node names kept float (see quarc-quantize)")};
+  ListOption<std::string> floatOps{
+      *this, "float-ops",
+      llvm::cl::desc("quarc op names kept float (see quarc-quantize)")};
 };
 } // namespace
 
@@ -170,6 +177,9 @@ void registerQuarcPipelines() {
                                    cli.inputShapes.end());
         options.quantizeStats = cli.stats;
         options.scheme = cli.scheme;
+        options.excludeNodes.assign(cli.excludeNodes.begin(),
+                                    cli.excludeNodes.end());
+        options.floatOps.assign(cli.floatOps.begin(), cli.floatOps.end());
         options.foldQDQ = false;
         buildGraphPipeline(pm, options);
         return success();

@@ -119,11 +119,13 @@ def quantized_weights(model: onnx.ModelProto) -> dict[str, tuple]:
             if n.op_type == "DequantizeLinear" and n.input[0] in init}
 
 
-def quarc_qdq_types(model_path: Path, stats: Path, scheme: str = "") -> tuple[Counter, Counter]:
+def quarc_qdq_types(model_path: Path, stats: Path, scheme: str = "",
+                    input_shapes: str = "") -> tuple[Counter, Counter]:
     """The quantized types of quarc's QDQ form, as `quarc quantize` makes it: a Counter of
     activation (storage, scale, zero point) from its quantize ops, and of weight scale
     tuples from its storage casts."""
     options = f"stats={stats}" + (f" scheme={scheme}" if scheme else "")
+    options += f" input-shapes={input_shapes}" if input_shapes else ""
     out = subprocess.run([str(quarc_tools.tool_path("quarc-opt")), str(model_path),
                           f"--quarc-quantize-pipeline={options}"],
                          capture_output=True, text=True, timeout=120, check=True).stdout
@@ -525,9 +527,11 @@ def cls(tmp_path_factory, quarc_driver):
     tests = [line(text, flip) for text in CLS_TEST_TEXTS for flip in (False, True)]
     stats = folder / "stats.json"
     ok("calibrate", model, "--data", data, "-o", stats)
-    qdq = folder / "cls.qdq.onnx"
-    ok("quantize", model, "--stats", stats, "-o", qdq)
+    # Quantized for the test images' shape, as the int8 compile is: with the shape
+    # arithmetic folded, quarc-quantize sees other ops (and may quantize others).
     shape = quarc_tools.shape_flag("x", tests[0].shape)
+    qdq = folder / "cls.qdq.onnx"
+    ok("quantize", model, "--stats", stats, *shape, "-o", qdq)
     int8_exe = folder / "int8"
     ok("compile", model, "--quantize=int8", "--stats", stats, *shape, "-o", int8_exe)
     # quarc compiles the exported model, with its dequantized activations as outputs too.
@@ -546,17 +550,22 @@ def logit_margin(probabilities: np.ndarray) -> float:
     return float(np.log(p[1]) - np.log(p[0]))
 
 
-def test_cls_export_runs_in_onnxruntime(cls):
-    model = onnx.load(cls.qdq)
+@pytest.mark.parametrize("fixed_shape", [True, False], ids=["fixed-shape", "dynamic-shape"])
+def test_cls_export_runs_in_onnxruntime(cls, fixed_shape):
+    qdq = cls.qdq
+    if not fixed_shape:
+        qdq = cls.folder / "cls.dynamic.qdq.onnx"
+        ok("quantize", cls.model, "--stats", cls.stats, "-o", qdq)
+    model = onnx.load(qdq)
     onnx.checker.check_model(model, full_check=True)
-    # The dynamic dims of the input stay dynamic.
-    dims = model.graph.input[0].type.tensor_type.shape.dim
-    assert [d.dim_param or d.dim_value for d in dims] == ["x_d0", 3, "x_d2", "x_d3"]
+    # Without --input-shape the model's dynamic dims stay dynamic.
+    dims = [d.dim_param or d.dim_value for d in model.graph.input[0].type.tensor_type.shape.dim]
+    assert dims == ([1, 3, 48, 192] if fixed_shape else ["x_d0", 3, "x_d2", "x_d3"])
     ops = Counter(n.op_type for n in model.graph.node)
     convs = ops["Conv"]
     assert convs > 40 and ops["QuantizeLinear"] > convs
     for level in (None, ort.GraphOptimizationLevel.ORT_ENABLE_ALL):
-        (p,) = session(cls.qdq, level).run(None, {"x": cls.tests[0]})
+        (p,) = session(qdq, level).run(None, {"x": cls.tests[0]})
         assert p.shape == (1, 2) and np.isfinite(p).all()
 
 
@@ -566,10 +575,7 @@ def test_cls_export_matches_quarc_int8(cls):
     ort_session = session(cls.qdq)
     reference = ReferenceEvaluator(model)
     float_session = session(cls.model)
-    # The logits (the last MatMul's output) are the last tensor quantized.
-    last = [n for n in model.graph.node if n.op_type == "QuantizeLinear"][-1]
-    step = float(initializers(model)[last.input[1]])
-    worst = {}
+    worst, to_ort, to_float = {}, [], []
     for i, x in enumerate(cls.tests):
         feeds = {"x": x}
         ours = run_executable(cls.int8_exe, feeds, cls.folder / f"int8-{i}", [output])[output]
@@ -577,32 +583,37 @@ def test_cls_export_matches_quarc_int8(cls):
                                   cls.probe_outputs)
         # (b) Compiled by quarc, the exported model is quarc's int8 model, bit for bit.
         np.testing.assert_array_equal(exported[output], ours)
-        # Layer by layer, within a step (measured: at most 0.34% of a tensor's elements
-        # one step apart; allowed 1%); the float tail (bias Add, Softmax) on quarc's
-        # quantized logits, to float rounding.
+        # Layer by layer, within a step (measured: at most 0.3% of a tensor's elements
+        # one step apart; allowed 1%); the float tail (Softmax) on quarc's values, to
+        # float rounding.
         for name, fraction in check_layer_by_layer(model, feeds, exported, max_fraction=0.01,
                                                    output_atol=1e-6).items():
             worst[name] = max(worst.get(name, 0.0), fraction)
-        # End to end, across the model's 50 quantized layers, elements one step apart
-        # compound: on these inputs onnx.reference and onnxruntime, two float executions
-        # of the same QDQ graph, end up to 4 steps of the logits apart, onnxruntime and
-        # quarc's integer code up to 5. Compared: the difference of the two logits (the
-        # log of the probabilities' ratio), each logit allowed 4 steps.
         (theirs,) = ort_session.run(None, feeds)
         (evaluated,) = reference.run(None, feeds)
         (floats,) = float_session.run(None, feeds)
-        margin = logit_margin(ours)
-        assert abs(logit_margin(theirs) - margin) <= 8 * step, (i, theirs, ours, step)
-        assert abs(logit_margin(evaluated) - margin) <= 8 * step, (i, evaluated, ours, step)
+        # onnxruntime and onnx.reference: two float executions of the same QDQ graph.
+        assert abs(logit_margin(evaluated) - logit_margin(theirs)) <= 1e-3, i
+        to_ort.append(abs(logit_margin(ours) - logit_margin(theirs)))
+        to_float.append(abs(logit_margin(theirs) - logit_margin(floats)))
         # Where the float model is sure of the direction, so are both int8 executions.
-        if abs(logit_margin(floats)) > 16 * step:
+        if abs(logit_margin(floats)) > 4:
             assert ours.argmax() == theirs.argmax() == floats.argmax(), (i, ours, floats)
-    print("largest fraction of a quantized tensor one step apart:",
-          max(worst.values()), max(worst, key=worst.get))
+    # End to end, the layers' one-step differences compound through the model's ~100
+    # quantized tensors: the margin log(p1/p0) (13 to 22 on these inputs) of quarc's
+    # integer code and of onnxruntime's float QDQ execution differ by up to 1.15
+    # (measured), allowed 2; and on average they are closer to each other than the
+    # QDQ execution is to the float model (0.41 against 0.94 measured).
+    print(f"margin: quarc - onnxruntime up to {max(to_ort):.3f}, mean {np.mean(to_ort):.3f}; "
+          f"onnxruntime - float mean {np.mean(to_float):.3f}; largest fraction of a quantized "
+          f"tensor one step apart: {max(worst.values()):.4f} ({max(worst, key=worst.get)})")
+    assert max(to_ort) <= 2.0, to_ort
+    assert np.mean(to_ort) < np.mean(to_float), (to_ort, to_float)
 
 
 def test_cls_parameters_are_quarcs(cls):
-    ours_act, ours_w = quarc_qdq_types(cls.model, cls.stats)
+    ours_act, ours_w = quarc_qdq_types(cls.model, cls.stats,
+                                       input_shapes=f"x={'x'.join(map(str, cls.tests[0].shape))}")
     exported_act, exported_w = exported_types(onnx.load(cls.qdq))
     assert exported_act == ours_act
     assert exported_w == ours_w
@@ -625,7 +636,9 @@ def test_integer_ops_cannot_be_exported(cnn, tmp_path):
     code, _, err = quarc_tools.run_tool([str(quarc_tools.tool_path("quarc-translate")),
                                          "--export-onnx", str(source), "-o", str(out)])
     assert code == 1
-    assert ("node 'conv1' ('quarc.qconv') is quarc's integer form of a quantized op (made by "
+    # The node is named by the op's location: the fold gives the integer op the
+    # quantized tensor's (conv1's output after the fused Relu, r1).
+    assert ("node 'r1' ('quarc.qconv') is quarc's integer form of a quantized op (made by "
             "quarc-fold-qdq) and has no ONNX equivalent; export the QDQ form") in err, err
     assert not out.exists()
 

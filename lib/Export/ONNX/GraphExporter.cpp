@@ -656,10 +656,14 @@ LogicalResult GraphExporter::exportAttribute(Operation *op,
 
 /// Why `op` has no ONNX equivalent, for ops that are quarc's own.
 static StringRef getNoExportReason(Operation *op) {
-  if (isa<QConvOp, QMatMulOp>(op))
+  if (isa<QConvOp, QMatMulOp, QAddOp, QMulOp, QAveragePoolOp, LookupTableOp,
+          RequantizeOp>(op))
     return "is quarc's integer form of a quantized op (made by "
            "quarc-fold-qdq) and has no ONNX equivalent; export the QDQ form, "
            "before quarc-fold-qdq";
+  if (isa<QMatMulDynamicOp>(op))
+    return "is quarc's dynamically quantized matrix product (made by "
+           "quarc-quantize-dynamic) and has no ONNX equivalent";
   if (isa<ObserveOp>(op))
     return "is a calibration observer and has no ONNX equivalent";
   return "has no ONNX equivalent (only quarc ops that mirror an ONNX op, and "

@@ -14,6 +14,14 @@ func.func @main_graph(%x: tensor<1x1x2x2x!quant.uniform<u8:f32, 0.5:128>>, %w: t
 
 // -----
 
+func.func @main_graph(%x: tensor<2x!quant.uniform<u8:f32, 0.5:128>>) -> tensor<2x!quant.uniform<u8:f32, 0.25:128>> {
+  // expected-error @+1 {{('quarc.requantize') is quarc's integer form of a quantized op (made by quarc-fold-qdq) and has no ONNX equivalent}}
+  %y = quarc.requantize %x : tensor<2x!quant.uniform<u8:f32, 0.5:128>> -> tensor<2x!quant.uniform<u8:f32, 0.25:128>>
+  return %y : tensor<2x!quant.uniform<u8:f32, 0.25:128>>
+}
+
+// -----
+
 func.func @main_graph(%x: tensor<2xf32>) -> tensor<2xf32> {
   // expected-error @+1 {{('quarc.observe') is a calibration observer and has no ONNX equivalent}}
   quarc.observe %x {tensor = "x", index = 0 : i64} : tensor<2xf32>
