@@ -470,6 +470,21 @@ def test_cnn_data_flag_writes_the_same_model(cnn):
     assert with_stats.read_bytes() == with_data.read_bytes()
 
 
+def test_cnn_keep_float(cnn):
+    """--keep-float and --exclude-nodes keep ops float, as for compile."""
+    for flags in (["--keep-float=Gemm"], ["--exclude-nodes=fc"]):
+        qdq = cnn.folder / "keep-float.qdq.onnx"
+        ok("quantize", cnn.model, "--stats", cnn.stats, "-o", qdq, *flags)
+        model = onnx.load(qdq)
+        producers = {out: n.op_type for n in model.graph.node for out in n.output}
+        # The Gemm reads its float weight (its input may still be a dequantized
+        # tensor: Flatten passes its quantized input through).
+        (gemm,) = [n for n in model.graph.node if n.op_type == "Gemm"]
+        assert initializers(model)[gemm.input[1]].dtype == np.float32, flags
+        convs = [n for n in model.graph.node if n.op_type == "Conv"]
+        assert all(producers[n.input[1]] == "DequantizeLinear" for n in convs), flags
+
+
 def test_cnn_blocked_weights_export(cnn):
     """Per-group weights become DequantizeLinear with axis and block_size (quarc does not
     compile them yet, so onnxruntime and onnx.reference are compared with each other and
@@ -648,6 +663,8 @@ USAGE_ERRORS = [
     (["-o", "OUT"], "quantize needs either --stats STATS.json (from quarc calibrate) or --data DIR"),
     (["--stats", "S", "--data", "D", "-o", "OUT"], "quantize needs either --stats"),
     (["--stats", "S", "--scheme", "activations=q8", "-o", "OUT"], "--scheme: bad scheme clause"),
+    (["--stats", "S", "--keep-float=Nope", "-o", "OUT"],
+     "--keep-float: 'Nope' is not an ONNX op type quarc imports"),
     (["--stats", "S", "--quantize=int8", "-o", "OUT"],
      "unknown option '--quantize=int8' for quantize"),
     (["-o", "OUT", "--stats"], "option --stats needs a value"),
