@@ -201,11 +201,11 @@ def layerwise_model(model: onnx.ModelProto) -> tuple[onnx.ModelProto, dict]:
 
 
 def check_layer_by_layer(qdq: onnx.ModelProto, feeds: dict, quarc_values: dict,
-                         max_fraction: float, output_atol: float) -> dict[str, float]:
+                         output_atol: float, counts: dict[str, list[int]]) -> None:
     """Every quantized tensor that onnxruntime computes (graph optimizations off) from
     quarc's values of the tensors before it is quarc's, within one quantization step,
-    and so are the outputs, within `output_atol` (plus float rounding); returns the
-    fraction of elements one step apart, by tensor."""
+    and so are the outputs, within `output_atol` (plus float rounding). Adds the
+    elements one step apart and all elements, by tensor, to `counts`."""
     cut, params = layerwise_model(qdq)
     runner = ort.InferenceSession(cut.SerializeToString(), ort_options(),
                                   providers=["CPUExecutionProvider"])
@@ -213,7 +213,6 @@ def check_layer_by_layer(qdq: onnx.ModelProto, feeds: dict, quarc_values: dict,
     inputs.update({name: quarc_values[name] for name in params})
     names = [o.name for o in runner.get_outputs()]
     theirs = dict(zip(names, runner.run(None, inputs)))
-    fractions = {}
     for name, (integers, scale, zero_point) in params.items():
         # quarc's integers, from its dequantized values: (q - zp) * scale is exact in f32
         # for 8-bit q, and within a thousandth of a step for 16-bit.
@@ -225,12 +224,17 @@ def check_layer_by_layer(qdq: onnx.ModelProto, feeds: dict, quarc_values: dict,
         # half to even (and quarc's int32 bias is the float bias rounded at scale
         # sx * sw). Such values are rare.
         assert steps.max() <= 1, (name, int(steps.max()))
-        fractions[name] = float(np.count_nonzero(steps)) / steps.size
-        assert fractions[name] <= max_fraction, (name, fractions[name])
+        count = counts.setdefault(name, [0, 0])
+        count[0] += int(np.count_nonzero(steps))
+        count[1] += steps.size
     for output in qdq.graph.output:
         np.testing.assert_allclose(theirs[output.name], quarc_values[output.name],
                                    rtol=1e-5, atol=output_atol, err_msg=output.name)
-    return fractions
+
+
+def largest_fraction_apart(counts: dict[str, list[int]]) -> tuple[float, str]:
+    """The largest share of a tensor's elements (over all inputs) one step apart."""
+    return max((apart / total, name) for name, (apart, total) in counts.items())
 
 
 # ---------------------------------------------------------------------------
@@ -367,6 +371,7 @@ def test_cnn_export_matches_quarc_int8(cnn, cnn_qdq):
     # also returned.
     runners = [("onnxruntime", session(cnn_qdq.probe).run),
                ("onnx.reference", ReferenceEvaluator(str(cnn_qdq.probe)).run)]
+    counts: dict[str, list[int]] = {}
     for i, x in enumerate(cnn.tests):
         feeds = {"image": x}
         (ours,) = run_executable(cnn_qdq.int8_exe, feeds, cnn_qdq.folder / f"int8-{i}",
@@ -376,9 +381,8 @@ def test_cnn_export_matches_quarc_int8(cnn, cnn_qdq):
         # (b) Compiled by quarc, the exported model is quarc's int8 model, bit for bit.
         np.testing.assert_array_equal(exported["logits"], ours)
         # Layer by layer, onnxruntime's QDQ execution is quarc's integer code within a
-        # step (measured: at most 0.1% of a tensor's elements one step apart; allowed 1%).
-        check_layer_by_layer(model, feeds, exported, max_fraction=0.01,
-                             output_atol=float(bias_rounding.max()))
+        # step (see check_layer_by_layer).
+        check_layer_by_layer(model, feeds, exported, float(bias_rounding.max()), counts)
         # End to end those steps compound. The logits are the Gemm of `flat` (quantized)
         # with the bias, so a float execution's logits differ from quarc's by its
         # `flat`'s difference from quarc's times the weights, the bias rounding, and
@@ -388,6 +392,10 @@ def test_cnn_export_matches_quarc_int8(cnn, cnn_qdq):
             bound = np.abs(theirs["flat_dequantized"] - exported["flat_dequantized"]) @ np.abs(fc_w)
             bound += bias_rounding + 1e-5 * np.abs(ours)
             assert np.all(np.abs(theirs["logits"] - ours) <= bound), (who, i)
+    # Such values are rare: measured at most 0.1% of a tensor's elements over the
+    # test images; allowed 1%.
+    fraction, name = largest_fraction_apart(counts)
+    assert fraction <= 0.01, (name, fraction)
 
 
 def test_cnn_parameters_are_quarcs(cnn, cnn_qdq):
@@ -590,7 +598,7 @@ def test_cls_export_matches_quarc_int8(cls):
     ort_session = session(cls.qdq)
     reference = ReferenceEvaluator(model)
     float_session = session(cls.model)
-    worst, to_ort, to_float = {}, [], []
+    counts, to_ort, to_float = {}, [], []
     for i, x in enumerate(cls.tests):
         feeds = {"x": x}
         ours = run_executable(cls.int8_exe, feeds, cls.folder / f"int8-{i}", [output])[output]
@@ -598,12 +606,9 @@ def test_cls_export_matches_quarc_int8(cls):
                                   cls.probe_outputs)
         # (b) Compiled by quarc, the exported model is quarc's int8 model, bit for bit.
         np.testing.assert_array_equal(exported[output], ours)
-        # Layer by layer, within a step (measured: at most 0.3% of a tensor's elements
-        # one step apart; allowed 1%); the float tail (Softmax) on quarc's values, to
-        # float rounding.
-        for name, fraction in check_layer_by_layer(model, feeds, exported, max_fraction=0.01,
-                                                   output_atol=1e-6).items():
-            worst[name] = max(worst.get(name, 0.0), fraction)
+        # Layer by layer, within a step (see check_layer_by_layer); the float tail
+        # (Softmax) on quarc's values, to float rounding.
+        check_layer_by_layer(model, feeds, exported, 1e-6, counts)
         (theirs,) = ort_session.run(None, feeds)
         (evaluated,) = reference.run(None, feeds)
         (floats,) = float_session.run(None, feeds)
@@ -616,12 +621,16 @@ def test_cls_export_matches_quarc_int8(cls):
             assert ours.argmax() == theirs.argmax() == floats.argmax(), (i, ours, floats)
     # End to end, the layers' one-step differences compound through the model's ~100
     # quantized tensors: the margin log(p1/p0) (13 to 22 on these inputs) of quarc's
-    # integer code and of onnxruntime's float QDQ execution differ by up to 1.15
+    # integer code and of onnxruntime's float QDQ execution differ by up to 0.78
     # (measured), allowed 2; and on average they are closer to each other than the
-    # QDQ execution is to the float model (0.41 against 0.94 measured).
+    # QDQ execution is to the float model (0.48 against 0.99 measured).
+    fraction, name = largest_fraction_apart(counts)
     print(f"margin: quarc - onnxruntime up to {max(to_ort):.3f}, mean {np.mean(to_ort):.3f}; "
           f"onnxruntime - float mean {np.mean(to_float):.3f}; largest fraction of a quantized "
-          f"tensor one step apart: {max(worst.values()):.4f} ({max(worst, key=worst.get)})")
+          f"tensor one step apart: {fraction:.4f} ({name})")
+    # One step apart is rare: measured at most 0.6% of a tensor's elements over the
+    # test images (one of the 176 values of a squeeze-excitation block); allowed 1%.
+    assert fraction <= 0.01, (name, fraction)
     assert max(to_ort) <= 2.0, to_ort
     assert np.mean(to_ort) < np.mean(to_float), (to_ort, to_float)
 
@@ -652,8 +661,8 @@ def test_integer_ops_cannot_be_exported(cnn, tmp_path):
                                          "--export-onnx", str(source), "-o", str(out)])
     assert code == 1
     # The node is named by the op's location: the fold gives the integer op the
-    # quantized tensor's (conv1's output after the fused Relu, r1).
-    assert ("node 'r1' ('quarc.qconv') is quarc's integer form of a quantized op (made by "
+    # quantize's, which names the producer (conv1 with its Relu fused: relu1).
+    assert ("node 'relu1' ('quarc.qconv') is quarc's integer form of a quantized op (made by "
             "quarc-fold-qdq) and has no ONNX equivalent; export the QDQ form") in err, err
     assert not out.exists()
 
