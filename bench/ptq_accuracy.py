@@ -1,6 +1,6 @@
 """Post-training quantization accuracy on the three PP-OCR models, side by side.
 
-For each model, four ways of running it on the same evaluation inputs:
+For each model, six ways of running it on the same evaluation inputs:
 
 * FP32 (onnxruntime): the reference every int8 result is compared with;
 * quarc int8: `quarc calibrate` on the calibration inputs, then
@@ -14,7 +14,10 @@ For each model, four ways of running it on the same evaluation inputs:
   Conv+BatchNorm folding and the like) and an upgrade to opset 13 (per-channel
   DequantizeLinear). --no-ort-preprocess quantizes the model as shipped, where
   the weights are Constant nodes that quantize_static takes for activations
-  (u8, per tensor, quantized at run time).
+  (u8, per tensor, quantized at run time);
+* quarc's quantization exported as a QDQ model (`quarc quantize`, with quarc
+  int8's stats and shape) run by onnxruntime, as written (graph optimizations
+  off) and optimized.
 
 Inputs are rendered with a real font (DejaVu Sans) and preprocessed like rapidocr:
 
@@ -85,7 +88,9 @@ FP32 = "FP32 (onnxruntime)"
 QUARC = "quarc int8 (`--quantize=int8`)"
 QUARC_QDQ = "quarc compiling onnxruntime's QDQ model"
 ORT_INT8 = "onnxruntime int8 (its QDQ model)"
-ENGINES = (FP32, QUARC, QUARC_QDQ, ORT_INT8)
+EXPORT_AS_WRITTEN = "onnxruntime running quarc's QDQ model (`quarc quantize`), as written"
+EXPORT_OPTIMIZED = "onnxruntime running quarc's QDQ model, optimized"
+ENGINES = (FP32, QUARC, QUARC_QDQ, ORT_INT8, EXPORT_AS_WRITTEN, EXPORT_OPTIMIZED)
 
 DET_THRESHOLD = 0.3  # rapidocr's DBPostProcess thresh
 DET_PAGE = (360, 480)  # rendered page (h, w); DetPreProcess(480, "min") makes it 480x640
@@ -433,8 +438,13 @@ def snapshot(build_dir: Path, folder: Path) -> Path:
     return binary
 
 
-def ort_session(model: Path) -> ort.InferenceSession:
-    return ort.InferenceSession(str(model), providers=["CPUExecutionProvider"])
+def ort_session(model: Path, optimized: bool = True) -> ort.InferenceSession:
+    """onnxruntime; without graph optimizations a QDQ model runs as written
+    (QuantizeLinear, DequantizeLinear, float ops), with them on its int8 kernels."""
+    options = ort.SessionOptions()
+    if not optimized:
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+    return ort.InferenceSession(str(model), options, providers=["CPUExecutionProvider"])
 
 
 def ort_quantize(model: Path, calib: list[np.ndarray], out: Path, preprocess: bool) -> Path:
@@ -498,9 +508,10 @@ def log(key: str, start: float, what: str) -> None:
 
 
 def quantize_and_compile(task: Task, args: argparse.Namespace, quarc: Quarc, work: Path,
-                         calib: list[Sample]) -> tuple[dict[str, Path], Path]:
+                         calib: list[Sample]) -> tuple[dict[str, Path], Path, Path | None]:
     """quarc's int8 executable and onnxruntime's QDQ model compiled by quarc (those that
-    compiled, by row name), and onnxruntime's QDQ model."""
+    compiled, by row name), onnxruntime's QDQ model, and quarc's exported as a QDQ model
+    (`quarc quantize`, for the same shape; None if that failed)."""
     model = ocr_model(task.model_name)
     (work / "calib").mkdir()
     for i, s in enumerate(calib):
@@ -512,6 +523,11 @@ def quantize_and_compile(task: Task, args: argparse.Namespace, quarc: Quarc, wor
     ort_int8 = ort_quantize(model, [s.x for s in calib], work / f"{task.key}_ort_int8.onnx",
                             args.ort_preprocess)
     compiles = {QUARC_QDQ: [ort_int8, "-o", work / f"{task.key}_ort_qdq"]}
+    exported = work / f"{task.key}_quarc_qdq.onnx"
+    if not calibrated or not quarc.run(EXPORT_AS_WRITTEN, [quarc.binary, "quantize", model,
+                                                           "--stats", stats, "-o", exported]
+                                       + shape):
+        exported = None
     if calibrated:
         compiles[QUARC] = ["--quantize=int8", "--stats", stats, model,
                            "-o", work / f"{task.key}_quarc_int8"]
@@ -519,7 +535,7 @@ def quantize_and_compile(task: Task, args: argparse.Namespace, quarc: Quarc, wor
         ok = pool.map(lambda item: quarc.run(item[0], [quarc.binary, "compile", *item[1]] + shape),
                       compiles.items())
     executables = {name: Path(a[-1]) for (name, a), good in zip(compiles.items(), ok) if good}
-    return executables, ort_int8
+    return executables, ort_int8, exported
 
 
 def markdown_section(task: Task, args: argparse.Namespace, header: list[str],
@@ -551,13 +567,17 @@ def evaluate(task: Task, args: argparse.Namespace, quarc: Quarc, work: Path) -> 
     for i, s in enumerate(samples):
         np.save(work / "eval" / f"{i:03d}.npy", s.x)
     log(task.key, start, f"calibrating on {args.calib} samples, quantizing, compiling")
-    executables, ort_int8 = quantize_and_compile(task, args, quarc, work, calib)
+    executables, ort_int8, exported = quantize_and_compile(task, args, quarc, work, calib)
     log(task.key, start, f"running {len(samples)} samples")
     model = ocr_model(task.model_name)
     fp32, ort_q = ort_session(model), ort_session(ort_int8)
     outputs = {FP32: [fp32.run(None, {"x": s.x})[0] for s in samples]}
     outputs.update(run_executables(quarc, executables, sorted((work / "eval").glob("*.npy")), work))
     outputs[ORT_INT8] = [ort_q.run(None, {"x": s.x})[0] for s in samples]
+    if exported is not None:
+        for name, optimized in ((EXPORT_AS_WRITTEN, False), (EXPORT_OPTIMIZED, True)):
+            session = ort_session(exported, optimized)
+            outputs[name] = [session.run(None, {"x": s.x})[0] for s in samples]
     outputs = {k: outputs[k] for k in ENGINES if k in outputs}
     log(task.key, start, "done")
     header, rows = task.table(model, samples, outputs)
@@ -633,7 +653,9 @@ def main() -> None:
              "activations, s8 per-channel weights, min-max). onnxruntime int8: `quantize_static` "
              f"(QDQ, per-channel, QUInt8 activations, QInt8 weights, MinMax) {ort_prep}. Same "
              "calibration samples for both; the evaluation samples are separate. FP32 is "
-             "onnxruntime's.", ""]
+             "onnxruntime's. quarc's QDQ model: `quarc quantize` with quarc int8's stats, run "
+             "by onnxruntime as written (graph optimizations off: QuantizeLinear, "
+             "DequantizeLinear and float ops) and optimized (its int8 kernels).", ""]
     for section in sections:
         lines += section + [""]
     text = "\n".join(lines)
