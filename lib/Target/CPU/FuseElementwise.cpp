@@ -30,13 +30,35 @@ bool isContraction(Operation *op) {
   return linalgOp && linalg::isaContractionOpInterface(linalgOp);
 }
 
+/// Whether a producer fused into the owner of `operand` would be recomputed
+/// for every value of the owner's loops that the operand's map leaves out,
+/// under a reduction: an integer matrix product's generic (whose body
+/// subtracts zero points, so it is no contraction to upstream) reads
+/// A[m, k] at every n, and a fused quantization of A would run N times per
+/// element instead of once.
+bool wouldRecompute(OpOperand *operand) {
+  auto consumer = dyn_cast<linalg::LinalgOp>(operand->getOwner());
+  if (!consumer || consumer.getNumReductionLoops() == 0)
+    return false;
+  AffineMap map = consumer.getMatchingIndexingMap(operand);
+  llvm::SmallBitVector used(consumer.getNumLoops());
+  for (AffineExpr result : map.getResults())
+    result.walk([&](AffineExpr expr) {
+      if (auto dim = dyn_cast<AffineDimExpr>(expr))
+        used.set(dim.getPosition());
+    });
+  return !used.all();
+}
+
 /// Neither fuses into a contraction nor reshapes one (reshape propagation
-/// would split its m or n dim, leaving the microkernel short rows).
+/// would split its m or n dim, leaving the microkernel short rows), nor
+/// into a reduction that would recompute the producer.
 bool shouldFuse(OpOperand *fusedOperand) {
   Operation *producer = fusedOperand->get().getDefiningOp();
   if (!producer || !producer->hasOneUse())
     return false;
-  return !isContraction(producer) && !isContraction(fusedOperand->getOwner());
+  return !isContraction(producer) && !isContraction(fusedOperand->getOwner()) &&
+         !wouldRecompute(fusedOperand);
 }
 
 struct QuarcFuseElementwise

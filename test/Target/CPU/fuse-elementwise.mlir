@@ -202,3 +202,44 @@ func.func @elementwise_then_expand(%a: tensor<4x24xf32>, %b: tensor<4x24xf32>) -
   %1 = tensor.expand_shape %0 [[0, 1], [2, 3]] output_shape [2, 2, 4, 6] : tensor<4x24xf32> into tensor<2x2x4x6xf32>
   return %1 : tensor<2x2x4x6xf32>
 }
+
+// -----
+
+// An integer matrix product whose body subtracts a zero point is no
+// contraction to upstream, but fusing the quantization of A into it would
+// run the division once per (m, n, k) instead of once per (m, k): a
+// producer is not fused into a reduction whose loops its map leaves out.
+
+#a = affine_map<(d0, d1, d2) -> (d0, d2)>
+#b = affine_map<(d0, d1, d2) -> (d2, d1)>
+#c = affine_map<(d0, d1, d2) -> (d0, d1)>
+#id = affine_map<(d0, d1) -> (d0, d1)>
+// CHECK-LABEL: func.func @no_fusion_into_reduction
+// CHECK: %[[Q:.+]] = linalg.generic
+// CHECK: arith.divf
+// CHECK: linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "reduction"]
+// CHECK-SAME: ins(%[[Q]], %{{.*}} : tensor<4x8xi8>, tensor<8x6xi8>)
+// CHECK-NOT: arith.divf
+// CHECK: return
+func.func @no_fusion_into_reduction(%a: tensor<4x8xf32>, %b: tensor<8x6xi8>, %s: f32, %init: tensor<4x6xi32>) -> tensor<4x6xi32> {
+  %e = tensor.empty() : tensor<4x8xi8>
+  %q = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]}
+      ins(%a : tensor<4x8xf32>) outs(%e : tensor<4x8xi8>) {
+  ^bb0(%x: f32, %o: i8):
+    %d = arith.divf %x, %s : f32
+    %i = arith.fptosi %d : f32 to i8
+    linalg.yield %i : i8
+  } -> tensor<4x8xi8>
+  %r = linalg.generic {indexing_maps = [#a, #b, #c], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%q, %b : tensor<4x8xi8>, tensor<8x6xi8>) outs(%init : tensor<4x6xi32>) {
+  ^bb0(%x: i8, %w: i8, %acc: i32):
+    %xe = arith.extui %x : i8 to i32
+    %z = arith.constant 3 : i32
+    %xc = arith.subi %xe, %z : i32
+    %we = arith.extsi %w : i8 to i32
+    %p = arith.muli %xc, %we : i32
+    %sum = arith.addi %acc, %p : i32
+    linalg.yield %sum : i32
+  } -> tensor<4x6xi32>
+  return %r : tensor<4x6xi32>
+}

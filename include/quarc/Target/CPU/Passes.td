@@ -49,8 +49,12 @@ def QuarcFuseElementwise : Pass<"quarc-fuse-elementwise", "func::FuncOp"> {
     body is a multiply-add). Fused, the producer's arithmetic would run
     once per multiply-add instead of once per element, and the contraction
     would no longer be recognised by `quarc-vectorize-matmul`, falling back
-    to scalar loops. Everything else (elementwise chains, producers of
-    reductions, reshape propagation, constant folding) is as upstream.
+    to scalar loops. For the same reason no producer is fused into a
+    reduction through an operand whose indexing map leaves some of the
+    loops out (an integer matrix product subtracting zero points is no
+    contraction to upstream, yet it reads A[m, k] at every n). Everything
+    else (elementwise chains, producers of reductions that read them once,
+    reshape propagation, constant folding) is as upstream.
   }];
   let dependentDialects = ["affine::AffineDialect", "linalg::LinalgDialect",
                            "tensor::TensorDialect"];
