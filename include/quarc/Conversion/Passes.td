@@ -51,6 +51,7 @@ def ConvertQuarcToLinalg : Pass<"convert-quarc-to-linalg", "func::FuncOp"> {
     "linalg::LinalgDialect",
     "math::MathDialect",
     "memref::MemRefDialect",
+    "scf::SCFDialect",
     "tensor::TensorDialect",
   ];
 }
