@@ -62,6 +62,10 @@ static const char *kBufferize =
     // frees them); everything else is freed after its last use.
     "one-shot-bufferize{bufferize-function-boundaries "
     "function-boundary-type-conversion=identity-layout-map},"
+    // A buffer used within one iteration of a loop (a recurrent layer's
+    // time steps) is allocated once, before the loop, where the memory
+    // plan places it, instead of once per iteration.
+    "func.func(buffer-loop-hoisting),"
     "canonicalize,"
     "buffer-deallocation-pipeline, convert-bufferization-to-memref";
 

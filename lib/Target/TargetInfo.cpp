@@ -190,6 +190,18 @@ TargetInfo::RegisterTile TargetInfo::f32MatmulTile() const {
   return {rows, bRegisters * lanes};
 }
 
+TargetInfo::RegisterTile TargetInfo::f32MatmulTile(unsigned rows) const {
+  RegisterTile tile = f32MatmulTile();
+  if (rows == 0 || rows >= tile.rows)
+    return tile;
+  unsigned lanes = vectorBits() / 32;
+  // Per k step: one register of B per column vector, used by every row,
+  // and one broadcast of A (plus a temporary without FMA).
+  unsigned spare = 1 + (hasVectorFMA() ? 0 : 1);
+  unsigned vectors = (vectorRegisters() - spare) / (rows + 1);
+  return {rows, std::max(vectors, tile.columns / lanes) * lanes};
+}
+
 bool TargetInfo::runsOnHost() const {
   TargetInfo machine = host();
   if (machine.arch != arch)

@@ -14,7 +14,8 @@ A case is skipped, with its reason counted in the report, when
   * the importer rejects the model.
 Everything else that does not give the expected outputs fails; a crash (a signal,
 "Stack dump", "LLVM ERROR", an assertion) is never skipped. Pass rate = passed /
-(passed + failed). Each failing case is kept with its inputs, expected outputs and
+(passed + failed). The cases of the families in REQUIRED_FAMILIES (the recurrent
+layers) must all pass, and the report counts them. Each failing case is kept with its inputs, expected outputs and
 command line under build/test-reports/compiled-node-conformance-failures/.
 """
 
@@ -42,6 +43,12 @@ MIN_PASS_RATE = 0.95
 # Float outputs: |got - want| <= ATOL + RTOL * |want|; integer and bool: exact.
 RTOL = 1e-3
 ATOL = 1e-5
+
+# Families whose node tests must all compile and pass, not just count towards
+# the pass rate: {name in the report: case-name pattern}.
+REQUIRED_FAMILIES = {
+    "recurrent layers (LSTM, GRU, RNN)": re.compile(r"test_(lstm|gru|rnn|simple_rnn)_"),
+}
 
 # The machine has 2 cores and the build shares them.
 WORKERS = 2
@@ -206,6 +213,10 @@ def summarize(outcomes: list[Outcome], import_skips: collections.Counter) -> str
     tried = len(by_status[PASSED]) + len(by_status[FAILED])
     lines = [f"compiled onnx node conformance: tried {tried}, passed {len(by_status[PASSED])}, "
              f"failed {len(by_status[FAILED])}, skipped {sum(skipped.values())}"]
+    for family, pattern in REQUIRED_FAMILIES.items():
+        cases = [o for o in outcomes if pattern.match(o.name)]
+        passed = sum(o.status == PASSED for o in cases)
+        lines.append(f"  {family}: {passed} of {len(cases)} passed")
     if by_status[FAILED]:
         lines += ["", "failures:"]
         for o in sorted(by_status[FAILED], key=lambda o: o.name):
@@ -252,6 +263,11 @@ def test_compiled_node_conformance(supported_ops, quarc_driver):
 
     crashes = [o.name for o in outcomes if o.crashed]
     assert not crashes, f"quarc crashed on: {', '.join(crashes)}"
+    for family, pattern in REQUIRED_FAMILIES.items():
+        cases = [o for o in outcomes if pattern.match(o.name)]
+        assert cases, f"no node test case of the {family}"
+        not_passed = [f"{o.name} ({o.status}: {o.detail})" for o in cases if o.status != PASSED]
+        assert not not_passed, f"{family}: {'; '.join(not_passed)}"
     passed = sum(o.status == PASSED for o in outcomes)
     tried = passed + sum(o.status == FAILED for o in outcomes)
     assert tried, "no node test case could be compiled"

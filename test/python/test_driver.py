@@ -37,18 +37,23 @@ def add_sigmoid_model() -> onnx.ModelProto:
     return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
 
 
-def lstm_model() -> onnx.ModelProto:
-    """One LSTM: an op the importer takes but that has no native lowering."""
-    seq, batch, size, hidden = 2, 1, 3, 4
-    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [seq, batch, size])
-    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [seq, 1, batch, hidden])
+def if_model() -> onnx.ModelProto:
+    """A MatMul by a weight, then an If on a run-time condition: the importer
+    takes it, but If has no native lowering."""
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 3])
+    cond = helper.make_tensor_value_info("cond", TensorProto.BOOL, [])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [2, 4])
     rng = np.random.default_rng(0)
-    weights = [
-        onnx.numpy_helper.from_array(rng.standard_normal((1, 4 * hidden, size), np.float32), "W"),
-        onnx.numpy_helper.from_array(rng.standard_normal((1, 4 * hidden, hidden), np.float32), "R"),
-    ]
-    node = helper.make_node("LSTM", ["x", "W", "R"], ["y"], hidden_size=hidden)
-    graph = helper.make_graph([node], "lstm", [x], [y], initializer=weights)
+    weight = onnx.numpy_helper.from_array(rng.standard_normal((3, 4), np.float32), "W")
+    branch_out = helper.make_tensor_value_info("out", TensorProto.FLOAT, [2, 4])
+    then_branch = helper.make_graph([helper.make_node("Relu", ["h"], ["out"])], "then", [],
+                                    [branch_out])
+    else_branch = helper.make_graph([helper.make_node("Neg", ["h"], ["out"])], "else", [],
+                                    [branch_out])
+    nodes = [helper.make_node("MatMul", ["x", "W"], ["h"]),
+             helper.make_node("If", ["cond"], ["y"], then_branch=then_branch,
+                              else_branch=else_branch)]
+    graph = helper.make_graph(nodes, "if", [x, cond], [y], initializer=[weight])
     return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 14)])
 
 
@@ -178,16 +183,16 @@ def test_bad_input_shape_flag(model_path, tmp_path):
 
 
 def test_failed_compile_leaves_no_files(tmp_path, quarc_driver):
-    model = tmp_path / "model" / "lstm.onnx"
+    model = tmp_path / "model" / "if.onnx"
     model.parent.mkdir()
-    onnx.save(lstm_model(), str(model))
+    onnx.save(if_model(), str(model))
     out_dir = tmp_path / "out"
     out_dir.mkdir()
-    for output in ("lstm", "lstm.so", "lstm.o", "lstm.ll"):
+    for output in ("if", "if.so", "if.o", "if.ll"):
         code, _, err = quarc("compile", model, "-o", out_dir / output)
         assert_no_crash(code, err)
         assert code == 1, f"{output}: exit {code}"
-        assert "no lowering to native code for 'quarc.lstm'" in err, err
+        assert "no lowering to native code for 'quarc.if'" in err, err
         left = sorted(p.name for p in out_dir.iterdir())
         assert left == [], f"compiling to {output} failed but left {left}"
 

@@ -91,17 +91,23 @@ def cnn_model() -> onnx.ModelProto:
     return model
 
 
-def lstm_model() -> onnx.ModelProto:
-    """One LSTM: imported, but with no native lowering, so its compile fails."""
-    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 1, 3])
-    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [2, 1, 1, 4])
+def if_model() -> onnx.ModelProto:
+    """A MatMul by a weight, then an If on a run-time condition: imported,
+    but If has no native lowering, so its compile fails."""
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 32])
+    cond = helper.make_tensor_value_info("cond", TensorProto.BOOL, [])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [2, 32])
     rng = np.random.default_rng(0)
-    weights = [
-        onnx.numpy_helper.from_array(rng.standard_normal((1, 16, 3), np.float32), "W"),
-        onnx.numpy_helper.from_array(rng.standard_normal((1, 16, 4), np.float32), "R"),
-    ]
-    node = helper.make_node("LSTM", ["x", "W", "R"], ["y"], hidden_size=4)
-    graph = helper.make_graph([node], "lstm", [x], [y], initializer=weights)
+    weight = onnx.numpy_helper.from_array(rng.standard_normal((32, 32), np.float32), "W")
+    branch_out = helper.make_tensor_value_info("out", TensorProto.FLOAT, [2, 32])
+    then_branch = helper.make_graph([helper.make_node("Relu", ["h"], ["out"])], "then", [],
+                                    [branch_out])
+    else_branch = helper.make_graph([helper.make_node("Neg", ["h"], ["out"])], "else", [],
+                                    [branch_out])
+    nodes = [helper.make_node("MatMul", ["x", "W"], ["h"]),
+             helper.make_node("If", ["cond"], ["y"], then_branch=then_branch,
+                              else_branch=else_branch)]
+    graph = helper.make_graph(nodes, "if", [x, cond], [y], initializer=[weight])
     return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 14)])
 
 
@@ -409,12 +415,12 @@ def test_embedded_model_takes_no_weights(cnn):
 
 
 def test_failed_compile_leaves_no_weights_file(tmp_path, quarc_driver):
-    model = tmp_path / "lstm.onnx"
-    onnx.save(lstm_model(), str(model))
+    model = tmp_path / "if.onnx"
+    onnx.save(if_model(), str(model))
     out = tmp_path / "out"
     out.mkdir()
-    for output in ("lstm", "liblstm.so"):
-        code, _, err = quarc("compile", model, "-o", out / output, "--weights", out / "lstm.weights")
+    for output in ("if", "libif.so"):
+        code, _, err = quarc("compile", model, "-o", out / output, "--weights", out / "if.weights")
         assert code == 1, err
         assert list(out.iterdir()) == [], f"the failed compile left {list(out.iterdir())}"
 

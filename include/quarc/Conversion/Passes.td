@@ -20,7 +20,10 @@ def ConvertQuarcToLinalg : Pass<"convert-quarc-to-linalg", "func::FuncOp"> {
     elementwise arithmetic with ONNX broadcasting, and `tensor` ops for
     shape manipulation (reshapes become `tensor.collapse_shape` /
     `tensor.expand_shape` where the reassociation is known, slices become
-    `tensor.extract_slice`).
+    `tensor.extract_slice`). Recurrent layers (LSTM, GRU, RNN) become the
+    input projection of all time steps as one `linalg.batch_matmul`, then
+    an `scf.for` over the time steps carrying the state as tensors, with one
+    small `linalg.batch_matmul` and one gate `linalg.generic` per step.
 
     Dynamic dimensions lower too: sizes come from `tensor.dim`, and a
     reshape to a shape computed at run time (ONNX's Shape -> Concat ->
@@ -51,6 +54,7 @@ def ConvertQuarcToLinalg : Pass<"convert-quarc-to-linalg", "func::FuncOp"> {
     "linalg::LinalgDialect",
     "math::MathDialect",
     "memref::MemRefDialect",
+    "scf::SCFDialect",
     "tensor::TensorDialect",
   ];
 }

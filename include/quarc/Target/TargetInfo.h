@@ -56,6 +56,11 @@ struct TargetInfo {
     unsigned columns;
   };
   RegisterTile f32MatmulTile() const;
+  /// The tile for a product with only `rows` rows (fewer than the default
+  /// tile's, e.g. a batch-1 matmul or a recurrent layer's step): the
+  /// registers of the missing rows hold more columns instead, so that
+  /// enough independent accumulators still hide the FMA latency.
+  RegisterTile f32MatmulTile(unsigned rows) const;
   /// Whether code for this target can run on the machine quarc runs on.
   bool runsOnHost() const;
 };

@@ -7,6 +7,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "Activations.h"
 #include "LoweringUtils.h"
 #include "quarc/Conversion/QuarcToLinalg/QuarcToLinalg.h"
 #include "quarc/Dialect/Quarc/IR/QuarcOps.h"
@@ -45,6 +46,46 @@ Value lessThanZero(OpBuilder &b, Location loc, Value x) {
                                constant(b, loc, x, 0));
 }
 
+} // namespace
+
+Value createSigmoid(OpBuilder &b, Location loc, Value x) {
+  Value one = constant(b, loc, x, 1.0);
+  Value negated = arith::NegFOp::create(b, loc, x);
+  Value denominator = arith::AddFOp::create(
+      b, loc, one, math::ExpOp::create(b, loc, negated));
+  return arith::DivFOp::create(b, loc, one, denominator);
+}
+
+Value createRelu(OpBuilder &b, Location loc, Value x) {
+  return createMaximum(b, loc, x, constant(b, loc, x, 0));
+}
+
+Value createHardSigmoid(OpBuilder &b, Location loc, Value x, double alpha,
+                        double beta) {
+  Value linear = arith::AddFOp::create(
+      b, loc, arith::MulFOp::create(b, loc, x, constant(b, loc, x, alpha)),
+      constant(b, loc, x, beta));
+  return clamp01(b, loc, linear);
+}
+
+Value createLeakyRelu(OpBuilder &b, Location loc, Value x, double alpha) {
+  return select(b, loc, lessThanZero(b, loc, x),
+                arith::MulFOp::create(b, loc, x, constant(b, loc, x, alpha)),
+                x);
+}
+
+Value createElu(OpBuilder &b, Location loc, Value x, double alpha) {
+  Value negative = arith::MulFOp::create(b, loc, constant(b, loc, x, alpha),
+                                         math::ExpM1Op::create(b, loc, x));
+  return select(b, loc, lessThanZero(b, loc, x), negative, x);
+}
+
+Value createSoftplus(OpBuilder &b, Location loc, Value x) {
+  return math::Log1pOp::create(b, loc, math::ExpOp::create(b, loc, x));
+}
+
+namespace {
+
 // Scalar bodies, one per op. `s` are the operands' scalars in operand
 // order (absent optional operands are left out).
 
@@ -65,11 +106,7 @@ UNARY_MATH(RoundOp, RoundEvenOp) // ONNX Round rounds half to even.
 #undef UNARY_MATH
 
 Value scalarBody(SigmoidOp, OpBuilder &b, Location loc, ValueRange s) {
-  Value one = constant(b, loc, s[0], 1.0);
-  Value negated = arith::NegFOp::create(b, loc, s[0]);
-  Value denominator = arith::AddFOp::create(
-      b, loc, one, math::ExpOp::create(b, loc, negated));
-  return arith::DivFOp::create(b, loc, one, denominator);
+  return createSigmoid(b, loc, s[0]);
 }
 
 Value scalarBody(ReciprocalOp, OpBuilder &b, Location loc, ValueRange s) {
@@ -77,7 +114,7 @@ Value scalarBody(ReciprocalOp, OpBuilder &b, Location loc, ValueRange s) {
 }
 
 Value scalarBody(SoftplusOp, OpBuilder &b, Location loc, ValueRange s) {
-  return math::Log1pOp::create(b, loc, math::ExpOp::create(b, loc, s[0]));
+  return createSoftplus(b, loc, s[0]);
 }
 
 Value scalarBody(HardSwishOp, OpBuilder &b, Location loc, ValueRange s) {
@@ -88,24 +125,16 @@ Value scalarBody(HardSwishOp, OpBuilder &b, Location loc, ValueRange s) {
 }
 
 Value scalarBody(HardSigmoidOp op, OpBuilder &b, Location loc, ValueRange s) {
-  Value alpha = constant(b, loc, s[0], op.getAlpha().convertToDouble());
-  Value beta = constant(b, loc, s[0], op.getBeta().convertToDouble());
-  Value linear = arith::AddFOp::create(
-      b, loc, arith::MulFOp::create(b, loc, s[0], alpha), beta);
-  return clamp01(b, loc, linear);
+  return createHardSigmoid(b, loc, s[0], op.getAlpha().convertToDouble(),
+                           op.getBeta().convertToDouble());
 }
 
 Value scalarBody(LeakyReluOp op, OpBuilder &b, Location loc, ValueRange s) {
-  Value alpha = constant(b, loc, s[0], op.getAlpha().convertToDouble());
-  return select(b, loc, lessThanZero(b, loc, s[0]),
-                arith::MulFOp::create(b, loc, s[0], alpha), s[0]);
+  return createLeakyRelu(b, loc, s[0], op.getAlpha().convertToDouble());
 }
 
 Value scalarBody(EluOp op, OpBuilder &b, Location loc, ValueRange s) {
-  Value alpha = constant(b, loc, s[0], op.getAlpha().convertToDouble());
-  Value negative = arith::MulFOp::create(
-      b, loc, alpha, math::ExpM1Op::create(b, loc, s[0]));
-  return select(b, loc, lessThanZero(b, loc, s[0]), negative, s[0]);
+  return createElu(b, loc, s[0], op.getAlpha().convertToDouble());
 }
 
 Value scalarBody(GeluOp op, OpBuilder &b, Location loc, ValueRange s) {
@@ -155,7 +184,7 @@ Value scalarBody(SignOp, OpBuilder &b, Location loc, ValueRange s) {
 }
 
 Value scalarBody(ReluOp, OpBuilder &b, Location loc, ValueRange s) {
-  return createMaximum(b, loc, s[0], constant(b, loc, s[0], 0));
+  return createRelu(b, loc, s[0]);
 }
 
 Value scalarBody(NotOp, OpBuilder &b, Location loc, ValueRange s) {

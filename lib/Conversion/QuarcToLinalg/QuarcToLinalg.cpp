@@ -12,6 +12,7 @@
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/Quant/IR/QuantTypes.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/Dialect/Func/Transforms/FuncConversions.h"
@@ -29,6 +30,7 @@ void populateQuarcToLinalgPatterns(RewritePatternSet &patterns) {
   populateMatMulToLinalgPatterns(patterns);
   populateTensorOpsToLinalgPatterns(patterns);
   populateReductionToLinalgPatterns(patterns);
+  populateRNNToLinalgPatterns(patterns);
   populateObserveToCallPatterns(patterns);
 }
 

@@ -105,6 +105,7 @@ std::vector<OnnxOpInfo> buildTable() {
       op("If", "quarc.if", 1, 1, importIf),
       op("Loop", "quarc.loop", 1, kVariadic, importLoop),
       op("LSTM", "quarc.lstm", 7, 8), op("GRU", "quarc.gru", 7, 6),
+      op("RNN", "quarc.rnn", 7, 6),
       // Quantization.
       op("QuantizeLinear", "quarc.quantize_linear", 10, 3),
       op("DequantizeLinear", "quarc.dequantize_linear", 10, 3),

@@ -172,11 +172,12 @@ FailureOr<Contraction> matchKernelOp(linalg::LinalgOp op, int64_t lanes) {
 class MicrokernelBuilder {
 public:
   MicrokernelBuilder(const Contraction &c, TargetInfo::RegisterTile tile,
-                     int64_t lanes, bool fused,
+                     bool coversAllRows, int64_t lanes, bool fused,
                      const MatmulPrologue *prologue, MatmulEpilogue *epilogue,
                      Location loc)
-      : c(c), tile(tile), lanes(lanes), fused(fused), prologue(prologue),
-        epilogue(epilogue), loc(loc), ivs(c.ranges.size(), Value()) {}
+      : c(c), tile(tile), coversAllRows(coversAllRows), lanes(lanes),
+        fused(fused), prologue(prologue), epilogue(epilogue), loc(loc),
+        ivs(c.ranges.size(), Value()) {}
 
   /// One parallel loop over the batch dims, the column tiles and, when
   /// those are too few to keep the threads busy (small images, a batch-1
@@ -404,6 +405,10 @@ private:
   /// Outer k dim iterations per block: the B panel of a column tile (k
   /// block x tile columns) is kPanelBytes.
   int64_t getKBlock() const {
+    // A tile covering all rows reads each row of B once: there is no panel
+    // to keep in L1, and its accumulators stay in registers for all of k.
+    if (coversAllRows)
+      return c.ranges[c.k.front()];
     int64_t innerK = 1;
     for (unsigned dim : ArrayRef(c.k).drop_front())
       innerK *= c.ranges[dim];
@@ -412,8 +417,9 @@ private:
   }
 
   /// Whether B is packed: for a single k dim (a convolution's windows are
-  /// already contiguous rows of its input).
-  bool packsRhs() const { return c.k.size() == 1; }
+  /// already contiguous rows of its input), unless the tile covers all of
+  /// the product's few rows (see runOnOperation).
+  bool packsRhs() const { return c.k.size() == 1 && !coversAllRows; }
 
   /// panel[kk][j] = B[k0 + kk][n0 + j], for the column's pieces.
   void packRhs(OpBuilder &b, Value n0, int64_t width, Value k0,
@@ -474,6 +480,7 @@ private:
 
   const Contraction &c;
   TargetInfo::RegisterTile tile;
+  bool coversAllRows;
   int64_t lanes;
   bool fused;
   const MatmulPrologue *prologue; // or null
@@ -521,7 +528,15 @@ struct QuarcVectorizeMatmul
       OpBuilder b(op);
       if (epilogue)
         epilogue->prepare(b);
-      MicrokernelBuilder(contraction, tile, lanes, parsed.hasVectorFMA(),
+      // A product with fewer rows than the tile (batch 1, a recurrent
+      // layer's step) gets a wider tile that covers all its rows. That one
+      // tile reads each panel of B once, so B is not packed for it: the
+      // copy would read B as often as the product itself does.
+      int64_t rows = contraction.ranges[contraction.m];
+      bool fewRows = rows < tile.rows;
+      MicrokernelBuilder(contraction,
+                         fewRows ? parsed.f32MatmulTile(rows) : tile, fewRows,
+                         lanes, parsed.hasVectorFMA(),
                          prologue ? &*prologue : nullptr,
                          epilogue ? &*epilogue : nullptr, op.getLoc())
           .build(b);

@@ -4,11 +4,17 @@
 // rejects an op reports why, then the conversion driver reports that the
 // op was not legalized.
 
-func.func @lstm_has_no_lowering(%x: tensor<5x2x4xf32>, %w: tensor<1x32x4xf32>, %r: tensor<1x32x8xf32>) -> tensor<5x1x2x8xf32> {
-  %none = quarc.none
-  // expected-error @+1 {{no lowering to native code for 'quarc.lstm'}}
-  %y, %yh, %yc = quarc.lstm %x, %w, %r, %none, %none, %none, %none, %none {hidden_size = 8 : i64} : (tensor<5x2x4xf32>, tensor<1x32x4xf32>, tensor<1x32x8xf32>, none, none, none, none, none) -> (tensor<5x1x2x8xf32>, tensor<1x2x8xf32>, tensor<1x2x8xf32>)
-  return %y : tensor<5x1x2x8xf32>
+func.func @if_has_no_lowering(%c: tensor<i1>, %a: tensor<2x3xf32>) -> tensor<2x3xf32> {
+  // expected-error @+1 {{no lowering to native code for 'quarc.if'}}
+  %r = quarc.if %c : tensor<i1> -> tensor<2x3xf32> {
+    %0 = quarc.relu %a : (tensor<2x3xf32>) -> tensor<2x3xf32>
+    // expected-error @+1 {{no lowering to native code for 'quarc.yield'}}
+    quarc.yield %0 : tensor<2x3xf32>
+  } else {
+    // expected-error @+1 {{no lowering to native code for 'quarc.yield'}}
+    quarc.yield %a : tensor<2x3xf32>
+  }
+  return %r : tensor<2x3xf32>
 }
 
 // -----

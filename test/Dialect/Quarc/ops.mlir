@@ -576,6 +576,16 @@ func.func @gru_forward(%x: tensor<?x2x4xf32>, %w: tensor<1x24x4xf32>, %r: tensor
 
 // -----
 
+// CHECK-LABEL: func @rnn_reverse_batch_first(
+// CHECK: quarc.rnn %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} {activations = ["Relu"], direction = "reverse", hidden_size = 8 : i64, layout = 1 : i64} : (tensor<2x5x4xf32>, tensor<1x8x4xf32>, tensor<1x8x8xf32>, tensor<1x16xf32>, tensor<2xi32>, none) -> (tensor<2x5x1x8xf32>, tensor<2x1x8xf32>)
+func.func @rnn_reverse_batch_first(%x: tensor<2x5x4xf32>, %w: tensor<1x8x4xf32>, %r: tensor<1x8x8xf32>, %b: tensor<1x16xf32>, %lens: tensor<2xi32>) -> (tensor<2x5x1x8xf32>, tensor<2x1x8xf32>) {
+  %none = quarc.none
+  %y, %yh = quarc.rnn %x, %w, %r, %b, %lens, %none {activations = ["Relu"], direction = "reverse", hidden_size = 8 : i64, layout = 1 : i64} : (tensor<2x5x4xf32>, tensor<1x8x4xf32>, tensor<1x8x8xf32>, tensor<1x16xf32>, tensor<2xi32>, none) -> (tensor<2x5x1x8xf32>, tensor<2x1x8xf32>)
+  return %y, %yh : tensor<2x5x1x8xf32>, tensor<2x1x8xf32>
+}
+
+// -----
+
 //===----------------------------------------------------------------------===//
 // Control flow
 //===----------------------------------------------------------------------===//

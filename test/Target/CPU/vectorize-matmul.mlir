@@ -772,3 +772,35 @@ func.func @row_blocks(%a: memref<100x16xf32>, %b: memref<16x24xf32>, %c: memref<
   linalg.matmul ins(%a, %b : memref<100x16xf32>, memref<16x24xf32>) outs(%c : memref<100x24xf32>)
   return
 }
+
+// -----
+
+// Fewer rows than the tile (a batch-1 product, a recurrent layer's step):
+// the registers of the missing rows hold more columns, one tile covers all
+// rows (AVX2 1 x 56, SSE 1 x 28, AVX-512 1 x 240, NEON 1 x 60), so its 7 or
+// 15 accumulators still hide the FMA latency. Each row of B is read once,
+// so it is read in place (no panel copy) and k is not blocked.
+// CHECK-LABEL: func @one_row(
+// CHECK-SAME:      %[[A:[^:]+]]: memref<1x64xf32>, %[[B:[^:]+]]: memref<64x512xf32>,
+// CHECK-NOT:     memref.alloca
+// AVX2:          scf.parallel (%{{[^ ]+}}) = (%{{[^ ]+}}) to (%c10) step
+// AVX2:            scf.for {{.+}} -> (vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>) {
+// AVX2-COUNT-7:      vector.load %[[B]][%{{[^ ]+}}, %{{[^ ]+}}] : memref<64x512xf32>, vector<8xf32>
+// AVX2-NEXT:         memref.load %[[A]]
+// AVX2-COUNT-7:      vector.fma
+// AVX2-NEXT:         scf.yield
+// SSE:           scf.parallel (%{{[^ ]+}}) = (%{{[^ ]+}}) to (%c19) step
+// SSE:             scf.for {{.+}} -> (vector<4xf32>, vector<4xf32>, vector<4xf32>, vector<4xf32>, vector<4xf32>, vector<4xf32>, vector<4xf32>) {
+// AVX512:        scf.parallel (%{{[^ ]+}}) = (%{{[^ ]+}}) to (%c3) step
+// AVX512:          scf.for {{.+}} -> (vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>) {
+// AVX512-COUNT-15:   vector.load %[[B]]
+// AVX512-NEXT:       memref.load %[[A]]
+// AVX512-COUNT-15:   vector.fma
+// AVX512-NEXT:       scf.yield
+// NEON:          scf.parallel (%{{[^ ]+}}) = (%{{[^ ]+}}) to (%c9) step
+// NEON:            scf.for {{.+}} -> (vector<4xf32>, vector<4xf32>, vector<4xf32>, vector<4xf32>, vector<4xf32>, vector<4xf32>, vector<4xf32>, vector<4xf32>, vector<4xf32>, vector<4xf32>, vector<4xf32>, vector<4xf32>, vector<4xf32>, vector<4xf32>, vector<4xf32>) {
+// CHECK:         return
+func.func @one_row(%a: memref<1x64xf32>, %b: memref<64x512xf32>, %c: memref<1x512xf32>) {
+  linalg.matmul ins(%a, %b : memref<1x64xf32>, memref<64x512xf32>) outs(%c : memref<1x512xf32>)
+  return
+}

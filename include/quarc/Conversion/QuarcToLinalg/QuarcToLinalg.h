@@ -22,6 +22,9 @@ void populateMatMulToLinalgPatterns(RewritePatternSet &patterns);
 void populateTensorOpsToLinalgPatterns(RewritePatternSet &patterns);
 /// Reduce*, Softmax, LogSoftmax, ArgMax/ArgMin.
 void populateReductionToLinalgPatterns(RewritePatternSet &patterns);
+/// LSTM, GRU, RNN: the input projection as one matmul, then an scf.for
+/// over the time steps.
+void populateRNNToLinalgPatterns(RewritePatternSet &patterns);
 
 /// Observe (calibration) to calls of the runtime's observer.
 void populateObserveToCallPatterns(RewritePatternSet &patterns);

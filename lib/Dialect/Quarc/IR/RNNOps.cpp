@@ -1,4 +1,4 @@
-//===- RNNOps.cpp - LSTM and GRU type inference ---------------------------===//
+//===- RNNOps.cpp - LSTM, GRU and RNN type inference ----------------------===//
 
 #include "quarc/Dialect/Quarc/IR/QuarcOps.h"
 
@@ -49,6 +49,13 @@ LogicalResult LSTMOp::inferReturnTypes(MLIRContext *,
 }
 
 LogicalResult GRUOp::inferReturnTypes(MLIRContext *,
+                                      std::optional<Location> loc,
+                                      Adaptor adaptor,
+                                      SmallVectorImpl<Type> &types) {
+  return inferRecurrent(loc, adaptor, /*withCell=*/false, types);
+}
+
+LogicalResult RNNOp::inferReturnTypes(MLIRContext *,
                                       std::optional<Location> loc,
                                       Adaptor adaptor,
                                       SmallVectorImpl<Type> &types) {

@@ -1,4 +1,4 @@
-//===- QuarcRNNOps.td - ONNX LSTM and GRU -------------------------------===//
+//===- QuarcRNNOps.td - ONNX LSTM, GRU and RNN --------------------------===//
 
 #ifndef QUARC_DIALECT_QUARC_IR_QUARCRNNOPS_TD
 #define QUARC_DIALECT_QUARC_IR_QUARCRNNOPS_TD
@@ -44,6 +44,21 @@ def Quarc_GRUOp : Quarc_CustomInferOp<"gru", [Pure]> {
                             Quarc_OptIntTensor:$sequence_lens,
                             Quarc_OptFloatTensor:$initial_h,
                             DefaultValuedAttr<I64Attr, "0">:$linear_before_reset),
+                       Quarc_RNNAttrs);
+  let results = (outs Quarc_FloatTensor:$Y, Quarc_FloatTensor:$Y_h);
+}
+
+def Quarc_RNNOp : Quarc_CustomInferOp<"rnn", [Pure]> {
+  let summary = "ONNX RNN";
+  let description = [{
+    A one-layer simple RNN over the sequence `X`: each step is
+    `Ht = f(Xt * W^T + Ht-1 * R^T + Wb + Rb)`. Results: all hidden states
+    `Y` and the last hidden state `Y_h`.
+  }];
+  let arguments = !con((ins Quarc_FloatTensor:$X, Quarc_FloatTensor:$W,
+                            Quarc_FloatTensor:$R, Quarc_OptFloatTensor:$B,
+                            Quarc_OptIntTensor:$sequence_lens,
+                            Quarc_OptFloatTensor:$initial_h),
                        Quarc_RNNAttrs);
   let results = (outs Quarc_FloatTensor:$Y, Quarc_FloatTensor:$Y_h);
 }
