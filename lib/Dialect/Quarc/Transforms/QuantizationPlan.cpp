@@ -308,6 +308,14 @@ private:
     return it != producerOf.end() && candidates[it->second].integer;
   }
 
+  /// Produced by an integer op whose outputs are always quantized: any but
+  /// a contraction (which writes f32 when no integer op reads it).
+  bool producedByQuantizingOp(Value value) const {
+    auto it = producerOf.find(value);
+    return it != producerOf.end() && candidates[it->second].integer &&
+           candidates[it->second].kind != Kind::Contraction;
+  }
+
   /// Whether an integer op reads `value` to compute integer results that
   /// are used as such: any integer op but a pass-through one, or an
   /// integer pass-through op whose own results are (so that a chain of
@@ -333,9 +341,16 @@ private:
     case Kind::Contraction:
       return true;
     case Kind::PassThrough:
-      return llvm::any_of(candidate.inputs, [&](Value v) {
-        return producedByInteger(v) || feedsInteger(v, i);
-      });
+      // Only where the values are quantized anyway: integer code reads the
+      // results, another integer op reads the input, or the input comes
+      // out of an integer op that always writes quantized values (a
+      // contraction whose result no integer op reads writes f32: a chain
+      // of reshapes from it into float code must not quantize it).
+      return llvm::any_of(candidate.outputs,
+                          [&](Value v) { return feedsInteger(v); }) ||
+             llvm::any_of(candidate.inputs, [&](Value v) {
+               return feedsInteger(v, i) || producedByQuantizingOp(v);
+             });
     case Kind::Requantizing:
     case Kind::Table:
       return llvm::any_of(candidate.inputs,

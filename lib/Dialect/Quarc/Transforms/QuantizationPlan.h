@@ -11,9 +11,12 @@
 // only pays off between integer code: it stays integer when one of its
 // inputs comes from an integer op and one of its outputs feeds one
 // (otherwise its quantize/dequantize pairs would only add rounding). A
-// pass-through op stays integer when its input is quantized anyway. This
-// is decided by iterating to a fixed point, starting from every candidate
-// being integer and demoting those that fail the rule.
+// pass-through op stays integer when its values are quantized anyway:
+// integer code reads its results, another integer op reads its input, or
+// its input comes out of an integer op that always writes quantized values
+// (not a contraction feeding only reshapes into float code, whose result
+// stays f32). This is decided by iterating to a fixed point, starting from
+// every candidate being integer and demoting those that fail the rule.
 //
 // Parameters: a pass-through op's outputs take its input's (no
 // requantization); an input of a Concat that only the Concat reads and
