@@ -21,7 +21,9 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "DynamicQuantization.h"
 #include "IntegerLowering.h"
+#include "IntegerProducts.h"
 #include "LoweringUtils.h"
 #include "WindowLowering.h"
 #include "quarc/Conversion/QuarcToLinalg/QuarcToLinalg.h"
@@ -39,49 +41,6 @@
 
 namespace mlir::quarc {
 namespace {
-
-/// The scalar body of the contraction: acc + input * (ext(weight) - zw),
-/// without the subtraction for symmetric weights (null `zeroPoint`);
-/// `input` is already widened to i32.
-Value buildMultiplyAccumulate(OpBuilder &b, Location loc, Value input,
-                              Value weight, Value zeroPoint, Value acc,
-                              quant::QuantizedType weightType) {
-  Value centered = extendStored(b, loc, weight, weightType, b.getI32Type());
-  if (zeroPoint)
-    centered = arith::SubIOp::create(b, loc, centered, zeroPoint);
-  Value product = arith::MulIOp::create(b, loc, input, centered);
-  return arith::AddIOp::create(b, loc, acc, product);
-}
-
-/// How the contraction reads the weight zero points of its `channels`
-/// output channels: nothing when they are all 0 (symmetric weights), a
-/// scalar when they are all equal, else an i32 constant of `shape` (the
-/// channels in order) that the generic reads as one more input.
-struct WeightZeroPoints {
-  Value scalar, tensor;
-
-  static WeightZeroPoints get(OpBuilder &b, Location loc,
-                              quant::QuantizedType weightType,
-                              int64_t channels, ArrayRef<int64_t> shape) {
-    SmallVector<int64_t> zeroPoints = getChannelZeroPoints(weightType, channels);
-    WeightZeroPoints result;
-    if (llvm::all_of(zeroPoints, [](int64_t z) { return z == 0; }))
-      return result;
-    if (llvm::all_equal(zeroPoints)) {
-      result.scalar = createScalar(b, loc, b.getI32Type(), zeroPoints.front());
-      return result;
-    }
-    SmallVector<int32_t> values(zeroPoints.begin(), zeroPoints.end());
-    auto type = RankedTensorType::get(shape, b.getI32Type());
-    result.tensor = arith::ConstantOp::create(
-        b, loc, DenseElementsAttr::get(type, ArrayRef(values)));
-    return result;
-  }
-
-  /// The zero point in the generic's body, whose inputs are `args`
-  /// (input, weight, [zero points], accumulator).
-  Value get(ValueRange args) const { return tensor ? args[2] : scalar; }
-};
 
 /// An i32 tensor of `type` whose elements are `bias[d]`, d the index along
 /// `channelDim`.
@@ -191,66 +150,6 @@ Value buildOutputStage(OpBuilder &b, Operation *op, Value accumulators,
         linalg::YieldOp::create(nb, nl, result);
       });
   return generic.getResult(0);
-}
-
-/// The dynamic sizes of a matrix product's accumulators: only the rows of
-/// `a` can be dynamic (b is a static K x N).
-SmallVector<Value> getMatMulAccumulatorSizes(OpBuilder &b, Location loc,
-                                             RankedTensorType accType,
-                                             Value a) {
-  SmallVector<Value> sizes;
-  for (int64_t d = 0; d < accType.getRank() - 1; ++d)
-    if (accType.isDynamicDim(d))
-      sizes.push_back(tensor::DimOp::create(b, loc, a, d));
-  return sizes;
-}
-
-/// The i32 contraction of a matrix product into `init`: loop dims (batch...,
-/// m, k, n), n innermost after the reduction; each step adds
-/// widen(a) * (b - zb), `widenInput` turning a's stored scalar into i32.
-Value buildIntegerMatMul(OpBuilder &builder, Location loc, Value a, Value b,
-                         Value init, quant::QuantizedType weightType,
-                         function_ref<Value(OpBuilder &, Location, Value)>
-                             widenInput) {
-  MLIRContext *context = builder.getContext();
-  auto accType = cast<RankedTensorType>(init.getType());
-  int64_t rank = accType.getRank(), numDims = rank + 1;
-  int64_t columns = cast<RankedTensorType>(b.getType()).getDimSize(1);
-  SmallVector<AffineExpr> batch;
-  for (int64_t d = 0; d < rank - 2; ++d)
-    batch.push_back(getAffineDimExpr(d, context));
-  AffineExpr m = getAffineDimExpr(rank - 2, context),
-             k = getAffineDimExpr(rank - 1, context),
-             n = getAffineDimExpr(rank, context);
-  auto withBatch = [&](std::initializer_list<AffineExpr> tail) {
-    SmallVector<AffineExpr> exprs(batch);
-    exprs.append(tail.begin(), tail.end());
-    return AffineMap::get(numDims, 0, exprs, context);
-  };
-  SmallVector<AffineMap> maps = {withBatch({m, k}),
-                                 AffineMap::get(numDims, 0, {k, n}, context),
-                                 withBatch({m, n})};
-  // Asymmetric weights: zb per column, read at n.
-  WeightZeroPoints zeroPoints =
-      WeightZeroPoints::get(builder, loc, weightType, columns, {columns});
-  SmallVector<Value> inputs = {a, b};
-  if (zeroPoints.tensor) {
-    inputs.push_back(zeroPoints.tensor);
-    maps.insert(maps.end() - 1, AffineMap::get(numDims, 0, {n}, context));
-  }
-  SmallVector<utils::IteratorType> iterators(numDims,
-                                             utils::IteratorType::parallel);
-  iterators[rank - 1] = utils::IteratorType::reduction;
-  return linalg::GenericOp::create(
-             builder, loc, TypeRange{accType}, inputs, init, maps, iterators,
-             [&](OpBuilder &nb, Location nl, ValueRange args) {
-               linalg::YieldOp::create(
-                   nb, nl,
-                   buildMultiplyAccumulate(nb, nl, widenInput(nb, nl, args[0]),
-                                           args[1], zeroPoints.get(args),
-                                           args.back(), weightType));
-             })
-      .getResult(0);
 }
 
 struct QConvLowering : OpConversionPattern<QConvOp> {
@@ -378,6 +277,7 @@ struct QMatMulLowering : OpConversionPattern<QMatMulOp> {
     int64_t columns = op.getB().getType().getDimSize(1);
     Value accumulated = buildIntegerMatMul(
         rewriter, loc, a, b, init, weightType,
+        getChannelZeroPoints(weightType, columns),
         [&](OpBuilder &nb, Location nl, Value stored) {
           return extendStored(nb, nl, stored, inputType, nb.getI32Type());
         });
@@ -390,10 +290,9 @@ struct QMatMulLowering : OpConversionPattern<QMatMulOp> {
   }
 };
 
-/// quarc.qmatmul_dynamic: the activation's range (one reduction), its
-/// scale and zero point (scalar arithmetic, as DynamicQuantizeLinear), the
-/// quantized activation (elementwise), the i32 contraction of centered
-/// values, and the f32 output f32(acc) * f32(sa * sb[n]) + bias[n].
+/// quarc.qmatmul_dynamic: the activation quantized as the model runs,
+/// its i32 product with the weight, and the f32 output
+/// f32(acc) * f32(sa * sb[n]) + bias[n] (DynamicQuantization.h).
 struct QMatMulDynamicLowering : OpConversionPattern<QMatMulDynamicOp> {
   using OpConversionPattern::OpConversionPattern;
 
@@ -401,107 +300,15 @@ struct QMatMulDynamicLowering : OpConversionPattern<QMatMulDynamicOp> {
   matchAndRewrite(QMatMulDynamicOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
-    MLIRContext *context = rewriter.getContext();
-    Type f32 = rewriter.getF32Type(), i32 = rewriter.getI32Type();
-    Value a = adaptor.getA();
-    auto aType = cast<RankedTensorType>(a.getType());
-    auto resultType = cast<RankedTensorType>(op.getType());
-    int64_t rank = aType.getRank();
-    auto f32Constant = [&](OpBuilder &b, Location l, double value) {
-      return createScalar(b, l, f32, value);
-    };
-
-    // lo = min(0, min a), hi = max(0, max a).
-    auto scalarType = RankedTensorType::get({}, f32);
-    Value zeroTensor = createFilled(rewriter, loc, scalarType, {},
-                                    f32Constant(rewriter, loc, 0.0));
-    SmallVector<AffineMap> rangeMaps = {
-        AffineMap::getMultiDimIdentityMap(rank, context),
-        AffineMap::get(rank, 0, context), AffineMap::get(rank, 0, context)};
-    SmallVector<utils::IteratorType> reductions(rank,
-                                                utils::IteratorType::reduction);
-    auto range = linalg::GenericOp::create(
-        rewriter, loc, TypeRange{scalarType, scalarType}, a,
-        ValueRange{zeroTensor, zeroTensor}, rangeMaps, reductions,
-        [](OpBuilder &b, Location l, ValueRange args) {
-          linalg::YieldOp::create(
-              b, l,
-              ValueRange{arith::MinimumFOp::create(b, l, args[1], args[0]),
-                         arith::MaximumFOp::create(b, l, args[2], args[0])});
-        });
-    Value lo = tensor::ExtractOp::create(rewriter, loc, range.getResult(0));
-    Value hi = tensor::ExtractOp::create(rewriter, loc, range.getResult(1));
-
-    // sa = (hi - lo) / 255; za = round(clamp(-lo / sa, 0, 255)). A zero
-    // range divides by 1 instead: every aq is then za and acc 0.
-    Value scale = arith::DivFOp::create(
-        rewriter, loc, arith::SubFOp::create(rewriter, loc, hi, lo),
-        f32Constant(rewriter, loc, 255.0));
-    Value isZero = arith::CmpFOp::create(rewriter, loc,
-                                         arith::CmpFPredicate::OEQ, scale,
-                                         f32Constant(rewriter, loc, 0.0));
-    Value divisor = arith::SelectOp::create(
-        rewriter, loc, isZero, f32Constant(rewriter, loc, 1.0), scale);
-    auto clampTo255 = [&](OpBuilder &b, Location l, Value v) -> Value {
-      return arith::MinimumFOp::create(
-          b, l, arith::MaximumFOp::create(b, l, v, f32Constant(b, l, 0.0)),
-          f32Constant(b, l, 255.0));
-    };
-    Value zeroPointF = math::RoundEvenOp::create(
-        rewriter, loc,
-        clampTo255(rewriter, loc,
-                   arith::DivFOp::create(
-                       rewriter, loc, arith::NegFOp::create(rewriter, loc, lo),
-                       divisor)));
-    Value zeroPoint = arith::FPToSIOp::create(rewriter, loc, i32, zeroPointF);
-
-    // aq = clamp(round(a / sa) + za, 0, 255), stored as u8 bits.
-    Value quantized = buildElementwise(
-        rewriter, loc, aType.clone(rewriter.getI8Type()), a,
-        [&](OpBuilder &b, Location l, ValueRange args) -> Value {
-          Value rounded = math::RoundEvenOp::create(
-              b, l, arith::DivFOp::create(b, l, args[0], divisor));
-          Value shifted = clampTo255(
-              b, l, arith::AddFOp::create(b, l, rounded, zeroPointF));
-          return arith::TruncIOp::create(
-              b, l, b.getI8Type(),
-              arith::FPToSIOp::create(b, l, i32, shifted));
-        });
-
-    // acc = sum over k of (aq - za) * (b - zb), in i32.
     auto weightType = getElementQuantType(op.getB());
     int64_t columns = op.getB().getType().getDimSize(1);
-    auto accType = resultType.clone(i32);
-    Value init = createFilled(rewriter, loc, accType,
-                              getMatMulAccumulatorSizes(rewriter, loc, accType, a),
-                              createScalar(rewriter, loc, i32, 0));
-    Value accumulated = buildIntegerMatMul(
-        rewriter, loc, quantized, adaptor.getB(), init, weightType,
-        [&](OpBuilder &b, Location l, Value stored) -> Value {
-          return arith::SubIOp::create(
-              b, l, arith::ExtUIOp::create(b, l, i32, stored), zeroPoint);
-        });
-
-    // y = f32(acc) * f32(sa * sb[n]) + bias[n].
-    SmallVector<double> weightScales = getChannelScales(weightType, columns);
-    SmallVector<float> scales(weightScales.begin(), weightScales.end());
-    Value scaleTensor = arith::ConstantOp::create(
-        rewriter, loc,
-        DenseElementsAttr::get(RankedTensorType::get({columns}, f32),
-                               ArrayRef(scales)));
-    SmallVector<Value> outputInputs = {accumulated, scaleTensor};
-    bool hasBias = !isNone(op.getBias());
-    if (hasBias)
-      outputInputs.push_back(adaptor.getBias());
-    Value result = buildElementwise(
-        rewriter, loc, resultType, outputInputs,
-        [&](OpBuilder &b, Location l, ValueRange args) -> Value {
-          Value columnScale = arith::MulFOp::create(b, l, scale, args[1]);
-          Value y = arith::MulFOp::create(
-              b, l, arith::SIToFPOp::create(b, l, f32, args[0]), columnScale);
-          return hasBias ? arith::AddFOp::create(b, l, y, args[2]).getResult()
-                         : y;
-        });
+    ColumnQuantizedWeights weights{adaptor.getB(), weightType,
+                                   getChannelScales(weightType, columns),
+                                   getChannelZeroPoints(weightType, columns)};
+    Value bias = isNone(op.getBias()) ? Value() : adaptor.getBias();
+    Value result = buildDynamicProduct(
+        rewriter, loc, quantizeAtRunTime(rewriter, loc, adaptor.getA()),
+        weights, bias, cast<RankedTensorType>(op.getType()));
     rewriter.replaceOp(op, result);
     return success();
   }

@@ -10,15 +10,20 @@
 //   dequantize: x = f32(q - zp) * scale
 //
 // Per-axis types read their scales and zero points from constant tensors
-// broadcast along the axis. A dequantize of a constant is evaluated at
-// compile time. Sub-channel (per-group) types are not lowered yet.
+// broadcast along the axis, per-group types whose groups are whole dims or
+// single elements (one scale per row, say) from tensors of their group
+// shape. A dequantize of an inline constant is evaluated at compile time,
+// and so is one of any constant whose groups span part of a dim (int4
+// weights in groups of 32), the only form those lower in.
 //
 //===----------------------------------------------------------------------===//
 
 #include "LoweringUtils.h"
 #include "quarc/Conversion/QuarcToLinalg/QuarcToLinalg.h"
 #include "quarc/Dialect/Quarc/IR/QuarcOps.h"
+#include "quarc/Dialect/Quarc/IR/ShapeInference.h"
 #include "quarc/Quantization/Quantize.h"
+#include "quarc/Quantization/QuantizedTypes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -29,43 +34,56 @@
 namespace mlir::quarc {
 namespace {
 
-/// Scale and zero point of each index along the quantized axis (one entry
-/// for a per-tensor type), with the storage range.
+/// The parameters of a quantized type as the lowering reads them: the
+/// scales and zero points row-major over `paramShape`, a shape that
+/// broadcasts against the tensor's (per-axis: 1 except the axis; per-group
+/// with every group a whole dim or one element: the group shape), empty
+/// for a per-tensor type.
 struct LoweredParams {
-  SmallVector<float> scales;
-  SmallVector<int32_t> zeroPoints;
-  int32_t axis = -1; // -1: per tensor
+  QuantParams params;
+  SmallVector<int64_t> paramShape;
   int64_t qmin, qmax;
   bool isSigned;
-  unsigned width;
+  /// Whether the elementwise form can read them: false for groups that
+  /// span part of a dim, whose index would need dividing by the group
+  /// size (such types lower for constant tensors only, evaluated at
+  /// compile time).
+  bool elementwise = true;
 };
 
 FailureOr<LoweredParams> getLoweredParams(Operation *op, Type elementType,
+                                          ArrayRef<int64_t> shape,
                                           ConversionPatternRewriter &rewriter) {
   auto quantized = dyn_cast<quant::QuantizedType>(elementType);
   if (!quantized || !quantized.getExpressedType().isF32())
     return rewriter.notifyMatchFailure(op, "not a quantized f32 type");
-  LoweredParams params;
-  params.qmin = quantized.getStorageTypeMin();
-  params.qmax = quantized.getStorageTypeMax();
-  params.isSigned = quantized.isSigned();
-  params.width = quantized.getStorageTypeIntegralWidth();
-  if (auto uniform = dyn_cast<quant::UniformQuantizedType>(quantized)) {
-    params.scales.push_back(uniform.getScale());
-    params.zeroPoints.push_back(uniform.getZeroPoint());
-    return params;
+  FailureOr<QuantParams> params = getQuantParams(op->getLoc(), quantized);
+  if (failed(params))
+    return failure();
+  LoweredParams lowered{*params, {}, quantized.getStorageTypeMin(),
+                        quantized.getStorageTypeMax(), quantized.isSigned()};
+  switch (params->granularity) {
+  case Granularity::PerTensor:
+    break;
+  case Granularity::PerChannel:
+    lowered.paramShape.assign(shape.size(), 1);
+    lowered.paramShape[params->axis] = params->scales.size();
+    break;
+  case Granularity::PerGroup:
+    lowered.paramShape = params->groupShape;
+    lowered.elementwise = params->groupShape[params->axis] == 1 ||
+                          params->groupShape[params->axis] == shape[params->axis];
+    break;
   }
-  if (auto perAxis = dyn_cast<quant::UniformQuantizedPerAxisType>(quantized)) {
-    for (double scale : perAxis.getScales())
-      params.scales.push_back(scale);
-    for (int64_t zeroPoint : perAxis.getZeroPoints())
-      params.zeroPoints.push_back(zeroPoint);
-    params.axis = perAxis.getQuantizedDimension();
-    return params;
-  }
-  return op->emitError() << "quantized type " << elementType
-                         << " does not lower to native code yet (per-tensor "
-                            "and per-axis types do)";
+  return lowered;
+}
+
+/// The error for a type whose parameters the elementwise form cannot read.
+LogicalResult emitGroupsUnsupported(Operation *op, Type elementType) {
+  return op->emitError()
+         << "quantized type " << elementType
+         << ": groups spanning part of a dim lower only for constant tensors "
+            "(per-tensor, per-axis and whole-dim groups lower for any tensor)";
 }
 
 /// Computes one element from the input element and its scale (f32) and
@@ -73,34 +91,38 @@ FailureOr<LoweredParams> getLoweredParams(Operation *op, Type elementType,
 using QuantScalarBuilder = function_ref<Value(
     OpBuilder &b, Location loc, Value element, Value scale, Value zeroPoint)>;
 
-/// An elementwise generic over `input` (of rank `rank`) yielding
-/// `body(element, scale, zeroPoint)`. A per-axis type's scales and zero
-/// points are read from constant tensors shaped [1, ..., C, ..., 1] that
-/// broadcast along the axis; a per-tensor type's are constants.
+/// An elementwise generic over `input` yielding `body(element, scale,
+/// zeroPoint)`. Scales and zero points that vary are read from constant
+/// tensors of the broadcasting `paramShape`; a per-tensor type's are
+/// constants.
 Value buildQuantElementwise(OpBuilder &builder, Location loc,
                             RankedTensorType resultType, Value input,
-                            const LoweredParams &params,
+                            const LoweredParams &lowered,
                             QuantScalarBuilder body) {
+  const QuantParams &params = lowered.params;
   SmallVector<Value> inputs = {input};
-  if (params.axis >= 0) {
-    SmallVector<int64_t> shape(resultType.getRank(), 1);
-    shape[params.axis] = params.scales.size();
-    auto scaleType = RankedTensorType::get(shape, builder.getF32Type());
-    auto zeroType = RankedTensorType::get(shape, builder.getI32Type());
+  bool perTensor = lowered.paramShape.empty();
+  if (!perTensor) {
+    SmallVector<float> scales(params.scales.begin(), params.scales.end());
+    SmallVector<int32_t> zeroPoints(params.zeroPoints.begin(),
+                                    params.zeroPoints.end());
+    auto scaleType =
+        RankedTensorType::get(lowered.paramShape, builder.getF32Type());
+    auto zeroType =
+        RankedTensorType::get(lowered.paramShape, builder.getI32Type());
     inputs.push_back(arith::ConstantOp::create(
-        builder, loc, DenseElementsAttr::get(scaleType, ArrayRef(params.scales))));
+        builder, loc, DenseElementsAttr::get(scaleType, ArrayRef(scales))));
     inputs.push_back(arith::ConstantOp::create(
-        builder, loc,
-        DenseElementsAttr::get(zeroType, ArrayRef(params.zeroPoints))));
+        builder, loc, DenseElementsAttr::get(zeroType, ArrayRef(zeroPoints))));
   }
   return buildElementwise(
       builder, loc, resultType, inputs,
       [&](OpBuilder &b, Location loc, ValueRange scalars) -> Value {
-        if (params.axis >= 0)
+        if (!perTensor)
           return body(b, loc, scalars[0], scalars[1], scalars[2]);
         return body(b, loc, scalars[0],
-                    createScalar(b, loc, b.getF32Type(), params.scales[0]),
-                    createScalar(b, loc, b.getI32Type(), params.zeroPoints[0]));
+                    createScalar(b, loc, b.getF32Type(), params.scale()),
+                    createScalar(b, loc, b.getI32Type(), params.zeroPoint()));
       });
 }
 
@@ -112,9 +134,11 @@ struct QuantizeLowering : OpConversionPattern<QuantizeOp> {
                   ConversionPatternRewriter &rewriter) const override {
     auto type = cast<RankedTensorType>(op.getType());
     FailureOr<LoweredParams> params =
-        getLoweredParams(op, type.getElementType(), rewriter);
+        getLoweredParams(op, type.getElementType(), type.getShape(), rewriter);
     if (failed(params))
       return failure();
+    if (!params->elementwise)
+      return emitGroupsUnsupported(op, type.getElementType());
     auto resultType =
         cast<RankedTensorType>(getTypeConverter()->convertType(type));
     const LoweredParams &p = *params;
@@ -148,33 +172,25 @@ struct QuantizeLowering : OpConversionPattern<QuantizeOp> {
 };
 
 /// The f32 values of dequantize(storage_cast(constant)), computed with the
-/// reference dequantization.
+/// reference dequantization (any granularity). Inline (dense) constants
+/// fold always; resource-backed ones, large weights kept in their 8-bit
+/// form and dequantized as the model runs, only when `always`.
 std::optional<DenseElementsAttr>
-foldConstantDequantize(DequantizeOp op, const LoweredParams &params) {
+foldConstantDequantize(DequantizeOp op, const QuantParams &params,
+                       bool always) {
   auto storageCast = op.getInput().getDefiningOp<StorageCastOp>();
   auto constant =
       storageCast ? storageCast.getInput().getDefiningOp<ConstantOp>() : nullptr;
-  if (!constant)
-    return std::nullopt;
-  auto values = dyn_cast<DenseIntElementsAttr>(constant.getValue());
   auto type = cast<RankedTensorType>(op.getType());
-  if (!values || !type.hasStaticShape())
+  if (!constant || !type.hasStaticShape() ||
+      (!always && !isa<DenseIntElementsAttr>(constant.getValue())))
     return std::nullopt;
-  SmallVector<float> result;
-  result.reserve(values.getNumElements());
-  int64_t inner = 1;
-  if (params.axis >= 0)
-    for (int64_t d = params.axis + 1; d < type.getRank(); ++d)
-      inner *= type.getDimSize(d);
-  int64_t index = 0;
-  for (const APInt &value : values.getValues<APInt>()) {
-    int64_t param =
-        params.axis >= 0 ? (index / inner) % type.getDimSize(params.axis) : 0;
-    int64_t q = params.isSigned ? value.getSExtValue() : value.getZExtValue();
-    result.push_back(dequantizeValue(q, params.scales[param],
-                                     params.zeroPoints[param]));
-    ++index;
-  }
+  std::optional<SmallVector<int64_t>> values =
+      getConstantIntValues(constant.getResult());
+  if (!values || int64_t(values->size()) != type.getNumElements())
+    return std::nullopt;
+  SmallVector<int32_t> stored(values->begin(), values->end());
+  SmallVector<float> result = dequantize(stored, type.getShape(), params);
   return DenseElementsAttr::get(type, ArrayRef(result));
 }
 
@@ -185,16 +201,18 @@ struct DequantizeLowering : OpConversionPattern<DequantizeOp> {
   matchAndRewrite(DequantizeOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
     auto inputType = cast<RankedTensorType>(op.getInput().getType());
-    FailureOr<LoweredParams> params =
-        getLoweredParams(op, inputType.getElementType(), rewriter);
+    FailureOr<LoweredParams> params = getLoweredParams(
+        op, inputType.getElementType(), inputType.getShape(), rewriter);
     if (failed(params))
       return failure();
     Location loc = op.getLoc();
-    if (std::optional<DenseElementsAttr> folded =
-            foldConstantDequantize(op, *params)) {
+    if (std::optional<DenseElementsAttr> folded = foldConstantDequantize(
+            op, params->params, /*always=*/!params->elementwise)) {
       rewriter.replaceOpWithNewOp<arith::ConstantOp>(op, *folded);
       return success();
     }
+    if (!params->elementwise)
+      return emitGroupsUnsupported(op, inputType.getElementType());
     const LoweredParams &p = *params;
     Value result = buildQuantElementwise(
         rewriter, loc, cast<RankedTensorType>(op.getType()), adaptor.getInput(),

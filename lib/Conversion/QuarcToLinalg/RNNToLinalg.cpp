@@ -21,13 +21,22 @@
 // sequence without it) keeps that sequence's state and writes zeros to Y;
 // a sequence of length 0 has zero Y_h and Y_c (onnxruntime's results).
 //
+// A layer marked dynamic_quantization (quarc-quantize-dynamic) runs its
+// products in integers instead (DynamicQuantization.h): W and R are read
+// as 8-bit constants, transposed at compile time like the f32 ones; X is
+// quantized once, before the reversed copy (which then copies bytes), and
+// the state once per step.
+//
 //===----------------------------------------------------------------------===//
 
 #include "Activations.h"
+#include "DynamicQuantization.h"
 #include "LoweringUtils.h"
 #include "quarc/Conversion/QuarcToLinalg/QuarcToLinalg.h"
 #include "quarc/Dialect/Quarc/IR/QuarcOps.h"
 #include "quarc/Dialect/Quarc/IR/ShapeInference.h"
+#include "quarc/Quantization/Quantize.h"
+#include "quarc/Quantization/QuantizedTypes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Arith/Utils/Utils.h"
@@ -365,6 +374,100 @@ Value transposeWeights(OpBuilder &b, Location loc, Value original,
       .getResult()[0];
 }
 
+/// A weight the products read, transposed to [D, K, N]: f32, or (a layer
+/// with dynamic_quantization) 8-bit with the parameters of each column.
+struct ProductWeights {
+  Value f32;
+  std::optional<ColumnQuantizedWeights> quantized;
+
+  /// Columns [offset, offset + width) of every direction.
+  ProductWeights sliceColumns(OpBuilder &b, Location loc, int64_t offset,
+                              int64_t width) const {
+    Value full = quantized ? quantized->stored : f32;
+    auto type = cast<RankedTensorType>(full.getType());
+    int64_t directions = type.getDimSize(0), rows = type.getDimSize(1),
+            columns = type.getDimSize(2);
+    Value slice = tensor::ExtractSliceOp::create(
+        b, loc, full,
+        ArrayRef<OpFoldResult>{b.getIndexAttr(0), b.getIndexAttr(0),
+                               b.getIndexAttr(offset)},
+        ArrayRef<OpFoldResult>{b.getIndexAttr(directions),
+                               b.getIndexAttr(rows), b.getIndexAttr(width)},
+        ArrayRef<OpFoldResult>{b.getIndexAttr(1), b.getIndexAttr(1),
+                               b.getIndexAttr(1)});
+    if (!quantized)
+      return {slice, std::nullopt};
+    ColumnQuantizedWeights part{slice, quantized->type, {}, {}};
+    for (int64_t d = 0; d < directions; ++d)
+      for (int64_t n = offset; n < offset + width; ++n) {
+        part.scales.push_back(quantized->scales[d * columns + n]);
+        part.zeroPoints.push_back(quantized->zeroPoints[d * columns + n]);
+      }
+    return {Value(), std::move(part)};
+  }
+};
+
+/// The 8-bit W or R [D, N, K] of a layer with dynamic_quantization,
+/// `quarc.dequantize(quarc.storage_cast(constant))`, as [D, K, N] with the
+/// scale and zero point of each (direction, row). Fails, reported at `op`,
+/// for any other form, or parameters that vary along K.
+FailureOr<ColumnQuantizedWeights>
+readQuantizedWeights(OpBuilder &b, Location loc, Operation *op, Value weight,
+                     StringRef name) {
+  auto dequantize = weight.getDefiningOp<DequantizeOp>();
+  auto storageCast =
+      dequantize ? dequantize.getInput().getDefiningOp<StorageCastOp>()
+                 : nullptr;
+  auto type = cast<RankedTensorType>(weight.getType());
+  std::optional<SmallVector<int64_t>> stored =
+      storageCast ? getConstantIntValues(storageCast.getInput())
+                  : std::nullopt;
+  auto quantType =
+      dequantize ? dyn_cast<quant::QuantizedType>(
+                       dequantize.getInput().getType().getElementType())
+                 : nullptr;
+  if (!stored || !quantType || quantType.getStorageTypeIntegralWidth() != 8 ||
+      !type.hasStaticShape())
+    return op->emitOpError("with dynamic_quantization needs ")
+           << name << " as quarc.dequantize of an 8-bit constant";
+  FailureOr<QuantParams> params = getQuantParams(loc, quantType);
+  if (failed(params))
+    return failure();
+
+  ArrayRef<int64_t> shape = type.getShape();
+  int64_t directions = shape[0], n = shape[1], k = shape[2];
+  SmallVector<int64_t> indices = paramIndices(shape, *params);
+  ColumnQuantizedWeights result{Value(), quantType, {}, {}};
+  SmallVector<int8_t> transposed(stored->size());
+  for (int64_t d = 0; d < directions; ++d)
+    for (int64_t i = 0; i < n; ++i) {
+      int64_t row = (d * n + i) * k;
+      int64_t param = indices[row];
+      for (int64_t j = 0; j < k; ++j) {
+        if (indices[row + j] != param)
+          return op->emitOpError("with dynamic_quantization needs one scale "
+                                 "per row of ")
+                 << name << ", not " << dequantize.getInput().getType();
+        transposed[(d * k + j) * n + i] = int8_t((*stored)[row + j]);
+      }
+      result.scales.push_back(params->scales[param]);
+      result.zeroPoints.push_back(params->zeroPoints[param]);
+    }
+  auto transposedType = RankedTensorType::get({directions, k, n}, b.getI8Type());
+  ElementsAttr attr;
+  if (auto resource = dyn_cast<DenseResourceElementsAttr>(
+          storageCast.getInput().getDefiningOp<ConstantOp>().getValue()))
+    attr = DenseResourceElementsAttr::get(
+        transposedType, (resource.getRawHandle().getKey() + "_t").str(),
+        HeapAsmResourceBlob::allocateAndCopyInferAlign(
+            ArrayRef<int8_t>(transposed), /*dataIsMutable=*/false));
+  else
+    attr = DenseElementsAttr::get(transposedType, ArrayRef(transposed));
+  result.stored =
+      arith::ConstantOp::create(b, loc, transposedType, cast<TypedAttr>(attr));
+  return result;
+}
+
 /// init + lhs [D, M, K] x rhs [D, K, N], a linalg.batch_matmul.
 Value createBatchProduct(OpBuilder &b, Location loc, Value lhs, Value rhs,
                          Value init) {
@@ -487,14 +590,17 @@ public:
 private:
   LogicalResult checkOperands();
   Value createLengths();
-  Value prepareInput(Value lengths);
-  Value projectInput(Value inputs);
+  FailureOr<ProductWeights> getProductWeights(Value original, Value converted,
+                                              StringRef name);
+  Value prepareInput(Value x, Value lengths);
+  FailureOr<Value> projectInput(Value lengths);
   Value initialState(Value given);
-  SmallVector<Value> buildLoop(Value projected, Value recurrentT, Value lengths,
+  SmallVector<Value> buildLoop(Value projected,
+                               const ProductWeights &recurrentT, Value lengths,
                                bool withY);
   SmallVector<Value> buildStep(Value t, ValueRange state, Value projected,
-                               ArrayRef<Value> recurrentT, Value lengths,
-                               bool withY);
+                               ArrayRef<ProductWeights> recurrentT,
+                               Value lengths, bool withY);
   Value finalizeSteps(Value steps, Value lengths);
   Value finalizeLast(Value state, Value lengths);
 
@@ -510,9 +616,12 @@ private:
   /// Activation `slot` (LSTM f, g, h; GRU f, g; RNN f) of the direction
   /// the generic is at.
   Value activate(OpBuilder &nb, Location nl, unsigned slot, Value x) const;
-  /// h x R^T for one step: [D, B, K] x [D, K, n] into fresh zeros.
-  Value stepProduct(Value lhs, Value rhsT, int64_t n);
+  /// h x R^T for one step: [D, B, K] x [D, K, n].
+  Value stepProduct(Value lhs, const ProductWeights &rhsT, int64_t n);
 
+  bool isDynamicallyQuantized() const {
+    return op->hasAttr("dynamic_quantization");
+  }
   RankedTensorType stateType() const {
     return RankedTensorType::get(
         {config.directions, batchStatic, config.hidden}, f32);
@@ -619,6 +728,21 @@ Value RecurrentLayerBuilder::createLengths() {
   return linalg::FillOp::create(b, loc, length, empty).getResult(0);
 }
 
+/// W or R transposed to [D, K, N]: the f32 weight, or its 8-bit constant
+/// for a layer with dynamic_quantization.
+FailureOr<ProductWeights>
+RecurrentLayerBuilder::getProductWeights(Value original, Value converted,
+                                         StringRef name) {
+  if (!isDynamicallyQuantized())
+    return ProductWeights{transposeWeights(b, loc, original, converted),
+                          std::nullopt};
+  FailureOr<ColumnQuantizedWeights> quantized =
+      readQuantizedWeights(b, loc, op, original, name);
+  if (failed(quantized))
+    return failure();
+  return ProductWeights{Value(), std::move(*quantized)};
+}
+
 Value RecurrentLayerBuilder::sourceTime(OpBuilder &nb, Location nl, Value d,
                                         Value t, Value length) const {
   if (!config.anyReversed())
@@ -645,20 +769,20 @@ Value RecurrentLayerBuilder::isValidStep(OpBuilder &nb, Location nl, Value t,
   return arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::slt, t, end);
 }
 
-/// The input as [D, seq * batch, input]: time-major rows, each direction's
-/// in the order it runs its steps.
-Value RecurrentLayerBuilder::prepareInput(Value lengths) {
+/// The input `x` (X, or X quantized) as [D, seq * batch, input]:
+/// time-major rows, each direction's in the order it runs its steps.
+Value RecurrentLayerBuilder::prepareInput(Value x, Value lengths) {
   if (!config.batchFirst && !config.anyReversed()) {
     Value rows = tensor::CollapseShapeOp::create(
-        b, loc, values.x, SmallVector<ReassociationIndices>{{0, 1}, {2}});
+        b, loc, x, SmallVector<ReassociationIndices>{{0, 1}, {2}});
     return expandUnitDims(b, loc, rows, {0});
   }
   // A copy [D, seq, batch, input] reading X at the step each direction
   // runs at t (and transposing a batch-first X).
-  Value x = values.x;
   SmallVector<OpFoldResult> sizes = {b.getIndexAttr(config.directions), seq,
                                      batch, b.getIndexAttr(inputSize)};
-  Value init = tensor::EmptyOp::create(b, loc, sizes, f32);
+  Value init = tensor::EmptyOp::create(
+      b, loc, sizes, cast<RankedTensorType>(x.getType()).getElementType());
   MLIRContext *context = b.getContext();
   SmallVector<AffineMap> maps = {
       AffineMap::get(4, 0, {getAffineDimExpr(2, context)}, context),
@@ -686,10 +810,18 @@ Value RecurrentLayerBuilder::prepareInput(Value lengths) {
       b, loc, copy, SmallVector<ReassociationIndices>{{0}, {1, 2}, {3}});
 }
 
-/// inputs x W^T plus Wb + Rb (a GRU with linear_before_reset adds Rbh
+/// The inputs x W^T plus Wb + Rb (a GRU with linear_before_reset adds Rbh
 /// inside the step instead): [D, seq * batch, gates * hidden].
-Value RecurrentLayerBuilder::projectInput(Value inputs) {
-  Value weightsT = transposeWeights(b, loc, values.originalW, values.w);
+FailureOr<Value> RecurrentLayerBuilder::projectInput(Value lengths) {
+  std::optional<RunTimeQuantized> quantizedX;
+  if (isDynamicallyQuantized())
+    quantizedX = quantizeAtRunTime(b, loc, values.x);
+  Value inputs =
+      prepareInput(quantizedX ? quantizedX->stored : values.x, lengths);
+  FailureOr<ProductWeights> weights =
+      getProductWeights(values.originalW, values.w, "W");
+  if (failed(weights))
+    return failure();
   int64_t width = config.gates * config.hidden;
   SmallVector<OpFoldResult> sizes = {b.getIndexAttr(config.directions),
                                      tensor::getMixedSize(b, loc, inputs, 1),
@@ -697,8 +829,10 @@ Value RecurrentLayerBuilder::projectInput(Value inputs) {
   Value empty = tensor::EmptyOp::create(b, loc, sizes, f32);
   Value init;
   if (!values.b) {
-    init = linalg::FillOp::create(b, loc, createScalar(b, loc, f32, 0.0), empty)
-               .getResult(0);
+    if (!quantizedX)
+      init = linalg::FillOp::create(b, loc, createScalar(b, loc, f32, 0.0),
+                                    empty)
+                 .getResult(0);
   } else {
     // B [D, 2 * width] as [D, 2, width]: Wb, then Rb.
     Value bias = tensor::ExpandShapeOp::create(
@@ -733,7 +867,11 @@ Value RecurrentLayerBuilder::projectInput(Value inputs) {
             })
             .getResult(0);
   }
-  return createBatchProduct(b, loc, inputs, weightsT, init);
+  if (quantizedX)
+    return buildDynamicProduct(
+        b, loc, {inputs, quantizedX->scale, quantizedX->zeroPoint},
+        *weights->quantized, init, cast<RankedTensorType>(empty.getType()));
+  return createBatchProduct(b, loc, inputs, weights->f32, init);
 }
 
 /// initial_h or initial_c as [D, batch, hidden], or zeros.
@@ -752,14 +890,20 @@ Value RecurrentLayerBuilder::initialState(Value given) {
   return castToType(b, loc, given, stateType());
 }
 
-Value RecurrentLayerBuilder::stepProduct(Value lhs, Value rhsT, int64_t n) {
+Value RecurrentLayerBuilder::stepProduct(Value lhs,
+                                         const ProductWeights &rhsT,
+                                         int64_t n) {
+  if (rhsT.quantized)
+    return buildDynamicProduct(
+        b, loc, quantizeAtRunTime(b, loc, lhs), *rhsT.quantized, Value(),
+        RankedTensorType::get({config.directions, batchStatic, n}, f32));
   SmallVector<OpFoldResult> sizes = {b.getIndexAttr(config.directions), batch,
                                      b.getIndexAttr(n)};
   Value empty = tensor::EmptyOp::create(b, loc, sizes, f32);
   Value zeros =
       linalg::FillOp::create(b, loc, createScalar(b, loc, f32, 0.0), empty)
           .getResult(0);
-  return createBatchProduct(b, loc, lhs, rhsT, zeros);
+  return createBatchProduct(b, loc, lhs, rhsT.f32, zeros);
 }
 
 Value RecurrentLayerBuilder::clip(OpBuilder &nb, Location nl, Value x) const {
@@ -784,9 +928,10 @@ Value RecurrentLayerBuilder::activate(OpBuilder &nb, Location nl, unsigned slot,
   return arith::SelectOp::create(nb, nl, isBackward, backward, result);
 }
 
-SmallVector<Value> RecurrentLayerBuilder::buildLoop(Value projected,
-                                                    Value recurrentT,
-                                                    Value lengths, bool withY) {
+SmallVector<Value>
+RecurrentLayerBuilder::buildLoop(Value projected,
+                                 const ProductWeights &recurrentT,
+                                 Value lengths, bool withY) {
   SmallVector<Value> inits = {initialState(values.initialH)};
   if (config.cell == Cell::LSTM)
     inits.push_back(initialState(values.initialC));
@@ -797,20 +942,11 @@ SmallVector<Value> RecurrentLayerBuilder::buildLoop(Value projected,
   }
   // A GRU without linear_before_reset multiplies by R[zr] and R[h]
   // separately (r must be known before R[h]).
-  SmallVector<Value> recurrent = {recurrentT};
+  SmallVector<ProductWeights> recurrent = {recurrentT};
   if (config.cell == Cell::GRU && !config.linearBeforeReset) {
     int64_t h = config.hidden;
-    auto slice = [&](int64_t offset, int64_t width) -> Value {
-      return tensor::ExtractSliceOp::create(
-          b, loc, recurrentT,
-          ArrayRef<OpFoldResult>{b.getIndexAttr(0), b.getIndexAttr(0),
-                                 b.getIndexAttr(offset)},
-          ArrayRef<OpFoldResult>{b.getIndexAttr(config.directions),
-                                 b.getIndexAttr(h), b.getIndexAttr(width)},
-          ArrayRef<OpFoldResult>{b.getIndexAttr(1), b.getIndexAttr(1),
-                                 b.getIndexAttr(1)});
-    };
-    recurrent = {slice(0, 2 * h), slice(2 * h, h)};
+    recurrent = {recurrentT.sliceColumns(b, loc, 0, 2 * h),
+                 recurrentT.sliceColumns(b, loc, 2 * h, h)};
   }
 
   Value lower = arith::ConstantIndexOp::create(b, loc, 0);
@@ -827,10 +963,10 @@ SmallVector<Value> RecurrentLayerBuilder::buildLoop(Value projected,
   return loop.getResults();
 }
 
-SmallVector<Value> RecurrentLayerBuilder::buildStep(Value t, ValueRange state,
-                                                    Value projected,
-                                                    ArrayRef<Value> recurrentT,
-                                                    Value lengths, bool withY) {
+SmallVector<Value>
+RecurrentLayerBuilder::buildStep(Value t, ValueRange state, Value projected,
+                                 ArrayRef<ProductWeights> recurrentT,
+                                 Value lengths, bool withY) {
   int64_t directions = config.directions, hidden = config.hidden;
   int64_t width = config.gates * hidden;
   auto index = [&](int64_t value) -> OpFoldResult {
@@ -1092,9 +1228,15 @@ FailureOr<SmallVector<Value>> RecurrentLayerBuilder::build() {
     return failure();
   bool withY = !op->getResult(0).use_empty();
   Value lengths = createLengths();
-  Value projected = projectInput(prepareInput(lengths));
-  Value recurrentT = transposeWeights(b, loc, values.originalR, values.r);
-  SmallVector<Value> loop = buildLoop(projected, recurrentT, lengths, withY);
+  FailureOr<Value> projected = projectInput(lengths);
+  if (failed(projected))
+    return failure();
+  FailureOr<ProductWeights> recurrentWeights =
+      getProductWeights(values.originalR, values.r, "R");
+  if (failed(recurrentWeights))
+    return failure();
+  SmallVector<Value> loop =
+      buildLoop(*projected, *recurrentWeights, lengths, withY);
 
   SmallVector<Value> results(op->getNumResults());
   if (withY)

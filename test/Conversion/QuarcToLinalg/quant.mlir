@@ -63,9 +63,48 @@ func.func @constant() -> tensor<2x3xf32> {
 // -----
 
 !g = !quant.uniform<i8:f32:{1:2}, {{0.5, 0.25}}>
-func.func @sub_channel(%x: tensor<1x4xf32>) -> tensor<1x4xf32> {
-  // expected-error @below {{does not lower to native code yet (per-tensor and per-axis types do)}}
+func.func @sub_channel_unlisted_dim(%x: tensor<1x4xf32>) -> tensor<1x4xf32> {
+  // expected-error @below {{dim 0 has no block size}}
   %q = quarc.quantize %x : tensor<1x4xf32> -> tensor<1x4x!g>
   %d = quarc.dequantize %q : tensor<1x4x!g> -> tensor<1x4xf32>
   return %d : tensor<1x4xf32>
+}
+
+// -----
+
+// Groups of 2 along a dim of 4: only a constant lowers (at compile time).
+!g = !quant.uniform<i8:f32:{0:1, 1:2}, {{0.5, 0.25}}>
+func.func @partial_groups(%x: tensor<1x4xf32>) -> tensor<1x4xf32> {
+  // expected-error @below {{groups spanning part of a dim lower only for constant tensors}}
+  %q = quarc.quantize %x : tensor<1x4xf32> -> tensor<1x4x!g>
+  %d = quarc.dequantize %q : tensor<1x4x!g> -> tensor<1x4xf32>
+  return %d : tensor<1x4xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @partial_groups_constant
+// CHECK: %[[W:.*]] = arith.constant dense<{{\[\[}}5.000000e-01, -1.000000e+00, 7.500000e-01, 2.500000e-01]]> : tensor<1x4xf32>
+// CHECK: return %[[W]]
+!g = !quant.uniform<i8:f32:{0:1, 1:2}, {{0.5, 0.25}}>
+func.func @partial_groups_constant() -> tensor<1x4xf32> {
+  %c = quarc.constant dense<[[1, -2, 3, 1]]> : tensor<1x4xi8>
+  %w = quarc.storage_cast %c : tensor<1x4xi8> -> tensor<1x4x!g>
+  %d = quarc.dequantize %w : tensor<1x4x!g> -> tensor<1x4xf32>
+  return %d : tensor<1x4xf32>
+}
+
+// -----
+
+// One scale per row (groups spanning the whole of dim 1): read from a
+// 2x1 tensor that broadcasts along the row.
+// CHECK-LABEL: func.func @whole_row_groups
+// CHECK: %[[S:.*]] = arith.constant dense<{{\[\[}}5.000000e-01], [2.500000e-01]]> : tensor<2x1xf32>
+// CHECK: linalg.generic
+// CHECK-SAME: ins(%{{.*}}, %[[S]], %{{.*}} : tensor<2x4xi8>, tensor<2x1xf32>, tensor<2x1xi32>)
+!g = !quant.uniform<i8:f32:{0:1, 1:4}, {{0.5}, {0.25}}>
+func.func @whole_row_groups(%x: tensor<2x4xi8>) -> tensor<2x4xf32> {
+  %w = quarc.storage_cast %x : tensor<2x4xi8> -> tensor<2x4x!g>
+  %d = quarc.dequantize %w : tensor<2x4x!g> -> tensor<2x4xf32>
+  return %d : tensor<2x4xf32>
 }

@@ -347,3 +347,73 @@ func.func @bad_layout(%x: tensor<4x2x3xf32>, %w: tensor<1x5x3xf32>, %r: tensor<1
   %y, %yh = quarc.rnn %x, %w, %r, %none, %none, %none {hidden_size = 5 : i64, layout = 2 : i64} : (tensor<4x2x3xf32>, tensor<1x5x3xf32>, tensor<1x5x5xf32>, none, none, none) -> (tensor<4x2x1x5xf32>, tensor<4x1x5xf32>)
   return %yh : tensor<4x1x5xf32>
 }
+
+// -----
+
+// dynamic_quantization: W and R read as 8-bit constants, transposed at
+// compile time ([1, 2, 3] -> [1, 3, 2]); X quantized once before the
+// projection (one range reduction, then u8 values), the state once per
+// step; both products accumulate (u8 - zx) * s8 in i32 and scale by
+// sx * sw[d, n] (the per-row scales, as [D, 1, N]).
+// CHECK-LABEL: func @rnn_dynamic_quantization(
+// CHECK:         linalg.generic {{.*}} iterator_types = ["reduction", "reduction", "reduction"]
+// CHECK:           arith.minimumf
+// CHECK:           arith.maximumf
+// CHECK:         linalg.generic
+// CHECK:           math.roundeven
+// CHECK:         } -> tensor<4x1x3xi8>
+// CHECK:         %[[WT:.+]] = arith.constant dense<{{\[\[\[}}1, -4], [2, 5], [3, -6]]]> : tensor<1x3x2xi8>
+// CHECK:         %[[ACC:.+]] = linalg.generic {{.*}} ins(%{{.+}}, %[[WT]] : tensor<1x4x3xi8>, tensor<1x3x2xi8>)
+// CHECK:           arith.extui
+// CHECK:           arith.subi
+// CHECK:           arith.extsi
+// CHECK:           arith.muli
+// CHECK:         } -> tensor<1x4x2xi32>
+// CHECK:         %[[WS:.+]] = arith.constant dense<{{\[\[\[}}5.000000e-01, 2.500000e-01]]]> : tensor<1x1x2xf32>
+// CHECK:         linalg.generic {{.*}} ins(%[[ACC]], %[[WS]] : tensor<1x4x2xi32>, tensor<1x1x2xf32>)
+// CHECK:         %[[RT:.+]] = arith.constant dense<{{\[\[\[}}7, 9], [-8, 10]]]> : tensor<1x2x2xi8>
+// CHECK:         scf.for
+// CHECK:           linalg.generic {{.*}} iterator_types = ["reduction", "reduction", "reduction"]
+// CHECK:           } -> tensor<1x1x2xi8>
+// CHECK:           linalg.generic {{.*}} ins(%{{.+}}, %[[RT]] : tensor<1x1x2xi8>, tensor<1x2x2xi8>)
+// CHECK:             arith.muli
+// CHECK:           arith.constant dense<{{\[\[\[}}1.250000e-01, 6.250000e-02]]]> : tensor<1x1x2xf32>
+// CHECK:           math.tanh
+// CHECK-NOT:     linalg.batch_matmul
+!w = !quant.uniform<i8:f32:{0:1, 1:1, 2:3}, {{{0.5}, {0.25}}}>
+!r = !quant.uniform<i8:f32:{0:1, 1:1, 2:2}, {{{0.125}, {0.0625}}}>
+func.func @rnn_dynamic_quantization(%x: tensor<4x1x3xf32>) -> tensor<1x1x2xf32> {
+  %none = quarc.none
+  %wi = quarc.constant dense<[[[1, 2, 3], [-4, 5, -6]]]> : tensor<1x2x3xi8>
+  %wq = quarc.storage_cast %wi : tensor<1x2x3xi8> -> tensor<1x2x3x!w>
+  %w = quarc.dequantize %wq : tensor<1x2x3x!w> -> tensor<1x2x3xf32>
+  %ri = quarc.constant dense<[[[7, -8], [9, 10]]]> : tensor<1x2x2xi8>
+  %rq = quarc.storage_cast %ri : tensor<1x2x2xi8> -> tensor<1x2x2x!r>
+  %r = quarc.dequantize %rq : tensor<1x2x2x!r> -> tensor<1x2x2xf32>
+  %y, %yh = quarc.rnn %x, %w, %r, %none, %none, %none {dynamic_quantization, hidden_size = 2 : i64} : (tensor<4x1x3xf32>, tensor<1x2x3xf32>, tensor<1x2x2xf32>, none, none, none) -> (tensor<4x1x1x2xf32>, tensor<1x1x2xf32>)
+  return %yh : tensor<1x1x2xf32>
+}
+
+// -----
+
+func.func @dynamic_quantization_float_weights(%x: tensor<4x1x3xf32>, %w: tensor<1x2x3xf32>, %r: tensor<1x2x2xf32>) -> tensor<1x1x2xf32> {
+  %none = quarc.none
+  // expected-error @+1 {{'quarc.rnn' op with dynamic_quantization needs W as quarc.dequantize of an 8-bit constant}}
+  %y, %yh = quarc.rnn %x, %w, %r, %none, %none, %none {dynamic_quantization, hidden_size = 2 : i64} : (tensor<4x1x3xf32>, tensor<1x2x3xf32>, tensor<1x2x2xf32>, none, none, none) -> (tensor<4x1x1x2xf32>, tensor<1x1x2xf32>)
+  return %yh : tensor<1x1x2xf32>
+}
+
+// -----
+
+// Scales varying along the input dim (groups of 2 of W's 4 inputs) cannot
+// scale an i32 sum over all inputs.
+!w = !quant.uniform<i8:f32:{0:1, 1:1, 2:2}, {{{0.5, 0.25}}}>
+func.func @dynamic_quantization_groups_along_k(%x: tensor<4x1x4xf32>, %r: tensor<1x1x1xf32>) -> tensor<1x1x1xf32> {
+  %none = quarc.none
+  %wi = quarc.constant dense<[[[1, 2, 3, 4]]]> : tensor<1x1x4xi8>
+  %wq = quarc.storage_cast %wi : tensor<1x1x4xi8> -> tensor<1x1x4x!w>
+  %w = quarc.dequantize %wq : tensor<1x1x4x!w> -> tensor<1x1x4xf32>
+  // expected-error @+1 {{'quarc.rnn' op with dynamic_quantization needs one scale per row of W}}
+  %y, %yh = quarc.rnn %x, %w, %r, %none, %none, %none {dynamic_quantization, hidden_size = 1 : i64} : (tensor<4x1x4xf32>, tensor<1x1x4xf32>, tensor<1x1x1xf32>, none, none, none) -> (tensor<4x1x1x1xf32>, tensor<1x1x1xf32>)
+  return %yh : tensor<1x1x1xf32>
+}

@@ -60,3 +60,27 @@ func.func @left_float(%a: tensor<3x2xf32>, %w: tensor<2x2xf32>) -> tensor<3x2xf3
   %z = quarc.gemm %y, %g, %c : (tensor<3x2xf32>, tensor<2x2xf32>, tensor<3x2xf32>) -> tensor<3x2xf32>
   return %z : tensor<3x2xf32>
 }
+
+// -----
+
+// A recurrent layer with constant W and R: both quantized per row of each
+// direction (groups spanning the whole input dim; row 0 of W has max |w| 1,
+// scale 1/127), read through quarc.dequantize, and the layer marked. A
+// layer whose R is not a constant stays float.
+
+// CHECK-LABEL: func.func @recurrent
+// CHECK: %[[WQ:.*]] = quarc.storage_cast %{{.*}} : tensor<1x3x2xi8> -> tensor<1x3x2x!quant.uniform<i8:f32:{0:1, 1:1, 2:2}, {{\{\{\{}}0.0078740157{{[0-9]*}}}, {0.0157480314{{[0-9]*}}}, {0.0236220472{{[0-9]*}}}}}>>
+// CHECK: %[[W:.*]] = quarc.dequantize %[[WQ]]
+// CHECK: %[[R:.*]] = quarc.dequantize %{{.*}} : tensor<1x3x1x!quant.uniform<i8:f32:{0:1, 1:1, 2:1}
+// CHECK: quarc.gru %arg0, %[[W]], %[[R]], %{{.*}} {dynamic_quantization, hidden_size = 1 : i64}
+// CHECK: quarc.rnn %arg0, %{{.*}}, %arg1
+// CHECK-NOT: dynamic_quantization
+func.func @recurrent(%x: tensor<4x1x2xf32>, %r1: tensor<1x1x1xf32>) -> (tensor<4x1x1x1xf32>, tensor<4x1x1x1xf32>) {
+  %none = quarc.none
+  %w = quarc.constant dense<[[[1.0, -0.5], [2.0, 1.0], [-3.0, 0.25]]]> : tensor<1x3x2xf32>
+  %r = quarc.constant dense<[[[0.5], [1.0], [-0.25]]]> : tensor<1x3x1xf32>
+  %y, %yh = quarc.gru %x, %w, %r, %none, %none, %none {hidden_size = 1 : i64} : (tensor<4x1x2xf32>, tensor<1x3x2xf32>, tensor<1x3x1xf32>, none, none, none) -> (tensor<4x1x1x1xf32>, tensor<1x1x1xf32>)
+  %w1 = quarc.constant dense<[[[1.0, 2.0]]]> : tensor<1x1x2xf32>
+  %y1, %yh1 = quarc.rnn %x, %w1, %r1, %none, %none, %none {hidden_size = 1 : i64} : (tensor<4x1x2xf32>, tensor<1x1x2xf32>, tensor<1x1x1xf32>, none, none, none) -> (tensor<4x1x1x1xf32>, tensor<1x1x1xf32>)
+  return %y, %y1 : tensor<4x1x1x1xf32>, tensor<4x1x1x1xf32>
+}

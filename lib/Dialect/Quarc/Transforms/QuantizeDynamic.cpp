@@ -1,10 +1,11 @@
 //===- QuantizeDynamic.cpp - dynamic quantization of matrix products ------===//
 //
-// Dynamic quantization needs no calibration: the weights of MatMul and
-// Gemm are quantized at compile time and the activations at run time,
-// from each run's own range (quarc.qmatmul_dynamic). It suits models whose
-// activation ranges vary too much between inputs for fixed parameters
-// (transformers, recurrent nets).
+// Dynamic quantization needs no calibration: the weights of MatMul, Gemm
+// and the recurrent layers are quantized at compile time and the
+// activations at run time, from each run's own range
+// (quarc.qmatmul_dynamic; LSTM, GRU and RNN marked dynamic_quantization).
+// It suits models whose activation ranges vary too much between inputs for
+// fixed parameters (transformers, recurrent nets).
 //
 //===----------------------------------------------------------------------===//
 
@@ -18,6 +19,7 @@
 #include "mlir/Dialect/Quant/IR/Quant.h"
 #include "mlir/IR/Builders.h"
 #include "llvm/ADT/StringSet.h"
+#include "llvm/ADT/TypeSwitch.h"
 
 #include <cstring>
 
@@ -114,7 +116,7 @@ struct QuantizeDynamicPass
     llvm::StringSet<> floatOpNames(llvm::from_range, floatOps);
     SmallVector<Operation *> products;
     module.walk([&](Operation *op) {
-      if (!isa<MatMulOp, GemmOp>(op) ||
+      if (!isa<MatMulOp, GemmOp, LSTMOp, GRUOp, RNNOp>(op) ||
           floatOpNames.contains(op->getName().getStringRef()))
         return;
       if (llvm::none_of(getNodeNames(op), [&](StringRef node) {
@@ -122,9 +124,49 @@ struct QuantizeDynamicPass
           }))
         products.push_back(op);
     });
-    for (Operation *op : products)
-      if (failed(quantize(op, *parsed)))
+    for (Operation *op : products) {
+      LogicalResult result = isa<MatMulOp, GemmOp>(op)
+                                 ? quantize(op, *parsed)
+                                 : quantizeRecurrent(op, *parsed);
+      if (failed(result))
         return signalPassFailure();
+    }
+  }
+
+  /// Quantizes the W and R of a recurrent layer (operands 1 and 2, both
+  /// D x rows x K) if both are f32 constants, and marks the layer
+  /// dynamic_quantization.
+  LogicalResult quantizeRecurrent(Operation *op,
+                                  const QuantScheme &quantScheme) {
+    SmallVector<Value, 2> weights = {op->getOperand(1), op->getOperand(2)};
+    for (Value weight : weights) {
+      auto type = dyn_cast<RankedTensorType>(weight.getType());
+      if (!type || type.getRank() != 3 || !type.hasStaticShape() ||
+          !getFloatConstant(weight))
+        return success(); // left in float
+    }
+    OpBuilder builder(op);
+    for (auto [index, weight] : llvm::enumerate(weights)) {
+      // One scale per row of each direction: groups spanning all of K.
+      QuantScheme rowScheme = quantScheme;
+      if (rowScheme.weights.granularity != Granularity::PerTensor) {
+        rowScheme.weights.granularity = Granularity::PerGroup;
+        rowScheme.weights.groupSize =
+            cast<RankedTensorType>(weight.getType()).getDimSize(2);
+      }
+      FailureOr<Value> quantized =
+          quantizeConstantWeight(builder, op, weight, rowScheme, 2);
+      if (failed(quantized))
+        return failure();
+      Value dequantized = DequantizeOp::create(builder, weight.getLoc(),
+                                               weight.getType(), *quantized);
+      op->setOperand(index + 1, dequantized);
+      if (weight.use_empty())
+        weight.getDefiningOp()->erase();
+    }
+    llvm::TypeSwitch<Operation *>(op).Case<LSTMOp, GRUOp, RNNOp>(
+        [](auto layer) { layer.setDynamicQuantization(true); });
+    return success();
   }
 
   /// Replaces `op` with quarc.qmatmul_dynamic if it matches.

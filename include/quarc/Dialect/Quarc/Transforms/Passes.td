@@ -250,6 +250,15 @@ def QuarcQuantizeDynamic : Pass<"quarc-quantize-dynamic", "ModuleOp"> {
     its own range, as onnxruntime's dynamic quantization does. No
     calibration is needed.
 
+    Recurrent layers (`quarc.lstm`, `quarc.gru`, `quarc.rnn`) whose W and R
+    are constants get both quantized to 8 bits (one scale per output
+    channel of each direction; one per tensor with a per-tensor weight
+    scheme, and per output channel too with a per-group one) behind
+    `quarc.dequantize`, and the `dynamic_quantization` attribute, with
+    which their products lower to integer code that quantizes X and each
+    step's hidden state as the model runs (onnxruntime's
+    DynamicQuantizeLSTM).
+
     Ops listed in `exclude-nodes` (ONNX node names) or `float-ops` (quarc
     op names) stay float, and so does any product whose weight is not a
     constant. Convolutions are left alone: static quantization suits them.
