@@ -276,12 +276,17 @@ def test_ir_marks_the_layer_and_quantizes_weights(tmp_path):
         assert "dynamic_quantization" not in ir and "quarc.dequantize" not in ir, ir
 
 
-def test_per_tensor_weight_scheme(tmp_path):
-    """--scheme with per-tensor weights: one scale for all of W (and of R)."""
-    model = make_model("GRU", seq=5, batch=2, input_size=6, hidden=7, linear_before_reset=1)
-    feeds = make_inputs(model, 5)
-    path, exe = compile_dynamic(model, tmp_path, "model",
-                                "--scheme=weights=s8:symmetric:per-tensor")
-    got = run_compiled(exe, feeds, ["Y", "Y_h"], tmp_path)
+@pytest.mark.parametrize("scheme", ["weights=s8:symmetric:per-tensor",
+                                    "weights=u8:asymmetric:per-channel",
+                                    "weights=s8:symmetric:per-group=4"])
+def test_weight_schemes(tmp_path, scheme):
+    """--scheme's weights: one scale for all of W (and of R); u8 weights with a zero
+    point per row (the products subtract it); per-group, which recurrent layers take
+    per row."""
+    model = make_model("LSTM", seq=6, batch=2, input_size=8, hidden=12,
+                       direction="bidirectional", outputs=("Y", "Y_h", "Y_c"))
+    feeds = make_inputs(model, 6)
+    path, exe = compile_dynamic(model, tmp_path, "model", f"--scheme={scheme}")
+    got = run_compiled(exe, feeds, ["Y", "Y_h", "Y_c"], tmp_path)
     for name, error in max_error(got, quarc_tools.onnxruntime_reference(path, feeds)).items():
         assert 1e-4 < error < 2e-2, f"{name}: {error:.3g} from FP32"
