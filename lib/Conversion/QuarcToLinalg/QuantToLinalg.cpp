@@ -38,17 +38,42 @@ namespace {
 /// scales and zero points row-major over `paramShape`, a shape that
 /// broadcasts against the tensor's (per-axis: 1 except the axis; per-group
 /// with every group a whole dim or one element: the group shape), empty
-/// for a per-tensor type.
+/// for a per-tensor type. Per-tensor and per-axis types of any storage
+/// width (the i32 biases of QDQ models) are read from the type directly;
+/// per-group ones through QuantParams.
 struct LoweredParams {
-  QuantParams params;
+  SmallVector<float> scales;
+  SmallVector<int32_t> zeroPoints;
   SmallVector<int64_t> paramShape;
   int64_t qmin, qmax;
   bool isSigned;
+  /// Per-group types only.
+  std::optional<QuantParams> groups;
   /// Whether the elementwise form can read them: false for groups that
   /// span part of a dim, whose index would need dividing by the group
   /// size (such types lower for constant tensors only, evaluated at
   /// compile time).
   bool elementwise = true;
+
+  /// For each element of a row-major tensor of `shape`, the index of its
+  /// scale and zero point.
+  SmallVector<int64_t> elementParamIndices(ArrayRef<int64_t> shape) const {
+    if (groups)
+      return paramIndices(shape, *groups);
+    SmallVector<int64_t> indices(ShapedType::getNumElements(shape), 0);
+    if (paramShape.empty())
+      return indices;
+    int64_t axis = llvm::find_if(paramShape, [](int64_t d) { return d != 1; }) -
+                   paramShape.begin();
+    if (axis == int64_t(paramShape.size()))
+      return indices; // a single channel
+    int64_t inner = 1;
+    for (int64_t d = axis + 1; d < int64_t(shape.size()); ++d)
+      inner *= shape[d];
+    for (auto [i, index] : llvm::enumerate(indices))
+      index = (int64_t(i) / inner) % shape[axis];
+    return indices;
+  }
 };
 
 FailureOr<LoweredParams> getLoweredParams(Operation *op, Type elementType,
@@ -57,24 +82,35 @@ FailureOr<LoweredParams> getLoweredParams(Operation *op, Type elementType,
   auto quantized = dyn_cast<quant::QuantizedType>(elementType);
   if (!quantized || !quantized.getExpressedType().isF32())
     return rewriter.notifyMatchFailure(op, "not a quantized f32 type");
+  LoweredParams lowered;
+  lowered.qmin = quantized.getStorageTypeMin();
+  lowered.qmax = quantized.getStorageTypeMax();
+  lowered.isSigned = quantized.isSigned();
+  if (auto uniform = dyn_cast<quant::UniformQuantizedType>(quantized)) {
+    lowered.scales.push_back(uniform.getScale());
+    lowered.zeroPoints.push_back(uniform.getZeroPoint());
+    return lowered;
+  }
+  if (auto perAxis = dyn_cast<quant::UniformQuantizedPerAxisType>(quantized)) {
+    lowered.scales.assign(perAxis.getScales().begin(),
+                          perAxis.getScales().end());
+    lowered.zeroPoints.assign(perAxis.getZeroPoints().begin(),
+                              perAxis.getZeroPoints().end());
+    lowered.paramShape.assign(shape.size(), 1);
+    lowered.paramShape[perAxis.getQuantizedDimension()] =
+        lowered.scales.size();
+    return lowered;
+  }
   FailureOr<QuantParams> params = getQuantParams(op->getLoc(), quantized);
   if (failed(params))
     return failure();
-  LoweredParams lowered{*params, {}, quantized.getStorageTypeMin(),
-                        quantized.getStorageTypeMax(), quantized.isSigned()};
-  switch (params->granularity) {
-  case Granularity::PerTensor:
-    break;
-  case Granularity::PerChannel:
-    lowered.paramShape.assign(shape.size(), 1);
-    lowered.paramShape[params->axis] = params->scales.size();
-    break;
-  case Granularity::PerGroup:
-    lowered.paramShape = params->groupShape;
-    lowered.elementwise = params->groupShape[params->axis] == 1 ||
-                          params->groupShape[params->axis] == shape[params->axis];
-    break;
-  }
+  lowered.scales.assign(params->scales.begin(), params->scales.end());
+  lowered.zeroPoints.assign(params->zeroPoints.begin(),
+                            params->zeroPoints.end());
+  lowered.paramShape = params->groupShape;
+  lowered.elementwise = params->groupShape[params->axis] == 1 ||
+                        params->groupShape[params->axis] == shape[params->axis];
+  lowered.groups = std::move(*params);
   return lowered;
 }
 
@@ -99,21 +135,19 @@ Value buildQuantElementwise(OpBuilder &builder, Location loc,
                             RankedTensorType resultType, Value input,
                             const LoweredParams &lowered,
                             QuantScalarBuilder body) {
-  const QuantParams &params = lowered.params;
   SmallVector<Value> inputs = {input};
   bool perTensor = lowered.paramShape.empty();
   if (!perTensor) {
-    SmallVector<float> scales(params.scales.begin(), params.scales.end());
-    SmallVector<int32_t> zeroPoints(params.zeroPoints.begin(),
-                                    params.zeroPoints.end());
     auto scaleType =
         RankedTensorType::get(lowered.paramShape, builder.getF32Type());
     auto zeroType =
         RankedTensorType::get(lowered.paramShape, builder.getI32Type());
     inputs.push_back(arith::ConstantOp::create(
-        builder, loc, DenseElementsAttr::get(scaleType, ArrayRef(scales))));
+        builder, loc,
+        DenseElementsAttr::get(scaleType, ArrayRef(lowered.scales))));
     inputs.push_back(arith::ConstantOp::create(
-        builder, loc, DenseElementsAttr::get(zeroType, ArrayRef(zeroPoints))));
+        builder, loc,
+        DenseElementsAttr::get(zeroType, ArrayRef(lowered.zeroPoints))));
   }
   return buildElementwise(
       builder, loc, resultType, inputs,
@@ -121,8 +155,8 @@ Value buildQuantElementwise(OpBuilder &builder, Location loc,
         if (!perTensor)
           return body(b, loc, scalars[0], scalars[1], scalars[2]);
         return body(b, loc, scalars[0],
-                    createScalar(b, loc, b.getF32Type(), params.scale()),
-                    createScalar(b, loc, b.getI32Type(), params.zeroPoint()));
+                    createScalar(b, loc, b.getF32Type(), lowered.scales[0]),
+                    createScalar(b, loc, b.getI32Type(), lowered.zeroPoints[0]));
       });
 }
 
@@ -176,7 +210,7 @@ struct QuantizeLowering : OpConversionPattern<QuantizeOp> {
 /// fold always; resource-backed ones, large weights kept in their 8-bit
 /// form and dequantized as the model runs, only when `always`.
 std::optional<DenseElementsAttr>
-foldConstantDequantize(DequantizeOp op, const QuantParams &params,
+foldConstantDequantize(DequantizeOp op, const LoweredParams &params,
                        bool always) {
   auto storageCast = op.getInput().getDefiningOp<StorageCastOp>();
   auto constant =
@@ -189,8 +223,12 @@ foldConstantDequantize(DequantizeOp op, const QuantParams &params,
       getConstantIntValues(constant.getResult());
   if (!values || int64_t(values->size()) != type.getNumElements())
     return std::nullopt;
-  SmallVector<int32_t> stored(values->begin(), values->end());
-  SmallVector<float> result = dequantize(stored, type.getShape(), params);
+  SmallVector<int64_t> indices = params.elementParamIndices(type.getShape());
+  SmallVector<float> result;
+  result.reserve(values->size());
+  for (auto [q, index] : llvm::zip(*values, indices))
+    result.push_back(dequantizeValue(int32_t(q), params.scales[index],
+                                     params.zeroPoints[index]));
   return DenseElementsAttr::get(type, ArrayRef(result));
 }
 
@@ -207,7 +245,7 @@ struct DequantizeLowering : OpConversionPattern<DequantizeOp> {
       return failure();
     Location loc = op.getLoc();
     if (std::optional<DenseElementsAttr> folded = foldConstantDequantize(
-            op, params->params, /*always=*/!params->elementwise)) {
+            op, *params, /*always=*/!params->elementwise)) {
       rewriter.replaceOpWithNewOp<arith::ConstantOp>(op, *folded);
       return success();
     }

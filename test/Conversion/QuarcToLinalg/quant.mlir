@@ -108,3 +108,22 @@ func.func @whole_row_groups(%x: tensor<2x4xi8>) -> tensor<2x4xf32> {
   %d = quarc.dequantize %w : tensor<2x4x!g> -> tensor<2x4xf32>
   return %d : tensor<2x4xf32>
 }
+
+// -----
+
+// 32-bit storage (the int32 biases of onnxruntime's QDQ models) lowers as
+// any per-tensor type: a constant is evaluated, a tensor dequantized.
+// CHECK-LABEL: func.func @i32_storage
+// CHECK: arith.constant dense<[5.000000e-01, -1.000000e+00]> : tensor<2xf32>
+// CHECK: linalg.generic
+// CHECK: arith.subi
+// CHECK: arith.sitofp
+!b = !quant.uniform<i32:f32, 0.25>
+func.func @i32_storage(%x: tensor<2xi32>) -> (tensor<2xf32>, tensor<2xf32>) {
+  %c = quarc.constant dense<[2, -4]> : tensor<2xi32>
+  %cq = quarc.storage_cast %c : tensor<2xi32> -> tensor<2x!b>
+  %cd = quarc.dequantize %cq : tensor<2x!b> -> tensor<2xf32>
+  %xq = quarc.storage_cast %x : tensor<2xi32> -> tensor<2x!b>
+  %xd = quarc.dequantize %xq : tensor<2x!b> -> tensor<2xf32>
+  return %cd, %xd : tensor<2xf32>, tensor<2xf32>
+}
