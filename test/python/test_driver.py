@@ -125,6 +125,15 @@ def test_help(quarc_driver):
         assert arch in out, f"--help does not list the {arch} target"
 
 
+@pytest.mark.parametrize("command", ["compile", "run", "calibrate", "report", "quantize"])
+def test_help_after_a_command(quarc_driver, command):
+    """`quarc COMMAND --help` prints the usage, as `quarc --help` does, even after
+    other arguments."""
+    code, out, err = quarc(command, "model.onnx", "--help")
+    assert code == 0, err
+    assert out.startswith("usage:") and f"quarc {command}" in out, out
+
+
 @pytest.mark.parametrize("args", [["frobnicate"], []], ids=["unknown-command", "no-command"])
 def test_usage_errors_exit_2(quarc_driver, args):
     code, _, err = quarc(*args)

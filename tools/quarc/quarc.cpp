@@ -513,9 +513,6 @@ int quantizeCommand(MLIRContext &context, ArrayRef<const char *> args) {
         flags.inputShapes.push_back(shape);
       appendCommaSeparated(nodes, flags.excludeNodes);
       appendCommaSeparated(opTypes, flags.keepFloat);
-    } else if (arg == "--help" || arg == "-h") {
-      printUsage(llvm::outs());
-      return 0;
     } else if (arg.starts_with("-")) {
       return usageError("unknown option '" + arg + "' for quantize");
     } else if (flags.model.empty()) {
@@ -766,7 +763,11 @@ int main(int argc, char **argv) {
   if (argc < 2)
     return usageError("no command given");
   StringRef command = argv[1];
-  if (command == "--help" || command == "-h" || command == "help") {
+  // `quarc --help`, `quarc help` and `quarc COMMAND ... --help`: one usage
+  // text covers every command.
+  auto isHelp = [](StringRef arg) { return arg == "--help" || arg == "-h"; };
+  if (command == "help" ||
+      llvm::any_of(ArrayRef(argv + 1, argv + argc), isHelp)) {
     printUsage(llvm::outs());
     return 0;
   }
