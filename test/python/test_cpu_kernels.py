@@ -295,6 +295,18 @@ CASES = [
                     [dict(f=6, kernel=3, pads=1, bias=False)], tail="add"),
     # Fewer output pixels (4) than an AVX2 register: the scalar loops.
     conv_case("conv3x3_c8_f5_4x4_narrow", 1, 8, (4, 4), 5, 3, expect=None),
+    # Batches of images with fewer than 32 output pixels: one product whose columns
+    # are the pixels of all images (an im2col buffer [C*KH*KW, N*OH*OW]), added to
+    # the NCHW output by a transposing pass. Frames of a signal, as in a voice
+    # activity detector (a fixed-basis STFT, then narrow 1-D convs).
+    conv_case("frames1d_k256_s128_c1_f33_w832_batch20", 20, 1, (832,), 33, 256,
+              strides=128),  # 5 pixels per image
+    conv_case("frames1d_k3_pad1_c17_f9_w4_batch30", 30, 17, (4,), 9, 3, pads=1),
+    conv_case("frames3x3_c8_f5_4x4_batch6_nobias", 6, 8, (4, 4), 5, 3, bias=False),
+    conv_case("frames1x1_c16_f7_3x5_batch4", 4, 16, (3, 5), 7, 1),  # the copy transposes
+    conv_chain_case("frames_conv_conv_relu_c4_w5_batch8", 8, 4, (5,),
+                    [dict(f=6, kernel=3, pads=1), dict(f=3, kernel=3, strides=2)],
+                    tail="relu", outputs="all"),
     # Grouped (conv_2d_ngchw_gfchw): the direct kernel with the group as a batch dim.
     conv_case("conv3x3_group2_c8_f6_15x20", 1, 8, (15, 20), 6, 3, pads=1, group=2),
     conv_case("conv3x3_group3_c12_f9_9x40_batch2", 2, 12, (9, 40), 9, 3, pads=1, group=3,

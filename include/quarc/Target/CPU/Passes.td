@@ -32,7 +32,15 @@ def QuarcConvolutionToMatmul
       output rows, where row-by-row tiles would be mostly edge) first
       copies the input windows into an im2col buffer `[N, C, KH, KW, OH,
       OW]` (strides and dilations are applied by that copy), whose
-      `[N, C*KH*KW, OH*OW]` view is the contraction's right-hand side.
+      `[N, C*KH*KW, OH*OW]` view is the contraction's right-hand side;
+    - a batch of images with fewer than 32 output pixels each (frames of a
+      signal in a sequence model), whatever its window and strides, runs as
+      one product whose columns are the pixels of all images: the im2col
+      buffer is `[C, KH, KW, N, OH, OW]`, viewed as `[C*KH*KW, N*OH*OW]`,
+      the product `[F, N*OH*OW]` starts from zeros and one elementwise pass
+      adds it to the accumulator in NCHW order. Image by image, the
+      kernel's columns would be narrower than its tile or than a vector
+      register (then the product would be scalar loops).
 
     The weights' `[F, C*KH*KW]` view is a constant. The output keeps the
     NCHW layout, so nothing around the convolution changes. Depthwise and
