@@ -114,6 +114,9 @@ void buildLowerToLLVMPipeline(OpPassManager &pm,
   addPipelineText(pm, kLinalgToLoops);
   // Large parallel loops run on the runtime's threads.
   pm.addPass(createQuarcParallelizeLoops());
+  // exp, erf, tanh as arithmetic the LLVM vectorizer takes (libm's are
+  // scalar calls), in the outlined loop bodies too.
+  pm.addNestedPass<func::FuncOp>(createQuarcApproximateMath());
   addPipelineText(pm, kLowerLoopsToLLVM);
 }
 

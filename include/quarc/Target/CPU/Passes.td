@@ -160,6 +160,25 @@ def QuarcExpandStridedCopies
   let dependentDialects = ["linalg::LinalgDialect"];
 }
 
+def QuarcApproximateMath : Pass<"quarc-approximate-math", "func::FuncOp"> {
+  let summary = "Evaluate exp, erf and tanh as polynomials instead of libm calls";
+  let description = [{
+    Replaces f32 `math.exp`, `math.erf` and `math.tanh` (scalars and
+    vectors) with upstream MLIR's polynomial approximations: arithmetic,
+    selects and bit casts only, so the loops that hold them (Softmax,
+    Sigmoid, SiLU, GELU, LSTM gates, and the activations fused into the
+    matmul kernel's epilogue) vectorize, where a call to libm's `expf`,
+    `erff` or `tanhf` kept them one element at a time. Accuracy: exp is
+    within 1 ulp of the correctly rounded value below x = 88 and within
+    3e-7 relative up to its overflow (+inf beyond, 0 below the denormals,
+    NaN kept), tanh within 4e-7 and erf within 3e-7 absolute (test/python/test_math_approximation.py measures
+    them against numpy on all interesting ranges and special values). Other
+    math functions keep their libm calls.
+  }];
+  let dependentDialects = ["arith::ArithDialect", "math::MathDialect",
+                           "vector::VectorDialect"];
+}
+
 def QuarcPlanMemory : Pass<"quarc-plan-memory", "ModuleOp"> {
   let summary = "Place the function's temporary buffers in one workspace";
   let description = [{
