@@ -176,7 +176,6 @@ LogicalResult rewriteAsMatmul(RewriterBase &rewriter,
   Location loc = conv.getLoc();
   SmallVector<ReassociationIndices> pixels = {{0}, {1}, {2, 3}};
 
-  auto inputType = cast<RankedTensorType>(input.getType());
   if (runsDirectly(window, strides, outputSize))
     return failure();
   auto weightMatrix = [&] {
@@ -217,6 +216,7 @@ LogicalResult rewriteAsMatmul(RewriterBase &rewriter,
 
   // linalg allows an input larger than the output needs; only an input of
   // exactly the output's size is the channels x pixels matrix as it is.
+  auto inputType = cast<RankedTensorType>(input.getType());
   bool pointwise = window == ArrayRef<int64_t>{1, 1} &&
                    strides == ArrayRef<int64_t>{1, 1} &&
                    inputType.getShape().drop_front(2) == ArrayRef(outputSize);
