@@ -15,6 +15,7 @@
 
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdlib.h>
 
 #if defined(__x86_64__) || defined(__i386__)
@@ -36,14 +37,21 @@ struct quarc_pool {
   pthread_t *workers;
   int32_t num_started;
 
-  /* The current job; written by the caller before it bumps `job_id`. */
-  quarc_loop_fn fn;
-  void *context;
-  int64_t iterations;
-  int32_t chunks;
+  /* The current job, published through a sequence lock: `sequence` is odd
+   * while the caller writes the job's fields, and 2 * (job number) once
+   * they are complete. A worker takes a job only when `sequence` reads the
+   * same even value before and after it read the fields: a worker that
+   * woke for a job it had no chunk of, and was descheduled until the
+   * caller wrote the next job, must not mix the two (it ran a chunk of the
+   * next job twice, with 8 threads on 2 cores). The fields are atomics
+   * read and written relaxed, ordered by the fences of the lock. */
+  _Atomic(quarc_loop_fn) fn;
+  _Atomic(void *) context;
+  atomic_int_fast64_t iterations;
+  atomic_int chunks;
+  atomic_uint_fast64_t sequence;
 
-  atomic_uint_fast64_t job_id; /* bumped once per job */
-  atomic_int remaining;        /* chunks of the current job not yet done */
+  atomic_int remaining; /* chunks of the current job not yet done */
   atomic_bool stopping;
 
   pthread_mutex_t mutex;
@@ -55,30 +63,56 @@ typedef struct worker_arg {
   int32_t index; /* 1 .. threads - 1; chunk 0 is the caller's */
 } worker_arg;
 
+/* One job, as a worker read it. */
+typedef struct job {
+  quarc_loop_fn fn;
+  void *context;
+  int64_t iterations;
+  int32_t chunks;
+} job;
+
 static _Thread_local quarc_pool *current_pool;
 
-static void run_chunk(quarc_pool *pool, int32_t index) {
-  int64_t n = pool->iterations, chunks = pool->chunks;
+static void run_chunk(const job *job, int32_t index) {
+  int64_t n = job->iterations, chunks = job->chunks;
   int64_t begin = n * index / chunks, end = n * (index + 1) / chunks;
   if (begin < end)
-    pool->fn(pool->context, begin, end);
+    job->fn(job->context, begin, end);
 }
 
-/* Waits until `job_id` differs from `seen`; returns the new value. */
+static bool is_published(uint_fast64_t sequence, uint_fast64_t seen) {
+  return sequence != seen && (sequence & 1) == 0;
+}
+
+/* Waits until a job other than `seen` is published (or the pool stops);
+ * returns its sequence value. */
 static uint_fast64_t wait_for_job(quarc_pool *pool, uint_fast64_t seen) {
   for (int i = 0; i < QUARC_SPIN_POLLS; ++i) {
-    uint_fast64_t id = atomic_load_explicit(&pool->job_id, memory_order_acquire);
-    if (id != seen || atomic_load(&pool->stopping))
+    uint_fast64_t id =
+        atomic_load_explicit(&pool->sequence, memory_order_acquire);
+    if (is_published(id, seen) || atomic_load(&pool->stopping))
       return id;
     QUARC_CPU_RELAX();
   }
   pthread_mutex_lock(&pool->mutex);
   uint_fast64_t id;
-  while ((id = atomic_load(&pool->job_id)) == seen &&
+  while (!is_published(id = atomic_load(&pool->sequence), seen) &&
          !atomic_load(&pool->stopping))
     pthread_cond_wait(&pool->wake, &pool->mutex);
   pthread_mutex_unlock(&pool->mutex);
   return id;
+}
+
+/* Reads the job published as `id`; false when the caller has begun writing
+ * another one since (the fields may then belong to either). */
+static bool read_job(quarc_pool *pool, uint_fast64_t id, job *out) {
+  out->fn = atomic_load_explicit(&pool->fn, memory_order_relaxed);
+  out->context = atomic_load_explicit(&pool->context, memory_order_relaxed);
+  out->iterations =
+      atomic_load_explicit(&pool->iterations, memory_order_relaxed);
+  out->chunks = atomic_load_explicit(&pool->chunks, memory_order_relaxed);
+  atomic_thread_fence(memory_order_acquire);
+  return atomic_load_explicit(&pool->sequence, memory_order_relaxed) == id;
 }
 
 static void *worker_main(void *opaque) {
@@ -87,11 +121,17 @@ static void *worker_main(void *opaque) {
   quarc_pool *pool = arg.pool;
   uint_fast64_t seen = 0;
   for (;;) {
-    seen = wait_for_job(pool, seen);
+    uint_fast64_t id = wait_for_job(pool, seen);
     if (atomic_load(&pool->stopping))
       return NULL;
-    if (arg.index < pool->chunks) {
-      run_chunk(pool, arg.index);
+    job job;
+    if (!read_job(pool, id, &job))
+      continue; /* replaced while read: wait for the new one */
+    seen = id;
+    /* A worker with a chunk holds the job: the caller waits for it before
+     * it writes the next one. */
+    if (arg.index < job.chunks) {
+      run_chunk(&job, arg.index);
       atomic_fetch_sub_explicit(&pool->remaining, 1, memory_order_release);
     }
   }
@@ -104,7 +144,7 @@ quarc_pool *quarc_pool_create(int32_t threads) {
   if (!pool)
     return NULL;
   pool->threads = threads;
-  atomic_init(&pool->job_id, 0);
+  atomic_init(&pool->sequence, 0);
   atomic_init(&pool->remaining, 0);
   atomic_init(&pool->stopping, false);
   pthread_mutex_init(&pool->mutex, NULL);
@@ -163,20 +203,26 @@ void quarc_parallel_for(quarc_loop_fn fn, void *context, int64_t iterations) {
     fn(context, 0, iterations);
     return;
   }
-  pool->fn = fn;
-  pool->context = context;
-  pool->iterations = iterations;
-  pool->chunks =
+  int32_t chunks =
       iterations < pool->threads ? (int32_t)iterations : pool->threads;
-  atomic_store_explicit(&pool->remaining, pool->chunks - 1,
-                        memory_order_relaxed);
-  /* Publish the job; sleeping workers need the mutex to see it. */
+  /* Write the job under the sequence lock (only this thread writes it). */
+  uint_fast64_t sequence =
+      atomic_load_explicit(&pool->sequence, memory_order_relaxed);
+  atomic_store_explicit(&pool->sequence, sequence + 1, memory_order_relaxed);
+  atomic_thread_fence(memory_order_release);
+  atomic_store_explicit(&pool->fn, fn, memory_order_relaxed);
+  atomic_store_explicit(&pool->context, context, memory_order_relaxed);
+  atomic_store_explicit(&pool->iterations, iterations, memory_order_relaxed);
+  atomic_store_explicit(&pool->chunks, chunks, memory_order_relaxed);
+  atomic_store_explicit(&pool->remaining, chunks - 1, memory_order_relaxed);
+  /* Publish it; sleeping workers need the mutex to see it. */
   pthread_mutex_lock(&pool->mutex);
-  atomic_fetch_add_explicit(&pool->job_id, 1, memory_order_release);
+  atomic_store_explicit(&pool->sequence, sequence + 2, memory_order_release);
   pthread_cond_broadcast(&pool->wake);
   pthread_mutex_unlock(&pool->mutex);
 
-  run_chunk(pool, 0);
+  job own = {fn, context, iterations, chunks};
+  run_chunk(&own, 0);
   while (atomic_load_explicit(&pool->remaining, memory_order_acquire) > 0)
     QUARC_CPU_RELAX();
 }

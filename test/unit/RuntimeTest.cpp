@@ -367,6 +367,43 @@ TEST_F(RuntimeSessionTest, ParallelLoopsCoverEveryIterationOnce) {
   }
 }
 
+/// Many loops in a row whose chunk counts alternate, as in a model run: a
+/// worker without a chunk in one loop must not take part in the next one
+/// with the first loop's view of it (it once ran a chunk twice and let the
+/// caller return before another chunk had run).
+extern "C" void alternatingEntry(void **args) {
+  Memref x = inputArg(args, 0, 2);
+  int64_t n = x.size(0) * 3;
+  returnDense<float>(outputArg(args, 2), {x.size(0), 3},
+                     [](int64_t) { return -1.0f; });
+  float *y = outputArg(args, 2).data<float>();
+  for (int64_t loop = 0; loop < 400; ++loop) {
+    // 2 chunks, then all of them; each adds i + 1 to y[i] once.
+    int64_t iterations = loop % 2 == 0 ? 2 : n;
+    quarc_parallel_for(fillIndexChunk, y, iterations);
+    for (int64_t i = 0; i < iterations; ++i)
+      y[i] -= static_cast<float>(i) + 1.0f;
+  }
+  quarc_parallel_for(fillIndexChunk, y, n);
+}
+const quarc_model_desc kAlternatingModel = {
+    QUARC_ABI_VERSION, 1, 1, 0, "alternating", "x86_64", kAddOneInputs,
+    kAddOneOutputs, alternatingEntry, 0, 0, 0, nullptr};
+
+TEST_F(RuntimeSessionTest, LoopsOfAlternatingWidthRunEachChunkOnce) {
+  create(kAlternatingModel);
+  ASSERT_EQ(quarc_session_set_threads(session, 8), QUARC_OK) << error();
+  int64_t rows = 7;
+  std::vector<float> x(rows * 3, 0.0f);
+  quarc_tensor in = makeTensor(x.data(), QUARC_DTYPE_F32, {rows, 3});
+  quarc_tensor out;
+  ASSERT_EQ(quarc_session_run(session, &in, 1, &out, 1), QUARC_OK) << error();
+  std::vector<float> want(rows * 3);
+  for (int64_t i = 0; i < rows * 3; ++i)
+    want[i] = static_cast<float>(i);
+  EXPECT_EQ(values<float>(out, rows * 3), want);
+}
+
 TEST_F(RuntimeSessionTest, ThreadCountOutOfRange) {
   create(kAddOne);
   EXPECT_EQ(quarc_session_set_threads(session, 0),
