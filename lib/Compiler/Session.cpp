@@ -1,6 +1,7 @@
 //===- Session.cpp - one model through the compiler ----------------------===//
 
 #include "quarc/Compiler/Session.h"
+#include "KernelCoverage.h"
 #include "quarc/Compiler/Calibrate.h"
 #include "quarc/Dialect/Quarc/IR/QuarcOps.h"
 #include "quarc/Export/ONNX/ExportONNX.h"
@@ -152,6 +153,8 @@ FailureOr<LoweredModel> lowerModel(MLIRContext &context, StringRef modelPath,
     model.module->emitError("the model has no entry function");
     return failure();
   }
+  if (std::optional<std::string> warning = getDynamicKernelSizesWarning(func))
+    model.warnings.push_back(std::move(*warning));
   FailureOr<ModelSignature> signature = getModelSignature(func);
   if (failed(signature))
     return failure();

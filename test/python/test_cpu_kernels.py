@@ -354,8 +354,11 @@ CASES = [
 CASE_IDS = [case.id for case in CASES]
 
 
-def make_model(cases: list[Case], prefix: bool) -> onnx.ModelProto:
-    """One graph with every case's nodes; names get the case id as prefix when `prefix`."""
+def make_model(cases: list[Case], prefix: bool, dynamic_batch: bool = False) -> onnx.ModelProto:
+    """One graph with every case's nodes; names get the case id as prefix when `prefix`.
+
+    `dynamic_batch`: the inputs' first dim is symbolic ("N"), as exporters write a batch.
+    """
     nodes, inputs, outputs, initializers = [], [], [], []
     for case in cases:
         rename = (lambda name, case=case: f"{case.id}.{name}") if prefix else (lambda name: name)
@@ -367,8 +370,8 @@ def make_model(cases: list[Case], prefix: bool) -> onnx.ModelProto:
             copy.output[:] = [rename(name) for name in node.output]
             nodes.append(copy)
         for name, value in case.inputs.items():
-            inputs.append(helper.make_tensor_value_info(rename(name), TensorProto.FLOAT,
-                                                        list(value.shape)))
+            shape = ["N", *value.shape[1:]] if dynamic_batch else list(value.shape)
+            inputs.append(helper.make_tensor_value_info(rename(name), TensorProto.FLOAT, shape))
         for name, value in case.weights.items():
             initializers.append(numpy_helper.from_array(value, rename(name)))
         for name in case.outputs:
@@ -478,6 +481,49 @@ def test_kernel_is_generated(case_files, case_id):
     strides = next((list(a.ints) for a in case.nodes[0].attribute if a.name == "strides"), [1])
     if case.kernel == "depthwise" and strides[-1] == 2:
         assert EVEN_ELEMENTS.search(ir), "stride 2 without the even-element shuffle"
+
+
+# ---------------------------------------------------------------------------
+# A dynamic batch: the kernels loop over the images whatever their number
+
+# Convolutions whose first input dim is the batch, one per path of the kernels.
+DYNAMIC_BATCH_CASES = [
+    "conv1x1_c300_f17_15x20_batch2",  # pointwise: the input is the matrix
+    "conv3x3_s2_pad1_c32_f17_15x20_batch2",  # im2col
+    "direct3x3_pad1_c5_f7_5x33_batch3_nobias",  # direct (implicit GEMM)
+    "direct1d_k5_pad2_c16_f9_w40_batch3",
+    "direct_conv_relu_c8_f8_6x30_batch2",  # with a consumer
+    "conv3x3_group3_c12_f9_9x40_batch2",  # grouped
+    "dw3x3_s1x2_pad1_c5_15x33_batch2",  # depthwise
+]
+
+
+@pytest.mark.parametrize("case_id", DYNAMIC_BATCH_CASES)
+def test_dynamic_batch(tmp_path, quarc_driver, case_id):
+    """Compiled with the batch dim left symbolic, the case runs on its kernel (vector
+    multiply-adds in the LLVM IR) and matches onnxruntime at its own batch and at 1."""
+    case = CASES[CASE_IDS.index(case_id)]
+    path = tmp_path / "model.onnx"
+    onnx.save(make_model([case], prefix=False, dynamic_batch=True), str(path))
+    ir_path = tmp_path / "model.ll"
+    code, _, err = quarc_tools.run_quarc(["compile", path, "-o", ir_path,
+                                          "--target=x86_64+avx2"], timeout=COMPILE_TIMEOUT_S)
+    check_quarc("quarc compile", code, err)
+    assert VECTOR_FMA.search(ir_path.read_text()), "kernel not generated for a dynamic batch"
+    exe = tmp_path / "model"
+    code, _, err = quarc_tools.run_quarc(["compile", path, "-o", exe],
+                                         timeout=COMPILE_TIMEOUT_S)
+    check_quarc("quarc compile", code, err)
+    for batch in (case.inputs, {k: v[:1] for k, v in case.inputs.items()}):
+        folder = tmp_path / f"batch{next(iter(batch.values())).shape[0]}"
+        folder.mkdir()
+        flags = save_inputs(folder, batch)
+        expected = reference(path, batch)
+        code, _, err = quarc_tools.run_tool([str(exe), *flags, "--output-dir", str(folder)])
+        check_quarc("the executable", code, err)
+        got = quarc_tools.read_outputs(folder, expected)
+        problems = [p for name in expected if (p := mismatch(name, got.get(name), expected[name]))]
+        assert not problems, "\n".join(problems)
 
 
 # ---------------------------------------------------------------------------

@@ -328,6 +328,39 @@ def dynamic_add_model() -> onnx.ModelProto:
     return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
 
 
+def dynamic_conv_model() -> onnx.ModelProto:
+    """A 3x3 Conv of an [N, 4, H, W] image: batch, height and width symbolic."""
+    rng = np.random.default_rng(5)
+    weight = onnx.numpy_helper.from_array(rng.standard_normal((8, 4, 3, 3), np.float32), "w")
+    graph = helper.make_graph(
+        [helper.make_node("Conv", ["x", "w"], ["y"], kernel_shape=[3, 3], pads=[1, 1, 1, 1],
+                          name="the_conv")], "dynamic_conv",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 4, "H", "W"])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["N", 8, "H", "W"])],
+        initializer=[weight])
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+
+
+@pytest.mark.parametrize("shape,warns", [
+    (None, True),  # height and width dynamic: generic loops
+    ("?x4x16x40", False),  # a dynamic batch: the kernels take it
+    ("2x4x16x40", False),
+])
+def test_warning_for_sizes_the_kernels_cannot_take(tmp_path, quarc_driver, shape, warns):
+    """quarc compile says when dynamic sizes other than a batch leave convolutions to
+    generic loops, naming the node, the inputs and the flag, and still compiles."""
+    model = tmp_path / "dynamic_conv.onnx"
+    onnx.save(dynamic_conv_model(), str(model))
+    flags = ["--input-shape", f"x={shape}"] if shape else []
+    code, _, err = quarc("compile", model, "-o", tmp_path / "model.o", *flags)
+    assert code == 0, err
+    if warns:
+        assert err.startswith("warning: 1 of 1 convolutions and matrix products"), err
+        assert "'the_conv'" in err and "'x' (?x4x?x?)" in err and "--input-shape" in err, err
+    else:
+        assert "warning" not in err, err
+
+
 def test_quarc_run_compiles_for_the_data_shapes(tmp_path, quarc_driver):
     """quarc run fixes a model's dynamic dims from its .npy inputs (so the static kernels run)."""
     model = tmp_path / "dynamic_add.onnx"

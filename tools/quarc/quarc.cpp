@@ -71,7 +71,9 @@ void printUsage(llvm::raw_ostream &os) {
      << "\n"
         "  --input-shape NAME=D0xD1x...\n"
         "                         fix the shape of an input (repeatable); a ?\n"
-        "                         keeps a dimension dynamic\n"
+        "                         keeps a dimension dynamic (the kernels take\n"
+        "                         a dynamic batch; other dynamic sizes run\n"
+        "                         as generic loops, with a warning)\n"
         "  --weights=FILE         compile only: write the large constants\n"
         "                         (1 KiB and up) to FILE instead of into\n"
         "                         OUTPUT; the model maps FILE when it is\n"
@@ -424,12 +426,16 @@ FailureOr<LoweredModel> lower(MLIRContext &context, const CommonFlags &flags,
   if (!flags.quantize.empty() &&
       failed(setUpQuantization(context, flags, options, removeStats)))
     return failure();
-  if (!data)
-    return lowerModel(context, flags.model, options, prefix);
-  return lowerModel(context, flags.model, options, prefix,
-                    [&](StringRef name, ArrayRef<std::string> inputNames) {
-                      return data->shapeOf(name, inputNames);
-                    });
+  FailureOr<LoweredModel> lowered =
+      data ? lowerModel(context, flags.model, options, prefix,
+                        [&](StringRef name, ArrayRef<std::string> inputNames) {
+                          return data->shapeOf(name, inputNames);
+                        })
+           : lowerModel(context, flags.model, options, prefix);
+  if (succeeded(lowered))
+    for (const std::string &warning : lowered->warnings)
+      llvm::errs() << "warning: " << warning << "\n";
+  return lowered;
 }
 
 int compileCommand(MLIRContext &context, ArrayRef<const char *> args) {

@@ -35,6 +35,10 @@ struct LoweredModel {
   /// Lowered with PipelineOptions::observe: the observed tensors' names,
   /// by observation index.
   std::vector<std::string> observedTensors;
+  /// What the user should know about the compiled code (a tool prints each
+  /// as "warning: ..."): convolutions left to generic loops by dynamic
+  /// sizes.
+  std::vector<std::string> warnings;
 };
 
 /// The shape of the data the caller has for input `name` (one of the

@@ -28,9 +28,13 @@ namespace mlir::quarc {
 
 namespace {
 
-bool isStaticF32(Value value) {
+/// An f32 tensor whose dims are static, except perhaps the first when
+/// `dynamicBatch` (the images of a dynamic batch).
+bool isStaticF32(Value value, bool dynamicBatch = false) {
   auto type = dyn_cast<RankedTensorType>(value.getType());
-  return type && type.hasStaticShape() && type.getElementType().isF32();
+  return type && type.getElementType().isF32() &&
+         llvm::none_of(type.getShape().drop_front(dynamicBatch ? 1 : 0),
+                       ShapedType::isDynamic);
 }
 
 /// Copies the input windows of `input` ([N, C, H, W], already padded) into
@@ -58,8 +62,12 @@ Value buildIm2Col(OpBuilder &b, Location loc, Value input,
     shape = {in[0], in[1], window[0], window[1], outputSize[0], outputSize[1]};
     view = {{0}, {1, 2, 3}, {4, 5}};
   }
-  Value empty =
-      tensor::EmptyOp::create(b, loc, shape, inputType.getElementType());
+  SmallVector<Value> dynamicSizes;
+  if (inputType.isDynamicDim(0))
+    dynamicSizes.push_back(tensor::DimOp::create(b, loc, input, 0));
+  Value empty = tensor::EmptyOp::create(b, loc, shape,
+                                        inputType.getElementType(),
+                                        dynamicSizes);
   AffineMap read = AffineMap::get(
       6, 0,
       {n, c, y * strides[0] + i * dilations[0],
@@ -160,7 +168,8 @@ LogicalResult rewriteAsMatmul(RewriterBase &rewriter,
   Value input = conv.getInputs()[0];
   Value filter = conv.getInputs()[1];
   Value init = conv.getOutputs()[0];
-  if (!isStaticF32(input) || !isStaticF32(filter) || !isStaticF32(init) ||
+  if (!isStaticF32(input, /*dynamicBatch=*/true) || !isStaticF32(filter) ||
+      !isStaticF32(init, /*dynamicBatch=*/true) ||
       !conv.hasPureTensorSemantics())
     return failure();
 
@@ -186,7 +195,8 @@ LogicalResult rewriteAsMatmul(RewriterBase &rewriter,
 
   int64_t images = initType.getDimSize(0);
   int64_t pixelsPerImage = outputSize[0] * outputSize[1];
-  if (images > 1 && pixelsPerImage < kMinPixelsPerImage) {
+  if (!ShapedType::isDynamic(images) && images > 1 &&
+      pixelsPerImage < kMinPixelsPerImage) {
     // [F, N*P] = W[F, Q] * X[Q, N*P], then added to the NCHW accumulator.
     Value rhs = buildIm2Col(rewriter, loc, input, window, outputSize, strides,
                             dilations, /*imagesAsColumns=*/true);

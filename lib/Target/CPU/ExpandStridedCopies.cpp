@@ -21,9 +21,12 @@ namespace mlir::quarc {
 
 namespace {
 
-bool isStaticBuffer(Value value) {
+/// Static except perhaps the first dim (a dynamic batch): the inner loops,
+/// which the vectorizer takes, have constant bounds and strides.
+bool hasStaticInnerDims(Value value) {
   auto type = dyn_cast<MemRefType>(value.getType());
-  return type && type.hasStaticShape();
+  return type && type.getRank() > 0 &&
+         llvm::none_of(type.getShape().drop_front(), ShapedType::isDynamic);
 }
 
 bool isContiguous(Value value) {
@@ -37,7 +40,7 @@ struct QuarcExpandStridedCopies
     SmallVector<memref::CopyOp> copies;
     getOperation().walk([&](memref::CopyOp copy) {
       Value source = copy.getSource(), target = copy.getTarget();
-      if (isStaticBuffer(source) && isStaticBuffer(target) &&
+      if (hasStaticInnerDims(source) && hasStaticInnerDims(target) &&
           !(isContiguous(source) && isContiguous(target)))
         copies.push_back(copy);
     });

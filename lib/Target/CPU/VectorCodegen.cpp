@@ -4,6 +4,7 @@
 #include "quarc/Target/CPU/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/Diagnostics.h"
@@ -29,6 +30,40 @@ Value multiplyAdd(OpBuilder &b, Location loc, Value a, Value b2, Value acc,
 bool isStaticF32Buffer(Value value) {
   auto type = dyn_cast<MemRefType>(value.getType());
   return type && type.hasStaticShape() && type.getElementType().isF32();
+}
+
+bool isF32Buffer(Value value) {
+  auto type = dyn_cast<MemRefType>(value.getType());
+  return type && type.getElementType().isF32();
+}
+
+bool isF32BufferWithStaticTail(Value value) {
+  auto type = dyn_cast<MemRefType>(value.getType());
+  return type && type.getElementType().isF32() && type.getRank() > 0 &&
+         llvm::none_of(type.getShape().drop_front(), ShapedType::isDynamic);
+}
+
+SmallVector<Value> getLeadingSizes(OpBuilder &b, Location loc, Value buffer,
+                                   unsigned count) {
+  auto type = cast<MemRefType>(buffer.getType());
+  SmallVector<Value> sizes;
+  for (unsigned dim = 0; dim < count; ++dim)
+    sizes.push_back(
+        type.isDynamicDim(dim)
+            ? memref::DimOp::create(b, loc, buffer, dim).getResult()
+            : arith::ConstantIndexOp::create(b, loc, type.getDimSize(dim))
+                  .getResult());
+  return sizes;
+}
+
+LoopBounds getZeroBasedBounds(OpBuilder &b, Location loc, ValueRange sizes) {
+  LoopBounds bounds;
+  for (Value size : sizes) {
+    bounds.lower.push_back(arith::ConstantIndexOp::create(b, loc, 0));
+    bounds.upper.push_back(size);
+    bounds.steps.push_back(arith::ConstantIndexOp::create(b, loc, 1));
+  }
+  return bounds;
 }
 
 LoopBounds getZeroBasedBounds(OpBuilder &b, Location loc,

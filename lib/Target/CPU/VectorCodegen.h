@@ -39,6 +39,15 @@ void markKernelLoop(Operation *loop);
 
 /// Whether `value` is a buffer of f32 with a static shape (any layout).
 bool isStaticF32Buffer(Value value);
+/// Whether `value` is a buffer of f32 (any shape and layout).
+bool isF32Buffer(Value value);
+/// Whether `value` is a buffer of f32 whose dims are static except perhaps
+/// the first (a dynamic batch), any layout.
+bool isF32BufferWithStaticTail(Value value);
+/// The sizes of `buffer`'s first `count` dims, as values (memref.dim for a
+/// dynamic one).
+SmallVector<Value> getLeadingSizes(OpBuilder &b, Location loc, Value buffer,
+                                   unsigned count);
 
 /// Bounds of loops over [0, size) with step 1, one per size.
 struct LoopBounds {
@@ -46,6 +55,8 @@ struct LoopBounds {
 };
 LoopBounds getZeroBasedBounds(OpBuilder &b, Location loc,
                               ArrayRef<int64_t> sizes);
+/// The same for sizes known only as values (dynamic dims).
+LoopBounds getZeroBasedBounds(OpBuilder &b, Location loc, ValueRange sizes);
 
 /// `base + offset` for an index value and a constant.
 Value addIndex(OpBuilder &b, Location loc, Value base, int64_t offset);

@@ -35,8 +35,9 @@ struct DepthwiseConv {
 };
 
 /// Strips are loaded and stored along the last dim: it must be contiguous.
+/// Only the batch (the first dim) may be dynamic.
 bool isRowContiguousF32Buffer(Value value) {
-  return isStaticF32Buffer(value) &&
+  return isF32BufferWithStaticTail(value) &&
          cast<MemRefType>(value.getType()).isLastDimUnitStride();
 }
 
@@ -61,7 +62,8 @@ public:
 
   void build(OpBuilder &b) {
     ArrayRef<int64_t> out = cast<MemRefType>(conv.output.getType()).getShape();
-    LoopBounds bounds = getZeroBasedBounds(b, loc, out.take_front(3));
+    LoopBounds bounds = getZeroBasedBounds(
+        b, loc, getLeadingSizes(b, loc, conv.output, /*count=*/3));
     // Batch, channel and row are independent: quarc-parallelize-loops
     // splits batch x channel across threads.
     auto rows = scf::ParallelOp::create(

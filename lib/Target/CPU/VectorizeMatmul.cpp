@@ -70,15 +70,22 @@ unsigned innermostDim(AffineMap map) {
   return map.getDimPosition(map.getNumResults() - 1);
 }
 
-bool allStaticF32Buffers(linalg::LinalgOp op) {
+bool allF32Buffers(linalg::LinalgOp op) {
   return op.hasPureBufferSemantics() &&
-         llvm::all_of(op->getOperands(), isStaticF32Buffer);
+         llvm::all_of(op->getOperands(), isF32Buffer);
 }
 
 /// The checks both kinds of contraction share, once the dims are known:
 /// vector loads and stores along n need B and C contiguous along n, and a
 /// row narrower than a vector register is no better than scalar loops.
 LogicalResult finishMatch(Contraction &c, int64_t lanes) {
+  // The tile loops need static m, n and k; a batch dim (a dynamic batch of
+  // images) is only the bound of the parallel loop around them.
+  auto isStatic = [&](unsigned dim) {
+    return !ShapedType::isDynamic(c.ranges[dim]);
+  };
+  if (!isStatic(c.m) || !isStatic(c.n) || !llvm::all_of(c.k, isStatic))
+    return failure();
   if (!cast<MemRefType>(c.rhs.getType()).isLastDimUnitStride() ||
       !cast<MemRefType>(c.out.getType()).isLastDimUnitStride() ||
       c.ranges[c.n] < lanes)
@@ -91,7 +98,7 @@ LogicalResult finishMatch(Contraction &c, int64_t lanes) {
 
 FailureOr<Contraction> matchContraction(linalg::LinalgOp op, int64_t lanes) {
   if (op.getNumDpsInputs() != 2 || op.getNumDpsInits() != 1 ||
-      !allStaticF32Buffers(op) || !linalg::isaContractionOpInterface(op))
+      !allF32Buffers(op) || !linalg::isaContractionOpInterface(op))
     return failure();
   FailureOr<linalg::ContractionDimensions> dims =
       linalg::inferContractionDims(op);
@@ -137,7 +144,7 @@ FailureOr<Contraction> matchContraction(linalg::LinalgOp op, int64_t lanes) {
 FailureOr<Contraction> matchConvolution(linalg::LinalgOp conv,
                                         DenseIntElementsAttr strides,
                                         unsigned outChannel, int64_t lanes) {
-  if (!allStaticF32Buffers(conv) || strides.getValues<int64_t>()[1] != 1)
+  if (!allF32Buffers(conv) || strides.getValues<int64_t>()[1] != 1)
     return failure();
   // Loop dims: ..., f, y, x, c, i, j (the named ops' order).
   SmallVector<AffineMap> maps = conv.getIndexingMapsArray();
@@ -186,11 +193,13 @@ public:
   void build(OpBuilder &b) {
     int64_t columns = c.ranges[c.n], rows = c.ranges[c.m];
     int64_t columnTiles = llvm::divideCeil(columns, tile.columns);
+    // Iterations of the parallel loop, a dynamic batch counted as 1.
     int64_t iterations = columnTiles;
-    SmallVector<int64_t> sizes;
+    SmallVector<Value> sizes;
     for (unsigned dim : c.batch) {
-      sizes.push_back(c.ranges[dim]);
-      iterations *= c.ranges[dim];
+      sizes.push_back(getLoopSize(b, dim));
+      if (!ShapedType::isDynamic(c.ranges[dim]))
+        iterations *= c.ranges[dim];
     }
     int64_t rowBlocks = std::clamp<int64_t>(
         llvm::divideCeil(kMinParallelTiles, iterations), 1,
@@ -202,8 +211,8 @@ public:
     // Row blocks outside column tiles: the iterations a thread runs in a row
     // share the block's rows of A, which stay in its L2 cache.
     if (rowBlocks > 1)
-      sizes.push_back(rowBlocks);
-    sizes.push_back(columnTiles);
+      sizes.push_back(arith::ConstantIndexOp::create(b, loc, rowBlocks));
+    sizes.push_back(arith::ConstantIndexOp::create(b, loc, columnTiles));
 
     LoopBounds bounds = getZeroBasedBounds(b, loc, sizes);
     auto loop = scf::ParallelOp::create(
@@ -238,6 +247,17 @@ public:
   }
 
 private:
+  /// The size of loop dim `dim`: a constant, or (a dynamic batch dim) the
+  /// size of the output dim it indexes.
+  Value getLoopSize(OpBuilder &b, unsigned dim) const {
+    if (!ShapedType::isDynamic(c.ranges[dim]))
+      return arith::ConstantIndexOp::create(b, loc, c.ranges[dim]);
+    std::optional<unsigned> position =
+        c.outMap.getResultPosition(getAffineDimExpr(dim, b.getContext()));
+    assert(position && "every batch dim indexes the output");
+    return memref::DimOp::create(b, loc, c.out, *position);
+  }
+
   /// Chunk `index` of [0, total) in chunks of `chunk`: `body` gets its start
   /// and its static size, under an scf.if when the last chunk is smaller.
   void forChunkOf(OpBuilder &b, Value index, int64_t total, int64_t chunk,

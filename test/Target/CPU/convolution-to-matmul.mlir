@@ -161,6 +161,23 @@ func.func @one_small_image(%x: tensor<1x2x1x32xf32>, %w: tensor<4x2x1x8xf32>, %i
 
 // -----
 
+// A dynamic batch: the im2col buffer gets the input's batch size; small
+// images are not put side by side (their number is unknown).
+// CHECK-LABEL: func @dynamic_batch(
+// CHECK-SAME:      %[[X:[^:]+]]: tensor<?x8x6x7xf32>
+// CHECK:         %[[N:.+]] = tensor.dim %[[X]], %c0 : tensor<?x8x6x7xf32>
+// CHECK:         tensor.empty(%[[N]]) : tensor<?x8x3x3x4x5xf32>
+// CHECK:         tensor.collapse_shape %{{.+}} {{\[}}[0], [1, 2, 3], [4, 5]] : tensor<?x8x3x3x4x5xf32> into tensor<?x72x20xf32>
+// CHECK:         linalg.generic {{.+}} ins(%{{.+}}, %{{.+}} : tensor<13x72xf32>, tensor<?x72x20xf32>) outs(%{{.+}} : tensor<?x13x20xf32>)
+// CHECK:         tensor.expand_shape %{{.+}} {{\[}}[0], [1], [2, 3]] output_shape [%{{.+}}, 13, 4, 5] : tensor<?x13x20xf32> into tensor<?x13x4x5xf32>
+func.func @dynamic_batch(%x: tensor<?x8x6x7xf32>, %w: tensor<13x8x3x3xf32>, %init: tensor<?x13x4x5xf32>) -> tensor<?x13x4x5xf32> {
+  %r = linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+    ins(%x, %w : tensor<?x8x6x7xf32>, tensor<13x8x3x3xf32>) outs(%init : tensor<?x13x4x5xf32>) -> tensor<?x13x4x5xf32>
+  return %r : tensor<?x13x4x5xf32>
+}
+
+// -----
+
 //===----------------------------------------------------------------------===//
 // 1x1, unit strides: the input is the right-hand side as it is
 //===----------------------------------------------------------------------===//
@@ -229,15 +246,15 @@ func.func @two_convs(%x: tensor<1x4x6x6xf32>, %w1: tensor<4x4x1x1xf32>, %w2: ten
 // Left alone
 //===----------------------------------------------------------------------===//
 
-// A dynamic batch.
-// CHECK-LABEL: func @dynamic_left_alone(
+// A dynamic height.
+// CHECK-LABEL: func @dynamic_height_left_alone(
 // CHECK-NOT:     linalg.generic
 // CHECK:         linalg.conv_2d_nchw_fchw
 // CHECK-NOT:     linalg.generic
-func.func @dynamic_left_alone(%x: tensor<?x8x6x7xf32>, %w: tensor<13x8x3x3xf32>, %init: tensor<?x13x4x5xf32>) -> tensor<?x13x4x5xf32> {
+func.func @dynamic_height_left_alone(%x: tensor<1x8x?x7xf32>, %w: tensor<13x8x3x3xf32>, %init: tensor<1x13x?x5xf32>) -> tensor<1x13x?x5xf32> {
   %r = linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
-    ins(%x, %w : tensor<?x8x6x7xf32>, tensor<13x8x3x3xf32>) outs(%init : tensor<?x13x4x5xf32>) -> tensor<?x13x4x5xf32>
-  return %r : tensor<?x13x4x5xf32>
+    ins(%x, %w : tensor<1x8x?x7xf32>, tensor<13x8x3x3xf32>) outs(%init : tensor<1x13x?x5xf32>) -> tensor<1x13x?x5xf32>
+  return %r : tensor<1x13x?x5xf32>
 }
 
 // -----

@@ -2,7 +2,7 @@
 
 // A memref.copy with a non-contiguous side becomes a linalg.copy (loops with
 // constant strides); copies between contiguous buffers stay memref.copy
-// (memcpy), as do copies with dynamic shapes.
+// (memcpy), as do copies with dynamic dims other than the first.
 
 // The interior of a padded tensor: the target is a strided view.
 // CHECK-LABEL: func @copy_into_padded_interior(
@@ -114,12 +114,23 @@ func.func @unit_outer_dim_left_alone(%src: memref<1x8xf32, strided<[16, 1]>>, %d
 
 // -----
 
-// Dynamic shapes.
-// CHECK-LABEL: func @dynamic_left_alone(
-// CHECK-NOT:     linalg.copy
-// CHECK:         memref.copy %{{.+}}, %{{.+}} : memref<?x8xf32> to memref<?x8xf32, strided<[16, 1]>>
-// CHECK-NOT:     linalg.copy
-func.func @dynamic_left_alone(%src: memref<?x8xf32>, %dst: memref<?x8xf32, strided<[16, 1]>>) {
+// A dynamic batch (the first dim) with static inner dims: loops too.
+// CHECK-LABEL: func @dynamic_batch(
+// CHECK:         linalg.copy ins(%{{.+}} : memref<?x8xf32>) outs(%{{.+}} : memref<?x8xf32, strided<[16, 1]>>)
+// CHECK-NOT:     memref.copy
+func.func @dynamic_batch(%src: memref<?x8xf32>, %dst: memref<?x8xf32, strided<[16, 1]>>) {
   memref.copy %src, %dst : memref<?x8xf32> to memref<?x8xf32, strided<[16, 1]>>
+  return
+}
+
+// -----
+
+// A dynamic inner dim.
+// CHECK-LABEL: func @dynamic_inner_left_alone(
+// CHECK-NOT:     linalg.copy
+// CHECK:         memref.copy %{{.+}}, %{{.+}} : memref<2x?xf32> to memref<2x?xf32, strided<[16, 1]>>
+// CHECK-NOT:     linalg.copy
+func.func @dynamic_inner_left_alone(%src: memref<2x?xf32>, %dst: memref<2x?xf32, strided<[16, 1]>>) {
+  memref.copy %src, %dst : memref<2x?xf32> to memref<2x?xf32, strided<[16, 1]>>
   return
 }

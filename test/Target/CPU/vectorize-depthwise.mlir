@@ -240,18 +240,35 @@ func.func @depthwise_dilated(%x: memref<1x1x9x14xf32>, %w: memref<1x3x3xf32>, %o
 
 // -----
 
+// A dynamic batch: the parallel loop runs to the output's first dim.
+// CHECK-LABEL: func @dynamic_batch(
+// CHECK-SAME:      %[[X:[^:]+]]: memref<?x2x9x21xf32>, %{{[^:]+}}: memref<2x3x3xf32>, %[[O:[^:]+]]: memref<?x2x7x19xf32>)
+// CHECK:         %[[N:.+]] = memref.dim %[[O]], %c0 : memref<?x2x7x19xf32>
+// CHECK:         scf.parallel (%{{[^ ]+}}, %{{[^ ]+}}, %{{[^ ]+}}) = (%{{[^ ]+}}, %{{[^ ]+}}, %{{[^ ]+}}) to (%[[N]], %c2{{[_0-9]*}}, %c7{{[_0-9]*}})
+// CHECK-NOT:     linalg.depthwise_conv_2d_nchw_chw
+// AVX2:          vector.load %[[X]]{{.+}} : memref<?x2x9x21xf32>, vector<8xf32>
+// CHECK:         return
+func.func @dynamic_batch(%x: memref<?x2x9x21xf32>, %w: memref<2x3x3xf32>, %o: memref<?x2x7x19xf32>) {
+  linalg.depthwise_conv_2d_nchw_chw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+    ins(%x, %w : memref<?x2x9x21xf32>, memref<2x3x3xf32>) outs(%o : memref<?x2x7x19xf32>)
+  return
+}
+
+// -----
+
 //===----------------------------------------------------------------------===//
 // Left alone
 //===----------------------------------------------------------------------===//
 
-// CHECK-LABEL: func @dynamic_left_alone(
+// A dynamic height: the strips need static rows.
+// CHECK-LABEL: func @dynamic_height_left_alone(
 // CHECK-NOT:     vector.
 // CHECK:         linalg.depthwise_conv_2d_nchw_chw
 // CHECK-NOT:     vector.
 // CHECK:         return
-func.func @dynamic_left_alone(%x: memref<?x2x9x21xf32>, %w: memref<2x3x3xf32>, %o: memref<?x2x7x19xf32>) {
+func.func @dynamic_height_left_alone(%x: memref<1x2x?x21xf32>, %w: memref<2x3x3xf32>, %o: memref<1x2x?x19xf32>) {
   linalg.depthwise_conv_2d_nchw_chw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
-    ins(%x, %w : memref<?x2x9x21xf32>, memref<2x3x3xf32>) outs(%o : memref<?x2x7x19xf32>)
+    ins(%x, %w : memref<1x2x?x21xf32>, memref<2x3x3xf32>) outs(%o : memref<1x2x?x19xf32>)
   return
 }
 

@@ -452,7 +452,23 @@ func.func @row_strided_rhs(%a: memref<4x16xf32>, %b: memref<16x24xf32, strided<[
 
 // -----
 
-// Left alone: dynamic shapes.
+// A dynamic batch dim: the kernel's parallel loop runs to C's size there
+// (m, n and k stay static).
+// CHECK-LABEL: func @dynamic_batch_matmul(
+// CHECK-SAME:      %{{[^:]+}}: memref<?x4x16xf32>, %{{[^:]+}}: memref<?x16x24xf32>, %[[C:[^:]+]]: memref<?x4x24xf32>)
+// CHECK:         %[[N:.+]] = memref.dim %[[C]], %c0 : memref<?x4x24xf32>
+// AVX2:          scf.parallel (%{{[^ ]+}}, %{{[^ ]+}}) = (%{{[^ ]+}}, %{{[^ ]+}}) to (%[[N]], %c1{{[_0-9]*}}) step
+// AVX2-COUNT-12: vector.fma
+// CHECK-NOT:     linalg.batch_matmul
+// CHECK:         return
+func.func @dynamic_batch_matmul(%a: memref<?x4x16xf32>, %b: memref<?x16x24xf32>, %c: memref<?x4x24xf32>) {
+  linalg.batch_matmul ins(%a, %b : memref<?x4x16xf32>, memref<?x16x24xf32>) outs(%c : memref<?x4x24xf32>)
+  return
+}
+
+// -----
+
+// Left alone: a dynamic m (not a batch dim).
 // CHECK-LABEL: func @dynamic_left_alone
 // CHECK-NOT:     vector.
 // CHECK:         linalg.matmul

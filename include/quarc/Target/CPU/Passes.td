@@ -16,8 +16,8 @@ def QuarcConvolutionToMatmul
     : Pass<"quarc-convolution-to-matmul", "func::FuncOp"> {
   let summary = "Rewrite static NCHW convolutions as matrix multiplications";
   let description = [{
-    Chooses how each `linalg.conv_2d_nchw_fchw` with static shapes and f32
-    elements runs on the matmul microkernel of `quarc-vectorize-matmul`,
+    Chooses how each `linalg.conv_2d_nchw_fchw` with static shapes (the
+    batch may be dynamic) and f32 elements runs on the matmul microkernel of `quarc-vectorize-matmul`,
     as the product `out[n, f, p] += W[f, q] * X[n, q, p]` where `p` runs
     over output pixels and `q` over input channel x filter window:
 
@@ -71,7 +71,8 @@ def QuarcFuseElementwise : Pass<"quarc-fuse-elementwise", "func::FuncOp"> {
 def QuarcVectorizeMatmul : Pass<"quarc-vectorize-matmul", "func::FuncOp"> {
   let summary = "Register-tiled vector code for static f32 contractions";
   let description = [{
-    Replaces every f32 contraction on buffers with static shapes
+    Replaces every f32 contraction on buffers with static m, n and k dims
+    (batch dims may be dynamic: they only bound the parallel loop)
     (`linalg.matmul`, `linalg.batch_matmul`, or a `linalg.generic` such as
     the one `quarc-convolution-to-matmul` builds), whose right-hand side
     and result are contiguous along n, by loops around a microkernel: a
@@ -130,7 +131,7 @@ def QuarcVectorizeDepthwise
   let summary = "Vector code for static f32 depthwise convolutions";
   let description = [{
     Replaces every `linalg.depthwise_conv_2d_nchw_chw` on buffers with
-    static shapes and f32 elements by loops over batch, channel and output
+    static shapes (the batch may be dynamic) and f32 elements by loops over batch, channel and output
     row around a kernel that computes a strip of output pixels of one row
     in vector registers: for each filter tap it loads the matching input
     strip (for stride 2, a load of twice the width and a shuffle that keeps
@@ -153,8 +154,8 @@ def QuarcExpandStridedCopies
     A `memref.copy` whose source or target is a strided view (the interior
     of a padded tensor, a slice) would become a call to the generic
     runtime copy, which walks the elements one by one through their
-    descriptors. With static shapes a `linalg.copy` does the same in loops
-    with constant strides that the LLVM vectorizer turns into vector moves.
+    descriptors. With static shapes (the first dim, a batch, may be
+    dynamic) a `linalg.copy` does the same in loops with constant strides that the LLVM vectorizer turns into vector moves.
     Copies between contiguous buffers stay `memref.copy` (a `memcpy`).
   }];
   let dependentDialects = ["linalg::LinalgDialect"];
@@ -171,8 +172,8 @@ def QuarcApproximateMath : Pass<"quarc-approximate-math", "func::FuncOp"> {
     `erff` or `tanhf` kept them one element at a time. Accuracy: exp is
     within 1 ulp of the correctly rounded value below x = 88 and within
     3e-7 relative up to its overflow (+inf beyond, 0 below the denormals,
-    NaN kept), tanh within 4e-7 and erf within 3e-7 absolute (test/python/test_math_approximation.py measures
-    them against numpy on all interesting ranges and special values). Other
+    NaN kept), tanh within 4e-7 and erf within 3e-7 absolute
+    (test/python/test_math_approximation.py measures them against numpy on all interesting ranges and special values). Other
     math functions keep their libm calls.
   }];
   let dependentDialects = ["arith::ArithDialect", "math::MathDialect",
