@@ -79,7 +79,10 @@ static const char *kLowerLoopsToLLVM =
     "lower-affine, convert-scf-to-cf, expand-strided-metadata, lower-affine,"
     "convert-vector-to-llvm,"
     "convert-math-to-funcs, convert-math-to-llvm, convert-math-to-libm,"
-    "finalize-memref-to-llvm, convert-arith-to-llvm, convert-index-to-llvm,"
+    // Dynamic-size buffers through the runtime's allocator (a cache of
+    // freed blocks per session: runtime/src/buffers.h), not malloc.
+    "finalize-memref-to-llvm{use-generic-functions},"
+    "convert-arith-to-llvm, convert-index-to-llvm,"
     "convert-func-to-llvm, convert-cf-to-llvm, convert-ub-to-llvm,"
     "reconcile-unrealized-casts";
 

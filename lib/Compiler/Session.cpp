@@ -29,6 +29,9 @@
 #endif
 
 extern "C" void memrefCopy(int64_t, void *, void *);
+extern "C" void *_mlir_memref_to_llvm_alloc(size_t);
+extern "C" void *_mlir_memref_to_llvm_aligned_alloc(size_t, size_t);
+extern "C" void _mlir_memref_to_llvm_free(void *);
 
 namespace mlir::quarc {
 
@@ -507,18 +510,24 @@ JitModel::create(LoweredModel &model, std::string &error,
   }
   auto jit = std::make_unique<JitModel>();
   jit->engine = std::move(*engine);
-  // Generated code calls the runtime's memrefCopy and quarc_parallel_for;
-  // the JIT links them from this process rather than from MLIR's runner
-  // libraries.
+  // Generated code calls the runtime's memrefCopy, buffer allocator and
+  // quarc_parallel_for; the JIT links them from this process rather than
+  // from MLIR's runner libraries.
   jit->engine->registerSymbols([&](llvm::orc::MangleAndInterner interner) {
     llvm::orc::SymbolMap symbols;
     for (const HostSymbol &symbol : extraSymbols)
       symbols[interner(symbol.name)] = {
           llvm::orc::ExecutorAddr::fromPtr(symbol.address),
           llvm::JITSymbolFlags::Exported};
-    symbols[interner("memrefCopy")] = {
-        llvm::orc::ExecutorAddr::fromPtr(&memrefCopy),
-        llvm::JITSymbolFlags::Exported};
+    auto bind = [&](StringRef name, auto *address) {
+      symbols[interner(name)] = {llvm::orc::ExecutorAddr::fromPtr(address),
+                                 llvm::JITSymbolFlags::Exported};
+    };
+    bind("memrefCopy", &memrefCopy);
+    bind("_mlir_memref_to_llvm_alloc", &_mlir_memref_to_llvm_alloc);
+    bind("_mlir_memref_to_llvm_aligned_alloc",
+         &_mlir_memref_to_llvm_aligned_alloc);
+    bind("_mlir_memref_to_llvm_free", &_mlir_memref_to_llvm_free);
     symbols[interner("quarc_parallel_for")] = {
         llvm::orc::ExecutorAddr::fromPtr(&quarc_parallel_for),
         llvm::JITSymbolFlags::Exported};

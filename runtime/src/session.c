@@ -7,6 +7,7 @@
  *===----------------------------------------------------------------------===*/
 
 #include "internal.h"
+#include "buffers.h"
 #include "thread_pool.h"
 #include "weights.h"
 
@@ -36,6 +37,8 @@ struct quarc_session {
   void **args;
   /* Worker threads for parallel loops; NULL for one thread. */
   quarc_pool *pool;
+  /* Freed buffers of dynamic size, reused by the next runs (buffers.h). */
+  quarc_buffer_cache *buffers;
   /* The model's intermediate tensors: allocated once, reused every run. */
   void *workspace;
   int64_t workspace_desc[5];
@@ -302,7 +305,7 @@ quarc_status quarc_session_create_with_weights(const quarc_model_desc *model,
       return status;
     }
   }
-  if (!allocate_buffers(s)) {
+  if (!allocate_buffers(s) || !(s->buffers = quarc_buffer_cache_create())) {
     quarc_session_destroy(s);
     return quarc_report_error(error, error_size, QUARC_ERROR_OUT_OF_MEMORY,
                               "out of memory allocating the session's buffers");
@@ -317,8 +320,10 @@ quarc_status quarc_session_create(const quarc_model_desc *model,
 }
 
 static void release_outputs(quarc_session *session) {
+  quarc_buffer_cache *previous = quarc_buffer_cache_enter(session->buffers);
   for (size_t i = 0; i < session->num_owned; ++i)
-    free(session->owned[i]);
+    quarc_buffer_free(session->owned[i]);
+  quarc_buffer_cache_enter(previous);
   session->num_owned = 0;
 }
 
@@ -336,6 +341,7 @@ void quarc_session_destroy(quarc_session *session) {
   free(session->workspace);
   quarc_weights_unmap(&session->weights);
   quarc_pool_destroy(session->pool);
+  quarc_buffer_cache_destroy(session->buffers);
   free(session);
 }
 
@@ -556,7 +562,7 @@ static quarc_status collect_output(quarc_session *session, uint32_t index,
   char *data = count ? m.aligned + offset_bytes : NULL;
   if (count != 0 && (!is_row_major(decl->rank, m.sizes, m.strides) ||
                      !is_owned_allocation(session, m.allocated, inputs))) {
-    char *copy = malloc(bytes);
+    char *copy = quarc_buffer_alloc(bytes, 64);
     if (!copy)
       return fail(session, QUARC_ERROR_OUT_OF_MEMORY,
                   "output '%s': out of memory copying %zu bytes", decl->name,
@@ -641,7 +647,10 @@ quarc_status quarc_session_run(quarc_session *session,
   memset(session->output_descs, 0, session->output_words * sizeof(int64_t));
 
   quarc_pool *previous = quarc_pool_enter(session->pool);
+  quarc_buffer_cache *previous_buffers =
+      quarc_buffer_cache_enter(session->buffers);
   model->entry(session->args);
+  quarc_buffer_cache_enter(previous_buffers);
   quarc_pool_enter(previous);
 
   take_returned_buffers(session, inputs);

@@ -8,8 +8,9 @@
 // CHECK-NOT: linalg.
 // CHECK-NOT: tensor.
 // CHECK-NOT: memref.
-// The result buffer is allocated by the callee (the runtime frees it).
-// CHECK: llvm.call @malloc
+// The result buffer is allocated by the callee through the runtime's
+// allocator (runtime/src/buffers.h), which frees it.
+// CHECK: llvm.call @_mlir_memref_to_llvm_alloc
 
 // STATIC: llvm.func @main_graph
 // STATIC-NOT: = quarc.

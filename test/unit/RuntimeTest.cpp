@@ -78,14 +78,21 @@ Memref outputArg(void **args, int rank) {
   return {static_cast<int64_t *>(args[0]), rank};
 }
 
-/// Returns a dense row-major result of the given shape, malloc'ed as the
+/// The allocation functions generated code calls (runtime/src/buffers.c).
+extern "C" void *_mlir_memref_to_llvm_alloc(size_t size);
+extern "C" void *_mlir_memref_to_llvm_aligned_alloc(size_t alignment,
+                                                     size_t size);
+extern "C" void _mlir_memref_to_llvm_free(void *block);
+
+/// Returns a dense row-major result of the given shape, allocated as the
 /// generated code does; `fill` writes the elements.
 template <typename T, typename Fill>
 void returnDense(Memref out, std::vector<int64_t> sizes, Fill fill) {
   int64_t n = 1;
   for (int64_t s : sizes)
     n *= s;
-  T *data = static_cast<T *>(std::malloc(n ? n * sizeof(T) : 1));
+  T *data =
+      static_cast<T *>(_mlir_memref_to_llvm_alloc(n ? n * sizeof(T) : 1));
   for (int64_t i = 0; i < n; ++i)
     data[i] = fill(i);
   std::vector<int64_t> strides(sizes.size(), 1);
@@ -164,7 +171,8 @@ const quarc_model_desc kSumDiff = {
 const int64_t k2x3[] = {2, 3}, k3x2[] = {3, 2};
 extern "C" void transposeViewEntry(void **args) {
   const float *in = inputArg(args, 0, 2).data<float>();
-  float *buffer = static_cast<float *>(std::malloc(6 * sizeof(float)));
+  float *buffer =
+      static_cast<float *>(_mlir_memref_to_llvm_alloc(6 * sizeof(float)));
   std::memcpy(buffer, in, 6 * sizeof(float));
   outputArg(args, 2).set(buffer, buffer, 0, {3, 2}, {1, 3});
 }
@@ -209,11 +217,12 @@ const quarc_model_desc kIdentity = {QUARC_ABI_VERSION,
                                     kIdentityOutputs,
                                     identityEntry, 0, 0, 0, nullptr};
 
-/// Two outputs that are views of one malloc'ed buffer (offsets 0 and 4):
+/// Two outputs that are views of one allocated buffer (offsets 0 and 4):
 /// the runtime must free it once.
 const int64_t kTwo[] = {2};
 extern "C" void splitEntry(void **args) {
-  int64_t *buffer = static_cast<int64_t *>(std::malloc(8 * sizeof(int64_t)));
+  int64_t *buffer =
+      static_cast<int64_t *>(_mlir_memref_to_llvm_alloc(8 * sizeof(int64_t)));
   for (int i = 0; i < 8; ++i)
     buffer[i] = 10 * i;
   Memref lo = outputArg(args, 1);
@@ -402,6 +411,63 @@ TEST_F(RuntimeSessionTest, LoopsOfAlternatingWidthRunEachChunkOnce) {
   for (int64_t i = 0; i < rows * 3; ++i)
     want[i] = static_cast<float>(i);
   EXPECT_EQ(values<float>(out, rows * 3), want);
+}
+
+/// A temporary of x's size, allocated and freed by the entry as generated
+/// code does for a dynamic batch; its address is recorded.
+void *lastTemporary = nullptr;
+extern "C" void temporaryEntry(void **args) {
+  Memref x = inputArg(args, 0, 2);
+  int64_t n = x.size(0) * 3;
+  float *temporary = static_cast<float *>(
+      _mlir_memref_to_llvm_aligned_alloc(64, n * sizeof(float)));
+  lastTemporary = temporary;
+  const float *in = x.data<float>();
+  for (int64_t i = 0; i < n; ++i)
+    temporary[i] = in[i] * 2.0f;
+  returnDense<float>(outputArg(args, 2), {x.size(0), 3},
+                     [&](int64_t i) { return temporary[i] + 1.0f; });
+  _mlir_memref_to_llvm_free(temporary);
+}
+const quarc_model_desc kTemporaryModel = {
+    QUARC_ABI_VERSION, 1, 1, 0, "temporary", "x86_64", kAddOneInputs,
+    kAddOneOutputs, temporaryEntry, 0, 0, 0, nullptr};
+
+TEST_F(RuntimeSessionTest, DynamicBuffersAreReusedByTheNextRuns) {
+  create(kTemporaryModel);
+  auto run = [&](int64_t rows) {
+    std::vector<float> x(rows * 3);
+    for (int64_t i = 0; i < rows * 3; ++i)
+      x[i] = float(i);
+    quarc_tensor in = makeTensor(x.data(), QUARC_DTYPE_F32, {rows, 3});
+    quarc_tensor out;
+    EXPECT_EQ(quarc_session_run(session, &in, 1, &out, 1), QUARC_OK)
+        << error();
+    std::vector<float> want(rows * 3);
+    for (int64_t i = 0; i < rows * 3; ++i)
+      want[i] = 2.0f * float(i) + 1.0f;
+    EXPECT_EQ(values<float>(out, rows * 3), want);
+    EXPECT_EQ(reinterpret_cast<uintptr_t>(lastTemporary) % 64, 0u);
+    return lastTemporary;
+  };
+  void *first = run(5);
+  EXPECT_EQ(run(5), first); // the same size: the cached block
+  void *other = run(9);     // another size: another block
+  EXPECT_NE(other, first);
+  EXPECT_EQ(run(5), first); // both kept
+  EXPECT_EQ(run(9), other);
+}
+
+TEST(RuntimeBuffersTest, AlignedBlocksOutsideARunAreFreedAtOnce) {
+  for (size_t alignment : {16, 64, 256, 4096}) {
+    void *block = _mlir_memref_to_llvm_aligned_alloc(alignment, 100);
+    ASSERT_NE(block, nullptr);
+    EXPECT_EQ(reinterpret_cast<uintptr_t>(block) % alignment, 0u);
+    std::memset(block, 1, 100);
+    _mlir_memref_to_llvm_free(block); // no session: back to the system
+  }
+  _mlir_memref_to_llvm_free(nullptr);
+  EXPECT_EQ(_mlir_memref_to_llvm_alloc(SIZE_MAX - 8), nullptr);
 }
 
 TEST_F(RuntimeSessionTest, ThreadCountOutOfRange) {
