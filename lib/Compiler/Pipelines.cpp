@@ -114,6 +114,9 @@ void buildLowerToLLVMPipeline(OpPassManager &pm,
   // workspace: the weights are the entry's last argument).
   if (options.externalWeights)
     pm.addPass(createQuarcExternalizeWeights());
+  // Reductions with their partial sums in registers (vectorizable), the
+  // rest as loops.
+  pm.addNestedPass<func::FuncOp>(createQuarcLowerReductions());
   addPipelineText(pm, kLinalgToLoops);
   // Large parallel loops run on the runtime's threads.
   pm.addPass(createQuarcParallelizeLoops());

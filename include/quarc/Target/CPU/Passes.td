@@ -161,6 +161,27 @@ def QuarcExpandStridedCopies
   let dependentDialects = ["linalg::LinalgDialect"];
 }
 
+def QuarcLowerReductions : Pass<"quarc-lower-reductions", "func::FuncOp"> {
+  let summary = "Reductions as loops that keep their partial results in registers";
+  let description = [{
+    Lowers every `linalg.generic` on buffers whose loop dims are parallel
+    dims followed by reduction dims, with outputs indexed by the parallel
+    dims only (a Softmax's max and sum, a LayerNormalization's mean and
+    variance, ReduceSum, a global average pool), to an `scf.parallel` over
+    the parallel dims around `scf.for` loops over the reduction dims that
+    carry the partial results as values: loaded once from the output,
+    stored once. The float ops of the body that fold an element into a
+    partial result are marked `reassoc`, so LLVM splits the sum across
+    vector lanes. convert-linalg-to-parallel-loops would load and store the
+    output at every iteration, which LLVM cannot keep in a register (the
+    output may alias the inputs in the workspace) and never vectorizes.
+    The results change only by the order of the additions (a few ulp of a
+    sum); max and min are exact in any order.
+  }];
+  let dependentDialects = ["arith::ArithDialect", "memref::MemRefDialect",
+                           "scf::SCFDialect", "affine::AffineDialect"];
+}
+
 def QuarcApproximateMath : Pass<"quarc-approximate-math", "func::FuncOp"> {
   let summary = "Evaluate exp, erf and tanh as polynomials instead of libm calls";
   let description = [{
