@@ -15,16 +15,18 @@ bool isF32(Value value) {
   return type && type.getElementType().isF32();
 }
 
-/// Whether `value`'s dims from `first` on include a dynamic one.
+/// Whether `value`'s dims from `first` on (clamped to its rank) include a
+/// dynamic one.
 bool hasDynamicDimsFrom(Value value, int64_t first) {
   auto type = cast<RankedTensorType>(value.getType());
-  return llvm::any_of(type.getShape().drop_front(
-                          std::min<int64_t>(first, type.getRank())),
-                      ShapedType::isDynamic);
+  return llvm::any_of(
+      type.getShape().drop_front(std::clamp<int64_t>(first, 0, type.getRank())),
+      ShapedType::isDynamic);
 }
 
 /// Whether the kernels would take `op` but for a dynamic size that is not
-/// a batch: a convolution's image, a product's rows, columns or depth.
+/// a batch: a convolution's image, a product's rows, columns or depth (a
+/// Gemm's or a 2-D MatMul's batch is its rows).
 bool leavesKernelsForDynamicSize(Operation *op) {
   if (auto conv = dyn_cast<ConvOp>(op))
     return isF32(conv.getX()) && (hasDynamicDimsFrom(conv.getX(), 1) ||
@@ -90,8 +92,9 @@ std::optional<std::string> getDynamicKernelSizesWarning(func::FuncOp func) {
   std::string text;
   llvm::raw_string_ostream os(text);
   os << count << " of " << total
-     << " convolutions and matrix products have sizes known only at run "
-        "time, other than a batch (the first: ONNX node";
+     << " convolutions and matrix products have dynamic sizes the "
+        "vectorized kernels cannot take (only the batch of a convolution or "
+        "of a batched product may be dynamic; the first: ONNX node";
   // A node folded into it (a BatchNormalization) is named too.
   SmallVector<StringRef> nodes = getNodeNames(first);
   os << (nodes.size() > 1 ? "s " : " ");

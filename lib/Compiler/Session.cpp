@@ -314,8 +314,11 @@ LogicalResult link(const TargetInfo &target, StringRef object, StringRef output,
   std::string clang = QUARC_LLVM_TOOLS_DIR "/clang";
   std::vector<std::string> args = {clang, "--target=" + target.triple(),
                                    "-fuse-ld=lld"};
+  // A shared library binds its calls into the runtime (the allocator of
+  // its buffers, the thread pool) to its own copy, whatever else the
+  // process has loaded.
   if (shared)
-    args.push_back("-shared");
+    args.insert(args.end(), {"-shared", "-Wl,-Bsymbolic"});
   args.insert(args.end(), {"-o", output.str(), object.str()});
   // A shared library exports the whole session API, used or not.
   if (shared)

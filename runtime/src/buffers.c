@@ -13,9 +13,12 @@
 #include <stdlib.h>
 
 /* Blocks a cache keeps: more than the dynamic buffers live at once in the
- * models measured, few enough that a lookup is a short scan. When full,
- * the oldest block is freed. */
+ * models measured, few enough that a lookup is a short scan; and bytes,
+ * so that blocks of sizes no longer asked for (a larger batch earlier, or
+ * sizes that change every run) do not pile up. When either is exceeded,
+ * the oldest blocks are freed. */
 enum { QUARC_CACHED_BLOCKS = 64 };
+#define QUARC_CACHED_BYTES ((size_t)256 << 20)
 
 typedef struct block_header {
   size_t size;
@@ -25,6 +28,7 @@ typedef struct block_header {
 
 struct quarc_buffer_cache {
   size_t count;
+  size_t bytes;                      /* of the cached blocks */
   void *blocks[QUARC_CACHED_BLOCKS]; /* oldest first */
 };
 
@@ -54,18 +58,23 @@ quarc_buffer_cache *quarc_buffer_cache_enter(quarc_buffer_cache *cache) {
   return previous;
 }
 
+/* Removes block `index` from the cache and returns it. */
+static void *remove_cached(quarc_buffer_cache *cache, size_t index) {
+  void *block = cache->blocks[index];
+  for (size_t j = index + 1; j < cache->count; ++j)
+    cache->blocks[j - 1] = cache->blocks[j];
+  --cache->count;
+  cache->bytes -= header_of(block)->size;
+  return block;
+}
+
 /* Removes and returns the newest cached block of `size` and `alignment`. */
 static void *take_cached(quarc_buffer_cache *cache, size_t size,
                          size_t alignment) {
   for (size_t i = cache->count; i-- > 0;) {
     block_header *header = header_of(cache->blocks[i]);
-    if (header->size == size && header->alignment == alignment) {
-      void *block = cache->blocks[i];
-      for (size_t j = i + 1; j < cache->count; ++j)
-        cache->blocks[j - 1] = cache->blocks[j];
-      --cache->count;
-      return block;
-    }
+    if (header->size == size && header->alignment == alignment)
+      return remove_cached(cache, i);
   }
   return NULL;
 }
@@ -97,17 +106,16 @@ void quarc_buffer_free(void *block) {
   if (!block)
     return;
   quarc_buffer_cache *cache = current_cache;
-  if (!cache) {
+  size_t size = header_of(block)->size;
+  if (!cache || size > QUARC_CACHED_BYTES) {
     release(block);
     return;
   }
-  if (cache->count == QUARC_CACHED_BLOCKS) {
-    release(cache->blocks[0]);
-    for (size_t j = 1; j < cache->count; ++j)
-      cache->blocks[j - 1] = cache->blocks[j];
-    --cache->count;
-  }
+  while (cache->count == QUARC_CACHED_BLOCKS ||
+         cache->bytes + size > QUARC_CACHED_BYTES)
+    release(remove_cached(cache, 0));
   cache->blocks[cache->count++] = block;
+  cache->bytes += size;
 }
 
 /* The allocation functions of MLIR's finalize-memref-to-llvm with

@@ -562,7 +562,10 @@ static quarc_status collect_output(quarc_session *session, uint32_t index,
   char *data = count ? m.aligned + offset_bytes : NULL;
   if (count != 0 && (!is_row_major(decl->rank, m.sizes, m.strides) ||
                      !is_owned_allocation(session, m.allocated, inputs))) {
+    /* From the session's cache, to which release_outputs returns it. */
+    quarc_buffer_cache *previous = quarc_buffer_cache_enter(session->buffers);
     char *copy = quarc_buffer_alloc(bytes, 64);
+    quarc_buffer_cache_enter(previous);
     if (!copy)
       return fail(session, QUARC_ERROR_OUT_OF_MEMORY,
                   "output '%s': out of memory copying %zu bytes", decl->name,

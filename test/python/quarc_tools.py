@@ -317,7 +317,7 @@ class TensorDesc(ctypes.Structure):
 
 
 class ModelDesc(ctypes.Structure):
-    """quarc_model_desc as of ABI version 3 (QUARC_ABI_VERSION in quarc_runtime.h)."""
+    """quarc_model_desc as of ABI version 4 (QUARC_ABI_VERSION in quarc_runtime.h)."""
     _fields_ = [("abi_version", ctypes.c_uint32), ("num_inputs", ctypes.c_uint32),
                 ("num_outputs", ctypes.c_uint32), ("reserved", ctypes.c_uint32),
                 ("name", ctypes.c_char_p), ("target", ctypes.c_char_p),

@@ -8,6 +8,7 @@
 
 #include "quarc/quarc_runtime.h"
 
+#include "buffers.h"
 #include "npy.h"
 
 #include <gtest/gtest.h>
@@ -456,6 +457,32 @@ TEST_F(RuntimeSessionTest, DynamicBuffersAreReusedByTheNextRuns) {
   EXPECT_NE(other, first);
   EXPECT_EQ(run(5), first); // both kept
   EXPECT_EQ(run(9), other);
+}
+
+TEST(RuntimeBuffersTest, CacheKeepsAtMost256MiB) {
+  quarc_buffer_cache *cache = quarc_buffer_cache_create();
+  ASSERT_NE(cache, nullptr);
+  quarc_buffer_cache *previous = quarc_buffer_cache_enter(cache);
+  const size_t size = size_t(100) << 20;
+  void *blocks[3];
+  for (void *&block : blocks)
+    ASSERT_NE(block = quarc_buffer_alloc(size, 64), nullptr);
+  for (void *block : blocks)
+    quarc_buffer_free(block); // the third evicts the first (300 > 256 MiB)
+  // The two newest come back, newest first; then a fresh block.
+  EXPECT_EQ(quarc_buffer_alloc(size, 64), blocks[2]);
+  EXPECT_EQ(quarc_buffer_alloc(size, 64), blocks[1]);
+  void *fresh = quarc_buffer_alloc(size, 64);
+  EXPECT_NE(fresh, blocks[1]);
+  EXPECT_NE(fresh, blocks[2]);
+  // Another alignment is another block.
+  quarc_buffer_free(fresh);
+  void *other = quarc_buffer_alloc(size, 128);
+  EXPECT_NE(other, fresh);
+  for (void *block : {blocks[1], blocks[2], other})
+    quarc_buffer_free(block);
+  quarc_buffer_cache_enter(previous);
+  quarc_buffer_cache_destroy(cache); // frees what it holds
 }
 
 TEST(RuntimeBuffersTest, AlignedBlocksOutsideARunAreFreedAtOnce) {

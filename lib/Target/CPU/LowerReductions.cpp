@@ -30,12 +30,28 @@ namespace mlir::quarc {
 
 namespace {
 
+Value getRootBuffer(Value value) {
+  while (auto view = value.getDefiningOp<ViewLikeOpInterface>())
+    value = view.getViewSource();
+  return value;
+}
+
 /// A generic on buffers whose loop dims are parallel ones, then reduction
-/// ones, and whose outputs are indexed by parallel dims only: each output
-/// element is one sum (or max, ...) over the reduction dims.
+/// ones, and whose outputs are indexed by every parallel dim and no
+/// reduction dim: each output element is one sum (or max, ...) over the
+/// reduction dims, computed by one parallel iteration. Its body has no
+/// regions, and no input shares a buffer with an output (the loop reads
+/// its inputs from memory but keeps the partial results in registers).
 bool isInnerReduction(linalg::GenericOp op) {
   if (!op.hasPureBufferSemantics() || op.getNumReductionLoops() == 0)
     return false;
+  if (llvm::any_of(op.getBody()->without_terminator(),
+                   [](Operation &nested) { return nested.getNumRegions(); }))
+    return false;
+  for (OpOperand *input : op.getDpsInputOperands())
+    for (Value init : op.getDpsInits())
+      if (getRootBuffer(input->get()) == getRootBuffer(init))
+        return false;
   unsigned parallel = op.getNumParallelLoops();
   SmallVector<utils::IteratorType> iterators = op.getIteratorTypesArray();
   for (auto [dim, iterator] : llvm::enumerate(iterators))
@@ -43,7 +59,7 @@ bool isInnerReduction(linalg::GenericOp op) {
       return false;
   for (OpOperand &init : op.getDpsInitsMutable()) {
     AffineMap map = op.getMatchingIndexingMap(&init);
-    if (!map.isProjectedPermutation() ||
+    if (!map.isProjectedPermutation() || map.getNumResults() != parallel ||
         llvm::any_of(map.getResults(), [&](AffineExpr expr) {
           return cast<AffineDimExpr>(expr).getPosition() >= parallel;
         }))

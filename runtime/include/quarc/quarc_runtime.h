@@ -30,7 +30,7 @@ extern "C" {
 
 /* Version of the descriptor layout below; a model compiled for another
  * version is rejected by quarc_session_create. */
-#define QUARC_ABI_VERSION 3
+#define QUARC_ABI_VERSION 4
 /* The largest tensor rank the runtime handles. */
 #define QUARC_MAX_RANK 8
 

@@ -62,9 +62,12 @@ func.func @two_outputs(%x: memref<?x3x4xf32>, %s: memref<?xf32>, %m: memref<?xi3
 // -----
 
 // Left for convert-linalg-to-parallel-loops: a reduction dim outside a
-// parallel one, an output indexed by a reduction dim, tensors, elementwise.
+// parallel one, tensors, elementwise, an output indexed by only some
+// parallel dims (every parallel iteration would store its own partial
+// result), an input in the output's buffer (the loop would read stale
+// partial results), a body with a region.
 // CHECK-LABEL: func @left_alone(
-// CHECK-COUNT-3: linalg.generic
+// CHECK-COUNT-6: linalg.generic
 // CHECK-NOT:     scf.for
 func.func @left_alone(%x: memref<4x8xf32>, %c: memref<4xf32>, %t: tensor<4x8xf32>, %u: tensor<4xf32>, %y: memref<4x8xf32>) -> tensor<4xf32> {
   linalg.generic {indexing_maps = [affine_map<(j, i) -> (i, j)>, affine_map<(j, i) -> (i)>],
@@ -87,6 +90,34 @@ func.func @left_alone(%x: memref<4x8xf32>, %c: memref<4xf32>, %t: tensor<4x8xf32
   ^bb0(%in: f32, %out: f32):
     %e = math.exp %in : f32
     linalg.yield %e : f32
+  }
+  %all = memref.alloc() : memref<f32>
+  linalg.generic {indexing_maps = [affine_map<(i, j) -> (i, j)>, affine_map<(i, j) -> ()>],
+                  iterator_types = ["parallel", "reduction"]}
+      ins(%x : memref<4x8xf32>) outs(%all : memref<f32>) {
+  ^bb0(%in: f32, %acc: f32):
+    %s = arith.addf %in, %acc : f32
+    linalg.yield %s : f32
+  }
+  %row = memref.subview %y[0, 0] [4, 1] [1, 1] : memref<4x8xf32> to memref<4xf32, strided<[8]>>
+  linalg.generic {indexing_maps = [affine_map<(i, j) -> (i, j)>, affine_map<(i, j) -> (i)>],
+                  iterator_types = ["parallel", "reduction"]}
+      ins(%y : memref<4x8xf32>) outs(%row : memref<4xf32, strided<[8]>>) {
+  ^bb0(%in: f32, %acc: f32):
+    %s = arith.addf %in, %acc : f32
+    linalg.yield %s : f32
+  }
+  linalg.generic {indexing_maps = [affine_map<(i, j) -> (i, j)>, affine_map<(i, j) -> (i)>],
+                  iterator_types = ["parallel", "reduction"]}
+      ins(%x : memref<4x8xf32>) outs(%c : memref<4xf32>) {
+  ^bb0(%in: f32, %acc: f32):
+    %positive = arith.cmpf ogt, %in, %acc : f32
+    %s = scf.if %positive -> f32 {
+      scf.yield %in : f32
+    } else {
+      scf.yield %acc : f32
+    }
+    linalg.yield %s : f32
   }
   return %r : tensor<4xf32>
 }
