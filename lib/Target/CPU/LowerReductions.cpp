@@ -36,16 +36,17 @@ Value getRootBuffer(Value value) {
   return value;
 }
 
-/// A generic on buffers whose loop dims are parallel ones, then reduction
+/// A linalg op (a generic, or a named one such as a matmul the kernels did
+/// not take) on buffers whose loop dims are parallel ones, then reduction
 /// ones, and whose outputs are indexed by every parallel dim and no
 /// reduction dim: each output element is one sum (or max, ...) over the
 /// reduction dims, computed by one parallel iteration. Its body has no
 /// regions, and no input shares a buffer with an output (the loop reads
 /// its inputs from memory but keeps the partial results in registers).
-bool isInnerReduction(linalg::GenericOp op) {
+bool isInnerReduction(linalg::LinalgOp op) {
   if (!op.hasPureBufferSemantics() || op.getNumReductionLoops() == 0)
     return false;
-  if (llvm::any_of(op.getBody()->without_terminator(),
+  if (llvm::any_of(op.getBlock()->without_terminator(),
                    [](Operation &nested) { return nested.getNumRegions(); }))
     return false;
   for (OpOperand *input : op.getDpsInputOperands())
@@ -90,11 +91,10 @@ void allowReassociation(Value acc, Block *body) {
 
 class ReductionLowering {
 public:
-  ReductionLowering(linalg::GenericOp op) : op(op), loc(op.getLoc()) {}
+  ReductionLowering(linalg::LinalgOp op) : op(op), loc(op.getLoc()) {}
 
   void build(OpBuilder &b) {
-    auto linalgOp = cast<linalg::LinalgOp>(op.getOperation());
-    SmallVector<Range, 4> ranges = linalgOp.createLoopRanges(b, loc);
+    SmallVector<Range, 4> ranges = op.createLoopRanges(b, loc);
     for (Range &range : ranges)
       sizes.push_back(getValueOrCreateConstantIndexOp(b, loc, range.size));
     ivs.assign(sizes.size(), Value());
@@ -149,7 +149,7 @@ private:
   /// The op's body on the loaded inputs and the partial results.
   SmallVector<Value> buildBody(OpBuilder &b, ValueRange accumulators) {
     IRMapping mapping;
-    Block *body = op.getBody();
+    Block *body = op.getBlock();
     for (OpOperand *input : op.getDpsInputOperands()) {
       BlockArgument arg = op.getMatchingBlockArgument(input);
       Value value = input->get();
@@ -184,7 +184,7 @@ private:
     return SmallVector<Value>(values->begin(), values->end());
   }
 
-  linalg::GenericOp op;
+  linalg::LinalgOp op;
   Location loc;
   SmallVector<Value> sizes; // of every loop dim
   SmallVector<Value> ivs;   // the current value of every loop dim
@@ -193,12 +193,12 @@ private:
 struct QuarcLowerReductions
     : impl::QuarcLowerReductionsBase<QuarcLowerReductions> {
   void runOnOperation() override {
-    SmallVector<linalg::GenericOp> reductions;
-    getOperation().walk([&](linalg::GenericOp op) {
+    SmallVector<linalg::LinalgOp> reductions;
+    getOperation().walk([&](linalg::LinalgOp op) {
       if (isInnerReduction(op))
         reductions.push_back(op);
     });
-    for (linalg::GenericOp op : reductions) {
+    for (linalg::LinalgOp op : reductions) {
       OpBuilder b(op);
       ReductionLowering(op).build(b);
       op->erase();

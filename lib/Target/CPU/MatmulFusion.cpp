@@ -262,9 +262,12 @@ MatmulEpilogue::match(Operation *contraction, Value out, AffineMap outMap,
       indexing = getResultIndexing(out, outMap, n, input);
   if (!indexing)
     return std::nullopt;
+  // Static, but for a dynamic batch (the first dim): the consumer reads C
+  // with an identity map, so its loop over that dim has C's size.
   auto rootType = cast<MemRefType>(indexing->root.getType());
   ArrayRef<int64_t> shape = rootType.getShape();
-  if (!rootType.hasStaticShape() ||
+  if (shape.empty() ||
+      llvm::any_of(shape.drop_front(), ShapedType::isDynamic) ||
       ArrayRef<int64_t>(consumer.getStaticLoopRanges()) != shape)
     return std::nullopt;
 
@@ -333,11 +336,19 @@ MatmulEpilogue::match(Operation *contraction, Value out, AffineMap outMap,
     epilogue.operands.push_back({Operand::Broadcast, value, std::move(*dims)});
   }
 
-  for (Operation *alloc : allocs)
-    if (llvm::any_of(consumer->getOperands(), [&](Value value) {
+  for (Operation *alloc : allocs) {
+    if (llvm::none_of(consumer->getOperands(), [&](Value value) {
           return getRootBuffer(value) == alloc->getResult(0);
         }))
-      epilogue.allocsToHoist.push_back(alloc);
+      continue;
+    // A dynamic size must be known before the kernel to move the
+    // allocation there.
+    if (llvm::any_of(alloc->getOperands(), [&](Value size) {
+          return !isDefinedBefore(size, contraction);
+        }))
+      return std::nullopt;
+    epilogue.allocsToHoist.push_back(alloc);
+  }
 
   // C is needed as well if anything after the contraction but the consumer
   // and deallocations uses its buffer, unless the consumer overwrites it in

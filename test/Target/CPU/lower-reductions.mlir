@@ -61,6 +61,26 @@ func.func @two_outputs(%x: memref<?x3x4xf32>, %s: memref<?xf32>, %m: memref<?xi3
 
 // -----
 
+// A named op the kernels did not take (a matmul whose rows are dynamic):
+// the same lowering, C[i, j] kept in a register over k.
+// CHECK-LABEL: func @matmul_dynamic_rows(
+// CHECK-SAME:      %[[A:[^:]+]]: memref<?x16xf32>, %[[B:[^:]+]]: memref<16x24xf32>, %[[C:[^:]+]]: memref<?x24xf32>)
+// CHECK-NOT:     linalg.matmul
+// CHECK:         scf.parallel (%[[I:[^ ]+]], %[[J:[^ ]+]]) =
+// CHECK:           %[[C0:.+]] = memref.load %[[C]][%[[I]], %[[J]]]
+// CHECK:           %[[SUM:.+]] = scf.for %[[K:[^ ]+]] = {{.+}} iter_args(%[[ACC:.+]] = %[[C0]]) -> (f32)
+// CHECK:             %[[AV:.+]] = memref.load %[[A]][%[[I]], %[[K]]]
+// CHECK:             %[[BV:.+]] = memref.load %[[B]][%[[K]], %[[J]]]
+// CHECK:             %[[P:.+]] = arith.mulf %[[AV]], %[[BV]] : f32
+// CHECK:             arith.addf %[[ACC]], %[[P]] fastmath<reassoc> : f32
+// CHECK:           memref.store %[[SUM]], %[[C]][%[[I]], %[[J]]]
+func.func @matmul_dynamic_rows(%a: memref<?x16xf32>, %b: memref<16x24xf32>, %c: memref<?x24xf32>) {
+  linalg.matmul ins(%a, %b : memref<?x16xf32>, memref<16x24xf32>) outs(%c : memref<?x24xf32>)
+  return
+}
+
+// -----
+
 // Left for convert-linalg-to-parallel-loops: a reduction dim outside a
 // parallel one, tensors, elementwise, an output indexed by only some
 // parallel dims (every parallel iteration would store its own partial

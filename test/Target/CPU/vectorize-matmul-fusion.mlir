@@ -246,3 +246,43 @@ func.func @consumer_yields_outside_value(%a: memref<16x8xf32>, %b: memref<8x48xf
   memref.dealloc %c : memref<16x48xf32>
   return
 }
+
+// -----
+
+// A dynamic batch: the same fusion. The consumer reads C with an identity
+// map, so its loop over the batch has C's size; the output allocated after
+// the contraction, sized by the input's batch, moves before it.
+// CHECK-LABEL: func @dynamic_batch_convolution_relu(
+// CHECK-SAME:      %[[X:[^:]+]]: memref<?x3x6x30xf32>, %{{[^:]+}}: memref<5x3x3x3xf32>, %[[BIAS:[^:]+]]: memref<5xf32>)
+// CHECK:         %[[N:.+]] = memref.dim %[[X]], %c0
+// CHECK:         %[[Y:.+]] = memref.alloc(%[[N]]) : memref<?x5x4x28xf32>
+// CHECK-NOT:     linalg.generic
+// CHECK:         scf.parallel
+// CHECK:           memref.load %[[BIAS]]
+// CHECK:           arith.maximumf {{.+}} : vector<8xf32>
+// CHECK-NEXT:      vector.store {{.+}}, %[[Y]]{{.+}} : memref<?x5x4x28xf32>, vector<8xf32>
+// CHECK:         return %[[Y]]
+func.func @dynamic_batch_convolution_relu(%x: memref<?x3x6x30xf32>, %w: memref<5x3x3x3xf32>, %bias: memref<5xf32>) -> memref<?x5x4x28xf32> {
+  %zero = arith.constant 0.0 : f32
+  %c0 = arith.constant 0 : index
+  %n = memref.dim %x, %c0 : memref<?x3x6x30xf32>
+  %c = memref.alloc(%n) : memref<?x5x4x28xf32>
+  linalg.generic {indexing_maps = [affine_map<(n, f, i, j) -> (f)>, affine_map<(n, f, i, j) -> (n, f, i, j)>],
+                  iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+      ins(%bias : memref<5xf32>) outs(%c : memref<?x5x4x28xf32>) {
+  ^bb0(%b: f32, %o: f32):
+    linalg.yield %b : f32
+  }
+  linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+    ins(%x, %w : memref<?x3x6x30xf32>, memref<5x3x3x3xf32>) outs(%c : memref<?x5x4x28xf32>)
+  %y = memref.alloc(%n) : memref<?x5x4x28xf32>
+  linalg.generic {indexing_maps = [affine_map<(n, f, i, j) -> (n, f, i, j)>, affine_map<(n, f, i, j) -> (n, f, i, j)>],
+                  iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+      ins(%c : memref<?x5x4x28xf32>) outs(%y : memref<?x5x4x28xf32>) {
+  ^bb0(%v: f32, %o: f32):
+    %r = arith.maximumf %v, %zero : f32
+    linalg.yield %r : f32
+  }
+  memref.dealloc %c : memref<?x5x4x28xf32>
+  return %y : memref<?x5x4x28xf32>
+}

@@ -164,10 +164,13 @@ def QuarcExpandStridedCopies
 def QuarcLowerReductions : Pass<"quarc-lower-reductions", "func::FuncOp"> {
   let summary = "Reductions as loops that keep their partial results in registers";
   let description = [{
-    Lowers every `linalg.generic` on buffers whose loop dims are parallel
-    dims followed by reduction dims, with outputs indexed by the parallel
-    dims only (a Softmax's max and sum, a LayerNormalization's mean and
-    variance, ReduceSum, a global average pool), to an `scf.parallel` over
+    Lowers every linalg op on buffers (generic, or named: a matmul or
+    convolution the kernels did not take) whose loop dims are parallel
+    dims followed by reduction dims, with outputs indexed by every parallel
+    dim and no reduction dim (a Softmax's max and sum, a
+    LayerNormalization's mean and variance, ReduceSum, a global average
+    pool, a matmul with dynamic rows), and no input in an output's buffer,
+    to an `scf.parallel` over
     the parallel dims around `scf.for` loops over the reduction dims that
     carry the partial results as values: loaded once from the output,
     stored once. The float ops of the body that fold an element into a
