@@ -24,9 +24,9 @@ bool hasDynamicDimsFrom(Value value, int64_t first) {
       ShapedType::isDynamic);
 }
 
-/// Whether the kernels would take `op` but for a dynamic size that is not
-/// a batch: a convolution's image, a product's rows, columns or depth (a
-/// Gemm's or a 2-D MatMul's batch is its rows).
+/// Whether the kernels would take `op` but for a dynamic size they cannot
+/// take: a convolution's image (its batch is fine), a product's columns or
+/// depth (its rows and batch dims are fine).
 bool leavesKernelsForDynamicSize(Operation *op) {
   if (auto conv = dyn_cast<ConvOp>(op))
     return isF32(conv.getX()) && (hasDynamicDimsFrom(conv.getX(), 1) ||
@@ -34,16 +34,19 @@ bool leavesKernelsForDynamicSize(Operation *op) {
   if (auto conv = dyn_cast<ConvTransposeOp>(op))
     return isF32(conv.getX()) && (hasDynamicDimsFrom(conv.getX(), 1) ||
                                   hasDynamicDimsFrom(conv.getY(), 1));
-  auto lastTwo = [](Value value) {
+  // A's depth (its last dim, or a transposed Gemm's first), B's depth
+  // and columns.
+  auto fromEnd = [](Value value, int64_t count) {
     auto type = cast<RankedTensorType>(value.getType());
-    return hasDynamicDimsFrom(value, type.getRank() - 2);
+    return hasDynamicDimsFrom(value, type.getRank() - count);
   };
   if (auto matmul = dyn_cast<MatMulOp>(op))
     return isF32(matmul.getA()) &&
-           (lastTwo(matmul.getA()) || lastTwo(matmul.getB()));
+           (fromEnd(matmul.getA(), 1) || fromEnd(matmul.getB(), 2));
   if (auto gemm = dyn_cast<GemmOp>(op))
     return isF32(gemm.getA()) &&
-           (lastTwo(gemm.getA()) || lastTwo(gemm.getB()));
+           (fromEnd(gemm.getA(), gemm.getTransA() ? 2 : 1) ||
+            fromEnd(gemm.getB(), 2));
   return false;
 }
 
@@ -93,8 +96,8 @@ std::optional<std::string> getDynamicKernelSizesWarning(func::FuncOp func) {
   llvm::raw_string_ostream os(text);
   os << count << " of " << total
      << " convolutions and matrix products have dynamic sizes the "
-        "vectorized kernels cannot take (only the batch of a convolution or "
-        "of a batched product may be dynamic; the first: ONNX node";
+        "vectorized kernels cannot take (only a convolution's batch and a "
+        "product's rows and batch may be dynamic; the first: ONNX node";
   // A node folded into it (a BatchNormalization) is named too.
   SmallVector<StringRef> nodes = getNodeNames(first);
   os << (nodes.size() > 1 ? "s " : " ");

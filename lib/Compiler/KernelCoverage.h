@@ -15,8 +15,8 @@
 namespace mlir::quarc {
 
 /// A warning when f32 convolutions or matrix products of `func` (the
-/// graph, after shape specialization) have dynamic sizes other than the
-/// batch of a convolution or of a batched product: how many, the first one's ONNX node, the dynamic graph inputs and
+/// graph, after shape specialization) have dynamic sizes other than a
+/// convolution's batch or a product's rows and batch: how many, the first one's ONNX node, the dynamic graph inputs and
 /// the `--input-shape` flag that fixes them. nullopt when there are none.
 std::optional<std::string> getDynamicKernelSizesWarning(func::FuncOp func);
 

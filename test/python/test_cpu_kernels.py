@@ -486,7 +486,8 @@ def test_kernel_is_generated(case_files, case_id):
 # ---------------------------------------------------------------------------
 # A dynamic batch: the kernels loop over the images whatever their number
 
-# Convolutions whose first input dim is the batch, one per path of the kernels.
+# Convolutions whose first input dim is the batch, one per path of the kernels,
+# and matrix products whose first dim is their rows.
 DYNAMIC_BATCH_CASES = [
     "conv1x1_c300_f17_15x20_batch2",  # pointwise: the input is the matrix
     "conv3x3_s2_pad1_c32_f17_15x20_batch2",  # im2col
@@ -495,6 +496,11 @@ DYNAMIC_BATCH_CASES = [
     "direct_conv_relu_c8_f8_6x30_batch2",  # with a consumer
     "conv3x3_group3_c12_f9_9x40_batch2",  # grouped
     "dw3x3_s1x2_pad1_c5_15x33_batch2",  # depthwise
+    # Products whose rows are the dynamic dim (a Gemm's batch): whole row tiles,
+    # then a remainder tile of the height the run has.
+    "gemm_13x70x37",
+    "matmul_5x300_300x29",  # k blocks, packed B
+    "matmul_100x64_64x24_row_blocks",
 ]
 
 

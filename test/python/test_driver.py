@@ -353,15 +353,25 @@ def dynamic_matmul_model() -> onnx.ModelProto:
     return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
 
 
+def two_input_matmul_model() -> onnx.ModelProto:
+    """A MatMul of two inputs, [N, S, 64] by [64, T]: the columns T dynamic."""
+    graph = helper.make_graph(
+        [helper.make_node("MatMul", ["x", "w"], ["y"], name="the_matmul")], "two_inputs",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", "S", 64]),
+         helper.make_tensor_value_info("w", TensorProto.FLOAT, [64, "T"])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["N", "S", "T"])])
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+
+
 @pytest.mark.parametrize("make_model,shape,warning", [
     # height and width dynamic: generic loops
     (dynamic_conv_model, None, "'the_conv'; inputs 'x' (?x4x?x?)"),
     (dynamic_conv_model, "?x4x16x40", None),  # a dynamic batch: the kernels take it
     (dynamic_conv_model, "2x4x16x40", None),
-    (dynamic_matmul_model, None, "'the_matmul'; inputs 'x' (?x?x64)"),  # rows dynamic
-    (dynamic_matmul_model, "?x16x64", None),
+    (dynamic_matmul_model, None, None),  # rows and batch dynamic: the kernel takes them
+    (two_input_matmul_model, None, "'the_matmul'; inputs 'x' (?x?x64), 'w' (64x?)"),
 ], ids=["conv-dynamic-image", "conv-dynamic-batch", "conv-static", "matmul-dynamic-rows",
-        "matmul-dynamic-batch"])
+        "matmul-dynamic-columns"])
 def test_warning_for_sizes_the_kernels_cannot_take(tmp_path, quarc_driver, make_model, shape,
                                                    warning):
     """quarc compile says when dynamic sizes other than a batch leave convolutions or

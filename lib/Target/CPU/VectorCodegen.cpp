@@ -88,6 +88,35 @@ void markKernelLoop(Operation *loop) {
   loop->setAttr(kKernelLoopAttr, UnitAttr::get(loop->getContext()));
 }
 
+void forEachChunk(OpBuilder &b, Location loc, Value total, int64_t step,
+                  llvm::function_ref<void(OpBuilder &, Value, int64_t)> body) {
+  Value stride = arith::ConstantIndexOp::create(b, loc, step);
+  Value remainder = arith::RemUIOp::create(b, loc, total, stride);
+  Value whole = arith::SubIOp::create(b, loc, total, remainder);
+  Value zero = arith::ConstantIndexOp::create(b, loc, 0);
+  scf::ForOp::create(b, loc, zero, whole, stride, ValueRange{},
+                     [&](OpBuilder &nested, Location nestedLoc, Value iv,
+                         ValueRange) {
+                       body(nested, iv, step);
+                       scf::YieldOp::create(nested, nestedLoc);
+                     });
+  if (step == 1)
+    return;
+  SmallVector<int64_t> sizes;
+  for (int64_t size = 1; size < step; ++size)
+    sizes.push_back(size);
+  auto cases = scf::IndexSwitchOp::create(b, loc, TypeRange{}, remainder,
+                                          sizes, sizes.size());
+  OpBuilder::InsertionGuard guard(b);
+  for (auto [size, region] : llvm::zip(sizes, cases.getCaseRegions())) {
+    b.setInsertionPointToStart(&region.emplaceBlock());
+    body(b, whole, size);
+    scf::YieldOp::create(b, loc);
+  }
+  b.setInsertionPointToStart(&cases.getDefaultRegion().emplaceBlock());
+  scf::YieldOp::create(b, loc); // no remainder
+}
+
 void forEachChunk(OpBuilder &b, Location loc, int64_t total, int64_t step,
                   llvm::function_ref<void(OpBuilder &, Value, int64_t)> body) {
   int64_t whole = total / step * step;

@@ -30,6 +30,11 @@ Value multiplyAdd(OpBuilder &b, Location loc, Value a, Value b2, Value acc,
 /// (or a single call when there is one), then one call for the remainder.
 /// `body` gets the chunk's start and its static size, so the kernel it
 /// builds always has static vector sizes.
+/// The same over a total known only at run time: a loop over the whole
+/// chunks, then the remainder through an scf.index_switch with one case per
+/// possible size (1 .. step - 1), so the body still gets static sizes.
+void forEachChunk(OpBuilder &b, Location loc, Value total, int64_t step,
+                  llvm::function_ref<void(OpBuilder &, Value, int64_t)> body);
 void forEachChunk(OpBuilder &b, Location loc, int64_t total, int64_t step,
                   llvm::function_ref<void(OpBuilder &, Value, int64_t)> body);
 

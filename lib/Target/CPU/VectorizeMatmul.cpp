@@ -79,12 +79,14 @@ bool allF32Buffers(linalg::LinalgOp op) {
 /// vector loads and stores along n need B and C contiguous along n, and a
 /// row narrower than a vector register is no better than scalar loops.
 LogicalResult finishMatch(Contraction &c, int64_t lanes) {
-  // The tile loops need static m, n and k; a batch dim (a dynamic batch of
-  // images) is only the bound of the parallel loop around them.
+  // The tile loops need static n and k; a dynamic m (a Gemm's batch, a
+  // sequence's length) gets whole row tiles and a remainder tile of each
+  // possible height, and a batch dim (a dynamic batch of images) is only
+  // the bound of the parallel loop around them.
   auto isStatic = [&](unsigned dim) {
     return !ShapedType::isDynamic(c.ranges[dim]);
   };
-  if (!isStatic(c.m) || !isStatic(c.n) || !llvm::all_of(c.k, isStatic))
+  if (!isStatic(c.n) || !llvm::all_of(c.k, isStatic))
     return failure();
   if (!cast<MemRefType>(c.rhs.getType()).isLastDimUnitStride() ||
       !cast<MemRefType>(c.out.getType()).isLastDimUnitStride() ||
@@ -201,9 +203,13 @@ public:
       if (!ShapedType::isDynamic(c.ranges[dim]))
         iterations *= c.ranges[dim];
     }
-    int64_t rowBlocks = std::clamp<int64_t>(
-        llvm::divideCeil(kMinParallelTiles, iterations), 1,
-        std::max<int64_t>(1, rows / kMinBlockRows));
+    // Rows known only at run time are not split into blocks.
+    bool dynamicRows = ShapedType::isDynamic(rows);
+    int64_t rowBlocks =
+        dynamicRows ? 1
+                    : std::clamp<int64_t>(
+                          llvm::divideCeil(kMinParallelTiles, iterations), 1,
+                          std::max<int64_t>(1, rows / kMinBlockRows));
     int64_t blockRows =
         llvm::divideCeil(llvm::divideCeil(rows, rowBlocks), tile.rows) *
         tile.rows;
@@ -237,6 +243,7 @@ public:
                          buildColumn(cb, n0, width, /*m0=*/Value(), rows);
                          return;
                        }
+                       assert(!dynamicRows && "dynamic rows are one block");
                        forChunkOf(cb, loopIvs[c.batch.size()], rows, blockRows,
                                   [&](OpBuilder &rb, Value m0, int64_t count) {
                                     buildColumn(rb, n0, width, m0, count);
@@ -294,14 +301,14 @@ private:
     int64_t blocks = llvm::divideCeil(kTotal, kBlock);
     auto buildRowTiles = [&](OpBuilder &kb, Value kOffset, int64_t kSize,
                              bool first, bool last) {
-      forEachChunk(kb, loc, rowCount, tile.rows,
-                   [&](OpBuilder &mb, Value offset, int64_t rows) {
-                     Value row =
-                         m0 ? arith::AddIOp::create(mb, loc, m0, offset)
-                            : offset;
-                     buildTile(mb, row, rows, n0, width, kOffset, kSize, first,
-                               last);
-                   });
+      auto rowTile = [&](OpBuilder &mb, Value offset, int64_t rows) {
+        Value row = m0 ? arith::AddIOp::create(mb, loc, m0, offset) : offset;
+        buildTile(mb, row, rows, n0, width, kOffset, kSize, first, last);
+      };
+      if (ShapedType::isDynamic(rowCount))
+        forEachChunk(kb, loc, getLoopSize(kb, c.m), tile.rows, rowTile);
+      else
+        forEachChunk(kb, loc, rowCount, tile.rows, rowTile);
     };
     auto buildBlock = [&](OpBuilder &kb, Value kOffset, int64_t kSize,
                           bool first, bool last) {
@@ -553,7 +560,7 @@ struct QuarcVectorizeMatmul
       // tile reads each panel of B once, so B is not packed for it: the
       // copy would read B as often as the product itself does.
       int64_t rows = contraction.ranges[contraction.m];
-      bool fewRows = rows < tile.rows;
+      bool fewRows = !ShapedType::isDynamic(rows) && rows < tile.rows;
       MicrokernelBuilder(contraction,
                          fewRows ? parsed.f32MatmulTile(rows) : tile, fewRows,
                          lanes, parsed.hasVectorFMA(),

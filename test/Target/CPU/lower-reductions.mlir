@@ -61,7 +61,8 @@ func.func @two_outputs(%x: memref<?x3x4xf32>, %s: memref<?xf32>, %m: memref<?xi3
 
 // -----
 
-// A named op the kernels did not take (a matmul whose rows are dynamic):
+// A named op (here a matmul; in the pipeline, one the kernels did not take,
+// such as a product whose columns are dynamic):
 // the same lowering, C[i, j] kept in a register over k.
 // CHECK-LABEL: func @matmul_dynamic_rows(
 // CHECK-SAME:      %[[A:[^:]+]]: memref<?x16xf32>, %[[B:[^:]+]]: memref<16x24xf32>, %[[C:[^:]+]]: memref<?x24xf32>)

@@ -468,14 +468,40 @@ func.func @dynamic_batch_matmul(%a: memref<?x4x16xf32>, %b: memref<?x16x24xf32>,
 
 // -----
 
-// Left alone: a dynamic m (not a batch dim).
+// Dynamic rows (a Gemm's batch): whole 4-row tiles in a loop, then the
+// remainder's tile, chosen by its height (1 to 3 rows).
+// CHECK-LABEL: func @dynamic_rows(
+// CHECK-SAME:      %{{[^:]+}}: memref<?x16xf32>, %{{[^:]+}}: memref<16x24xf32>, %[[C:[^:]+]]: memref<?x24xf32>)
+// AVX2:          %[[M:.+]] = memref.dim %[[C]], %c0{{[_0-9]*}} : memref<?x24xf32>
+// AVX2:          %[[REM:.+]] = arith.remui %[[M]], %c4{{[_0-9]*}} : index
+// AVX2:          %[[WHOLE:.+]] = arith.subi %[[M]], %[[REM]] : index
+// AVX2:          scf.for %{{.+}} = %{{.+}} to %[[WHOLE]] step %c4
+// AVX2-COUNT-12:   vector.fma
+// AVX2:          scf.index_switch %[[REM]]
+// AVX2-NEXT:     case 1 {
+// AVX2-COUNT-3:    vector.fma
+// AVX2:          case 2 {
+// AVX2-COUNT-6:    vector.fma
+// AVX2:          case 3 {
+// AVX2-COUNT-9:    vector.fma
+// AVX2:          default {
+// CHECK-NOT:     linalg.matmul
+// CHECK:         return
+func.func @dynamic_rows(%a: memref<?x16xf32>, %b: memref<16x24xf32>, %c: memref<?x24xf32>) {
+  linalg.matmul ins(%a, %b : memref<?x16xf32>, memref<16x24xf32>) outs(%c : memref<?x24xf32>)
+  return
+}
+
+// -----
+
+// Left alone: dynamic columns (n).
 // CHECK-LABEL: func @dynamic_left_alone
 // CHECK-NOT:     vector.
 // CHECK:         linalg.matmul
 // CHECK-NOT:     vector.
 // CHECK:         return
-func.func @dynamic_left_alone(%a: memref<?x16xf32>, %b: memref<16x24xf32>, %c: memref<?x24xf32>) {
-  linalg.matmul ins(%a, %b : memref<?x16xf32>, memref<16x24xf32>) outs(%c : memref<?x24xf32>)
+func.func @dynamic_left_alone(%a: memref<4x16xf32>, %b: memref<16x?xf32>, %c: memref<4x?xf32>) {
+  linalg.matmul ins(%a, %b : memref<4x16xf32>, memref<16x?xf32>) outs(%c : memref<4x?xf32>)
   return
 }
 

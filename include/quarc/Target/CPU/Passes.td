@@ -71,8 +71,10 @@ def QuarcFuseElementwise : Pass<"quarc-fuse-elementwise", "func::FuncOp"> {
 def QuarcVectorizeMatmul : Pass<"quarc-vectorize-matmul", "func::FuncOp"> {
   let summary = "Register-tiled vector code for static f32 contractions";
   let description = [{
-    Replaces every f32 contraction on buffers with static m, n and k dims
-    (batch dims may be dynamic: they only bound the parallel loop)
+    Replaces every f32 contraction on buffers with static n and k dims
+    (batch dims may be dynamic: they only bound the parallel loop; a
+    dynamic m gets whole row tiles and then one remainder tile, chosen by
+    an `scf.index_switch` among the static heights it can have)
     (`linalg.matmul`, `linalg.batch_matmul`, or a `linalg.generic` such as
     the one `quarc-convolution-to-matmul` builds), whose right-hand side
     and result are contiguous along n, by loops around a microkernel: a
@@ -169,7 +171,7 @@ def QuarcLowerReductions : Pass<"quarc-lower-reductions", "func::FuncOp"> {
     dims followed by reduction dims, with outputs indexed by every parallel
     dim and no reduction dim (a Softmax's max and sum, a
     LayerNormalization's mean and variance, ReduceSum, a global average
-    pool, a matmul with dynamic rows), and no input in an output's buffer,
+    pool, a product with dynamic columns), and no input in an output's buffer,
     to an `scf.parallel` over
     the parallel dims around `scf.for` loops over the reduction dims that
     carry the partial results as values: loaded once from the output,
