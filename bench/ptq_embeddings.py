@@ -76,6 +76,7 @@ import sys
 import tempfile
 import time
 import unicodedata
+from collections.abc import Callable
 from multiprocessing.pool import ThreadPool
 from pathlib import Path
 
@@ -499,20 +500,23 @@ def ort_outputs(model: Path, feeds: list[dict[str, np.ndarray]]) -> dict[str, np
             "tokens": np.concatenate([r[1] for r in results])}
 
 
-def run_quarc_executables(quarc: pa.Quarc, executables: dict[str, Path], count: int,
-                          work: Path) -> dict[str, dict[str, np.ndarray]]:
-    """Every executable on every evaluation sentence, two processes at a time."""
+def run_executables(quarc: pa.Quarc, executables: dict[str, Path], count: int, work: Path,
+                    input_flags: Callable[[int], list[str]], output_names: list[str]
+                    ) -> dict[str, list[dict[str, np.ndarray]]]:
+    """Every executable on every evaluation sample (`input_flags(i)`: sample i's --input
+    flags), two processes at a time, one thread each; for each engine that ran on all of
+    them, the named outputs of each sample. Failures are recorded in `quarc`."""
     jobs = [(name, exe, i) for name, exe in executables.items() for i in range(count)]
 
     def one(job):
         name, exe, i = job
         out = work / "out" / exe.name / f"{i:03d}"
         out.mkdir(parents=True, exist_ok=True)
-        inputs = [f"--input={k}={work / 'eval' / f'{i:03d}_{k}.npy'}" for k in INPUTS]
-        if not quarc.run(name, [exe, *inputs, "--output-dir", out, "--threads", "1"]):
+        command = [exe, *input_flags(i), "--output-dir", out, "--threads", "1"]
+        if not quarc.run(name, command):
             return None
-        got = quarc_tools.read_outputs(out, [SENTENCE_OUTPUT, TOKEN_OUTPUT])
-        if len(got) != 2:
+        got = quarc_tools.read_outputs(out, output_names)
+        if len(got) != len(output_names):
             quarc.failures.append(pa.Failure(name, f"{exe.name} ... --output-dir", "outputs "
                                              f"missing: only {sorted(got)} written"))
             return None
@@ -520,13 +524,24 @@ def run_quarc_executables(quarc: pa.Quarc, executables: dict[str, Path], count: 
 
     with ThreadPool(2) as pool:
         results = pool.map(one, jobs)
-    outputs: dict[str, dict[str, np.ndarray]] = {}
+    outputs = {}
     for name in executables:
         got = [r for (n, *_), r in zip(jobs, results) if n == name]
         if all(r is not None for r in got):
-            outputs[name] = {"sentence": np.concatenate([r[SENTENCE_OUTPUT] for r in got]),
-                             "tokens": np.concatenate([r[TOKEN_OUTPUT] for r in got])}
+            outputs[name] = got
     return outputs
+
+
+def run_quarc_executables(quarc: pa.Quarc, executables: dict[str, Path], count: int,
+                          work: Path) -> dict[str, dict[str, np.ndarray]]:
+    """Every executable on every evaluation sentence: sentence and token embeddings."""
+    runs = run_executables(
+        quarc, executables, count, work,
+        lambda i: [f"--input={k}={work / 'eval' / f'{i:03d}_{k}.npy'}" for k in INPUTS],
+        [SENTENCE_OUTPUT, TOKEN_OUTPUT])
+    return {name: {"sentence": np.concatenate([r[SENTENCE_OUTPUT] for r in got]),
+                   "tokens": np.concatenate([r[TOKEN_OUTPUT] for r in got])}
+            for name, got in runs.items()}
 
 
 MEDIAN = re.compile(r"median ([0-9.]+) ms")
@@ -559,6 +574,25 @@ def latency(quarc: pa.Quarc, executables: dict[str, Path], ort_models: dict[str,
                 continue
             times[name].append(float(match.group(1)))
     return times
+
+
+def latency_rows(times: dict[str, list[float]], engines: tuple[str, ...],
+                 quarc_engines: tuple[str, ...], references: tuple[str, str]
+                 ) -> list[list[str]]:
+    """One table row per engine: median, range of the round medians, and the ratios to the
+    two `references` (onnxruntime FP32, quarc FP32); "failed" for a quarc engine without
+    times, "-" for another."""
+    medians = {name: float(np.median(t)) for name, t in times.items() if t}
+    rows = []
+    for name in engines:
+        if name not in medians:
+            rows.append([name, "failed" if name in quarc_engines else "-", "", "", ""])
+            continue
+        t = times[name]
+        ratios = [f"{medians[name] / medians[ref]:.2f}" if ref in medians else "-"
+                  for ref in references]
+        rows.append([name, f"{medians[name]:.3f}", f"{min(t):.3f}-{max(t):.3f}", *ratios])
+    return rows
 
 
 # ---------------------------------------------------------------------------
@@ -661,17 +695,7 @@ def main() -> None:
     times = latency(quarc, timed_quarc, timed_ort,
                     {k: work / "eval" / f"{probe:03d}_{k}.npy" for k in INPUTS},
                     args.runs, args.rounds)
-    medians = {name: float(np.median(t)) for name, t in times.items() if t}
-    latency_rows = []
-    for name in ENGINES:
-        if name not in medians:
-            latency_rows.append([name, "failed" if name in QUARC_ENGINES else "-", "", "", ""])
-            continue
-        t = times[name]
-        ratios = [f"{medians[name] / medians[ref]:.2f}" if ref in medians else "-"
-                  for ref in (FP32, QUARC_FP32)]
-        latency_rows.append([name, f"{medians[name]:.3f}", f"{min(t):.3f}-{max(t):.3f}",
-                             *ratios])
+    table_rows = latency_rows(times, ENGINES, QUARC_ENGINES, (FP32, QUARC_FP32))
     load_after = os.getloadavg()[0]
     pa.log("embeddings", start, "done")
 
@@ -715,7 +739,7 @@ def main() -> None:
               "expected to be slower than its FP32.", "",
               "| engine | median ms | range of round medians | vs onnxruntime FP32 | "
               "vs quarc FP32 |", "| --- | --- | --- | --- | --- |"]
-    lines += ["| " + " | ".join(row) + " |" for row in latency_rows]
+    lines += ["| " + " | ".join(row) + " |" for row in table_rows]
     if quarc.failures:
         lines += ["", "Failures:"]
         lines += [f"- {f.engine}: `{f.command}`: {f.error}" for f in quarc.failures]

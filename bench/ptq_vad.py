@@ -403,32 +403,14 @@ def ort_probs(model: Path, feeds: list[dict[str, np.ndarray]]) -> np.ndarray:
 
 def run_quarc_executables(quarc: pa.Quarc, executables: dict[str, Path], count: int,
                           work: Path) -> dict[str, np.ndarray]:
-    """Every executable on every evaluation clip, two processes at a time (one thread each);
-    speech_probs [clips, FRAMES] per engine that ran on all of them."""
-    jobs = [(name, exe, i) for name, exe in executables.items() for i in range(count)]
-
-    def one(job) -> np.ndarray | None:
-        name, exe, i = job
-        out = work / "out" / exe.name / f"{i:03d}"
-        out.mkdir(parents=True, exist_ok=True)
-        inputs = [f"--input={k}={eval_file(work, i, k)}" for k in ("input", "h", "c")]
-        if not quarc.run(name, [exe, *inputs, "--output-dir", out, "--threads", "1"]):
-            return None
-        got = quarc_tools.read_outputs(out, ["speech_probs"])
-        if "speech_probs" not in got:
-            quarc.failures.append(pa.Failure(name, f"{exe.name} ... --output-dir",
-                                             "speech_probs not written"))
-            return None
-        return got["speech_probs"].reshape(FRAMES)
-
-    with ThreadPool(2) as pool:
-        results = pool.map(one, jobs)
-    probs = {}
-    for name in executables:
-        got = [r for (n, *_), r in zip(jobs, results) if n == name]
-        if all(r is not None for r in got):
-            probs[name] = np.stack(got)
-    return probs
+    """Every executable on every evaluation clip: speech_probs [clips, FRAMES] per engine
+    that ran on all of them."""
+    runs = pe.run_executables(
+        quarc, executables, count, work,
+        lambda i: [f"--input={k}={eval_file(work, i, k)}" for k in ("input", "h", "c")],
+        ["speech_probs"])
+    return {name: np.stack([r["speech_probs"].reshape(FRAMES) for r in got])
+            for name, got in runs.items()}
 
 
 def eval_file(work: Path, i: int, key: str) -> Path:
@@ -523,17 +505,7 @@ def main() -> None:
     times = pe.latency(quarc, timed_quarc, timed_ort,
                        {k: eval_file(work, probe, k) for k in ("input", "h", "c")},
                        args.runs, args.rounds)
-    medians = {name: float(np.median(t)) for name, t in times.items() if t}
-    latency_rows = []
-    for name in ENGINES:
-        if name not in medians:
-            latency_rows.append([name, "failed" if name in QUARC_ENGINES else "-", "", "", ""])
-            continue
-        t = times[name]
-        ratios = [f"{medians[name] / medians[ref]:.2f}" if ref in medians else "-"
-                  for ref in (FP32, QUARC_FP32)]
-        latency_rows.append([name, f"{medians[name]:.3f}", f"{min(t):.3f}-{max(t):.3f}",
-                             *ratios])
+    latency_rows = pe.latency_rows(times, ENGINES, QUARC_ENGINES, (FP32, QUARC_FP32))
     load_after = os.getloadavg()[0]
     pa.log("vad", start, "done")
 

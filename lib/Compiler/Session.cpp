@@ -518,14 +518,12 @@ JitModel::create(LoweredModel &model, std::string &error,
   // from MLIR's runner libraries.
   jit->engine->registerSymbols([&](llvm::orc::MangleAndInterner interner) {
     llvm::orc::SymbolMap symbols;
-    for (const HostSymbol &symbol : extraSymbols)
-      symbols[interner(symbol.name)] = {
-          llvm::orc::ExecutorAddr::fromPtr(symbol.address),
-          llvm::JITSymbolFlags::Exported};
     auto bind = [&](StringRef name, auto *address) {
       symbols[interner(name)] = {llvm::orc::ExecutorAddr::fromPtr(address),
                                  llvm::JITSymbolFlags::Exported};
     };
+    for (const HostSymbol &symbol : extraSymbols)
+      bind(symbol.name, symbol.address);
     bind("memrefCopy", &memrefCopy);
     bind("_mlir_memref_to_llvm_alloc", &_mlir_memref_to_llvm_alloc);
     bind("_mlir_memref_to_llvm_aligned_alloc",

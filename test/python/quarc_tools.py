@@ -15,6 +15,7 @@ from typing import Iterator, Union
 
 import numpy as np
 import onnx
+from onnx import TensorProto, helper, numpy_helper
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -354,3 +355,24 @@ def onnxruntime_reference(model_path: Path, inputs: dict) -> dict:
     session = ort.InferenceSession(str(model_path), options, providers=["CPUExecutionProvider"])
     names = [out.name for out in session.get_outputs()]
     return dict(zip(names, session.run(names, inputs)))
+
+
+def if_model(rows: int, features: int, outputs: int) -> onnx.ModelProto:
+    """A MatMul of a [rows, features] input by a [features, outputs] weight, then an If on
+    a run-time condition: the importer takes it, but If has no native lowering, so its
+    compile fails."""
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [rows, features])
+    cond = helper.make_tensor_value_info("cond", TensorProto.BOOL, [])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [rows, outputs])
+    rng = np.random.default_rng(0)
+    weight = numpy_helper.from_array(rng.standard_normal((features, outputs), np.float32), "W")
+    branch_out = helper.make_tensor_value_info("out", TensorProto.FLOAT, [rows, outputs])
+    then_branch = helper.make_graph([helper.make_node("Relu", ["h"], ["out"])], "then", [],
+                                    [branch_out])
+    else_branch = helper.make_graph([helper.make_node("Neg", ["h"], ["out"])], "else", [],
+                                    [branch_out])
+    nodes = [helper.make_node("MatMul", ["x", "W"], ["h"]),
+             helper.make_node("If", ["cond"], ["y"], then_branch=then_branch,
+                              else_branch=else_branch)]
+    graph = helper.make_graph(nodes, "if", [x, cond], [y], initializer=[weight])
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 14)])

@@ -37,26 +37,6 @@ def add_sigmoid_model() -> onnx.ModelProto:
     return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
 
 
-def if_model() -> onnx.ModelProto:
-    """A MatMul by a weight, then an If on a run-time condition: the importer
-    takes it, but If has no native lowering."""
-    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 3])
-    cond = helper.make_tensor_value_info("cond", TensorProto.BOOL, [])
-    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [2, 4])
-    rng = np.random.default_rng(0)
-    weight = onnx.numpy_helper.from_array(rng.standard_normal((3, 4), np.float32), "W")
-    branch_out = helper.make_tensor_value_info("out", TensorProto.FLOAT, [2, 4])
-    then_branch = helper.make_graph([helper.make_node("Relu", ["h"], ["out"])], "then", [],
-                                    [branch_out])
-    else_branch = helper.make_graph([helper.make_node("Neg", ["h"], ["out"])], "else", [],
-                                    [branch_out])
-    nodes = [helper.make_node("MatMul", ["x", "W"], ["h"]),
-             helper.make_node("If", ["cond"], ["y"], then_branch=then_branch,
-                              else_branch=else_branch)]
-    graph = helper.make_graph(nodes, "if", [x, cond], [y], initializer=[weight])
-    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 14)])
-
-
 def quarc(*args, timeout: int = quarc_tools.RUN_TIMEOUT_S) -> tuple[int, str, str]:
     return quarc_tools.run_quarc(list(args), timeout=timeout)
 
@@ -194,7 +174,7 @@ def test_bad_input_shape_flag(model_path, tmp_path):
 def test_failed_compile_leaves_no_files(tmp_path, quarc_driver):
     model = tmp_path / "model" / "if.onnx"
     model.parent.mkdir()
-    onnx.save(if_model(), str(model))
+    onnx.save(quarc_tools.if_model(rows=2, features=3, outputs=4), str(model))
     out_dir = tmp_path / "out"
     out_dir.mkdir()
     for output in ("if", "if.so", "if.o", "if.ll"):

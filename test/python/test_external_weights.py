@@ -91,26 +91,6 @@ def cnn_model() -> onnx.ModelProto:
     return model
 
 
-def if_model() -> onnx.ModelProto:
-    """A MatMul by a weight, then an If on a run-time condition: imported,
-    but If has no native lowering, so its compile fails."""
-    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 32])
-    cond = helper.make_tensor_value_info("cond", TensorProto.BOOL, [])
-    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [2, 32])
-    rng = np.random.default_rng(0)
-    weight = onnx.numpy_helper.from_array(rng.standard_normal((32, 32), np.float32), "W")
-    branch_out = helper.make_tensor_value_info("out", TensorProto.FLOAT, [2, 32])
-    then_branch = helper.make_graph([helper.make_node("Relu", ["h"], ["out"])], "then", [],
-                                    [branch_out])
-    else_branch = helper.make_graph([helper.make_node("Neg", ["h"], ["out"])], "else", [],
-                                    [branch_out])
-    nodes = [helper.make_node("MatMul", ["x", "W"], ["h"]),
-             helper.make_node("If", ["cond"], ["y"], then_branch=then_branch,
-                              else_branch=else_branch)]
-    graph = helper.make_graph(nodes, "if", [x, cond], [y], initializer=[weight])
-    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 14)])
-
-
 def quarc(*args, timeout: int = COMPILE_TIMEOUT_S) -> tuple[int, str, str]:
     return quarc_tools.run_quarc(list(args), timeout=timeout)
 
@@ -416,7 +396,7 @@ def test_embedded_model_takes_no_weights(cnn):
 
 def test_failed_compile_leaves_no_weights_file(tmp_path, quarc_driver):
     model = tmp_path / "if.onnx"
-    onnx.save(if_model(), str(model))
+    onnx.save(quarc_tools.if_model(rows=2, features=32, outputs=32), str(model))
     out = tmp_path / "out"
     out.mkdir()
     for output in ("if", "libif.so"):

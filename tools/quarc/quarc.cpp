@@ -242,30 +242,42 @@ std::string resolveKeepFloat(CommonFlags &flags) {
   return "";
 }
 
+/// Matches `args[i]`, as takeValue does, against the flags that `quarc
+/// quantize` shares with the other commands: -o, --input-shape and the
+/// calibration and scheme choices (--stats, --data, --scheme,
+/// --exclude-nodes, --keep-float), stored into `flags`.
+int takeQuantizationFlag(ArrayRef<const char *> args, size_t &i,
+                         CommonFlags &flags) {
+  std::string shape, nodes, opTypes;
+  int matched;
+  if ((matched = takeValue(args, i, "-o", flags.output)) ||
+      (matched = takeValue(args, i, "--stats", flags.stats)) ||
+      (matched = takeValue(args, i, "--data", flags.data)) ||
+      (matched = takeValue(args, i, "--scheme", flags.scheme)) ||
+      (matched = takeValue(args, i, "--exclude-nodes", nodes)) ||
+      (matched = takeValue(args, i, "--keep-float", opTypes)) ||
+      (matched = takeValue(args, i, "--input-shape", shape))) {
+    if (!shape.empty())
+      flags.inputShapes.push_back(shape);
+    appendCommaSeparated(nodes, flags.excludeNodes);
+    appendCommaSeparated(opTypes, flags.keepFloat);
+  }
+  return matched;
+}
+
 /// Parses the flags shared by the commands; everything not recognized is
 /// kept in `rest` in order (or is an error without `keepUnknown`).
 std::string parseFlags(ArrayRef<const char *> args, CommonFlags &flags,
                        bool keepUnknown) {
   for (size_t i = 0; i < args.size(); ++i) {
     StringRef arg = args[i];
-    std::string shape, nodes, opTypes;
     int matched;
-    if ((matched = takeValue(args, i, "-o", flags.output)) ||
-        (matched = takeValue(args, i, "--target", flags.target)) ||
+    if ((matched = takeValue(args, i, "--target", flags.target)) ||
         (matched = takeValue(args, i, "--weights", flags.weights)) ||
         (matched = takeValue(args, i, "--quantize", flags.quantize)) ||
-        (matched = takeValue(args, i, "--stats", flags.stats)) ||
-        (matched = takeValue(args, i, "--data", flags.data)) ||
-        (matched = takeValue(args, i, "--scheme", flags.scheme)) ||
-        (matched = takeValue(args, i, "--exclude-nodes", nodes)) ||
-        (matched = takeValue(args, i, "--keep-float", opTypes)) ||
-        (matched = takeValue(args, i, "--input-shape", shape))) {
+        (matched = takeQuantizationFlag(args, i, flags))) {
       if (matched < 0)
         return "option " + arg.split('=').first.str() + " needs a value";
-      if (!shape.empty())
-        flags.inputShapes.push_back(shape);
-      appendCommaSeparated(nodes, flags.excludeNodes);
-      appendCommaSeparated(opTypes, flags.keepFloat);
       continue;
     }
     if (!arg.starts_with("-") && flags.model.empty()) {
@@ -505,21 +517,9 @@ int quantizeCommand(MLIRContext &context, ArrayRef<const char *> args) {
   CommonFlags flags;
   for (size_t i = 0; i < args.size(); ++i) {
     StringRef arg = args[i];
-    std::string shape, nodes, opTypes;
-    int matched;
-    if ((matched = takeValue(args, i, "-o", flags.output)) ||
-        (matched = takeValue(args, i, "--data", flags.data)) ||
-        (matched = takeValue(args, i, "--stats", flags.stats)) ||
-        (matched = takeValue(args, i, "--scheme", flags.scheme)) ||
-        (matched = takeValue(args, i, "--exclude-nodes", nodes)) ||
-        (matched = takeValue(args, i, "--keep-float", opTypes)) ||
-        (matched = takeValue(args, i, "--input-shape", shape))) {
+    if (int matched = takeQuantizationFlag(args, i, flags)) {
       if (matched < 0)
         return usageError("option " + arg.split('=').first + " needs a value");
-      if (!shape.empty())
-        flags.inputShapes.push_back(shape);
-      appendCommaSeparated(nodes, flags.excludeNodes);
-      appendCommaSeparated(opTypes, flags.keepFloat);
     } else if (arg.starts_with("-")) {
       return usageError("unknown option '" + arg + "' for quantize");
     } else if (flags.model.empty()) {

@@ -187,43 +187,27 @@ Value presentOrNull(Value original, Value converted) {
   return isNone(original) ? Value() : converted;
 }
 
+/// The operands the three layers share (a GRU's or an RNN's, all of them).
+template <typename OpTy>
+LayerOperands getOperands(OpTy op, typename OpTy::Adaptor adaptor) {
+  return {adaptor.getX(),
+          adaptor.getW(),
+          adaptor.getR(),
+          presentOrNull(op.getB(), adaptor.getB()),
+          presentOrNull(op.getSequenceLens(), adaptor.getSequenceLens()),
+          presentOrNull(op.getInitialH(), adaptor.getInitialH()),
+          Value(),
+          Value(),
+          op.getW(),
+          op.getR()};
+}
+
+/// An LSTM's, with its initial cell state and peepholes.
 LayerOperands getOperands(LSTMOp op, LSTMOp::Adaptor adaptor) {
-  return {adaptor.getX(),
-          adaptor.getW(),
-          adaptor.getR(),
-          presentOrNull(op.getB(), adaptor.getB()),
-          presentOrNull(op.getSequenceLens(), adaptor.getSequenceLens()),
-          presentOrNull(op.getInitialH(), adaptor.getInitialH()),
-          presentOrNull(op.getInitialC(), adaptor.getInitialC()),
-          presentOrNull(op.getP(), adaptor.getP()),
-          op.getW(),
-          op.getR()};
-}
-
-LayerOperands getOperands(GRUOp op, GRUOp::Adaptor adaptor) {
-  return {adaptor.getX(),
-          adaptor.getW(),
-          adaptor.getR(),
-          presentOrNull(op.getB(), adaptor.getB()),
-          presentOrNull(op.getSequenceLens(), adaptor.getSequenceLens()),
-          presentOrNull(op.getInitialH(), adaptor.getInitialH()),
-          Value(),
-          Value(),
-          op.getW(),
-          op.getR()};
-}
-
-LayerOperands getOperands(RNNOp op, RNNOp::Adaptor adaptor) {
-  return {adaptor.getX(),
-          adaptor.getW(),
-          adaptor.getR(),
-          presentOrNull(op.getB(), adaptor.getB()),
-          presentOrNull(op.getSequenceLens(), adaptor.getSequenceLens()),
-          presentOrNull(op.getInitialH(), adaptor.getInitialH()),
-          Value(),
-          Value(),
-          op.getW(),
-          op.getR()};
+  LayerOperands operands = getOperands<LSTMOp>(op, adaptor);
+  operands.initialC = presentOrNull(op.getInitialC(), adaptor.getInitialC());
+  operands.peepholes = presentOrNull(op.getP(), adaptor.getP());
+  return operands;
 }
 
 /// The `activations` of `op` per direction, with their alpha and beta

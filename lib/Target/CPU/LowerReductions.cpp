@@ -14,6 +14,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "VectorCodegen.h"
 #include "quarc/Target/CPU/Passes.h"
 
 #include "mlir/Dialect/Affine/Utils.h"
@@ -29,12 +30,6 @@ namespace mlir::quarc {
 #include "quarc/Target/CPU/Passes.h.inc"
 
 namespace {
-
-Value getRootBuffer(Value value) {
-  while (auto view = value.getDefiningOp<ViewLikeOpInterface>())
-    value = view.getViewSource();
-  return value;
-}
 
 /// A linalg op (a generic, or a named one such as a matmul the kernels did
 /// not take) on buffers whose loop dims are parallel ones, then reduction

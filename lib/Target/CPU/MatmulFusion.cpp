@@ -1,6 +1,7 @@
 //===- MatmulFusion.cpp - the ops around a matmul kernel, fused into it ---===//
 
 #include "MatmulFusion.h"
+#include "VectorCodegen.h"
 
 #include "mlir/Dialect/Affine/Utils.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -12,12 +13,6 @@
 namespace mlir::quarc {
 
 namespace {
-
-Value getRootBuffer(Value value) {
-  while (auto view = value.getDefiningOp<ViewLikeOpInterface>())
-    value = view.getViewSource();
-  return value;
-}
 
 bool isContiguousF32(Value value, ArrayRef<int64_t> shape) {
   auto type = dyn_cast<MemRefType>(value.getType());

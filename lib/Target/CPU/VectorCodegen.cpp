@@ -32,6 +32,12 @@ bool isStaticF32Buffer(Value value) {
   return type && type.hasStaticShape() && type.getElementType().isF32();
 }
 
+Value getRootBuffer(Value value) {
+  while (auto view = value.getDefiningOp<ViewLikeOpInterface>())
+    value = view.getViewSource();
+  return value;
+}
+
 bool isF32Buffer(Value value) {
   auto type = dyn_cast<MemRefType>(value.getType());
   return type && type.getElementType().isF32();
@@ -68,13 +74,10 @@ LoopBounds getZeroBasedBounds(OpBuilder &b, Location loc, ValueRange sizes) {
 
 LoopBounds getZeroBasedBounds(OpBuilder &b, Location loc,
                               ArrayRef<int64_t> sizes) {
-  LoopBounds bounds;
-  for (int64_t size : sizes) {
-    bounds.lower.push_back(arith::ConstantIndexOp::create(b, loc, 0));
-    bounds.upper.push_back(arith::ConstantIndexOp::create(b, loc, size));
-    bounds.steps.push_back(arith::ConstantIndexOp::create(b, loc, 1));
-  }
-  return bounds;
+  SmallVector<Value> values;
+  for (int64_t size : sizes)
+    values.push_back(arith::ConstantIndexOp::create(b, loc, size));
+  return getZeroBasedBounds(b, loc, values);
 }
 
 Value addIndex(OpBuilder &b, Location loc, Value base, int64_t offset) {

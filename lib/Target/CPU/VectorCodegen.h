@@ -44,6 +44,10 @@ void markKernelLoop(Operation *loop);
 
 /// Whether `value` is a buffer of f32 with a static shape (any layout).
 bool isStaticF32Buffer(Value value);
+/// The buffer `value` is a view of (through any chain of views), or
+/// `value` itself.
+Value getRootBuffer(Value value);
+
 /// Whether `value` is a buffer of f32 (any shape and layout).
 bool isF32Buffer(Value value);
 /// Whether `value` is a buffer of f32 whose dims are static except perhaps
