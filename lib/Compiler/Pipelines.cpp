@@ -98,12 +98,15 @@ void buildLowerToLLVMPipeline(OpPassManager &pm,
   pm.addNestedPass<func::FuncOp>(createCanonicalizerPass());
   pm.addNestedPass<func::FuncOp>(createQuarcFuseElementwise());
   pm.addNestedPass<func::FuncOp>(createCSEPass());
-  // Algorithm choice on tensors: convolutions become matrix products.
+  // Algorithm choice on tensors: convolutions become matrix products, and
+  // integer products take their weights packed for the target's kernel.
+  std::string target = options.target.name();
   pm.addNestedPass<func::FuncOp>(createQuarcConvolutionToMatmul());
+  pm.addNestedPass<func::FuncOp>(createQuarcPackIntegerWeights({target}));
   addPipelineText(pm, kBufferize);
   // Target kernels on buffers: register-tiled vector code.
-  std::string target = options.target.name();
   pm.addNestedPass<func::FuncOp>(createQuarcVectorizeMatmul({target}));
+  pm.addNestedPass<func::FuncOp>(createQuarcVectorizeIntegerMatmul({target}));
   pm.addNestedPass<func::FuncOp>(createQuarcVectorizeDepthwise({target}));
   pm.addNestedPass<func::FuncOp>(createQuarcExpandStridedCopies());
   // One workspace, allocated by the runtime, for all temporary buffers.

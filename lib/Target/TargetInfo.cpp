@@ -202,6 +202,25 @@ TargetInfo::RegisterTile TargetInfo::f32MatmulTile(unsigned rows) const {
   return {rows, std::max(vectors, tile.columns / lanes) * lanes};
 }
 
+TargetInfo::Int8Dot TargetInfo::int8Dot() const {
+  if (has("avx512vnni"))
+    return Int8Dot::VNNI;
+  if (has("avx2"))
+    return Int8Dot::MaddUbsw;
+  return Int8Dot::None;
+}
+
+TargetInfo::RegisterTile TargetInfo::int8MatmulTile() const {
+  unsigned lanes = vectorBits() / 32;
+  // Per k step: three (AVX-512) or two (AVX2) vectors of packed groups and
+  // one broadcast; vpmaddubsw needs up to four temporaries (the exact path
+  // splits each weight in two, see quarc-vectorize-integer-matmul).
+  unsigned columnVectors = vectorRegisters() >= 32 ? 3 : 2;
+  unsigned spare = columnVectors + 1 + (int8Dot() == Int8Dot::VNNI ? 0 : 4);
+  unsigned rows = std::min(8u, (vectorRegisters() - spare) / columnVectors);
+  return {rows, columnVectors * lanes};
+}
+
 bool TargetInfo::runsOnHost() const {
   TargetInfo machine = host();
   if (machine.arch != arch)

@@ -7,6 +7,7 @@ import ctypes
 import functools
 import importlib.util
 import os
+import re
 import subprocess
 import tempfile
 import warnings
@@ -273,6 +274,16 @@ QUARC_OK = 0
 QUARC_ERROR_INVALID_ARGUMENT = 1
 QUARC_ERROR_DTYPE_MISMATCH = 2
 QUARC_ERROR_SHAPE_MISMATCH = 3
+
+
+def host_has(feature: str) -> bool:
+    """Whether this machine's CPU has `feature`, as /proc/cpuinfo spells it (avx2, avx512f,
+    avx512_vnni): the tests that run code for a target skip on machines without it."""
+    try:
+        flags = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return False
+    return re.search(rf"\b{feature}\b", flags) is not None
 
 
 def run_quarc(args: list, timeout: int = RUN_TIMEOUT_S) -> tuple[int, str, str]:

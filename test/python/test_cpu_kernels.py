@@ -536,14 +536,6 @@ def test_dynamic_batch(tmp_path, quarc_driver, case_id):
 # Every case in one model, for the register tiles of the other targets
 
 
-def host_has(feature: str) -> bool:
-    try:
-        flags = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return False
-    return re.search(rf"\b{feature}\b", flags) is not None
-
-
 def aarch64_runtime() -> bool:
     return (quarc_tools.build_dir() / "lib" / "quarc" / "aarch64"
             / "libquarc_runtime.a").is_file()
@@ -557,7 +549,7 @@ def can_run_aarch64() -> bool:
 # A target the machine cannot run is still compiled (the code generator must not fail).
 TARGETS = [
     pytest.param("x86_64", [], True, id="x86_64-sse"),
-    pytest.param("x86_64+avx512f", [], host_has("avx512f"), id="x86_64-avx512f"),
+    pytest.param("x86_64+avx512f", [], quarc_tools.host_has("avx512f"), id="x86_64-avx512f"),
     pytest.param("aarch64", [QEMU, "-L", str(AARCH64_SYSROOT)], can_run_aarch64(), id="aarch64",
                  marks=pytest.mark.skipif(not aarch64_runtime(),
                                           reason="no AArch64 runtime (scripts/setup.sh)")),

@@ -75,6 +75,13 @@ class Case:
     # The bias as a separate Add of a constant after the op (as MatMul exports and
     # PaddlePaddle's convolutions have it), which the integer op takes into its bias.
     bias_add: bool = False
+    # The largest weight magnitude (7-bit weights, as `reduce-range` makes them, take the
+    # AVX2 kernel's vpmaddubsw fast path).
+    w_max: int = 127
+    # Weights in pairs of equal sign and magnitude 100..127 along the input channels, the
+    # pairs vpmaddubsw adds: with inputs above 128 their i16 sums saturate, which the
+    # AVX2 kernel must avoid (it splits such weights in two).
+    saturating_pairs: bool = False
 
     def __str__(self):
         return self.name
@@ -127,6 +134,20 @@ CASES = [
          bias_add=True, activation="Relu"),
     Case("matmul_3d_bias_add", "MatMul", (2, 5, 16), (16, 12), zx=37, bias_add=True),
     Case("matmul_bias_add_f32_output", "MatMul", (7, 16), (16, 10), out="f32", bias_add=True),
+    # Shapes for the int8 kernels' tiles (quarc-vectorize-integer-matmul): whole and edge
+    # column tiles, strided loads, blocks of input channels, row remainders, K padding.
+    Case("conv_saturating_pairs", "Conv", (1, 8, 10, 24), (16, 8, 3, 3),
+         {"pads": [1, 1, 1, 1]}, zx=0, saturating_pairs=True),
+    Case("conv_7bit_weights", "Conv", (1, 8, 10, 24), (16, 8, 3, 3),
+         {"pads": [1, 1, 1, 1]}, w_max=64),
+    Case("conv_stride2_wide_rows", "Conv", (1, 16, 9, 111), (24, 16, 3, 3),
+         {"pads": [1, 1, 1, 1], "strides": [2, 2]}),
+    Case("conv_channel_blocks", "Conv", (1, 160, 4, 20), (9, 160, 3, 3),
+         {"pads": [1, 1, 1, 1]}, zx=37),
+    Case("conv1x1_channels_not_multiple_of_4", "Conv", (2, 6, 5, 50), (20, 6, 1, 1),
+         dynamic_batch=True),
+    Case("matmul_panels", "MatMul", (37, 68), (68, 96), zx=90, bias_add=True),
+    Case("matmul_depth_not_multiple_of_4", "MatMul", (2, 3, 30), (30, 16), zx=90, bias=False),
 ]
 
 CLIP_BOUNDS = (-0.25, 0.5)
@@ -167,8 +188,13 @@ def make_problem(case: Case) -> Problem:
     lo, hi = (qmin - case.zx) * float(sx), (qmax - case.zx) * float(sx)
     lead = 2 if case.op == "Conv" else len(case.x_shape) - 2
     x = ((lo + hi) / 2 + (hi - lo) / 2 * case.in_fill * smooth(rng, case.x_shape, lead))
-    w_max = 3 if case.pow2_scales else 127
+    w_max = 3 if case.pow2_scales else case.w_max
     w = rng.integers(-w_max, w_max + 1, case.w_shape).astype(np.int8)
+    if case.saturating_pairs:
+        pairs = list(case.w_shape)
+        pairs[1] //= 2
+        magnitude = rng.integers(100, 128, pairs) * rng.choice([-1, 1], pairs)
+        w = np.repeat(magnitude, 2, axis=1).astype(np.int8)
     channels = case.w_shape[1] if case.op == "MatMul" else case.w_shape[0]
     shape = channels if case.per_channel else ()
     zw = np.zeros(shape, np.int8)
@@ -444,8 +470,21 @@ def describe_mismatch(actual: np.ndarray, expected: np.ndarray, acc: np.ndarray,
 
 # --- the tests ----------------------------------------------------------------------------
 
+# The x86 targets the integer code is generated for: plain x86_64 has no int8 kernel (the
+# products are loops), AVX2 and AVX-512 without VNNI use vpmaddubsw, VNNI vpdpbusd.
+TARGETS = [
+    pytest.param("x86_64", "sse4_2", id="x86_64"),
+    pytest.param("x86_64+avx2", "avx2", id="avx2"),
+    pytest.param("x86_64+avx512f", "avx512f", id="avx512f"),
+    pytest.param("x86_64+avx512vnni", "avx512_vnni", id="avx512vnni"),
+]
+
+
+@pytest.mark.parametrize("target,feature", TARGETS)
 @pytest.mark.parametrize("case", CASES, ids=str)
-def test_integer_op_is_bit_exact(case, quarc_driver, tmp_path):
+def test_integer_op_is_bit_exact(case, target, feature, quarc_driver, tmp_path):
+    if not quarc_tools.host_has(feature):
+        pytest.skip(f"this machine cannot run {target} code (no {feature})")
     p = make_problem(case)
     expected, acc = reference(p)
     quantized = case.out != "f32"
@@ -459,7 +498,7 @@ def test_integer_op_is_bit_exact(case, quarc_driver, tmp_path):
 
     np.save(tmp_path / "x.npy", p.x)
     code, _, err = quarc("run", model_path, "--input", f"x={tmp_path / 'x.npy'}",
-                         "--output-dir", tmp_path / "out")
+                         "--output-dir", tmp_path / "out", f"--target={target}")
     assert code == 0, err
     actual = np.load(tmp_path / "out" / f"{'yq' if quantized else 'y'}.npy")
     assert actual.shape == expected.shape
@@ -479,6 +518,12 @@ def test_integer_op_is_bit_exact(case, quarc_driver, tmp_path):
         halves = exact_halves(acc, acc_scales, axis, p.so)
         assert halves > acc.size // 20
     xq = np.rint(p.x / p.sx) + case.zx
+    if case.saturating_pairs:
+        # Some pair of inputs times its pair of weights passes the i16 range.
+        stored = np.clip(xq, *RANGES[case.act])
+        pair_sums = (stored[:, 0::2] + stored[:, 1::2]).max(axis=(0, 2, 3))
+        magnitudes = np.abs(p.w.astype(np.int64)[:, 0::2]).max(axis=(0, 2, 3))
+        assert (pair_sums * magnitudes).max() > 32767
     beyond = np.mean((xq < RANGES[case.act][0]) | (xq > RANGES[case.act][1]))
     assert (beyond > 0.05) == (case.in_fill > 1), beyond
 

@@ -61,6 +61,18 @@ struct TargetInfo {
   /// registers of the missing rows hold more columns instead, so that
   /// enough independent accumulators still hide the FMA latency.
   RegisterTile f32MatmulTile(unsigned rows) const;
+  /// How the integer kernels multiply u8 by s8 and sum groups of four
+  /// products along k into i32 lanes: AVX-512 VNNI's `vpdpbusd`, or
+  /// `vpmaddubsw` (pairs into i16, which saturates) then `vpmaddwd` (pairs
+  /// of those into i32) on AVX2 and AVX-512 without VNNI. None elsewhere:
+  /// the integer products stay generic loops.
+  enum class Int8Dot { None, VNNI, MaddUbsw };
+  Int8Dot int8Dot() const;
+  /// The integer kernels' register tile: `rows` rows of i32 accumulators,
+  /// each `columns` lanes (a whole number of vector registers) wide,
+  /// leaving registers for one vector of packed k groups per column
+  /// vector, the broadcast and the temporaries of the target's dot.
+  RegisterTile int8MatmulTile() const;
   /// Whether code for this target can run on the machine quarc runs on.
   bool runsOnHost() const;
 };

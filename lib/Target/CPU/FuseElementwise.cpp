@@ -36,10 +36,24 @@ bool isContraction(Operation *op) {
 /// subtracts zero points, so it is no contraction to upstream) reads
 /// A[m, k] at every n, and a fused quantization of A would run N times per
 /// element instead of once.
+///
+/// Elementwise consumers recompute a broadcast producer too; that only
+/// matters when the producer looks values up in a table (quarc.lut): a
+/// gather per element, which keeps the consumer's loop from vectorizing
+/// (a squeeze-and-excitation block's per-channel gate, fused into the
+/// product with the whole feature map).
 bool wouldRecompute(OpOperand *operand) {
   auto consumer = dyn_cast<linalg::LinalgOp>(operand->getOwner());
-  if (!consumer || consumer.getNumReductionLoops() == 0)
+  if (!consumer)
     return false;
+  if (consumer.getNumReductionLoops() == 0) {
+    auto producer = operand->get().getDefiningOp<linalg::GenericOp>();
+    bool looksUp = producer && !producer.getRegion()
+                                    .getOps<tensor::ExtractOp>()
+                                    .empty();
+    if (!looksUp)
+      return false;
+  }
   AffineMap map = consumer.getMatchingIndexingMap(operand);
   llvm::SmallBitVector used(consumer.getNumLoops());
   for (AffineExpr result : map.getResults())
@@ -52,7 +66,7 @@ bool wouldRecompute(OpOperand *operand) {
 
 /// Neither fuses into a contraction nor reshapes one (reshape propagation
 /// would split its m or n dim, leaving the microkernel short rows), nor
-/// into a reduction that would recompute the producer.
+/// where the consumer would recompute the producer.
 bool shouldFuse(OpOperand *fusedOperand) {
   Operation *producer = fusedOperand->get().getDefiningOp();
   if (!producer || !producer->hasOneUse())

@@ -8,6 +8,11 @@
 // stride 2 it is every other element of a twice-as-long load, picked out by
 // a shuffle.
 //
+// The integer form (u8 input, s8 filter, i32 accumulators, as
+// quarc-pack-integer-weights leaves an integer depthwise convolution) is
+// the same kernel: the strip is widened to i32 and multiplied by the
+// widened weight.
+//
 //===----------------------------------------------------------------------===//
 
 #include "VectorCodegen.h"
@@ -32,6 +37,9 @@ constexpr int64_t kStripRegisters = 2;
 struct DepthwiseConv {
   Value input, filter, output; // [N, C, H, W], [C, KH, KW], [N, C, OH, OW]
   SmallVector<int64_t> strides, dilations;
+  /// u8 input, s8 filter, i32 output (quarc-pack-integer-weights' form of
+  /// an integer depthwise convolution) rather than f32.
+  bool integer = false;
 };
 
 /// Strips are loaded and stored along the last dim: it must be contiguous.
@@ -49,6 +57,77 @@ FailureOr<DepthwiseConv> matchDepthwise(linalg::DepthwiseConv2DNchwChwOp op) {
   if (!op.hasPureBufferSemantics() || !isRowContiguousF32Buffer(conv.input) ||
       !isRowContiguousF32Buffer(conv.filter) ||
       !isRowContiguousF32Buffer(conv.output))
+    return failure();
+  return conv;
+}
+
+bool isRowContiguousBuffer(Value value, unsigned width) {
+  auto type = dyn_cast<MemRefType>(value.getType());
+  return type && type.getElementType().isInteger(width) &&
+         type.isLastDimUnitStride() &&
+         llvm::none_of(type.getShape().drop_front(), ShapedType::isDynamic);
+}
+
+/// The factor of loop dim `dim` in the linear expression `expr`.
+int64_t getCoefficient(AffineExpr expr, unsigned dim, unsigned numDims) {
+  MLIRContext *context = expr.getContext();
+  auto at = [&](int64_t value) {
+    SmallVector<AffineExpr> dims(numDims, getAffineConstantExpr(0, context));
+    dims[dim] = getAffineConstantExpr(value, context);
+    return cast<AffineConstantExpr>(
+               simplifyAffineExpr(expr.replaceDims(dims), numDims, 0))
+        .getValue();
+  };
+  return at(1) - at(0);
+}
+
+/// quarc-pack-integer-weights' depthwise form: loops (n, c, y, x, i, j),
+/// input (n, c, y * sy + i * dy, x * sx + j * dx), filter (c, i, j), output
+/// (n, c, y, x), body acc + extui(input) * extsi(filter).
+FailureOr<DepthwiseConv> matchIntegerDepthwise(linalg::GenericOp op) {
+  if (!op.hasPureBufferSemantics() || op.getNumLoops() != 6 ||
+      op.getNumDpsInputs() != 2 || op.getNumDpsInits() != 1)
+    return failure();
+  DepthwiseConv conv{op.getDpsInputs()[0], op.getDpsInputs()[1],
+                     op.getDpsInits()[0], {}, {}, /*integer=*/true};
+  if (!isRowContiguousBuffer(conv.input, 8) ||
+      !isRowContiguousBuffer(conv.filter, 8) ||
+      !isRowContiguousBuffer(conv.output, 32))
+    return failure();
+  MLIRContext *ctx = op.getContext();
+  auto dims = [&](ArrayRef<unsigned> positions) {
+    SmallVector<AffineExpr> exprs;
+    for (unsigned p : positions)
+      exprs.push_back(getAffineDimExpr(p, ctx));
+    return AffineMap::get(6, 0, exprs, ctx);
+  };
+  SmallVector<AffineMap> maps = op.getIndexingMapsArray();
+  if (maps[1] != dims({1, 4, 5}) || maps[2] != dims({0, 1, 2, 3}) ||
+      maps[0].getNumResults() != 4 || maps[0].getResult(0) != dims({0}).getResult(0) ||
+      maps[0].getResult(1) != dims({1}).getResult(0))
+    return failure();
+  // The spatial indices must be y * sy + i * dy and x * sx + j * dx.
+  for (auto [result, outer, inner] : {std::tuple{2u, 2u, 4u}, {3u, 3u, 5u}}) {
+    AffineExpr expr = maps[0].getResult(result);
+    int64_t stride = getCoefficient(expr, outer, 6);
+    int64_t dilation = getCoefficient(expr, inner, 6);
+    if (expr != getAffineDimExpr(outer, ctx) * stride +
+                    getAffineDimExpr(inner, ctx) * dilation)
+      return failure();
+    conv.strides.push_back(stride);
+    conv.dilations.push_back(dilation);
+  }
+  // The body: acc + extui(input) * extsi(filter).
+  Block &body = op.getRegion().front();
+  auto add = cast<linalg::YieldOp>(body.getTerminator())
+                 .getValues()[0]
+                 .getDefiningOp<arith::AddIOp>();
+  auto mul = add ? add.getRhs().getDefiningOp<arith::MulIOp>() : nullptr;
+  auto input = mul ? mul.getLhs().getDefiningOp<arith::ExtUIOp>() : nullptr;
+  auto filter = mul ? mul.getRhs().getDefiningOp<arith::ExtSIOp>() : nullptr;
+  if (!add || add.getLhs() != body.getArgument(2) || !input || !filter ||
+      input.getIn() != body.getArgument(0) ||
+      filter.getIn() != body.getArgument(1))
     return failure();
   return conv;
 }
@@ -91,7 +170,8 @@ private:
                   int64_t width) {
     ArrayRef<int64_t> window =
         cast<MemRefType>(conv.filter.getType()).getShape().drop_front();
-    auto vectorType = VectorType::get({width}, b.getF32Type());
+    Type element = conv.integer ? Type(b.getI32Type()) : Type(b.getF32Type());
+    auto vectorType = VectorType::get({width}, element);
     Value acc = vector::LoadOp::create(b, loc, vectorType, conv.output,
                                        ValueRange{n, c, y, x0});
     Value rowBase = scale(b, y, conv.strides[0]);
@@ -105,6 +185,15 @@ private:
             b, loc, conv.filter,
             ValueRange{c, arith::ConstantIndexOp::create(b, loc, i),
                        arith::ConstantIndexOp::create(b, loc, j)});
+        if (conv.integer) {
+          // u8 pixels times s8 weights, in i32.
+          pixels = arith::ExtUIOp::create(b, loc, vectorType, pixels);
+          weight = arith::ExtSIOp::create(b, loc, element, weight);
+          Value splat = vector::BroadcastOp::create(b, loc, vectorType, weight);
+          acc = arith::AddIOp::create(
+              b, loc, acc, arith::MulIOp::create(b, loc, pixels, splat));
+          continue;
+        }
         Value splat = vector::BroadcastOp::create(b, loc, vectorType, weight);
         acc = multiplyAdd(b, loc, pixels, splat, acc, fused);
       }
@@ -117,7 +206,8 @@ private:
   Value loadPixels(OpBuilder &b, Value n, Value c, Value row, Value column,
                    int64_t width) {
     int64_t stride = conv.strides[1];
-    auto vectorType = VectorType::get({width}, b.getF32Type());
+    Type element = cast<MemRefType>(conv.input.getType()).getElementType();
+    auto vectorType = VectorType::get({width}, element);
     if (stride == 1)
       return vector::LoadOp::create(b, loc, vectorType, conv.input,
                                     ValueRange{n, c, row, column});
@@ -136,7 +226,7 @@ private:
     }
     int64_t span = (width - 1) * stride + 1;
     Value strip = vector::LoadOp::create(
-        b, loc, VectorType::get({span}, b.getF32Type()), conv.input,
+        b, loc, VectorType::get({span}, element), conv.input,
         ValueRange{n, c, row, column});
     SmallVector<int64_t> pick;
     for (int64_t i = 0; i < width; ++i)
@@ -170,8 +260,12 @@ struct QuarcVectorizeDepthwise
     int64_t lanes = parsed.vectorBits() / 32;
 
     SmallVector<std::pair<Operation *, DepthwiseConv>> work;
-    getOperation().walk([&](linalg::DepthwiseConv2DNchwChwOp op) {
-      FailureOr<DepthwiseConv> conv = matchDepthwise(op);
+    getOperation().walk([&](Operation *op) {
+      FailureOr<DepthwiseConv> conv = failure();
+      if (auto named = dyn_cast<linalg::DepthwiseConv2DNchwChwOp>(op))
+        conv = matchDepthwise(named);
+      else if (auto generic = dyn_cast<linalg::GenericOp>(op))
+        conv = matchIntegerDepthwise(generic);
       if (succeeded(conv))
         work.emplace_back(op, std::move(*conv));
     });

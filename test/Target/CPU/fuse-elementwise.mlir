@@ -243,3 +243,37 @@ func.func @no_fusion_into_reduction(%a: tensor<4x8xf32>, %b: tensor<8x6xi8>, %s:
   } -> tensor<4x6xi32>
   return %r : tensor<4x6xi32>
 }
+
+// -----
+
+// A producer that looks values up in a table (quarc.lut's lowering) is not
+// fused into an elementwise consumer that reads it broadcast (a per-channel
+// gate times a feature map): the lookup would run per element of the map, a
+// gather that keeps the consumer's loop scalar. Broadcast arithmetic without
+// lookups still fuses.
+
+#channel = affine_map<(d0, d1, d2) -> (d0, 0, 0)>
+#id = affine_map<(d0, d1, d2) -> (d0, d1, d2)>
+#vec = affine_map<(d0) -> (d0)>
+// CHECK-LABEL: func.func @table_gate
+// CHECK: %[[GATE:.*]] = linalg.generic
+// CHECK: tensor.extract
+// CHECK: linalg.generic {{.*}} ins(%{{.*}}, %[[GATE]] :
+// CHECK-NOT: tensor.extract
+// CHECK: return
+func.func @table_gate(%x: tensor<8x16x16xi8>, %g: tensor<8x1x1xi8>, %table: tensor<256xi8>) -> tensor<8x16x16xi8> {
+  %e = tensor.empty() : tensor<8x1x1xi8>
+  %gate = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel", "parallel"]} ins(%g : tensor<8x1x1xi8>) outs(%e : tensor<8x1x1xi8>) {
+  ^bb0(%v: i8, %o: i8):
+    %i = arith.index_castui %v : i8 to index
+    %t = tensor.extract %table[%i] : tensor<256xi8>
+    linalg.yield %t : i8
+  } -> tensor<8x1x1xi8>
+  %e2 = tensor.empty() : tensor<8x16x16xi8>
+  %y = linalg.generic {indexing_maps = [#id, #channel, #id], iterator_types = ["parallel", "parallel", "parallel"]} ins(%x, %gate : tensor<8x16x16xi8>, tensor<8x1x1xi8>) outs(%e2 : tensor<8x16x16xi8>) {
+  ^bb0(%a: i8, %b: i8, %o: i8):
+    %m = arith.muli %a, %b : i8
+    linalg.yield %m : i8
+  } -> tensor<8x16x16xi8>
+  return %y : tensor<8x16x16xi8>
+}

@@ -312,3 +312,36 @@ func.func @tensor_left_alone(%x: tensor<1x2x9x21xf32>, %w: tensor<2x3x3xf32>, %o
     ins(%x, %w : tensor<1x2x9x21xf32>, tensor<2x3x3xf32>) outs(%o : tensor<1x2x7x19xf32>) -> tensor<1x2x7x19xf32>
   return %r : tensor<1x2x7x19xf32>
 }
+
+// -----
+
+// The integer form of quarc-pack-integer-weights (u8 input, s8 filter, i32
+// accumulators), stride 2 along the rows: each tap's strip of u8 pixels is
+// widened to i32 and multiplied by the widened weight.
+
+#in = affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d1, d2 + d4, d3 * 2 + d5)>
+#filter = affine_map<(d0, d1, d2, d3, d4, d5) -> (d1, d4, d5)>
+#out = affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d1, d2, d3)>
+// CHECK-LABEL: func @integer_stride2(
+// CHECK-SAME:      %[[X:[^:]+]]: memref<1x3x4x41xi8>, %[[W:[^:]+]]: memref<3x2x3xi8>, %[[Y:[^:]+]]: memref<1x3x3x20xi32>)
+// CHECK-NOT:   linalg.generic
+// CHECK:       scf.parallel
+// AVX2:          %[[ACC:.*]] = vector.load %[[Y]]{{.*}} : memref<1x3x3x20xi32>, vector<8xi32>
+// AVX2:          %[[P:.*]] = vector.shuffle %{{.*}}, %{{.*}} [0, 2, 4, 6, 9, 11, 13, 15] : vector<8xi8>, vector<8xi8>
+// AVX2:          %[[W0:.*]] = memref.load %[[W]][%{{.*}}, %c0{{.*}}, %c0{{.*}}] : memref<3x2x3xi8>
+// AVX2:          %[[PW:.*]] = arith.extui %[[P]] : vector<8xi8> to vector<8xi32>
+// AVX2:          %[[WW:.*]] = arith.extsi %[[W0]] : i8 to i32
+// AVX2:          %[[S:.*]] = vector.broadcast %[[WW]] : i32 to vector<8xi32>
+// AVX2:          %[[M:.*]] = arith.muli %[[PW]], %[[S]] : vector<8xi32>
+// AVX2:          arith.addi %[[ACC]], %[[M]] : vector<8xi32>
+func.func @integer_stride2(%x: memref<1x3x4x41xi8>, %w: memref<3x2x3xi8>, %y: memref<1x3x3x20xi32>) {
+  linalg.generic {indexing_maps = [#in, #filter, #out], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction", "reduction"]} ins(%x, %w : memref<1x3x4x41xi8>, memref<3x2x3xi8>) outs(%y : memref<1x3x3x20xi32>) {
+  ^bb0(%a: i8, %b: i8, %acc: i32):
+    %0 = arith.extui %a : i8 to i32
+    %1 = arith.extsi %b : i8 to i32
+    %2 = arith.muli %0, %1 : i32
+    %3 = arith.addi %acc, %2 : i32
+    linalg.yield %3 : i32
+  }
+  return
+}

@@ -60,9 +60,14 @@ def QuarcFuseElementwise : Pass<"quarc-fuse-elementwise", "func::FuncOp"> {
     to scalar loops. For the same reason no producer is fused into a
     reduction through an operand whose indexing map leaves some of the
     loops out (an integer matrix product subtracting zero points is no
-    contraction to upstream, yet it reads A[m, k] at every n). Everything
-    else (elementwise chains, producers of reductions that read them once,
-    reshape propagation, constant folding) is as upstream.
+    contraction to upstream, yet it reads A[m, k] at every n), nor a
+    producer that looks values up in a table (`tensor.extract`, as
+    `quarc.lut` lowers) into an elementwise consumer that reads it
+    broadcast: a squeeze-and-excitation gate fused into the product with
+    the whole feature map would be a gather per element, which keeps that
+    loop scalar. Everything else (elementwise chains, producers of
+    reductions that read them once, reshape propagation, constant folding)
+    is as upstream.
   }];
   let dependentDialects = ["affine::AffineDialect", "linalg::LinalgDialect",
                            "tensor::TensorDialect"];
@@ -126,6 +131,92 @@ def QuarcVectorizeMatmul : Pass<"quarc-vectorize-matmul", "func::FuncOp"> {
   ];
   let dependentDialects = ["arith::ArithDialect", "memref::MemRefDialect",
                            "scf::SCFDialect", "vector::VectorDialect"];
+}
+
+def QuarcPackIntegerWeights
+    : Pass<"quarc-pack-integer-weights", "func::FuncOp"> {
+  let summary = "Store constant int8 weights in the integer kernels' layout";
+  let description = [{
+    For targets with an integer kernel (`TargetInfo::int8Dot`: x86 with
+    AVX2, AVX-512 or AVX-512 VNNI), rewrites the i32 contractions that
+    `quarc.qconv` and `quarc.qmatmul` lower to, when their weight is a
+    constant, into the same product over a packed copy of the weight made
+    at compile time. `vpdpbusd` and `vpmaddubsw` read four consecutive k of
+    one column as one 32-bit lane, so k is split into groups of four (k1,
+    k0):
+
+    - a convolution's filter `[G, F, C, KH, KW]` becomes `[G, F, KH, KW,
+      C4/4, 4]` (C padded to a multiple of four with zero weights, and the
+      input's channels padded to match; the padding's values are never
+      used); the loops become (n, g, f, y, i, j, c1, x, c0), the input read
+      at channel `4 c1 + c0`. The filter is the kernel's broadcast operand.
+      Depthwise convolutions (one channel per group, three quarters of
+      which would be padding) are left alone.
+    - a matrix product's weight `[K, N]` becomes `[N/n0, K4/4, n0, 4]`:
+      panels of n0 columns (n0 = the i32 lanes of a vector register, or the
+      largest half or quarter of it that divides N; not packed when none
+      does), each the sequence of k groups of every column, so a kernel
+      step loads one panel row as it is. `a` is viewed as `[.., M, K4/4,
+      4]` (padded with zeros when K is not a multiple of four) and C as
+      `[.., M, N/n0, n0]`; the loops become (batch..., m, n1, k1, n0, k0).
+
+    The packed bytes are the weights minus their zero points (per channel
+    or per tensor), so asymmetric weights are packed only when every
+    centered weight fits s8. The body becomes `acc + ext(x) * sext(w')`,
+    the input extended as before. The result is an ordinary linalg.generic:
+    any later pass, or the loops it becomes, computes the same i32 values.
+  }];
+  let options = [
+    Option<"target", "target", "std::string", "\"host\"",
+           "Target, as for `quarc compile --target` (e.g. x86_64+avx2)">,
+  ];
+  let dependentDialects = ["arith::ArithDialect", "linalg::LinalgDialect",
+                           "tensor::TensorDialect"];
+}
+
+def QuarcVectorizeIntegerMatmul
+    : Pass<"quarc-vectorize-integer-matmul", "func::FuncOp"> {
+  let summary = "Register-tiled int8 kernels for packed integer products";
+  let description = [{
+    Replaces the packed products of `quarc-pack-integer-weights` (on
+    buffers, u8 activations; s8 activations are left to the loops) by
+    loops around a microkernel: a `rows x columns` tile of i32
+    accumulators is held in vector registers while k runs four at a time.
+    Each k step loads one vector of k groups per column vector, broadcasts
+    the four bytes of each tile row's step and adds the dot products:
+    `vpdpbusd` with AVX-512 VNNI; with AVX2 (or AVX-512 without VNNI)
+    `vpmaddubsw` then `vpmaddwd` against ones. `vpmaddubsw` adds pairs of
+    u8 x s8 products into saturating i16; where the constant weights show
+    that no pair can pass the i16 range (7-bit weights: `--scheme
+    reduce-range`) that is exact, and otherwise each weight is split as
+    `2 * (w >> 1) + (w & 1)`, two products whose pairs cannot saturate,
+    summed in i32: exact for every weight, at about twice the work. The
+    tile is 8 x 48 on AVX-512 and 4 x 16 on AVX2.
+
+    A matrix product's rows are the activations (one broadcast per row and
+    step) and its columns the packed weight, whose panel rows are loaded as
+    they are. A convolution's rows are the output channels (the packed
+    filter, broadcast) and its columns the pixels of one output row: for
+    each column tile and block of input channels (kept at about 32 KiB),
+    the input's four channels of each step are loaded along the row (a
+    strided convolution loads a wider strip and keeps every stride-th
+    byte), interleaved into an aligned panel on the stack, and the row
+    tiles read that panel: an implicit GEMM with no im2col buffer.
+
+    One parallel loop, marked for `quarc-parallelize-loops`, runs over the
+    batch dims (for a convolution: image, group and output row) and the
+    column tiles; edge tiles use the same kernel with narrower loads and
+    stores. Accumulators start from C, which holds the bias, and are
+    stored back to it; the output stage (requantization) stays the loop
+    after it.
+  }];
+  let options = [
+    Option<"target", "target", "std::string", "\"host\"",
+           "Target, as for `quarc compile --target` (e.g. x86_64+avx2)">,
+  ];
+  let dependentDialects = ["arith::ArithDialect", "LLVM::LLVMDialect",
+                           "memref::MemRefDialect", "scf::SCFDialect",
+                           "vector::VectorDialect"];
 }
 
 def QuarcVectorizeDepthwise

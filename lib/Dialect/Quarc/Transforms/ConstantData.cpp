@@ -1,6 +1,6 @@
 //===- ConstantData.cpp - read and write the data of quarc constants -----===//
 
-#include "ConstantData.h"
+#include "quarc/Dialect/Quarc/Transforms/ConstantData.h"
 #include "quarc/Dialect/Quarc/IR/QuarcOps.h"
 
 #include "mlir/IR/BuiltinAttributes.h"
@@ -13,14 +13,19 @@ namespace mlir::quarc {
 std::optional<SmallVector<char>> getConstantBytes(Value value) {
   auto constant = value.getDefiningOp<ConstantOp>();
   auto type = dyn_cast<RankedTensorType>(value.getType());
-  if (!constant || !type || !type.hasStaticShape() ||
-      !type.getElementType().isIntOrFloat())
+  if (!constant || !type)
+    return std::nullopt;
+  return getElementsBytes(constant.getValue(), type);
+}
+
+std::optional<SmallVector<char>> getElementsBytes(ElementsAttr attr,
+                                                  RankedTensorType type) {
+  if (!type.hasStaticShape() || !type.getElementType().isIntOrFloat())
     return std::nullopt;
   unsigned width = type.getElementType().getIntOrFloatBitWidth();
   if (width % 8 != 0)
     return std::nullopt; // i1 and int4 are bit-packed.
   size_t elementBytes = width / 8, count = type.getNumElements();
-  ElementsAttr attr = constant.getValue();
   if (attr.getShapedType().getShape() != type.getShape() ||
       attr.getElementType() != type.getElementType())
     return std::nullopt;

@@ -10,7 +10,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "ConstantData.h"
+#include "quarc/Dialect/Quarc/Transforms/ConstantData.h"
 #include "quarc/Dialect/Quarc/IR/BatchNorm.h"
 #include "quarc/Dialect/Quarc/IR/QuarcOps.h"
 #include "quarc/Dialect/Quarc/IR/ShapeInference.h"

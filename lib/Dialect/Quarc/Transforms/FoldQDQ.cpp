@@ -12,7 +12,7 @@
 
 #include "FoldQDQ.h"
 #include "BiasAdd.h"
-#include "ConstantData.h"
+#include "quarc/Dialect/Quarc/Transforms/ConstantData.h"
 #include "quarc/Dialect/Quarc/IR/QuantBehavior.h"
 #include "quarc/Dialect/Quarc/IR/QuarcOps.h"
 #include "quarc/Dialect/Quarc/Transforms/Passes.h"

@@ -8,7 +8,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "ConstantData.h"
+#include "quarc/Dialect/Quarc/Transforms/ConstantData.h"
 #include "QuantizationPlan.h"
 #include "WeightQuantization.h"
 #include "quarc/Calibration/StatsFile.h"

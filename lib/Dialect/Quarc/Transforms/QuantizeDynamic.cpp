@@ -9,7 +9,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "ConstantData.h"
+#include "quarc/Dialect/Quarc/Transforms/ConstantData.h"
 #include "WeightQuantization.h"
 #include "quarc/Dialect/Quarc/IR/QuarcOps.h"
 #include "quarc/Dialect/Quarc/IR/TensorNames.h"

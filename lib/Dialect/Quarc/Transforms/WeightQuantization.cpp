@@ -1,7 +1,7 @@
 //===- WeightQuantization.cpp - constant weights quantized at compile time ===//
 
 #include "WeightQuantization.h"
-#include "ConstantData.h"
+#include "quarc/Dialect/Quarc/Transforms/ConstantData.h"
 #include "quarc/Dialect/Quarc/IR/QuarcOps.h"
 #include "quarc/Quantization/ChooseQuantParams.h"
 #include "quarc/Quantization/Quantize.h"

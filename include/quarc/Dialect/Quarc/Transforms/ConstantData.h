@@ -1,14 +1,14 @@
 //===- ConstantData.h - the data of quarc constants ------------*- C++ -*-===//
 //
-// The graph passes that rewrite weights (BatchNorm folding, compile-time
-// transposes) read a constant's elements as raw bytes or doubles and store
+// The passes that rewrite weights (BatchNorm folding, compile-time
+// transposes, packing for the integer kernels) read a constant's elements as raw bytes or doubles and store
 // the result the way the importer does: dense for small tensors, a
 // `dense_resource` blob for large ones.
 //
 //===----------------------------------------------------------------------===//
 
-#ifndef QUARC_LIB_DIALECT_QUARC_TRANSFORMS_CONSTANTDATA_H
-#define QUARC_LIB_DIALECT_QUARC_TRANSFORMS_CONSTANTDATA_H
+#ifndef QUARC_DIALECT_QUARC_TRANSFORMS_CONSTANTDATA_H
+#define QUARC_DIALECT_QUARC_TRANSFORMS_CONSTANTDATA_H
 
 #include "mlir/IR/BuiltinAttributeInterfaces.h"
 #include "mlir/IR/BuiltinTypes.h"
@@ -25,6 +25,10 @@ constexpr int64_t kInlineElementLimit = 64;
 /// (splats expanded), for element types of a whole number of bytes; nullopt
 /// for anything else.
 std::optional<SmallVector<char>> getConstantBytes(Value value);
+/// The same for the value `attr` of a constant (dense or `dense_resource`)
+/// of static-shaped `type`.
+std::optional<SmallVector<char>> getElementsBytes(ElementsAttr attr,
+                                                  RankedTensorType type);
 
 /// An elements attribute of `type` holding `bytes` (row-major, as returned by
 /// getConstantBytes): dense up to kInlineElementLimit elements, otherwise a
@@ -44,4 +48,4 @@ std::string deriveConstantKey(Value value, StringRef fallback,
 
 } // namespace mlir::quarc
 
-#endif // QUARC_LIB_DIALECT_QUARC_TRANSFORMS_CONSTANTDATA_H
+#endif // QUARC_DIALECT_QUARC_TRANSFORMS_CONSTANTDATA_H

@@ -1,0 +1,42 @@
+//===- IntegerDot.h - u8 x s8 dot products in groups of four -*- C++ -*-===//
+//
+// The step of the integer kernels: every i32 lane of an accumulator adds
+// the dot product of four unsigned bytes with four signed bytes, the lane's
+// group of four consecutive k. x86 has it as one instruction with AVX-512
+// VNNI (`vpdpbusd`); with AVX2 (or AVX-512 without VNNI) it takes
+// `vpmaddubsw`, which adds pairs of products into i16 and saturates, then
+// `vpmaddwd` against ones, which adds pairs of those into i32. Upstream
+// MLIR has neither (its x86vector dot is AVX-VNNI-INT8's `vpdpbssd`), so
+// they are called as LLVM intrinsics.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef QUARC_LIB_TARGET_CPU_INTEGERDOT_H
+#define QUARC_LIB_TARGET_CPU_INTEGERDOT_H
+
+#include "quarc/Target/TargetInfo.h"
+
+#include "mlir/IR/Builders.h"
+
+namespace mlir::quarc {
+
+/// acc[l] + sum_{q<4} u8[4l + q] * s8[4l + q] for `acc` a vector<L x i32>
+/// (L x 32 bits = 128, 256 or 512) and `u8`, `s8` vector<4L x i8>.
+///
+/// With `vpmaddubsw`, a pair of products can pass the i16 range (255 *
+/// (127 + 127) > 32767). Unless `pairsFitI16` (every pair of adjacent
+/// weights within k's groups is known to stay in range, as 7-bit
+/// `reduce-range` weights do), each weight is split as w = 2 h + l (h = w
+/// >> 1 in [-64, 63], l = w & 1), whose pairs never saturate, and the two
+/// products are summed in i32: exact for every s8 weight, at about twice
+/// the instructions.
+Value buildIntegerDot(OpBuilder &b, Location loc, TargetInfo::Int8Dot kind,
+                      Value acc, Value u8, Value s8, bool pairsFitI16);
+
+/// Whether `vpmaddubsw` of any u8 values with the s8 `weights`, grouped
+/// by fours along their innermost dim, stays within i16.
+bool weightPairsFitI16(llvm::ArrayRef<int8_t> weights);
+
+} // namespace mlir::quarc
+
+#endif // QUARC_LIB_TARGET_CPU_INTEGERDOT_H

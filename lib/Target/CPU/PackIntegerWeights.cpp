@@ -1,0 +1,529 @@
+//===- PackIntegerWeights.cpp - int8 weights in the kernels' layout -------===//
+//
+// The integer kernels (quarc-vectorize-integer-matmul) multiply unsigned
+// bytes by signed bytes four at a time along k: `vpdpbusd` and
+// `vpmaddubsw` read 4 consecutive k of one column as one 32-bit lane. This
+// pass rewrites the integer contractions the linalg lowering builds (the
+// i32 generic of quarc.qconv and quarc.qmatmul) so that their constant
+// weights are stored that way, at compile time:
+//
+//  - a convolution's filter [G, F, C, KH, KW] becomes [G, F, KH, KW, C4/4,
+//    4]: for each tap, the input channels in groups of four (C padded to
+//    C4 with zero weights). The weights are the kernel's broadcast operand;
+//    its vector operand, the input, is interleaved at run time.
+//  - a matrix product's weight [K, N] becomes [N/n0, K4/4, n0, 4]: panels
+//    of n0 columns (a vector register of i32 lanes), each a sequence of
+//    groups of four k per column. The kernel loads one panel row per k
+//    step as it is.
+//
+// Zero points of asymmetric weights are subtracted here, so the packed
+// bytes are the centered weights (which must fit s8). The rewritten op is
+// the same product as a linalg.generic (k split into k1 x 4), valid on any
+// target; only the kernel pass cares about its shape.
+//
+//===----------------------------------------------------------------------===//
+
+#include "VectorCodegen.h"
+#include "quarc/Dialect/Quarc/Transforms/ConstantData.h"
+#include "quarc/Target/CPU/Passes.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/Matchers.h"
+
+#include <cstring>
+
+namespace mlir::quarc {
+
+#define GEN_PASS_DEF_QUARCPACKINTEGERWEIGHTS
+#include "quarc/Target/CPU/Passes.h.inc"
+
+namespace {
+
+/// The scalar body `acc + ext(input) * (ext(weight) - zw)` of an integer
+/// contraction, as IntegerProducts.cpp builds it.
+struct ProductBody {
+  Operation *inputExtension; // arith.extui or arith.extsi of the input
+  bool weightSigned;
+  /// The weight's zero point: none, a constant, or per output channel (the
+  /// generic's third input).
+  std::optional<int64_t> scalarZeroPoint;
+  bool zeroPointOperand = false;
+};
+
+std::optional<ProductBody> matchProductBody(linalg::GenericOp op) {
+  Block &body = op.getRegion().front();
+  auto yield = cast<linalg::YieldOp>(body.getTerminator());
+  Value acc = body.getArguments().back();
+  auto add = yield.getValues()[0].getDefiningOp<arith::AddIOp>();
+  if (!add || add.getLhs() != acc)
+    return std::nullopt;
+  auto mul = add.getRhs().getDefiningOp<arith::MulIOp>();
+  if (!mul || !mul.getType().isInteger(32))
+    return std::nullopt;
+  ProductBody result;
+  Operation *input = mul.getLhs().getDefiningOp();
+  if (!input || !isa<arith::ExtUIOp, arith::ExtSIOp>(input) ||
+      input->getOperand(0) != body.getArgument(0))
+    return std::nullopt;
+  result.inputExtension = input;
+  Value weight = mul.getRhs();
+  if (auto sub = weight.getDefiningOp<arith::SubIOp>()) {
+    weight = sub.getLhs();
+    IntegerAttr constant;
+    if (sub.getRhs() == body.getArgument(2) && op.getNumDpsInputs() == 3)
+      result.zeroPointOperand = true;
+    else if (matchPattern(sub.getRhs(), m_Constant(&constant)))
+      result.scalarZeroPoint = constant.getInt();
+    else
+      return std::nullopt;
+  }
+  Operation *weightExtension = weight.getDefiningOp();
+  if (!weightExtension ||
+      !isa<arith::ExtUIOp, arith::ExtSIOp>(weightExtension) ||
+      weightExtension->getOperand(0) != body.getArgument(1))
+    return std::nullopt;
+  result.weightSigned = isa<arith::ExtSIOp>(weightExtension);
+  if (op.getNumDpsInputs() != (result.zeroPointOperand ? 3u : 2u))
+    return std::nullopt;
+  return result;
+}
+
+/// The values of a constant integer tensor (through reshapes of it), of
+/// one or four bytes per element.
+std::optional<SmallVector<int64_t>> getConstantIntegers(Value value,
+                                                        bool isSigned) {
+  if (auto expand = value.getDefiningOp<tensor::ExpandShapeOp>())
+    return getConstantIntegers(expand.getSrc(), isSigned);
+  // An unsigned constant seen as its signless storage (the bits are the
+  // same).
+  if (auto cast = value.getDefiningOp<UnrealizedConversionCastOp>())
+    if (cast->getNumOperands() == 1)
+      return getConstantIntegers(cast->getOperand(0), isSigned);
+  auto constant = value.getDefiningOp<arith::ConstantOp>();
+  auto type = dyn_cast<RankedTensorType>(value.getType());
+  auto attr = constant ? dyn_cast<ElementsAttr>(constant.getValue()) : nullptr;
+  if (!attr || !type)
+    return std::nullopt;
+  std::optional<SmallVector<char>> bytes = getElementsBytes(attr, type);
+  if (!bytes)
+    return std::nullopt;
+  SmallVector<int64_t> values;
+  unsigned width = type.getElementType().getIntOrFloatBitWidth();
+  if (width == 8) {
+    for (char byte : *bytes)
+      values.push_back(isSigned ? int64_t(int8_t(byte)) : int64_t(uint8_t(byte)));
+  } else if (width == 32) {
+    for (size_t i = 0; i < bytes->size(); i += 4) {
+      int32_t word;
+      std::memcpy(&word, bytes->data() + i, 4);
+      values.push_back(word);
+    }
+  } else {
+    return std::nullopt;
+  }
+  return values;
+}
+
+bool isI8Tensor(Value value) {
+  auto type = dyn_cast<RankedTensorType>(value.getType());
+  return type && type.getElementType().isInteger(8);
+}
+
+/// `value` padded at the end of dim `dim` to `size` (with zeros: the
+/// packed weights there are zero, so any value would do).
+Value padDimTo(OpBuilder &b, Location loc, Value value, int64_t dim,
+               int64_t size) {
+  auto type = cast<RankedTensorType>(value.getType());
+  if (type.getDimSize(dim) == size)
+    return value;
+  SmallVector<OpFoldResult> low(type.getRank(), b.getIndexAttr(0));
+  SmallVector<OpFoldResult> high = low;
+  high[dim] = b.getIndexAttr(size - type.getDimSize(dim));
+  SmallVector<int64_t> shape(type.getShape());
+  shape[dim] = size;
+  Value zero = arith::ConstantOp::create(b, loc, b.getI8IntegerAttr(0));
+  return tensor::PadOp::create(b, loc, type.clone(shape), value, low, high,
+                               zero);
+}
+
+/// The body of the packed product: acc + ext(input) * sext(packed weight).
+void buildPackedBody(OpBuilder &b, Location loc, ValueRange args,
+                     Operation *inputExtension) {
+  Type i32 = b.getI32Type();
+  Value input = isa<arith::ExtSIOp>(inputExtension)
+                    ? arith::ExtSIOp::create(b, loc, i32, args[0]).getResult()
+                    : arith::ExtUIOp::create(b, loc, i32, args[0]).getResult();
+  Value weight = arith::ExtSIOp::create(b, loc, i32, args[1]);
+  Value product = arith::MulIOp::create(b, loc, input, weight);
+  linalg::YieldOp::create(b, loc,
+                          Value(arith::AddIOp::create(b, loc, args[2], product)));
+}
+
+/// The packed weight: dense when small, a resource blob otherwise (as the
+/// importer stores weights).
+Value createPackedConstant(OpBuilder &b, Location loc, RankedTensorType type,
+                           ArrayRef<char> bytes) {
+  return arith::ConstantOp::create(
+      b, loc, cast<TypedAttr>(createElementsAttr(type, bytes, "packed_weight")));
+}
+
+class Packer {
+public:
+  Packer(linalg::GenericOp op, const ProductBody &body, int64_t panelLanes)
+      : op(op), body(body), panelLanes(panelLanes) {}
+
+  /// The centered weight at `flat` (an index into the original weight) of
+  /// output channel `channel` (an index into the zero points), or nullopt
+  /// if it does not fit s8.
+  std::optional<int8_t> centered(int64_t flat, int64_t channel) const {
+    int64_t value = weights[flat];
+    if (body.scalarZeroPoint)
+      value -= *body.scalarZeroPoint;
+    if (body.zeroPointOperand)
+      value -= zeroPoints[channel];
+    if (value < -128 || value > 127)
+      return std::nullopt;
+    return int8_t(value);
+  }
+
+  bool readConstants() {
+    std::optional<SmallVector<int64_t>> weight =
+        getConstantIntegers(op.getDpsInputs()[1], body.weightSigned);
+    if (!weight)
+      return false;
+    weights = std::move(*weight);
+    if (body.zeroPointOperand) {
+      std::optional<SmallVector<int64_t>> points =
+          getConstantIntegers(op.getDpsInputs()[2], /*isSigned=*/true);
+      if (!points)
+        return false;
+      zeroPoints = std::move(*points);
+    }
+    return true;
+  }
+
+  /// quarc.qconv's generic: loops (n, g, f, y, c, i, j, x) by its maps;
+  /// input [N, G, C, H, W] (padded), filter [G, F, C, KH, KW], output
+  /// [N, G, F, OH, OW].
+  LogicalResult packConvolution(OpBuilder &b) {
+    SmallVector<AffineMap> maps = op.getIndexingMapsArray();
+    AffineMap inMap = maps[0], filterMap = maps[1], outMap = maps.back();
+    if (op.getNumLoops() != 8 || outMap.getNumResults() != 5 ||
+        !outMap.isProjectedPermutation() || filterMap.getNumResults() != 5 ||
+        !filterMap.isProjectedPermutation() || inMap.getNumResults() != 5)
+      return failure();
+    unsigned n = outMap.getDimPosition(0), g = outMap.getDimPosition(1),
+             f = outMap.getDimPosition(2), y = outMap.getDimPosition(3),
+             x = outMap.getDimPosition(4), c = filterMap.getDimPosition(2),
+             i = filterMap.getDimPosition(3), j = filterMap.getDimPosition(4);
+    MLIRContext *ctx = op.getContext();
+    auto dim = [&](unsigned d) { return getAffineDimExpr(d, ctx); };
+    if (filterMap.getResult(0) != dim(g) || filterMap.getResult(1) != dim(f) ||
+        inMap.getResult(0) != dim(n) || inMap.getResult(1) != dim(g) ||
+        inMap.getResult(2) != dim(c))
+      return failure();
+    auto filterType = cast<RankedTensorType>(op.getDpsInputs()[1].getType());
+    if (!filterType.hasStaticShape())
+      return failure();
+    int64_t groups = filterType.getDimSize(0), features = filterType.getDimSize(1),
+            channels = filterType.getDimSize(2), kh = filterType.getDimSize(3),
+            kw = filterType.getDimSize(4);
+    // A depthwise convolution (one channel per group) would be three
+    // quarters padding; two or three channels (an RGB image) pad to four.
+    if (channels < 2 || !readConstants())
+      return failure();
+    int64_t padded = llvm::alignTo(channels, 4);
+
+    // W'[g, f, i, j, c1, c0] = w[g, f, 4 c1 + c0, i, j] - zw[g, f].
+    SmallVector<char> packed;
+    packed.reserve(groups * features * kh * kw * padded);
+    for (int64_t gi = 0; gi < groups; ++gi)
+      for (int64_t fi = 0; fi < features; ++fi)
+        for (int64_t ii = 0; ii < kh; ++ii)
+          for (int64_t ji = 0; ji < kw; ++ji)
+            for (int64_t ci = 0; ci < padded; ++ci) {
+              if (ci >= channels) {
+                packed.push_back(0);
+                continue;
+              }
+              int64_t flat = (((gi * features + fi) * channels + ci) * kh + ii) * kw + ji;
+              std::optional<int8_t> value = centered(flat, gi * features + fi);
+              if (!value)
+                return failure();
+              packed.push_back(*value);
+            }
+    Location loc = op.getLoc();
+    auto packedType = RankedTensorType::get(
+        {groups, features, kh, kw, padded / 4, 4}, b.getI8Type());
+    Value filter = createPackedConstant(b, loc, packedType, packed);
+    Value input = padDimTo(b, loc, op.getDpsInputs()[0], 2, padded);
+
+    // Loops (n, g, f, y, i, j, c1, x, c0): the input's channel is 4 c1 + c0.
+    enum { N, G, F, Y, I, J, C1, X, C0, Loops };
+    SmallVector<AffineExpr> renamed(8, AffineExpr());
+    renamed[n] = dim(N);
+    renamed[g] = dim(G);
+    renamed[f] = dim(F);
+    renamed[y] = dim(Y);
+    renamed[i] = dim(I);
+    renamed[j] = dim(J);
+    renamed[x] = dim(X);
+    renamed[c] = dim(C1) * 4 + dim(C0);
+    AffineMap newIn = inMap.replaceDimsAndSymbols(renamed, {}, Loops, 0);
+    AffineMap newFilter = AffineMap::get(
+        Loops, 0, {dim(G), dim(F), dim(I), dim(J), dim(C1), dim(C0)}, ctx);
+    AffineMap newOut =
+        AffineMap::get(Loops, 0, {dim(N), dim(G), dim(F), dim(Y), dim(X)}, ctx);
+    using utils::IteratorType;
+    SmallVector<IteratorType> iterators(Loops, IteratorType::parallel);
+    for (unsigned d : {I, J, C1, C0})
+      iterators[d] = IteratorType::reduction;
+    Value init = op.getDpsInits()[0];
+    auto packedOp = linalg::GenericOp::create(
+        b, loc, TypeRange{init.getType()}, ValueRange{input, filter}, init,
+        ArrayRef<AffineMap>{newIn, newFilter, newOut}, iterators,
+        [&](OpBuilder &nb, Location nl, ValueRange args) {
+          buildPackedBody(nb, nl, args, body.inputExtension);
+        });
+    op->replaceAllUsesWith(packedOp->getResults());
+    return success();
+  }
+
+  /// A depthwise quarc.qconv (one input and one output channel per group)
+  /// as the integer form quarc-vectorize-depthwise takes: input [N, C, H,
+  /// W], filter [C, KH, KW] (centered s8), output [N, C, OH, OW], loops
+  /// (n, c, y, x, i, j).
+  LogicalResult packDepthwise(OpBuilder &b) {
+    SmallVector<AffineMap> maps = op.getIndexingMapsArray();
+    AffineMap inMap = maps[0], filterMap = maps[1], outMap = maps.back();
+    if (op.getNumLoops() != 8 || op.getNumDpsInputs() != 2 ||
+        outMap.getNumResults() != 5 || !outMap.isProjectedPermutation() ||
+        filterMap.getNumResults() != 5 || !filterMap.isProjectedPermutation() ||
+        inMap.getNumResults() != 5)
+      return failure();
+    auto filterType = cast<RankedTensorType>(op.getDpsInputs()[1].getType());
+    if (!filterType.hasStaticShape() || filterType.getDimSize(1) != 1 ||
+        filterType.getDimSize(2) != 1 || body.zeroPointOperand ||
+        !readConstants())
+      return failure();
+    unsigned n = outMap.getDimPosition(0), g = outMap.getDimPosition(1),
+             y = outMap.getDimPosition(3), x = outMap.getDimPosition(4),
+             c = filterMap.getDimPosition(2), i = filterMap.getDimPosition(3),
+             j = filterMap.getDimPosition(4);
+    MLIRContext *ctx = op.getContext();
+    auto dim = [&](unsigned d) { return getAffineDimExpr(d, ctx); };
+    if (inMap.getResult(0) != dim(n) || inMap.getResult(1) != dim(g) ||
+        inMap.getResult(2) != dim(c))
+      return failure();
+    SmallVector<char> packed;
+    for (int64_t index = 0; index < int64_t(weights.size()); ++index) {
+      std::optional<int8_t> value = centered(index, 0);
+      if (!value)
+        return failure();
+      packed.push_back(*value);
+    }
+    Location loc = op.getLoc();
+    int64_t channels = filterType.getDimSize(0);
+    auto packedType = RankedTensorType::get(
+        {channels, filterType.getDimSize(3), filterType.getDimSize(4)},
+        b.getI8Type());
+    Value filter = createPackedConstant(b, loc, packedType, packed);
+    // [N, C, 1, H, W] <-> [N, C, H, W].
+    SmallVector<ReassociationIndices> unitChannel = {{0}, {1, 2}, {3}, {4}};
+    Value input = tensor::CollapseShapeOp::create(b, loc, op.getDpsInputs()[0],
+                                                  unitChannel);
+    Value init = op.getDpsInits()[0];
+    Value flatInit = tensor::CollapseShapeOp::create(b, loc, init, unitChannel);
+
+    enum { N, C, Y, X, I, J, Loops };
+    SmallVector<AffineExpr> renamed(8, getAffineConstantExpr(0, ctx));
+    renamed[n] = dim(N);
+    renamed[g] = dim(C);
+    renamed[y] = dim(Y);
+    renamed[x] = dim(X);
+    renamed[i] = dim(I);
+    renamed[j] = dim(J);
+    AffineMap spatial = inMap.replaceDimsAndSymbols(renamed, {}, Loops, 0);
+    AffineMap newIn = AffineMap::get(
+        Loops, 0,
+        {dim(N), dim(C), spatial.getResult(3), spatial.getResult(4)}, ctx);
+    AffineMap newFilter = AffineMap::get(Loops, 0, {dim(C), dim(I), dim(J)}, ctx);
+    AffineMap newOut =
+        AffineMap::get(Loops, 0, {dim(N), dim(C), dim(Y), dim(X)}, ctx);
+    using utils::IteratorType;
+    SmallVector<IteratorType> iterators(Loops, IteratorType::parallel);
+    iterators[I] = iterators[J] = IteratorType::reduction;
+    auto depthwise = linalg::GenericOp::create(
+        b, loc, TypeRange{flatInit.getType()}, ValueRange{input, filter},
+        flatInit, ArrayRef<AffineMap>{newIn, newFilter, newOut}, iterators,
+        [&](OpBuilder &nb, Location nl, ValueRange args) {
+          buildPackedBody(nb, nl, args, body.inputExtension);
+        });
+    Value result = tensor::ExpandShapeOp::create(
+        b, loc, init.getType(), depthwise.getResult(0), unitChannel);
+    op->replaceAllUsesWith(ValueRange{result});
+    return success();
+  }
+
+  /// quarc.qmatmul's generic: loops (batch..., m, k, n); a [.., M, K],
+  /// the weight [K, N] shared by the batch, the output [.., M, N].
+  LogicalResult packMatMul(OpBuilder &b) {
+    SmallVector<AffineMap> maps = op.getIndexingMapsArray();
+    AffineMap aMap = maps[0], wMap = maps[1], outMap = maps.back();
+    unsigned loops = op.getNumLoops();
+    if (loops < 3 || wMap.getNumResults() != 2 ||
+        !wMap.isProjectedPermutation() || !aMap.isProjectedPermutation() ||
+        !outMap.isProjectedPermutation() ||
+        aMap.getNumResults() != loops - 1 ||
+        outMap.getNumResults() != loops - 1)
+      return failure();
+    unsigned k = wMap.getDimPosition(0), n = wMap.getDimPosition(1);
+    unsigned m = loops - 3;
+    if (k != loops - 2 || n != loops - 1 || aMap.getDimPosition(loops - 2) != k ||
+        aMap.getDimPosition(loops - 3) != m ||
+        outMap.getDimPosition(loops - 2) != n)
+      return failure();
+    for (unsigned d = 0; d < m; ++d)
+      if (aMap.getDimPosition(d) != d || outMap.getDimPosition(d) != d)
+        return failure();
+    auto wType = cast<RankedTensorType>(op.getDpsInputs()[1].getType());
+    if (!wType.hasStaticShape())
+      return failure();
+    int64_t depth = wType.getDimSize(0), columns = wType.getDimSize(1);
+    // Panels as wide as a vector register of i32 lanes, or a half or a
+    // quarter of one, whichever divides the columns.
+    int64_t width = panelLanes;
+    while (width > 4 && columns % width != 0)
+      width /= 2;
+    if (columns % width != 0 || !readConstants())
+      return failure();
+    int64_t padded = llvm::alignTo(depth, 4);
+
+    // W'[n1, k1, n0, k0] = w[4 k1 + k0, n0 + width n1] - zw[n].
+    SmallVector<char> packed;
+    packed.reserve(padded * columns);
+    for (int64_t n1 = 0; n1 < columns / width; ++n1)
+      for (int64_t k1 = 0; k1 < padded / 4; ++k1)
+        for (int64_t n0 = 0; n0 < width; ++n0)
+          for (int64_t k0 = 0; k0 < 4; ++k0) {
+            int64_t row = 4 * k1 + k0, column = n1 * width + n0;
+            if (row >= depth) {
+              packed.push_back(0);
+              continue;
+            }
+            std::optional<int8_t> value = centered(row * columns + column, column);
+            if (!value)
+              return failure();
+            packed.push_back(*value);
+          }
+    Location loc = op.getLoc();
+    auto packedType = RankedTensorType::get(
+        {columns / width, padded / 4, width, 4}, b.getI8Type());
+    Value weight = createPackedConstant(b, loc, packedType, packed);
+
+    // a [.., M, K4] viewed as [.., M, K4/4, 4]; C [.., M, N] as
+    // [.., M, N/n0, n0].
+    Value a = op.getDpsInputs()[0];
+    auto aType = cast<RankedTensorType>(a.getType());
+    int64_t rank = aType.getRank();
+    a = padDimTo(b, loc, a, rank - 1, padded);
+    auto split = [&](Value value, int64_t outer, int64_t inner) -> Value {
+      auto type = cast<RankedTensorType>(value.getType());
+      SmallVector<int64_t> shape(type.getShape().drop_back());
+      shape.append({outer, inner});
+      SmallVector<ReassociationIndices> groups;
+      for (int64_t d = 0; d < rank - 1; ++d)
+        groups.push_back({d});
+      groups.push_back({rank - 1, rank});
+      return tensor::ExpandShapeOp::create(b, loc, type.clone(shape), value,
+                                           groups);
+    };
+    Value packedA = split(a, padded / 4, 4);
+    Value init = op.getDpsInits()[0];
+    Value packedInit = split(init, columns / width, width);
+
+    // Loops (batch..., m, n1, k1, n0, k0).
+    MLIRContext *ctx = op.getContext();
+    unsigned newLoops = loops + 2;
+    SmallVector<AffineExpr> prefix;
+    for (unsigned d = 0; d <= m; ++d)
+      prefix.push_back(getAffineDimExpr(d, ctx));
+    AffineExpr n1 = getAffineDimExpr(m + 1, ctx), k1 = getAffineDimExpr(m + 2, ctx),
+               n0 = getAffineDimExpr(m + 3, ctx), k0 = getAffineDimExpr(m + 4, ctx);
+    auto withPrefix = [&](std::initializer_list<AffineExpr> tail) {
+      SmallVector<AffineExpr> exprs = prefix;
+      exprs.append(tail.begin(), tail.end());
+      return AffineMap::get(newLoops, 0, exprs, ctx);
+    };
+    SmallVector<AffineMap> newMaps = {
+        withPrefix({k1, k0}), AffineMap::get(newLoops, 0, {n1, k1, n0, k0}, ctx),
+        withPrefix({n1, n0})};
+    using utils::IteratorType;
+    SmallVector<IteratorType> iterators(newLoops, IteratorType::parallel);
+    iterators[m + 2] = iterators[m + 4] = IteratorType::reduction;
+    auto packedOp = linalg::GenericOp::create(
+        b, loc, TypeRange{packedInit.getType()}, ValueRange{packedA, weight},
+        packedInit, newMaps, iterators,
+        [&](OpBuilder &nb, Location nl, ValueRange args) {
+          buildPackedBody(nb, nl, args, body.inputExtension);
+        });
+    SmallVector<ReassociationIndices> groups;
+    for (int64_t d = 0; d < rank - 1; ++d)
+      groups.push_back({d});
+    groups.push_back({rank - 1, rank});
+    Value result = tensor::CollapseShapeOp::create(
+        b, loc, init.getType(), packedOp.getResult(0), groups);
+    op->replaceAllUsesWith(ValueRange{result});
+    return success();
+  }
+
+private:
+  linalg::GenericOp op;
+  const ProductBody &body;
+  int64_t panelLanes;
+  SmallVector<int64_t> weights, zeroPoints;
+};
+
+struct QuarcPackIntegerWeights
+    : impl::QuarcPackIntegerWeightsBase<QuarcPackIntegerWeights> {
+  using Base::Base;
+
+  LogicalResult initialize(MLIRContext *context) override {
+    return parsePassTarget(target, context, parsed);
+  }
+
+  void runOnOperation() override {
+    // Without an integer kernel, the padding would only cost.
+    if (parsed.int8Dot() == TargetInfo::Int8Dot::None)
+      return;
+    int64_t lanes = parsed.vectorBits() / 32;
+    SmallVector<linalg::GenericOp> candidates;
+    getOperation().walk([&](linalg::GenericOp op) {
+      if (op.getNumDpsInits() == 1 && op.getNumDpsInputs() >= 2 &&
+          isI8Tensor(op.getDpsInputs()[0]) && isI8Tensor(op.getDpsInputs()[1]) &&
+          op.getResultTypes().size() == 1 &&
+          cast<RankedTensorType>(op.getResultTypes()[0])
+              .getElementType()
+              .isInteger(32))
+        candidates.push_back(op);
+    });
+    for (linalg::GenericOp op : candidates) {
+      std::optional<ProductBody> body = matchProductBody(op);
+      if (!body)
+        continue;
+      OpBuilder b(op);
+      Packer packer(op, *body, lanes);
+      if (succeeded(packer.packConvolution(b)) ||
+          succeeded(packer.packDepthwise(b)) ||
+          succeeded(packer.packMatMul(b)))
+        op->erase();
+    }
+  }
+
+  TargetInfo parsed;
+};
+
+} // namespace
+} // namespace mlir::quarc

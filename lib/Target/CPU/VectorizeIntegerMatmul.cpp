@@ -1,0 +1,600 @@
+//===- VectorizeIntegerMatmul.cpp - register-tiled int8 products ----------===//
+//
+// The integer products quarc-pack-integer-weights leaves, as the classic
+// register-blocked kernel (see VectorizeMatmul.cpp for the f32 one): a rows
+// x columns tile of i32 accumulators stays in vector registers while k
+// runs, four k at a time. Each step loads, per column vector, the groups
+// of four k of its columns (one 32-bit lane per column), broadcasts the
+// four k of each tile row, and adds their dot products (IntegerDot.h).
+//
+// Two forms, told apart by their loops:
+//
+//  - a matrix product (batch..., m, n1, k1, n0, k0): the rows are the
+//    activations (u8, broadcast), the columns the packed weight, whose
+//    panel row for a k step is read as it is;
+//  - a convolution (n, g, f, y, i, j, c1, x, c0): the rows are the output
+//    channels (the weights, broadcast), the columns the output pixels of
+//    one row, x. The input (u8) is read four channels at a time and
+//    interleaved into a panel on the stack, once per column tile and block
+//    of channels, which every row tile then reads: an implicit GEMM, with
+//    the im2col copy limited to the panel.
+//
+// A tile's accumulators start from C (the bias the lowering wrote there)
+// and are stored back to it; the output stage stays a separate loop.
+//
+//===----------------------------------------------------------------------===//
+
+#include "IntegerDot.h"
+#include "VectorCodegen.h"
+#include "quarc/Dialect/Quarc/Transforms/ConstantData.h"
+#include "quarc/Target/CPU/Passes.h"
+
+#include "mlir/Dialect/Affine/Utils.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+
+namespace mlir::quarc {
+
+#define GEN_PASS_DEF_QUARCVECTORIZEINTEGERMATMUL
+#include "quarc/Target/CPU/Passes.h.inc"
+
+namespace {
+
+/// Bytes of a convolution's interleaved input panel meant to stay in L1.
+constexpr int64_t kPanelBytes = 32 * 1024;
+
+/// A packed integer product with its loop dims identified.
+struct IntegerProduct {
+  enum Form { MatMul, Convolution } form;
+  linalg::GenericOp op;
+  Value rows, columns, out; // broadcast operand, vector operand, C
+  AffineMap rowsMap, columnsMap, outMap;
+  bool rowsUnsigned; // which operand holds the u8 activations
+  unsigned m;
+  SmallVector<unsigned> batch; // parallel dims around the kernel
+  SmallVector<unsigned> k;     // k steps: (k1) or (c1, i, j), outermost first
+  unsigned group;              // the four k of a step: k0 or c0
+  // MatMul: n1 and n0 (n0 is a panel's width); Convolution: x (n0 unused).
+  unsigned n1, n0;
+  SmallVector<int64_t> ranges;
+};
+
+bool isBuffer(Value value, unsigned width) {
+  auto type = dyn_cast<MemRefType>(value.getType());
+  return type && type.getElementType().isInteger(width) &&
+         type.isLastDimUnitStride();
+}
+
+/// The packed body: acc + ext(args[0]) * extsi(args[1]); whether args[0]
+/// is zero-extended.
+std::optional<bool> matchPackedBody(linalg::GenericOp op) {
+  Block &body = op.getRegion().front();
+  auto yield = cast<linalg::YieldOp>(body.getTerminator());
+  auto add = yield.getValues()[0].getDefiningOp<arith::AddIOp>();
+  if (!add || add.getLhs() != body.getArgument(2))
+    return std::nullopt;
+  auto mul = add.getRhs().getDefiningOp<arith::MulIOp>();
+  if (!mul)
+    return std::nullopt;
+  Operation *lhs = mul.getLhs().getDefiningOp();
+  auto rhs = mul.getRhs().getDefiningOp<arith::ExtSIOp>();
+  if (!lhs || !isa<arith::ExtUIOp, arith::ExtSIOp>(lhs) ||
+      lhs->getOperand(0) != body.getArgument(0) || !rhs ||
+      rhs.getIn() != body.getArgument(1))
+    return std::nullopt;
+  return isa<arith::ExtUIOp>(lhs);
+}
+
+FailureOr<IntegerProduct> matchProduct(linalg::GenericOp op) {
+  if (!op.hasPureBufferSemantics() || op.getNumDpsInputs() != 2 ||
+      op.getNumDpsInits() != 1 || !isBuffer(op.getDpsInputs()[0], 8) ||
+      !isBuffer(op.getDpsInputs()[1], 8) || !isBuffer(op.getDpsInits()[0], 32))
+    return failure();
+  std::optional<bool> inputUnsigned = matchPackedBody(op);
+  // vpdpbusd and vpmaddubsw multiply unsigned by signed bytes: s8
+  // activations stay loops.
+  if (!inputUnsigned || !*inputUnsigned)
+    return failure();
+  SmallVector<AffineMap> maps = op.getIndexingMapsArray();
+  MLIRContext *ctx = op.getContext();
+  auto dims = [&](ArrayRef<unsigned> positions) {
+    SmallVector<AffineExpr> exprs;
+    for (unsigned p : positions)
+      exprs.push_back(getAffineDimExpr(p, ctx));
+    return AffineMap::get(op.getNumLoops(), 0, exprs, ctx);
+  };
+  IntegerProduct p;
+  p.op = op;
+  p.ranges = op.getStaticLoopRanges();
+  p.out = op.getDpsInits()[0];
+  p.outMap = maps[2];
+  unsigned loops = op.getNumLoops();
+  if (loops == 9 && maps[1] == dims({1, 2, 4, 5, 6, 8}) &&
+      maps[2] == dims({0, 1, 2, 3, 7})) {
+    // (n, g, f, y, i, j, c1, x, c0): input, packed filter, output.
+    p.form = IntegerProduct::Convolution;
+    p.columns = op.getDpsInputs()[0];
+    p.columnsMap = maps[0];
+    p.rows = op.getDpsInputs()[1];
+    p.rowsMap = maps[1];
+    p.rowsUnsigned = false;
+    p.m = 2;
+    p.batch = {0, 1, 3};
+    p.k = {6, 4, 5};
+    p.group = 8;
+    p.n1 = 7;
+  } else if (loops >= 5) {
+    // (batch..., m, n1, k1, n0, k0): a, packed weight, output.
+    unsigned m = loops - 5;
+    SmallVector<unsigned> prefix;
+    for (unsigned d = 0; d <= m; ++d)
+      prefix.push_back(d);
+    auto with = [&](std::initializer_list<unsigned> tail) {
+      SmallVector<unsigned> positions = prefix;
+      positions.append(tail);
+      return dims(positions);
+    };
+    if (maps[0] != with({m + 2, m + 4}) ||
+        maps[1] != dims({m + 1, m + 2, m + 3, m + 4}) ||
+        maps[2] != with({m + 1, m + 3}))
+      return failure();
+    p.form = IntegerProduct::MatMul;
+    p.rows = op.getDpsInputs()[0];
+    p.rowsMap = maps[0];
+    p.columns = op.getDpsInputs()[1];
+    p.columnsMap = maps[1];
+    p.rowsUnsigned = true;
+    p.m = m;
+    p.batch = SmallVector<unsigned>(prefix.begin(), prefix.end() - 1);
+    p.k = {m + 2};
+    p.group = m + 4;
+    p.n1 = m + 1;
+    p.n0 = m + 3;
+  } else {
+    return failure();
+  }
+  if (p.ranges[p.group] != 4)
+    return failure();
+  // Static columns and k; rows (a sequence) and batch dims may be dynamic.
+  for (unsigned d : p.k)
+    if (ShapedType::isDynamic(p.ranges[d]))
+      return failure();
+  if (ShapedType::isDynamic(p.ranges[p.n1]) ||
+      (p.form == IntegerProduct::MatMul && ShapedType::isDynamic(p.ranges[p.n0])))
+    return failure();
+  return p;
+}
+
+/// The s8 constant a buffer holds, if it is a constant global.
+std::optional<SmallVector<int8_t>> getConstantBytes(Value buffer) {
+  auto get = getRootBuffer(buffer).getDefiningOp<memref::GetGlobalOp>();
+  if (!get)
+    return std::nullopt;
+  auto global = SymbolTable::lookupNearestSymbolFrom<memref::GlobalOp>(
+      get, get.getNameAttr());
+  if (!global || !global.getConstant())
+    return std::nullopt;
+  auto values = dyn_cast_or_null<ElementsAttr>(global.getInitialValueAttr());
+  MemRefType type = global.getType();
+  if (!values)
+    return std::nullopt;
+  std::optional<SmallVector<char>> bytes = getElementsBytes(
+      values, RankedTensorType::get(type.getShape(), type.getElementType()));
+  if (!bytes)
+    return std::nullopt;
+  return SmallVector<int8_t>(bytes->begin(), bytes->end());
+}
+
+class IntegerKernelBuilder {
+public:
+  IntegerKernelBuilder(const IntegerProduct &p, const TargetInfo &target,
+                       bool pairsFitI16)
+      : p(p), kind(target.int8Dot()), tile(target.int8MatmulTile()),
+        lanes(target.vectorBits() / 32), pairsFitI16(pairsFitI16),
+        loc(p.op->getLoc()), ivs(p.ranges.size(), Value()) {
+    if (p.form == IntegerProduct::MatMul) {
+      // Whole panels per column vector; as many as the tile is wide.
+      panelWidth = p.ranges[p.n0];
+      tile.columns = std::max<int64_t>(1, tile.columns / panelWidth) * panelWidth;
+    } else {
+      panelWidth = lanes;
+    }
+  }
+
+  void build(OpBuilder &b) {
+    int64_t columns = getColumnCount();
+    int64_t columnTiles = llvm::divideCeil(columns, tile.columns);
+    SmallVector<Value> sizes;
+    for (unsigned dim : p.batch)
+      sizes.push_back(getLoopSize(b, dim));
+    sizes.push_back(arith::ConstantIndexOp::create(b, loc, columnTiles));
+    // The packed weight viewed as [N/n0, K/4, n0 * 4], so that one panel
+    // row is one contiguous vector.
+    if (p.form == IntegerProduct::MatMul)
+      columnsPanels = memref::CollapseShapeOp::create(
+          b, loc, p.columns,
+          SmallVector<ReassociationIndices>{{0}, {1}, {2, 3}});
+    LoopBounds bounds = getZeroBasedBounds(b, loc, sizes);
+    auto loop = scf::ParallelOp::create(
+        b, loc, bounds.lower, bounds.upper, bounds.steps,
+        [&](OpBuilder &pb, Location, ValueRange loopIvs) {
+          for (auto [dim, iv] : llvm::zip(p.batch, loopIvs))
+            ivs[dim] = iv;
+          if (p.form == IntegerProduct::Convolution)
+            panel = memref::AllocaOp::create(
+                pb, loc,
+                MemRefType::get({getStepsPerBlock(), tile.columns * 4},
+                                pb.getI8Type()),
+                pb.getI64IntegerAttr(64));
+          Value start = arith::MulIOp::create(
+              pb, loc, loopIvs.back(),
+              arith::ConstantIndexOp::create(pb, loc, tile.columns));
+          int64_t whole = columns / tile.columns;
+          int64_t remainder = columns % tile.columns;
+          if (remainder == 0 || whole == 0) {
+            buildColumn(pb, start, remainder == 0 ? tile.columns : remainder);
+            return;
+          }
+          Value isWhole = arith::CmpIOp::create(
+              pb, loc, arith::CmpIPredicate::ult, loopIvs.back(),
+              arith::ConstantIndexOp::create(pb, loc, whole));
+          scf::IfOp::create(
+              pb, loc, isWhole,
+              [&](OpBuilder &tb, Location) {
+                buildColumn(tb, start, tile.columns);
+                scf::YieldOp::create(tb, loc);
+              },
+              [&](OpBuilder &eb, Location) {
+                buildColumn(eb, start, remainder);
+                scf::YieldOp::create(eb, loc);
+              });
+        });
+    markKernelLoop(loop);
+  }
+
+private:
+  /// Columns of C the kernel covers: the output row's pixels, or all
+  /// panels' columns.
+  int64_t getColumnCount() const {
+    if (p.form == IntegerProduct::Convolution)
+      return p.ranges[p.n1];
+    return p.ranges[p.n1] * p.ranges[p.n0];
+  }
+
+  Value getLoopSize(OpBuilder &b, unsigned dim) const {
+    if (!ShapedType::isDynamic(p.ranges[dim]))
+      return arith::ConstantIndexOp::create(b, loc, p.ranges[dim]);
+    std::optional<unsigned> position =
+        p.outMap.getResultPosition(getAffineDimExpr(dim, b.getContext()));
+    assert(position && "every parallel dim indexes the output");
+    return memref::DimOp::create(b, loc, p.out, *position);
+  }
+
+  /// k steps per block: the convolution's panel holds a block of channel
+  /// groups for every tap; the product reads its weight panels directly.
+  int64_t getStepsPerBlock() const {
+    if (p.form == IntegerProduct::MatMul)
+      return p.ranges[p.k.front()];
+    int64_t taps = p.ranges[p.k[1]] * p.ranges[p.k[2]];
+    int64_t groups = std::clamp<int64_t>(
+        kPanelBytes / (taps * tile.columns * 4), 1, p.ranges[p.k.front()]);
+    return groups * taps;
+  }
+
+  SmallVector<Value> indices(OpBuilder &b, AffineMap map) const {
+    SmallVector<Value> result;
+    for (AffineExpr expr : map.getResults()) {
+      if (auto dim = dyn_cast<AffineDimExpr>(expr))
+        result.push_back(ivs[dim.getPosition()]);
+      else
+        result.push_back(
+            affine::expandAffineExpr(b, loc, expr, ivs, ValueRange{}));
+    }
+    return result;
+  }
+
+  Value constant(OpBuilder &b, int64_t value) const {
+    return arith::ConstantIndexOp::create(b, loc, value);
+  }
+
+  /// The column tile [n0, n0 + width): block by block of k, the row tiles.
+  void buildColumn(OpBuilder &b, Value columnStart, int64_t width) {
+    // The column vectors of the tile: (first column, width <= panelWidth).
+    pieces.clear();
+    for (int64_t start = 0; start < width; start += panelWidth)
+      pieces.emplace_back(addIndex(b, loc, columnStart, start),
+                          std::min(panelWidth, width - start));
+    int64_t outer = p.ranges[p.k.front()];
+    int64_t blockGroups = getStepsPerBlock();
+    if (p.form == IntegerProduct::Convolution)
+      blockGroups /= p.ranges[p.k[1]] * p.ranges[p.k[2]];
+    auto block = [&](OpBuilder &kb, Value first, int64_t count) {
+      if (panel)
+        packPanel(kb, first, count);
+      auto rowTile = [&](OpBuilder &rb, Value row, int64_t rows) {
+        buildTile(rb, row, rows, first, count);
+      };
+      if (ShapedType::isDynamic(p.ranges[p.m]))
+        forEachChunk(kb, loc, getLoopSize(kb, p.m), tile.rows, rowTile);
+      else
+        forEachChunk(kb, loc, p.ranges[p.m], tile.rows, rowTile);
+    };
+    forEachChunk(b, loc, outer, blockGroups, block);
+  }
+
+  /// Loops over the k steps of the block [first, first + count) of the
+  /// outer k dim and the inner k dims, carrying `values`; `body` gets the
+  /// step's index within the block.
+  ValueRange forEachStep(OpBuilder &b, Value first, int64_t count,
+                         ValueRange values,
+                         function_ref<SmallVector<Value>(OpBuilder &, Value,
+                                                         ValueRange)>
+                             body) {
+    auto level = [&](auto &self, OpBuilder &lb, unsigned depth, Value step,
+                     ValueRange carried) -> ValueRange {
+      Value lower = depth == 0 ? first : constant(lb, 0);
+      Value upper = depth == 0 ? addIndex(lb, loc, first, count)
+                               : constant(lb, p.ranges[p.k[depth]]);
+      auto loop = scf::ForOp::create(
+          lb, loc, lower, upper, constant(lb, 1), carried,
+          [&](OpBuilder &nb, Location, Value iv, ValueRange inner) {
+            ivs[p.k[depth]] = iv;
+            // The step's position in the block, row-major over the k dims.
+            Value offset = depth == 0 ? arith::SubIOp::create(nb, loc, iv, first)
+                                      : iv;
+            Value index =
+                depth == 0 ? offset
+                           : arith::AddIOp::create(
+                                 nb, loc,
+                                 arith::MulIOp::create(
+                                     nb, loc, step,
+                                     constant(nb, p.ranges[p.k[depth]])),
+                                 offset);
+            SmallVector<Value> next =
+                depth + 1 == p.k.size()
+                    ? body(nb, index, inner)
+                    : llvm::to_vector(self(self, nb, depth + 1, index, inner));
+            scf::YieldOp::create(nb, loc, next);
+          });
+      return loop.getResults();
+    };
+    return level(level, b, 0, Value(), values);
+  }
+
+  /// The convolution's panel for the block: row s (a k step: channel group,
+  /// tap) holds, for each tile column, its four channels' input bytes.
+  void packPanel(OpBuilder &b, Value first, int64_t count) {
+    forEachStep(b, first, count, ValueRange{},
+                [&](OpBuilder &sb, Value step, ValueRange) {
+                  for (auto [index, piece] : llvm::enumerate(pieces))
+                    vector::StoreOp::create(
+                        sb, loc, loadInterleaved(sb, piece), panel,
+                        ValueRange{step, constant(sb, int64_t(index) *
+                                                          panelWidth * 4)});
+                  return SmallVector<Value>();
+                });
+  }
+
+  /// The input bytes of the four channels of the current step at the
+  /// columns of `piece`, interleaved: [x0 c0..c3, x1 c0..c3, ...], zero
+  /// past the piece's width.
+  Value loadInterleaved(OpBuilder &b, std::pair<Value, int64_t> piece) {
+    auto [column, width] = piece;
+    ivs[p.n1] = column;
+    AffineMap map = p.columnsMap;
+    // The input's stride along x (its last index is x * stride + ...).
+    AffineExpr last = map.getResults().back();
+    int64_t stride = 1;
+    last.walk([&](AffineExpr e) {
+      if (auto mul = dyn_cast<AffineBinaryOpExpr>(e))
+        if (mul.getKind() == AffineExprKind::Mul &&
+            mul.getLHS() == getAffineDimExpr(p.n1, b.getContext()))
+          if (auto c = dyn_cast<AffineConstantExpr>(mul.getRHS()))
+            stride = c.getValue();
+    });
+    Type i8 = b.getI8Type();
+    SmallVector<Value> channels;
+    for (int64_t c0 = 0; c0 < 4; ++c0) {
+      ivs[p.group] = constant(b, c0);
+      int64_t span = (width - 1) * stride + 1;
+      Value row = vector::LoadOp::create(b, loc, VectorType::get({span}, i8),
+                                         p.columns, indices(b, map));
+      SmallVector<int64_t> picks;
+      for (int64_t e = 0; e < panelWidth; ++e)
+        picks.push_back(e < width ? e * stride : span);
+      // Elements past the width come from a zero vector.
+      Value zero = arith::ConstantOp::create(
+          b, loc, DenseElementsAttr::get(VectorType::get({span}, i8),
+                                         APInt(8, 0)));
+      channels.push_back(vector::ShuffleOp::create(b, loc, row, zero, picks));
+    }
+    // Interleave: pairs (c0, c1), (c2, c3), then pairs of pairs.
+    auto interleave = [&](Value lhs, Value rhs, int64_t unit) {
+      int64_t size = cast<VectorType>(lhs.getType()).getNumElements();
+      SmallVector<int64_t> mask;
+      for (int64_t e = 0; e < size; e += unit) {
+        for (int64_t u = 0; u < unit; ++u)
+          mask.push_back(e + u);
+        for (int64_t u = 0; u < unit; ++u)
+          mask.push_back(size + e + u);
+      }
+      return vector::ShuffleOp::create(b, loc, lhs, rhs, mask).getResult();
+    };
+    return interleave(interleave(channels[0], channels[1], 1),
+                      interleave(channels[2], channels[3], 1), 2);
+  }
+
+  /// The four bytes of the current k step of tile row `row`, broadcast to
+  /// every lane of a vector<4 x panelWidth x i8>.
+  Value broadcastRow(OpBuilder &b) {
+    ivs[p.group] = constant(b, 0);
+    Value group = vector::LoadOp::create(
+        b, loc, VectorType::get({4}, b.getI8Type()), p.rows,
+        indices(b, p.rowsMap));
+    Value word = vector::ExtractOp::create(
+        b, loc,
+        vector::BitCastOp::create(b, loc, VectorType::get({1}, b.getI32Type()),
+                                  group),
+        ArrayRef<int64_t>{0});
+    Value splat = vector::BroadcastOp::create(
+        b, loc, VectorType::get({panelWidth}, b.getI32Type()), word);
+    return vector::BitCastOp::create(
+        b, loc, VectorType::get({panelWidth * 4}, b.getI8Type()), splat);
+  }
+
+  /// The column operand of `piece` at the current step (index `step` in
+  /// the block).
+  Value loadColumns(OpBuilder &b, Value step, int64_t index) {
+    auto type = VectorType::get({panelWidth * 4}, b.getI8Type());
+    if (panel)
+      return vector::LoadOp::create(
+          b, loc, type, panel,
+          ValueRange{step, constant(b, index * panelWidth * 4)});
+    // The packed weight [n1, k1, n0, k0] at (n1, k1, 0, 0): one panel row.
+    ivs[p.n1] = arith::DivUIOp::create(b, loc, pieces[index].first,
+                                       constant(b, panelWidth));
+    ivs[p.n0] = constant(b, 0);
+    ivs[p.group] = constant(b, 0);
+    return vector::LoadOp::create(b, loc, type, columnsPanels,
+                                  ValueRange{ivs[p.n1], ivs[p.k.front()],
+                                             constant(b, 0)});
+  }
+
+  /// The indices of C for the tile row at ivs[m] and `piece`.
+  SmallVector<Value> outIndices(OpBuilder &b, std::pair<Value, int64_t> piece) {
+    if (p.form == IntegerProduct::Convolution) {
+      ivs[p.n1] = piece.first;
+    } else {
+      ivs[p.n1] = arith::DivUIOp::create(b, loc, piece.first,
+                                         constant(b, panelWidth));
+      ivs[p.n0] = constant(b, 0);
+    }
+    return indices(b, p.outMap);
+  }
+
+  /// C[rows at row, the column tile] += the block's k steps.
+  void buildTile(OpBuilder &b, Value row, int64_t rows, Value first,
+                 int64_t count) {
+    auto accType = VectorType::get({panelWidth}, b.getI32Type());
+    SmallVector<Value> rowIndex;
+    for (int64_t r = 0; r < rows; ++r)
+      rowIndex.push_back(addIndex(b, loc, row, r));
+    SmallVector<Value> accumulators;
+    for (Value r : rowIndex) {
+      ivs[p.m] = r;
+      for (auto piece : pieces)
+        accumulators.push_back(loadAccumulator(b, piece, accType));
+    }
+    ValueRange sums = forEachStep(
+        b, first, count, accumulators,
+        [&](OpBuilder &sb, Value step, ValueRange partial) {
+          SmallVector<Value> columnValues;
+          for (int64_t index = 0; index < int64_t(pieces.size()); ++index)
+            columnValues.push_back(loadColumns(sb, step, index));
+          SmallVector<Value> updated;
+          for (auto [r, rowValue] : llvm::enumerate(rowIndex)) {
+            ivs[p.m] = rowValue;
+            Value broadcast = broadcastRow(sb);
+            for (auto [index, columnValue] : llvm::enumerate(columnValues)) {
+              Value u8 = p.rowsUnsigned ? broadcast : columnValue;
+              Value s8 = p.rowsUnsigned ? columnValue : broadcast;
+              updated.push_back(buildIntegerDot(
+                  sb, loc, kind, partial[r * pieces.size() + index], u8, s8,
+                  pairsFitI16));
+            }
+          }
+          return updated;
+        });
+    for (auto [r, rowValue] : llvm::enumerate(rowIndex)) {
+      ivs[p.m] = rowValue;
+      for (auto [index, piece] : llvm::enumerate(pieces))
+        storeAccumulator(b, piece, sums[r * pieces.size() + index]);
+    }
+  }
+
+  Value loadAccumulator(OpBuilder &b, std::pair<Value, int64_t> piece,
+                        VectorType type) {
+    SmallVector<Value> at = outIndices(b, piece);
+    if (piece.second == panelWidth)
+      return vector::LoadOp::create(b, loc, type, p.out, at);
+    Value part = vector::LoadOp::create(
+        b, loc, VectorType::get({piece.second}, b.getI32Type()), p.out, at);
+    Value zero = arith::ConstantOp::create(
+        b, loc, DenseElementsAttr::get(type, APInt(32, 0)));
+    return vector::InsertStridedSliceOp::create(b, loc, part, zero,
+                                                ArrayRef<int64_t>{0},
+                                                ArrayRef<int64_t>{1});
+  }
+
+  void storeAccumulator(OpBuilder &b, std::pair<Value, int64_t> piece,
+                        Value sum) {
+    SmallVector<Value> at = outIndices(b, piece);
+    if (piece.second != panelWidth)
+      sum = vector::ExtractStridedSliceOp::create(
+          b, loc, sum, ArrayRef<int64_t>{0}, ArrayRef<int64_t>{piece.second},
+          ArrayRef<int64_t>{1});
+    vector::StoreOp::create(b, loc, sum, p.out, at);
+  }
+
+  const IntegerProduct &p;
+  TargetInfo::Int8Dot kind;
+  TargetInfo::RegisterTile tile;
+  int64_t lanes;
+  bool pairsFitI16;
+  Location loc;
+  int64_t panelWidth; // columns per column vector
+  SmallVector<Value> ivs;
+  SmallVector<std::pair<Value, int64_t>> pieces; // (first column, width)
+  Value panel;         // the convolution's interleaved input
+  Value columnsPanels; // the product's packed weight, collapsed
+};
+
+struct QuarcVectorizeIntegerMatmul
+    : impl::QuarcVectorizeIntegerMatmulBase<QuarcVectorizeIntegerMatmul> {
+  using Base::Base;
+
+  LogicalResult initialize(MLIRContext *context) override {
+    return parsePassTarget(target, context, parsed);
+  }
+
+  void runOnOperation() override {
+    if (parsed.int8Dot() == TargetInfo::Int8Dot::None)
+      return;
+    std::vector<IntegerProduct> work;
+    getOperation().walk([&](linalg::GenericOp op) {
+      FailureOr<IntegerProduct> product = matchProduct(op);
+      if (succeeded(product))
+        work.push_back(std::move(*product));
+    });
+    int64_t lanes = parsed.vectorBits() / 32;
+    for (IntegerProduct &product : work) {
+      // Panels must fill a vector register or a half or a quarter of one
+      // (packed for another target, they are left to the loops).
+      int64_t width = product.form == IntegerProduct::MatMul
+                          ? product.ranges[product.n0]
+                          : lanes;
+      if (width > lanes || width < 4 || !llvm::isPowerOf2_64(width))
+        continue;
+      // vpmaddubsw's i16 pairs: exact on the fast path only if the weights
+      // say so (unknown weights take the split path).
+      bool pairsFit = false;
+      if (parsed.int8Dot() == TargetInfo::Int8Dot::MaddUbsw) {
+        Value weights = product.rowsUnsigned ? product.columns : product.rows;
+        std::optional<SmallVector<int8_t>> bytes = getConstantBytes(weights);
+        pairsFit = bytes && weightPairsFitI16(*bytes);
+      }
+      OpBuilder b(product.op);
+      IntegerKernelBuilder(product, parsed, pairsFit).build(b);
+      product.op->erase();
+    }
+  }
+
+  TargetInfo parsed;
+};
+
+} // namespace
+} // namespace mlir::quarc

@@ -1,0 +1,144 @@
+// RUN: quarc-opt %s -split-input-file --quarc-vectorize-integer-matmul=target=x86_64+avx512vnni --canonicalize | FileCheck %s --check-prefixes=CHECK,VNNI
+// RUN: quarc-opt %s -split-input-file --quarc-vectorize-integer-matmul=target=x86_64+avx2 --canonicalize | FileCheck %s --check-prefixes=CHECK,AVX2
+// RUN: quarc-opt %s -split-input-file --quarc-vectorize-integer-matmul=target=x86_64 | FileCheck %s --check-prefix=NONE
+
+// The packed products of quarc-pack-integer-weights as register-tiled
+// kernels: vpdpbusd with AVX-512 VNNI (tile 8 x 48: three vector<16xi32> per
+// row), vpmaddubsw + vpmaddwd with AVX2 (tile 4 x 16: two vector<8xi32> per
+// row). Without either (SSE) the generic stays, for the loops.
+// NONE-COUNT-3: linalg.generic
+
+//===----------------------------------------------------------------------===//
+// A matrix product: 9 rows, 5 panels of 16 columns, 2 k steps. The rows are
+// the u8 activations, broadcast four bytes at a time; each panel row (16
+// columns x 4 k) is one vector<64xi8>.
+//===----------------------------------------------------------------------===//
+
+#a = affine_map<(d0, d1, d2, d3, d4) -> (d0, d2, d4)>
+#w = affine_map<(d0, d1, d2, d3, d4) -> (d1, d2, d3, d4)>
+#c = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d3)>
+// CHECK-LABEL: func @matmul(
+// CHECK-SAME:      %[[A:[^:]+]]: memref<9x2x4xi8>, %[[W:[^:]+]]: memref<5x2x16x4xi8>, %[[C:[^:]+]]: memref<9x5x16xi32>)
+// VNNI: %[[PANELS:.*]] = memref.collapse_shape %[[W]] {{\[}}[0], [1], [2, 3]] : memref<5x2x16x4xi8> into memref<5x2x64xi8>
+// 80 columns: one tile of 48 and one of 32, the iterations of the parallel loop.
+// VNNI: scf.parallel (%[[T:.*]]) = (%c0) to (%c2) step (%c1) {
+// VNNI:   %[[N0:.*]] = arith.muli %[[T]], %c48 : index
+// VNNI:   scf.if
+// The accumulators start from C; 9 rows = 8 + 1.
+// VNNI:     vector.load %[[C]][%c0, %{{.*}}, %c0] : memref<9x5x16xi32>, vector<16xi32>
+// VNNI:     scf.for %[[K:.*]] = %c0 to %c2 step %c1 iter_args({{.*}}) -> (vector<16xi32>,
+// VNNI:       %[[P0:.*]] = vector.load %[[PANELS]][%{{.*}}, %[[K]], %c0] : memref<5x2x64xi8>, vector<64xi8>
+// VNNI:       %[[G:.*]] = vector.load %[[A]][%c0, %[[K]], %c0] : memref<9x2x4xi8>, vector<4xi8>
+// VNNI:       %[[G32:.*]] = vector.bitcast %[[G]] : vector<4xi8> to vector<1xi32>
+// VNNI:       %[[E:.*]] = vector.extract %[[G32]][0] : i32 from vector<1xi32>
+// VNNI:       %[[S:.*]] = vector.broadcast %[[E]] : i32 to vector<16xi32>
+// VNNI:       %[[U8:.*]] = vector.bitcast %[[S]] : vector<16xi32> to vector<64xi8>
+// VNNI:       llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"(%{{.*}}, %[[U8]], %[[P0]]) : (vector<16xi32>, vector<64xi8>, vector<64xi8>) -> vector<16xi32>
+// VNNI-COUNT-23: llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"
+// VNNI:       scf.yield
+// VNNI:     vector.store %{{.*}}, %[[C]][%c0, %{{.*}}, %c0] : memref<9x5x16xi32>, vector<16xi32>
+// The AVX2 tile is 8 lanes wide: panels of 16 were packed for another target.
+// AVX2: linalg.generic
+func.func @matmul(%a: memref<9x2x4xi8>, %w: memref<5x2x16x4xi8>, %c: memref<9x5x16xi32>) {
+  linalg.generic {indexing_maps = [#a, #w, #c], iterator_types = ["parallel", "parallel", "reduction", "parallel", "reduction"]} ins(%a, %w : memref<9x2x4xi8>, memref<5x2x16x4xi8>) outs(%c : memref<9x5x16xi32>) {
+  ^bb0(%x: i8, %y: i8, %acc: i32):
+    %0 = arith.extui %x : i8 to i32
+    %1 = arith.extsi %y : i8 to i32
+    %2 = arith.muli %0, %1 : i32
+    %3 = arith.addi %acc, %2 : i32
+    linalg.yield %3 : i32
+  }
+  return
+}
+
+// -----
+
+//===----------------------------------------------------------------------===//
+// A 3x3 convolution with stride 2: 6 output channels, 4 rows of 11 pixels,
+// 8 input channels (2 groups of four). The rows are the filter's output
+// channels, broadcast; the columns the output pixels of one row. For each
+// step (channel group, kernel row, kernel column) the four channels' pixels
+// are loaded (twice the width for stride 2, every other byte kept),
+// interleaved and stored in the panel, then the row tiles read it. The
+// filter is an argument: its pairs may saturate vpmaddubsw, so AVX2 splits
+// each weight into w >> 1 and w & 1.
+//===----------------------------------------------------------------------===//
+
+#in = affine_map<(d0, d1, d2, d3, d4, d5, d6, d7, d8) -> (d0, d1, d6 * 4 + d8, d3 * 2 + d4, d7 * 2 + d5)>
+#filter = affine_map<(d0, d1, d2, d3, d4, d5, d6, d7, d8) -> (d1, d2, d4, d5, d6, d8)>
+#out = affine_map<(d0, d1, d2, d3, d4, d5, d6, d7, d8) -> (d0, d1, d2, d3, d7)>
+// CHECK-LABEL: func @conv(
+// CHECK-SAME:      %[[X:[^:]+]]: memref<1x1x8x9x23xi8>, %[[F:[^:]+]]: memref<1x6x3x3x2x4xi8>, %[[C:[^:]+]]: memref<1x1x6x4x11xi32>)
+// One iteration per output row; 11 columns fit one tile.
+// CHECK: scf.parallel (%[[Y:.*]]) = (%c0) to (%c4) step (%c1) {
+// 18 steps, 4 bytes per column: 48 (AVX-512) or 16 (AVX2) columns.
+// VNNI:   %[[PANEL:.*]] = memref.alloca() {alignment = 64 : i64} : memref<18x192xi8>
+// AVX2:   %[[PANEL:.*]] = memref.alloca() {alignment = 64 : i64} : memref<18x64xi8>
+// CHECK:  scf.for %[[C1:.*]] = %c0 to %c2 step %c1 {
+// CHECK:    scf.for %[[I:.*]] = %c0 to %c3 step %c1 {
+// CHECK:      scf.for %[[J:.*]] = %c0 to %c3 step %c1 {
+// Channel 4 c1, at input row 2 y + i and column j: 8 pixels 2 apart.
+// AVX2:         %[[ROW:.*]] = vector.load %[[X]][%c0, %c0, %{{.*}}, %{{.*}}, %[[J]]] : memref<1x1x8x9x23xi8>, vector<15xi8>
+// AVX2:         vector.shuffle %[[ROW]], %{{.*}} [0, 2, 4, 6, 8, 10, 12, 14] : vector<15xi8>, vector<15xi8>
+// AVX2-COUNT-3: vector.load %[[X]]{{.*}} vector<15xi8>
+// AVX2:         vector.store %{{.*}}, %[[PANEL]][%{{.*}}, %c0] : memref<18x64xi8>, vector<32xi8>
+// The last 3 pixels of the row: 5 bytes loaded, the rest of the piece zeros.
+// AVX2:         vector.load %[[X]]{{.*}} vector<5xi8>
+// AVX2:         vector.shuffle %{{.*}}, %{{.*}} [0, 2, 4, 5, 5, 5, 5, 5] : vector<5xi8>, vector<5xi8>
+// AVX2:         vector.store %{{.*}}, %[[PANEL]][%{{.*}}, %c32] : memref<18x64xi8>, vector<32xi8>
+// The tile: 11 columns as a vector of 8 and one of 3 (loaded into zeros).
+// AVX2:   vector.load %[[C]][%c0, %c0, %c0, %[[Y]], %c0] : memref<1x1x6x4x11xi32>, vector<8xi32>
+// AVX2:   vector.load %[[C]][%c0, %c0, %c0, %[[Y]], %c8] : memref<1x1x6x4x11xi32>, vector<3xi32>
+// AVX2:   vector.insert_strided_slice
+// AVX2:   vector.load %[[PANEL]][%{{.*}}, %c0] : memref<18x64xi8>, vector<32xi8>
+// AVX2:   %[[WG:.*]] = vector.load %[[F]][%c0, %c0, %{{.*}}, %{{.*}}, %{{.*}}, %c0] : memref<1x6x3x3x2x4xi8>, vector<4xi8>
+// AVX2:   arith.shrsi %{{.*}}, %{{.*}} : vector<32xi8>
+// AVX2:   arith.andi %{{.*}}, %{{.*}} : vector<32xi8>
+// AVX2:   llvm.call_intrinsic "llvm.x86.avx2.pmadd.ub.sw"
+// AVX2:   llvm.call_intrinsic "llvm.x86.avx2.pmadd.wd"
+// AVX2:   llvm.call_intrinsic "llvm.x86.avx2.pmadd.ub.sw"
+// AVX2:   llvm.call_intrinsic "llvm.x86.avx2.pmadd.wd"
+// AVX2:   vector.extract_strided_slice %{{.*}} {offsets = [0], sizes = [3], strides = [1]} : vector<8xi32> to vector<3xi32>
+// AVX2:   vector.store %{{.*}}, %[[C]][%c0, %c0, %{{.*}}, %[[Y]], %c8] : memref<1x1x6x4x11xi32>, vector<3xi32>
+// VNNI:   llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"({{.*}}) : (vector<16xi32>, vector<64xi8>, vector<64xi8>) -> vector<16xi32>
+func.func @conv(%x: memref<1x1x8x9x23xi8>, %w: memref<1x6x3x3x2x4xi8>, %c: memref<1x1x6x4x11xi32>) {
+  linalg.generic {indexing_maps = [#in, #filter, #out], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction", "reduction", "reduction", "parallel", "reduction"]} ins(%x, %w : memref<1x1x8x9x23xi8>, memref<1x6x3x3x2x4xi8>) outs(%c : memref<1x1x6x4x11xi32>) {
+  ^bb0(%a: i8, %b: i8, %acc: i32):
+    %0 = arith.extui %a : i8 to i32
+    %1 = arith.extsi %b : i8 to i32
+    %2 = arith.muli %0, %1 : i32
+    %3 = arith.addi %acc, %2 : i32
+    linalg.yield %3 : i32
+  }
+  return
+}
+
+// -----
+
+// A constant filter whose adjacent weights cannot saturate an i16 pair (7-bit
+// weights, as `reduce-range` makes them): one vpmaddubsw and one vpmaddwd per
+// column vector and step on AVX2.
+
+#in = affine_map<(d0, d1, d2, d3, d4, d5, d6, d7, d8) -> (d0, d1, d6 * 4 + d8, d3 + d4, d7 + d5)>
+#filter = affine_map<(d0, d1, d2, d3, d4, d5, d6, d7, d8) -> (d1, d2, d4, d5, d6, d8)>
+#out = affine_map<(d0, d1, d2, d3, d4, d5, d6, d7, d8) -> (d0, d1, d2, d3, d7)>
+memref.global "private" constant @filter : memref<1x2x1x1x1x4xi8> = dense<[[[[[[64, 64, -64, -64]]]], [[[[-64, 64, 1, 2]]]]]]>
+// CHECK-LABEL: func @conv_7bit_weights(
+// AVX2-NOT: arith.shrsi
+// AVX2: llvm.call_intrinsic "llvm.x86.avx2.pmadd.ub.sw"
+// AVX2-NEXT: llvm.call_intrinsic "llvm.x86.avx2.pmadd.wd"
+// AVX2-NEXT: arith.addi
+// AVX2-NOT: arith.shrsi
+// AVX2: return
+func.func @conv_7bit_weights(%x: memref<1x1x4x1x8xi8>, %c: memref<1x1x2x1x8xi32>) {
+  %w = memref.get_global @filter : memref<1x2x1x1x1x4xi8>
+  linalg.generic {indexing_maps = [#in, #filter, #out], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction", "reduction", "reduction", "parallel", "reduction"]} ins(%x, %w : memref<1x1x4x1x8xi8>, memref<1x2x1x1x1x4xi8>) outs(%c : memref<1x1x2x1x8xi32>) {
+  ^bb0(%a: i8, %b: i8, %acc: i32):
+    %0 = arith.extui %a : i8 to i32
+    %1 = arith.extsi %b : i8 to i32
+    %2 = arith.muli %0, %1 : i32
+    %3 = arith.addi %acc, %2 : i32
+    linalg.yield %3 : i32
+  }
+  return
+}
