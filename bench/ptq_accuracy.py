@@ -447,15 +447,17 @@ def ort_session(model: Path, optimized: bool = True) -> ort.InferenceSession:
     return ort.InferenceSession(str(model), options, providers=["CPUExecutionProvider"])
 
 
-def ort_quantize(model: Path, calib: list[np.ndarray], out: Path, preprocess: bool) -> Path:
-    """onnxruntime's quantize_static: QDQ, per-channel, u8 activations, s8 weights, min-max."""
+def ort_quantize(model: Path, calib: list[np.ndarray], out: Path, preprocess: bool,
+                 input_name: str = "x") -> Path:
+    """onnxruntime's quantize_static: QDQ, per-channel, u8 activations, s8 weights, min-max
+    (`calib` feeds the model's one input, `input_name`)."""
     from onnxruntime.quantization import (CalibrationDataReader, CalibrationMethod, QuantFormat,
                                           QuantType, quantize_static)
     from onnxruntime.quantization.shape_inference import quant_pre_process
 
     class Reader(CalibrationDataReader):
         def __init__(self):
-            self.items = iter([{"x": x} for x in calib])
+            self.items = iter([{input_name: x} for x in calib])
 
         def get_next(self):
             return next(self.items, None)

@@ -14,10 +14,13 @@ namespace mlir::quarc {
 
 namespace {
 
-bool isContiguousF32(Value value, ArrayRef<int64_t> shape) {
+bool isContiguous(Value value, ArrayRef<int64_t> shape) {
   auto type = dyn_cast<MemRefType>(value.getType());
-  return type && type.getElementType().isF32() && type.getShape() == shape &&
-         type.getLayout().isIdentity();
+  return type && type.getShape() == shape && type.getLayout().isIdentity();
+}
+
+Type getElementType(Value buffer) {
+  return cast<MemRefType>(buffer.getType()).getElementType();
 }
 
 /// Whether `map` reads a buffer of `shape` at the consumer's own position:
@@ -117,15 +120,26 @@ ResultIndexing::getBroadcastDims(AffineMap map) const {
     auto dim = dyn_cast<AffineDimExpr>(expr);
     if (!dim)
       return std::nullopt;
-    // root dim -> dim of `out` (a collapsed group must be a single dim) ->
-    // loop dim.
+    // root dim -> dim of `out` -> loop dim. In a collapsed group, only one
+    // dim may be larger than 1 (a unit group dim of a convolution without
+    // groups): it is the out dim, and the unit dims read index 0.
     int64_t outDim = dim.getPosition();
     if (!reassociation.empty()) {
       auto group = llvm::find_if(reassociation, [&](auto &indices) {
         return llvm::is_contained(indices, int64_t(dim.getPosition()));
       });
-      if (group == reassociation.end() || group->size() != 1)
+      if (group == reassociation.end())
         return std::nullopt;
+      ArrayRef<int64_t> shape = cast<MemRefType>(root.getType()).getShape();
+      if (group->size() != 1) {
+        if (shape[dim.getPosition()] == 1) {
+          dims.push_back(std::nullopt);
+          continue;
+        }
+        if (llvm::count_if(*group, [&](int64_t d) { return shape[d] != 1; }) !=
+            1)
+          return std::nullopt;
+      }
       outDim = group - reassociation.begin();
     }
     auto loopDim = dyn_cast<AffineDimExpr>(outMap.getResult(outDim));
@@ -205,7 +219,8 @@ std::optional<MatmulPrologue> MatmulPrologue::match(Operation *contraction,
     auto sourceType = dyn_cast<MemRefType>(source.getType());
     std::optional<SmallVector<std::optional<unsigned>>> dims =
         indexing->getBroadcastDims(copy.getIndexingMapsArray()[0]);
-    if (!sourceType || !sourceType.getElementType().isF32() || !dims ||
+    if (!sourceType || sourceType.getElementType() != getElementType(out) ||
+        !dims ||
         getRootBuffer(source) == outRoot ||
         llvm::is_contained(touchedBetween, getRootBuffer(source)))
       return std::nullopt;
@@ -266,11 +281,12 @@ MatmulEpilogue::match(Operation *contraction, Value out, AffineMap outMap,
       ArrayRef<int64_t>(consumer.getStaticLoopRanges()) != shape)
     return std::nullopt;
 
-  // The body must be elementwise arithmetic on f32 that does not read the
-  // output's old value.
+  // The body must be elementwise arithmetic on scalars (f32, or the
+  // integers of a requantization) that does not read the output's old
+  // value.
   Block *body = consumer.getBody();
   for (BlockArgument arg : body->getArguments())
-    if (!arg.getType().isF32())
+    if (!arg.getType().isIntOrFloat())
       return std::nullopt;
   if (!body->getArguments().back().use_empty())
     return std::nullopt;
@@ -315,7 +331,7 @@ MatmulEpilogue::match(Operation *contraction, Value out, AffineMap outMap,
     if (!isAvailable(value) ||
         (!isResult && getRootBuffer(value) == outRoot))
       return std::nullopt;
-    if (isFullAccess(map, shape) && isContiguousF32(value, shape)) {
+    if (isFullAccess(map, shape) && isContiguous(value, shape)) {
       // Read or written at C's position: no other part of the same buffer.
       if (!isResult && getRootBuffer(value) == resultRoot && value != result)
         return std::nullopt;
@@ -325,8 +341,7 @@ MatmulEpilogue::match(Operation *contraction, Value out, AffineMap outMap,
     auto type = dyn_cast<MemRefType>(value.getType());
     std::optional<SmallVector<std::optional<unsigned>>> dims =
         indexing->getBroadcastDims(map);
-    if (isResult || !type || !type.getElementType().isF32() || !dims ||
-        getRootBuffer(value) == resultRoot)
+    if (isResult || !type || !dims || getRootBuffer(value) == resultRoot)
       return std::nullopt;
     epilogue.operands.push_back({Operand::Broadcast, value, std::move(*dims)});
   }
@@ -392,12 +407,13 @@ void MatmulEpilogue::emit(OpBuilder &b, Location loc, Value accumulator,
       value = accumulator;
       break;
     case Operand::Tile:
-      value = vector::LoadOp::create(b, loc, vectorType, operand.buffer,
-                                     indexing.getResultIndices(b, loc, ivs));
+      value = vector::LoadOp::create(
+          b, loc, vectorOf(getElementType(operand.buffer)), operand.buffer,
+          indexing.getResultIndices(b, loc, ivs));
       break;
     case Operand::Broadcast:
       value = vector::BroadcastOp::create(
-          b, loc, vectorType,
+          b, loc, vectorOf(getElementType(operand.buffer)),
           memref::LoadOp::create(b, loc, operand.buffer,
                                  ResultIndexing::getBroadcastIndices(
                                      b, loc, operand.dims, ivs)));

@@ -10,6 +10,10 @@
 // k block, so only its own result is stored (C too, if anything else reads
 // it).
 //
+// The same holds for the integer kernels: the bias initializes i32
+// accumulators, and the requantization to 8 bits (i64 arithmetic per
+// element) runs on them, so only the 8-bit result is stored.
+//
 //===----------------------------------------------------------------------===//
 
 #ifndef QUARC_LIB_TARGET_CPU_MATMULFUSION_H

@@ -8,9 +8,10 @@
 // weights are stored that way, at compile time:
 //
 //  - a convolution's filter [G, F, C, KH, KW] becomes [G, F, KH, KW, C4/4,
-//    4]: for each tap, the input channels in groups of four (C padded to
-//    C4 with zero weights). The weights are the kernel's broadcast operand;
-//    its vector operand, the input, is interleaved at run time.
+//    4] ([F, KH, KW, C4/4, 4] without groups): for each tap, the input
+//    channels in groups of four (C padded to C4 with zero weights). The
+//    weights are the kernel's broadcast operand; its vector operand, the
+//    input, is interleaved at run time.
 //  - a matrix product's weight [K, N] becomes [N/n0, K4/4, n0, 4]: panels
 //    of n0 columns (a vector register of i32 lanes), each a sequence of
 //    groups of four k per column. The kernel loads one panel row per k
@@ -255,39 +256,66 @@ public:
               packed.push_back(*value);
             }
     Location loc = op.getLoc();
-    auto packedType = RankedTensorType::get(
-        {groups, features, kh, kw, padded / 4, 4}, b.getI8Type());
-    Value filter = createPackedConstant(b, loc, packedType, packed);
     Value input = padDimTo(b, loc, op.getDpsInputs()[0], 2, padded);
+    Value init = op.getDpsInits()[0];
 
     // Loops (n, g, f, y, i, j, c1, x, c0): the input's channel is 4 c1 + c0.
+    // Without groups, g and the unit dims it indexes are left out, so that
+    // the product writes the accumulators' own buffer (the kernel fuses the
+    // bias and the requantization around it, which read that buffer).
+    bool grouped = groups != 1;
     enum { N, G, F, Y, I, J, C1, X, C0, Loops };
+    SmallVector<unsigned> position = {N, G, F, Y, I, J, C1, X, C0};
+    if (!grouped)
+      for (unsigned d = G + 1; d < Loops; ++d)
+        --position[d];
+    unsigned loops = grouped ? Loops : Loops - 1;
+    auto loop = [&](unsigned d) { return dim(position[d]); };
+    auto map = [&](std::initializer_list<unsigned> dims) {
+      SmallVector<AffineExpr> exprs;
+      for (unsigned d : dims)
+        if (grouped || d != G)
+          exprs.push_back(loop(d));
+      return AffineMap::get(loops, 0, exprs, ctx);
+    };
     SmallVector<AffineExpr> renamed(8, AffineExpr());
-    renamed[n] = dim(N);
-    renamed[g] = dim(G);
-    renamed[f] = dim(F);
-    renamed[y] = dim(Y);
-    renamed[i] = dim(I);
-    renamed[j] = dim(J);
-    renamed[x] = dim(X);
-    renamed[c] = dim(C1) * 4 + dim(C0);
-    AffineMap newIn = inMap.replaceDimsAndSymbols(renamed, {}, Loops, 0);
-    AffineMap newFilter = AffineMap::get(
-        Loops, 0, {dim(G), dim(F), dim(I), dim(J), dim(C1), dim(C0)}, ctx);
-    AffineMap newOut =
-        AffineMap::get(Loops, 0, {dim(N), dim(G), dim(F), dim(Y), dim(X)}, ctx);
+    renamed[n] = loop(N);
+    renamed[g] = grouped ? loop(G) : getAffineConstantExpr(0, ctx);
+    renamed[f] = loop(F);
+    renamed[y] = loop(Y);
+    renamed[i] = loop(I);
+    renamed[j] = loop(J);
+    renamed[x] = loop(X);
+    renamed[c] = loop(C1) * 4 + loop(C0);
+    AffineMap newIn = inMap.replaceDimsAndSymbols(renamed, {}, loops, 0);
+    SmallVector<int64_t> filterShape = {groups, features, kh, kw, padded / 4, 4};
+    // [N, 1, C, H, W] and [N, 1, F, OH, OW] without their unit group dim.
+    SmallVector<ReassociationIndices> ungroup = {{0}, {1, 2}, {3}, {4}};
+    if (!grouped) {
+      newIn = newIn.dropResult(1);
+      filterShape.erase(filterShape.begin());
+      input = tensor::CollapseShapeOp::create(b, loc, input, ungroup);
+      init = tensor::CollapseShapeOp::create(b, loc, init, ungroup);
+    }
+    Value filter = createPackedConstant(
+        b, loc, RankedTensorType::get(filterShape, b.getI8Type()), packed);
+    AffineMap newFilter = map({G, F, I, J, C1, C0});
+    AffineMap newOut = map({N, G, F, Y, X});
     using utils::IteratorType;
-    SmallVector<IteratorType> iterators(Loops, IteratorType::parallel);
+    SmallVector<IteratorType> iterators(loops, IteratorType::parallel);
     for (unsigned d : {I, J, C1, C0})
-      iterators[d] = IteratorType::reduction;
-    Value init = op.getDpsInits()[0];
+      iterators[position[d]] = IteratorType::reduction;
     auto packedOp = linalg::GenericOp::create(
         b, loc, TypeRange{init.getType()}, ValueRange{input, filter}, init,
         ArrayRef<AffineMap>{newIn, newFilter, newOut}, iterators,
         [&](OpBuilder &nb, Location nl, ValueRange args) {
           buildPackedBody(nb, nl, args, body.inputExtension);
         });
-    op->replaceAllUsesWith(packedOp->getResults());
+    Value result = packedOp.getResult(0);
+    if (!grouped)
+      result = tensor::ExpandShapeOp::create(
+          b, loc, op.getDpsInits()[0].getType(), result, ungroup);
+    op->replaceAllUsesWith(ValueRange{result});
     return success();
   }
 

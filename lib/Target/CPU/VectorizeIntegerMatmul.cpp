@@ -25,6 +25,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "IntegerDot.h"
+#include "MatmulFusion.h"
 #include "VectorCodegen.h"
 #include "quarc/Dialect/Quarc/Transforms/ConstantData.h"
 #include "quarc/Target/CPU/Passes.h"
@@ -113,8 +114,22 @@ FailureOr<IntegerProduct> matchProduct(linalg::GenericOp op) {
   p.out = op.getDpsInits()[0];
   p.outMap = maps[2];
   unsigned loops = op.getNumLoops();
-  if (loops == 9 && maps[1] == dims({1, 2, 4, 5, 6, 8}) &&
-      maps[2] == dims({0, 1, 2, 3, 7})) {
+  if (loops == 8 && maps[1] == dims({1, 3, 4, 5, 7}) &&
+      maps[2] == dims({0, 1, 2, 6})) {
+    // (n, f, y, i, j, c1, x, c0), without groups.
+    p.form = IntegerProduct::Convolution;
+    p.columns = op.getDpsInputs()[0];
+    p.columnsMap = maps[0];
+    p.rows = op.getDpsInputs()[1];
+    p.rowsMap = maps[1];
+    p.rowsUnsigned = false;
+    p.m = 1;
+    p.batch = {0, 2};
+    p.k = {5, 3, 4};
+    p.group = 7;
+    p.n1 = 6;
+  } else if (loops == 9 && maps[1] == dims({1, 2, 4, 5, 6, 8}) &&
+             maps[2] == dims({0, 1, 2, 3, 7})) {
     // (n, g, f, y, i, j, c1, x, c0): input, packed filter, output.
     p.form = IntegerProduct::Convolution;
     p.columns = op.getDpsInputs()[0];
@@ -192,10 +207,12 @@ std::optional<SmallVector<int8_t>> getConstantBytes(Value buffer) {
 class IntegerKernelBuilder {
 public:
   IntegerKernelBuilder(const IntegerProduct &p, const TargetInfo &target,
-                       bool pairsFitI16)
+                       bool pairsFitI16, const MatmulPrologue *prologue,
+                       MatmulEpilogue *epilogue)
       : p(p), kind(target.int8Dot()), tile(target.int8MatmulTile()),
         lanes(target.vectorBits() / 32), pairsFitI16(pairsFitI16),
-        loc(p.op->getLoc()), ivs(p.ranges.size(), Value()) {
+        prologue(prologue), epilogue(epilogue), loc(p.op->getLoc()),
+        ivs(p.ranges.size(), Value()) {
     if (p.form == IntegerProduct::MatMul) {
       // Whole panels per column vector; as many as the tile is wide.
       panelWidth = p.ranges[p.n0];
@@ -312,18 +329,34 @@ private:
     int64_t blockGroups = getStepsPerBlock();
     if (p.form == IntegerProduct::Convolution)
       blockGroups /= p.ranges[p.k[1]] * p.ranges[p.k[2]];
-    auto block = [&](OpBuilder &kb, Value first, int64_t count) {
+    auto block = [&](OpBuilder &kb, Value first, int64_t count,
+                     bool firstBlock, bool lastBlock) {
       if (panel)
         packPanel(kb, first, count);
       auto rowTile = [&](OpBuilder &rb, Value row, int64_t rows) {
-        buildTile(rb, row, rows, first, count);
+        buildTile(rb, row, rows, first, count, firstBlock, lastBlock);
       };
       if (ShapedType::isDynamic(p.ranges[p.m]))
         forEachChunk(kb, loc, getLoopSize(kb, p.m), tile.rows, rowTile);
       else
         forEachChunk(kb, loc, p.ranges[p.m], tile.rows, rowTile);
     };
-    forEachChunk(b, loc, outer, blockGroups, block);
+    // The first block may start from the bias, the last one runs the
+    // output stage; the ones in between are a loop.
+    int64_t blocks = llvm::divideCeil(outer, blockGroups);
+    block(b, constant(b, 0), std::min(blockGroups, outer), true, blocks == 1);
+    if (blocks > 2)
+      scf::ForOp::create(
+          b, loc, constant(b, blockGroups), constant(b, (blocks - 1) * blockGroups),
+          constant(b, blockGroups), ValueRange{},
+          [&](OpBuilder &lb, Location, Value first, ValueRange) {
+            block(lb, first, blockGroups, false, false);
+            scf::YieldOp::create(lb, loc);
+          });
+    if (blocks > 1) {
+      int64_t lastFirst = (blocks - 1) * blockGroups;
+      block(b, constant(b, lastFirst), outer - lastFirst, false, true);
+    }
   }
 
   /// Loops over the k steps of the block [first, first + count) of the
@@ -476,9 +509,11 @@ private:
     return indices(b, p.outMap);
   }
 
-  /// C[rows at row, the column tile] += the block's k steps.
+  /// C[rows at row, the column tile] += the block's k steps; the first
+  /// block may start from the prologue's values, the last one ends with the
+  /// epilogue.
   void buildTile(OpBuilder &b, Value row, int64_t rows, Value first,
-                 int64_t count) {
+                 int64_t count, bool firstBlock, bool lastBlock) {
     auto accType = VectorType::get({panelWidth}, b.getI32Type());
     SmallVector<Value> rowIndex;
     for (int64_t r = 0; r < rows; ++r)
@@ -486,8 +521,15 @@ private:
     SmallVector<Value> accumulators;
     for (Value r : rowIndex) {
       ivs[p.m] = r;
-      for (auto piece : pieces)
-        accumulators.push_back(loadAccumulator(b, piece, accType));
+      for (auto piece : pieces) {
+        if (firstBlock && prologue) {
+          outIndices(b, piece); // sets the ivs the prologue reads
+          accumulators.push_back(
+              prologue->getInitialValue(b, loc, accType, ivs));
+        } else {
+          accumulators.push_back(loadAccumulator(b, piece, accType));
+        }
+      }
     }
     ValueRange sums = forEachStep(
         b, first, count, accumulators,
@@ -509,11 +551,28 @@ private:
           }
           return updated;
         });
+    bool toEpilogue = lastBlock && epilogue;
     for (auto [r, rowValue] : llvm::enumerate(rowIndex)) {
       ivs[p.m] = rowValue;
-      for (auto [index, piece] : llvm::enumerate(pieces))
-        storeAccumulator(b, piece, sums[r * pieces.size() + index]);
+      for (auto [index, piece] : llvm::enumerate(pieces)) {
+        Value sum = sums[r * pieces.size() + index];
+        if (!toEpilogue || epilogue->needsResult())
+          storeAccumulator(b, piece, sum);
+        if (toEpilogue) {
+          outIndices(b, piece); // sets the ivs the epilogue reads
+          epilogue->emit(b, loc, takeWidth(b, sum, piece.second), ivs);
+        }
+      }
     }
+  }
+
+  /// The first `width` lanes of `vector`.
+  Value takeWidth(OpBuilder &b, Value vector, int64_t width) {
+    if (width == panelWidth)
+      return vector;
+    return vector::ExtractStridedSliceOp::create(
+        b, loc, vector, ArrayRef<int64_t>{0}, ArrayRef<int64_t>{width},
+        ArrayRef<int64_t>{1});
   }
 
   Value loadAccumulator(OpBuilder &b, std::pair<Value, int64_t> piece,
@@ -533,11 +592,7 @@ private:
   void storeAccumulator(OpBuilder &b, std::pair<Value, int64_t> piece,
                         Value sum) {
     SmallVector<Value> at = outIndices(b, piece);
-    if (piece.second != panelWidth)
-      sum = vector::ExtractStridedSliceOp::create(
-          b, loc, sum, ArrayRef<int64_t>{0}, ArrayRef<int64_t>{piece.second},
-          ArrayRef<int64_t>{1});
-    vector::StoreOp::create(b, loc, sum, p.out, at);
+    vector::StoreOp::create(b, loc, takeWidth(b, sum, piece.second), p.out, at);
   }
 
   const IntegerProduct &p;
@@ -545,6 +600,8 @@ private:
   TargetInfo::RegisterTile tile;
   int64_t lanes;
   bool pairsFitI16;
+  const MatmulPrologue *prologue; // or null
+  MatmulEpilogue *epilogue;       // or null
   Location loc;
   int64_t panelWidth; // columns per column vector
   SmallVector<Value> ivs;
@@ -587,9 +644,29 @@ struct QuarcVectorizeIntegerMatmul
         std::optional<SmallVector<int8_t>> bytes = getConstantBytes(weights);
         pairsFit = bytes && weightPairsFitI16(*bytes);
       }
+      // The bias before and the requantization after, fused as in the f32
+      // kernel (MatmulFusion.h); the vectorized dim is the columns'.
+      unsigned n = product.form == IntegerProduct::MatMul ? product.n0
+                                                          : product.n1;
+      std::optional<MatmulPrologue> prologue =
+          MatmulPrologue::match(product.op, product.out, product.outMap, n);
+      SmallVector<Value> kernelInputs = {product.rows, product.columns};
+      if (prologue && prologue->getSource())
+        kernelInputs.push_back(prologue->getSource());
+      std::optional<MatmulEpilogue> epilogue = MatmulEpilogue::match(
+          product.op, product.out, product.outMap, n, kernelInputs);
       OpBuilder b(product.op);
-      IntegerKernelBuilder(product, parsed, pairsFit).build(b);
+      if (epilogue)
+        epilogue->prepare(b);
+      IntegerKernelBuilder(product, parsed, pairsFit,
+                           prologue ? &*prologue : nullptr,
+                           epilogue ? &*epilogue : nullptr)
+          .build(b);
       product.op->erase();
+      if (prologue)
+        prologue->finish();
+      if (epilogue)
+        epilogue->finish();
     }
   }
 

@@ -70,30 +70,54 @@ func.func @panels_of_four(%a: tensor<2x3x4x!a>, %b: tensor<12xi32>) -> tensor<2x
 
 // -----
 
-// A convolution's filter [G, F, C, KH, KW] becomes [G, F, KH, KW, C4/4, 4]:
-// for each tap, the input channels in groups of four. Here F = 2, C = 5,
-// a 1 x 2 window, w[f][c][0][j] = 50 f + 10 c + j: for f = 0 and tap j = 0
-// the groups are (0, 10, 20, 30) and (40, 0, 0, 0). The input's channels
-// are padded to 8 to match; the loops become (n, g, f, y, i, j, c1, x, c0).
+// A convolution's filter [G, F, C, KH, KW] becomes [G, F, KH, KW, C4/4, 4],
+// [F, KH, KW, C4/4, 4] without groups: for each tap, the input channels in
+// groups of four. Here F = 2, C = 5, a 1 x 2 window, w[f][c][0][j] = 50 f +
+// 10 c + j: for f = 0 and tap j = 0 the groups are (0, 10, 20, 30) and (40,
+// 0, 0, 0). The input's channels are padded to 8 to match. Without groups
+// the loops are (n, f, y, i, j, c1, x, c0) on the ungrouped input and
+// accumulators (the grouped views the lowering made fold away).
 
 !x = !quant.uniform<u8:f32, 0.5:10>
 !w = !quant.uniform<i8:f32:0, {0.25, 0.125}>
 !y = !quant.uniform<u8:f32, 1.0:5>
-// CHECK-DAG: #[[IN:.*]] = affine_map<(d0, d1, d2, d3, d4, d5, d6, d7, d8) -> (d0, d1, d6 * 4 + d8, d3 + d4, d5 + d7)>
-// CHECK-DAG: #[[FILTER:.*]] = affine_map<(d0, d1, d2, d3, d4, d5, d6, d7, d8) -> (d1, d2, d4, d5, d6, d8)>
-// CHECK-DAG: #[[OUT:.*]] = affine_map<(d0, d1, d2, d3, d4, d5, d6, d7, d8) -> (d0, d1, d2, d3, d7)>
+// CHECK-DAG: #[[IN:.*]] = affine_map<(d0, d1, d2, d3, d4, d5, d6, d7) -> (d0, d5 * 4 + d7, d2 + d3, d4 + d6)>
+// CHECK-DAG: #[[FILTER:.*]] = affine_map<(d0, d1, d2, d3, d4, d5, d6, d7) -> (d1, d3, d4, d5, d7)>
+// CHECK-DAG: #[[OUT:.*]] = affine_map<(d0, d1, d2, d3, d4, d5, d6, d7) -> (d0, d1, d2, d6)>
 // CHECK-LABEL: func.func @conv
-// CHECK: %[[GROUPED:.*]] = tensor.expand_shape %{{.*}} into tensor<1x1x5x3x7xi8>
-// CHECK: %[[PACKED:.*]] = arith.constant dense<{{\[}}{{\[}}{{\[}}{{\[}}{{\[}}[0, 10, 20, 30], [40, 0, 0, 0]], {{\[}}[1, 11, 21, 31], [41, 0, 0, 0]]]], {{\[}}{{\[}}{{\[}}[50, 60, 70, 80], [90, 0, 0, 0]], {{\[}}[51, 61, 71, 81], [91, 0, 0, 0]]]]]]> : tensor<1x2x1x2x2x4xi8>
-// CHECK: %[[PAD:.*]] = tensor.pad %[[GROUPED]] low[0, 0, 0, 0, 0] high[0, 0, 3, 0, 0]
+// CHECK: %[[PAD:.*]] = tensor.pad %{{.*}} low[0, 0, 0, 0, 0] high[0, 0, 3, 0, 0]
 // CHECK: } : tensor<1x1x5x3x7xi8> to tensor<1x1x8x3x7xi8>
-// CHECK: linalg.generic {indexing_maps = [#[[IN]], #[[FILTER]], #[[OUT]]], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction", "reduction", "reduction", "parallel", "reduction"]}
-// CHECK-SAME: ins(%[[PAD]], %[[PACKED]] : tensor<1x1x8x3x7xi8>, tensor<1x2x1x2x2x4xi8>) outs(%{{.*}} : tensor<1x1x2x3x6xi32>)
+// CHECK: %[[IN8:.*]] = tensor.collapse_shape %[[PAD]] {{\[}}[0], [1, 2], [3], [4]] : tensor<1x1x8x3x7xi8> into tensor<1x8x3x7xi8>
+// CHECK: %[[PACKED:.*]] = arith.constant dense<{{\[}}{{\[}}{{\[}}{{\[}}[0, 10, 20, 30], [40, 0, 0, 0]], {{\[}}[1, 11, 21, 31], [41, 0, 0, 0]]]], {{\[}}{{\[}}{{\[}}[50, 60, 70, 80], [90, 0, 0, 0]], {{\[}}[51, 61, 71, 81], [91, 0, 0, 0]]]]]> : tensor<2x1x2x2x4xi8>
+// CHECK: linalg.generic {indexing_maps = [#[[IN]], #[[FILTER]], #[[OUT]]], iterator_types = ["parallel", "parallel", "parallel", "reduction", "reduction", "reduction", "parallel", "reduction"]}
+// CHECK-SAME: ins(%[[IN8]], %[[PACKED]] : tensor<1x8x3x7xi8>, tensor<2x1x2x2x4xi8>) outs(%{{.*}} : tensor<1x2x3x6xi32>)
 func.func @conv(%x: tensor<1x5x3x7x!x>, %b: tensor<2xi32>) -> tensor<1x2x3x6x!y> {
   %wc = arith.constant dense<[[[[0, 1]], [[10, 11]], [[20, 21]], [[30, 31]], [[40, 41]]], [[[50, 51]], [[60, 61]], [[70, 71]], [[80, 81]], [[90, 91]]]]> : tensor<2x5x1x2xi8>
   %w = quarc.storage_cast %wc : tensor<2x5x1x2xi8> -> tensor<2x5x1x2x!w>
   %y = quarc.qconv %x, %w, %b : (tensor<1x5x3x7x!x>, tensor<2x5x1x2x!w>, tensor<2xi32>) -> tensor<1x2x3x6x!y>
   return %y : tensor<1x2x3x6x!y>
+}
+
+// -----
+
+// With groups (2 here, 4 channels each) the loops are (n, g, f, y, i, j, c1,
+// x, c0) on the grouped views, and the filter keeps its group dim.
+
+!x = !quant.uniform<u8:f32, 0.5:10>
+!w = !quant.uniform<i8:f32, 0.25>
+!y = !quant.uniform<u8:f32, 1.0:5>
+// CHECK-DAG: #[[GIN:.*]] = affine_map<(d0, d1, d2, d3, d4, d5, d6, d7, d8) -> (d0, d1, d6 * 4 + d8, d3 + d4, d5 + d7)>
+// CHECK-DAG: #[[GFILTER:.*]] = affine_map<(d0, d1, d2, d3, d4, d5, d6, d7, d8) -> (d1, d2, d4, d5, d6, d8)>
+// CHECK-DAG: #[[GOUT:.*]] = affine_map<(d0, d1, d2, d3, d4, d5, d6, d7, d8) -> (d0, d1, d2, d3, d7)>
+// CHECK-LABEL: func.func @grouped
+// CHECK-NOT: tensor.pad
+// CHECK: linalg.generic {indexing_maps = [#[[GIN]], #[[GFILTER]], #[[GOUT]]], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction", "reduction", "reduction", "parallel", "reduction"]}
+// CHECK-SAME: ins(%{{.*}}, %{{.*}} : tensor<1x2x4x3x7xi8>, tensor<2x3x1x2x1x4xi8>) outs(%{{.*}} : tensor<1x2x3x3x6xi32>)
+func.func @grouped(%x: tensor<1x8x3x7x!x>, %b: tensor<6xi32>) -> tensor<1x6x3x6x!y> {
+  %wc = arith.constant dense<[[[[1, 2]], [[3, 4]], [[5, 6]], [[7, 8]]], [[[1, 2]], [[3, 4]], [[5, 6]], [[7, 8]]], [[[1, 2]], [[3, 4]], [[5, 6]], [[7, 8]]], [[[1, 2]], [[3, 4]], [[5, 6]], [[7, 8]]], [[[1, 2]], [[3, 4]], [[5, 6]], [[7, 8]]], [[[1, 2]], [[3, 4]], [[5, 6]], [[7, 9]]]]> : tensor<6x4x1x2xi8>
+  %w = quarc.storage_cast %wc : tensor<6x4x1x2xi8> -> tensor<6x4x1x2x!w>
+  %y = quarc.qconv %x, %w, %b {group = 2 : i64} : (tensor<1x8x3x7x!x>, tensor<6x4x1x2x!w>, tensor<6xi32>) -> tensor<1x6x3x6x!y>
+  return %y : tensor<1x6x3x6x!y>
 }
 
 // -----

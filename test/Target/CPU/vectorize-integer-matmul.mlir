@@ -142,3 +142,62 @@ func.func @conv_7bit_weights(%x: memref<1x1x4x1x8xi8>, %c: memref<1x1x2x1x8xi32>
   }
   return
 }
+
+// -----
+
+// A convolution without groups (loops n, f, y, i, j, c1, x, c0) between the
+// bias that initializes its accumulators and the requantization that reads
+// them: both run in the kernel (MatmulFusion.h), on the accumulators in
+// registers. The bias is one broadcast per tile row; the output stage's
+// per-channel multiplier too, and its i64 arithmetic runs on vectors; only
+// the 8-bit result is stored, and C's buffer goes.
+
+#in = affine_map<(d0, d1, d2, d3, d4, d5, d6, d7) -> (d0, d5 * 4 + d7, d2 + d3, d4 + d6)>
+#filter = affine_map<(d0, d1, d2, d3, d4, d5, d6, d7) -> (d1, d3, d4, d5, d7)>
+#out = affine_map<(d0, d1, d2, d3, d4, d5, d6, d7) -> (d0, d1, d2, d6)>
+#id = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>
+#channel = affine_map<(d0, d1, d2, d3) -> (d1)>
+// CHECK-LABEL: func @fused_bias_and_requantization(
+// CHECK-SAME:      %[[X:[^:]+]]: memref<1x4x3x18xi8>, %[[F:[^:]+]]: memref<2x1x1x1x4xi8>, %[[B:[^:]+]]: memref<2xi32>, %[[M:[^:]+]]: memref<2xi32>, %[[Y:[^:]+]]: memref<1x2x3x18xi8>)
+// VNNI-NOT: memref.alloc(
+// VNNI-NOT: linalg.generic
+// VNNI: scf.parallel
+// VNNI: %[[BIAS:.*]] = memref.load %[[B]][%{{.*}}] : memref<2xi32>
+// VNNI: vector.broadcast %[[BIAS]] : i32 to vector<16xi32>
+// VNNI: llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"
+// VNNI: %[[MUL:.*]] = memref.load %[[M]][%{{.*}}] : memref<2xi32>
+// VNNI: vector.broadcast %[[MUL]] : i32 to vector<16xi32>
+// VNNI: arith.muli %{{.*}}, %{{.*}} : vector<16xi64>
+// VNNI: arith.trunci %{{.*}} : vector<16xi64> to vector<16xi8>
+// VNNI: vector.store %{{.*}}, %[[Y]][%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}] : memref<1x2x3x18xi8>, vector<16xi8>
+// The last two columns: the same on vector<2x...>.
+// VNNI: vector.extract_strided_slice %{{.*}} {offsets = [0], sizes = [2], strides = [1]} : vector<16xi32> to vector<2xi32>
+// VNNI: vector.store %{{.*}}, %[[Y]][%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}] : memref<1x2x3x18xi8>, vector<2xi8>
+// VNNI-NOT: memref.dealloc
+func.func @fused_bias_and_requantization(%x: memref<1x4x3x18xi8>, %w: memref<2x1x1x1x4xi8>, %bias: memref<2xi32>, %multiplier: memref<2xi32>, %y: memref<1x2x3x18xi8>) {
+  %c31 = arith.constant 31 : i64
+  %acc = memref.alloc() : memref<1x2x3x18xi32>
+  linalg.generic {indexing_maps = [#channel, #id], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%bias : memref<2xi32>) outs(%acc : memref<1x2x3x18xi32>) {
+  ^bb0(%b: i32, %o: i32):
+    linalg.yield %b : i32
+  }
+  linalg.generic {indexing_maps = [#in, #filter, #out], iterator_types = ["parallel", "parallel", "parallel", "reduction", "reduction", "reduction", "parallel", "reduction"]} ins(%x, %w : memref<1x4x3x18xi8>, memref<2x1x1x1x4xi8>) outs(%acc : memref<1x2x3x18xi32>) {
+  ^bb0(%a: i8, %b: i8, %c: i32):
+    %0 = arith.extui %a : i8 to i32
+    %1 = arith.extsi %b : i8 to i32
+    %2 = arith.muli %0, %1 : i32
+    %3 = arith.addi %c, %2 : i32
+    linalg.yield %3 : i32
+  }
+  linalg.generic {indexing_maps = [#id, #channel, #id], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%acc, %multiplier : memref<1x2x3x18xi32>, memref<2xi32>) outs(%y : memref<1x2x3x18xi8>) {
+  ^bb0(%a: i32, %m: i32, %o: i8):
+    %a64 = arith.extsi %a : i32 to i64
+    %m64 = arith.extsi %m : i32 to i64
+    %p = arith.muli %a64, %m64 : i64
+    %r = arith.shrsi %p, %c31 : i64
+    %t = arith.trunci %r : i64 to i8
+    linalg.yield %t : i8
+  }
+  memref.dealloc %acc : memref<1x2x3x18xi32>
+  return
+}

@@ -1,0 +1,417 @@
+"""quarc int8 against quarc FP32 and onnxruntime FP32 and int8, end to end on real models.
+
+Models (bench/compare_ort.py's known_models()): PP-OCRv4 det (1x3x480x640), PP-OCR mobile
+v2.0 cls (1x3x48x192), PP-OCRv4 rec (1x3x48x320) and ResNet-50 (bench/resnet50_model.py: the
+real topology and weight shapes with seeded random weights, input "input", 1x3x224x224).
+Every quarc executable is compiled for that fixed shape (--input-shape).
+
+Four engines per model:
+
+* quarc int8: `quarc calibrate` on the calibration inputs (--threads 2), then
+  `quarc compile --quantize=int8 --stats` (u8 per-tensor activations, s8 per-channel
+  weights, min-max);
+* quarc FP32: `quarc compile`;
+* onnxruntime int8: its QDQ model from `quantize_static` on the same calibration inputs, at
+  the settings bench/ptq_accuracy.py found best (ort_quantize with preprocess: opset 13,
+  quant_pre_process, QDQ, per-channel, QUInt8 activations, QInt8 weights, MinMax), run with
+  default session options (graph optimizations on: that is what puts the QDQ pairs on its
+  int8 kernels);
+* onnxruntime FP32: the model as shipped (as built, for ResNet-50).
+
+Calibration inputs: for det, cls and rec the rendered pages and text lines of
+bench/ptq_accuracy.py, preprocessed as rapidocr does (rec: only lines that fit rapidocr's
+320-wide input, see rec_fixed_samples); for ResNet-50 photo-like smooth colour noise
+normalized like ImageNet inputs (its weights are random, so no real images would mean more).
+One more input from the same generator, not a calibration one, is the evaluation input: it
+is what every engine is timed on, and quarc int8's first output on it is compared with
+onnxruntime FP32's (max |int8 - FP32| over max |FP32|), a check that the int8 executable
+computes the model and not something fast and wrong.
+
+Timing: for each model and thread count, --rounds rounds in which the four engines run one
+after the other (order reversed every other round, so that drift hits all alike), each in its
+own process doing one warm-up and --runs timed runs (quarc executables' --benchmark,
+onnxruntime through bench/ort_runner.py, both print "median X ms"); the table gives the median
+of the rounds' medians.
+
+quarc is the one of --build-dir (default $QUARC_BUILD_DIR or build/), copied when the script
+starts so that a rebuild meanwhile changes nothing. A step that fails (quarc calibrate or
+compile, onnxruntime's quantization, a timed run) becomes "failed" in the table, with the
+command and its error under it.
+
+Writes bench/results/int8_latency.md (led by the CPU line and bench/peak.sh's FP32 and int8
+peaks, measured in the same run) and the bar chart bench/results/int8_latency.png.
+
+Usage: .venv/bin/python bench/int8_latency.py [--models det cls rec resnet50] [--threads 1 2]
+       [--rounds 3] [--runs 10] [--calib 8] [--build-dir DIR (default $QUARC_BUILD_DIR or
+       build)] [--output bench/results/int8_latency.md] [--keep-work]
+"""
+from __future__ import annotations
+
+import argparse
+import datetime
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from multiprocessing.pool import ThreadPool
+from pathlib import Path
+
+import numpy as np
+import onnx
+import onnxruntime as ort
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "bench" / "results"
+sys.path.insert(0, str(ROOT / "bench"))
+import compare_ort as co  # noqa: E402  (models, timed runs, CPU line)
+import ptq_accuracy as pa  # noqa: E402  (renderers, quarc runs and failures, ort_quantize)
+import quarc_tools  # noqa: E402  (on sys.path through ptq_accuracy)
+
+QUARC_INT8 = "quarc int8"
+QUARC_FP32 = "quarc FP32"
+ORT_INT8 = "ORT int8"
+ORT_FP32 = "ORT FP32"
+ENGINES = (QUARC_INT8, QUARC_FP32, ORT_INT8, ORT_FP32)
+MODELS = ("det", "cls", "rec", "resnet50")
+
+REC_WIDTH = 320  # rec's compiled width, rapidocr's minimum (rec_image_shape 3x48x320)
+RESNET_SEED = 2029  # the PP-OCR models use bench/ptq_accuracy.py's seeds
+IMAGENET_MEAN = np.array([0.485, 0.456, 0.406], np.float32)
+IMAGENET_STD = np.array([0.229, 0.224, 0.225], np.float32)
+
+
+# ---------------------------------------------------------------------------
+# Inputs: each sampler takes (rng, count) and returns preprocessed float32 inputs
+
+
+def rec_fixed_samples(rng: np.random.Generator, count: int) -> list[np.ndarray]:
+    """Text lines for rec compiled at width 320: only the lines that rapidocr itself feeds
+    as 1x3x48x320, i.e. at most 320 px wide once scaled to height 48 (about a quarter of
+    ptq_accuracy's lines); rapidocr pads them on the right with 0 (mid-grey after its
+    (x/255-0.5)/0.5), so these are exactly the inputs this executable sees in use. Wider
+    lines would need a wider input: cropping them would cut characters and squeezing them
+    would distort the glyphs, either way activations the model never gets from rapidocr.
+    (The choice favours short lines, 1-3 words, with more padding than the average line.)"""
+    kept: list[np.ndarray] = []
+    for _ in range(100):  # bounded: the renderer keeps about one line in four
+        kept += [s.x for s in pa.rec_samples(rng, 4 * count)
+                 if s.x.shape[-1] == REC_WIDTH]
+        if len(kept) >= count:
+            return kept[:count]
+    sys.exit(f"the renderer gave fewer than {count} lines at most {REC_WIDTH} px wide")
+
+
+def resnet_samples(rng: np.random.Generator, count: int) -> list[np.ndarray]:
+    """Photo-like 224x224 RGB images: smooth colour noise at three scales (ptq_accuracy's
+    value_noise; not white noise: real images are dominated by low frequencies, and the
+    convolutions' output ranges depend on that), each channel stretched to a random range
+    within [0, 1] so that dark, bright, dull and saturated images occur, then normalized
+    with ImageNet's mean and std, NCHW."""
+    images = []
+    for _ in range(count):
+        rgb = np.zeros((224, 224, 3), np.float32)
+        for c in range(3):
+            for cells, weight in ((2, 0.6), (6, 0.3), (18, 0.1)):
+                rgb[..., c] += weight * pa.value_noise(rng, 224, 224, cells)
+            low, high = rng.uniform(0.0, 0.35), rng.uniform(0.65, 1.0)
+            channel = rgb[..., c]
+            rgb[..., c] = low + (high - low) * (channel - channel.min()) / (np.ptp(channel) + 1e-6)
+        x = (rgb - IMAGENET_MEAN) / IMAGENET_STD
+        images.append(np.ascontiguousarray(x.transpose(2, 0, 1)[np.newaxis], np.float32))
+    return images
+
+
+def sampler(key: str) -> tuple[Callable[[np.random.Generator, int], list[np.ndarray]], int]:
+    """The sampler and seed of a model."""
+    if key == "resnet50":
+        return resnet_samples, RESNET_SEED
+    if key == "rec":
+        return rec_fixed_samples, pa.TASKS["rec"].seed
+    make = {"det": pa.det_samples, "cls": pa.cls_samples}[key]
+    return (lambda rng, count: [s.x for s in make(rng, count)]), pa.TASKS[key].seed
+
+
+# ---------------------------------------------------------------------------
+# Preparing the engines
+
+
+@dataclass
+class Prepared:
+    """One model's engines: the command that times each one that was built (without
+    --threads and --benchmark), and quarc int8's error on the evaluation input."""
+    key: str
+    shape: str
+    commands: dict[str, list[str]] = field(default_factory=dict)
+    relative_error: float | None = None
+
+
+def build_model(model: co.Model, work: Path) -> Path:
+    """The model's file: as shipped, or written by its `make` command (ResNet-50)."""
+    if model.path is not None:
+        return model.path
+    path = work / f"{model.key}.onnx"
+    subprocess.run(model.make + [str(path)], check=True, capture_output=True)
+    return path
+
+
+def write_inputs(key: str, shape: tuple[int, ...], calib_count: int,
+                 folder: Path) -> tuple[list[np.ndarray], Path]:
+    """Writes the calibration inputs to folder/calib/NNN.npy and the evaluation input to
+    folder/eval.npy; returns the calibration arrays and the evaluation file."""
+    make, seed = sampler(key)
+    inputs = make(np.random.default_rng(seed), calib_count + 1)
+    for x in inputs:
+        if x.shape != shape:
+            sys.exit(f"{key}: a sample of shape {x.shape}, expected {shape}")
+    (folder / "calib").mkdir(parents=True)
+    for i, x in enumerate(inputs[:-1]):
+        np.save(folder / "calib" / f"{i:03d}.npy", x)
+    np.save(folder / "eval.npy", inputs[-1])
+    return inputs[:-1], folder / "eval.npy"
+
+
+def quarc_executables(key: str, model: Path, shape_flag: list[str], quarc: pa.Quarc,
+                      folder: Path) -> dict[str, Path]:
+    """quarc int8 (calibrate, then compile) and quarc FP32, by engine, those that built."""
+    stats = folder / "stats.json"
+    compiles = {QUARC_FP32: [model, "-o", folder / f"{key}_fp32"]}
+    if quarc.run(f"{key} {QUARC_INT8}", [quarc.binary, "calibrate", model, "--data",
+                                         folder / "calib", "-o", stats, "--threads", "2",
+                                         *shape_flag]):
+        compiles[QUARC_INT8] = ["--quantize=int8", "--stats", stats, model,
+                                "-o", folder / f"{key}_int8"]
+    with ThreadPool(2) as pool:  # the two compiles on one core each
+        ok = pool.map(lambda item: quarc.run(f"{key} {item[0]}", [quarc.binary, "compile",
+                                                                  *item[1], *shape_flag]),
+                      compiles.items())
+    return {engine: Path(args[-1]) for (engine, args), good in zip(compiles.items(), ok)
+            if good}
+
+
+def ort_int8_model(key: str, model: Path, input_name: str, calib: list[np.ndarray],
+                   quarc: pa.Quarc, folder: Path) -> Path | None:
+    """onnxruntime's QDQ model, or None (the failure recorded) if its quantization fails."""
+    try:
+        return pa.ort_quantize(model, calib, folder / f"{key}_ort_int8.onnx", preprocess=True,
+                               input_name=input_name)
+    except Exception as error:  # noqa: BLE001  (any failure of onnxruntime's tool is a row)
+        quarc.failures.append(pa.Failure(f"{key} {ORT_INT8}", "ort_quantize (quantize_static)",
+                                         f"{type(error).__name__}: {error}"))
+        print(f"  FAILED: {key} ort_quantize: {error}", file=sys.stderr)
+        return None
+
+
+def relative_error(key: str, exe: Path, model: Path, input_name: str, eval_file: Path,
+                   quarc: pa.Quarc, folder: Path) -> float | None:
+    """max |quarc int8 - FP32| / max |FP32| of the model's first output on the evaluation
+    input (FP32: onnxruntime in this process); None if the executable failed."""
+    out = folder / "int8_out"
+    if not quarc.run(f"{key} {QUARC_INT8} (output check)",
+                     [exe, "--input", f"{input_name}={eval_file}", "--output-dir", out]):
+        return None
+    first = onnx.load(str(model), load_external_data=False).graph.output[0].name
+    # The executable names the file after the output, other characters than [A-Za-z0-9._-]
+    # replaced by '_' (runtime/src/cli.c).
+    file = "".join(c if c.isascii() and (c.isalnum() or c in "._-") else "_" for c in first)
+    got = np.load(out / f"{file or 'output'}.npy").astype(np.float64)
+    session = ort.InferenceSession(str(model), providers=["CPUExecutionProvider"])
+    want = session.run([first], {input_name: np.load(eval_file)})[0].astype(np.float64)
+    return float(np.abs(got - want).max() / max(np.abs(want).max(), 1e-30))
+
+
+def prepare(model: co.Model, args: argparse.Namespace, quarc: pa.Quarc, work: Path,
+            start: float) -> Prepared:
+    """Inputs, quarc's two executables, onnxruntime's int8 model and the output check."""
+    folder = work / model.key
+    shape = "x".join(map(str, model.shape))
+    prepared = Prepared(model.key, shape)
+    path = build_model(model, work)
+    pa.log(model.key, start, f"rendering {args.calib} calibration inputs and 1 evaluation input")
+    calib, eval_file = write_inputs(model.key, model.shape, args.calib, folder)
+    pa.log(model.key, start, "calibrating, compiling, quantizing with onnxruntime")
+    shape_flag = quarc_tools.shape_flag(model.input_name, model.shape)
+    executables = quarc_executables(model.key, path, shape_flag, quarc, folder)
+    ort_int8 = ort_int8_model(model.key, path, model.input_name, calib, quarc, folder)
+    feed = ["--input", f"{model.input_name}={eval_file}"]
+    runner = [sys.executable, str(ROOT / "bench" / "ort_runner.py")]
+    for engine, exe in executables.items():
+        prepared.commands[engine] = [str(exe), *feed]
+    if ort_int8 is not None:
+        prepared.commands[ORT_INT8] = [*runner, str(ort_int8), *feed]
+    prepared.commands[ORT_FP32] = [*runner, str(path), *feed]
+    if QUARC_INT8 in executables:
+        prepared.relative_error = relative_error(model.key, executables[QUARC_INT8], path,
+                                                 model.input_name, eval_file, quarc, folder)
+    return prepared
+
+
+# ---------------------------------------------------------------------------
+# Timing
+
+
+def time_engines(prepared: Prepared, threads: int, args: argparse.Namespace,
+                 quarc: pa.Quarc) -> dict[str, float]:
+    """Median (ms) of the rounds' medians per engine that ran; an engine whose run fails is
+    recorded and left out of the later rounds."""
+    medians: dict[str, list[float]] = {engine: [] for engine in prepared.commands}
+    for r in range(args.rounds):
+        order = [e for e in ENGINES if e in medians]
+        for engine in order if r % 2 == 0 else reversed(order):
+            command = prepared.commands[engine] + ["--threads", str(threads),
+                                                   "--benchmark", str(args.runs)]
+            try:
+                medians[engine].append(co.timed_process(command)[0])
+            except RuntimeError as error:
+                shown = " ".join(quarc.shorten(a) for a in command)
+                quarc.failures.append(pa.Failure(f"{prepared.key} {engine}", shown,
+                                                 str(error).strip()[-300:]))
+                print(f"  FAILED: {shown}\n    {error}", file=sys.stderr)
+                del medians[engine]
+    return {engine: float(np.median(t)) for engine, t in medians.items() if t}
+
+
+@dataclass
+class Row:
+    key: str
+    shape: str
+    threads: int
+    ms: dict[str, float]  # by engine; a missing engine failed
+    relative_error: float | None
+
+
+# ---------------------------------------------------------------------------
+# Output
+
+
+def peak_lines() -> list[str]:
+    """bench/peak.sh's output (CPU, features, FP32 FMA and int8 dot-product peaks of one
+    core), measured now: the figures the latencies are read against."""
+    proc = subprocess.run(["bash", str(ROOT / "bench" / "peak.sh")], capture_output=True,
+                          text=True, check=False)
+    if proc.returncode != 0:
+        last = (proc.stderr.strip().splitlines() or [""])[-1]
+        return [f"bench/peak.sh failed (exit {proc.returncode}): {last}"]
+    return [line.rstrip() for line in proc.stdout.splitlines() if line.strip()]
+
+
+def ratio(a: float | None, b: float | None) -> str:
+    return f"{a / b:.2f}" if a is not None and b else "-"
+
+
+def table(rows: list[Row]) -> list[str]:
+    header = ["model", "input", "threads", *(f"{e} ms" for e in ENGINES),
+              "quarc int8 / quarc FP32", "quarc int8 / ORT int8",
+              "quarc int8 vs ORT FP32: max abs diff / max abs (first output)"]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for row in rows:
+        cells = [f"{row.ms[e]:.2f}" if e in row.ms else "failed" for e in ENGINES]
+        q8 = row.ms.get(QUARC_INT8)
+        error = "-" if row.relative_error is None else f"{row.relative_error:.2e}"
+        lines.append(f"| {row.key} | {row.shape} | {row.threads} | {' | '.join(cells)} | "
+                     f"{ratio(q8, row.ms.get(QUARC_FP32))} | {ratio(q8, row.ms.get(ORT_INT8))} "
+                     f"| {error} |")
+    return lines
+
+
+def markdown(rows: list[Row], peaks: list[str], failures: list[pa.Failure], build: str,
+             args: argparse.Namespace, seconds: float) -> str:
+    lines = [f"CPU: {co.cpu_description()}", "", "bench/peak.sh (one core):", ""]
+    lines += [f"- {line}" for line in peaks]
+    lines += ["", f"Measured {datetime.date.today()}, quarc {build}, onnxruntime "
+              f"{ort.__version__}; {args.rounds} rounds x {args.runs} runs, median of the "
+              f"rounds' medians; {args.calib} calibration inputs; {seconds:.0f} s in all.", ""]
+    lines += table(rows)
+    lines += ["", "quarc int8: `quarc calibrate` + `quarc compile --quantize=int8 --stats`. "
+              "ORT int8: onnxruntime's QDQ model from quantize_static (opset 13, "
+              "quant_pre_process, per-channel, QUInt8 activations, QInt8 weights, MinMax) on "
+              "the same calibration inputs, default session options. Both engines run with the "
+              "same intra-op thread count. ResNet-50's weights and calibration inputs are "
+              "synthetic (seeded random weights, photo-like noise). The last column compares "
+              "quarc int8 with onnxruntime FP32 on one input that is not a calibration input."]
+    if failures:
+        lines += ["", "Failures:"]
+        lines += [f"- {f.engine}: `{f.command}`: {f.error}" for f in failures]
+    return "\n".join(lines) + "\n"
+
+
+def plot(rows: list[Row], path: Path) -> None:
+    """One panel per model (their latencies differ by 100x), a group of four bars per
+    thread count; a failed engine has no bar."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    keys = list(dict.fromkeys(row.key for row in rows))
+    fig, axes = plt.subplots(1, len(keys), figsize=(max(6, 3.2 * len(keys)), 4), squeeze=False)
+    width = 0.8 / len(ENGINES)
+    for ax, key in zip(axes[0], keys):
+        mine = [row for row in rows if row.key == key]
+        x = np.arange(len(mine))
+        for i, engine in enumerate(ENGINES):
+            ax.bar(x + (i - (len(ENGINES) - 1) / 2) * width,
+                   [row.ms.get(engine, np.nan) for row in mine], width, label=engine)
+        ax.set_xticks(x, [f"{row.threads} thr" for row in mine])
+        ax.set_title(f"{key} ({mine[0].shape})", fontsize=9)
+    axes[0][0].set_ylabel("median latency (ms)")
+    axes[0][0].legend(fontsize=8)
+    fig.suptitle(co.cpu_description(), fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+
+
+# ---------------------------------------------------------------------------
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--models", nargs="+", default=list(MODELS), choices=MODELS)
+    parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds")
+    parser.add_argument("--runs", type=int, default=10, help="timed runs per round")
+    parser.add_argument("--calib", type=int, default=8, help="calibration inputs per model")
+    parser.add_argument("--build-dir", type=Path,
+                        default=Path(os.environ.get("QUARC_BUILD_DIR", ROOT / "build")))
+    parser.add_argument("--output", type=Path, default=RESULTS / "int8_latency.md",
+                        help="the Markdown file; the chart goes next to it as .png")
+    parser.add_argument("--keep-work", action="store_true",
+                        help="keep the work folder (executables, models, inputs)")
+    return parser.parse_args()
+
+
+def main() -> int:
+    args = parse_args()
+    start = time.time()
+    build_dir = args.build_dir.resolve()
+    pa.wait_for(build_dir / "bin" / "quarc")
+    build = pa.quarc_build(build_dir, build_dir / "bin" / "quarc")
+    work = Path(tempfile.mkdtemp(prefix="int8-latency-"))
+    quarc = pa.Quarc(pa.snapshot(build_dir, work / "quarc"), work)
+    # Measured before the models so that the compiles do not share the cores with it.
+    peaks = peak_lines()
+    models = co.known_models()
+    rows = []
+    for key in args.models:
+        prepared = prepare(models[key], args, quarc, work, start)
+        for threads in args.threads:
+            pa.log(key, start, f"timing at {threads} thread(s)")
+            rows.append(Row(key, prepared.shape, threads,
+                            time_engines(prepared, threads, args, quarc),
+                            prepared.relative_error))
+    text = markdown(rows, peaks, quarc.failures, build, args, time.time() - start)
+    print(text)
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(text)
+    plot(rows, args.output.with_suffix(".png"))
+    if args.keep_work:
+        print(f"work files in {work}", file=sys.stderr)
+    else:
+        shutil.rmtree(work)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
