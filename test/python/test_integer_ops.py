@@ -146,6 +146,12 @@ CASES = [
          {"pads": [1, 1, 1, 1]}, zx=37),
     Case("conv1x1_channels_not_multiple_of_4", "Conv", (2, 6, 5, 50), (20, 6, 1, 1),
          dynamic_batch=True),
+    # Output rows narrower than the tile share column tiles (7 rows of 7 pixels: blocks
+    # of 6 rows and 1, pieces cut where rows end); strided as well.
+    Case("conv_small_image_rows", "Conv", (1, 16, 7, 7), (24, 16, 3, 3),
+         {"pads": [1, 1, 1, 1]}),
+    Case("conv_small_image_stride2", "Conv", (1, 8, 13, 13), (8, 8, 3, 3),
+         {"pads": [1, 1, 1, 1], "strides": [2, 2]}, zx=37),
     Case("matmul_panels", "MatMul", (37, 68), (68, 96), zx=90, bias_add=True),
     Case("matmul_depth_not_multiple_of_4", "MatMul", (2, 3, 30), (30, 16), zx=90, bias=False),
 ]

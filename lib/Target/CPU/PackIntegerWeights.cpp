@@ -149,6 +149,34 @@ Value padDimTo(OpBuilder &b, Location loc, Value value, int64_t dim,
                                zero);
 }
 
+/// [..., H, W] viewed as [..., 1, H * W].
+Value flattenPixels(OpBuilder &b, Location loc, Value value) {
+  auto type = cast<RankedTensorType>(value.getType());
+  int64_t rank = type.getRank();
+  SmallVector<ReassociationIndices> leading;
+  for (int64_t d = 0; d < rank - 2; ++d)
+    leading.push_back({d});
+  SmallVector<ReassociationIndices> collapse = leading, expand = leading;
+  collapse.push_back({rank - 2, rank - 1});
+  expand.push_back({rank - 2, rank - 1});
+  Value row = tensor::CollapseShapeOp::create(b, loc, value, collapse);
+  SmallVector<int64_t> shape(type.getShape().drop_back(2));
+  shape.append({1, type.getDimSize(rank - 2) * type.getDimSize(rank - 1)});
+  return tensor::ExpandShapeOp::create(b, loc, type.clone(shape), row, expand);
+}
+
+/// The inverse of flattenPixels, back to `type`.
+Value unflattenPixels(OpBuilder &b, Location loc, Value value,
+                      RankedTensorType type) {
+  int64_t rank = type.getRank();
+  SmallVector<ReassociationIndices> groups;
+  for (int64_t d = 0; d < rank - 2; ++d)
+    groups.push_back({d});
+  groups.push_back({rank - 2, rank - 1});
+  Value row = tensor::CollapseShapeOp::create(b, loc, value, groups);
+  return tensor::ExpandShapeOp::create(b, loc, type, row, groups);
+}
+
 /// The body of the packed product: acc + ext(input) * sext(packed weight).
 void buildPackedBody(OpBuilder &b, Location loc, ValueRange args,
                      Operation *inputExtension) {
@@ -258,6 +286,27 @@ public:
     Location loc = op.getLoc();
     Value input = padDimTo(b, loc, op.getDpsInputs()[0], 2, padded);
     Value init = op.getDpsInits()[0];
+    // A pointwise convolution (1x1, unit strides, no padding) reads its
+    // input at its output's pixels: both are viewed as one row of H * W
+    // pixels, so the kernel's tiles span whole rows of a small image (7 x 7
+    // would otherwise give tiles 7 pixels wide).
+    auto inputType = cast<RankedTensorType>(input.getType());
+    auto initType = cast<RankedTensorType>(init.getType());
+    bool pointwise =
+        kh == 1 && kw == 1 && inputType.getShape().take_back(2) ==
+                                  initType.getShape().take_back(2);
+    for (auto [result, dim] : {std::pair{3u, y}, {4u, x}}) {
+      SmallVector<AffineExpr> zeros(8, getAffineConstantExpr(0, ctx));
+      zeros[dim] = getAffineDimExpr(0, ctx);
+      pointwise = pointwise &&
+                  simplifyAffineExpr(inMap.getResult(result).replaceDims(zeros),
+                                     1, 0) == getAffineDimExpr(0, ctx);
+    }
+    if (pointwise && !initType.isDynamicDim(3) && !initType.isDynamicDim(4)) {
+      input = flattenPixels(b, loc, input);
+      init = flattenPixels(b, loc, init);
+    }
+    Type groupedInitType = init.getType();
 
     // Loops (n, g, f, y, i, j, c1, x, c0): the input's channel is 4 c1 + c0.
     // Without groups, g and the unit dims it indexes are left out, so that
@@ -313,8 +362,10 @@ public:
         });
     Value result = packedOp.getResult(0);
     if (!grouped)
-      result = tensor::ExpandShapeOp::create(
-          b, loc, op.getDpsInits()[0].getType(), result, ungroup);
+      result = tensor::ExpandShapeOp::create(b, loc, groupedInitType, result,
+                                             ungroup);
+    if (result.getType() != op.getDpsInits()[0].getType())
+      result = unflattenPixels(b, loc, result, initType);
     op->replaceAllUsesWith(ValueRange{result});
     return success();
   }

@@ -142,4 +142,29 @@ void forEachChunk(OpBuilder &b, Location loc, int64_t total, int64_t step,
     body(b, arith::ConstantIndexOp::create(b, loc, whole), total - whole);
 }
 
+void forChunkAt(OpBuilder &b, Location loc, Value index, int64_t total,
+                int64_t chunk,
+                llvm::function_ref<void(OpBuilder &, Value, int64_t)> body) {
+  Value start = arith::MulIOp::create(
+      b, loc, index, arith::ConstantIndexOp::create(b, loc, chunk));
+  int64_t whole = total / chunk, remainder = total % chunk;
+  if (remainder == 0 || whole == 0) {
+    body(b, start, remainder == 0 ? chunk : remainder);
+    return;
+  }
+  Value isWhole =
+      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, index,
+                            arith::ConstantIndexOp::create(b, loc, whole));
+  scf::IfOp::create(
+      b, loc, isWhole,
+      [&](OpBuilder &tb, Location) {
+        body(tb, start, chunk);
+        scf::YieldOp::create(tb, loc);
+      },
+      [&](OpBuilder &eb, Location) {
+        body(eb, start, remainder);
+        scf::YieldOp::create(eb, loc);
+      });
+}
+
 } // namespace mlir::quarc

@@ -38,6 +38,13 @@ void forEachChunk(OpBuilder &b, Location loc, Value total, int64_t step,
 void forEachChunk(OpBuilder &b, Location loc, int64_t total, int64_t step,
                   llvm::function_ref<void(OpBuilder &, Value, int64_t)> body);
 
+/// Chunk `index` of [0, total) in chunks of `chunk` (an iteration of a
+/// parallel loop over the chunks): `body` gets its start and its static
+/// size, under an scf.if when the last chunk is smaller.
+void forChunkAt(OpBuilder &b, Location loc, Value index, int64_t total,
+                int64_t chunk,
+                llvm::function_ref<void(OpBuilder &, Value, int64_t)> body);
+
 /// Marks a loop built by a kernel generator as one whose iterations are
 /// heavy enough to run on separate threads.
 void markKernelLoop(Operation *loop);

@@ -59,8 +59,9 @@ struct IntegerProduct {
   SmallVector<unsigned> batch; // parallel dims around the kernel
   SmallVector<unsigned> k;     // k steps: (k1) or (c1, i, j), outermost first
   unsigned group;              // the four k of a step: k0 or c0
-  // MatMul: n1 and n0 (n0 is a panel's width); Convolution: x (n0 unused).
-  unsigned n1, n0;
+  // MatMul: n1 and n0 (n0 is a panel's width); Convolution: x (n0 unused)
+  // and y, the output row.
+  unsigned n1, n0, y;
   SmallVector<int64_t> ranges;
 };
 
@@ -128,6 +129,7 @@ FailureOr<IntegerProduct> matchProduct(linalg::GenericOp op) {
     p.k = {5, 3, 4};
     p.group = 7;
     p.n1 = 6;
+    p.y = 2;
   } else if (loops == 9 && maps[1] == dims({1, 2, 4, 5, 6, 8}) &&
              maps[2] == dims({0, 1, 2, 3, 7})) {
     // (n, g, f, y, i, j, c1, x, c0): input, packed filter, output.
@@ -142,6 +144,7 @@ FailureOr<IntegerProduct> matchProduct(linalg::GenericOp op) {
     p.k = {6, 4, 5};
     p.group = 8;
     p.n1 = 7;
+    p.y = 3;
   } else if (loops >= 5) {
     // (batch..., m, n1, k1, n0, k0): a, packed weight, output.
     unsigned m = loops - 5;
@@ -204,6 +207,26 @@ std::optional<SmallVector<int8_t>> getConstantBytes(Value buffer) {
   return SmallVector<int8_t>(bytes->begin(), bytes->end());
 }
 
+/// A run of pixels of one output row within a column vector: `width`
+/// pixels from column `column` of row `row` (relative to the tile's first
+/// row), in lanes [lane, lane + width).
+struct Segment {
+  int64_t row;
+  Value column;
+  int64_t x; // the column's static offset from the tile's first column
+  int64_t width;
+  int64_t lane;
+};
+
+/// One column vector of a tile: `width` columns from `first` (a product's
+/// columns; a convolution's pixels, row-major over the tile's rows), as
+/// the segments of output rows it covers.
+struct Piece {
+  Value first;
+  int64_t width;
+  SmallVector<Segment> segments;
+};
+
 class IntegerKernelBuilder {
 public:
   IntegerKernelBuilder(const IntegerProduct &p, const TargetInfo &target,
@@ -219,56 +242,89 @@ public:
       tile.columns = std::max<int64_t>(1, tile.columns / panelWidth) * panelWidth;
     } else {
       panelWidth = lanes;
+      // Output rows narrower than the tile (a 7 x 7 or 14 x 14 image)
+      // share column tiles: R rows of OW pixels each.
+      // (They are read through the input's rows x columns as one dim, which
+      // must be contiguous.)
+      int64_t width = p.ranges[p.n1], height = p.ranges[p.y];
+      auto inputType = cast<MemRefType>(p.columns.getType());
+      SmallVector<int64_t> strides;
+      int64_t offset;
+      bool rowsContiguous =
+          succeeded(inputType.getStridesAndOffset(strides, offset)) &&
+          strides.back() == 1 &&
+          strides[strides.size() - 2] == inputType.getShape().back();
+      if (rowsContiguous && !ShapedType::isDynamic(height) &&
+          2 * width <= tile.columns)
+        rowsPerTile = std::min<int64_t>(tile.columns / width, height);
     }
   }
 
+  /// One parallel loop over the batch dims (a convolution's output rows in
+  /// blocks when small rows share tiles) and the column tiles. (Splitting
+  /// the rows of C too, as the f32 kernel does for small images, packed
+  /// each panel once per block of rows and was slower on ResNet-50, even
+  /// on two threads.)
   void build(OpBuilder &b) {
     int64_t columns = getColumnCount();
     int64_t columnTiles = llvm::divideCeil(columns, tile.columns);
     SmallVector<Value> sizes;
     for (unsigned dim : p.batch)
-      sizes.push_back(getLoopSize(b, dim));
-    sizes.push_back(arith::ConstantIndexOp::create(b, loc, columnTiles));
+      sizes.push_back(dim == p.y && rowsPerTile > 1
+                          ? constant(b, llvm::divideCeil(p.ranges[p.y],
+                                                         rowsPerTile))
+                          : getLoopSize(b, dim));
+    sizes.push_back(constant(b, columnTiles));
     // The packed weight viewed as [N/n0, K/4, n0 * 4], so that one panel
     // row is one contiguous vector.
     if (p.form == IntegerProduct::MatMul)
       columnsPanels = memref::CollapseShapeOp::create(
           b, loc, p.columns,
           SmallVector<ReassociationIndices>{{0}, {1}, {2, 3}});
+    // Small rows sharing a tile are read through the input's rows x columns
+    // collapsed: a column vector's pixels of several rows are one load.
+    if (rowsPerTile > 1) {
+      int64_t rank = cast<MemRefType>(p.columns.getType()).getRank();
+      SmallVector<ReassociationIndices> groups;
+      for (int64_t d = 0; d < rank - 2; ++d)
+        groups.push_back({d});
+      groups.push_back({rank - 2, rank - 1});
+      flatInput = memref::CollapseShapeOp::create(b, loc, p.columns, groups);
+    }
     LoopBounds bounds = getZeroBasedBounds(b, loc, sizes);
     auto loop = scf::ParallelOp::create(
         b, loc, bounds.lower, bounds.upper, bounds.steps,
         [&](OpBuilder &pb, Location, ValueRange loopIvs) {
           for (auto [dim, iv] : llvm::zip(p.batch, loopIvs))
             ivs[dim] = iv;
-          if (p.form == IntegerProduct::Convolution)
+          if (p.form == IntegerProduct::Convolution) {
             panel = memref::AllocaOp::create(
                 pb, loc,
                 MemRefType::get({getStepsPerBlock(), tile.columns * 4},
                                 pb.getI8Type()),
                 pb.getI64IntegerAttr(64));
-          Value start = arith::MulIOp::create(
-              pb, loc, loopIvs.back(),
-              arith::ConstantIndexOp::create(pb, loc, tile.columns));
-          int64_t whole = columns / tile.columns;
-          int64_t remainder = columns % tile.columns;
-          if (remainder == 0 || whole == 0) {
-            buildColumn(pb, start, remainder == 0 ? tile.columns : remainder);
-            return;
+            rowBase = ivs[p.y];
           }
-          Value isWhole = arith::CmpIOp::create(
-              pb, loc, arith::CmpIPredicate::ult, loopIvs.back(),
-              arith::ConstantIndexOp::create(pb, loc, whole));
-          scf::IfOp::create(
-              pb, loc, isWhole,
-              [&](OpBuilder &tb, Location) {
-                buildColumn(tb, start, tile.columns);
-                scf::YieldOp::create(tb, loc);
-              },
-              [&](OpBuilder &eb, Location) {
-                buildColumn(eb, start, remainder);
-                scf::YieldOp::create(eb, loc);
-              });
+          // ivs[y] moves with the segments: the loop's own iv is kept.
+          Value outputRow = p.form == IntegerProduct::Convolution ? ivs[p.y]
+                                                                  : Value();
+          auto buildColumns = [&](OpBuilder &cb) {
+            rowBase = outputRow;
+            if (rowsPerTile > 1) {
+              // A block of whole output rows; the last may have fewer.
+              forChunkAt(cb, loc, outputRow, p.ranges[p.y], rowsPerTile,
+                         [&](OpBuilder &bb, Value firstRow, int64_t count) {
+                           rowBase = firstRow;
+                           buildColumn(bb, constant(bb, 0), columns, count);
+                         });
+              return;
+            }
+            forChunkAt(cb, loc, loopIvs.back(), columns, tile.columns,
+                       [&](OpBuilder &bb, Value start, int64_t width) {
+                         buildColumn(bb, start, width);
+                       });
+          };
+          buildColumns(pb);
         });
     markKernelLoop(loop);
   }
@@ -318,13 +374,27 @@ private:
     return arith::ConstantIndexOp::create(b, loc, value);
   }
 
-  /// The column tile [n0, n0 + width): block by block of k, the row tiles.
-  void buildColumn(OpBuilder &b, Value columnStart, int64_t width) {
-    // The column vectors of the tile: (first column, width <= panelWidth).
+  /// The column tile [n0, n0 + width) of `rows` output rows (from
+  /// rowBase; one unless small rows share tiles): block by block of k, the
+  /// row tiles.
+  void buildColumn(OpBuilder &b, Value columnStart, int64_t width,
+                   int64_t rows = 1) {
+    // The column vectors of the tile, rows x width pixels in row-major
+    // order, each up to panelWidth wide and cut where rows end.
     pieces.clear();
-    for (int64_t start = 0; start < width; start += panelWidth)
-      pieces.emplace_back(addIndex(b, loc, columnStart, start),
-                          std::min(panelWidth, width - start));
+    for (int64_t start = 0; start < rows * width; start += panelWidth) {
+      Piece piece;
+      piece.width = std::min(panelWidth, rows * width - start);
+      piece.first = addIndex(b, loc, columnStart, start);
+      for (int64_t lane = 0; lane < piece.width;) {
+        int64_t row = (start + lane) / width, x = (start + lane) % width;
+        int64_t count = std::min(piece.width - lane, width - x);
+        piece.segments.push_back(
+            {row, addIndex(b, loc, columnStart, x), x, count, lane});
+        lane += count;
+      }
+      pieces.push_back(std::move(piece));
+    }
     int64_t outer = p.ranges[p.k.front()];
     int64_t blockGroups = getStepsPerBlock();
     if (p.form == IntegerProduct::Convolution)
@@ -412,12 +482,17 @@ private:
                 });
   }
 
+  /// Points the ivs at a segment's first pixel.
+  void setSegment(OpBuilder &b, const Segment &segment) {
+    ivs[p.n1] = segment.column;
+    if (p.form == IntegerProduct::Convolution)
+      ivs[p.y] = addIndex(b, loc, rowBase, segment.row);
+  }
+
   /// The input bytes of the four channels of the current step at the
-  /// columns of `piece`, interleaved: [x0 c0..c3, x1 c0..c3, ...], zero
+  /// pixels of `piece`, interleaved: [x0 c0..c3, x1 c0..c3, ...], zero
   /// past the piece's width.
-  Value loadInterleaved(OpBuilder &b, std::pair<Value, int64_t> piece) {
-    auto [column, width] = piece;
-    ivs[p.n1] = column;
+  Value loadInterleaved(OpBuilder &b, const Piece &piece) {
     AffineMap map = p.columnsMap;
     // The input's stride along x (its last index is x * stride + ...).
     AffineExpr last = map.getResults().back();
@@ -430,20 +505,42 @@ private:
             stride = c.getValue();
     });
     Type i8 = b.getI8Type();
+    auto fullType = VectorType::get({panelWidth}, i8);
     SmallVector<Value> channels;
     for (int64_t c0 = 0; c0 < 4; ++c0) {
       ivs[p.group] = constant(b, c0);
-      int64_t span = (width - 1) * stride + 1;
-      Value row = vector::LoadOp::create(b, loc, VectorType::get({span}, i8),
-                                         p.columns, indices(b, map));
-      SmallVector<int64_t> picks;
-      for (int64_t e = 0; e < panelWidth; ++e)
-        picks.push_back(e < width ? e * stride : span);
-      // Elements past the width come from a zero vector.
-      Value zero = arith::ConstantOp::create(
-          b, loc, DenseElementsAttr::get(VectorType::get({span}, i8),
-                                         APInt(8, 0)));
-      channels.push_back(vector::ShuffleOp::create(b, loc, row, zero, picks));
+      if (flatInput) {
+        channels.push_back(loadAcrossRows(b, piece, stride));
+        continue;
+      }
+      Value channel;
+      for (const Segment &segment : piece.segments) {
+        setSegment(b, segment);
+        // One load of the segment's span, every stride-th byte kept (and,
+        // for a lone segment, zeros after it to fill the register).
+        int64_t span = (segment.width - 1) * stride + 1;
+        auto spanType = VectorType::get({span}, i8);
+        Value row = vector::LoadOp::create(b, loc, spanType, p.columns,
+                                           indices(b, map));
+        bool alone = piece.segments.size() == 1;
+        SmallVector<int64_t> picks;
+        for (int64_t e = 0; e < (alone ? panelWidth : segment.width); ++e)
+          picks.push_back(e < segment.width ? e * stride : span);
+        Value zero = arith::ConstantOp::create(
+            b, loc, DenseElementsAttr::get(spanType, APInt(8, 0)));
+        Value picked = vector::ShuffleOp::create(b, loc, row, zero, picks);
+        if (alone) {
+          channel = picked;
+          break;
+        }
+        if (!channel)
+          channel = arith::ConstantOp::create(
+              b, loc, DenseElementsAttr::get(fullType, APInt(8, 0)));
+        channel = vector::InsertStridedSliceOp::create(
+            b, loc, picked, channel, ArrayRef<int64_t>{segment.lane},
+            ArrayRef<int64_t>{1});
+      }
+      channels.push_back(channel);
     }
     // Interleave: pairs (c0, c1), (c2, c3), then pairs of pairs.
     auto interleave = [&](Value lhs, Value rhs, int64_t unit) {
@@ -459,6 +556,45 @@ private:
     };
     return interleave(interleave(channels[0], channels[1], 1),
                       interleave(channels[2], channels[3], 1), 2);
+  }
+
+  /// The piece's pixels of the current channel and tap, for pieces whose
+  /// segments span several output rows: one load from the first pixel to
+  /// the last through the collapsed input (the rows in between are in
+  /// memory between them), then one shuffle that keeps the pixels.
+  Value loadAcrossRows(OpBuilder &b, const Piece &piece, int64_t stride) {
+    const Segment &front = piece.segments.front();
+    setSegment(b, front);
+    SmallVector<Value> at = indices(b, p.columnsMap);
+    ArrayRef<int64_t> shape = cast<MemRefType>(p.columns.getType()).getShape();
+    int64_t width = shape.back();
+    Value row = at[at.size() - 2], column = at.back();
+    at.pop_back();
+    at.back() = arith::AddIOp::create(
+        b, loc, arith::MulIOp::create(b, loc, row, constant(b, width)), column);
+    // The input row of output row y advances by the map's factor of y.
+    AffineExpr rowExpr = p.columnsMap.getResult(p.columnsMap.getNumResults() - 2);
+    unsigned loops = p.columnsMap.getNumDims();
+    auto at0 = [&](int64_t value) {
+      SmallVector<AffineExpr> dims(loops, getAffineConstantExpr(0, b.getContext()));
+      dims[p.y] = getAffineConstantExpr(value, b.getContext());
+      return cast<AffineConstantExpr>(
+                 simplifyAffineExpr(rowExpr.replaceDims(dims), loops, 0))
+          .getValue();
+    };
+    int64_t rowStride = at0(1) - at0(0);
+    SmallVector<int64_t> offsets;
+    for (const Segment &segment : piece.segments)
+      for (int64_t e = 0; e < segment.width; ++e)
+        offsets.push_back((segment.row - front.row) * rowStride * width +
+                          (segment.x + e - front.x) * stride);
+    int64_t span = offsets.back() + 1;
+    auto spanType = VectorType::get({span}, b.getI8Type());
+    Value strip = vector::LoadOp::create(b, loc, spanType, flatInput, at);
+    Value zero = arith::ConstantOp::create(
+        b, loc, DenseElementsAttr::get(spanType, APInt(8, 0)));
+    offsets.resize(panelWidth, span); // lanes past the piece: zeros
+    return vector::ShuffleOp::create(b, loc, strip, zero, offsets);
   }
 
   /// The four bytes of the current k step of tile row `row`, broadcast to
@@ -497,12 +633,12 @@ private:
                                              constant(b, 0)});
   }
 
-  /// The indices of C for the tile row at ivs[m] and `piece`.
-  SmallVector<Value> outIndices(OpBuilder &b, std::pair<Value, int64_t> piece) {
+  /// The indices of C for the tile row at ivs[m] and `segment`.
+  SmallVector<Value> outIndices(OpBuilder &b, const Segment &segment) {
     if (p.form == IntegerProduct::Convolution) {
-      ivs[p.n1] = piece.first;
+      setSegment(b, segment);
     } else {
-      ivs[p.n1] = arith::DivUIOp::create(b, loc, piece.first,
+      ivs[p.n1] = arith::DivUIOp::create(b, loc, segment.column,
                                          constant(b, panelWidth));
       ivs[p.n0] = constant(b, 0);
     }
@@ -521,9 +657,9 @@ private:
     SmallVector<Value> accumulators;
     for (Value r : rowIndex) {
       ivs[p.m] = r;
-      for (auto piece : pieces) {
+      for (const Piece &piece : pieces) {
         if (firstBlock && prologue) {
-          outIndices(b, piece); // sets the ivs the prologue reads
+          outIndices(b, piece.segments.front()); // the ivs the prologue reads
           accumulators.push_back(
               prologue->getInitialValue(b, loc, accType, ivs));
         } else {
@@ -558,41 +694,45 @@ private:
         Value sum = sums[r * pieces.size() + index];
         if (!toEpilogue || epilogue->needsResult())
           storeAccumulator(b, piece, sum);
-        if (toEpilogue) {
-          outIndices(b, piece); // sets the ivs the epilogue reads
-          epilogue->emit(b, loc, takeWidth(b, sum, piece.second), ivs);
-        }
+        if (toEpilogue)
+          for (const Segment &segment : piece.segments) {
+            outIndices(b, segment); // sets the ivs the epilogue reads
+            epilogue->emit(b, loc, takeLanes(b, sum, segment), ivs);
+          }
       }
     }
   }
 
-  /// The first `width` lanes of `vector`.
-  Value takeWidth(OpBuilder &b, Value vector, int64_t width) {
-    if (width == panelWidth)
+  /// The lanes of `vector` that hold `segment`.
+  Value takeLanes(OpBuilder &b, Value vector, const Segment &segment) {
+    if (segment.width == panelWidth)
       return vector;
     return vector::ExtractStridedSliceOp::create(
-        b, loc, vector, ArrayRef<int64_t>{0}, ArrayRef<int64_t>{width},
-        ArrayRef<int64_t>{1});
+        b, loc, vector, ArrayRef<int64_t>{segment.lane},
+        ArrayRef<int64_t>{segment.width}, ArrayRef<int64_t>{1});
   }
 
-  Value loadAccumulator(OpBuilder &b, std::pair<Value, int64_t> piece,
-                        VectorType type) {
-    SmallVector<Value> at = outIndices(b, piece);
-    if (piece.second == panelWidth)
-      return vector::LoadOp::create(b, loc, type, p.out, at);
-    Value part = vector::LoadOp::create(
-        b, loc, VectorType::get({piece.second}, b.getI32Type()), p.out, at);
-    Value zero = arith::ConstantOp::create(
+  Value loadAccumulator(OpBuilder &b, const Piece &piece, VectorType type) {
+    const Segment &front = piece.segments.front();
+    if (front.width == panelWidth)
+      return vector::LoadOp::create(b, loc, type, p.out, outIndices(b, front));
+    Value acc = arith::ConstantOp::create(
         b, loc, DenseElementsAttr::get(type, APInt(32, 0)));
-    return vector::InsertStridedSliceOp::create(b, loc, part, zero,
-                                                ArrayRef<int64_t>{0},
-                                                ArrayRef<int64_t>{1});
+    for (const Segment &segment : piece.segments) {
+      Value part = vector::LoadOp::create(
+          b, loc, VectorType::get({segment.width}, b.getI32Type()), p.out,
+          outIndices(b, segment));
+      acc = vector::InsertStridedSliceOp::create(
+          b, loc, part, acc, ArrayRef<int64_t>{segment.lane},
+          ArrayRef<int64_t>{1});
+    }
+    return acc;
   }
 
-  void storeAccumulator(OpBuilder &b, std::pair<Value, int64_t> piece,
-                        Value sum) {
-    SmallVector<Value> at = outIndices(b, piece);
-    vector::StoreOp::create(b, loc, takeWidth(b, sum, piece.second), p.out, at);
+  void storeAccumulator(OpBuilder &b, const Piece &piece, Value sum) {
+    for (const Segment &segment : piece.segments)
+      vector::StoreOp::create(b, loc, takeLanes(b, sum, segment), p.out,
+                              outIndices(b, segment));
   }
 
   const IntegerProduct &p;
@@ -605,7 +745,10 @@ private:
   Location loc;
   int64_t panelWidth; // columns per column vector
   SmallVector<Value> ivs;
-  SmallVector<std::pair<Value, int64_t>> pieces; // (first column, width)
+  SmallVector<Piece> pieces;
+  int64_t rowsPerTile = 1; // output rows per column tile (convolution)
+  Value rowBase;           // the tile's first output row (convolution)
+  Value flatInput;         // the input, rows x columns collapsed
   Value panel;         // the convolution's interleaved input
   Value columnsPanels; // the product's packed weight, collapsed
 };

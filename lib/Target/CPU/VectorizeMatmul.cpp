@@ -237,14 +237,14 @@ public:
                                 pb.getF32Type()),
                 pb.getI64IntegerAttr(64));
           Value columnTile = loopIvs.back();
-          forChunkOf(pb, columnTile, columns, tile.columns,
+          forChunkAt(pb, loc, columnTile, columns, tile.columns,
                      [&](OpBuilder &cb, Value n0, int64_t width) {
                        if (rowBlocks == 1) {
                          buildColumn(cb, n0, width, /*m0=*/Value(), rows);
                          return;
                        }
                        assert(!dynamicRows && "dynamic rows are one block");
-                       forChunkOf(cb, loopIvs[c.batch.size()], rows, blockRows,
+                       forChunkAt(cb, loc, loopIvs[c.batch.size()], rows, blockRows,
                                   [&](OpBuilder &rb, Value m0, int64_t count) {
                                     buildColumn(rb, n0, width, m0, count);
                                   });
@@ -263,32 +263,6 @@ private:
         c.outMap.getResultPosition(getAffineDimExpr(dim, b.getContext()));
     assert(position && "every batch dim indexes the output");
     return memref::DimOp::create(b, loc, c.out, *position);
-  }
-
-  /// Chunk `index` of [0, total) in chunks of `chunk`: `body` gets its start
-  /// and its static size, under an scf.if when the last chunk is smaller.
-  void forChunkOf(OpBuilder &b, Value index, int64_t total, int64_t chunk,
-                  llvm::function_ref<void(OpBuilder &, Value, int64_t)> body) {
-    Value start = arith::MulIOp::create(
-        b, loc, index, arith::ConstantIndexOp::create(b, loc, chunk));
-    int64_t whole = total / chunk, remainder = total % chunk;
-    if (remainder == 0 || whole == 0) {
-      body(b, start, remainder == 0 ? chunk : remainder);
-      return;
-    }
-    Value isWhole = arith::CmpIOp::create(
-        b, loc, arith::CmpIPredicate::ult, index,
-        arith::ConstantIndexOp::create(b, loc, whole));
-    scf::IfOp::create(
-        b, loc, isWhole,
-        [&](OpBuilder &tb, Location) {
-          body(tb, start, chunk);
-          scf::YieldOp::create(tb, loc);
-        },
-        [&](OpBuilder &eb, Location) {
-          body(eb, start, remainder);
-          scf::YieldOp::create(eb, loc);
-        });
   }
 
   /// The row tiles [m0, m0 + rowCount) of the column tile [n0, n0 + width)

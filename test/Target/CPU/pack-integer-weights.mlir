@@ -173,3 +173,26 @@ func.func @left_alone(%a: tensor<3x4x!x>, %b: tensor<4xi32>, %b6: tensor<6xi32>,
   %variable = quarc.qmatmul %a, %wv, %b8 : (tensor<3x4x!x>, tensor<4x8x!wd>, tensor<8xi32>) -> tensor<3x8x!y>
   return %wide, %six, %variable : tensor<3x4x!y>, tensor<3x6x!y>, tensor<3x8x!y>
 }
+
+// -----
+
+// A pointwise convolution (1x1, unit strides, no padding) reads its input at
+// its output's pixels: input and accumulators are viewed as one row of H * W
+// = 49 pixels, so the kernel's column tiles are not limited to rows of 7.
+
+!x = !quant.uniform<u8:f32, 0.5:10>
+!w = !quant.uniform<i8:f32, 0.25>
+!y = !quant.uniform<u8:f32, 1.0:5>
+// CHECK-LABEL: func.func @pointwise
+// CHECK: tensor.collapse_shape %{{.*}} : tensor<1x1x4x7x7xi8> into tensor<1x1x4x49xi8>
+// CHECK: tensor.expand_shape %{{.*}} : tensor<1x1x4x49xi8> into tensor<1x1x4x1x49xi8>
+// CHECK: linalg.generic
+// CHECK-SAME: ins(%{{.*}}, %{{.*}} : tensor<1x4x1x49xi8>, tensor<3x1x1x1x4xi8>) outs(%{{.*}} : tensor<1x3x1x49xi32>)
+// CHECK: tensor.collapse_shape %{{.*}} : tensor<1x1x3x1x49xi32> into tensor<1x1x3x49xi32>
+// CHECK: tensor.expand_shape %{{.*}} : tensor<1x1x3x49xi32> into tensor<1x1x3x7x7xi32>
+func.func @pointwise(%x: tensor<1x4x7x7x!x>, %b: tensor<3xi32>) -> tensor<1x3x7x7x!y> {
+  %wc = arith.constant dense<[[[[1]], [[2]], [[3]], [[4]]], [[[5]], [[6]], [[7]], [[8]]], [[[9]], [[10]], [[11]], [[12]]]]> : tensor<3x4x1x1xi8>
+  %w = quarc.storage_cast %wc : tensor<3x4x1x1xi8> -> tensor<3x4x1x1x!w>
+  %y = quarc.qconv %x, %w, %b : (tensor<1x4x7x7x!x>, tensor<3x4x1x1x!w>, tensor<3xi32>) -> tensor<1x3x7x7x!y>
+  return %y : tensor<1x3x7x7x!y>
+}

@@ -69,14 +69,22 @@ func.func @matmul(%a: memref<9x2x4xi8>, %w: memref<5x2x16x4xi8>, %c: memref<9x5x
 #out = affine_map<(d0, d1, d2, d3, d4, d5, d6, d7, d8) -> (d0, d1, d2, d3, d7)>
 // CHECK-LABEL: func @conv(
 // CHECK-SAME:      %[[X:[^:]+]]: memref<1x1x8x9x23xi8>, %[[F:[^:]+]]: memref<1x6x3x3x2x4xi8>, %[[C:[^:]+]]: memref<1x1x6x4x11xi32>)
-// One iteration per output row; 11 columns fit one tile.
-// CHECK: scf.parallel (%[[Y:.*]]) = (%c0) to (%c4) step (%c1) {
+// With AVX2, one iteration per output row; 11 columns fit one tile.
+// AVX2: scf.parallel (%[[Y:.*]]) = (%c0) to (%c4) step (%c1) {
+// With AVX-512, rows of 11 pixels are narrower than half the 48-column tile, so
+// rows share tiles: all 4 (44 pixels, in column vectors of 16 that cross
+// rows) fit one, and the parallel loop has a single iteration. The input is
+// read with its rows x columns collapsed: one load from a vector's first
+// pixel to its last and one shuffle (row 1 starts 2 x 23 bytes on).
+// VNNI: %[[FLAT:.*]] = memref.collapse_shape %[[X]] {{\[}}[0], [1], [2], [3, 4]] : memref<1x1x8x9x23xi8> into memref<1x1x8x207xi8>
 // 18 steps, 4 bytes per column: 48 (AVX-512) or 16 (AVX2) columns.
 // VNNI:   %[[PANEL:.*]] = memref.alloca() {alignment = 64 : i64} : memref<18x192xi8>
 // AVX2:   %[[PANEL:.*]] = memref.alloca() {alignment = 64 : i64} : memref<18x64xi8>
 // CHECK:  scf.for %[[C1:.*]] = %c0 to %c2 step %c1 {
 // CHECK:    scf.for %[[I:.*]] = %c0 to %c3 step %c1 {
 // CHECK:      scf.for %[[J:.*]] = %c0 to %c3 step %c1 {
+// VNNI:         %[[STRIP:.*]] = vector.load %[[FLAT]][%c0, %c0, %{{.*}}, %{{.*}}] : memref<1x1x8x207xi8>, vector<55xi8>
+// VNNI:         vector.shuffle %[[STRIP]], %{{.*}} [0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 46, 48, 50, 52, 54] : vector<55xi8>, vector<55xi8>
 // Channel 4 c1, at input row 2 y + i and column j: 8 pixels 2 apart.
 // AVX2:         %[[ROW:.*]] = vector.load %[[X]][%c0, %c0, %{{.*}}, %{{.*}}, %[[J]]] : memref<1x1x8x9x23xi8>, vector<15xi8>
 // AVX2:         vector.shuffle %[[ROW]], %{{.*}} [0, 2, 4, 6, 8, 10, 12, 14] : vector<15xi8>, vector<15xi8>

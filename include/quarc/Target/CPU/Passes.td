@@ -149,9 +149,15 @@ def QuarcPackIntegerWeights
       C4/4, 4]` (C padded to a multiple of four with zero weights, and the
       input's channels padded to match; the padding's values are never
       used); the loops become (n, g, f, y, i, j, c1, x, c0), the input read
-      at channel `4 c1 + c0`. The filter is the kernel's broadcast operand.
-      Depthwise convolutions (one channel per group, three quarters of
-      which would be padding) are left alone.
+      at channel `4 c1 + c0`; without groups, g and its unit dims are
+      left out. A pointwise convolution (1x1, unit strides, no padding)
+      views its input and output as one row of H * W pixels, so the
+      kernel's column tiles are not limited to the image's rows. The
+      filter is the kernel's broadcast operand.
+    - a depthwise convolution (one input and one output channel per group,
+      whose channels cannot be grouped by four) becomes the integer form of
+      `quarc-vectorize-depthwise`: input `[N, C, H, W]`, filter `[C, KH,
+      KW]` (centered), output `[N, C, OH, OW]`, loops (n, c, y, x, i, j).
     - a matrix product's weight `[K, N]` becomes `[N/n0, K4/4, n0, 4]`:
       panels of n0 columns (n0 = the i32 lanes of a vector register, or the
       largest half or quarter of it that divides N; not packed when none
@@ -201,14 +207,21 @@ def QuarcVectorizeIntegerMatmul
     the input's four channels of each step are loaded along the row (a
     strided convolution loads a wider strip and keeps every stride-th
     byte), interleaved into an aligned panel on the stack, and the row
-    tiles read that panel: an implicit GEMM with no im2col buffer.
+    tiles read that panel: an implicit GEMM with no im2col buffer. Output
+    rows narrower than half the tile share column tiles (R rows of OW
+    pixels; column vectors that cross rows are loaded through the input's
+    rows x columns collapsed, one load from the first pixel to the last and
+    one shuffle).
 
     One parallel loop, marked for `quarc-parallelize-loops`, runs over the
     batch dims (for a convolution: image, group and output row) and the
     column tiles; edge tiles use the same kernel with narrower loads and
-    stores. Accumulators start from C, which holds the bias, and are
-    stored back to it; the output stage (requantization) stays the loop
-    after it.
+    stores. The ops around the product are fused as in
+    `quarc-vectorize-matmul` (MatmulFusion.h): the bias that initializes C
+    becomes the accumulators' initial values, and the output stage that
+    reads C (the requantization, i64 arithmetic per element) runs on the
+    accumulators, so only its 8-bit result is stored; otherwise the
+    accumulators start from C and are stored back to it.
   }];
   let options = [
     Option<"target", "target", "std::string", "\"host\"",
@@ -224,7 +237,10 @@ def QuarcVectorizeDepthwise
   let summary = "Vector code for static f32 depthwise convolutions";
   let description = [{
     Replaces every `linalg.depthwise_conv_2d_nchw_chw` on buffers with
-    static shapes (the batch may be dynamic) and f32 elements by loops over batch, channel and output
+    static shapes (the batch may be dynamic) and f32 elements, and the
+    integer depthwise form of `quarc-pack-integer-weights` (u8 input, s8
+    filter, i32 accumulators: the strip is widened to i32 and multiplied
+    by the widened weight), by loops over batch, channel and output
     row around a kernel that computes a strip of output pixels of one row
     in vector registers: for each filter tap it loads the matching input
     strip (for stride 2, a load of twice the width and a shuffle that keeps
