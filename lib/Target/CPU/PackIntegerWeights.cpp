@@ -133,7 +133,8 @@ bool isI8Tensor(Value value) {
 }
 
 /// `value` padded at the end of dim `dim` to `size` (with zeros: the
-/// packed weights there are zero, so any value would do).
+/// packed weights there are zero, so any value would do, and accumulators
+/// there are dropped).
 Value padDimTo(OpBuilder &b, Location loc, Value value, int64_t dim,
                int64_t size) {
   auto type = cast<RankedTensorType>(value.getType());
@@ -144,7 +145,8 @@ Value padDimTo(OpBuilder &b, Location loc, Value value, int64_t dim,
   high[dim] = b.getIndexAttr(size - type.getDimSize(dim));
   SmallVector<int64_t> shape(type.getShape());
   shape[dim] = size;
-  Value zero = arith::ConstantOp::create(b, loc, b.getI8IntegerAttr(0));
+  Value zero = arith::ConstantOp::create(
+      b, loc, cast<TypedAttr>(b.getZeroAttr(type.getElementType())));
   return tensor::PadOp::create(b, loc, type.clone(shape), value, low, high,
                                zero);
 }
@@ -476,19 +478,25 @@ public:
     int64_t width = panelLanes;
     while (width > 4 && columns % width != 0)
       width /= 2;
-    if (columns % width != 0 || !readConstants())
+    // Columns that no panel width divides (6625 classes) are padded to
+    // whole panels of zero weights; C too, and its first N columns are the
+    // result.
+    if (columns % width != 0)
+      width = panelLanes;
+    int64_t paddedColumns = llvm::alignTo(columns, width);
+    if (!readConstants())
       return failure();
     int64_t padded = llvm::alignTo(depth, 4);
 
     // W'[n1, k1, n0, k0] = w[4 k1 + k0, n0 + width n1] - zw[n].
     SmallVector<char> packed;
-    packed.reserve(padded * columns);
-    for (int64_t n1 = 0; n1 < columns / width; ++n1)
+    packed.reserve(padded * paddedColumns);
+    for (int64_t n1 = 0; n1 < paddedColumns / width; ++n1)
       for (int64_t k1 = 0; k1 < padded / 4; ++k1)
         for (int64_t n0 = 0; n0 < width; ++n0)
           for (int64_t k0 = 0; k0 < 4; ++k0) {
             int64_t row = 4 * k1 + k0, column = n1 * width + n0;
-            if (row >= depth) {
+            if (row >= depth || column >= columns) {
               packed.push_back(0);
               continue;
             }
@@ -499,7 +507,7 @@ public:
           }
     Location loc = op.getLoc();
     auto packedType = RankedTensorType::get(
-        {columns / width, padded / 4, width, 4}, b.getI8Type());
+        {paddedColumns / width, padded / 4, width, 4}, b.getI8Type());
     Value weight = createPackedConstant(b, loc, packedType, packed);
 
     // a [.., M, K4] viewed as [.., M, K4/4, 4]; C [.., M, N] as
@@ -521,7 +529,9 @@ public:
     };
     Value packedA = split(a, padded / 4, 4);
     Value init = op.getDpsInits()[0];
-    Value packedInit = split(init, columns / width, width);
+    Value packedInit =
+        split(padDimTo(b, loc, init, rank - 1, paddedColumns),
+              paddedColumns / width, width);
 
     // Loops (batch..., m, n1, k1, n0, k0).
     MLIRContext *ctx = op.getContext();
@@ -552,8 +562,18 @@ public:
     for (int64_t d = 0; d < rank - 1; ++d)
       groups.push_back({d});
     groups.push_back({rank - 1, rank});
+    auto initType = cast<RankedTensorType>(init.getType());
+    SmallVector<int64_t> paddedShape(initType.getShape());
+    paddedShape.back() = paddedColumns;
     Value result = tensor::CollapseShapeOp::create(
-        b, loc, init.getType(), packedOp.getResult(0), groups);
+        b, loc, initType.clone(paddedShape), packedOp.getResult(0), groups);
+    if (paddedColumns != columns) {
+      SmallVector<OpFoldResult> offsets(rank, b.getIndexAttr(0));
+      SmallVector<OpFoldResult> strides(rank, b.getIndexAttr(1));
+      result = tensor::ExtractSliceOp::create(
+          b, loc, initType, result, offsets,
+          tensor::getMixedSizes(b, loc, init), strides);
+    }
     op->replaceAllUsesWith(ValueRange{result});
     return success();
   }

@@ -160,8 +160,10 @@ def QuarcPackIntegerWeights
       KW]` (centered), output `[N, C, OH, OW]`, loops (n, c, y, x, i, j).
     - a matrix product's weight `[K, N]` becomes `[N/n0, K4/4, n0, 4]`:
       panels of n0 columns (n0 = the i32 lanes of a vector register, or the
-      largest half or quarter of it that divides N; not packed when none
-      does), each the sequence of k groups of every column, so a kernel
+      largest half or quarter of it that divides N; when none does, N is
+      padded to whole register-wide panels of zero weights, C too, and
+      the product's first N columns are the result), each the sequence of
+      k groups of every column, so a kernel
       step loads one panel row as it is. `a` is viewed as `[.., M, K4/4,
       4]` (padded with zeros when K is not a multiple of four) and C as
       `[.., M, N/n0, n0]`; the loops become (batch..., m, n1, k1, n0, k0).
