@@ -203,6 +203,10 @@ TargetInfo::RegisterTile TargetInfo::f32MatmulTile(unsigned rows) const {
 }
 
 TargetInfo::Int8Dot TargetInfo::int8Dot() const {
+  if (arch == "aarch64")
+    return has("i8mm")      ? Int8Dot::NeonUsdot
+           : has("dotprod") ? Int8Dot::NeonSdot
+                            : Int8Dot::None;
   if (has("avx512vnni"))
     return Int8Dot::VNNI;
   if (has("avx2"))
@@ -212,11 +216,11 @@ TargetInfo::Int8Dot TargetInfo::int8Dot() const {
 
 TargetInfo::RegisterTile TargetInfo::int8MatmulTile() const {
   unsigned lanes = vectorBits() / 32;
-  // Per k step: three (AVX-512) or two (AVX2) vectors of packed groups and
-  // one broadcast; vpmaddubsw needs up to four temporaries (the exact path
+  // Per k step: three (AVX-512, NEON) or two (AVX2) vectors of packed
+  // groups and one broadcast; vpmaddubsw needs up to four temporaries (the exact path
   // splits each weight in two, see quarc-vectorize-integer-matmul).
   unsigned columnVectors = vectorRegisters() >= 32 ? 3 : 2;
-  unsigned spare = columnVectors + 1 + (int8Dot() == Int8Dot::VNNI ? 0 : 4);
+  unsigned spare = columnVectors + 1 + (int8Dot() == Int8Dot::MaddUbsw ? 4 : 0);
   unsigned rows = std::min(8u, (vectorRegisters() - spare) / columnVectors);
   return {rows, columnVectors * lanes};
 }

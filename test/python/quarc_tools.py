@@ -8,6 +8,7 @@ import functools
 import importlib.util
 import os
 import re
+import shutil
 import subprocess
 import tempfile
 import warnings
@@ -284,6 +285,23 @@ def host_has(feature: str) -> bool:
     except OSError:
         return False
     return re.search(rf"\b{feature}\b", flags) is not None
+
+
+QEMU_AARCH64 = shutil.which("qemu-aarch64")
+AARCH64_SYSROOT = Path("/usr/aarch64-linux-gnu")
+
+
+def aarch64_runtime() -> bool:
+    """Whether the build has the runtime that AArch64 executables link."""
+    return (build_dir() / "lib" / "quarc" / "aarch64" / "libquarc_runtime.a").is_file()
+
+
+def aarch64_runner() -> list[str] | None:
+    """The command prefix that runs AArch64 executables here (qemu-aarch64 with Debian's
+    cross libc), or None if this machine lacks it or the AArch64 runtime."""
+    if QEMU_AARCH64 is None or not (AARCH64_SYSROOT / "lib").is_dir() or not aarch64_runtime():
+        return None
+    return [QEMU_AARCH64, "-L", str(AARCH64_SYSROOT)]
 
 
 def run_quarc(args: list, timeout: int = RUN_TIMEOUT_S) -> tuple[int, str, str]:

@@ -39,8 +39,8 @@ REL_TOL = 1e-4
 OPSET = 17
 COMPILE_TIMEOUT_S = 300
 
-QEMU = shutil.which("qemu-aarch64")
-AARCH64_SYSROOT = Path("/usr/aarch64-linux-gnu")
+QEMU = quarc_tools.QEMU_AARCH64
+AARCH64_SYSROOT = quarc_tools.AARCH64_SYSROOT
 
 
 # ---------------------------------------------------------------------------
@@ -536,13 +536,8 @@ def test_dynamic_batch(tmp_path, quarc_driver, case_id):
 # Every case in one model, for the register tiles of the other targets
 
 
-def aarch64_runtime() -> bool:
-    return (quarc_tools.build_dir() / "lib" / "quarc" / "aarch64"
-            / "libquarc_runtime.a").is_file()
-
-
 def can_run_aarch64() -> bool:
-    return QEMU is not None and (AARCH64_SYSROOT / "lib").is_dir() and aarch64_runtime()
+    return quarc_tools.aarch64_runner() is not None
 
 
 # (target, command prefix that runs its executables, whether this machine can run them).
@@ -551,7 +546,7 @@ TARGETS = [
     pytest.param("x86_64", [], True, id="x86_64-sse"),
     pytest.param("x86_64+avx512f", [], quarc_tools.host_has("avx512f"), id="x86_64-avx512f"),
     pytest.param("aarch64", [QEMU, "-L", str(AARCH64_SYSROOT)], can_run_aarch64(), id="aarch64",
-                 marks=pytest.mark.skipif(not aarch64_runtime(),
+                 marks=pytest.mark.skipif(not quarc_tools.aarch64_runtime(),
                                           reason="no AArch64 runtime (scripts/setup.sh)")),
 ]
 

@@ -476,20 +476,44 @@ def describe_mismatch(actual: np.ndarray, expected: np.ndarray, acc: np.ndarray,
 
 # --- the tests ----------------------------------------------------------------------------
 
-# The x86 targets the integer code is generated for: plain x86_64 has no int8 kernel (the
-# products are loops), AVX2 and AVX-512 without VNNI use vpmaddubsw, VNNI vpdpbusd.
+# The targets the integer code is generated for: plain x86_64 has no int8 kernel (the
+# products are loops), AVX2 and AVX-512 without VNNI use vpmaddubsw, VNNI vpdpbusd; AArch64
+# with dotprod sdot (u8 activations shifted by -128), with i8mm usdot. x86 code runs in
+# process where the host has the feature (`quarc run`); AArch64 executables run under
+# qemu-aarch64 and must give the same integers.
 TARGETS = [
     pytest.param("x86_64", "sse4_2", id="x86_64"),
     pytest.param("x86_64+avx2", "avx2", id="avx2"),
     pytest.param("x86_64+avx512f", "avx512f", id="avx512f"),
     pytest.param("x86_64+avx512vnni", "avx512_vnni", id="avx512vnni"),
+    pytest.param("aarch64+dotprod", None, id="aarch64-dotprod"),
+    pytest.param("aarch64+i8mm", None, id="aarch64-i8mm"),
 ]
+
+
+def run_model(model_path, target: str, x_path, out_dir) -> tuple[int, str]:
+    """Runs the model on x for `target`: in process for x86 (quarc run), as an executable
+    under qemu-aarch64 for AArch64. Returns (exit code, stderr)."""
+    if not target.startswith("aarch64"):
+        code, _, err = quarc("run", model_path, "--input", f"x={x_path}",
+                             "--output-dir", out_dir, f"--target={target}")
+        return code, err
+    exe = out_dir.parent / f"model_{target.replace('+', '_')}"
+    code, _, err = quarc("compile", model_path, "-o", exe, f"--target={target}")
+    if code != 0:
+        return code, err
+    code, _, err = quarc_tools.run_tool(quarc_tools.aarch64_runner() + [
+        str(exe), "--input", f"x={x_path}", "--output-dir", str(out_dir)],
+        timeout=quarc_tools.RUN_TIMEOUT_S)
+    return code, err
 
 
 @pytest.mark.parametrize("target,feature", TARGETS)
 @pytest.mark.parametrize("case", CASES, ids=str)
 def test_integer_op_is_bit_exact(case, target, feature, quarc_driver, tmp_path):
-    if not quarc_tools.host_has(feature):
+    if feature is None and quarc_tools.aarch64_runner() is None:
+        pytest.skip("no qemu-aarch64, AArch64 sysroot or AArch64 runtime to run the code")
+    if feature is not None and not quarc_tools.host_has(feature):
         pytest.skip(f"this machine cannot run {target} code (no {feature})")
     p = make_problem(case)
     expected, acc = reference(p)
@@ -503,8 +527,7 @@ def test_integer_op_is_bit_exact(case, target, feature, quarc_driver, tmp_path):
     assert ("clamp_min" in line) == (case.activation is not None), line
 
     np.save(tmp_path / "x.npy", p.x)
-    code, _, err = quarc("run", model_path, "--input", f"x={tmp_path / 'x.npy'}",
-                         "--output-dir", tmp_path / "out", f"--target={target}")
+    code, err = run_model(model_path, target, tmp_path / "x.npy", tmp_path / "out")
     assert code == 0, err
     actual = np.load(tmp_path / "out" / f"{'yq' if quantized else 'y'}.npy")
     assert actual.shape == expected.shape

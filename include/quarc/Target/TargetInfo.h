@@ -64,9 +64,11 @@ struct TargetInfo {
   /// How the integer kernels multiply u8 by s8 and sum groups of four
   /// products along k into i32 lanes: AVX-512 VNNI's `vpdpbusd`, or
   /// `vpmaddubsw` (pairs into i16, which saturates) then `vpmaddwd` (pairs
-  /// of those into i32) on AVX2 and AVX-512 without VNNI. None elsewhere:
-  /// the integer products stay generic loops.
-  enum class Int8Dot { None, VNNI, MaddUbsw };
+  /// of those into i32) on AVX2 and AVX-512 without VNNI; on AArch64,
+  /// i8mm's `usdot` (u8 x s8), or dotprod's `sdot` (s8 x s8: the u8
+  /// activations are shifted by -128 and the products' sum compensated).
+  /// None elsewhere: the integer products stay generic loops.
+  enum class Int8Dot { None, VNNI, MaddUbsw, NeonUsdot, NeonSdot };
   Int8Dot int8Dot() const;
   /// The integer kernels' register tile: `rows` rows of i32 accumulators,
   /// each `columns` lanes (a whole number of vector registers) wide,

@@ -46,6 +46,14 @@ Value buildIntegerDot(OpBuilder &b, Location loc, TargetInfo::Int8Dot kind,
   auto accType = cast<VectorType>(acc.getType());
   unsigned bits = accType.getNumElements() * 32;
   assert((bits == 128 || bits == 256 || bits == 512) && "a vector register");
+  if (kind == TargetInfo::Int8Dot::NeonUsdot ||
+      kind == TargetInfo::Int8Dot::NeonSdot) {
+    assert(bits == 128 && "NEON registers");
+    const char *name = kind == TargetInfo::Int8Dot::NeonUsdot
+                           ? "llvm.aarch64.neon.usdot.v4i32.v16i8"
+                           : "llvm.aarch64.neon.sdot.v4i32.v16i8";
+    return callIntrinsic(b, loc, accType, name, {acc, u8, s8});
+  }
   if (kind == TargetInfo::Int8Dot::VNNI) {
     std::string name = "llvm.x86.avx512.vpdpbusd." + std::to_string(bits);
     return callIntrinsic(b, loc, accType, name, {acc, u8, s8});

@@ -7,7 +7,8 @@
 // `vpmaddubsw`, which adds pairs of products into i16 and saturates, then
 // `vpmaddwd` against ones, which adds pairs of those into i32. Upstream
 // MLIR has neither (its x86vector dot is AVX-VNNI-INT8's `vpdpbssd`), so
-// they are called as LLVM intrinsics.
+// they are called as LLVM intrinsics. AArch64 has `usdot` with i8mm and
+// `sdot` (both operands signed) with dotprod.
 //
 //===----------------------------------------------------------------------===//
 
@@ -21,7 +22,9 @@
 namespace mlir::quarc {
 
 /// acc[l] + sum_{q<4} u8[4l + q] * s8[4l + q] for `acc` a vector<L x i32>
-/// (L x 32 bits = 128, 256 or 512) and `u8`, `s8` vector<4L x i8>.
+/// (L x 32 bits = 128, 256 or 512; 128 on NEON) and `u8`, `s8` vector<4L x
+/// i8>. For `NeonSdot`, `u8` holds the activations shifted to s8 (x ^ 0x80
+/// = x - 128): the caller compensates (see quarc-pack-integer-weights).
 ///
 /// With `vpmaddubsw`, a pair of products can pass the i16 range (255 *
 /// (127 + 127) > 32767). Unless `pairsFitI16` (every pair of adjacent

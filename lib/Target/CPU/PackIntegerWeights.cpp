@@ -180,12 +180,18 @@ Value unflattenPixels(OpBuilder &b, Location loc, Value value,
 }
 
 /// The body of the packed product: acc + ext(input) * sext(packed weight).
+/// With `shifted`, u8 inputs enter as x - 128 (for s8 x s8 dot products;
+/// the accumulators' initial values carry the compensation).
 void buildPackedBody(OpBuilder &b, Location loc, ValueRange args,
-                     Operation *inputExtension) {
+                     Operation *inputExtension, bool shifted = false) {
   Type i32 = b.getI32Type();
   Value input = isa<arith::ExtSIOp>(inputExtension)
                     ? arith::ExtSIOp::create(b, loc, i32, args[0]).getResult()
                     : arith::ExtUIOp::create(b, loc, i32, args[0]).getResult();
+  if (shifted)
+    input = arith::SubIOp::create(
+        b, loc, input,
+        arith::ConstantOp::create(b, loc, b.getI32IntegerAttr(128)));
   Value weight = arith::ExtSIOp::create(b, loc, i32, args[1]);
   Value product = arith::MulIOp::create(b, loc, input, weight);
   linalg::YieldOp::create(b, loc,
@@ -200,10 +206,63 @@ Value createPackedConstant(OpBuilder &b, Location loc, RankedTensorType type,
       b, loc, cast<TypedAttr>(createElementsAttr(type, bytes, "packed_weight")));
 }
 
+/// `init` plus `values` along its dims `channelDims` (a constant of their
+/// sizes), elementwise.
+Value addChannelConstant(OpBuilder &b, Location loc, Value init,
+                         ArrayRef<int64_t> channelDims,
+                         ArrayRef<int32_t> values) {
+  auto type = cast<RankedTensorType>(init.getType());
+  MLIRContext *ctx = b.getContext();
+  SmallVector<int64_t> shape;
+  SmallVector<AffineExpr> exprs;
+  for (int64_t d : channelDims) {
+    shape.push_back(type.getDimSize(d));
+    exprs.push_back(getAffineDimExpr(d, ctx));
+  }
+  Value constant = arith::ConstantOp::create(
+      b, loc,
+      DenseElementsAttr::get(RankedTensorType::get(shape, b.getI32Type()),
+                             values));
+  AffineMap identity = AffineMap::getMultiDimIdentityMap(type.getRank(), ctx);
+  AffineMap channel = AffineMap::get(type.getRank(), 0, exprs, ctx);
+  Value empty = tensor::EmptyOp::create(
+      b, loc, tensor::getMixedSizes(b, loc, init), type.getElementType());
+  SmallVector<utils::IteratorType> iterators(type.getRank(),
+                                             utils::IteratorType::parallel);
+  return linalg::GenericOp::create(
+             b, loc, TypeRange{type}, ValueRange{init, constant}, empty,
+             ArrayRef<AffineMap>{identity, channel, identity}, iterators,
+             [](OpBuilder &nb, Location nl, ValueRange args) {
+               linalg::YieldOp::create(
+                   nb, nl,
+                   Value(arith::AddIOp::create(nb, nl, args[0], args[1])));
+             })
+      .getResult(0);
+}
+
+/// 128 times the sum of each run of `run` packed weights: what shifting u8
+/// inputs by -128 takes from each output channel's dot product.
+SmallVector<int32_t> getShiftCompensation(ArrayRef<char> packed,
+                                          int64_t run) {
+  SmallVector<int32_t> sums;
+  for (size_t start = 0; start < packed.size(); start += run) {
+    int32_t sum = 0;
+    for (int64_t i = 0; i < run; ++i)
+      sum += int8_t(packed[start + i]);
+    sums.push_back(128 * sum);
+  }
+  return sums;
+}
+
 class Packer {
 public:
-  Packer(linalg::GenericOp op, const ProductBody &body, int64_t panelLanes)
-      : op(op), body(body), panelLanes(panelLanes) {}
+  /// `shiftInput`: u8 inputs enter the products as x - 128 (the target
+  /// multiplies s8 by s8 only), compensated in the accumulators' initial
+  /// values.
+  Packer(linalg::GenericOp op, const ProductBody &body, int64_t panelLanes,
+         bool shiftInput)
+      : op(op), body(body), panelLanes(panelLanes),
+        shifted(shiftInput && isa<arith::ExtUIOp>(body.inputExtension)) {}
 
   /// The centered weight at `flat` (an index into the original weight) of
   /// output channel `channel` (an index into the zero points), or nullopt
@@ -350,6 +409,13 @@ public:
     }
     Value filter = createPackedConstant(
         b, loc, RankedTensorType::get(filterShape, b.getI8Type()), packed);
+    if (shifted) {
+      SmallVector<int64_t> channelDims =
+          grouped ? SmallVector<int64_t>{1, 2} : SmallVector<int64_t>{1};
+      init = addChannelConstant(
+          b, loc, init, channelDims,
+          getShiftCompensation(packed, kh * kw * padded));
+    }
     AffineMap newFilter = map({G, F, I, J, C1, C0});
     AffineMap newOut = map({N, G, F, Y, X});
     using utils::IteratorType;
@@ -360,7 +426,7 @@ public:
         b, loc, TypeRange{init.getType()}, ValueRange{input, filter}, init,
         ArrayRef<AffineMap>{newIn, newFilter, newOut}, iterators,
         [&](OpBuilder &nb, Location nl, ValueRange args) {
-          buildPackedBody(nb, nl, args, body.inputExtension);
+          buildPackedBody(nb, nl, args, body.inputExtension, shifted);
         });
     Value result = packedOp.getResult(0);
     if (!grouped)
@@ -529,9 +595,19 @@ public:
     };
     Value packedA = split(a, padded / 4, 4);
     Value init = op.getDpsInits()[0];
-    Value packedInit =
-        split(padDimTo(b, loc, init, rank - 1, paddedColumns),
-              paddedColumns / width, width);
+    Value paddedInit = padDimTo(b, loc, init, rank - 1, paddedColumns);
+    if (shifted) {
+      // Per column n = n1 * width + n0: the sum over [n1, :, n0, :].
+      SmallVector<int32_t> sums(paddedColumns, 0);
+      int64_t groups = padded / 4;
+      for (int64_t n1 = 0; n1 < paddedColumns / width; ++n1)
+        for (int64_t k1 = 0; k1 < groups; ++k1)
+          for (int64_t n0 = 0; n0 < width; ++n0)
+            for (int64_t k0 = 0; k0 < 4; ++k0)
+              sums[n1 * width + n0] += 128 * int8_t(packed[(((n1 * groups) + k1) * width + n0) * 4 + k0]);
+      paddedInit = addChannelConstant(b, loc, paddedInit, {rank - 1}, sums);
+    }
+    Value packedInit = split(paddedInit, paddedColumns / width, width);
 
     // Loops (batch..., m, n1, k1, n0, k0).
     MLIRContext *ctx = op.getContext();
@@ -556,7 +632,7 @@ public:
         b, loc, TypeRange{packedInit.getType()}, ValueRange{packedA, weight},
         packedInit, newMaps, iterators,
         [&](OpBuilder &nb, Location nl, ValueRange args) {
-          buildPackedBody(nb, nl, args, body.inputExtension);
+          buildPackedBody(nb, nl, args, body.inputExtension, shifted);
         });
     SmallVector<ReassociationIndices> groups;
     for (int64_t d = 0; d < rank - 1; ++d)
@@ -582,6 +658,7 @@ private:
   linalg::GenericOp op;
   const ProductBody &body;
   int64_t panelLanes;
+  bool shifted;
   SmallVector<int64_t> weights, zeroPoints;
 };
 
@@ -613,7 +690,8 @@ struct QuarcPackIntegerWeights
       if (!body)
         continue;
       OpBuilder b(op);
-      Packer packer(op, *body, lanes);
+      Packer packer(op, *body, lanes,
+                    parsed.int8Dot() == TargetInfo::Int8Dot::NeonSdot);
       if (succeeded(packer.packConvolution(b)) ||
           succeeded(packer.packDepthwise(b)) ||
           succeeded(packer.packMatMul(b)))

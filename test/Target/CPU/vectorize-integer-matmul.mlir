@@ -1,6 +1,8 @@
 // RUN: quarc-opt %s -split-input-file --quarc-vectorize-integer-matmul=target=x86_64+avx512vnni --canonicalize | FileCheck %s --check-prefixes=CHECK,VNNI
 // RUN: quarc-opt %s -split-input-file --quarc-vectorize-integer-matmul=target=x86_64+avx2 --canonicalize | FileCheck %s --check-prefixes=CHECK,AVX2
 // RUN: quarc-opt %s -split-input-file --quarc-vectorize-integer-matmul=target=x86_64 | FileCheck %s --check-prefix=NONE
+// RUN: quarc-opt %s -split-input-file --quarc-vectorize-integer-matmul=target=aarch64+i8mm --canonicalize | FileCheck %s --check-prefix=USDOT
+// RUN: quarc-opt %s -split-input-file --quarc-vectorize-integer-matmul=target=aarch64+dotprod --canonicalize | FileCheck %s --check-prefix=SDOT
 
 // The packed products of quarc-pack-integer-weights as register-tiled
 // kernels: vpdpbusd with AVX-512 VNNI (tile 8 x 48: three vector<16xi32> per
@@ -109,6 +111,14 @@ func.func @matmul(%a: memref<9x2x4xi8>, %w: memref<5x2x16x4xi8>, %c: memref<9x5x
 // AVX2:   vector.extract_strided_slice %{{.*}} {offsets = [0], sizes = [3], strides = [1]} : vector<8xi32> to vector<3xi32>
 // AVX2:   vector.store %{{.*}}, %[[C]][%c0, %c0, %{{.*}}, %[[Y]], %c8] : memref<1x1x6x4x11xi32>, vector<3xi32>
 // VNNI:   llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"({{.*}}) : (vector<16xi32>, vector<64xi8>, vector<64xi8>) -> vector<16xi32>
+// AArch64 with i8mm: the same kernel on NEON's 4 lanes (tile 8 x 12), usdot.
+// USDOT-LABEL: func @conv(
+// USDOT: memref.alloca() {alignment = 64 : i64} : memref<18x48xi8>
+// USDOT: llvm.call_intrinsic "llvm.aarch64.neon.usdot.v4i32.v16i8"({{.*}}) : (vector<4xi32>, vector<16xi8>, vector<16xi8>) -> vector<4xi32>
+// AArch64 with dotprod only multiplies s8 by s8: this product (u8 activations
+// not shifted) stays a generic.
+// SDOT-LABEL: func @conv(
+// SDOT: linalg.generic
 func.func @conv(%x: memref<1x1x8x9x23xi8>, %w: memref<1x6x3x3x2x4xi8>, %c: memref<1x1x6x4x11xi32>) {
   linalg.generic {indexing_maps = [#in, #filter, #out], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction", "reduction", "reduction", "parallel", "reduction"]} ins(%x, %w : memref<1x1x8x9x23xi8>, memref<1x6x3x3x2x4xi8>) outs(%c : memref<1x1x6x4x11xi32>) {
   ^bb0(%a: i8, %b: i8, %acc: i32):
@@ -207,5 +217,37 @@ func.func @fused_bias_and_requantization(%x: memref<1x4x3x18xi8>, %w: memref<2x1
     linalg.yield %t : i8
   }
   memref.dealloc %acc : memref<1x2x3x18xi32>
+  return
+}
+
+// -----
+
+// The form quarc-pack-integer-weights gives AArch64 with dotprod: u8
+// activations shifted by -128 (their compensation is in C's initial values).
+// The kernel flips the panel's sign bits (x ^ 0x80 = x - 128 in s8) and
+// multiplies with sdot.
+
+#in = affine_map<(d0, d1, d2, d3, d4, d5, d6, d7) -> (d0, d5 * 4 + d7, d2 + d3, d4 + d6)>
+#filter = affine_map<(d0, d1, d2, d3, d4, d5, d6, d7) -> (d1, d3, d4, d5, d7)>
+#out = affine_map<(d0, d1, d2, d3, d4, d5, d6, d7) -> (d0, d1, d2, d6)>
+// SDOT-LABEL: func @shifted_activations(
+// SDOT: %[[SIGNS:.*]] = arith.constant dense<-128> : vector<16xi8>
+// SDOT: %[[PACKED:.*]] = vector.shuffle
+// SDOT: %[[FLIPPED:.*]] = arith.xori %[[PACKED]], %[[SIGNS]] : vector<16xi8>
+// SDOT: vector.store %[[FLIPPED]]
+// SDOT: llvm.call_intrinsic "llvm.aarch64.neon.sdot.v4i32.v16i8"
+// USDOT-LABEL: func @shifted_activations(
+// USDOT: linalg.generic
+func.func @shifted_activations(%x: memref<1x4x1x20xi8>, %w: memref<8x1x1x1x4xi8>, %c: memref<1x8x1x20xi32>) {
+  linalg.generic {indexing_maps = [#in, #filter, #out], iterator_types = ["parallel", "parallel", "parallel", "reduction", "reduction", "reduction", "parallel", "reduction"]} ins(%x, %w : memref<1x4x1x20xi8>, memref<8x1x1x1x4xi8>) outs(%c : memref<1x8x1x20xi32>) {
+  ^bb0(%a: i8, %b: i8, %acc: i32):
+    %c128 = arith.constant 128 : i32
+    %0 = arith.extui %a : i8 to i32
+    %s = arith.subi %0, %c128 : i32
+    %1 = arith.extsi %b : i8 to i32
+    %2 = arith.muli %s, %1 : i32
+    %3 = arith.addi %acc, %2 : i32
+    linalg.yield %3 : i32
+  }
   return
 }

@@ -138,7 +138,7 @@ def QuarcPackIntegerWeights
   let summary = "Store constant int8 weights in the integer kernels' layout";
   let description = [{
     For targets with an integer kernel (`TargetInfo::int8Dot`: x86 with
-    AVX2, AVX-512 or AVX-512 VNNI), rewrites the i32 contractions that
+    AVX2, AVX-512 or AVX-512 VNNI; AArch64 with dotprod or i8mm), rewrites the i32 contractions that
     `quarc.qconv` and `quarc.qmatmul` lower to, when their weight is a
     constant, into the same product over a packed copy of the weight made
     at compile time. `vpdpbusd` and `vpmaddubsw` read four consecutive k of
@@ -170,7 +170,11 @@ def QuarcPackIntegerWeights
 
     The packed bytes are the weights minus their zero points (per channel
     or per tensor), so asymmetric weights are packed only when every
-    centered weight fits s8. The body becomes `acc + ext(x) * sext(w')`,
+    centered weight fits s8. For AArch64 with dotprod but not i8mm, whose
+    `sdot` multiplies s8 by s8 only, u8 activations enter the product as
+    `x - 128`, and 128 times each output channel's sum of packed weights
+    is added to the accumulators' initial values (one more elementwise
+    pass over the bias), so the sums are unchanged. The body becomes `acc + ext(x) * sext(w')`,
     the input extended as before. The result is an ordinary linalg.generic:
     any later pass, or the loops it becomes, computes the same i32 values.
   }];
@@ -187,19 +191,22 @@ def QuarcVectorizeIntegerMatmul
   let summary = "Register-tiled int8 kernels for packed integer products";
   let description = [{
     Replaces the packed products of `quarc-pack-integer-weights` (on
-    buffers, u8 activations; s8 activations are left to the loops) by
+    buffers; u8 activations, or for AArch64 dotprod's `sdot` s8 ones and
+    u8 ones shifted by -128; others are left to the loops) by
     loops around a microkernel: a `rows x columns` tile of i32
     accumulators is held in vector registers while k runs four at a time.
     Each k step loads one vector of k groups per column vector, broadcasts
     the four bytes of each tile row's step and adds the dot products:
     `vpdpbusd` with AVX-512 VNNI; with AVX2 (or AVX-512 without VNNI)
-    `vpmaddubsw` then `vpmaddwd` against ones. `vpmaddubsw` adds pairs of
+    `vpmaddubsw` then `vpmaddwd` against ones; on AArch64 `usdot` (i8mm) or
+    `sdot` (dotprod; shifted u8 activations have their sign bits flipped,
+    x ^ 0x80 = x - 128). `vpmaddubsw` adds pairs of
     u8 x s8 products into saturating i16; where the constant weights show
     that no pair can pass the i16 range (7-bit weights: `--scheme
     reduce-range`) that is exact, and otherwise each weight is split as
     `2 * (w >> 1) + (w & 1)`, two products whose pairs cannot saturate,
     summed in i32: exact for every weight, at about twice the work. The
-    tile is 8 x 48 on AVX-512 and 4 x 16 on AVX2.
+    tile is 8 x 48 on AVX-512, 4 x 16 on AVX2 and 8 x 12 on NEON.
 
     A matrix product's rows are the activations (one broadcast per row and
     step) and its columns the packed weight, whose panel rows are loaded as

@@ -1,0 +1,53 @@
+// RUN: quarc-opt %s -split-input-file --convert-quarc-to-linalg --canonicalize --quarc-pack-integer-weights=target=aarch64+dotprod | FileCheck %s --check-prefixes=CHECK,SDOT
+// RUN: quarc-opt %s -split-input-file --convert-quarc-to-linalg --canonicalize --quarc-pack-integer-weights=target=aarch64+i8mm | FileCheck %s --check-prefixes=CHECK,USDOT
+
+// AArch64 packs for NEON's 4 i32 lanes: panels of 4 columns. i8mm's usdot
+// multiplies u8 by s8 as x86 does. dotprod's sdot multiplies s8 by s8 only:
+// u8 activations enter as x - 128, and the accumulators start 128 * sum(w)
+// higher per output channel (a constant added to the bias), so the sum is
+// the same.
+
+!a = !quant.uniform<u8:f32, 0.5:10>
+!w = !quant.uniform<i8:f32, 0.25>
+!y = !quant.uniform<u8:f32, 1.0:5>
+// CHECK-LABEL: func.func @matmul
+// Column sums of w: 0+10+20+30+40 = 100, 105, 110, 115; times 128.
+// SDOT: %[[COMP:.*]] = arith.constant dense<[12800, 13440, 14080, 14720]> : tensor<4xi32>
+// SDOT: %[[INIT:.*]] = linalg.generic {{.*}} ins(%{{.*}}, %[[COMP]] : tensor<3x4xi32>, tensor<4xi32>)
+// SDOT: arith.addi
+// USDOT-NOT: dense<[12800
+// CHECK: linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "reduction", "parallel", "reduction"]
+// CHECK-SAME: tensor<3x2x4xi8>, tensor<1x2x4x4xi8>
+// CHECK: %[[X:.*]] = arith.extui %{{.*}} : i8 to i32
+// SDOT: %[[C128:.*]] = arith.constant 128 : i32
+// SDOT: %[[XS:.*]] = arith.subi %[[X]], %[[C128]] : i32
+// SDOT: arith.muli %[[XS]], %{{.*}} : i32
+// USDOT-NOT: arith.subi
+// USDOT: arith.muli %[[X]], %{{.*}} : i32
+func.func @matmul(%a: tensor<3x5x!a>, %b: tensor<4xi32>) -> tensor<3x4x!y> {
+  %wc = arith.constant dense<[[0, 1, 2, 3], [10, 11, 12, 13], [20, 21, 22, 23], [30, 31, 32, 33], [40, 41, 42, 43]]> : tensor<5x4xi8>
+  %w = quarc.storage_cast %wc : tensor<5x4xi8> -> tensor<5x4x!w>
+  %y = quarc.qmatmul %a, %w, %b : (tensor<3x5x!a>, tensor<5x4x!w>, tensor<4xi32>) -> tensor<3x4x!y>
+  return %y : tensor<3x4x!y>
+}
+
+// -----
+
+// A convolution: the compensation is per output channel (2 here: sums 15
+// and -15 over its 1 x 2 window and 3 channels, padded to 4 with zeros).
+
+!x = !quant.uniform<u8:f32, 0.5:10>
+!w = !quant.uniform<i8:f32, 0.25>
+!y = !quant.uniform<u8:f32, 1.0:5>
+// CHECK-LABEL: func.func @conv
+// SDOT: %[[COMP:.*]] = arith.constant dense<[1920, -1920]> : tensor<2xi32>
+// SDOT: linalg.generic {{.*}} ins(%{{.*}}, %[[COMP]] : tensor<1x2x3x6xi32>, tensor<2xi32>)
+// CHECK: linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "parallel", "reduction", "reduction", "reduction", "parallel", "reduction"]
+// SDOT: arith.subi
+// USDOT-NOT: arith.subi
+func.func @conv(%x: tensor<1x3x3x7x!x>, %b: tensor<2xi32>) -> tensor<1x2x3x6x!y> {
+  %wc = arith.constant dense<[[[[1, 2]], [[2, 3]], [[3, 4]]], [[[-1, -2]], [[-2, -3]], [[-3, -4]]]]> : tensor<2x3x1x2xi8>
+  %w = quarc.storage_cast %wc : tensor<2x3x1x2xi8> -> tensor<2x3x1x2x!w>
+  %y = quarc.qconv %x, %w, %b : (tensor<1x3x3x7x!x>, tensor<2x3x1x2x!w>, tensor<2xi32>) -> tensor<1x2x3x6x!y>
+  return %y : tensor<1x2x3x6x!y>
+}
