@@ -457,4 +457,30 @@ void MatmulEpilogue::finish() {
     alloc->erase();
 }
 
+void replaceWithFusedKernel(
+    Operation *contraction, Value out, AffineMap outMap, unsigned n,
+    ValueRange inputs,
+    llvm::function_ref<void(OpBuilder &, const MatmulPrologue *,
+                            MatmulEpilogue *)>
+        build) {
+  std::optional<MatmulPrologue> prologue =
+      MatmulPrologue::match(contraction, out, outMap, n);
+  // Everything the kernel reads while tiles are stored: the consumer must
+  // not write it.
+  SmallVector<Value> kernelInputs(inputs);
+  if (prologue && prologue->getSource())
+    kernelInputs.push_back(prologue->getSource());
+  std::optional<MatmulEpilogue> epilogue =
+      MatmulEpilogue::match(contraction, out, outMap, n, kernelInputs);
+  OpBuilder b(contraction);
+  if (epilogue)
+    epilogue->prepare(b);
+  build(b, prologue ? &*prologue : nullptr, epilogue ? &*epilogue : nullptr);
+  contraction->erase();
+  if (prologue)
+    prologue->finish();
+  if (epilogue)
+    epilogue->finish();
+}
+
 } // namespace mlir::quarc

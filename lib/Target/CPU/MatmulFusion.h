@@ -127,6 +127,17 @@ private:
   bool resultIsRead = false;
 };
 
+/// Replaces `contraction` (C = `out`, indexed by `outMap`; the kernel
+/// vectorizes loop dim `n` and reads `inputs`) by the kernel `build`
+/// generates before it, with the ops around it fused in where they match:
+/// `build` gets the prologue and epilogue (or null) to use.
+void replaceWithFusedKernel(
+    Operation *contraction, Value out, AffineMap outMap, unsigned n,
+    ValueRange inputs,
+    llvm::function_ref<void(OpBuilder &, const MatmulPrologue *,
+                            MatmulEpilogue *)>
+        build);
+
 } // namespace mlir::quarc
 
 #endif // QUARC_LIB_TARGET_CPU_MATMULFUSION_H

@@ -3,6 +3,8 @@
 #include "VectorCodegen.h"
 #include "quarc/Target/CPU/Passes.h"
 
+#include "mlir/Dialect/Affine/Utils.h"
+
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
@@ -165,6 +167,44 @@ void forChunkAt(OpBuilder &b, Location loc, Value index, int64_t total,
         body(eb, start, remainder);
         scf::YieldOp::create(eb, loc);
       });
+}
+
+void forEachBlock(
+    OpBuilder &b, Location loc, int64_t total, int64_t block,
+    llvm::function_ref<void(OpBuilder &, Value, int64_t, bool, bool)> body) {
+  auto constant = [&](int64_t value) -> Value {
+    return arith::ConstantIndexOp::create(b, loc, value);
+  };
+  int64_t blocks = llvm::divideCeil(total, block);
+  body(b, constant(0), std::min(block, total), /*first=*/true,
+       /*last=*/blocks == 1);
+  if (blocks == 1)
+    return;
+  if (blocks == 3) {
+    body(b, constant(block), block, false, false);
+  } else if (blocks > 3) {
+    scf::ForOp::create(b, loc, constant(block), constant((blocks - 1) * block),
+                       constant(block), ValueRange{},
+                       [&](OpBuilder &lb, Location, Value first, ValueRange) {
+                         body(lb, first, block, false, false);
+                         scf::YieldOp::create(lb, loc);
+                       });
+  }
+  int64_t last = (blocks - 1) * block;
+  body(b, constant(last), total - last, false, true);
+}
+
+SmallVector<Value> getMapIndices(OpBuilder &b, Location loc, AffineMap map,
+                                 ArrayRef<Value> ivs) {
+  SmallVector<Value> result;
+  for (AffineExpr expr : map.getResults()) {
+    if (auto dim = dyn_cast<AffineDimExpr>(expr))
+      result.push_back(ivs[dim.getPosition()]);
+    else
+      result.push_back(
+          affine::expandAffineExpr(b, loc, expr, ivs, ValueRange{}));
+  }
+  return result;
 }
 
 } // namespace mlir::quarc

@@ -45,6 +45,19 @@ void forChunkAt(OpBuilder &b, Location loc, Value index, int64_t total,
                 int64_t chunk,
                 llvm::function_ref<void(OpBuilder &, Value, int64_t)> body);
 
+/// [0, total) in blocks of `block`: the first and the last block built on
+/// their own (the first may start from a prologue's values, the last runs
+/// an epilogue), the ones in between as a loop (or inline when there is
+/// one). `body` gets the block's start, its static size and whether it is
+/// the first and the last.
+void forEachBlock(
+    OpBuilder &b, Location loc, int64_t total, int64_t block,
+    llvm::function_ref<void(OpBuilder &, Value, int64_t, bool, bool)> body);
+
+/// The indices of an operand read through `map` at loop indices `ivs`.
+SmallVector<Value> getMapIndices(OpBuilder &b, Location loc, AffineMap map,
+                                 ArrayRef<Value> ivs);
+
 /// Marks a loop built by a kernel generator as one whose iterations are
 /// heavy enough to run on separate threads.
 void markKernelLoop(Operation *loop);

@@ -132,36 +132,33 @@ FailureOr<IntegerProduct> matchProduct(linalg::GenericOp op) {
   p.out = op.getDpsInits()[0];
   p.outMap = maps[2];
   unsigned loops = op.getNumLoops();
-  if (loops == 8 && maps[1] == dims({1, 3, 4, 5, 7}) &&
-      maps[2] == dims({0, 1, 2, 6})) {
-    // (n, f, y, i, j, c1, x, c0), without groups.
+  // A convolution: (n, [g,] f, y, i, j, c1, x, c0), with or without groups.
+  auto isConvolution = [&](bool grouped) {
+    unsigned g = grouped ? 1 : 0; // dims after n move by one with groups
+    SmallVector<unsigned> filter = {1 + g, 3 + g, 4 + g, 5 + g, 7 + g};
+    SmallVector<unsigned> out = {0, 1 + g, 2 + g, 6 + g};
+    if (grouped) {
+      filter.insert(filter.begin(), 1);
+      out.insert(out.begin() + 1, 1);
+    }
+    if (loops != 8 + g || maps[1] != dims(filter) || maps[2] != dims(out))
+      return false;
     p.form = IntegerProduct::Convolution;
     p.columns = op.getDpsInputs()[0];
     p.columnsMap = maps[0];
     p.rows = op.getDpsInputs()[1];
     p.rowsMap = maps[1];
     p.rowsUnsigned = false;
-    p.m = 1;
-    p.batch = {0, 2};
-    p.k = {5, 3, 4};
-    p.group = 7;
-    p.n1 = 6;
-    p.y = 2;
-  } else if (loops == 9 && maps[1] == dims({1, 2, 4, 5, 6, 8}) &&
-             maps[2] == dims({0, 1, 2, 3, 7})) {
-    // (n, g, f, y, i, j, c1, x, c0): input, packed filter, output.
-    p.form = IntegerProduct::Convolution;
-    p.columns = op.getDpsInputs()[0];
-    p.columnsMap = maps[0];
-    p.rows = op.getDpsInputs()[1];
-    p.rowsMap = maps[1];
-    p.rowsUnsigned = false;
-    p.m = 2;
-    p.batch = {0, 1, 3};
-    p.k = {6, 4, 5};
-    p.group = 8;
-    p.n1 = 7;
-    p.y = 3;
+    p.m = 1 + g;
+    p.batch = grouped ? SmallVector<unsigned>{0, 1, 3} : SmallVector<unsigned>{0, 2};
+    p.k = {5 + g, 3 + g, 4 + g};
+    p.group = 7 + g;
+    p.n1 = 6 + g;
+    p.y = 2 + g;
+    return true;
+  };
+  if (isConvolution(/*grouped=*/false) || isConvolution(/*grouped=*/true)) {
+    // matched
   } else if (loops >= 5) {
     // (batch..., m, n1, k1, n0, k0): a, packed weight, output.
     unsigned m = loops - 5;
@@ -375,16 +372,9 @@ private:
     return groups * taps;
   }
 
+  /// The operand indices of `map` at the current loop ivs.
   SmallVector<Value> indices(OpBuilder &b, AffineMap map) const {
-    SmallVector<Value> result;
-    for (AffineExpr expr : map.getResults()) {
-      if (auto dim = dyn_cast<AffineDimExpr>(expr))
-        result.push_back(ivs[dim.getPosition()]);
-      else
-        result.push_back(
-            affine::expandAffineExpr(b, loc, expr, ivs, ValueRange{}));
-    }
-    return result;
+    return getMapIndices(b, loc, map, ivs);
   }
 
   Value constant(OpBuilder &b, int64_t value) const {
@@ -429,21 +419,8 @@ private:
         forEachChunk(kb, loc, p.ranges[p.m], tile.rows, rowTile);
     };
     // The first block may start from the bias, the last one runs the
-    // output stage; the ones in between are a loop.
-    int64_t blocks = llvm::divideCeil(outer, blockGroups);
-    block(b, constant(b, 0), std::min(blockGroups, outer), true, blocks == 1);
-    if (blocks > 2)
-      scf::ForOp::create(
-          b, loc, constant(b, blockGroups), constant(b, (blocks - 1) * blockGroups),
-          constant(b, blockGroups), ValueRange{},
-          [&](OpBuilder &lb, Location, Value first, ValueRange) {
-            block(lb, first, blockGroups, false, false);
-            scf::YieldOp::create(lb, loc);
-          });
-    if (blocks > 1) {
-      int64_t lastFirst = (blocks - 1) * blockGroups;
-      block(b, constant(b, lastFirst), outer - lastFirst, false, true);
-    }
+    // output stage.
+    forEachBlock(b, loc, outer, blockGroups, block);
   }
 
   /// Loops over the k steps of the block [first, first + count) of the
@@ -845,25 +822,14 @@ struct QuarcVectorizeIntegerMatmul
       // kernel (MatmulFusion.h); the vectorized dim is the columns'.
       unsigned n = product.form == IntegerProduct::MatMul ? product.n0
                                                           : product.n1;
-      std::optional<MatmulPrologue> prologue =
-          MatmulPrologue::match(product.op, product.out, product.outMap, n);
-      SmallVector<Value> kernelInputs = {product.rows, product.columns};
-      if (prologue && prologue->getSource())
-        kernelInputs.push_back(prologue->getSource());
-      std::optional<MatmulEpilogue> epilogue = MatmulEpilogue::match(
-          product.op, product.out, product.outMap, n, kernelInputs);
-      OpBuilder b(product.op);
-      if (epilogue)
-        epilogue->prepare(b);
-      IntegerKernelBuilder(product, parsed, pairsFit,
-                           prologue ? &*prologue : nullptr,
-                           epilogue ? &*epilogue : nullptr)
-          .build(b);
-      product.op->erase();
-      if (prologue)
-        prologue->finish();
-      if (epilogue)
-        epilogue->finish();
+      replaceWithFusedKernel(
+          product.op, product.out, product.outMap, n,
+          {product.rows, product.columns},
+          [&](OpBuilder &b, const MatmulPrologue *prologue,
+              MatmulEpilogue *epilogue) {
+            IntegerKernelBuilder(product, parsed, pairsFit, prologue, epilogue)
+                .build(b);
+          });
     }
   }
 

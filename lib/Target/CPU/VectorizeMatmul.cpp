@@ -272,7 +272,6 @@ private:
                    int64_t rowCount) {
     int64_t kBlock = getKBlock();
     int64_t kTotal = c.ranges[c.k.front()];
-    int64_t blocks = llvm::divideCeil(kTotal, kBlock);
     auto buildRowTiles = [&](OpBuilder &kb, Value kOffset, int64_t kSize,
                              bool first, bool last) {
       auto rowTile = [&](OpBuilder &mb, Value offset, int64_t rows) {
@@ -294,41 +293,14 @@ private:
       }
       buildRowTiles(kb, kOffset, kSize, first, last);
     };
-    auto constant = [&](int64_t value) -> Value {
-      return arith::ConstantIndexOp::create(b, loc, value);
-    };
     // The first block may start from a fill value, the last one runs the
-    // epilogue; the ones in between are a loop.
-    buildBlock(b, constant(0), std::min(kBlock, kTotal), /*first=*/true,
-               /*last=*/blocks == 1);
-    if (blocks == 1)
-      return;
-    if (blocks == 3) {
-      buildBlock(b, constant(kBlock), kBlock, false, false);
-    } else if (blocks > 3) {
-      scf::ForOp::create(b, loc, constant(kBlock),
-                         constant((blocks - 1) * kBlock), constant(kBlock),
-                         ValueRange{},
-                         [&](OpBuilder &lb, Location, Value k0, ValueRange) {
-                           buildBlock(lb, k0, kBlock, false, false);
-                           scf::YieldOp::create(lb, loc);
-                         });
-    }
-    int64_t lastOffset = (blocks - 1) * kBlock;
-    buildBlock(b, constant(lastOffset), kTotal - lastOffset, false, true);
+    // epilogue.
+    forEachBlock(b, loc, kTotal, kBlock, buildBlock);
   }
 
   /// The operand indices of `map` at the current loop ivs.
   SmallVector<Value> indices(OpBuilder &b, AffineMap map) const {
-    SmallVector<Value> result;
-    for (AffineExpr expr : map.getResults()) {
-      if (auto dim = dyn_cast<AffineDimExpr>(expr))
-        result.push_back(ivs[dim.getPosition()]);
-      else
-        result.push_back(
-            affine::expandAffineExpr(b, loc, expr, ivs, ValueRange{}));
-    }
-    return result;
+    return getMapIndices(b, loc, map, ivs);
   }
 
   /// C[m0 : m0+rows, n0 : n0+width] += A[.., k block] * B[k block, ..]
@@ -515,37 +487,26 @@ struct QuarcVectorizeMatmul
       if (succeeded(contraction))
         work.emplace_back(op, std::move(*contraction));
     });
-    for (auto &[op, contraction] : work) {
-      std::optional<MatmulPrologue> prologue = MatmulPrologue::match(
-          op, contraction.out, contraction.outMap, contraction.n);
-      // Everything the kernel reads while tiles are stored: the consumer
-      // must not write it.
-      SmallVector<Value> kernelInputs = {contraction.lhs, contraction.rhs};
-      if (prologue && prologue->getSource())
-        kernelInputs.push_back(prologue->getSource());
-      std::optional<MatmulEpilogue> epilogue =
-          MatmulEpilogue::match(op, contraction.out, contraction.outMap,
-                                contraction.n, kernelInputs);
-      OpBuilder b(op);
-      if (epilogue)
-        epilogue->prepare(b);
+    for (auto &item : work) {
+      linalg::LinalgOp op = item.first;
+      const Contraction &contraction = item.second;
       // A product with fewer rows than the tile (batch 1, a recurrent
       // layer's step) gets a wider tile that covers all its rows. That one
       // tile reads each panel of B once, so B is not packed for it: the
       // copy would read B as often as the product itself does.
       int64_t rows = contraction.ranges[contraction.m];
       bool fewRows = !ShapedType::isDynamic(rows) && rows < tile.rows;
-      MicrokernelBuilder(contraction,
-                         fewRows ? parsed.f32MatmulTile(rows) : tile, fewRows,
-                         lanes, parsed.hasVectorFMA(),
-                         prologue ? &*prologue : nullptr,
-                         epilogue ? &*epilogue : nullptr, op.getLoc())
-          .build(b);
-      op->erase();
-      if (prologue)
-        prologue->finish();
-      if (epilogue)
-        epilogue->finish();
+      replaceWithFusedKernel(
+          op, contraction.out, contraction.outMap, contraction.n,
+          {contraction.lhs, contraction.rhs},
+          [&](OpBuilder &b, const MatmulPrologue *prologue,
+              MatmulEpilogue *epilogue) {
+            MicrokernelBuilder(contraction,
+                               fewRows ? parsed.f32MatmulTile(rows) : tile,
+                               fewRows, lanes, parsed.hasVectorFMA(), prologue,
+                               epilogue, op.getLoc())
+                .build(b);
+          });
     }
   }
 
