@@ -180,18 +180,21 @@ Value unflattenPixels(OpBuilder &b, Location loc, Value value,
 }
 
 /// The body of the packed product: acc + ext(input) * sext(packed weight).
-/// With `shifted`, u8 inputs enter as x - 128 (for s8 x s8 dot products;
-/// the accumulators' initial values carry the compensation).
+/// With `shifted`, inputs enter with their other signedness: u8 as x - 128
+/// (for s8 x s8 dot products), s8 as x + 128 (for u8 x s8 ones); the
+/// accumulators' initial values carry the compensation.
 void buildPackedBody(OpBuilder &b, Location loc, ValueRange args,
                      Operation *inputExtension, bool shifted = false) {
   Type i32 = b.getI32Type();
-  Value input = isa<arith::ExtSIOp>(inputExtension)
+  bool isSigned = isa<arith::ExtSIOp>(inputExtension);
+  Value input = isSigned
                     ? arith::ExtSIOp::create(b, loc, i32, args[0]).getResult()
                     : arith::ExtUIOp::create(b, loc, i32, args[0]).getResult();
-  if (shifted)
-    input = arith::SubIOp::create(
-        b, loc, input,
-        arith::ConstantOp::create(b, loc, b.getI32IntegerAttr(128)));
+  Value half = arith::ConstantOp::create(b, loc, b.getI32IntegerAttr(128));
+  if (shifted && isSigned)
+    input = arith::AddIOp::create(b, loc, input, half);
+  else if (shifted)
+    input = arith::SubIOp::create(b, loc, input, half);
   Value weight = arith::ExtSIOp::create(b, loc, i32, args[1]);
   Value product = arith::MulIOp::create(b, loc, input, weight);
   linalg::YieldOp::create(b, loc,
@@ -240,29 +243,32 @@ Value addChannelConstant(OpBuilder &b, Location loc, Value init,
       .getResult(0);
 }
 
-/// 128 times the sum of each run of `run` packed weights: what shifting u8
-/// inputs by -128 takes from each output channel's dot product.
-SmallVector<int32_t> getShiftCompensation(ArrayRef<char> packed,
-                                          int64_t run) {
+/// `shift` times the sum of each run of `run` packed weights: what
+/// shifting the inputs by -`shift` takes from each output channel's dot
+/// product.
+SmallVector<int32_t> getShiftCompensation(ArrayRef<char> packed, int64_t run,
+                                          int32_t shift) {
   SmallVector<int32_t> sums;
   for (size_t start = 0; start < packed.size(); start += run) {
     int32_t sum = 0;
     for (int64_t i = 0; i < run; ++i)
       sum += int8_t(packed[start + i]);
-    sums.push_back(128 * sum);
+    sums.push_back(shift * sum);
   }
   return sums;
 }
 
 class Packer {
 public:
-  /// `shiftInput`: u8 inputs enter the products as x - 128 (the target
-  /// multiplies s8 by s8 only), compensated in the accumulators' initial
+  /// `signedDot`: the target multiplies s8 by s8 (dotprod's sdot), not u8
+  /// by s8. Inputs of the other signedness enter the products shifted (u8
+  /// as x - 128, s8 as x + 128), compensated in the accumulators' initial
   /// values.
   Packer(linalg::GenericOp op, const ProductBody &body, int64_t panelLanes,
-         bool shiftInput)
+         bool signedDot)
       : op(op), body(body), panelLanes(panelLanes),
-        shifted(shiftInput && isa<arith::ExtUIOp>(body.inputExtension)) {}
+        shifted(signedDot == isa<arith::ExtUIOp>(body.inputExtension)),
+        shift(isa<arith::ExtUIOp>(body.inputExtension) ? 128 : -128) {}
 
   /// The centered weight at `flat` (an index into the original weight) of
   /// output channel `channel` (an index into the zero points), or nullopt
@@ -414,7 +420,7 @@ public:
           grouped ? SmallVector<int64_t>{1, 2} : SmallVector<int64_t>{1};
       init = addChannelConstant(
           b, loc, init, channelDims,
-          getShiftCompensation(packed, kh * kw * padded));
+          getShiftCompensation(packed, kh * kw * padded, shift));
     }
     AffineMap newFilter = map({G, F, I, J, C1, C0});
     AffineMap newOut = map({N, G, F, Y, X});
@@ -604,7 +610,8 @@ public:
         for (int64_t k1 = 0; k1 < groups; ++k1)
           for (int64_t n0 = 0; n0 < width; ++n0)
             for (int64_t k0 = 0; k0 < 4; ++k0)
-              sums[n1 * width + n0] += 128 * int8_t(packed[(((n1 * groups) + k1) * width + n0) * 4 + k0]);
+              sums[n1 * width + n0] +=
+                  shift * int8_t(packed[((n1 * groups + k1) * width + n0) * 4 + k0]);
       paddedInit = addChannelConstant(b, loc, paddedInit, {rank - 1}, sums);
     }
     Value packedInit = split(paddedInit, paddedColumns / width, width);
@@ -659,6 +666,7 @@ private:
   const ProductBody &body;
   int64_t panelLanes;
   bool shifted;
+  int32_t shift; // x - shift is what enters the products when shifted
   SmallVector<int64_t> weights, zeroPoints;
 };
 

@@ -52,7 +52,7 @@ constexpr int64_t kPanelBytes = 32 * 1024;
 /// How the packed body reads the activations (args[0]).
 struct ActivationRead {
   bool isUnsigned; // zero-extended u8
-  bool shifted;    // u8 - 128 (for s8 x s8 dot products)
+  bool shifted;    // u8 - 128 or s8 + 128: the other signedness
 };
 
 /// A packed integer product with its loop dims identified.
@@ -79,8 +79,9 @@ bool isBuffer(Value value, unsigned width) {
          type.isLastDimUnitStride();
 }
 
-/// The packed body: acc + ext(args[0]) * extsi(args[1]), or acc +
-/// (extui(args[0]) - 128) * extsi(args[1]).
+/// The packed body: acc + ext(args[0]) * extsi(args[1]), or with the
+/// activation shifted to the other signedness, (extui(args[0]) - 128) or
+/// (extsi(args[0]) + 128).
 std::optional<ActivationRead> matchPackedBody(linalg::GenericOp op) {
   Block &body = op.getRegion().front();
   auto yield = cast<linalg::YieldOp>(body.getTerminator());
@@ -92,11 +93,13 @@ std::optional<ActivationRead> matchPackedBody(linalg::GenericOp op) {
     return std::nullopt;
   Value activation = mul.getLhs();
   bool shifted = false;
-  if (auto sub = activation.getDefiningOp<arith::SubIOp>()) {
-    IntegerAttr shift;
-    if (!matchPattern(sub.getRhs(), m_Constant(&shift)) || shift.getInt() != 128)
+  Operation *shift = activation.getDefiningOp();
+  if (shift && isa<arith::SubIOp, arith::AddIOp>(shift)) {
+    IntegerAttr half;
+    if (!matchPattern(shift->getOperand(1), m_Constant(&half)) ||
+        half.getInt() != 128)
       return std::nullopt;
-    activation = sub.getLhs();
+    activation = shift->getOperand(0);
     shifted = true;
   }
   Operation *lhs = activation.getDefiningOp();
@@ -104,7 +107,7 @@ std::optional<ActivationRead> matchPackedBody(linalg::GenericOp op) {
   if (!lhs || !isa<arith::ExtUIOp, arith::ExtSIOp>(lhs) ||
       lhs->getOperand(0) != body.getArgument(0) || !rhs ||
       rhs.getIn() != body.getArgument(1) ||
-      (shifted && !isa<arith::ExtUIOp>(lhs)))
+      (shifted && isa<arith::SubIOp>(shift) != isa<arith::ExtUIOp>(lhs)))
     return std::nullopt;
   return ActivationRead{isa<arith::ExtUIOp>(lhs), shifted};
 }
@@ -795,13 +798,12 @@ struct QuarcVectorizeIntegerMatmul
     });
     int64_t lanes = parsed.vectorBits() / 32;
     for (IntegerProduct &product : work) {
-      // u8 x s8 dot products take u8 activations as they are; s8 x s8 ones
-      // (dotprod's sdot) take s8 activations, or u8 ones shifted (whose
-      // compensation quarc-pack-integer-weights put in the initial values).
+      // u8 x s8 dot products take u8 activations, or s8 ones shifted; s8 x
+      // s8 ones (dotprod's sdot) s8 activations, or u8 ones shifted (the
+      // compensation is in the initial values: quarc-pack-integer-weights).
       ActivationRead read = product.activations;
       bool signedDot = parsed.int8Dot() == TargetInfo::Int8Dot::NeonSdot;
-      if (signedDot ? read.isUnsigned && !read.shifted
-                    : !read.isUnsigned || read.shifted)
+      if (read.isUnsigned == (signedDot != read.shifted))
         continue;
       // Panels must fill a vector register or a half or a quarter of one
       // (packed for another target, they are left to the loops).

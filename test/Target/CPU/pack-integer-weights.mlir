@@ -217,3 +217,27 @@ func.func @pointwise(%x: tensor<1x4x7x7x!x>, %b: tensor<3xi32>) -> tensor<1x3x7x
   %y = quarc.qconv %x, %w, %b : (tensor<1x4x7x7x!x>, tensor<3x4x1x1x!w>, tensor<3xi32>) -> tensor<1x3x7x7x!y>
   return %y : tensor<1x3x7x7x!y>
 }
+
+// -----
+
+// s8 activations on x86, whose dot products multiply u8 by s8: they enter the
+// product as x + 128, and the accumulators start 128 * sum(w) lower per
+// column (sums 100, 105, 110, 115 of w[k][n] = 10 k + n).
+
+!a = !quant.uniform<i8:f32, 0.5:-3>
+!w = !quant.uniform<i8:f32, 0.25>
+!y = !quant.uniform<u8:f32, 1.0:5>
+// CHECK-LABEL: func.func @signed_activations
+// CHECK: %[[COMP:.*]] = arith.constant dense<[-12800, -13440, -14080, -14720]> : tensor<4xi32>
+// CHECK: linalg.generic {{.*}} ins(%{{.*}}, %[[COMP]] :
+// CHECK: linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "reduction", "parallel", "reduction"]
+// CHECK: %[[X:.*]] = arith.extsi %{{.*}} : i8 to i32
+// CHECK: %[[C128:.*]] = arith.constant 128 : i32
+// CHECK: %[[XS:.*]] = arith.addi %[[X]], %[[C128]] : i32
+// CHECK: arith.muli %[[XS]], %{{.*}} : i32
+func.func @signed_activations(%a: tensor<3x5x!a>, %b: tensor<4xi32>) -> tensor<3x4x!y> {
+  %wc = arith.constant dense<[[0, 1, 2, 3], [10, 11, 12, 13], [20, 21, 22, 23], [30, 31, 32, 33], [40, 41, 42, 43]]> : tensor<5x4xi8>
+  %w = quarc.storage_cast %wc : tensor<5x4xi8> -> tensor<5x4x!w>
+  %y = quarc.qmatmul %a, %w, %b : (tensor<3x5x!a>, tensor<5x4x!w>, tensor<4xi32>) -> tensor<3x4x!y>
+  return %y : tensor<3x4x!y>
+}

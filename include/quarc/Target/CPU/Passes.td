@@ -170,11 +170,13 @@ def QuarcPackIntegerWeights
 
     The packed bytes are the weights minus their zero points (per channel
     or per tensor), so asymmetric weights are packed only when every
-    centered weight fits s8. For AArch64 with dotprod but not i8mm, whose
-    `sdot` multiplies s8 by s8 only, u8 activations enter the product as
-    `x - 128`, and 128 times each output channel's sum of packed weights
-    is added to the accumulators' initial values (one more elementwise
-    pass over the bias), so the sums are unchanged. The body becomes `acc + ext(x) * sext(w')`,
+    centered weight fits s8. Activations of the other signedness than the
+    target's dot product takes enter the product shifted, and the shift
+    times each output channel's sum of packed weights is added to the
+    accumulators' initial values (one more elementwise pass over the bias),
+    so the sums are unchanged: s8 activations as `x + 128` for the u8 x s8
+    products of x86 and i8mm, u8 ones as `x - 128` for dotprod's `sdot`
+    (s8 x s8). The body becomes `acc + ext(x) * sext(w')`,
     the input extended as before. The result is an ordinary linalg.generic:
     any later pass, or the loops it becomes, computes the same i32 values.
   }];
@@ -191,16 +193,16 @@ def QuarcVectorizeIntegerMatmul
   let summary = "Register-tiled int8 kernels for packed integer products";
   let description = [{
     Replaces the packed products of `quarc-pack-integer-weights` (on
-    buffers; u8 activations, or for AArch64 dotprod's `sdot` s8 ones and
-    u8 ones shifted by -128; others are left to the loops) by
+    buffers: activations of the signedness the target's dot product takes,
+    or of the other one shifted by 128) by
     loops around a microkernel: a `rows x columns` tile of i32
     accumulators is held in vector registers while k runs four at a time.
     Each k step loads one vector of k groups per column vector, broadcasts
     the four bytes of each tile row's step and adds the dot products:
     `vpdpbusd` with AVX-512 VNNI; with AVX2 (or AVX-512 without VNNI)
     `vpmaddubsw` then `vpmaddwd` against ones; on AArch64 `usdot` (i8mm) or
-    `sdot` (dotprod; shifted u8 activations have their sign bits flipped,
-    x ^ 0x80 = x - 128). `vpmaddubsw` adds pairs of
+    `sdot` (dotprod). Shifted activations have their sign bits flipped as
+    they are loaded (x ^ 0x80: u8 x as s8 x - 128, s8 x as u8 x + 128). `vpmaddubsw` adds pairs of
     u8 x s8 products into saturating i16; where the constant weights show
     that no pair can pass the i16 range (7-bit weights: `--scheme
     reduce-range`) that is exact, and otherwise each weight is split as
