@@ -152,6 +152,13 @@ CASES = [
          {"pads": [1, 1, 1, 1]}),
     Case("conv_small_image_stride2", "Conv", (1, 8, 13, 13), (8, 8, 3, 3),
          {"pads": [1, 1, 1, 1], "strides": [2, 2]}, zx=37),
+    Case("conv_many_channel_blocks", "Conv", (1, 300, 3, 10), (4, 300, 3, 3),
+         {"pads": [1, 1, 1, 1]}),
+    Case("conv_depthwise_stride2_dilation", "Conv", (1, 8, 15, 15), (8, 1, 3, 3),
+         {"pads": [2, 2, 2, 2], "strides": [2, 2], "dilations": [2, 2], "group": 8}),
+    Case("matmul_panels_of_8", "MatMul", (9, 32), (32, 24), zx=90, bias=False),
+    Case("matmul_dynamic_batch", "MatMul", (2, 5, 16), (16, 12), zx=90, bias=False,
+         dynamic_batch=True),
     Case("matmul_panels", "MatMul", (37, 68), (68, 96), zx=90, bias_add=True),
     Case("matmul_depth_not_multiple_of_4", "MatMul", (2, 3, 30), (30, 16), zx=90, bias=False),
 ]

@@ -14,6 +14,13 @@ namespace mlir::quarc {
 
 namespace {
 
+/// Scalars the epilogue can hold in vectors and move through memory as
+/// vectors: whole bytes (a vector of i1 is stored as bits, one byte per 8
+/// elements, where scalar code stores a byte per element).
+bool isByteScalar(Type type) {
+  return type.isIntOrFloat() && type.getIntOrFloatBitWidth() % 8 == 0;
+}
+
 bool isContiguous(Value value, ArrayRef<int64_t> shape) {
   auto type = dyn_cast<MemRefType>(value.getType());
   return type && type.getShape() == shape && type.getLayout().isIdentity();
@@ -286,7 +293,7 @@ MatmulEpilogue::match(Operation *contraction, Value out, AffineMap outMap,
   // value.
   Block *body = consumer.getBody();
   for (BlockArgument arg : body->getArguments())
-    if (!arg.getType().isIntOrFloat())
+    if (!isByteScalar(arg.getType()))
       return std::nullopt;
   if (!body->getArguments().back().use_empty())
     return std::nullopt;
@@ -294,7 +301,7 @@ MatmulEpilogue::match(Operation *contraction, Value out, AffineMap outMap,
     if (!OpTrait::hasElementwiseMappableTraits(&op) ||
         op.getNumRegions() != 0 ||
         !llvm::all_of(op.getResultTypes(),
-                      [](Type type) { return type.isIntOrFloat(); }))
+                      [](Type type) { return isByteScalar(type); }))
       return std::nullopt;
 
   Value result = consumer.getDpsInits()[0];
@@ -393,6 +400,30 @@ void MatmulEpilogue::prepare(OpBuilder &b) {
 
 void MatmulEpilogue::emit(OpBuilder &b, Location loc, Value accumulator,
                           ArrayRef<Value> ivs) {
+  // In parts of a power of two lanes: LLVM 22's AArch64 backend stores a
+  // <3 x i64> truncated to <3 x i8> wrongly (element 1 lost, element 2 at
+  // offset 1), which a requantization's output stage is.
+  auto vectorType = cast<VectorType>(accumulator.getType());
+  int64_t width = vectorType.getNumElements();
+  if (!llvm::isPowerOf2_64(width)) {
+    SmallVector<Value> partIvs(ivs);
+    for (int64_t done = 0; done < width;) {
+      int64_t part = llvm::bit_floor(uint64_t(width - done));
+      partIvs[indexing.n] = addIndex(b, loc, ivs[indexing.n], done);
+      emitVector(b, loc,
+                 vector::ExtractStridedSliceOp::create(
+                     b, loc, accumulator, ArrayRef<int64_t>{done},
+                     ArrayRef<int64_t>{part}, ArrayRef<int64_t>{1}),
+                 partIvs);
+      done += part;
+    }
+    return;
+  }
+  emitVector(b, loc, accumulator, ivs);
+}
+
+void MatmulEpilogue::emitVector(OpBuilder &b, Location loc, Value accumulator,
+                                ArrayRef<Value> ivs) {
   auto vectorType = cast<VectorType>(accumulator.getType());
   auto vectorOf = [&](Type scalar) {
     return VectorType::get(vectorType.getShape(), scalar);

@@ -114,6 +114,10 @@ public:
   void finish();
 
 private:
+  /// emit() for a power-of-two number of lanes.
+  void emitVector(OpBuilder &b, Location loc, Value accumulator,
+                  ArrayRef<Value> ivs);
+
   struct Operand {
     enum Kind { Accumulator, Tile, Broadcast } kind;
     Value buffer; // Tile: shaped like C; Broadcast: the operand itself

@@ -536,7 +536,10 @@ public:
     unsigned m = loops - 3;
     if (k != loops - 2 || n != loops - 1 || aMap.getDimPosition(loops - 2) != k ||
         aMap.getDimPosition(loops - 3) != m ||
-        outMap.getDimPosition(loops - 2) != n)
+        outMap.getDimPosition(loops - 3) != m ||
+        outMap.getDimPosition(loops - 2) != n ||
+        op.getNumReductionLoops() != 1 ||
+        op.getIteratorTypesArray()[k] != utils::IteratorType::reduction)
       return failure();
     for (unsigned d = 0; d < m; ++d)
       if (aMap.getDimPosition(d) != d || outMap.getDimPosition(d) != d)

@@ -207,4 +207,33 @@ SmallVector<Value> getMapIndices(OpBuilder &b, Location loc, AffineMap map,
   return result;
 }
 
+std::optional<std::pair<int64_t, int64_t>>
+matchWindowIndex(AffineExpr expr, unsigned outer, unsigned inner,
+                 unsigned numDims) {
+  MLIRContext *context = expr.getContext();
+  // The factor of `dim`: the expression at dim = 1 less at dim = 0, every
+  // other dim 0 (exact for a linear expression, which is then checked).
+  auto factor = [&](unsigned dim) -> std::optional<int64_t> {
+    auto at = [&](int64_t value) -> std::optional<int64_t> {
+      SmallVector<AffineExpr> dims(numDims, getAffineConstantExpr(0, context));
+      dims[dim] = getAffineConstantExpr(value, context);
+      auto constant = dyn_cast<AffineConstantExpr>(
+          simplifyAffineExpr(expr.replaceDims(dims), numDims, 0));
+      if (!constant)
+        return std::nullopt;
+      return constant.getValue();
+    };
+    std::optional<int64_t> one = at(1), zero = at(0);
+    if (!one || !zero)
+      return std::nullopt;
+    return *one - *zero;
+  };
+  std::optional<int64_t> stride = factor(outer), dilation = factor(inner);
+  if (!stride || !dilation ||
+      expr != getAffineDimExpr(outer, context) * *stride +
+                  getAffineDimExpr(inner, context) * *dilation)
+    return std::nullopt;
+  return std::make_pair(*stride, *dilation);
+}
+
 } // namespace mlir::quarc

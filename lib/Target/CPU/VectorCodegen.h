@@ -58,6 +58,12 @@ void forEachBlock(
 SmallVector<Value> getMapIndices(OpBuilder &b, Location loc, AffineMap map,
                                  ArrayRef<Value> ivs);
 
+/// The stride and dilation of a window index `outer * stride + inner *
+/// dilation` (loop dims of a map with `numDims` dims), if `expr` is one.
+std::optional<std::pair<int64_t, int64_t>>
+matchWindowIndex(AffineExpr expr, unsigned outer, unsigned inner,
+                 unsigned numDims);
+
 /// Marks a loop built by a kernel generator as one whose iterations are
 /// heavy enough to run on separate threads.
 void markKernelLoop(Operation *loop);

@@ -68,19 +68,6 @@ bool isRowContiguousBuffer(Value value, unsigned width) {
          llvm::none_of(type.getShape().drop_front(), ShapedType::isDynamic);
 }
 
-/// The factor of loop dim `dim` in the linear expression `expr`.
-int64_t getCoefficient(AffineExpr expr, unsigned dim, unsigned numDims) {
-  MLIRContext *context = expr.getContext();
-  auto at = [&](int64_t value) {
-    SmallVector<AffineExpr> dims(numDims, getAffineConstantExpr(0, context));
-    dims[dim] = getAffineConstantExpr(value, context);
-    return cast<AffineConstantExpr>(
-               simplifyAffineExpr(expr.replaceDims(dims), numDims, 0))
-        .getValue();
-  };
-  return at(1) - at(0);
-}
-
 /// quarc-pack-integer-weights' depthwise form: loops (n, c, y, x, i, j),
 /// input (n, c, y * sy + i * dy, x * sx + j * dx), filter (c, i, j), output
 /// (n, c, y, x), body acc + extui(input) * extsi(filter).
@@ -108,14 +95,12 @@ FailureOr<DepthwiseConv> matchIntegerDepthwise(linalg::GenericOp op) {
     return failure();
   // The spatial indices must be y * sy + i * dy and x * sx + j * dx.
   for (auto [result, outer, inner] : {std::tuple{2u, 2u, 4u}, {3u, 3u, 5u}}) {
-    AffineExpr expr = maps[0].getResult(result);
-    int64_t stride = getCoefficient(expr, outer, 6);
-    int64_t dilation = getCoefficient(expr, inner, 6);
-    if (expr != getAffineDimExpr(outer, ctx) * stride +
-                    getAffineDimExpr(inner, ctx) * dilation)
+    std::optional<std::pair<int64_t, int64_t>> window =
+        matchWindowIndex(maps[0].getResult(result), outer, inner, 6);
+    if (!window)
       return failure();
-    conv.strides.push_back(stride);
-    conv.dilations.push_back(dilation);
+    conv.strides.push_back(window->first);
+    conv.dilations.push_back(window->second);
   }
   // The body: acc + extui(input) * extsi(filter).
   Block &body = op.getRegion().front();

@@ -69,7 +69,7 @@ struct IntegerProduct {
   unsigned group;              // the four k of a step: k0 or c0
   // MatMul: n1 and n0 (n0 is a panel's width); Convolution: x (n0 unused)
   // and y, the output row.
-  unsigned n1, n0, y;
+  unsigned n1 = 0, n0 = 0, y = 0;
   SmallVector<int64_t> ranges;
 };
 
@@ -145,6 +145,18 @@ FailureOr<IntegerProduct> matchProduct(linalg::GenericOp op) {
       out.insert(out.begin() + 1, 1);
     }
     if (loops != 8 + g || maps[1] != dims(filter) || maps[2] != dims(out))
+      return false;
+    // The input at (n, [g,] 4 c1 + c0, y sy + i dy, x sx + j dx): what the
+    // panel's loads assume.
+    AffineMap in = maps[0];
+    AffineExpr n = getAffineDimExpr(0, ctx);
+    AffineExpr channel =
+        getAffineDimExpr(5 + g, ctx) * 4 + getAffineDimExpr(7 + g, ctx);
+    if (in.getNumResults() != 4 + g || in.getResult(0) != n ||
+        (grouped && in.getResult(1) != getAffineDimExpr(1, ctx)) ||
+        in.getResult(1 + g) != channel ||
+        !matchWindowIndex(in.getResult(2 + g), 2 + g, 3 + g, loops) ||
+        !matchWindowIndex(in.getResult(3 + g), 6 + g, 4 + g, loops))
       return false;
     p.form = IntegerProduct::Convolution;
     p.columns = op.getDpsInputs()[0];
@@ -255,8 +267,10 @@ public:
         ivs(p.ranges.size(), Value()) {
     if (p.form == IntegerProduct::MatMul) {
       // Whole panels per column vector; as many as the tile is wide.
+      // As many column vectors as the tile has registers for, each one
+      // panel (narrower than a register when N asks for it).
       panelWidth = p.ranges[p.n0];
-      tile.columns = std::max<int64_t>(1, tile.columns / panelWidth) * panelWidth;
+      tile.columns = std::max<int64_t>(1, tile.columns / lanes) * panelWidth;
     } else {
       panelWidth = lanes;
       // Output rows narrower than the tile (a 7 x 7 or 14 x 14 image)
@@ -268,6 +282,7 @@ public:
       SmallVector<int64_t> strides;
       int64_t offset;
       bool rowsContiguous =
+          !ShapedType::isDynamic(inputType.getShape().back()) &&
           succeeded(inputType.getStridesAndOffset(strides, offset)) &&
           strides.back() == 1 &&
           strides[strides.size() - 2] == inputType.getShape().back();
@@ -666,9 +681,7 @@ private:
       ivs[p.m] = r;
       for (const Piece &piece : pieces) {
         if (firstBlock && prologue) {
-          outIndices(b, piece.segments.front()); // the ivs the prologue reads
-          accumulators.push_back(
-              prologue->getInitialValue(b, loc, accType, ivs));
+          accumulators.push_back(initialValue(b, piece, accType));
         } else {
           accumulators.push_back(loadAccumulator(b, piece, accType));
         }
@@ -710,23 +723,30 @@ private:
     }
   }
 
-  /// The epilogue on `segment`'s lanes of `sum`, in parts of a power of two
-  /// lanes each: on AArch64 the output stage's i64 arithmetic on vectors of
-  /// 3 lanes gave wrong results (test_integer_ops' 7-pixel rows under
-  /// qemu-aarch64; whether LLVM's backend or qemu is at fault is not
-  /// narrowed down).
+  /// The epilogue on `segment`'s lanes of `sum`.
   void emitEpilogue(OpBuilder &b, Value sum, const Segment &segment) {
-    for (int64_t done = 0; done < segment.width;) {
-      int64_t part = llvm::bit_floor(uint64_t(segment.width - done));
-      Segment piece = segment;
-      piece.column = addIndex(b, loc, segment.column, done);
-      piece.x += done;
-      piece.lane += done;
-      piece.width = part;
-      outIndices(b, piece); // sets the ivs the epilogue reads
-      epilogue->emit(b, loc, takeLanes(b, sum, piece), ivs);
-      done += part;
+    outIndices(b, segment); // sets the ivs the epilogue reads
+    epilogue->emit(b, loc, takeLanes(b, sum, segment), ivs);
+  }
+
+  /// The prologue's values for `piece`: per segment, since the segments of
+  /// a piece that crosses output rows may start from different ones.
+  Value initialValue(OpBuilder &b, const Piece &piece, VectorType type) {
+    if (piece.segments.size() == 1) {
+      outIndices(b, piece.segments.front()); // sets the ivs it reads
+      return prologue->getInitialValue(b, loc, type, ivs);
     }
+    Value acc = arith::ConstantOp::create(
+        b, loc, DenseElementsAttr::get(type, APInt(32, 0)));
+    for (const Segment &segment : piece.segments) {
+      outIndices(b, segment);
+      Value part = prologue->getInitialValue(
+          b, loc, VectorType::get({segment.width}, type.getElementType()), ivs);
+      acc = vector::InsertStridedSliceOp::create(
+          b, loc, part, acc, ArrayRef<int64_t>{segment.lane},
+          ArrayRef<int64_t>{1});
+    }
+    return acc;
   }
 
   /// The lanes of `vector` that hold `segment`.

@@ -251,3 +251,38 @@ func.func @shifted_activations(%x: memref<1x4x1x20xi8>, %w: memref<8x1x1x1x4xi8>
   }
   return
 }
+
+// -----
+
+// Rows that share a tile start from initial values read per segment: here
+// the accumulators' initial values vary along the output row y (a copy of a
+// [1, 2, 5, 1] buffer), and a column vector of 16 lanes crosses rows of 5
+// pixels, so each of its segments gets its own row's value.
+
+#in = affine_map<(d0, d1, d2, d3, d4, d5, d6, d7) -> (d0, d5 * 4 + d7, d2 + d3, d4 + d6)>
+#filter = affine_map<(d0, d1, d2, d3, d4, d5, d6, d7) -> (d1, d3, d4, d5, d7)>
+#out = affine_map<(d0, d1, d2, d3, d4, d5, d6, d7) -> (d0, d1, d2, d6)>
+#id = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>
+#row = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, 0)>
+// VNNI-LABEL: func @row_varying_initial_values(
+// VNNI-SAME:      %{{[^:]+}}: memref<1x4x5x5xi8>, %{{[^:]+}}: memref<2x1x1x1x4xi8>, %[[INIT:[^:]+]]: memref<1x2x5x1xi32>
+// VNNI: memref.load %[[INIT]][%c0, %{{.*}}, %c0, %c0] : memref<1x2x5x1xi32>
+// VNNI: vector.broadcast %{{.*}} : i32 to vector<5xi32>
+// VNNI: vector.insert_strided_slice %{{.*}}, %{{.*}} {offsets = [0], strides = [1]} : vector<5xi32> into vector<16xi32>
+// VNNI: memref.load %[[INIT]][%c0, %{{.*}}, %c1, %c0] : memref<1x2x5x1xi32>
+// VNNI: vector.insert_strided_slice %{{.*}}, %{{.*}} {offsets = [5], strides = [1]} : vector<5xi32> into vector<16xi32>
+func.func @row_varying_initial_values(%x: memref<1x4x5x5xi8>, %w: memref<2x1x1x1x4xi8>, %init: memref<1x2x5x1xi32>, %c: memref<1x2x5x5xi32>) {
+  linalg.generic {indexing_maps = [#row, #id], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%init : memref<1x2x5x1xi32>) outs(%c : memref<1x2x5x5xi32>) {
+  ^bb0(%v: i32, %o: i32):
+    linalg.yield %v : i32
+  }
+  linalg.generic {indexing_maps = [#in, #filter, #out], iterator_types = ["parallel", "parallel", "parallel", "reduction", "reduction", "reduction", "parallel", "reduction"]} ins(%x, %w : memref<1x4x5x5xi8>, memref<2x1x1x1x4xi8>) outs(%c : memref<1x2x5x5xi32>) {
+  ^bb0(%a: i8, %b: i8, %acc: i32):
+    %0 = arith.extui %a : i8 to i32
+    %1 = arith.extsi %b : i8 to i32
+    %2 = arith.muli %0, %1 : i32
+    %3 = arith.addi %acc, %2 : i32
+    linalg.yield %3 : i32
+  }
+  return
+}

@@ -286,3 +286,29 @@ func.func @dynamic_batch_convolution_relu(%x: memref<?x3x6x30xf32>, %w: memref<5
   memref.dealloc %c : memref<?x5x4x28xf32>
   return %y : memref<?x5x4x28xf32>
 }
+
+// -----
+
+// A consumer with a bool (i1) result is not fused: a vector of i1 is stored
+// as bits, one byte per 8 elements, where the loops store a byte per element.
+// CHECK-LABEL: func @comparison_not_fused
+// CHECK:         scf.parallel
+// CHECK:         linalg.generic
+// CHECK:           arith.cmpf ogt
+func.func @comparison_not_fused(%x: memref<1x3x6x30xf32>, %w: memref<5x3x3x3xf32>) -> memref<1x5x4x28xi1> {
+  %zero = arith.constant 0.0 : f32
+  %c = memref.alloc() : memref<1x5x4x28xf32>
+  linalg.fill ins(%zero : f32) outs(%c : memref<1x5x4x28xf32>)
+  linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+    ins(%x, %w : memref<1x3x6x30xf32>, memref<5x3x3x3xf32>) outs(%c : memref<1x5x4x28xf32>)
+  %y = memref.alloc() : memref<1x5x4x28xi1>
+  linalg.generic {indexing_maps = [affine_map<(n, f, i, j) -> (n, f, i, j)>, affine_map<(n, f, i, j) -> (n, f, i, j)>],
+                  iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+      ins(%c : memref<1x5x4x28xf32>) outs(%y : memref<1x5x4x28xi1>) {
+  ^bb0(%v: f32, %o: i1):
+    %r = arith.cmpf ogt, %v, %zero : f32
+    linalg.yield %r : i1
+  }
+  memref.dealloc %c : memref<1x5x4x28xf32>
+  return %y : memref<1x5x4x28xi1>
+}
