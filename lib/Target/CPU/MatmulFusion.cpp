@@ -84,18 +84,70 @@ void eraseUnusedViews(Value value) {
   }
 }
 
+/// A static buffer with the identity layout (contiguous, row-major).
+bool isContiguousStatic(Value value) {
+  auto type = dyn_cast<MemRefType>(value.getType());
+  return type && type.hasStaticShape() && type.getLayout().isIdentity();
+}
+
+/// The row-major strides of `shape`.
+SmallVector<int64_t> getRowMajorStrides(ArrayRef<int64_t> shape) {
+  SmallVector<int64_t> strides(shape.size(), 1);
+  for (int64_t d = int64_t(shape.size()) - 2; d >= 0; --d)
+    strides[d] = strides[d + 1] * shape[d + 1];
+  return strides;
+}
+
 /// How `out` is indexed, as seen by an op that uses `seen`: `out` itself,
-/// or the buffer `out` is a collapsed view of.
+/// or a buffer of which `out` is a reshaped view (collapses and expansions
+/// of the same contiguous elements, e.g. a convolution's grouped
+/// accumulators seen without their unit group dim, or a pointwise one's
+/// pixels as one row).
 std::optional<ResultIndexing> getResultIndexing(Value out, AffineMap outMap,
                                                 unsigned n, Value seen) {
-  ResultIndexing indexing{out, outMap, n, out, {}};
+  ResultIndexing indexing{out, outMap, n, out, false, {}, {}};
   if (seen == out)
     return indexing;
-  auto collapse = out.getDefiningOp<memref::CollapseShapeOp>();
-  if (!collapse || collapse.getSrc() != seen)
+  // One collapse (dynamic dims allowed): a root dim maps to its group, if
+  // it is the group's only dim larger than 1.
+  if (auto collapse = out.getDefiningOp<memref::CollapseShapeOp>();
+      collapse && collapse.getSrc() == seen) {
+    ArrayRef<int64_t> shape = cast<MemRefType>(seen.getType()).getShape();
+    indexing.root = seen;
+    indexing.reshaped = true;
+    indexing.reassociation = collapse.getReassociationIndices();
+    indexing.rootToOut.resize(shape.size());
+    for (auto [group, indices] : llvm::enumerate(indexing.reassociation))
+      if (llvm::count_if(indices, [&](int64_t d) { return shape[d] != 1; }) <= 1)
+        for (int64_t d : indices)
+          if (shape[d] != 1)
+            indexing.rootToOut[d] = group;
+    return indexing;
+  }
+  // Only reshapes between `seen` and `out`.
+  Value source = out;
+  while (source != seen) {
+    Operation *def = source.getDefiningOp();
+    if (!def || !isa<memref::CollapseShapeOp, memref::ExpandShapeOp>(def))
+      return std::nullopt;
+    source = def->getOperand(0);
+  }
+  if (!isContiguousStatic(seen) || !isContiguousStatic(out))
     return std::nullopt;
+  ArrayRef<int64_t> rootShape = cast<MemRefType>(seen.getType()).getShape();
+  ArrayRef<int64_t> outShape = cast<MemRefType>(out.getType()).getShape();
+  SmallVector<int64_t> rootStrides = getRowMajorStrides(rootShape);
+  SmallVector<int64_t> outStrides = getRowMajorStrides(outShape);
   indexing.root = seen;
-  indexing.reassociation = collapse.getReassociationIndices();
+  indexing.reshaped = true;
+  for (auto [size, stride] : llvm::zip(rootShape, rootStrides)) {
+    std::optional<unsigned> match;
+    if (size != 1)
+      for (unsigned d = 0; d < outShape.size(); ++d)
+        if (outShape[d] == size && outStrides[d] == stride)
+          match = d;
+    indexing.rootToOut.push_back(match);
+  }
   return indexing;
 }
 
@@ -127,27 +179,19 @@ ResultIndexing::getBroadcastDims(AffineMap map) const {
     auto dim = dyn_cast<AffineDimExpr>(expr);
     if (!dim)
       return std::nullopt;
-    // root dim -> dim of `out` -> loop dim. In a collapsed group, only one
-    // dim may be larger than 1 (a unit group dim of a convolution without
-    // groups): it is the out dim, and the unit dims read index 0.
+    // root dim -> dim of `out` -> loop dim. A root dim of size 1 reads
+    // index 0; any other must walk the same elements as a dim of `out`
+    // (not one merged with others).
     int64_t outDim = dim.getPosition();
-    if (!reassociation.empty()) {
-      auto group = llvm::find_if(reassociation, [&](auto &indices) {
-        return llvm::is_contained(indices, int64_t(dim.getPosition()));
-      });
-      if (group == reassociation.end())
-        return std::nullopt;
+    if (reshaped) {
       ArrayRef<int64_t> shape = cast<MemRefType>(root.getType()).getShape();
-      if (group->size() != 1) {
-        if (shape[dim.getPosition()] == 1) {
-          dims.push_back(std::nullopt);
-          continue;
-        }
-        if (llvm::count_if(*group, [&](int64_t d) { return shape[d] != 1; }) !=
-            1)
-          return std::nullopt;
+      if (shape[dim.getPosition()] == 1) {
+        dims.push_back(std::nullopt);
+        continue;
       }
-      outDim = group - reassociation.begin();
+      if (!rootToOut[dim.getPosition()])
+        return std::nullopt;
+      outDim = *rootToOut[dim.getPosition()];
     }
     auto loopDim = dyn_cast<AffineDimExpr>(outMap.getResult(outDim));
     if (!loopDim || loopDim.getPosition() == n)
@@ -390,12 +434,33 @@ void MatmulEpilogue::prepare(OpBuilder &b) {
       *b.getInsertionPoint());
   for (Operation *alloc : allocsToHoist)
     alloc->moveBefore(contraction);
-  if (indexing.reassociation.empty())
+  if (!indexing.reshaped)
     return;
-  for (Operand &operand : operands)
-    if (operand.kind == Operand::Tile)
-      operand.buffer = memref::CollapseShapeOp::create(
-          b, operand.buffer.getLoc(), operand.buffer, indexing.reassociation);
+  if (!indexing.reassociation.empty()) {
+    for (Operand &operand : operands)
+      if (operand.kind == Operand::Tile)
+        operand.buffer = memref::CollapseShapeOp::create(
+            b, operand.buffer.getLoc(), operand.buffer, indexing.reassociation);
+    return;
+  }
+  // Buffers shaped like the root, viewed like `out`: all their elements as
+  // one dim, then `out`'s shape (both contiguous).
+  auto outType = cast<MemRefType>(indexing.out.getType());
+  for (Operand &operand : operands) {
+    if (operand.kind != Operand::Tile)
+      continue;
+    Location loc = operand.buffer.getLoc();
+    auto type = cast<MemRefType>(operand.buffer.getType());
+    ReassociationIndices all =
+        llvm::to_vector(llvm::seq<int64_t>(0, type.getRank()));
+    Value flat = memref::CollapseShapeOp::create(
+        b, loc, operand.buffer, SmallVector<ReassociationIndices>{all});
+    ReassociationIndices outAll =
+        llvm::to_vector(llvm::seq<int64_t>(0, outType.getRank()));
+    operand.buffer = memref::ExpandShapeOp::create(
+        b, loc, MemRefType::get(outType.getShape(), type.getElementType()),
+        flat, SmallVector<ReassociationIndices>{outAll});
+  }
 }
 
 void MatmulEpilogue::emit(OpBuilder &b, Location loc, Value accumulator,

@@ -32,9 +32,15 @@ struct ResultIndexing {
   Value out;        // C as the contraction writes it
   AffineMap outMap; // contraction loop dims -> indices of `out`
   unsigned n;       // the loop dim the kernel vectorizes
-  // The buffer ops around the contraction see: `out`, or the buffer `out`
-  // is a collapsed view of (then `reassociation` says how).
+  // The buffer ops around the contraction see: `out`, or a buffer of which
+  // `out` is a reshaped view (both contiguous, the same elements); then
+  // `rootToOut` gives, for each of root's dims, the dim of `out` that walks
+  // the same elements (same size and stride), or none for a dim of size 1.
+  // When `out` is one collapse of root, `reassociation` is that collapse's
+  // (buffers shaped like root are viewed like `out` through it).
   Value root;
+  bool reshaped = false;
+  SmallVector<std::optional<unsigned>> rootToOut;
   SmallVector<ReassociationIndices> reassociation;
 
   /// For an operand read through `map` (from root's dims) that does not

@@ -286,3 +286,58 @@ func.func @row_varying_initial_values(%x: memref<1x4x5x5xi8>, %w: memref<2x1x1x1
   }
   return
 }
+
+// -----
+
+// A pointwise convolution writes its accumulators through reshapes of the
+// buffer the bias and the requantization see (grouped [1, 1, 2, 2, 10],
+// pixels as one row [1, 2, 1, 20]): dims that walk the same elements
+// correspond, so both still fuse, and the result buffer is viewed like the
+// accumulators (all elements as one dim, then their shape).
+
+#in = affine_map<(d0, d1, d2, d3, d4, d5, d6, d7) -> (d0, d5 * 4 + d7, d2 + d3, d4 + d6)>
+#filter = affine_map<(d0, d1, d2, d3, d4, d5, d6, d7) -> (d1, d3, d4, d5, d7)>
+#out = affine_map<(d0, d1, d2, d3, d4, d5, d6, d7) -> (d0, d1, d2, d6)>
+#id5 = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d2, d3, d4)>
+#channel5 = affine_map<(d0, d1, d2, d3, d4) -> (d1, d2)>
+// VNNI-LABEL: func @pointwise_reshaped(
+// VNNI-SAME:      %{{[^:]+}}: memref<1x4x1x20xi8>, %{{[^:]+}}: memref<2x1x1x1x4xi8>, %[[B:[^:]+]]: memref<1x2xi32>, %[[M:[^:]+]]: memref<1x2xi32>, %[[Y:[^:]+]]: memref<1x1x2x2x10xi8>)
+// VNNI-NOT: memref.alloc(
+// VNNI: %[[FLAT:.*]] = memref.collapse_shape %[[Y]] {{\[}}[0, 1, 2, 3, 4]] : memref<1x1x2x2x10xi8> into memref<40xi8>
+// VNNI: %[[VIEW:.*]] = memref.expand_shape %[[FLAT]] {{\[}}[0, 1, 2, 3]] output_shape [1, 2, 1, 20] : memref<40xi8> into memref<1x2x1x20xi8>
+// VNNI-NOT: linalg.generic
+// VNNI: memref.load %[[B]]
+// VNNI: llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"
+// VNNI: memref.load %[[M]]
+// VNNI: arith.muli %{{.*}}, %{{.*}} : vector<16xi64>
+// VNNI: vector.store %{{.*}}, %[[VIEW]]
+func.func @pointwise_reshaped(%x: memref<1x4x1x20xi8>, %w: memref<2x1x1x1x4xi8>, %bias: memref<1x2xi32>, %multiplier: memref<1x2xi32>, %y: memref<1x1x2x2x10xi8>) {
+  %c31 = arith.constant 31 : i64
+  %acc = memref.alloc() : memref<1x1x2x2x10xi32>
+  linalg.generic {indexing_maps = [#channel5, #id5], iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel"]} ins(%bias : memref<1x2xi32>) outs(%acc : memref<1x1x2x2x10xi32>) {
+  ^bb0(%b: i32, %o: i32):
+    linalg.yield %b : i32
+  }
+  %row = memref.collapse_shape %acc [[0], [1], [2], [3, 4]] : memref<1x1x2x2x10xi32> into memref<1x1x2x20xi32>
+  %unit = memref.expand_shape %row [[0], [1], [2], [3, 4]] output_shape [1, 1, 2, 1, 20] : memref<1x1x2x20xi32> into memref<1x1x2x1x20xi32>
+  %c = memref.collapse_shape %unit [[0], [1, 2], [3], [4]] : memref<1x1x2x1x20xi32> into memref<1x2x1x20xi32>
+  linalg.generic {indexing_maps = [#in, #filter, #out], iterator_types = ["parallel", "parallel", "parallel", "reduction", "reduction", "reduction", "parallel", "reduction"]} ins(%x, %w : memref<1x4x1x20xi8>, memref<2x1x1x1x4xi8>) outs(%c : memref<1x2x1x20xi32>) {
+  ^bb0(%a: i8, %b: i8, %s: i32):
+    %0 = arith.extui %a : i8 to i32
+    %1 = arith.extsi %b : i8 to i32
+    %2 = arith.muli %0, %1 : i32
+    %3 = arith.addi %s, %2 : i32
+    linalg.yield %3 : i32
+  }
+  linalg.generic {indexing_maps = [#id5, #channel5, #id5], iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel"]} ins(%acc, %multiplier : memref<1x1x2x2x10xi32>, memref<1x2xi32>) outs(%y : memref<1x1x2x2x10xi8>) {
+  ^bb0(%a: i32, %m: i32, %o: i8):
+    %a64 = arith.extsi %a : i32 to i64
+    %m64 = arith.extsi %m : i32 to i64
+    %p = arith.muli %a64, %m64 : i64
+    %r = arith.shrsi %p, %c31 : i64
+    %t = arith.trunci %r : i64 to i8
+    linalg.yield %t : i8
+  }
+  memref.dealloc %acc : memref<1x1x2x2x10xi32>
+  return
+}

@@ -232,7 +232,9 @@ def QuarcVectorizeIntegerMatmul
     becomes the accumulators' initial values, and the output stage that
     reads C (the requantization, i64 arithmetic per element) runs on the
     accumulators, so only its 8-bit result is stored; otherwise the
-    accumulators start from C and are stored back to it.
+    accumulators start from C and are stored back to it. The ops may see C
+    through reshapes (a pointwise convolution's pixels as one row): dims
+    that walk the same elements correspond.
   }];
   let options = [
     Option<"target", "target", "std::string", "\"host\"",
