@@ -342,13 +342,17 @@ extern "C" void fillIndexChunk(void *context, int64_t begin, int64_t end) {
   for (int64_t i = begin; i < end; ++i)
     y[i] += static_cast<float>(i) + 1.0f; // += catches a repeated iteration
 }
-extern "C" void parallelEntry(void **args) {
+/// The output of the parallel models: x's shape, every element -1 (the
+/// chunks add i + 1 to element i); returns its data.
+float *returnMinusOnes(void **args) {
   Memref x = inputArg(args, 0, 2);
-  int64_t n = x.size(0) * 3;
   returnDense<float>(outputArg(args, 2), {x.size(0), 3},
                      [](int64_t) { return -1.0f; });
-  float *y = outputArg(args, 2).data<float>();
-  quarc_parallel_for(fillIndexChunk, y, n);
+  return outputArg(args, 2).data<float>();
+}
+extern "C" void parallelEntry(void **args) {
+  int64_t n = inputArg(args, 0, 2).size(0) * 3;
+  quarc_parallel_for(fillIndexChunk, returnMinusOnes(args), n);
 }
 const quarc_model_desc kParallelModel = {
     QUARC_ABI_VERSION, 1, 1, 0, "parallel", "x86_64", kAddOneInputs,
@@ -382,11 +386,8 @@ TEST_F(RuntimeSessionTest, ParallelLoopsCoverEveryIterationOnce) {
 /// with the first loop's view of it (it once ran a chunk twice and let the
 /// caller return before another chunk had run).
 extern "C" void alternatingEntry(void **args) {
-  Memref x = inputArg(args, 0, 2);
-  int64_t n = x.size(0) * 3;
-  returnDense<float>(outputArg(args, 2), {x.size(0), 3},
-                     [](int64_t) { return -1.0f; });
-  float *y = outputArg(args, 2).data<float>();
+  int64_t n = inputArg(args, 0, 2).size(0) * 3;
+  float *y = returnMinusOnes(args);
   for (int64_t loop = 0; loop < 400; ++loop) {
     // 2 chunks, then all of them; each adds i + 1 to y[i] once.
     int64_t iterations = loop % 2 == 0 ? 2 : n;

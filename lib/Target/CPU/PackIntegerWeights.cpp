@@ -1,8 +1,8 @@
 //===- PackIntegerWeights.cpp - int8 weights in the kernels' layout -------===//
 //
-// The integer kernels (quarc-vectorize-integer-matmul) multiply unsigned
-// bytes by signed bytes four at a time along k: `vpdpbusd` and
-// `vpmaddubsw` read 4 consecutive k of one column as one 32-bit lane. This
+// The integer kernels (quarc-vectorize-integer-matmul) multiply bytes four
+// at a time along k: `vpdpbusd`, `vpmaddubsw`, `usdot` and `sdot` read 4
+// consecutive k of one column as one 32-bit lane. This
 // pass rewrites the integer contractions the linalg lowering builds (the
 // i32 generic of quarc.qconv and quarc.qmatmul) so that their constant
 // weights are stored that way, at compile time:
@@ -17,8 +17,13 @@
 //    groups of four k per column. The kernel loads one panel row per k
 //    step as it is.
 //
+// A depthwise convolution becomes the integer form quarc-vectorize-depthwise
+// takes instead, and a pointwise one views its pixels as one row.
+//
 // Zero points of asymmetric weights are subtracted here, so the packed
-// bytes are the centered weights (which must fit s8). The rewritten op is
+// bytes are the centered weights (which must fit s8). Activations of the
+// other signedness than the target's dot product enter shifted by 128, the
+// compensation added to the accumulators' initial values. The rewritten op is
 // the same product as a linalg.generic (k split into k1 x 4), valid on any
 // target; only the kernel pass cares about its shape.
 //
@@ -190,11 +195,11 @@ void buildPackedBody(OpBuilder &b, Location loc, ValueRange args,
   Value input = isSigned
                     ? arith::ExtSIOp::create(b, loc, i32, args[0]).getResult()
                     : arith::ExtUIOp::create(b, loc, i32, args[0]).getResult();
-  Value half = arith::ConstantOp::create(b, loc, b.getI32IntegerAttr(128));
-  if (shifted && isSigned)
-    input = arith::AddIOp::create(b, loc, input, half);
-  else if (shifted)
-    input = arith::SubIOp::create(b, loc, input, half);
+  if (shifted) {
+    Value half = arith::ConstantOp::create(b, loc, b.getI32IntegerAttr(128));
+    input = isSigned ? arith::AddIOp::create(b, loc, input, half).getResult()
+                     : arith::SubIOp::create(b, loc, input, half).getResult();
+  }
   Value weight = arith::ExtSIOp::create(b, loc, i32, args[1]);
   Value product = arith::MulIOp::create(b, loc, input, weight);
   linalg::YieldOp::create(b, loc,

@@ -10,17 +10,19 @@
 // Two forms, told apart by their loops:
 //
 //  - a matrix product (batch..., m, n1, k1, n0, k0): the rows are the
-//    activations (u8, broadcast), the columns the packed weight, whose
-//    panel row for a k step is read as it is;
-//  - a convolution (n, g, f, y, i, j, c1, x, c0): the rows are the output
-//    channels (the weights, broadcast), the columns the output pixels of
-//    one row, x. The input (u8) is read four channels at a time and
-//    interleaved into a panel on the stack, once per column tile and block
-//    of channels, which every row tile then reads: an implicit GEMM, with
-//    the im2col copy limited to the panel.
+//    activations (broadcast), the columns the packed weight, whose panel
+//    row for a k step is read as it is;
+//  - a convolution (n, [g,] f, y, i, j, c1, x, c0): the rows are the
+//    output channels (the weights, broadcast), the columns the output
+//    pixels of one row, x, or of several short rows. The input is read four
+//    channels at a time and interleaved into a panel on the stack, once
+//    per column tile and block of channels, which every row tile then
+//    reads: an implicit GEMM, with the im2col copy limited to the panel.
 //
-// A tile's accumulators start from C (the bias the lowering wrote there)
-// and are stored back to it; the output stage stays a separate loop.
+// Activations of the other signedness than the target's dot product takes
+// have their sign bits flipped as they are loaded. The bias that
+// initializes C and the requantization that reads it are fused around the
+// kernel where they match (MatmulFusion.h).
 //
 //===----------------------------------------------------------------------===//
 
@@ -70,6 +72,9 @@ struct IntegerProduct {
   // MatMul: n1 and n0 (n0 is a panel's width); Convolution: x (n0 unused)
   // and y, the output row.
   unsigned n1 = 0, n0 = 0, y = 0;
+  // Convolution: the input's strides along y and x (in input rows and
+  // columns).
+  int64_t rowStride = 1, columnStride = 1;
   SmallVector<int64_t> ranges;
 };
 
@@ -154,10 +159,16 @@ FailureOr<IntegerProduct> matchProduct(linalg::GenericOp op) {
         getAffineDimExpr(5 + g, ctx) * 4 + getAffineDimExpr(7 + g, ctx);
     if (in.getNumResults() != 4 + g || in.getResult(0) != n ||
         (grouped && in.getResult(1) != getAffineDimExpr(1, ctx)) ||
-        in.getResult(1 + g) != channel ||
-        !matchWindowIndex(in.getResult(2 + g), 2 + g, 3 + g, loops) ||
-        !matchWindowIndex(in.getResult(3 + g), 6 + g, 4 + g, loops))
+        in.getResult(1 + g) != channel)
       return false;
+    std::optional<std::pair<int64_t, int64_t>> rowWindow =
+        matchWindowIndex(in.getResult(2 + g), 2 + g, 3 + g, loops);
+    std::optional<std::pair<int64_t, int64_t>> columnWindow =
+        matchWindowIndex(in.getResult(3 + g), 6 + g, 4 + g, loops);
+    if (!rowWindow || !columnWindow)
+      return false;
+    p.rowStride = rowWindow->first;
+    p.columnStride = columnWindow->first;
     p.form = IntegerProduct::Convolution;
     p.columns = op.getDpsInputs()[0];
     p.columnsMap = maps[0];
@@ -247,12 +258,10 @@ struct Segment {
   int64_t lane;
 };
 
-/// One column vector of a tile: `width` columns from `first` (a product's
-/// columns; a convolution's pixels, row-major over the tile's rows), as
-/// the segments of output rows it covers.
+/// One column vector of a tile (a product's columns; a convolution's
+/// pixels, row-major over the tile's rows), as the segments of output rows
+/// it covers: one, unless short rows share the tile.
 struct Piece {
-  Value first;
-  int64_t width;
   SmallVector<Segment> segments;
 };
 
@@ -266,7 +275,6 @@ public:
         prologue(prologue), epilogue(epilogue), loc(p.op->getLoc()),
         ivs(p.ranges.size(), Value()) {
     if (p.form == IntegerProduct::MatMul) {
-      // Whole panels per column vector; as many as the tile is wide.
       // As many column vectors as the tile has registers for, each one
       // panel (narrower than a register when N asks for it).
       panelWidth = p.ranges[p.n0];
@@ -409,11 +417,10 @@ private:
     pieces.clear();
     for (int64_t start = 0; start < rows * width; start += panelWidth) {
       Piece piece;
-      piece.width = std::min(panelWidth, rows * width - start);
-      piece.first = addIndex(b, loc, columnStart, start);
-      for (int64_t lane = 0; lane < piece.width;) {
+      int64_t pieceWidth = std::min(panelWidth, rows * width - start);
+      for (int64_t lane = 0; lane < pieceWidth;) {
         int64_t row = (start + lane) / width, x = (start + lane) % width;
-        int64_t count = std::min(piece.width - lane, width - x);
+        int64_t count = std::min(pieceWidth - lane, width - x);
         piece.segments.push_back(
             {row, addIndex(b, loc, columnStart, x), x, count, lane});
         lane += count;
@@ -505,54 +512,30 @@ private:
   /// pixels of `piece`, interleaved: [x0 c0..c3, x1 c0..c3, ...], zero
   /// past the piece's width.
   Value loadInterleaved(OpBuilder &b, const Piece &piece) {
-    AffineMap map = p.columnsMap;
-    // The input's stride along x (its last index is x * stride + ...).
-    AffineExpr last = map.getResults().back();
-    int64_t stride = 1;
-    last.walk([&](AffineExpr e) {
-      if (auto mul = dyn_cast<AffineBinaryOpExpr>(e))
-        if (mul.getKind() == AffineExprKind::Mul &&
-            mul.getLHS() == getAffineDimExpr(p.n1, b.getContext()))
-          if (auto c = dyn_cast<AffineConstantExpr>(mul.getRHS()))
-            stride = c.getValue();
-    });
+    int64_t stride = p.columnStride;
     Type i8 = b.getI8Type();
-    auto fullType = VectorType::get({panelWidth}, i8);
     SmallVector<Value> channels;
     for (int64_t c0 = 0; c0 < 4; ++c0) {
       ivs[p.group] = constant(b, c0);
       if (flatInput) {
-        channels.push_back(loadAcrossRows(b, piece, stride));
+        channels.push_back(loadAcrossRows(b, piece));
         continue;
       }
-      Value channel;
-      for (const Segment &segment : piece.segments) {
-        setSegment(b, segment);
-        // One load of the segment's span, every stride-th byte kept (and,
-        // for a lone segment, zeros after it to fill the register).
-        int64_t span = (segment.width - 1) * stride + 1;
-        auto spanType = VectorType::get({span}, i8);
-        Value row = vector::LoadOp::create(b, loc, spanType, p.columns,
-                                           indices(b, map));
-        bool alone = piece.segments.size() == 1;
-        SmallVector<int64_t> picks;
-        for (int64_t e = 0; e < (alone ? panelWidth : segment.width); ++e)
-          picks.push_back(e < segment.width ? e * stride : span);
-        Value zero = arith::ConstantOp::create(
-            b, loc, DenseElementsAttr::get(spanType, APInt(8, 0)));
-        Value picked = vector::ShuffleOp::create(b, loc, row, zero, picks);
-        if (alone) {
-          channel = picked;
-          break;
-        }
-        if (!channel)
-          channel = arith::ConstantOp::create(
-              b, loc, DenseElementsAttr::get(fullType, APInt(8, 0)));
-        channel = vector::InsertStridedSliceOp::create(
-            b, loc, picked, channel, ArrayRef<int64_t>{segment.lane},
-            ArrayRef<int64_t>{1});
-      }
-      channels.push_back(channel);
+      // One row per piece: one load of its span, every stride-th byte
+      // kept, zeros after it to fill the register.
+      assert(piece.segments.size() == 1 && "rows share tiles through flatInput");
+      const Segment &segment = piece.segments.front();
+      setSegment(b, segment);
+      int64_t span = (segment.width - 1) * stride + 1;
+      auto spanType = VectorType::get({span}, i8);
+      Value row = vector::LoadOp::create(b, loc, spanType, p.columns,
+                                         indices(b, p.columnsMap));
+      SmallVector<int64_t> picks;
+      for (int64_t e = 0; e < panelWidth; ++e)
+        picks.push_back(e < segment.width ? e * stride : span);
+      Value zero = arith::ConstantOp::create(
+          b, loc, DenseElementsAttr::get(spanType, APInt(8, 0)));
+      channels.push_back(vector::ShuffleOp::create(b, loc, row, zero, picks));
     }
     // Interleave: pairs (c0, c1), (c2, c3), then pairs of pairs.
     auto interleave = [&](Value lhs, Value rhs, int64_t unit) {
@@ -584,7 +567,7 @@ private:
   /// segments span several output rows: one load from the first pixel to
   /// the last through the collapsed input (the rows in between are in
   /// memory between them), then one shuffle that keeps the pixels.
-  Value loadAcrossRows(OpBuilder &b, const Piece &piece, int64_t stride) {
+  Value loadAcrossRows(OpBuilder &b, const Piece &piece) {
     const Segment &front = piece.segments.front();
     setSegment(b, front);
     SmallVector<Value> at = indices(b, p.columnsMap);
@@ -594,22 +577,11 @@ private:
     at.pop_back();
     at.back() = arith::AddIOp::create(
         b, loc, arith::MulIOp::create(b, loc, row, constant(b, width)), column);
-    // The input row of output row y advances by the map's factor of y.
-    AffineExpr rowExpr = p.columnsMap.getResult(p.columnsMap.getNumResults() - 2);
-    unsigned loops = p.columnsMap.getNumDims();
-    auto at0 = [&](int64_t value) {
-      SmallVector<AffineExpr> dims(loops, getAffineConstantExpr(0, b.getContext()));
-      dims[p.y] = getAffineConstantExpr(value, b.getContext());
-      return cast<AffineConstantExpr>(
-                 simplifyAffineExpr(rowExpr.replaceDims(dims), loops, 0))
-          .getValue();
-    };
-    int64_t rowStride = at0(1) - at0(0);
     SmallVector<int64_t> offsets;
     for (const Segment &segment : piece.segments)
       for (int64_t e = 0; e < segment.width; ++e)
-        offsets.push_back((segment.row - front.row) * rowStride * width +
-                          (segment.x + e - front.x) * stride);
+        offsets.push_back((segment.row - front.row) * p.rowStride * width +
+                          (segment.x + e - front.x) * p.columnStride);
     int64_t span = offsets.back() + 1;
     auto spanType = VectorType::get({span}, b.getI8Type());
     Value strip = vector::LoadOp::create(b, loc, spanType, flatInput, at);
@@ -646,8 +618,8 @@ private:
           b, loc, type, panel,
           ValueRange{step, constant(b, index * panelWidth * 4)});
     // The packed weight [n1, k1, n0, k0] at (n1, k1, 0, 0): one panel row.
-    ivs[p.n1] = arith::DivUIOp::create(b, loc, pieces[index].first,
-                                       constant(b, panelWidth));
+    ivs[p.n1] = arith::DivUIOp::create(
+        b, loc, pieces[index].segments.front().column, constant(b, panelWidth));
     ivs[p.n0] = constant(b, 0);
     ivs[p.group] = constant(b, 0);
     return vector::LoadOp::create(b, loc, type, columnsPanels,
