@@ -22,6 +22,8 @@ void buildGraphPipeline(OpPassManager &pm, const PipelineOptions &options) {
   // weights transposed at compile time, reshape chains).
   pm.addNestedPass<func::FuncOp>(createQuarcFoldBatchNorm());
   pm.addNestedPass<func::FuncOp>(createQuarcSimplifyLayout());
+  // Imported MatMulNBits: its weight unpacked into quarc's QDQ form.
+  pm.addNestedPass<func::FuncOp>(createQuarcDecomposeMatMulNBits());
   pm.addPass(createCSEPass());
   // Observed after the graph passes: the tensors that will be quantized.
   if (options.observe)
@@ -43,6 +45,14 @@ void buildGraphPipeline(OpPassManager &pm, const PipelineOptions &options) {
                                  options.excludeNodes.end());
     quantize.floatOps.assign(options.floatOps.begin(), options.floatOps.end());
     pm.addPass(createQuarcQuantizeDynamic(quantize));
+  }
+  if (options.weightOnlyQuantize) {
+    QuarcQuantizeWeightsOptions quantize;
+    quantize.scheme = options.scheme;
+    quantize.excludeNodes.assign(options.excludeNodes.begin(),
+                                 options.excludeNodes.end());
+    quantize.floatOps.assign(options.floatOps.begin(), options.floatOps.end());
+    pm.addPass(createQuarcQuantizeWeights(quantize));
   }
   // The QDQ form, made above or imported, into integer ops.
   if (options.foldQDQ)

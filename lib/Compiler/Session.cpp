@@ -205,7 +205,7 @@ FailureOr<LoweredModel> lowerModel(MLIRContext &context, StringRef modelPath,
 LogicalResult writeQDQModel(MLIRContext &context, StringRef modelPath,
                             const PipelineOptions &givenOptions,
                             StringRef outputPath, std::string &error) {
-  if (givenOptions.quantizeStats.empty())
+  if (givenOptions.quantizeStats.empty() && !givenOptions.weightOnlyQuantize)
     return emitError(FileLineColLoc::get(&context, modelPath, 0, 0))
            << "quantizing needs a calibration stats file";
   PipelineOptions options = givenOptions;

@@ -680,8 +680,11 @@ USAGE_ERRORS = [
     (["--stats", "S", "--scheme", "activations=q8", "-o", "OUT"], "--scheme: bad scheme clause"),
     (["--stats", "S", "--keep-float=Nope", "-o", "OUT"],
      "--keep-float: 'Nope' is not an ONNX op type quarc imports"),
-    (["--stats", "S", "--quantize=int8", "-o", "OUT"],
-     "unknown option '--quantize=int8' for quantize"),
+    (["--stats", "S", "--quantize=dynamic-int8", "-o", "OUT"],
+     "quantize takes --quantize=int8 (the default) or --quantize=int4-weight, not "
+     "'dynamic-int8'"),
+    (["--stats", "S", "--quantize=int4-weight", "-o", "OUT"],
+     "--quantize=int4-weight needs no calibration: drop --stats and --data"),
     (["-o", "OUT", "--stats"], "option --stats needs a value"),
     (["--stats", "S", "-o", "OUT", "second.onnx"], "quantize takes one model"),
 ]

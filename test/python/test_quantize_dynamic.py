@@ -158,7 +158,7 @@ def test_all_zero_activation_gives_the_bias(tmp_path):
 @pytest.mark.parametrize("args,message", [
     (["--quantize=dynamic-int8", "--stats", "s.json"], "needs no calibration"),
     (["--quantize=dynamic-int8", "--data", "d"], "needs no calibration"),
-    (["--quantize=dynamic-int4"], "--quantize takes int8 (static quantization) or dynamic-int8"),
+    (["--quantize=dynamic-int4"], "--quantize takes int8 (static quantization), dynamic-int8"),
 ])
 def test_usage_errors(tmp_path, args, message):
     model_path = tmp_path / "mlp.onnx"

@@ -7,7 +7,8 @@
 //   quarc calibrate --merge STATS... -o STATS
 //   quarc report MODEL --data DIR [--stats STATS] -o REPORT.md [--json F]
 //                [--png F]
-//   quarc quantize MODEL (--data DIR | --stats STATS) -o OUT.onnx
+//   quarc quantize MODEL (--data DIR | --stats STATS | --quantize=int4-weight)
+//                  -o OUT.onnx
 //                  [--scheme SCHEME] [--input-shape NAME=SHAPE]...
 //
 // The driver parses flags and calls the compile session (lib/Compiler);
@@ -53,8 +54,9 @@ void printUsage(llvm::raw_ostream &os) {
         "  quarc calibrate MODEL --data DIR -o STATS.json [options]\n"
         "  quarc calibrate --merge STATS.json... -o STATS.json\n"
         "  quarc report MODEL --data DIR -o REPORT.md [options]\n"
-        "  quarc quantize MODEL (--data DIR | --stats STATS.json) -o OUT.onnx "
-        "[options]\n"
+        "  quarc quantize MODEL (--data DIR | --stats STATS.json | "
+        "--quantize=int4-weight)\n"
+        "                 -o OUT.onnx [options]\n"
         "\n"
         "MODEL is an .onnx file (or quarc-dialect .mlir).\n"
         "\n"
@@ -100,6 +102,13 @@ void printUsage(llvm::raw_ostream &os) {
         "                         now, u8 activations from each run's own\n"
         "                         range (no calibration; onnxruntime's\n"
         "                         quantize_dynamic numerics)\n"
+        "  --quantize=int4-weight weight-only: MatMul and Gemm weights to\n"
+        "                         4 bits per group of 32 k (u4 asymmetric;\n"
+        "                         --scheme weights=... changes it), kept\n"
+        "                         packed two per byte; activations stay f32\n"
+        "                         (no calibration; onnxruntime's MatMulNBits\n"
+        "                         numerics). Imported MatMulNBits nodes\n"
+        "                         compile so without this flag\n"
         "  --exclude-nodes=N1,N2  with --quantize: keep these ONNX nodes (by\n"
         "                         node name) in float (repeatable)\n"
         "  --keep-float=T1,T2     with --quantize: keep every node of these\n"
@@ -149,6 +158,9 @@ void printUsage(llvm::raw_ostream &os) {
         "other runtimes such as onnxruntime run:\n"
         "  --stats STATS.json     the ranges of quarc calibrate's stats file\n"
         "  --data DIR             or calibrate over DIR first (as calibrate)\n"
+        "  --quantize=int4-weight or quantize the MatMul and Gemm weights\n"
+        "                         only (as compile; blocked int4\n"
+        "                         DequantizeLinear before each product)\n"
         "  -o OUT.onnx            the quantized model\n"
         "  --scheme SCHEME        as for compile\n"
         "  --exclude-nodes=N1,N2, --keep-float=T1,T2   as for compile\n"
@@ -251,6 +263,7 @@ int takeQuantizationFlag(ArrayRef<const char *> args, size_t &i,
   std::string shape, nodes, opTypes;
   int matched;
   if ((matched = takeValue(args, i, "-o", flags.output)) ||
+      (matched = takeValue(args, i, "--quantize", flags.quantize)) ||
       (matched = takeValue(args, i, "--stats", flags.stats)) ||
       (matched = takeValue(args, i, "--data", flags.data)) ||
       (matched = takeValue(args, i, "--scheme", flags.scheme)) ||
@@ -289,14 +302,16 @@ std::string parseFlags(ArrayRef<const char *> args, CommonFlags &flags,
     flags.rest.push_back(arg.str());
   }
   if (!flags.quantize.empty()) {
-    if (flags.quantize != "int8" && flags.quantize != "dynamic-int8")
-      return "--quantize takes int8 (static quantization) or dynamic-int8 "
-             "(weights now, activations at run time), not '" +
+    if (flags.quantize != "int8" && flags.quantize != "dynamic-int8" &&
+        flags.quantize != "int4-weight")
+      return "--quantize takes int8 (static quantization), dynamic-int8 "
+             "(weights now, activations at run time) or int4-weight "
+             "(weights only), not '" +
              flags.quantize + "'";
-    if (flags.quantize == "dynamic-int8" &&
+    if (flags.quantize != "int8" &&
         (!flags.stats.empty() || !flags.data.empty()))
-      return "--quantize=dynamic-int8 needs no calibration: drop --stats "
-             "and --data";
+      return "--quantize=" + flags.quantize +
+             " needs no calibration: drop --stats and --data";
     if (flags.quantize == "int8" && flags.stats.empty() == flags.data.empty())
       return "--quantize=int8 needs either --stats STATS.json (from quarc "
              "calibrate) or --data DIR (calibration samples)";
@@ -391,6 +406,7 @@ LogicalResult setUpQuantization(MLIRContext &context, const CommonFlags &flags,
   options.excludeNodes = flags.excludeNodes;
   options.floatOps = flags.floatOps;
   options.dynamicQuantize = flags.quantize == "dynamic-int8";
+  options.weightOnlyQuantize = flags.quantize == "int4-weight";
   if (flags.data.empty())
     return success();
   std::string error;
@@ -512,7 +528,8 @@ int runCommand(MLIRContext &context, ArrayRef<const char *> args) {
                         argv.data());
 }
 
-/// `quarc quantize MODEL (--data DIR | --stats STATS) -o OUT.onnx`.
+/// `quarc quantize MODEL (--data DIR | --stats STATS |
+/// --quantize=int4-weight) -o OUT.onnx`.
 int quantizeCommand(MLIRContext &context, ArrayRef<const char *> args) {
   CommonFlags flags;
   for (size_t i = 0; i < args.size(); ++i) {
@@ -532,7 +549,15 @@ int quantizeCommand(MLIRContext &context, ArrayRef<const char *> args) {
     return usageError("no model given");
   if (flags.output.empty())
     return usageError("quantize needs -o OUTPUT.onnx");
-  if (flags.stats.empty() == flags.data.empty())
+  bool weightOnly = flags.quantize == "int4-weight";
+  if (!flags.quantize.empty() && flags.quantize != "int8" && !weightOnly)
+    return usageError("quantize takes --quantize=int8 (the default) or "
+                      "--quantize=int4-weight, not '" +
+                      flags.quantize + "'");
+  if (weightOnly && (!flags.stats.empty() || !flags.data.empty()))
+    return usageError("--quantize=int4-weight needs no calibration: drop "
+                      "--stats and --data");
+  if (!weightOnly && flags.stats.empty() == flags.data.empty())
     return usageError("quantize needs either --stats STATS.json (from quarc "
                       "calibrate) or --data DIR (calibration samples)");
   if (!flags.scheme.empty())

@@ -40,6 +40,9 @@ struct PipelineOptions {
   /// Quantize the matrix products dynamically instead
   /// (quarc-quantize-dynamic: weights now, activations at run time).
   bool dynamicQuantize = false;
+  /// Quantize the matrix products' weights only (quarc-quantize-weights:
+  /// int4 weights per group, f32 activations).
+  bool weightOnlyQuantize = false;
   std::string scheme;
   /// Kept in float by quarc-quantize: ONNX node names, and quarc op names
   /// (`quarc.add`).

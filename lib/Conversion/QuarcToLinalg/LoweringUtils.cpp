@@ -290,4 +290,26 @@ FailureOr<SmallVector<int64_t>> requireConstantAxes(Operation *op, Value axes,
   return result;
 }
 
+Value collapseLeading(OpBuilder &b, Location loc, Value value, int64_t count) {
+  auto type = cast<RankedTensorType>(value.getType());
+  SmallVector<ReassociationIndices> groups(1);
+  for (int64_t i = 0; i < count; ++i)
+    groups[0].push_back(i);
+  for (int64_t i = count; i < type.getRank(); ++i)
+    groups.push_back({i});
+  return tensor::CollapseShapeOp::create(b, loc, value, groups);
+}
+
+Value expandLeading(OpBuilder &b, Location loc, Value value,
+                    RankedTensorType type, ArrayRef<OpFoldResult> sizes) {
+  auto valueType = cast<RankedTensorType>(value.getType());
+  int64_t count = type.getRank() - valueType.getRank() + 1;
+  SmallVector<ReassociationIndices> groups(1);
+  for (int64_t i = 0; i < count; ++i)
+    groups[0].push_back(i);
+  for (int64_t i = count; i < type.getRank(); ++i)
+    groups.push_back({i});
+  return tensor::ExpandShapeOp::create(b, loc, type, value, groups, sizes);
+}
+
 } // namespace mlir::quarc

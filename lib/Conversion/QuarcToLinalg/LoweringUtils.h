@@ -114,6 +114,14 @@ Value expandUnitDims(OpBuilder &b, Location loc, Value source,
 
 /// Scalar arithmetic on a float or signless-integer pair of the same type;
 /// float max/min propagate NaN (arith.maximumf/minimumf), as ONNX does.
+/// Merges dims [0, count) of `value` (count >= 1) into one, keeping the
+/// others.
+Value collapseLeading(OpBuilder &b, Location loc, Value value, int64_t count);
+/// Splits dim 0 of `value` back into the leading dims of `type`, whose
+/// sizes are `sizes` (the other dims are kept).
+Value expandLeading(OpBuilder &b, Location loc, Value value,
+                    RankedTensorType type, ArrayRef<OpFoldResult> sizes);
+
 Value createAdd(OpBuilder &b, Location loc, Value x, Value y);
 Value createMul(OpBuilder &b, Location loc, Value x, Value y);
 Value createMaximum(OpBuilder &b, Location loc, Value x, Value y);

@@ -46,31 +46,6 @@ Value createZeroInit(OpBuilder &b, Location loc, RankedTensorType type,
                       createScalar(b, loc, type.getElementType(), 0.0));
 }
 
-/// Merges dims [0, count) of `value` into one, keeping the others.
-Value collapseLeading(OpBuilder &b, Location loc, Value value, int64_t count) {
-  auto type = cast<RankedTensorType>(value.getType());
-  SmallVector<ReassociationIndices> groups(1);
-  for (int64_t i = 0; i < count; ++i)
-    groups[0].push_back(i);
-  for (int64_t i = count; i < type.getRank(); ++i)
-    groups.push_back({i});
-  return tensor::CollapseShapeOp::create(b, loc, value, groups);
-}
-
-/// Splits dim 0 of `value` back into the leading dims of `type`, whose
-/// sizes are `sizes` (the other dims are kept).
-Value expandLeading(OpBuilder &b, Location loc, Value value,
-                    RankedTensorType type, ArrayRef<OpFoldResult> sizes) {
-  auto valueType = cast<RankedTensorType>(value.getType());
-  int64_t count = type.getRank() - valueType.getRank() + 1;
-  SmallVector<ReassociationIndices> groups(1);
-  for (int64_t i = 0; i < count; ++i)
-    groups[0].push_back(i);
-  for (int64_t i = count; i < type.getRank(); ++i)
-    groups.push_back({i});
-  return tensor::ExpandShapeOp::create(b, loc, type, value, groups, sizes);
-}
-
 /// A linalg.matmul or batch_matmul with explicit indexing maps (transposed
 /// or broadcast operands).
 template <typename OpTy>

@@ -53,6 +53,7 @@ struct ConvertQuarcToLinalgPass
     populateQuantizedTypeConversion(quantizedTypes);
     populateQuantToLinalgPatterns(quantizedTypes, patterns);
     populateIntegerOpsToLinalgPatterns(quantizedTypes, patterns);
+    populateWeightOnlyToLinalgPatterns(quantizedTypes, patterns);
     populateIntegerElementwiseToLinalgPatterns(quantizedTypes, patterns);
 
     // Check up front that every op has a lowering and only lowerable
@@ -80,7 +81,7 @@ struct ConvertQuarcToLinalgPass
         // and the ops that pass them through (on the stored values).
         if (tensor && isa<quant::QuantizedType>(tensor.getElementType()) &&
             (isa<QuantizeOp, DequantizeOp, StorageCastOp, QConvOp, QMatMulOp,
-                 QMatMulDynamicOp, RequantizeOp, QAddOp, QMulOp, LookupTableOp,
+                 QMatMulDynamicOp, QMatMulWeightOnlyOp, RequantizeOp, QAddOp, QMulOp, LookupTableOp,
                  QAveragePoolOp>(op) ||
              passesQuantization(op)))
           continue;

@@ -188,7 +188,10 @@ static FailureOr<std::string> getUnpackedBytes(ElementsAttr value,
   }
 
   if (auto resource = dyn_cast<DenseResourceElementsAttr>(value)) {
-    if (width % 8 != 0)
+    // Elements narrower than a byte (4-bit weights) take one byte each, as
+    // in dense attributes.
+    size_t elementBytes = width < 8 ? 1 : width / 8;
+    if (width == 1 || (width > 8 && width % 8 != 0))
       return emitError(loc) << "resource constants of " << element
                             << " elements cannot be exported";
     AsmResourceBlob *blob = resource.getRawHandle().getBlob();
@@ -197,11 +200,11 @@ static FailureOr<std::string> getUnpackedBytes(ElementsAttr value,
              << "the constant's resource '" << resource.getRawHandle().getKey()
              << "' has no data (was it elided?)";
     ArrayRef<char> raw = blob->getData();
-    if (raw.size() != size_t(count) * (width / 8))
+    if (raw.size() != size_t(count) * elementBytes)
       return emitError(loc)
              << "the constant's resource '" << resource.getRawHandle().getKey()
              << "' has " << raw.size() << " bytes, " << type << " needs "
-             << count * (width / 8);
+             << count * elementBytes;
     return std::string(raw.begin(), raw.end());
   }
   return emitError(loc) << "constants stored as " << value

@@ -259,14 +259,16 @@ func.func @quantize_linear_with_unknown_scale_stays(%x: tensor<2x3xf32>, %s: ten
 
 // -----
 
-// Blocked quantization has no upstream quant type: the op stays.
-// CHECK-LABEL: func @dequantize_linear_blocked_stays(
-// CHECK: quarc.dequantize_linear %{{.*}}, %{{.*}}, %{{.*}} {block_size = 32 : i64} : (tensor<2x64xi8>, tensor<2x2xf32>, none) -> tensor<2x64xf32>
-// CHECK-NOT: quarc.dequantize
-func.func @dequantize_linear_blocked_stays(%x: tensor<2x64xi8>) -> tensor<2x64xf32> {
-  %s = quarc.constant dense<0.5> : tensor<2x2xf32>
-  %n = quarc.none
-  %0 = quarc.dequantize_linear %x, %s, %n {axis = 1 : i64, block_size = 32 : i64} : (tensor<2x64xi8>, tensor<2x2xf32>, none) -> tensor<2x64xf32>
+// Blocked quantization: a sub-channel type listing every dim, blocks of
+// block_size along the axis and 1 along the others.
+// CHECK-LABEL: func @dequantize_linear_blocked(
+// CHECK: %[[Q:.*]] = quarc.storage_cast %{{.*}} : tensor<2x64xi8> -> tensor<2x64x!quant.uniform<i8:f32:{0:1, 1:32}, {{\{\{}}5.000000e-01:1, 2.500000e-01:2}, {1.000000e+00:3, 2.000000e+00:4}}>>
+// CHECK: quarc.dequantize %[[Q]]
+// CHECK-NOT: quarc.dequantize_linear
+func.func @dequantize_linear_blocked(%x: tensor<2x64xi8>) -> tensor<2x64xf32> {
+  %s = quarc.constant dense<[[0.5, 0.25], [1.0, 2.0]]> : tensor<2x2xf32>
+  %z = quarc.constant dense<[[1, 2], [3, 4]]> : tensor<2x2xi8>
+  %0 = quarc.dequantize_linear %x, %s, %z {axis = 1 : i64, block_size = 32 : i64} : (tensor<2x64xi8>, tensor<2x2xf32>, tensor<2x2xi8>) -> tensor<2x64xf32>
   return %0 : tensor<2x64xf32>
 }
 

@@ -218,3 +218,32 @@ func.func @dynamic_shapes(%a: tensor<3x4xf32>, %w: tensor<2x2x!w>, %b: none) {
   %y = quarc.qmatmul_dynamic %a, %w, %b : (tensor<3x4xf32>, tensor<2x2x!w>, none) -> tensor<3x2xf32>
   return
 }
+
+// -----
+
+!w = !quant.uniform<u8:f32:{0:16, 1:1}, {{5.000000e-01:8}}>
+func.func @weight_only_eight_bits(%a: tensor<1x16xf32>, %w: tensor<16x1x!w>) {
+  %none = quarc.none
+  // expected-error @+1 {{'quarc.qmatmul_weight_only' op b must hold 2- to 4-bit values of f32 quantized per group (a sub-channel type)}}
+  %y = quarc.qmatmul_weight_only %a, %w, %none : (tensor<1x16xf32>, tensor<16x1x!w>, none) -> tensor<1x1xf32>
+  return
+}
+
+// -----
+
+!w = !quant.uniform<u4:f32:{0:1, 1:2}, {{5.000000e-01:8}, {5.000000e-01:8}}>
+func.func @weight_only_groups_along_n(%a: tensor<1x2xf32>, %w: tensor<2x2x!w>) {
+  %none = quarc.none
+  // expected-error @+1 {{'quarc.qmatmul_weight_only' op b's groups must run along k (axis 0) within one column, has blocks of 2 along axis 1}}
+  %y = quarc.qmatmul_weight_only %a, %w, %none : (tensor<1x2xf32>, tensor<2x2x!w>, none) -> tensor<1x2xf32>
+  return
+}
+
+// -----
+
+!w = !quant.uniform<u4:f32:{0:16, 1:1}, {{5.000000e-01:8}}>
+func.func @weight_only_bias(%a: tensor<1x16xf32>, %w: tensor<16x1x!w>, %b: tensor<2xf32>) {
+  // expected-error @+1 {{'quarc.qmatmul_weight_only' op bias must be f32 with one value per column (1), has 'tensor<2xf32>'}}
+  %y = quarc.qmatmul_weight_only %a, %w, %b : (tensor<1x16xf32>, tensor<16x1x!w>, tensor<2xf32>) -> tensor<1x1xf32>
+  return
+}

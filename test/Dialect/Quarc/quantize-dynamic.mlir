@@ -8,12 +8,12 @@
 // = 2 at compile time, beta * C = 3 * [0.5, 1] the f32 bias.
 
 // CHECK-LABEL: func.func @products
+// CHECK: %[[NONE:.*]] = quarc.none
 // CHECK: %[[W:.*]] = quarc.constant dense<{{\[\[}}127, -64], [64, 127]]> : tensor<2x2xi8>
 // CHECK: %[[WQ:.*]] = quarc.storage_cast %[[W]] : tensor<2x2xi8> -> tensor<2x2x!quant.uniform<i8:f32:1, {0.0078740157{{[0-9]*}},0.031496062{{[0-9]*}}}>>
-// CHECK: %[[NONE:.*]] = quarc.none
 // CHECK: %[[Y:.*]] = quarc.qmatmul_dynamic %arg0, %[[WQ]], %[[NONE]] : (tensor<3x2xf32>, tensor<2x2x!quant.uniform<i8:f32:1, {{.*}}>>, none) -> tensor<3x2xf32>
-// CHECK: %[[G:.*]] = quarc.storage_cast %{{.*}} : tensor<2x2xi8> -> tensor<2x2x!quant.uniform<i8:f32:1, {0.0157480314{{[0-9]*}},0.062992125{{[0-9]*}}}>>
 // CHECK: %[[B:.*]] = quarc.constant dense<[1.500000e+00, 3.000000e+00]> : tensor<2xf32>
+// CHECK: %[[G:.*]] = quarc.storage_cast %{{.*}} : tensor<2x2xi8> -> tensor<2x2x!quant.uniform<i8:f32:1, {0.0157480314{{[0-9]*}},0.062992125{{[0-9]*}}}>>
 // CHECK: quarc.qmatmul_dynamic %[[Y]], %[[G]], %[[B]]
 // CHECK-NOT: quarc.matmul
 // CHECK-NOT: quarc.gemm

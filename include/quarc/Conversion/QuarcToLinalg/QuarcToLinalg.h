@@ -42,6 +42,11 @@ void populateQuantToLinalgPatterns(const TypeConverter &converter,
 /// stage, with the same `converter`.
 void populateIntegerOpsToLinalgPatterns(const TypeConverter &converter,
                                         RewritePatternSet &patterns);
+
+/// quarc.qmatmul_weight_only: its weight packed two values per byte
+/// (PackedNibbles.h) and one generic that unpacks it as it multiplies.
+void populateWeightOnlyToLinalgPatterns(const TypeConverter &converter,
+                                        RewritePatternSet &patterns);
 /// Requantize, QAdd, QMul, LookupTable and QAveragePool: elementwise
 /// integer arithmetic with one requantization each, with the same
 /// `converter`.

@@ -111,13 +111,15 @@ LogicalResult DequantizeLinearOp::verify() {
 
 /// The !quant.uniform element type that constant ONNX quantization
 /// parameters describe, or null when they are not constants or do not fit
-/// the upstream types (blocked quantization, float8 storage, bad scales).
+/// the upstream types (float8 storage, bad scales). Blocked quantization
+/// (block_size) is a sub-channel type listing every dim: blocks of
+/// block_size along `axis`, 1 along the others (QuantizedTypes.h).
 static Type getQuantizedElementType(RankedTensorType data, Type storage,
                                     Type expressed, Value scale,
                                     Value zeroPoint, int64_t axis,
                                     int64_t blockSize) {
   auto storageInt = dyn_cast<IntegerType>(storage);
-  if (blockSize != 0 || !storageInt || storageInt.getWidth() > 32 ||
+  if (!storageInt || storageInt.getWidth() > 32 ||
       storageInt.getWidth() < 2)
     return nullptr;
   std::optional<SmallVector<double>> scales = getConstantFloatValues(scale);
@@ -156,6 +158,34 @@ static Type getQuantizedElementType(RankedTensorType data, Type storage,
     return nullptr;
   if (axis < 0)
     axis += rank;
+  if (blockSize != 0) {
+    auto floatType = dyn_cast<FloatType>(expressed);
+    if (!floatType || !scalarType.hasStaticShape())
+      return nullptr;
+    SmallVector<APFloat> scaleValues;
+    for (double s : *scales) {
+      APFloat value(s);
+      bool losesInfo = false;
+      value.convert(floatType.getFloatSemantics(), APFloat::rmNearestTiesToEven,
+                    &losesInfo);
+      scaleValues.push_back(value);
+    }
+    SmallVector<APInt> zeroValues;
+    for (int64_t zp : zeroPoints)
+      zeroValues.push_back(APInt(width, uint64_t(zp), isSigned));
+    SmallVector<int32_t> dims;
+    SmallVector<int64_t> blockSizes;
+    for (int32_t d = 0; d < rank; ++d) {
+      dims.push_back(d);
+      blockSizes.push_back(d == axis ? blockSize : 1);
+    }
+    auto paramType = scalarType.clone(floatType);
+    return quant::UniformQuantizedSubChannelType::get(
+        flags, signlessStorage, expressed,
+        DenseElementsAttr::get(paramType, scaleValues),
+        DenseElementsAttr::get(paramType.clone(signlessStorage), zeroValues),
+        dims, blockSizes, storageMin, storageMax);
+  }
   return quant::UniformQuantizedPerAxisType::get(
       flags, signlessStorage, expressed, *scales, zeroPoints, axis, storageMin,
       storageMax);
@@ -619,6 +649,51 @@ LogicalResult QMatMulDynamicOp::verify() {
       y.getRank() != a.getRank())
     return emitOpError("a must have rank >= 2, b a static rank 2 and y a's "
                        "rank");
+  int64_t k = a.getDimSize(a.getRank() - 1), n = b.getDimSize(1);
+  if (!ShapedType::isDynamic(k) && k != b.getDimSize(0))
+    return emitOpError("a has ") << k << " columns, b " << b.getDimSize(0)
+                                 << " rows";
+  if (!isNone(getBias())) {
+    auto bias = cast<RankedTensorType>(getBias().getType());
+    if (bias.getRank() != 1 || bias.getDimSize(0) != n ||
+        !bias.getElementType().isF32())
+      return emitOpError("bias must be f32 with one value per column (")
+             << n << "), has " << bias;
+  }
+  SmallVector<int64_t> shape(a.getShape().drop_back());
+  shape.push_back(n);
+  if (failed(verifyCompatibleShape(shape, y.getShape())))
+    return emitOpError("result must be ")
+           << llvm::interleaved(shape, "x") << " (a's rows, b's columns)";
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// QMatMulWeightOnly
+//===----------------------------------------------------------------------===//
+
+LogicalResult QMatMulWeightOnlyOp::verify() {
+  RankedTensorType a = getA().getType(), b = getB().getType();
+  auto y = cast<RankedTensorType>(getType());
+  if (!a.getElementType().isF32() || !y.getElementType().isF32())
+    return emitOpError("a and the result must be f32");
+  auto weightType =
+      dyn_cast<quant::UniformQuantizedSubChannelType>(b.getElementType());
+  if (!weightType || weightType.getStorageTypeIntegralWidth() < 2 ||
+      weightType.getStorageTypeIntegralWidth() > 4 ||
+      !weightType.getExpressedType().isF32())
+    return emitOpError("b must hold 2- to 4-bit values of f32 quantized per "
+                       "group (a sub-channel type), has ")
+           << b;
+  if (b.getRank() != 2 || !b.hasStaticShape() || a.getRank() < 1 ||
+      y.getRank() != a.getRank())
+    return emitOpError("a must have rank >= 1, b a static rank 2 and y a's "
+                       "rank");
+  for (auto [dim, blockSize] : weightType.getBlockSizeInfo())
+    if (dim == 1 && blockSize != 1)
+      return emitOpError("b's groups must run along k (axis 0) within one "
+                         "column, has blocks of ")
+             << blockSize << " along axis 1";
   int64_t k = a.getDimSize(a.getRank() - 1), n = b.getDimSize(1);
   if (!ShapedType::isDynamic(k) && k != b.getDimSize(0))
     return emitOpError("a has ") << k << " columns, b " << b.getDimSize(0)

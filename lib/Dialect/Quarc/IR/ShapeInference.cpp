@@ -162,16 +162,22 @@ std::optional<SmallVector<int64_t>> getConstantIntValues(Value value) {
   }
   std::optional<ArrayRef<char>> bytes = getResourceBytes(attr);
   unsigned width = intType.getWidth();
-  if (!bytes || (width != 8 && width != 16 && width != 32 && width != 64))
+  // As in dense attributes, elements narrower than a byte take one byte
+  // (4-bit weights); others are 8, 16, 32 or 64 bits.
+  unsigned elementBytes = width < 8 ? 1 : width / 8;
+  if (!bytes || width < 2 ||
+      (width > 8 && width != 16 && width != 32 && width != 64))
     return std::nullopt;
   size_t count = attr.getNumElements();
-  if (bytes->size() != count * (width / 8))
+  if (bytes->size() != count * elementBytes)
     return std::nullopt;
   // Resources hold 8- and 16-bit constants too (per-channel zero points).
   bool isUnsigned = intType.isUnsigned();
   for (size_t i = 0; i < count; ++i) {
     uint64_t bits = 0;
-    std::memcpy(&bits, bytes->data() + i * (width / 8), width / 8);
+    std::memcpy(&bits, bytes->data() + i * elementBytes, elementBytes);
+    if (width < 64)
+      bits &= (uint64_t(1) << width) - 1;
     APInt v(width, bits);
     values.push_back(isUnsigned ? int64_t(v.getZExtValue()) : v.getSExtValue());
   }

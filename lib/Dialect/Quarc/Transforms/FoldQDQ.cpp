@@ -489,6 +489,8 @@ namespace {
 
 /// The fold that matches `op`, if any; returns whether one did.
 bool foldOp(Operation *op) {
+  if (auto matmul = dyn_cast<MatMulOp>(op); matmul && foldWeightOnly(matmul))
+    return true;
   if (isa<ConvOp, MatMulOp, GemmOp>(op))
     return foldContraction(op);
   if (isa<AddOp, MulOp>(op) && foldBinary(op))

@@ -46,6 +46,10 @@ std::optional<QuantizedOutput> getQuantizedOutput(Value value);
 
 /// Contractions: Conv, MatMul, Gemm into quarc.qconv / quarc.qmatmul.
 bool foldContraction(Operation *op);
+/// A MatMul of an f32 activation and a dequantized constant of 2- to 4-bit
+/// values per group along k into quarc.qmatmul_weight_only (an Add of a
+/// per-column constant after it becomes its bias).
+bool foldWeightOnly(MatMulOp matmul);
 /// Add, Mul of two dequantized 8-bit tensors into quarc.qadd / quarc.qmul.
 bool foldBinary(Operation *op);
 /// AveragePool, GlobalAveragePool into quarc.qaverage_pool.

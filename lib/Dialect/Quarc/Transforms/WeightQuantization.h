@@ -14,6 +14,7 @@
 #include "quarc/Quantization/QuantScheme.h"
 
 #include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinOps.h"
 
 namespace mlir::quarc {
 
@@ -26,6 +27,29 @@ FailureOr<Value> quantizeConstantWeight(OpBuilder &builder, Operation *user,
                                         Value weight,
                                         const QuantScheme &scheme,
                                         int32_t channelAxis);
+
+/// A matrix product with a constant weight, in the form the quantized
+/// products take: the activation `a` (... x K), the weight as a K x N f32
+/// constant (a Gemm's B^T transposed and alpha applied) and the bias of
+/// each column (beta * C) as an f32 constant, or a quarc.none.
+struct ConstantWeightProduct {
+  Value a, weight, bias;
+};
+
+/// The product form of a quarc.matmul (B a 2-D f32 constant) or quarc.gemm
+/// (transA 0, B a constant, C absent or one value per column or in all),
+/// its constants created at the builder's insertion point; nullopt for
+/// any other op.
+std::optional<ConstantWeightProduct>
+buildConstantWeightProduct(OpBuilder &builder, Operation *op);
+
+/// The ops of `module` for which `candidate` holds, except those named
+/// (ONNX node names) in `excludeNodes` or of a kind (quarc op names)
+/// listed in `floatOps`: the ops a quantization pass rewrites.
+SmallVector<Operation *> selectOps(ModuleOp module,
+                                   ArrayRef<std::string> excludeNodes,
+                                   ArrayRef<std::string> floatOps,
+                                   function_ref<bool(Operation *)> candidate);
 
 } // namespace mlir::quarc
 

@@ -281,6 +281,34 @@ def Quarc_QMatMulDynamicOp : Op<Quarc_Dialect, "qmatmul_dynamic", [Pure]> {
   let hasVerifier = 1;
 }
 
+def Quarc_QMatMulWeightOnlyOp
+    : Op<Quarc_Dialect, "qmatmul_weight_only", [Pure]> {
+  let summary = "Matrix product with low-bit weights and float activations";
+  let description = [{
+    Weight-only quantization (`--quantize=int4-weight`, or an imported
+    com.microsoft MatMulNBits): `a` (... x K) is f32 and stays f32; `b`
+    (K x N) holds 2- to 4-bit values quantized per group of `g`
+    consecutive k of each column (a sub-channel type blocked along axis 0,
+    one scale s[k / g, n] and zero point z[k / g, n] per group); `bias` (N)
+    is f32 or absent. Each output element is
+
+        w[k, n] = f32(b[k, n] - z[k / g, n]) * s[k / g, n]      (exact)
+        y[..., n] = sum over k of a[..., k] * w[k, n] + bias[n]  (f32)
+
+    onnxruntime's MatMulNBits arithmetic at its default accuracy level (the
+    weights dequantized to f32, then an f32 product): only the order of the
+    f32 sum differs. The weights stay packed two per byte in the compiled
+    code and are unpacked by the kernel.
+  }];
+  let arguments = (ins Quarc_FloatTensor:$a, Quarc_QuantizedTensor:$b,
+                       Quarc_OptFloatTensor:$bias);
+  let results = (outs Quarc_FloatTensor:$y);
+  let assemblyFormat = [{
+    $a `,` $b `,` $bias attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
 //===----------------------------------------------------------------------===//
 // Integer ops between the contractions
 //

@@ -275,6 +275,68 @@ def QuarcQuantizeDynamic : Pass<"quarc-quantize-dynamic", "ModuleOp"> {
   let dependentDialects = ["::mlir::quant::QuantDialect"];
 }
 
+def QuarcDecomposeMatMulNBits
+    : Pass<"quarc-decompose-matmul-nbits", "func::FuncOp"> {
+  let summary = "Unpack com.microsoft MatMulNBits into a product of a "
+                "per-group quantized weight";
+  let description = [{
+    Rewrites every `quarc.matmul_nbits` (an imported MatMulNBits) as
+
+        matmul(A, dequantize(storage_cast(constant K x N)))  [+ bias]
+
+    unpacking its transposed, bit-packed weight at compile time into a
+    K x N constant of unsigned `bits`-bit integers whose type is quantized
+    per group of `block_size` along k, with the scales and the (unpacked)
+    zero points of each group; absent zero points are 2^(bits-1).
+    `quarc-fold-qdq` then makes the product a `quarc.qmatmul_weight_only`.
+    The dequantized weights are exactly onnxruntime's: a negative scale
+    (onnxruntime's symmetric quantizer writes max / -8) is made positive by
+    mirroring the group's integers (q -> 2^bits - 1 - q, the zero point
+    too), and the group of a zero scale holds zeros.
+
+    Errors, naming the node: B, scales or zero points that are not
+    constants, `g_idx`, zero points that are not packed uint8 (float zero
+    points), non-f32 activations, sizes that disagree with K, N and
+    block_size.
+  }];
+  let dependentDialects = ["::mlir::quant::QuantDialect"];
+}
+
+def QuarcQuantizeWeights : Pass<"quarc-quantize-weights", "ModuleOp"> {
+  let summary = "Weight-only quantization of matrix products (int4 "
+                "weights, float activations)";
+  let description = [{
+    Replaces the constant weight of every `quarc.matmul` (B a constant
+    matrix) and `quarc.gemm` (transA 0, B a constant, C absent or a
+    constant of one value per column or one in all) by its quantized
+    values behind `quarc.dequantize`: the weight (a Gemm's B^T transposed
+    and scaled by alpha at compile time) is quantized at compile time with
+    the scheme's weight type, per group of `per-group=N` consecutive k of
+    each column (the default scheme for this pass is
+    `weights=u4:asymmetric:per-group=32`), and beta * C is added after the
+    product. The activations stay f32; `quarc-fold-qdq` makes each product
+    a `quarc.qmatmul_weight_only`, whose weights stay packed two per byte.
+    This is what onnxruntime's MatMulNBits quantizer does (round to
+    nearest, per block), with quarc's parameter choice
+    (Quantization/ChooseQuantParams.h).
+
+    The weight type must have 2 to 4 bits and a per-group granularity.
+    Ops listed in `exclude-nodes` (ONNX node names) or `float-ops` (quarc
+    op names) stay float, and so does any product whose weight is not a
+    constant. Convolutions are left alone.
+  }];
+  let options = [
+    Option<"scheme", "scheme", "std::string", "",
+           "Quantization scheme (--scheme syntax; only the weights part "
+           "applies); weights=u4:asymmetric:per-group=32 when empty">,
+    ListOption<"excludeNodes", "exclude-nodes", "std::string",
+               "ONNX node names to keep in float">,
+    ListOption<"floatOps", "float-ops", "std::string",
+               "quarc op names (quarc.gemm) to keep in float">,
+  ];
+  let dependentDialects = ["::mlir::quant::QuantDialect"];
+}
+
 def QuarcFoldQDQ : Pass<"quarc-fold-qdq", "func::FuncOp"> {
   let summary = "Fold quantize/dequantize pairs into integer ops";
   let description = [{

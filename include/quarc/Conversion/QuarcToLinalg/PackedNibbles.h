@@ -1,0 +1,42 @@
+//===- PackedNibbles.h - the layout of weight-only products ----*- C++ -*-===//
+//
+// quarc.qmatmul_weight_only lowers to one linalg.generic over (m, n, k)
+// whose weight is stored packed, two 4-bit values per byte, in panels of
+// kNibblePanel columns:
+//
+//   weights  [N16 / 16, K, 8] i8   byte (p, k, j) holds column 16p + j in
+//                                  its low nibble and 16p + 8 + j in its
+//                                  high nibble, as unsigned values
+//                                  (signed storage offset by 2^(bits-1))
+//   scales   [N16 / 16, G, 16] f32 (p, k / g, c): the scale of column
+//   zeros    [N16 / 16, G, 16] i8  16p + c in group k / g, and its zero
+//                                  point (unsigned, in the same offset
+//                                  form: 1/4 bit per weight, not 1)
+//
+// (N16: N rounded up to whole panels, the padding columns all zero; G:
+// ceil(K / g)), read through the maps
+//
+//   a (m, k), weights (n floordiv 16, k, n mod 8),
+//   scales and zeros (n floordiv 16, k floordiv g, n mod 16), out (m, n)
+//
+// and a body that picks the nibble by (n mod 16) >= 8 and computes
+// `acc + a * ((f32(q) - f32(z)) * s)`. The layout is target-independent: the
+// generic is valid as loops anywhere, and a panel row is one vector of
+// 16 f32 lanes (one AVX-512 register, two AVX2 or four NEON ones) for
+// quarc-vectorize-weight-only-matmul, which unpacks eight bytes into it.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef QUARC_CONVERSION_QUARCTOLINALG_PACKEDNIBBLES_H
+#define QUARC_CONVERSION_QUARCTOLINALG_PACKEDNIBBLES_H
+
+#include <cstdint>
+
+namespace mlir::quarc {
+
+/// Columns per panel of a packed weight-only product.
+constexpr int64_t kNibblePanel = 16;
+
+} // namespace mlir::quarc
+
+#endif // QUARC_CONVERSION_QUARCTOLINALG_PACKEDNIBBLES_H

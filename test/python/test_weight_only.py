@@ -1,0 +1,292 @@
+"""Weight-only quantized products: com.microsoft MatMulNBits models and `--quantize=int4-weight`
+(quarc-decompose-matmul-nbits, quarc-quantize-weights, quarc.qmatmul_weight_only).
+
+The reference is onnxruntime: its MatMulNBits kernel on models packed here with numpy
+(independently of quarc), and its run of the QDQ model `quarc quantize --quantize=int4-weight`
+writes, with the DequantizeLinear + MatMul fusion at accuracy level 0 (f32 activations, as
+quarc computes; its default level 4 quantizes the activations to int8). Both dequantize the
+weights exactly, so only the order of the f32 sums differs.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import onnx
+import pytest
+from onnx import TensorProto, helper, numpy_helper
+
+import quarc_tools
+
+ort = pytest.importorskip("onnxruntime")
+
+
+def quarc(*args):
+    return quarc_tools.run_quarc([str(a) for a in args])
+
+
+# x86 code runs in process where the host has the feature; AArch64 executables under
+# qemu-aarch64.
+TARGETS = [
+    pytest.param("x86_64", "sse4_2", id="x86_64"),
+    pytest.param("x86_64+avx2", "avx2", id="avx2"),
+    pytest.param("x86_64+avx512f", "avx512f", id="avx512f"),
+    pytest.param("aarch64", None, id="aarch64"),
+]
+
+
+def skip_unless_runnable(target, feature):
+    if feature is None and quarc_tools.aarch64_runner() is None:
+        pytest.skip("no qemu-aarch64, AArch64 sysroot or AArch64 runtime to run the code")
+    if feature is not None and not quarc_tools.host_has(feature):
+        pytest.skip(f"this machine cannot run {target} code (no {feature})")
+
+
+def run_model(model_path, target, inputs: dict, out_dir, *flags):
+    """Runs the model for `target` (in process for x86, under qemu for AArch64); returns
+    (exit code, stderr)."""
+    np_flags = []
+    for name, value in inputs.items():
+        path = out_dir.parent / f"{name}.npy"
+        np.save(path, value)
+        np_flags += ["--input", f"{name}={path}"]
+    if not target.startswith("aarch64"):
+        code, _, err = quarc("run", model_path, *np_flags, "--output-dir", out_dir,
+                             f"--target={target}", *flags)
+        return code, err
+    exe = out_dir.parent / f"model_{target.replace('+', '_')}"
+    code, _, err = quarc("compile", model_path, "-o", exe, f"--target={target}", *flags)
+    if code != 0:
+        return code, err
+    code, _, err = quarc_tools.run_tool(
+        quarc_tools.aarch64_runner() + [str(exe), *np_flags, "--output-dir", str(out_dir)],
+        timeout=quarc_tools.RUN_TIMEOUT_S)
+    return code, err
+
+
+# --- MatMulNBits models packed with numpy ----------------------------------------------
+
+
+def quantize_blocks(w, block, bits, symmetric):
+    """onnxruntime's round-to-nearest block quantization of w (K x N): integers
+    [N, blocks, block], scales and zero points [N, blocks]. Symmetric blocks use its
+    scale = (value of largest magnitude) / -2^(bits-1), negative for a positive maximum."""
+    k, n = w.shape
+    blocks = -(-k // block)
+    padded = np.zeros((blocks * block, n), np.float32)
+    padded[:k] = w
+    wb = padded.T.reshape(n, blocks, block)
+    qmax = (1 << bits) - 1
+    if symmetric:
+        largest = np.take_along_axis(wb, np.abs(wb).argmax(axis=2)[..., None], 2)[..., 0]
+        scale = (largest / -(1 << (bits - 1))).astype(np.float32)
+        zero = np.full(scale.shape, 1 << (bits - 1), np.int64)
+    else:
+        lo, hi = np.minimum(wb.min(axis=2), 0), np.maximum(wb.max(axis=2), 0)
+        scale = ((hi - lo) / qmax).astype(np.float32)
+        zero = np.clip(np.round(-lo / np.where(scale == 0, 1, scale)), 0, qmax).astype(np.int64)
+    safe = np.where(scale == 0, 1, scale)
+    q = np.clip(np.round(wb / safe[..., None]) + zero[..., None], 0, qmax).astype(np.int64)
+    return q, scale, zero
+
+
+def pack_bits(values, bits):
+    """Integers [..., count] packed LSB first into bytes [..., ceil(count * bits / 8)]."""
+    count = values.shape[-1]
+    out = np.zeros(values.shape[:-1] + (-(-count * bits // 8),), np.uint8)
+    for i in range(count):
+        for b in range(bits):
+            position = i * bits + b
+            out[..., position // 8] |= (((values[..., i] >> b) & 1) << (position % 8)).astype(np.uint8)
+    return out
+
+
+def matmul_nbits_model(w, block, a_shape, *, bits=4, zero_points=True, symmetric=False,
+                       bias=None, g_idx=False, float_zero_points=False):
+    k, n = w.shape
+    q, scale, zero = quantize_blocks(w, block, bits, symmetric)
+    inits = [numpy_helper.from_array(pack_bits(q, bits), "B"),
+             numpy_helper.from_array(scale.reshape(-1), "scales")]
+    inputs = ["A", "B", "scales"]
+    if float_zero_points:
+        inits.append(numpy_helper.from_array(zero.astype(np.float32).reshape(-1), "zp"))
+        inputs.append("zp")
+    elif zero_points:
+        inits.append(numpy_helper.from_array(pack_bits(zero, bits).reshape(-1), "zp"))
+        inputs.append("zp")
+    if g_idx:
+        inputs += [""] * (4 - len(inputs)) + ["g_idx"]
+        inits.append(numpy_helper.from_array(np.arange(k, dtype=np.int32) // block, "g_idx"))
+    if bias is not None:
+        inputs += [""] * (5 - len(inputs)) + ["bias"]
+        inits.append(numpy_helper.from_array(bias.astype(np.float32), "bias"))
+    node = helper.make_node("MatMulNBits", inputs, ["Y"], domain="com.microsoft", name="mm",
+                            K=k, N=n, bits=bits, block_size=block)
+    graph = helper.make_graph(
+        [node], "g", [helper.make_tensor_value_info("A", TensorProto.FLOAT, a_shape)],
+        [helper.make_tensor_value_info("Y", TensorProto.FLOAT, list(a_shape[:-1]) + [n])], inits)
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 21),
+                                                   helper.make_opsetid("com.microsoft", 1)])
+
+
+def assert_close(actual, expected):
+    assert actual.shape == expected.shape
+    scale = np.abs(expected).max()
+    np.testing.assert_allclose(actual, expected, rtol=1e-4, atol=1e-5 * scale)
+
+
+# (K, N, block, A shape without K, zero points, symmetric, bias)
+NBITS_CASES = [
+    pytest.param(64, 32, 32, [1], True, False, False, id="gemv"),
+    pytest.param(100, 37, 16, [3], False, False, True, id="ragged-bias"),
+    pytest.param(256, 48, 128, [2, 5], True, True, False, id="symmetric-batched"),
+    pytest.param(96, 20, 32, [33], True, False, True, id="rows"),
+]
+
+
+@pytest.mark.parametrize("target,feature", TARGETS)
+@pytest.mark.parametrize("k,n,block,rows,zero_points,symmetric,with_bias", NBITS_CASES)
+def test_matmul_nbits_matches_onnxruntime(k, n, block, rows, zero_points, symmetric,
+                                          with_bias, target, feature, quarc_driver, tmp_path):
+    skip_unless_runnable(target, feature)
+    rng = np.random.default_rng(k * n + block)
+    w = rng.normal(size=(k, n)).astype(np.float32)
+    bias = rng.normal(size=n).astype(np.float32) if with_bias else None
+    model = matmul_nbits_model(w, block, rows + [k], zero_points=zero_points,
+                               symmetric=symmetric, bias=bias)
+    path = tmp_path / "nbits.onnx"
+    onnx.save(model, path)
+    a = rng.normal(size=rows + [k]).astype(np.float32)
+    expected = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"]).run(
+        None, {"A": a})[0]
+    code, err = run_model(path, target, {"A": a}, tmp_path / "out")
+    assert code == 0, err
+    assert_close(np.load(tmp_path / "out" / "Y.npy"), expected)
+
+
+def test_matmul_nbits_dynamic_rows(quarc_driver, tmp_path):
+    rng = np.random.default_rng(7)
+    w = rng.normal(size=(64, 24)).astype(np.float32)
+    path = tmp_path / "nbits.onnx"
+    onnx.save(matmul_nbits_model(w, 32, ["batch", 64]), path)
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    for rows in (1, 6):
+        a = rng.normal(size=(rows, 64)).astype(np.float32)
+        out = tmp_path / f"out{rows}"
+        code, err = run_model(path, "host", {"A": a}, out)
+        assert code == 0, err
+        assert_close(np.load(out / "Y.npy"), session.run(None, {"A": a})[0])
+
+
+@pytest.mark.parametrize("kwargs,message", [
+    ({"g_idx": True}, "g_idx (act-order group indices) is not supported"),
+    ({"float_zero_points": True}, "zero points of type 'tensor<32xf32>' are not supported"),
+])
+def test_matmul_nbits_unsupported(kwargs, message, quarc_driver, tmp_path):
+    w = np.random.default_rng(0).normal(size=(32, 16)).astype(np.float32)
+    path = tmp_path / "nbits.onnx"
+    onnx.save(matmul_nbits_model(w, 16, [2, 32], **kwargs), path)
+    np.save(tmp_path / "a.npy", np.zeros((2, 32), np.float32))
+    code, _, err = quarc("run", path, "--input", f"A={tmp_path / 'a.npy'}")
+    assert code != 0
+    assert "com.microsoft MatMulNBits: " + message in err, err
+    assert "'mm'" in err or "mm" in err.split("error")[0], err
+    assert not quarc_tools.is_crash(code, err), err
+
+
+# --- --quantize=int4-weight -------------------------------------------------------------
+
+
+def mlp_model(rng, k=96, hidden=80, n=10, rows="batch"):
+    w1 = (rng.normal(size=(k, hidden)) * 0.1).astype(np.float32)
+    w2 = (rng.normal(size=(n, hidden)) * 0.1).astype(np.float32)  # Gemm, transB
+    b2 = rng.normal(size=n).astype(np.float32)
+    nodes = [helper.make_node("MatMul", ["x", "w1"], ["h"], name="fc1"),
+             helper.make_node("Relu", ["h"], ["r"], name="relu"),
+             helper.make_node("Gemm", ["r", "w2", "b2"], ["y"], transB=1, name="fc2")]
+    graph = helper.make_graph(
+        nodes, "mlp", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [rows, k])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [rows, n])],
+        [numpy_helper.from_array(w1, "w1"), numpy_helper.from_array(w2, "w2"),
+         numpy_helper.from_array(b2, "b2")])
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+
+
+def onnxruntime_f32_activations(path):
+    options = ort.SessionOptions()
+    options.add_session_config_entry("session.qdq_matmulnbits_accuracy_level", "0")
+    return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+
+
+@pytest.mark.parametrize("scheme", [None, "weights=s4:symmetric:per-group=16"])
+def test_int4_weight_matches_onnxruntime(scheme, quarc_driver, tmp_path):
+    rng = np.random.default_rng(3)
+    path = tmp_path / "mlp.onnx"
+    onnx.save(mlp_model(rng), path)
+    scheme_flags = ["--scheme", scheme] if scheme else []
+    qdq = tmp_path / "mlp_int4.onnx"
+    code, _, err = quarc("quantize", path, "--quantize=int4-weight", *scheme_flags, "-o", qdq)
+    assert code == 0, err
+    # The QDQ model: blocked 4-bit DequantizeLinear before each product.
+    written = onnx.load(qdq)
+    blocked = [n for n in written.graph.node if n.op_type == "DequantizeLinear"]
+    assert len(blocked) == 2
+    group = 16 if scheme else 32
+    assert all(helper.get_attribute_value(a) == group
+               for n in blocked for a in n.attribute if a.name == "block_size")
+    four_bit = {TensorProto.UINT4, TensorProto.INT4}
+    weights = {i.name: i for i in written.graph.initializer}
+    assert all(weights[n.input[0]].data_type in four_bit for n in blocked)
+
+    x = rng.normal(size=(5, 96)).astype(np.float32)
+    expected = onnxruntime_f32_activations(qdq).run(None, {"x": x})[0]
+    code, err = run_model(path, "host", {"x": x}, tmp_path / "out", "--quantize=int4-weight",
+                          *scheme_flags)
+    assert code == 0, err
+    actual = np.load(tmp_path / "out" / "y.npy")
+    assert_close(actual, expected)
+    # quarc compiles its own QDQ model to the same weight-only code.
+    code, err = run_model(qdq, "host", {"x": x}, tmp_path / "roundtrip")
+    assert code == 0, err
+    np.testing.assert_array_equal(np.load(tmp_path / "roundtrip" / "y.npy"), actual)
+    # And 4-bit weights are not the float model.
+    floating = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"]).run(
+        None, {"x": x})[0]
+    error = np.abs(actual - floating).max() / np.abs(floating).max()
+    assert 1e-4 < error < 0.1, error
+
+
+def test_int4_weights_stay_packed(quarc_driver, tmp_path):
+    """A 512 x 512 weight is 1 MiB in f32; packed two per byte, with an f32 scale and a byte
+    zero point per group of 32, it is 168 KiB (5.25 bits a weight), and the shared library
+    shrinks with it."""
+    rng = np.random.default_rng(5)
+    w = rng.normal(size=(512, 512)).astype(np.float32)
+    graph = helper.make_graph(
+        [helper.make_node("MatMul", ["x", "w"], ["y"], name="fc")], "g",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 512])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 512])],
+        [numpy_helper.from_array(w, "w")])
+    path = tmp_path / "fc.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), path)
+    sizes = {}
+    for name, flags in (("f32", []), ("int4", ["--quantize=int4-weight"])):
+        code, _, err = quarc("compile", path, "-o", tmp_path / f"{name}.so", *flags)
+        assert code == 0, err
+        sizes[name] = (tmp_path / f"{name}.so").stat().st_size
+    assert sizes["f32"] > 1 << 20
+    assert sizes["int4"] < 0.25 * sizes["f32"], sizes
+
+
+@pytest.mark.parametrize("args,message", [
+    (["--quantize=int4-weight", "--stats", "s.json"], "needs no calibration"),
+    (["--quantize=int4-weight", "--scheme", "weights=s8"],
+     "weight-only quantization takes 2- to 4-bit weights per group"),
+])
+def test_int4_weight_usage_errors(args, message, quarc_driver, tmp_path):
+    path = tmp_path / "mlp.onnx"
+    onnx.save(mlp_model(np.random.default_rng(1), rows=2), path)
+    np.save(tmp_path / "x.npy", np.zeros((2, 96), np.float32))
+    code, _, err = quarc("run", path, "--input", f"x={tmp_path / 'x.npy'}", *args)
+    assert code != 0
+    assert message in err, err
+    assert not quarc_tools.is_crash(code, err), err
