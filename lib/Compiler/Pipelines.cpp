@@ -118,6 +118,8 @@ void buildLowerToLLVMPipeline(OpPassManager &pm,
   pm.addNestedPass<func::FuncOp>(createQuarcVectorizeMatmul({target}));
   pm.addNestedPass<func::FuncOp>(createQuarcVectorizeIntegerMatmul({target}));
   pm.addNestedPass<func::FuncOp>(createQuarcVectorizeDepthwise({target}));
+  pm.addNestedPass<func::FuncOp>(
+      createQuarcVectorizeWeightOnlyMatmul({target}));
   pm.addNestedPass<func::FuncOp>(createQuarcExpandStridedCopies());
   // One workspace, allocated by the runtime, for all temporary buffers.
   pm.addPass(createQuarcPlanMemory());

@@ -405,3 +405,71 @@ def if_model(rows: int, features: int, outputs: int) -> onnx.ModelProto:
                               else_branch=else_branch)]
     graph = helper.make_graph(nodes, "if", [x, cond], [y], initializer=[weight])
     return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 14)])
+
+
+# --- com.microsoft MatMulNBits models, packed with numpy ---------------------------------
+
+
+def quantize_blocks(w, block, bits, symmetric):
+    """onnxruntime's round-to-nearest block quantization of w (K x N): integers
+    [N, blocks, block], scales and zero points [N, blocks]. Symmetric blocks use its
+    scale = (value of largest magnitude) / -2^(bits-1), negative for a positive maximum."""
+    k, n = w.shape
+    blocks = -(-k // block)
+    padded = np.zeros((blocks * block, n), np.float32)
+    padded[:k] = w
+    wb = padded.T.reshape(n, blocks, block)
+    qmax = (1 << bits) - 1
+    if symmetric:
+        largest = np.take_along_axis(wb, np.abs(wb).argmax(axis=2)[..., None], 2)[..., 0]
+        scale = (largest / -(1 << (bits - 1))).astype(np.float32)
+        zero = np.full(scale.shape, 1 << (bits - 1), np.int64)
+    else:
+        lo, hi = np.minimum(wb.min(axis=2), 0), np.maximum(wb.max(axis=2), 0)
+        scale = ((hi - lo) / qmax).astype(np.float32)
+        zero = np.clip(np.round(-lo / np.where(scale == 0, 1, scale)), 0, qmax).astype(np.int64)
+    safe = np.where(scale == 0, 1, scale)
+    q = np.clip(np.round(wb / safe[..., None]) + zero[..., None], 0, qmax).astype(np.int64)
+    return q, scale, zero
+
+
+def pack_bits(values, bits):
+    """Integers [..., count] packed LSB first into bytes [..., ceil(count * bits / 8)]."""
+    count = values.shape[-1]
+    out = np.zeros(values.shape[:-1] + (-(-count * bits // 8),), np.uint8)
+    for i in range(count):
+        for b in range(bits):
+            position = i * bits + b
+            out[..., position // 8] |= (((values[..., i] >> b) & 1) << (position % 8)).astype(np.uint8)
+    return out
+
+
+def matmul_nbits_model(w, block, a_shape, *, bits=4, zero_points=True, symmetric=False,
+                       bias=None, g_idx=False, float_zero_points=False, accuracy_level=0):
+    """A one-node MatMulNBits model Y = A W (+ bias) with w (K x N) quantized by
+    quantize_blocks and packed as onnxruntime packs it."""
+    k, n = w.shape
+    q, scale, zero = quantize_blocks(w, block, bits, symmetric)
+    inits = [numpy_helper.from_array(pack_bits(q, bits), "B"),
+             numpy_helper.from_array(scale.reshape(-1), "scales")]
+    inputs = ["A", "B", "scales"]
+    if float_zero_points:
+        inits.append(numpy_helper.from_array(zero.astype(np.float32).reshape(-1), "zp"))
+        inputs.append("zp")
+    elif zero_points:
+        inits.append(numpy_helper.from_array(pack_bits(zero, bits).reshape(-1), "zp"))
+        inputs.append("zp")
+    if g_idx:
+        inputs += [""] * (4 - len(inputs)) + ["g_idx"]
+        inits.append(numpy_helper.from_array(np.arange(k, dtype=np.int32) // block, "g_idx"))
+    if bias is not None:
+        inputs += [""] * (5 - len(inputs)) + ["bias"]
+        inits.append(numpy_helper.from_array(bias.astype(np.float32), "bias"))
+    node = helper.make_node("MatMulNBits", inputs, ["Y"], domain="com.microsoft", name="mm",
+                            K=k, N=n, bits=bits, block_size=block,
+                            accuracy_level=accuracy_level)
+    graph = helper.make_graph(
+        [node], "g", [helper.make_tensor_value_info("A", TensorProto.FLOAT, a_shape)],
+        [helper.make_tensor_value_info("Y", TensorProto.FLOAT, list(a_shape[:-1]) + [n])], inits)
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 21),
+                                                   helper.make_opsetid("com.microsoft", 1)])

@@ -63,69 +63,7 @@ def run_model(model_path, target, inputs: dict, out_dir, *flags):
     return code, err
 
 
-# --- MatMulNBits models packed with numpy ----------------------------------------------
-
-
-def quantize_blocks(w, block, bits, symmetric):
-    """onnxruntime's round-to-nearest block quantization of w (K x N): integers
-    [N, blocks, block], scales and zero points [N, blocks]. Symmetric blocks use its
-    scale = (value of largest magnitude) / -2^(bits-1), negative for a positive maximum."""
-    k, n = w.shape
-    blocks = -(-k // block)
-    padded = np.zeros((blocks * block, n), np.float32)
-    padded[:k] = w
-    wb = padded.T.reshape(n, blocks, block)
-    qmax = (1 << bits) - 1
-    if symmetric:
-        largest = np.take_along_axis(wb, np.abs(wb).argmax(axis=2)[..., None], 2)[..., 0]
-        scale = (largest / -(1 << (bits - 1))).astype(np.float32)
-        zero = np.full(scale.shape, 1 << (bits - 1), np.int64)
-    else:
-        lo, hi = np.minimum(wb.min(axis=2), 0), np.maximum(wb.max(axis=2), 0)
-        scale = ((hi - lo) / qmax).astype(np.float32)
-        zero = np.clip(np.round(-lo / np.where(scale == 0, 1, scale)), 0, qmax).astype(np.int64)
-    safe = np.where(scale == 0, 1, scale)
-    q = np.clip(np.round(wb / safe[..., None]) + zero[..., None], 0, qmax).astype(np.int64)
-    return q, scale, zero
-
-
-def pack_bits(values, bits):
-    """Integers [..., count] packed LSB first into bytes [..., ceil(count * bits / 8)]."""
-    count = values.shape[-1]
-    out = np.zeros(values.shape[:-1] + (-(-count * bits // 8),), np.uint8)
-    for i in range(count):
-        for b in range(bits):
-            position = i * bits + b
-            out[..., position // 8] |= (((values[..., i] >> b) & 1) << (position % 8)).astype(np.uint8)
-    return out
-
-
-def matmul_nbits_model(w, block, a_shape, *, bits=4, zero_points=True, symmetric=False,
-                       bias=None, g_idx=False, float_zero_points=False):
-    k, n = w.shape
-    q, scale, zero = quantize_blocks(w, block, bits, symmetric)
-    inits = [numpy_helper.from_array(pack_bits(q, bits), "B"),
-             numpy_helper.from_array(scale.reshape(-1), "scales")]
-    inputs = ["A", "B", "scales"]
-    if float_zero_points:
-        inits.append(numpy_helper.from_array(zero.astype(np.float32).reshape(-1), "zp"))
-        inputs.append("zp")
-    elif zero_points:
-        inits.append(numpy_helper.from_array(pack_bits(zero, bits).reshape(-1), "zp"))
-        inputs.append("zp")
-    if g_idx:
-        inputs += [""] * (4 - len(inputs)) + ["g_idx"]
-        inits.append(numpy_helper.from_array(np.arange(k, dtype=np.int32) // block, "g_idx"))
-    if bias is not None:
-        inputs += [""] * (5 - len(inputs)) + ["bias"]
-        inits.append(numpy_helper.from_array(bias.astype(np.float32), "bias"))
-    node = helper.make_node("MatMulNBits", inputs, ["Y"], domain="com.microsoft", name="mm",
-                            K=k, N=n, bits=bits, block_size=block)
-    graph = helper.make_graph(
-        [node], "g", [helper.make_tensor_value_info("A", TensorProto.FLOAT, a_shape)],
-        [helper.make_tensor_value_info("Y", TensorProto.FLOAT, list(a_shape[:-1]) + [n])], inits)
-    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 21),
-                                                   helper.make_opsetid("com.microsoft", 1)])
+# --- MatMulNBits models packed with numpy (quarc_tools.matmul_nbits_model) -----------
 
 
 def assert_close(actual, expected):
@@ -151,7 +89,7 @@ def test_matmul_nbits_matches_onnxruntime(k, n, block, rows, zero_points, symmet
     rng = np.random.default_rng(k * n + block)
     w = rng.normal(size=(k, n)).astype(np.float32)
     bias = rng.normal(size=n).astype(np.float32) if with_bias else None
-    model = matmul_nbits_model(w, block, rows + [k], zero_points=zero_points,
+    model = quarc_tools.matmul_nbits_model(w, block, rows + [k], zero_points=zero_points,
                                symmetric=symmetric, bias=bias)
     path = tmp_path / "nbits.onnx"
     onnx.save(model, path)
@@ -167,7 +105,7 @@ def test_matmul_nbits_dynamic_rows(quarc_driver, tmp_path):
     rng = np.random.default_rng(7)
     w = rng.normal(size=(64, 24)).astype(np.float32)
     path = tmp_path / "nbits.onnx"
-    onnx.save(matmul_nbits_model(w, 32, ["batch", 64]), path)
+    onnx.save(quarc_tools.matmul_nbits_model(w, 32, ["batch", 64]), path)
     session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     for rows in (1, 6):
         a = rng.normal(size=(rows, 64)).astype(np.float32)
@@ -184,7 +122,7 @@ def test_matmul_nbits_dynamic_rows(quarc_driver, tmp_path):
 def test_matmul_nbits_unsupported(kwargs, message, quarc_driver, tmp_path):
     w = np.random.default_rng(0).normal(size=(32, 16)).astype(np.float32)
     path = tmp_path / "nbits.onnx"
-    onnx.save(matmul_nbits_model(w, 16, [2, 32], **kwargs), path)
+    onnx.save(quarc_tools.matmul_nbits_model(w, 16, [2, 32], **kwargs), path)
     np.save(tmp_path / "a.npy", np.zeros((2, 32), np.float32))
     code, _, err = quarc("run", path, "--input", f"A={tmp_path / 'a.npy'}")
     assert code != 0
@@ -217,7 +155,8 @@ def onnxruntime_f32_activations(path):
     return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 
 
-@pytest.mark.parametrize("scheme", [None, "weights=s4:symmetric:per-group=16"])
+@pytest.mark.parametrize("scheme", [None, "weights=s4:symmetric:per-group=16",
+                                    "weights=per-group=5"])  # odd groups: loops
 def test_int4_weight_matches_onnxruntime(scheme, quarc_driver, tmp_path):
     rng = np.random.default_rng(3)
     path = tmp_path / "mlp.onnx"
@@ -230,7 +169,7 @@ def test_int4_weight_matches_onnxruntime(scheme, quarc_driver, tmp_path):
     written = onnx.load(qdq)
     blocked = [n for n in written.graph.node if n.op_type == "DequantizeLinear"]
     assert len(blocked) == 2
-    group = 16 if scheme else 32
+    group = int(scheme.rsplit("=", 1)[1]) if scheme else 32
     assert all(helper.get_attribute_value(a) == group
                for n in blocked for a in n.attribute if a.name == "block_size")
     four_bit = {TensorProto.UINT4, TensorProto.INT4}

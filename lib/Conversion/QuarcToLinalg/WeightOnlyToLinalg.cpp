@@ -26,7 +26,7 @@ namespace {
 
 /// The packed constants of a K x N weight (PackedNibbles.h).
 struct PackedWeight {
-  SmallVector<int8_t> bytes;  // [panels, K, 8]
+  SmallVector<int8_t> bytes;  // [panels, ceil(K / 2), 16]
   SmallVector<float> scales;  // [panels, groups, 16]
   SmallVector<int8_t> zeros;  // [panels, groups, 16], unsigned values
   int64_t panels, groups, groupSize;
@@ -41,16 +41,17 @@ PackedWeight pack(ArrayRef<int64_t> values, const QuantParams &params,
   // Signed storage is offset so that every stored value is a nibble in
   // [0, 2^bits); the zero point moves with it, so q - z is unchanged.
   int64_t offset = params.isSigned ? int64_t(1) << (params.storageBits - 1) : 0;
-  const int64_t half = kNibblePanel / 2;
-  packed.bytes.assign(packed.panels * k * half, 0);
+  int64_t pairs = llvm::divideCeil(k, 2);
+  packed.bytes.assign(packed.panels * pairs * kNibblePanel, 0);
   packed.scales.assign(packed.panels * packed.groups * kNibblePanel, 0.0f);
   packed.zeros.assign(packed.scales.size(), 0);
   for (int64_t column = 0; column < n; ++column) {
     int64_t panel = column / kNibblePanel, lane = column % kNibblePanel;
     for (int64_t row = 0; row < k; ++row) {
       auto nibble = uint8_t(values[row * n + column] + offset);
-      int8_t &byte = packed.bytes[(panel * k + row) * half + lane % half];
-      byte = int8_t(uint8_t(byte) | (lane < half ? nibble : nibble << 4));
+      int8_t &byte =
+          packed.bytes[(panel * pairs + row / 2) * kNibblePanel + lane];
+      byte = int8_t(uint8_t(byte) | (row % 2 == 0 ? nibble : nibble << 4));
     }
     for (int64_t group = 0; group < packed.groups; ++group) {
       int64_t at = (panel * packed.groups + group) * kNibblePanel + lane;
@@ -87,8 +88,8 @@ struct QMatMulWeightOnlyLowering
     PackedWeight packed = pack(*values, *params, k, n);
 
     Type f32 = rewriter.getF32Type(), i8 = rewriter.getI8Type();
-    const int64_t half = kNibblePanel / 2;
-    auto bytesType = RankedTensorType::get({packed.panels, k, half}, i8);
+    auto bytesType = RankedTensorType::get(
+        {packed.panels, int64_t(llvm::divideCeil(k, 2)), kNibblePanel}, i8);
     auto scaleType =
         RankedTensorType::get({packed.panels, packed.groups, kNibblePanel}, f32);
     auto zeroType = scaleType.clone(i8);
@@ -143,7 +144,8 @@ struct QMatMulWeightOnlyLowering
     AffineExpr panel = col.floorDiv(kNibblePanel);
     SmallVector<AffineMap> maps = {
         AffineMap::get(3, 0, {m, row}, context),
-        AffineMap::get(3, 0, {panel, row, col % half}, context),
+        AffineMap::get(3, 0, {panel, row.floorDiv(2), col % kNibblePanel},
+                       context),
         AffineMap::get(
             3, 0, {panel, row.floorDiv(packed.groupSize), col % kNibblePanel},
             context),
@@ -159,18 +161,16 @@ struct QMatMulWeightOnlyLowering
             rewriter, loc, TypeRange{outType}, ValueRange{a, bytes, scales, zeros},
             init, maps, iterators,
             [&](OpBuilder &nb, Location nl, ValueRange args) {
-              // The nibble of column n: high for the second half of its
-              // panel.
+              // The nibble of row k: high for odd k.
               Type i32 = nb.getI32Type();
-              Value column = linalg::IndexOp::create(nb, nl, 1);
-              Value lane = arith::RemUIOp::create(
-                  nb, nl, column,
-                  arith::ConstantIndexOp::create(nb, nl, kNibblePanel));
-              Value high = arith::CmpIOp::create(
-                  nb, nl, arith::CmpIPredicate::uge, lane,
-                  arith::ConstantIndexOp::create(nb, nl, half));
+              Value row = linalg::IndexOp::create(nb, nl, 2);
+              Value odd = arith::CmpIOp::create(
+                  nb, nl, arith::CmpIPredicate::ne,
+                  arith::RemUIOp::create(
+                      nb, nl, row, arith::ConstantIndexOp::create(nb, nl, 2)),
+                  arith::ConstantIndexOp::create(nb, nl, 0));
               Value shift = arith::SelectOp::create(
-                  nb, nl, high, arith::ConstantIntOp::create(nb, nl, i32, 4),
+                  nb, nl, odd, arith::ConstantIntOp::create(nb, nl, i32, 4),
                   arith::ConstantIntOp::create(nb, nl, i32, 0));
               Value byte = arith::ExtUIOp::create(nb, nl, i32, args[1]);
               Value nibble = arith::AndIOp::create(

@@ -1,23 +1,24 @@
 // RUN: quarc-opt %s -split-input-file --convert-quarc-to-linalg --canonicalize | FileCheck %s
 
 // K = 16, N = 2 (one panel of 16 columns, 14 of them padding), one group:
-// column 0 holds k, column 1 holds 12. Each row of the packed weight is 8
-// bytes: byte j has column j in its low nibble and column 8 + j in its
-// high one, so row k is [k, 12, 0, ...]. Scales and zero points are laid
-// out per panel and group, 16 lanes each. The batch dims of a are merged
-// into the rows and split again after the product.
+// column 0 holds k, column 1 holds 12. Each byte row of the packed weight
+// is two rows k, k + 1 of 16 bytes: byte c has column c of row k in its
+// low nibble and of row k + 1 in its high one, so byte row 0 is
+// [0x10, 0xCC, 0, ...]. Scales and zero points are laid out per panel and
+// group, 16 lanes each. The batch dims of a are merged into the rows and
+// split again after the product.
 
 !w = !quant.uniform<u4:f32:{0:16, 1:1}, {{5.000000e-01:8, 2.500000e-01:7}}>
 // CHECK-DAG: #[[A:.*]] = affine_map<(d0, d1, d2) -> (d0, d2)>
-// CHECK-DAG: #[[B:.*]] = affine_map<(d0, d1, d2) -> (d1 floordiv 16, d2, d1 mod 8)>
+// CHECK-DAG: #[[B:.*]] = affine_map<(d0, d1, d2) -> (d1 floordiv 16, d2 floordiv 2, d1 mod 16)>
 // CHECK-DAG: #[[S:.*]] = affine_map<(d0, d1, d2) -> (d1 floordiv 16, d2 floordiv 16, d1 mod 16)>
 // CHECK-DAG: #[[O:.*]] = affine_map<(d0, d1, d2) -> (d0, d1)>
 // CHECK-LABEL: func.func @weight_only
-// CHECK-DAG: %[[BYTES:.*]] = arith.constant dense<"0x000C000000000000010C000000000000020C{{0+}}030C{{.*}}0F0C000000000000"> : tensor<1x16x8xi8>
+// CHECK-DAG: %[[BYTES:.*]] = arith.constant dense<"0x10CC{{0+}}32CC{{0+}}54CC{{0+}}76CC{{0+}}98CC{{0+}}BACC{{0+}}DCCC{{0+}}FECC{{0+}}"> : tensor<1x8x16xi8>
 // CHECK-DAG: %[[SCALES:.*]] = arith.constant dense<{{\[\[\[}}5.000000e-01, 2.500000e-01, 0.000000e+00, {{.*}}]]]> : tensor<1x1x16xf32>
 // CHECK-DAG: %[[ZEROS:.*]] = arith.constant dense<{{\[\[\[}}8, 7, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]]]> : tensor<1x1x16xi8>
 // CHECK: %[[ROWS:.*]] = tensor.collapse_shape %arg0 {{\[\[}}0, 1], [2]] : tensor<2x3x16xf32> into tensor<6x16xf32>
-// CHECK: %[[P:.*]] = linalg.generic {indexing_maps = [#[[A]], #[[B]], #[[S]], #[[S]], #[[O]]], iterator_types = ["parallel", "parallel", "reduction"]} ins(%[[ROWS]], %[[BYTES]], %[[SCALES]], %[[ZEROS]] : tensor<6x16xf32>, tensor<1x16x8xi8>, tensor<1x1x16xf32>, tensor<1x1x16xi8>)
+// CHECK: %[[P:.*]] = linalg.generic {indexing_maps = [#[[A]], #[[B]], #[[S]], #[[S]], #[[O]]], iterator_types = ["parallel", "parallel", "reduction"]} ins(%[[ROWS]], %[[BYTES]], %[[SCALES]], %[[ZEROS]] : tensor<6x16xf32>, tensor<1x8x16xi8>, tensor<1x1x16xf32>, tensor<1x1x16xi8>)
 // CHECK: arith.shrui
 // CHECK: arith.andi
 // CHECK: arith.subf
@@ -36,10 +37,10 @@ func.func @weight_only(%a: tensor<2x3x16xf32>) -> tensor<2x3x2xf32> {
 // -----
 
 // Signed storage is offset by 8 into nibbles, with the zero point: q = -8
-// is stored as 0, zero point -1 as 7.
+// (row 0) is stored as 0, 7 (row 1) as 15, 0 as 8; zero point -1 as 7.
 !w = !quant.uniform<i4:f32:{0:16, 1:1}, {{2.500000e-01:-1}}>
 // CHECK-LABEL: func.func @signed
-// CHECK-DAG: arith.constant dense<"0x00000000000000000F0000000000000008{{0+}}{{.*}}"> : tensor<1x16x8xi8>
+// CHECK-DAG: arith.constant dense<"0xF0{{0+}}88{{0+}}88{{0+}}88{{0+}}88{{0+}}88{{0+}}88{{0+}}88{{0+}}"> : tensor<1x8x16xi8>
 // CHECK-DAG: arith.constant dense<{{\[\[\[}}7, 0, {{.*}}]]]> : tensor<1x1x16xi8>
 func.func @signed(%a: tensor<1x16xf32>) -> tensor<1x1xf32> {
   %c = quarc.constant dense<[[-8], [7], [0], [0], [0], [0], [0], [0], [0], [0], [0], [0], [0], [0], [0], [0]]> : tensor<16x1xi4>

@@ -4,26 +4,29 @@
 // whose weight is stored packed, two 4-bit values per byte, in panels of
 // kNibblePanel columns:
 //
-//   weights  [N16 / 16, K, 8] i8   byte (p, k, j) holds column 16p + j in
-//                                  its low nibble and 16p + 8 + j in its
-//                                  high nibble, as unsigned values
-//                                  (signed storage offset by 2^(bits-1))
+//   weights  [N16 / 16, K2 / 2, 16] i8
+//                                  byte (p, k / 2, c) holds column 16p + c
+//                                  of row k, in its low nibble for even k
+//                                  and in its high one for odd k, as
+//                                  unsigned values (signed storage offset
+//                                  by 2^(bits-1))
 //   scales   [N16 / 16, G, 16] f32 (p, k / g, c): the scale of column
 //   zeros    [N16 / 16, G, 16] i8  16p + c in group k / g, and its zero
 //                                  point (unsigned, in the same offset
 //                                  form: 1/4 bit per weight, not 1)
 //
-// (N16: N rounded up to whole panels, the padding columns all zero; G:
-// ceil(K / g)), read through the maps
+// (N16: N rounded up to whole panels, the padding columns all zero; K2: K
+// rounded up to even; G: ceil(K / g)), read through the maps
 //
-//   a (m, k), weights (n floordiv 16, k, n mod 8),
+//   a (m, k), weights (n floordiv 16, k floordiv 2, n mod 16),
 //   scales and zeros (n floordiv 16, k floordiv g, n mod 16), out (m, n)
 //
-// and a body that picks the nibble by (n mod 16) >= 8 and computes
+// and a body that picks the nibble by the parity of k and computes
 // `acc + a * ((f32(q) - f32(z)) * s)`. The layout is target-independent: the
 // generic is valid as loops anywhere, and a panel row is one vector of
 // 16 f32 lanes (one AVX-512 register, two AVX2 or four NEON ones) for
-// quarc-vectorize-weight-only-matmul, which unpacks eight bytes into it.
+// quarc-vectorize-weight-only-matmul: sixteen bytes, zero-extended, are
+// two rows of weights, one mask and one shift apart.
 //
 //===----------------------------------------------------------------------===//
 

@@ -245,6 +245,34 @@ def QuarcVectorizeIntegerMatmul
                            "vector::VectorDialect"];
 }
 
+def QuarcVectorizeWeightOnlyMatmul
+    : Pass<"quarc-vectorize-weight-only-matmul", "func::FuncOp"> {
+  let summary = "Vector kernels for weight-only products with 4-bit "
+                "weights unpacked in registers";
+  let description = [{
+    Replaces the packed product that `quarc.qmatmul_weight_only` lowers to
+    (on buffers: f32 activations, the weight two values per byte in panels
+    of 16 columns, f32 scales and byte zero points per group; see
+    Conversion/QuarcToLinalg/PackedNibbles.h) by loops around a register
+    kernel. For each panel (in parallel) and each tile of rows, 16-lane
+    f32 accumulators stay in registers for all of k; per group the scales
+    and zero points are loaded once; per k eight bytes are unpacked into
+    sixteen weights (zero-extended, low nibbles masked, high ones shifted,
+    one shuffle, converted), dequantized as `(q - z) * s` and multiplied
+    into every row of the tile with one fused multiply-add each. The tile
+    has 8 rows on AVX-512 and 4 elsewhere (16 lanes are two AVX2 or four
+    NEON registers). The last panel of an N that is not a multiple of 16
+    reads and writes C through a mask. Works on every CPU target: the
+    vector width only sets how LLVM splits the 16 lanes.
+  }];
+  let options = [
+    Option<"target", "target", "std::string", "\"host\"",
+           "Target, as for `quarc compile --target` (sets the tile)">,
+  ];
+  let dependentDialects = ["arith::ArithDialect", "memref::MemRefDialect",
+                           "scf::SCFDialect", "vector::VectorDialect"];
+}
+
 def QuarcVectorizeDepthwise
     : Pass<"quarc-vectorize-depthwise", "func::FuncOp"> {
   let summary = "Vector code for static f32 depthwise convolutions";
