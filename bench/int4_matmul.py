@@ -7,18 +7,23 @@ onnxruntime packs them; test/python/quarc_tools.matmul_nbits_model), and a
 float MatMul model with the same (dequantized) weights. Four engines run them
 side by side, interleaved in rounds against drift, at 1 and 2 threads:
 
-- quarc int4: the MatMulNBits model compiled (quarc.qmatmul_weight_only, the
-  weights stay packed and are unpacked in registers); f32 arithmetic.
+- quarc int4 (level 0): the MatMulNBits model compiled
+  (quarc.qmatmul_weight_only; the weights stay packed and are unpacked in
+  registers); f32 arithmetic.
 - onnxruntime int4 (level 0): MatMulNBits at accuracy level 0, f32
   arithmetic on dequantized weights: the same numbers as quarc's.
-- onnxruntime int4 (level 4): accuracy level 4, the activations quantized to
-  int8 per block (different numbers; its fastest path on VNNI machines).
+- quarc int4 (level 4): the model at accuracy level 4 compiled: the
+  activations quantized to int8 per row and block, integer dot products
+  (vpdpbusd, vpmaddubsw, sdot).
+- onnxruntime int4 (level 4): its int8 path for the same model (the same
+  numbers as quarc's level 4).
 - quarc f32: the float model, for the speed-up of 4-bit weights.
 
 Each engine times itself (one warm-up, then --runs runs, the median): quarc's
 executables with --benchmark, onnxruntime through bench/ort_runner.py. The
-table gives the medians, quarc's ratio to each other engine, and for M = 1
-the rate at which quarc reads the packed weights (GB/s). Writes
+table gives the medians, quarc's ratio to onnxruntime at the same accuracy
+level, and for M = 1 the rate at which quarc's level 0 kernel reads the
+packed weights (GB/s). Writes
 bench/results/int4_matmul.md.
 
 Usage: .venv/bin/python bench/int4_matmul.py [--runs 50] [--rounds 3]
@@ -48,7 +53,8 @@ RESULTS = ROOT / "bench" / "results"
 GROUP = 32
 SHAPES = [(m, n, k) for m in (1, 32)
           for n, k in ((768, 768), (3072, 768), (768, 3072), (4096, 4096), (11008, 4096))]
-ENGINES = ["quarc int4", "ort int4 (level 0)", "ort int4 (level 4)", "quarc f32"]
+ENGINES = ["quarc int4 (level 0)", "ort int4 (level 0)", "quarc int4 (level 4)",
+           "ort int4 (level 4)", "quarc f32"]
 
 
 def float_model(w: np.ndarray, m: int) -> onnx.ModelProto:
@@ -106,7 +112,7 @@ def main() -> int:
             f32 = work / f"{name}_f32.onnx"
             onnx.save(float_model(dequantized(w), m), f32)
             exes = {}
-            for label, model in (("int4", nbits), ("f32", f32)):
+            for label, model in (("int4", nbits), ("int4_level4", nbits4), ("f32", f32)):
                 exe = work / f"{name}_{label}"
                 subprocess.run([str(quarc), "compile", str(model), "-o", str(exe)], check=True,
                                capture_output=True)
@@ -115,7 +121,9 @@ def main() -> int:
                 common = ["--input", f"A={sample}", "--threads", str(threads),
                           "--benchmark", str(args.runs)]
                 shape = (m, n, k)
-                commands[shape, "quarc int4", threads] = [str(exes["int4"]), *common]
+                commands[shape, "quarc int4 (level 0)", threads] = [str(exes["int4"]), *common]
+                commands[shape, "quarc int4 (level 4)", threads] = [str(exes["int4_level4"]),
+                                                                    *common]
                 commands[shape, "quarc f32", threads] = [str(exes["f32"]), *common]
                 commands[shape, "ort int4 (level 0)", threads] = [python, runner, str(nbits),
                                                                   *common]
@@ -128,22 +136,25 @@ def main() -> int:
 
     ms = {key: float(np.median(times)) for key, times in timings.items()}
     lines = [f"CPU: {compare_ort.cpu_description()}", "",
-             "Median latency in ms (ratio: quarc int4 / engine; below 1 quarc is faster). "
-             f"u4 weights, groups of {GROUP} along k with zero points.", "",
-             "| M | N | K | threads | quarc int4 | ort int4 level 0 | ort int4 level 4 "
-             "| quarc f32 | quarc int4 weight read GB/s |",
-             "|---|---|---|---|---|---|---|---|---|"]
+             "Median latency in ms; in brackets quarc's ratio to onnxruntime at the same "
+             "accuracy level (below 1 quarc is faster), and for quarc f32 the speed-up of "
+             f"quarc's level 4 over it. u4 weights, groups of {GROUP} along k with zero "
+             "points.", "",
+             "| M | N | K | threads | quarc L0 | ort L0 | quarc L4 | ort L4 | quarc f32 "
+             "| quarc L0 weight read GB/s |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
     for m, n, k in shapes:
         for threads in (1, 2):
-            ours = ms[(m, n, k), "quarc int4", threads]
-            cells = [f"{ours:.3f}"]
-            for engine in ENGINES[1:]:
-                theirs = ms[(m, n, k), engine, threads]
-                cells.append(f"{theirs:.3f} ({ours / theirs:.2f})")
+            t = {engine: ms[(m, n, k), engine, threads] for engine in ENGINES}
+            l0, l4 = t["quarc int4 (level 0)"], t["quarc int4 (level 4)"]
+            ort0, ort4 = t["ort int4 (level 0)"], t["ort int4 (level 4)"]
             # Packed bytes: 4 bits a weight, an f32 scale and a byte zero point per group.
             weight_bytes = k * n / 2 + (k // GROUP) * n * 5
-            rate = f"{weight_bytes / (ours * 1e-3) / 1e9:.1f}" if m == 1 else "-"
-            lines.append(f"| {m} | {n} | {k} | {threads} | " + " | ".join(cells) + f" | {rate} |")
+            rate = f"{weight_bytes / (l0 * 1e-3) / 1e9:.1f}" if m == 1 else "-"
+            lines.append(
+                f"| {m} | {n} | {k} | {threads} | {l0:.3f} ({l0 / ort0:.2f}) | {ort0:.3f} "
+                f"| {l4:.3f} ({l4 / ort4:.2f}) | {ort4:.3f} "
+                f"| {t['quarc f32']:.3f} ({t['quarc f32'] / l4:.1f}x) | {rate} |")
     lines += ["", "Each time includes the call into the model (quarc: the compiled executable's "
               "own --benchmark; onnxruntime: session.run from Python, bench/ort_runner.py)."]
     table = "\n".join(lines)

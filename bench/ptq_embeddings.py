@@ -34,6 +34,8 @@ Engines, all on the same evaluation sentences:
   activations, s8 per-channel weights, min-max);
 * quarc dynamic int8: `quarc compile --quantize=dynamic-int8` (MatMul/Gemm with constant
   weights: s8 weights per column, u8 activations quantized per run from their own range);
+* quarc int4 weights: `--quantize=int4-weight` (MatMul/Gemm weights u4 in groups of 32,
+  f32 activations) and `--quantize=w4a8` (the same, activations s8 per row and group);
 * onnxruntime static int8: `quantize_static` (QDQ, per-channel, QUInt8 activations, QInt8
   weights, MinMax) on the same calibration sentences, after onnxruntime's
   `quant_pre_process` (as bench/ptq_accuracy.py does; skip_symbolic_shape, sympy is not in
@@ -103,8 +105,11 @@ QUARC_DYN = "quarc dynamic int8 (`--quantize=dynamic-int8`)"
 ORT_STATIC = "onnxruntime static int8 (quantize_static, QDQ)"
 ORT_DYN = "onnxruntime dynamic int8 (quantize_dynamic)"
 QUARC_QDQ = "quarc compiling onnxruntime's static QDQ model"
-ENGINES = (FP32, QUARC_FP32, QUARC, QUARC_DYN, ORT_STATIC, ORT_DYN, QUARC_QDQ)
-QUARC_ENGINES = (QUARC_FP32, QUARC, QUARC_DYN, QUARC_QDQ)
+QUARC_W4 = "quarc int4 weights (`--quantize=int4-weight`)"
+QUARC_W4A8 = "quarc int4 weights, int8 activations (`--quantize=w4a8`)"
+ENGINES = (FP32, QUARC_FP32, QUARC, QUARC_DYN, QUARC_W4, QUARC_W4A8, ORT_STATIC, ORT_DYN,
+           QUARC_QDQ)
+QUARC_ENGINES = (QUARC_FP32, QUARC, QUARC_DYN, QUARC_W4, QUARC_W4A8, QUARC_QDQ)
 
 # Variants of onnxruntime's static model that tell where its loss comes from (same
 # calibration, same settings otherwise), and quarc compiling the per-tensor one.
@@ -660,6 +665,8 @@ def main() -> None:
     ort_models = ort_quantize(model, calib, work)
     compiles = {QUARC_FP32: [model, "-o", work / "minilm_quarc_fp32"],
                 QUARC_DYN: ["--quantize=dynamic-int8", model, "-o", work / "minilm_quarc_dyn"],
+                QUARC_W4: ["--quantize=int4-weight", model, "-o", work / "minilm_quarc_w4"],
+                QUARC_W4A8: ["--quantize=w4a8", model, "-o", work / "minilm_quarc_w4a8"],
                 QUARC_QDQ: [ort_models[ORT_STATIC], "-o", work / "minilm_ort_qdq"],
                 QUARC_QDQ_PER_TENSOR: [ort_models[ORT_PER_TENSOR], "-o",
                                        work / "minilm_ort_qdq_per_tensor"]}
@@ -716,6 +723,9 @@ def main() -> None:
         f"{len(DISTRACTORS)} distractors on neighbouring topics.", "",
         "quarc int8: `quarc calibrate` + `--quantize=int8` (u8 per-tensor activations, s8 "
         "per-channel weights, min-max). quarc dynamic int8: `--quantize=dynamic-int8`. "
+        "quarc int4: `--quantize=int4-weight` (MatMul/Gemm weights u4 asymmetric in groups "
+        "of 32 along k, f32 activations) and `--quantize=w4a8` (the same weights, "
+        "activations quantized to s8 per row and group on every run). "
         "onnxruntime static: `quantize_static` (QDQ, per-channel, QUInt8 activations, QInt8 "
         "weights, MinMax) on the same calibration sentences; onnxruntime dynamic: "
         "`quantize_dynamic` (per_channel, QInt8); both of the model put through "

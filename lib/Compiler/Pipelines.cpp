@@ -52,6 +52,7 @@ void buildGraphPipeline(OpPassManager &pm, const PipelineOptions &options) {
     quantize.excludeNodes.assign(options.excludeNodes.begin(),
                                  options.excludeNodes.end());
     quantize.floatOps.assign(options.floatOps.begin(), options.floatOps.end());
+    quantize.int8Activations = options.weightOnlyInt8Activations;
     pm.addPass(createQuarcQuantizeWeights(quantize));
   }
   // The QDQ form, made above or imported, into integer ops.

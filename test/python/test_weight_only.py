@@ -25,12 +25,19 @@ def quarc(*args):
 
 
 # x86 code runs in process where the host has the feature; AArch64 executables under
-# qemu-aarch64.
+# qemu-aarch64. F32 activations use one kernel on every target; int8 activations use the
+# integer dot products (vpdpbusd, vpmaddubsw, sdot, usdot), and loops on plain x86_64 and
+# aarch64.
 TARGETS = [
     pytest.param("x86_64", "sse4_2", id="x86_64"),
     pytest.param("x86_64+avx2", "avx2", id="avx2"),
     pytest.param("x86_64+avx512f", "avx512f", id="avx512f"),
     pytest.param("aarch64", None, id="aarch64"),
+]
+INT8_TARGETS = TARGETS + [
+    pytest.param("x86_64+avx512vnni", "avx512_vnni", id="avx512vnni"),
+    pytest.param("aarch64+dotprod", None, id="aarch64-dotprod"),
+    pytest.param("aarch64+i8mm", None, id="aarch64-i8mm"),
 ]
 
 
@@ -99,6 +106,42 @@ def test_matmul_nbits_matches_onnxruntime(k, n, block, rows, zero_points, symmet
     code, err = run_model(path, target, {"A": a}, tmp_path / "out")
     assert code == 0, err
     assert_close(np.load(tmp_path / "out" / "Y.npy"), expected)
+
+
+# (K, N, block, A shape without K, zero points): K a multiple of 8 runs the integer kernel.
+INT8_CASES = [
+    pytest.param(256, 40, 32, [1], True, id="gemv"),
+    pytest.param(128, 20, 16, [2, 9], False, id="batched"),
+    pytest.param(96, 24, 64, [3], True, id="ragged-group"),
+    pytest.param(100, 17, 32, [3], True, id="k-not-multiple-of-8"),
+]
+
+
+@pytest.mark.parametrize("target,feature", INT8_TARGETS)
+@pytest.mark.parametrize("k,n,block,rows,zero_points", INT8_CASES)
+def test_matmul_nbits_int8_activations(k, n, block, rows, zero_points, target, feature,
+                                       quarc_driver, tmp_path):
+    """accuracy_level 4: the activations quantized to s8 per row and block, as onnxruntime
+    does, so the results agree to f32 rounding and differ from level 0 by far more."""
+    skip_unless_runnable(target, feature)
+    rng = np.random.default_rng(k + n + block)
+    w = rng.normal(size=(k, n)).astype(np.float32)
+    path = tmp_path / "nbits.onnx"
+    onnx.save(quarc_tools.matmul_nbits_model(w, block, rows + [k], zero_points=zero_points,
+                                             accuracy_level=4), path)
+    a = rng.normal(size=rows + [k]).astype(np.float32)
+    a[..., :block] = 0  # an all-zero group of some row: scale 0
+    expected = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"]).run(
+        None, {"A": a})[0]
+    code, err = run_model(path, target, {"A": a}, tmp_path / "out")
+    assert code == 0, err
+    actual = np.load(tmp_path / "out" / "Y.npy")
+    assert_close(actual, expected)
+    level0 = path.with_name("level0.onnx")
+    onnx.save(quarc_tools.matmul_nbits_model(w, block, rows + [k], zero_points=zero_points), level0)
+    f32 = ort.InferenceSession(str(level0), providers=["CPUExecutionProvider"]).run(
+        None, {"A": a})[0]
+    assert np.abs(actual - f32).max() > 100 * np.abs(actual - expected).max()
 
 
 def test_matmul_nbits_dynamic_rows(quarc_driver, tmp_path):
@@ -192,6 +235,49 @@ def test_int4_weight_matches_onnxruntime(scheme, quarc_driver, tmp_path):
         None, {"x": x})[0]
     error = np.abs(actual - floating).max() / np.abs(floating).max()
     assert 1e-4 < error < 0.1, error
+
+
+def w4a8_product(a, q, scale, zero, group):
+    """a (M x K) times the blocked 4-bit weight q (K x N, scale and zero [K/g, N]), with a
+    quantized per row and group to s8 as onnxruntime's MatMulNBits does at accuracy level 4
+    (scale max|a| / 127 in f32, a * (1 / scale) rounded half to even); float64 sums."""
+    m, k = a.shape
+    out = np.zeros((m, q.shape[1]))
+    for start in range(0, k, group):
+        block = a[:, start:start + group].astype(np.float32)
+        sa = (np.abs(block).max(axis=1) / np.float32(127)).astype(np.float32)
+        inverse = np.where(sa == 0, np.float32(0), np.float32(1) / np.where(sa == 0, 1, sa))
+        aq = np.clip(np.rint(block * inverse[:, None].astype(np.float32)), -127, 127)
+        j = start // group
+        centered = q[start:start + group].astype(np.int64) - zero[j].astype(np.int64)
+        out += (sa[:, None].astype(np.float64) * scale[j].astype(np.float64)) * (
+            aq.astype(np.int64) @ centered)
+    return out
+
+
+def test_w4a8_matches_reference(quarc_driver, tmp_path):
+    """--quantize=w4a8 is --quantize=int4-weight with int8 activations: the weights that
+    `quarc quantize --quantize=int4-weight` writes, multiplied as onnxruntime's accuracy
+    level 4 does (an independent numpy reference; onnxruntime itself fuses only some of
+    the exported DequantizeLinear + MatMul pairs into MatMulNBits)."""
+    rng = np.random.default_rng(4)
+    path = tmp_path / "mlp.onnx"
+    onnx.save(mlp_model(rng), path)
+    qdq = tmp_path / "mlp_int4.onnx"
+    code, _, err = quarc("quantize", path, "--quantize=int4-weight", "-o", qdq)
+    assert code == 0, err
+    written = onnx.load(qdq)
+    arrays = {i.name: numpy_helper.to_array(i) for i in written.graph.initializer}
+    weights = [[arrays[name] for name in node.input]
+               for node in written.graph.node if node.op_type == "DequantizeLinear"]
+    bias = next(arrays[name] for node in written.graph.node if node.op_type == "Add"
+                for name in node.input if name in arrays)
+    x = rng.normal(size=(5, 96)).astype(np.float32)
+    hidden = np.maximum(w4a8_product(x, *weights[0], 32), 0).astype(np.float32)
+    expected = (w4a8_product(hidden, *weights[1], 32) + bias).astype(np.float32)
+    code, err = run_model(path, "host", {"x": x}, tmp_path / "out", "--quantize=w4a8")
+    assert code == 0, err
+    assert_close(np.load(tmp_path / "out" / "y.npy"), expected)
 
 
 def test_int4_weights_stay_packed(quarc_driver, tmp_path):

@@ -109,6 +109,11 @@ void printUsage(llvm::raw_ostream &os) {
         "                         (no calibration; onnxruntime's MatMulNBits\n"
         "                         numerics). Imported MatMulNBits nodes\n"
         "                         compile so without this flag\n"
+        "  --quantize=w4a8        as int4-weight, and the activations of\n"
+        "                         those products quantized to int8 per row\n"
+        "                         and group on every run, for integer dot\n"
+        "                         products (onnxruntime's MatMulNBits\n"
+        "                         accuracy level 4)\n"
         "  --exclude-nodes=N1,N2  with --quantize: keep these ONNX nodes (by\n"
         "                         node name) in float (repeatable)\n"
         "  --keep-float=T1,T2     with --quantize: keep every node of these\n"
@@ -303,10 +308,10 @@ std::string parseFlags(ArrayRef<const char *> args, CommonFlags &flags,
   }
   if (!flags.quantize.empty()) {
     if (flags.quantize != "int8" && flags.quantize != "dynamic-int8" &&
-        flags.quantize != "int4-weight")
+        flags.quantize != "int4-weight" && flags.quantize != "w4a8")
       return "--quantize takes int8 (static quantization), dynamic-int8 "
-             "(weights now, activations at run time) or int4-weight "
-             "(weights only), not '" +
+             "(weights now, activations at run time), int4-weight (weights "
+             "only) or w4a8 (int4 weights, int8 activations), not '" +
              flags.quantize + "'";
     if (flags.quantize != "int8" &&
         (!flags.stats.empty() || !flags.data.empty()))
@@ -406,7 +411,9 @@ LogicalResult setUpQuantization(MLIRContext &context, const CommonFlags &flags,
   options.excludeNodes = flags.excludeNodes;
   options.floatOps = flags.floatOps;
   options.dynamicQuantize = flags.quantize == "dynamic-int8";
-  options.weightOnlyQuantize = flags.quantize == "int4-weight";
+  options.weightOnlyQuantize =
+      flags.quantize == "int4-weight" || flags.quantize == "w4a8";
+  options.weightOnlyInt8Activations = flags.quantize == "w4a8";
   if (flags.data.empty())
     return success();
   std::string error;

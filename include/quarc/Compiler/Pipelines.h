@@ -43,6 +43,8 @@ struct PipelineOptions {
   /// Quantize the matrix products' weights only (quarc-quantize-weights:
   /// int4 weights per group, f32 activations).
   bool weightOnlyQuantize = false;
+  /// With weightOnlyQuantize: int8 activations too (W4A8).
+  bool weightOnlyInt8Activations = false;
   std::string scheme;
   /// Kept in float by quarc-quantize: ONNX node names, and quarc op names
   /// (`quarc.add`).

@@ -7,6 +7,11 @@
 // unpacks, dequantizes and multiplies as it goes. The activation's leading
 // dims are one row dim M of the generic.
 //
+// With int8 activations the rows of a are quantized first, per group of
+// k, to s8 (max |a| / 127, onnxruntime's MatMulNBits accuracy level 4),
+// and the weight is packed in quads of k (the layout of the integer dot
+// products) instead of pairs.
+//
 //===----------------------------------------------------------------------===//
 
 #include "LoweringUtils.h"
@@ -18,6 +23,7 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Transforms/DialectConversion.h"
 
@@ -26,32 +32,46 @@ namespace {
 
 /// The packed constants of a K x N weight (PackedNibbles.h).
 struct PackedWeight {
-  SmallVector<int8_t> bytes;  // [panels, ceil(K / 2), 16]
+  NibbleLayout layout;
+  SmallVector<int8_t> bytes;  // [panels, byte rows, bytes per row]
   SmallVector<float> scales;  // [panels, groups, 16]
   SmallVector<int8_t> zeros;  // [panels, groups, 16], unsigned values
-  int64_t panels, groups, groupSize;
+  int64_t k, panels, groups, groupSize;
+
+  RankedTensorType getBytesType(Type i8) const {
+    return RankedTensorType::get(
+        {panels, int64_t(llvm::divideCeil(k, getRowsPerByteRow(layout))),
+         getBytesPerRow(layout)},
+        i8);
+  }
 };
 
 PackedWeight pack(ArrayRef<int64_t> values, const QuantParams &params,
-                  int64_t k, int64_t n) {
+                  int64_t k, int64_t n, NibbleLayout layout) {
   PackedWeight packed;
+  packed.layout = layout;
+  packed.k = k;
   packed.panels = llvm::divideCeil(n, kNibblePanel);
   packed.groupSize = params.groupSize;
   packed.groups = llvm::divideCeil(k, params.groupSize);
   // Signed storage is offset so that every stored value is a nibble in
   // [0, 2^bits); the zero point moves with it, so q - z is unchanged.
   int64_t offset = params.isSigned ? int64_t(1) << (params.storageBits - 1) : 0;
-  int64_t pairs = llvm::divideCeil(k, 2);
-  packed.bytes.assign(packed.panels * pairs * kNibblePanel, 0);
+  int64_t rowsPerByteRow = getRowsPerByteRow(layout);
+  int64_t bytesPerRow = getBytesPerRow(layout);
+  int64_t byteRows = llvm::divideCeil(k, rowsPerByteRow);
+  packed.bytes.assign(packed.panels * byteRows * bytesPerRow, 0);
   packed.scales.assign(packed.panels * packed.groups * kNibblePanel, 0.0f);
   packed.zeros.assign(packed.scales.size(), 0);
   for (int64_t column = 0; column < n; ++column) {
     int64_t panel = column / kNibblePanel, lane = column % kNibblePanel;
     for (int64_t row = 0; row < k; ++row) {
       auto nibble = uint8_t(values[row * n + column] + offset);
-      int8_t &byte =
-          packed.bytes[(panel * pairs + row / 2) * kNibblePanel + lane];
-      byte = int8_t(uint8_t(byte) | (row % 2 == 0 ? nibble : nibble << 4));
+      NibblePosition at = getNibblePosition(layout, row, lane);
+      int8_t &byte = packed.bytes[(panel * byteRows + row / rowsPerByteRow) *
+                                      bytesPerRow +
+                                  at.byte];
+      byte = int8_t(uint8_t(byte) | (at.high ? nibble << 4 : nibble));
     }
     for (int64_t group = 0; group < packed.groups; ++group) {
       int64_t at = (panel * packed.groups + group) * kNibblePanel + lane;
@@ -61,6 +81,135 @@ PackedWeight pack(ArrayRef<int64_t> values, const QuantParams &params,
     }
   }
   return packed;
+}
+
+/// The nibble of (row k, column n) as an i32 in [0, 16), from its byte: the
+/// high one where the layout says so.
+Value extractNibble(OpBuilder &b, Location loc, NibbleLayout layout, Value byte) {
+  Type i32 = b.getI32Type();
+  auto index = [&](int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); };
+  Value row = linalg::IndexOp::create(b, loc, 2);
+  int64_t rows = getRowsPerByteRow(layout);
+  // Pairs: odd k is high; quads: k mod 8 >= 4 is high.
+  Value high = arith::CmpIOp::create(
+      b, loc, arith::CmpIPredicate::uge, arith::RemUIOp::create(b, loc, row, index(rows)),
+      index(rows / 2));
+  Value shift = arith::SelectOp::create(b, loc, high,
+                                        arith::ConstantIntOp::create(b, loc, i32, 4),
+                                        arith::ConstantIntOp::create(b, loc, i32, 0));
+  return arith::AndIOp::create(
+      b, loc,
+      arith::ShRUIOp::create(b, loc, arith::ExtUIOp::create(b, loc, i32, byte),
+                             shift),
+      arith::ConstantIntOp::create(b, loc, i32, 15));
+}
+
+/// The maps of the packed weight's bytes and its per-group parameters,
+/// over (m, n, k).
+std::pair<AffineMap, AffineMap> getPackedMaps(MLIRContext *context,
+                                              const PackedWeight &packed) {
+  AffineExpr col = getAffineDimExpr(1, context), row = getAffineDimExpr(2, context);
+  AffineExpr panel = col.floorDiv(kNibblePanel), lane = col % kNibblePanel;
+  int64_t rows = getRowsPerByteRow(packed.layout);
+  AffineExpr byte = packed.layout == NibbleLayout::RowPairs
+                        ? lane
+                        : lane * 4 + row % 4;
+  return {AffineMap::get(3, 0, {panel, row.floorDiv(rows), byte}, context),
+          AffineMap::get(3, 0, {panel, row.floorDiv(packed.groupSize), lane},
+                         context)};
+}
+
+/// Rows of a quantized as onnxruntime's MatMulNBits does at accuracy level
+/// 4: per group j of g consecutive k, sa = max |a| / 127 (f32) and aq =
+/// roundHalfEven(a * (1 / sa)) in [-127, 127] (0 for an all-zero group).
+/// Returns aq as M x K i8 and sa as M x G.
+std::pair<Value, Value> quantizeRows(OpBuilder &b, Location loc, Value a,
+                                     int64_t groups, int64_t groupSize) {
+  MLIRContext *context = b.getContext();
+  Type f32 = b.getF32Type(), i8 = b.getI8Type();
+  auto aType = cast<RankedTensorType>(a.getType());
+  int64_t k = aType.getDimSize(1), padded = groups * groupSize;
+  if (padded != k)
+    a = padTensor(b, loc, a, {0, 0}, {0, padded - k}, createScalar(b, loc, f32, 0));
+  SmallVector<OpFoldResult> sizes = {
+      aType.isDynamicDim(0)
+          ? OpFoldResult(tensor::DimOp::create(b, loc, a, 0).getResult())
+          : OpFoldResult(b.getIndexAttr(aType.getDimSize(0))),
+      b.getIndexAttr(groups), b.getIndexAttr(groupSize)};
+  auto groupedType =
+      RankedTensorType::get({aType.getDimSize(0), groups, groupSize}, f32);
+  Value grouped = tensor::ExpandShapeOp::create(
+      b, loc, groupedType, a, SmallVector<ReassociationIndices>{{0}, {1, 2}},
+      sizes);
+  SmallVector<Value> dynamicRows;
+  if (aType.isDynamicDim(0))
+    dynamicRows.push_back(tensor::DimOp::create(b, loc, a, 0));
+
+  // max |a| per row and group.
+  auto scaleType = RankedTensorType::get({aType.getDimSize(0), groups}, f32);
+  Value zero = createFilled(b, loc, scaleType, dynamicRows, createScalar(b, loc, f32, 0));
+  AffineMap identity3 = AffineMap::getMultiDimIdentityMap(3, context);
+  AffineMap perGroup = AffineMap::get(
+      3, 0, {getAffineDimExpr(0, context), getAffineDimExpr(1, context)}, context);
+  Value largest =
+      linalg::GenericOp::create(
+          b, loc, TypeRange{scaleType}, grouped, zero,
+          SmallVector<AffineMap>{identity3, perGroup},
+          {utils::IteratorType::parallel, utils::IteratorType::parallel,
+           utils::IteratorType::reduction},
+          [](OpBuilder &nb, Location nl, ValueRange args) {
+            linalg::YieldOp::create(
+                nb, nl,
+                arith::MaximumFOp::create(nb, nl, args[1],
+                                          math::AbsFOp::create(nb, nl, args[0]))
+                    .getResult());
+          })
+          .getResult(0);
+  Value scale = buildElementwise(
+      b, loc, scaleType, largest, [&](OpBuilder &nb, Location nl, ValueRange args) {
+        return arith::DivFOp::create(nb, nl, args[0],
+                                     createScalar(nb, nl, f32, 127.0))
+            .getResult();
+      });
+
+  // aq = round(a * (1 / sa)), as i8.
+  auto quantizedType = groupedType.clone(i8);
+  Value empty = createEmpty(b, loc, quantizedType, dynamicRows);
+  Value quantized =
+      linalg::GenericOp::create(
+          b, loc, TypeRange{quantizedType}, ValueRange{grouped, scale}, empty,
+          SmallVector<AffineMap>{identity3, perGroup, identity3},
+          SmallVector<utils::IteratorType>(3, utils::IteratorType::parallel),
+          [&](OpBuilder &nb, Location nl, ValueRange args) {
+            Value zeroScale = arith::CmpFOp::create(
+                nb, nl, arith::CmpFPredicate::OEQ, args[1],
+                createScalar(nb, nl, f32, 0));
+            Value inverse = arith::SelectOp::create(
+                nb, nl, zeroScale, createScalar(nb, nl, f32, 0),
+                arith::DivFOp::create(nb, nl, createScalar(nb, nl, f32, 1),
+                                      args[1]));
+            Value rounded = math::RoundEvenOp::create(
+                nb, nl, arith::MulFOp::create(nb, nl, args[0], inverse));
+            Value clamped = arith::MinimumFOp::create(
+                nb, nl,
+                arith::MaximumFOp::create(nb, nl, rounded,
+                                          createScalar(nb, nl, f32, -127)),
+                createScalar(nb, nl, f32, 127));
+            linalg::YieldOp::create(
+                nb, nl,
+                arith::FPToSIOp::create(nb, nl, nb.getI8Type(), clamped).getResult());
+          })
+          .getResult(0);
+  Value rows = tensor::CollapseShapeOp::create(
+      b, loc, quantized, SmallVector<ReassociationIndices>{{0}, {1, 2}});
+  // The product runs over the K columns only.
+  if (padded != k) {
+    SmallVector<OpFoldResult> offsets(2, b.getIndexAttr(0));
+    SmallVector<OpFoldResult> strides(2, b.getIndexAttr(1));
+    SmallVector<OpFoldResult> slice = {sizes[0], b.getIndexAttr(k)};
+    rows = tensor::ExtractSliceOp::create(b, loc, rows, offsets, slice, strides);
+  }
+  return {rows, scale};
 }
 
 struct QMatMulWeightOnlyLowering
@@ -85,22 +234,23 @@ struct QMatMulWeightOnlyLowering
       return rewriter.notifyMatchFailure(op, "not grouped along k");
     int64_t k = op.getB().getType().getDimSize(0);
     int64_t n = op.getB().getType().getDimSize(1);
-    PackedWeight packed = pack(*values, *params, k, n);
+    bool int8Activations = op.getInt8Activations();
+    PackedWeight packed =
+        pack(*values, *params, k, n,
+             int8Activations ? NibbleLayout::RowQuads : NibbleLayout::RowPairs);
 
     Type f32 = rewriter.getF32Type(), i8 = rewriter.getI8Type();
-    auto bytesType = RankedTensorType::get(
-        {packed.panels, int64_t(llvm::divideCeil(k, 2)), kNibblePanel}, i8);
     auto scaleType =
         RankedTensorType::get({packed.panels, packed.groups, kNibblePanel}, f32);
-    auto zeroType = scaleType.clone(i8);
     Value bytes = arith::ConstantOp::create(
         rewriter, loc,
-        DenseElementsAttr::get(bytesType, ArrayRef(packed.bytes)));
+        DenseElementsAttr::get(packed.getBytesType(i8), ArrayRef(packed.bytes)));
     Value scales = arith::ConstantOp::create(
         rewriter, loc,
         DenseElementsAttr::get(scaleType, ArrayRef(packed.scales)));
     Value zeros = arith::ConstantOp::create(
-        rewriter, loc, DenseElementsAttr::get(zeroType, ArrayRef(packed.zeros)));
+        rewriter, loc,
+        DenseElementsAttr::get(scaleType.clone(i8), ArrayRef(packed.zeros)));
 
     // a as M x K: its leading dims merged (a vector is one row).
     Value a = adaptor.getA();
@@ -141,56 +291,74 @@ struct QMatMulWeightOnlyLowering
 
     AffineExpr m = getAffineDimExpr(0, context), col = getAffineDimExpr(1, context),
                row = getAffineDimExpr(2, context);
-    AffineExpr panel = col.floorDiv(kNibblePanel);
-    SmallVector<AffineMap> maps = {
-        AffineMap::get(3, 0, {m, row}, context),
-        AffineMap::get(3, 0, {panel, row.floorDiv(2), col % kNibblePanel},
-                       context),
-        AffineMap::get(
-            3, 0, {panel, row.floorDiv(packed.groupSize), col % kNibblePanel},
-            context),
-        AffineMap::get(
-            3, 0, {panel, row.floorDiv(packed.groupSize), col % kNibblePanel},
-            context),
-        AffineMap::get(3, 0, {m, col}, context)};
+    auto [bytesMap, paramsMap] = getPackedMaps(context, packed);
     SmallVector<utils::IteratorType> iterators = {
         utils::IteratorType::parallel, utils::IteratorType::parallel,
         utils::IteratorType::reduction};
-    Value product =
-        linalg::GenericOp::create(
-            rewriter, loc, TypeRange{outType}, ValueRange{a, bytes, scales, zeros},
-            init, maps, iterators,
-            [&](OpBuilder &nb, Location nl, ValueRange args) {
-              // The nibble of row k: high for odd k.
-              Type i32 = nb.getI32Type();
-              Value row = linalg::IndexOp::create(nb, nl, 2);
-              Value odd = arith::CmpIOp::create(
-                  nb, nl, arith::CmpIPredicate::ne,
-                  arith::RemUIOp::create(
-                      nb, nl, row, arith::ConstantIndexOp::create(nb, nl, 2)),
-                  arith::ConstantIndexOp::create(nb, nl, 0));
-              Value shift = arith::SelectOp::create(
-                  nb, nl, odd, arith::ConstantIntOp::create(nb, nl, i32, 4),
-                  arith::ConstantIntOp::create(nb, nl, i32, 0));
-              Value byte = arith::ExtUIOp::create(nb, nl, i32, args[1]);
-              Value nibble = arith::AndIOp::create(
-                  nb, nl, arith::ShRUIOp::create(nb, nl, byte, shift),
-                  arith::ConstantIntOp::create(nb, nl, i32, 15));
-              // w = (q - z) * s, exactly onnxruntime's dequantized weight.
-              Type f32 = nb.getF32Type();
-              Value zero = arith::UIToFPOp::create(
-                  nb, nl, f32, arith::ExtUIOp::create(nb, nl, i32, args[3]));
-              Value weight = arith::MulFOp::create(
-                  nb, nl,
-                  arith::SubFOp::create(
-                      nb, nl, arith::UIToFPOp::create(nb, nl, f32, nibble),
-                      zero),
-                  args[2]);
-              Value sum = arith::AddFOp::create(
-                  nb, nl, args[4], arith::MulFOp::create(nb, nl, args[0], weight));
-              linalg::YieldOp::create(nb, nl, sum);
-            })
-            .getResult(0);
+    AffineMap rowsMap = AffineMap::get(3, 0, {m, row}, context);
+    AffineMap outMap = AffineMap::get(3, 0, {m, col}, context);
+    Value product;
+    if (!int8Activations) {
+      product =
+          linalg::GenericOp::create(
+              rewriter, loc, TypeRange{outType},
+              ValueRange{a, bytes, scales, zeros}, init,
+              SmallVector<AffineMap>{rowsMap, bytesMap, paramsMap, paramsMap,
+                                     outMap},
+              iterators,
+              [&](OpBuilder &nb, Location nl, ValueRange args) {
+                // w = (q - z) * s, exactly onnxruntime's dequantized weight.
+                Type i32 = nb.getI32Type(), f32 = nb.getF32Type();
+                Value nibble = extractNibble(nb, nl, packed.layout, args[1]);
+                Value zero = arith::UIToFPOp::create(
+                    nb, nl, f32, arith::ExtUIOp::create(nb, nl, i32, args[3]));
+                Value weight = arith::MulFOp::create(
+                    nb, nl,
+                    arith::SubFOp::create(
+                        nb, nl, arith::UIToFPOp::create(nb, nl, f32, nibble),
+                        zero),
+                    args[2]);
+                linalg::YieldOp::create(
+                    nb, nl,
+                    arith::AddFOp::create(
+                        nb, nl, args[4],
+                        arith::MulFOp::create(nb, nl, args[0], weight))
+                        .getResult());
+              })
+              .getResult(0);
+    } else {
+      auto [quantized, rowScales] =
+          quantizeRows(rewriter, loc, a, packed.groups, packed.groupSize);
+      AffineMap rowScaleMap =
+          AffineMap::get(3, 0, {m, row.floorDiv(packed.groupSize)}, context);
+      product =
+          linalg::GenericOp::create(
+              rewriter, loc, TypeRange{outType},
+              ValueRange{quantized, rowScales, bytes, scales, zeros}, init,
+              SmallVector<AffineMap>{rowsMap, rowScaleMap, bytesMap, paramsMap,
+                                     paramsMap, outMap},
+              iterators,
+              [&](OpBuilder &nb, Location nl, ValueRange args) {
+                // sa * s * (aq * (q - z)): the integer product is exact.
+                Type i32 = nb.getI32Type(), f32 = nb.getF32Type();
+                Value nibble = extractNibble(nb, nl, packed.layout, args[2]);
+                Value centered = arith::SubIOp::create(
+                    nb, nl, nibble, arith::ExtUIOp::create(nb, nl, i32, args[4]));
+                Value integer = arith::MulIOp::create(
+                    nb, nl, arith::ExtSIOp::create(nb, nl, i32, args[0]),
+                    centered);
+                Value scale = arith::MulFOp::create(nb, nl, args[1], args[3]);
+                linalg::YieldOp::create(
+                    nb, nl,
+                    arith::AddFOp::create(
+                        nb, nl, args[5],
+                        arith::MulFOp::create(
+                            nb, nl, scale,
+                            arith::SIToFPOp::create(nb, nl, f32, integer)))
+                        .getResult());
+              })
+              .getResult(0);
+    }
 
     // Back to the result's shape.
     Value result = product;

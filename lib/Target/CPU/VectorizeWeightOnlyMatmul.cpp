@@ -25,11 +25,13 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "IntegerDot.h"
 #include "VectorCodegen.h"
 #include "quarc/Conversion/QuarcToLinalg/PackedNibbles.h"
 #include "quarc/Target/CPU/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
@@ -43,11 +45,17 @@ namespace mlir::quarc {
 namespace {
 
 /// The operands of a packed weight-only product (PackedNibbles.h), on
-/// buffers.
+/// buffers: f32 activations with RowPairs bytes, or int8 activations (and
+/// their per-row group scales) with RowQuads bytes.
 struct WeightOnlyProduct {
   linalg::GenericOp op;
-  Value a, bytes, scales, zeros, c; // M x K, [P, K2/2, 16], [P, G, 16] x 2, M x N
-  int64_t k, n, groupSize;
+  bool int8 = false;
+  Value a;         // M x K, f32 or i8
+  Value rowScales; // int8 only: M x G f32
+  Value bytes;     // [P, byte rows, bytes per row]
+  Value scales, zeros; // [P, G, 16] f32, i8
+  Value c;         // M x N f32
+  int64_t k = 0, n = 0, groupSize = 0;
 };
 
 bool isStaticBuffer(Value value, Type element, int64_t rank) {
@@ -56,32 +64,50 @@ bool isStaticBuffer(Value value, Type element, int64_t rank) {
          type.hasStaticShape();
 }
 
-/// The packed product `op` is, if it is one: the maps and types the
-/// lowering of quarc.qmatmul_weight_only gives, and a body that unpacks
-/// nibbles.
+/// The divisor of k in `expr` (`d2 floordiv g`), or 0.
+int64_t getGroupDivisor(AffineExpr expr) {
+  auto division = dyn_cast<AffineBinaryOpExpr>(expr);
+  if (!division || division.getKind() != AffineExprKind::FloorDiv)
+    return 0;
+  auto divisor = dyn_cast<AffineConstantExpr>(division.getRHS());
+  return divisor ? divisor.getValue() : 0;
+}
+
+/// The packed product `op` is, if it is one the kernel takes: the maps and
+/// types the lowering of quarc.qmatmul_weight_only gives, a body that
+/// unpacks nibbles, and group sizes whose groups start at a byte row
+/// (even for pairs; for quads a multiple of 8, as K must be).
 FailureOr<WeightOnlyProduct> matchWeightOnly(linalg::GenericOp op) {
-  if (!op.hasPureBufferSemantics() || op.getNumDpsInputs() != 4 ||
-      op.getNumDpsInits() != 1 || op.getNumLoops() != 3)
+  if (!op.hasPureBufferSemantics() || op.getNumDpsInits() != 1 ||
+      op.getNumLoops() != 3 ||
+      (op.getNumDpsInputs() != 4 && op.getNumDpsInputs() != 5))
     return failure();
-  WeightOnlyProduct p{op,
-                      op.getDpsInputs()[0],
-                      op.getDpsInputs()[1],
-                      op.getDpsInputs()[2],
-                      op.getDpsInputs()[3],
-                      op.getDpsInits()[0],
-                      0,
-                      0,
-                      0};
+  WeightOnlyProduct p;
+  p.op = op;
+  p.int8 = op.getNumDpsInputs() == 5;
+  SmallVector<Value> inputs = op.getDpsInputs();
+  p.a = inputs[0];
+  unsigned next = 1;
+  if (p.int8)
+    p.rowScales = inputs[next++];
+  p.bytes = inputs[next];
+  p.scales = inputs[next + 1];
+  p.zeros = inputs[next + 2];
+  p.c = op.getDpsInits()[0];
+  NibbleLayout layout = p.int8 ? NibbleLayout::RowQuads : NibbleLayout::RowPairs;
+
   MLIRContext *context = op.getContext();
   Type f32 = Float32Type::get(context), i8 = IntegerType::get(context, 8);
   auto cType = dyn_cast<MemRefType>(p.c.getType());
   auto aType = dyn_cast<MemRefType>(p.a.getType());
   if (!cType || !aType || cType.getRank() != 2 || aType.getRank() != 2 ||
-      cType.getElementType() != f32 || aType.getElementType() != f32 ||
+      cType.getElementType() != f32 ||
+      aType.getElementType() != (p.int8 ? i8 : f32) ||
       ShapedType::isDynamic(cType.getDimSize(1)) ||
       ShapedType::isDynamic(aType.getDimSize(1)) ||
       !isStaticBuffer(p.bytes, i8, 3) || !isStaticBuffer(p.scales, f32, 3) ||
-      !isStaticBuffer(p.zeros, i8, 3) || !cType.isLastDimUnitStride())
+      !isStaticBuffer(p.zeros, i8, 3) || !cType.isLastDimUnitStride() ||
+      !aType.isLastDimUnitStride())
     return failure();
   p.k = aType.getDimSize(1);
   p.n = cType.getDimSize(1);
@@ -89,34 +115,44 @@ FailureOr<WeightOnlyProduct> matchWeightOnly(linalg::GenericOp op) {
   ArrayRef<int64_t> scalesShape =
       cast<MemRefType>(p.scales.getType()).getShape();
   int64_t panels = llvm::divideCeil(p.n, kNibblePanel);
-  if (bytesShape != ArrayRef<int64_t>{panels, int64_t(llvm::divideCeil(p.k, 2)),
-                                      kNibblePanel} ||
+  int64_t rowsPerByteRow = getRowsPerByteRow(layout);
+  if (bytesShape != ArrayRef<int64_t>{panels,
+                                      int64_t(llvm::divideCeil(p.k, rowsPerByteRow)),
+                                      getBytesPerRow(layout)} ||
       scalesShape[0] != panels || scalesShape[2] != kNibblePanel ||
       cast<MemRefType>(p.zeros.getType()).getShape() != scalesShape)
     return failure();
+  if (p.int8) {
+    auto rowScalesType = dyn_cast<MemRefType>(p.rowScales.getType());
+    if (!rowScalesType || rowScalesType.getRank() != 2 ||
+        rowScalesType.getElementType() != f32 ||
+        rowScalesType.getDimSize(1) != scalesShape[1])
+      return failure();
+  }
   // The group size is the divisor of k in the scales' map (G = ceil(K / g)
   // does not determine it).
   int64_t groups = scalesShape[1];
-  auto groupExpr = dyn_cast<AffineBinaryOpExpr>(
-      op.getIndexingMapsArray()[2].getResult(1));
-  auto divisor = groupExpr ? dyn_cast<AffineConstantExpr>(groupExpr.getRHS())
-                           : nullptr;
-  if (!divisor || groupExpr.getKind() != AffineExprKind::FloorDiv ||
-      divisor.getValue() < 2 || divisor.getValue() % 2 != 0)
+  unsigned paramsIndex = p.int8 ? 3 : 2;
+  p.groupSize =
+      getGroupDivisor(op.getIndexingMapsArray()[paramsIndex].getResult(1));
+  int64_t step = p.int8 ? 8 : 2;
+  if (p.groupSize < step || p.groupSize % step != 0 ||
+      (p.int8 && p.k % step != 0))
     return failure();
-  p.groupSize = divisor.getValue();
   // The maps must be exactly the packed layout's, for this group size.
   AffineExpr m = getAffineDimExpr(0, context), col = getAffineDimExpr(1, context),
              row = getAffineDimExpr(2, context);
-  AffineExpr panel = col.floorDiv(kNibblePanel);
+  AffineExpr panel = col.floorDiv(kNibblePanel), lane = col % kNibblePanel;
   AffineMap params = AffineMap::get(
-      3, 0, {panel, row.floorDiv(p.groupSize), col % kNibblePanel}, context);
-  SmallVector<AffineMap> expected = {
-      AffineMap::get(3, 0, {m, row}, context),
-      AffineMap::get(3, 0, {panel, row.floorDiv(2), col % kNibblePanel},
-                     context),
-      params, params,
-      AffineMap::get(3, 0, {m, col}, context)};
+      3, 0, {panel, row.floorDiv(p.groupSize), lane}, context);
+  AffineExpr byte = p.int8 ? lane * 4 + row % 4 : lane;
+  SmallVector<AffineMap> expected = {AffineMap::get(3, 0, {m, row}, context)};
+  if (p.int8)
+    expected.push_back(
+        AffineMap::get(3, 0, {m, row.floorDiv(p.groupSize)}, context));
+  expected.append(
+      {AffineMap::get(3, 0, {panel, row.floorDiv(rowsPerByteRow), byte}, context),
+       params, params, AffineMap::get(3, 0, {m, col}, context)});
   if (op.getIndexingMapsArray() != expected ||
       int64_t(llvm::divideCeil(p.k, p.groupSize)) != groups ||
       op.getIteratorTypesArray() !=
@@ -124,13 +160,13 @@ FailureOr<WeightOnlyProduct> matchWeightOnly(linalg::GenericOp op) {
                                            utils::IteratorType::parallel,
                                            utils::IteratorType::reduction})
     return failure();
-  // The body picks a nibble and dequantizes: an index, a shift, a
-  // subtraction of the zero point.
+  // The body picks a nibble (an index, a shift) and subtracts the zero
+  // point (in f32, or in i32 with int8 activations).
   bool hasIndex = false, hasShift = false, hasSub = false;
   for (Operation &inner : op.getRegion().front()) {
     hasIndex |= isa<linalg::IndexOp>(inner);
     hasShift |= isa<arith::ShRUIOp>(inner);
-    hasSub |= isa<arith::SubFOp>(inner);
+    hasSub |= p.int8 ? isa<arith::SubIOp>(inner) : isa<arith::SubFOp>(inner);
   }
   if (!hasIndex || !hasShift || !hasSub)
     return failure();
@@ -139,9 +175,10 @@ FailureOr<WeightOnlyProduct> matchWeightOnly(linalg::GenericOp op) {
 
 class WeightOnlyKernelBuilder {
 public:
-  WeightOnlyKernelBuilder(const WeightOnlyProduct &p, int64_t rows, bool fused,
-                          Location loc)
-      : p(p), rows(rows), fused(fused), loc(loc) {}
+  WeightOnlyKernelBuilder(const WeightOnlyProduct &p, const TargetInfo &target,
+                          int64_t rows, Location loc)
+      : p(p), dot(target.int8Dot()), lanes(target.vectorBits() / 32),
+        rows(rows), fused(target.hasVectorFMA()), loc(loc) {}
 
   void build(OpBuilder &b) {
     Value one = arith::ConstantIndexOp::create(b, loc, 1);
@@ -150,6 +187,8 @@ public:
         b, loc, llvm::divideCeil(p.n, kNibblePanel));
     int64_t staticRows = cast<MemRefType>(p.c.getType()).getDimSize(0);
     Value dynamicRows = getLeadingSizes(b, loc, p.c, 1)[0];
+    if (p.int8)
+      groupSums = buildGroupSums(b, dynamicRows);
     auto loop = scf::ParallelOp::create(
         b, loc, ValueRange{zero}, ValueRange{panels}, ValueRange{one},
         [&](OpBuilder &pb, Location, ValueRange ivs) {
@@ -166,9 +205,57 @@ public:
               });
         });
     markKernelLoop(loop);
+    if (groupSums)
+      memref::DeallocOp::create(b, loc, groupSums);
   }
 
 private:
+  /// The sum of each row's int8 activations over each group, M x G i32,
+  /// for the zero points' term z * sum aq (computed once, not per panel).
+  Value buildGroupSums(OpBuilder &b, Value rowCount) {
+    Type i8 = b.getI8Type(), i32 = b.getI32Type();
+    int64_t groups = llvm::divideCeil(p.k, p.groupSize);
+    int64_t staticRows = cast<MemRefType>(p.a.getType()).getDimSize(0);
+    auto type = MemRefType::get({staticRows, groups}, i32);
+    Value sums = memref::AllocOp::create(
+        b, loc, type,
+        ShapedType::isDynamic(staticRows) ? ValueRange{rowCount} : ValueRange{});
+    auto eight = [&](Type element) { return VectorType::get({8}, element); };
+    Value zeroVector = arith::ConstantOp::create(
+        b, loc, eight(i32), b.getZeroAttr(eight(i32)));
+    scf::ForOp::create(
+        b, loc, constant(b, 0), rowCount, constant(b, 1), ValueRange{},
+        [&](OpBuilder &rb, Location, Value row, ValueRange) {
+          scf::ForOp::create(
+              rb, loc, constant(rb, 0), constant(rb, groups), constant(rb, 1),
+              ValueRange{},
+              [&](OpBuilder &gb, Location, Value group, ValueRange) {
+                Value first =
+                    arith::MulIOp::create(gb, loc, group, constant(gb, p.groupSize));
+                Value last = arith::MinSIOp::create(
+                    gb, loc, addIndex(gb, loc, first, p.groupSize),
+                    constant(gb, p.k));
+                auto loop = scf::ForOp::create(
+                    gb, loc, first, last, constant(gb, 8), ValueRange{zeroVector},
+                    [&](OpBuilder &kb, Location, Value k, ValueRange acc) {
+                      Value values = arith::ExtSIOp::create(
+                          kb, loc, eight(i32),
+                          vector::LoadOp::create(kb, loc, eight(i8), p.a,
+                                                 ValueRange{row, k}));
+                      scf::YieldOp::create(
+                          kb, loc,
+                          ValueRange{arith::AddIOp::create(kb, loc, acc[0], values)});
+                    });
+                Value sum = vector::ReductionOp::create(
+                    gb, loc, vector::CombiningKind::ADD, loop.getResult(0));
+                memref::StoreOp::create(gb, loc, sum, sums, ValueRange{row, group});
+                scf::YieldOp::create(gb, loc);
+              });
+          scf::YieldOp::create(rb, loc);
+        });
+    return sums;
+  }
+
   Value constant(OpBuilder &b, int64_t value) {
     return arith::ConstantIndexOp::create(b, loc, value);
   }
@@ -218,11 +305,114 @@ private:
   }
 
   /// The `length` k of group `group` (all of it but in the last group),
-  /// added to `accs`: a * q and the sum of a accumulated over the group,
-  /// then scaled once.
+  /// added to `accs`.
   SmallVector<Value> buildGroup(OpBuilder &b, Value panel, Value group,
                                 int64_t length, ArrayRef<Value> rowIndex,
                                 ValueRange accs) {
+    return p.int8 ? buildInt8Group(b, panel, group, length, rowIndex, accs)
+                  : buildFloatGroup(b, panel, group, length, rowIndex, accs);
+  }
+
+  /// Int8 activations: per byte row, the 64 bytes' low nibbles are k0..k0+3
+  /// and the high ones k0+4..k0+7 of 16 columns, in the lanes' order of
+  /// the integer dot product; each row of the tile broadcasts its four
+  /// activations of each half. At the group's end, sa * s * (sum - z *
+  /// sum aq) in f32.
+  SmallVector<Value> buildInt8Group(OpBuilder &b, Value panel, Value group,
+                                    int64_t length, ArrayRef<Value> rowIndex,
+                                    ValueRange accs) {
+    Type f32 = b.getF32Type(), i32 = b.getI32Type(), i8 = b.getI8Type();
+    int64_t pieces = kNibblePanel / lanes;
+    auto pieceType = VectorType::get({lanes}, i32);
+    auto pieceBytes = VectorType::get({4 * lanes}, i8);
+    auto rowBytes = VectorType::get({4 * kNibblePanel}, i8);
+    auto splatBytes = [&](OpBuilder &nb, int64_t value) -> Value {
+      return arith::ConstantOp::create(
+          nb, loc, DenseElementsAttr::get(rowBytes, nb.getI8IntegerAttr(value)));
+    };
+    int64_t count = accs.size();
+    Value zeroPiece = arith::ConstantOp::create(b, loc, pieceType,
+                                                b.getZeroAttr(pieceType));
+    SmallVector<Value> state(count * pieces, zeroPiece);
+    Value first = arith::MulIOp::create(b, loc, group, constant(b, p.groupSize));
+    Value firstRow = arith::DivUIOp::create(b, loc, first, constant(b, 8));
+    auto loop = scf::ForOp::create(
+        b, loc, constant(b, 0), constant(b, length / 8), constant(b, 1), state,
+        [&](OpBuilder &kb, Location, Value step, ValueRange current) {
+          Value byteRow = arith::AddIOp::create(kb, loc, firstRow, step);
+          Value bytes = vector::LoadOp::create(
+              kb, loc, rowBytes, p.bytes, ValueRange{panel, byteRow, constant(kb, 0)});
+          Value low = arith::AndIOp::create(kb, loc, bytes, splatBytes(kb, 15));
+          Value high = arith::AndIOp::create(
+              kb, loc, arith::ShRUIOp::create(kb, loc, bytes, splatBytes(kb, 4)),
+              splatBytes(kb, 15));
+          Value k = arith::MulIOp::create(kb, loc, byteRow, constant(kb, 8));
+          SmallVector<Value> next(current.begin(), current.end());
+          for (int64_t r = 0; r < count; ++r) {
+            for (auto [half, weights] : llvm::enumerate(ArrayRef<Value>{low, high})) {
+              // Four activations as one i32, broadcast to every lane.
+              Value quad = vector::LoadOp::create(
+                  kb, loc, VectorType::get({4}, i8), p.a,
+                  ValueRange{rowIndex[r], addIndex(kb, loc, k, 4 * half)});
+              Value word = vector::ExtractOp::create(
+                  kb, loc,
+                  vector::BitCastOp::create(kb, loc, VectorType::get({1}, i32), quad),
+                  ArrayRef<int64_t>{0});
+              Value activations = vector::BitCastOp::create(
+                  kb, loc, pieceBytes,
+                  vector::BroadcastOp::create(kb, loc, pieceType, word));
+              for (int64_t piece = 0; piece < pieces; ++piece) {
+                Value part = vector::ExtractStridedSliceOp::create(
+                    kb, loc, weights, ArrayRef<int64_t>{piece * 4 * lanes},
+                    ArrayRef<int64_t>{4 * lanes}, ArrayRef<int64_t>{1});
+                Value &acc = next[r * pieces + piece];
+                acc = buildIntegerDot(kb, loc, dot, acc, part, activations,
+                                      /*pairsFitI16=*/true);
+              }
+            }
+          }
+          scf::YieldOp::create(kb, loc, next);
+        });
+    state = SmallVector<Value>(loop.getResults());
+
+    auto lanes16 = [&](Type element) {
+      return VectorType::get({kNibblePanel}, element);
+    };
+    Value lane0 = constant(b, 0);
+    Value scale = vector::LoadOp::create(b, loc, lanes16(f32), p.scales,
+                                         ValueRange{panel, group, lane0});
+    Value zeroPoint = arith::ExtUIOp::create(
+        b, loc, lanes16(i32),
+        vector::LoadOp::create(b, loc, lanes16(i8), p.zeros,
+                               ValueRange{panel, group, lane0}));
+    SmallVector<Value> result;
+    for (int64_t r = 0; r < count; ++r) {
+      Value sum = arith::ConstantOp::create(b, loc, lanes16(i32),
+                                            b.getZeroAttr(lanes16(i32)));
+      for (int64_t piece = 0; piece < pieces; ++piece)
+        sum = vector::InsertStridedSliceOp::create(
+            b, loc, state[r * pieces + piece], sum,
+            ArrayRef<int64_t>{piece * lanes}, ArrayRef<int64_t>{1});
+      Value groupSum = vector::BroadcastOp::create(
+          b, loc, lanes16(i32),
+          memref::LoadOp::create(b, loc, groupSums, ValueRange{rowIndex[r], group}));
+      Value centered = arith::SubIOp::create(
+          b, loc, sum, arith::MulIOp::create(b, loc, zeroPoint, groupSum));
+      Value rowScale = vector::BroadcastOp::create(
+          b, loc, lanes16(f32),
+          memref::LoadOp::create(b, loc, p.rowScales, ValueRange{rowIndex[r], group}));
+      result.push_back(multiplyAdd(
+          b, loc, arith::MulFOp::create(b, loc, scale, rowScale),
+          arith::SIToFPOp::create(b, loc, lanes16(f32), centered), accs[r], fused));
+    }
+    return result;
+  }
+
+  /// F32 activations: a * q and the sum of a accumulated over the group,
+  /// then s * (sum a q - z * sum a) once.
+  SmallVector<Value> buildFloatGroup(OpBuilder &b, Value panel, Value group,
+                                     int64_t length, ArrayRef<Value> rowIndex,
+                                     ValueRange accs) {
     Type f32 = b.getF32Type(), i32 = b.getI32Type(), i8 = b.getI8Type();
     auto lanes = [&](Type element) {
       return VectorType::get({kNibblePanel}, element);
@@ -299,9 +489,12 @@ private:
   }
 
   const WeightOnlyProduct &p;
+  TargetInfo::Int8Dot dot;
+  int64_t lanes;
   int64_t rows;
   bool fused;
   Location loc;
+  Value groupSums; // int8 activations: M x G i32
 };
 
 struct QuarcVectorizeWeightOnlyMatmul
@@ -326,9 +519,11 @@ struct QuarcVectorizeWeightOnlyMatmul
     // scales and the zero points take the rest.
     int64_t rows = parsed.vectorBits() >= 512 ? 8 : 2;
     for (WeightOnlyProduct &product : work) {
+      // Int8 activations need the target's integer dot product.
+      if (product.int8 && parsed.int8Dot() == TargetInfo::Int8Dot::None)
+        continue;
       OpBuilder b(product.op);
-      WeightOnlyKernelBuilder(product, rows, parsed.hasVectorFMA(),
-                              product.op.getLoc())
+      WeightOnlyKernelBuilder(product, parsed, rows, product.op.getLoc())
           .build(b);
       product.op.erase();
     }

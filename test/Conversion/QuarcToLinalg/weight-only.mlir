@@ -49,3 +49,35 @@ func.func @signed(%a: tensor<1x16xf32>) -> tensor<1x1xf32> {
   %y = quarc.qmatmul_weight_only %a, %w, %none : (tensor<1x16xf32>, tensor<16x1x!w>, none) -> tensor<1x1xf32>
   return %y : tensor<1x1xf32>
 }
+
+// -----
+
+// int8 activations: each row's group quantized to s8 (max |a| / 127, a
+// times its inverse rounded half to even), then one generic over the
+// RowQuads layout: byte 4c + j of a byte row holds column c of rows
+// 8i + j (low nibble) and 8i + 4 + j (high), so column 0 (k) of byte row 0
+// is 0x40, 0x51, 0x62, 0x73 and column 1 (12) 0xCC; the integer product
+// a * (q - z) is scaled by the row's and the column's scales.
+!w = !quant.uniform<u4:f32:{0:16, 1:1}, {{5.000000e-01:8, 2.500000e-01:7}}>
+// CHECK-DAG: #[[QB:.*]] = affine_map<(d0, d1, d2) -> (d1 floordiv 16, d2 floordiv 8, (d1 mod 16) * 4 + d2 mod 4)>
+// CHECK-DAG: #[[ROWSCALE:.*]] = affine_map<(d0, d1, d2) -> (d0, d2 floordiv 16)>
+// CHECK-LABEL: func.func @int8_activations
+// CHECK-DAG: %[[QBYTES:.*]] = arith.constant dense<"0x40516273CCCCCCCC{{0+}}C8D9EAFBCCCCCCCC{{0+}}"> : tensor<1x2x64xi8>
+// CHECK: math.absf
+// CHECK: arith.maximumf
+// CHECK: %[[SA:.*]] = linalg.generic
+// CHECK: arith.divf %{{.*}}, %{{.*}} : f32
+// CHECK: math.roundeven
+// CHECK: arith.fptosi %{{.*}} : f32 to i8
+// CHECK: %[[AQ:.*]] = tensor.collapse_shape
+// CHECK: linalg.generic {indexing_maps = [#{{.*}}, #[[ROWSCALE]], #[[QB]], #{{.*}}, #{{.*}}, #{{.*}}], iterator_types = ["parallel", "parallel", "reduction"]} ins(%[[AQ]], %[[SA]], %[[QBYTES]], %{{.*}}, %{{.*}} : tensor<3x16xi8>, tensor<3x1xf32>, tensor<1x2x64xi8>, tensor<1x1x16xf32>, tensor<1x1x16xi8>)
+// CHECK: arith.subi
+// CHECK: arith.muli
+// CHECK: arith.sitofp
+func.func @int8_activations(%a: tensor<3x16xf32>) -> tensor<3x2xf32> {
+  %c = quarc.constant dense<[[0, 12], [1, 12], [2, 12], [3, 12], [4, 12], [5, 12], [6, 12], [7, 12], [8, 12], [9, 12], [10, 12], [11, 12], [12, 12], [13, 12], [14, 12], [15, 12]]> : tensor<16x2xui4>
+  %w = quarc.storage_cast %c : tensor<16x2xui4> -> tensor<16x2x!w>
+  %none = quarc.none
+  %y = quarc.qmatmul_weight_only %a, %w, %none {int8_activations} : (tensor<3x16xf32>, tensor<16x2x!w>, none) -> tensor<3x2xf32>
+  return %y : tensor<3x2xf32>
+}

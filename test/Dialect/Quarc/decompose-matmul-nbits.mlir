@@ -49,3 +49,20 @@ func.func @ragged_zero_scale(%a: tensor<1x20xf32>) -> tensor<1x1xf32> {
   %r = quarc.matmul_nbits %a, %b, %s, %zp, %none, %none {K = 20 : i64, N = 1 : i64, block_size = 16 : i64} : (tensor<1x20xf32>, tensor<1x2x8xui8>, tensor<2xf32>, tensor<1xui8>, none, none) -> tensor<1x1xf32>
   return %r : tensor<1x1xf32>
 }
+
+// -----
+
+// accuracy_level 4 asks for int8 activations: the product is marked, and
+// the fold carries it into quarc.qmatmul_weight_only.
+
+// CHECK-LABEL: func.func @accuracy_level_4
+// CHECK: quarc.matmul %arg0, %{{.*}} {quarc.int8_activations}
+// FOLDED-LABEL: func.func @accuracy_level_4
+// FOLDED: quarc.qmatmul_weight_only %arg0, %{{.*}}, %{{.*}} {int8_activations}
+func.func @accuracy_level_4(%a: tensor<1x16xf32>) -> tensor<1x1xf32> {
+  %b = quarc.constant dense<17> : tensor<1x1x8xui8>
+  %s = quarc.constant dense<0.5> : tensor<1xf32>
+  %none = quarc.none
+  %r = quarc.matmul_nbits %a, %b, %s, %none, %none, %none {K = 16 : i64, N = 1 : i64, accuracy_level = 4 : i64, block_size = 16 : i64} : (tensor<1x16xf32>, tensor<1x1x8xui8>, tensor<1xf32>, none, none, none) -> tensor<1x1xf32>
+  return %r : tensor<1x1xf32>
+}

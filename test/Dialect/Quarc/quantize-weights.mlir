@@ -1,6 +1,7 @@
 // RUN: quarc-opt %s -split-input-file "--quarc-quantize-weights=scheme=weights=per-group=2" --canonicalize | FileCheck %s
 // RUN: quarc-opt %s -split-input-file "--quarc-quantize-weights=float-ops=quarc.gemm" | FileCheck %s --check-prefix=FLOATGEMM
 // RUN: not quarc-opt %s -split-input-file "--quarc-quantize-weights=scheme=weights=s8" 2>&1 | FileCheck %s --check-prefix=EIGHT
+// RUN: quarc-opt %s -split-input-file "--quarc-quantize-weights=int8-activations" --quarc-fold-qdq | FileCheck %s --check-prefix=W4A8
 
 // u4 asymmetric in groups of 2 along k. MatMul column 0 [0, 1.5 | 3, 0.75]:
 // scales 0.1 and 0.2, zero point 0 (the range is widened to 0), values
@@ -23,6 +24,10 @@
 // CHECK: %[[P:.*]] = quarc.matmul %[[Y]], %[[GD]]
 // CHECK: quarc.add %[[P]], %[[BIAS]]
 // CHECK-NOT: quarc.gemm
+
+// W4A8-LABEL: func.func @products
+// W4A8: quarc.qmatmul_weight_only %arg0, %{{.*}}, %{{.*}} {int8_activations}
+// W4A8: quarc.qmatmul_weight_only %{{.*}}, %{{.*}}, %{{.*}} {int8_activations}
 
 // FLOATGEMM-LABEL: func.func @products
 // FLOATGEMM: quarc.dequantize

@@ -2,7 +2,8 @@
 //
 // quarc.qmatmul_weight_only lowers to one linalg.generic over (m, n, k)
 // whose weight is stored packed, two 4-bit values per byte, in panels of
-// kNibblePanel columns:
+// kNibblePanel columns (this is the RowPairs layout of f32 activations;
+// int8 activations take RowQuads, below):
 //
 //   weights  [N16 / 16, K2 / 2, 16] i8
 //                                  byte (p, k / 2, c) holds column 16p + c
@@ -39,6 +40,34 @@ namespace mlir::quarc {
 
 /// Columns per panel of a packed weight-only product.
 constexpr int64_t kNibblePanel = 16;
+
+/// How the rows of k share bytes:
+///  - RowPairs (f32 activations): byte rows of 16 bytes, byte c holding
+///    column c of rows 2i (low nibble) and 2i + 1 (high nibble).
+///  - RowQuads (int8 activations): byte rows of 64 bytes for 8 rows, byte
+///    4c + j holding column c of rows 8i + j (low) and 8i + 4 + j (high),
+///    j < 4: the low nibbles are the 4-k groups the integer dot products
+///    (vpdpbusd, sdot) read per i32 lane, and so are the high ones.
+enum class NibbleLayout { RowPairs, RowQuads };
+
+inline int64_t getRowsPerByteRow(NibbleLayout layout) {
+  return layout == NibbleLayout::RowPairs ? 2 : 8;
+}
+inline int64_t getBytesPerRow(NibbleLayout layout) {
+  return layout == NibbleLayout::RowPairs ? kNibblePanel : 4 * kNibblePanel;
+}
+
+/// Where row k of panel column `lane` lives within its byte row.
+struct NibblePosition {
+  int64_t byte;
+  bool high;
+};
+inline NibblePosition getNibblePosition(NibbleLayout layout, int64_t k,
+                                        int64_t lane) {
+  if (layout == NibbleLayout::RowPairs)
+    return {lane, k % 2 == 1};
+  return {4 * lane + k % 4, k % 8 >= 4};
+}
 
 } // namespace mlir::quarc
 

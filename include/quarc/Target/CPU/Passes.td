@@ -264,13 +264,27 @@ def QuarcVectorizeWeightOnlyMatmul
     NEON registers). The last panel of an N that is not a multiple of 16
     reads and writes C through a mask. Works on every CPU target: the
     vector width only sets how LLVM splits the 16 lanes.
+
+    With int8 activations (the RowQuads layout: 64 bytes per 8 rows of k)
+    the products are integer dot products in groups of four k, as
+    `quarc-vectorize-integer-matmul` uses them: `vpdpbusd` (AVX-512 VNNI),
+    `vpmaddubsw` + `vpmaddwd` (AVX2; nibbles times s8 cannot saturate i16),
+    `usdot` (i8mm) or `sdot` (dotprod; nibbles are valid s8). One 64-byte
+    load gives the low nibbles (k0..k0+3 of 16 columns, the lanes' order of
+    the dot product) and, shifted, the high ones (k0+4..k0+7); each row of
+    the tile broadcasts its four activations. The sums of each row's
+    activations per group are computed once before the panels, and each
+    group ends with `sa * s * (sum - z * sum aq)` in f32. Targets without
+    an integer dot product, K not a multiple of 8 or groups not a multiple
+    of 8 stay loops.
   }];
   let options = [
     Option<"target", "target", "std::string", "\"host\"",
            "Target, as for `quarc compile --target` (sets the tile)">,
   ];
-  let dependentDialects = ["arith::ArithDialect", "memref::MemRefDialect",
-                           "scf::SCFDialect", "vector::VectorDialect"];
+  let dependentDialects = ["arith::ArithDialect", "LLVM::LLVMDialect",
+                           "memref::MemRefDialect", "scf::SCFDialect",
+                           "vector::VectorDialect"];
 }
 
 def QuarcVectorizeDepthwise

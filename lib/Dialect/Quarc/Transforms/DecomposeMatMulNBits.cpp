@@ -14,9 +14,12 @@
 // exactly onnxruntime's: a negative scale (its symmetric quantizer writes
 // max / -8) is made positive by mirroring the group's integers
 // (q -> qmax - q, z -> qmax - z), and a zero scale's group holds zeros.
+// accuracy_level 4 (int8 activations) marks the product for them
+// (kInt8ActivationsAttr).
 //
 //===----------------------------------------------------------------------===//
 
+#include "WeightQuantization.h"
 #include "quarc/Dialect/Quarc/IR/QuarcOps.h"
 #include "quarc/Dialect/Quarc/IR/ShapeInference.h"
 #include "quarc/Dialect/Quarc/Transforms/ConstantData.h"
@@ -157,8 +160,13 @@ LogicalResult decompose(MatMulNBitsOp op) {
       builder, loc, storageType.clone(*element), stored);
   Value dequantized = DequantizeOp::create(
       builder, loc, storageType.clone(builder.getF32Type()), quantized);
-  Value result =
+  auto matmul =
       MatMulOp::create(builder, loc, op.getType(), op.getA(), dequantized);
+  // Accuracy level 4 computes with int8 activations (levels 1 to 3 ask for
+  // f32, f16 and bf16 arithmetic: quarc uses f32 for all three).
+  if (op.getAccuracyLevel() == 4)
+    matmul->setAttr(kInt8ActivationsAttr, builder.getUnitAttr());
+  Value result = matmul;
   if (!isNone(op.getBias()))
     result = AddOp::create(builder, loc, op.getType(), result, op.getBias());
   op.replaceAllUsesWith(result);

@@ -11,6 +11,7 @@
 
 #include "BiasAdd.h"
 #include "FoldQDQ.h"
+#include "WeightQuantization.h"
 #include "quarc/Dialect/Quarc/Transforms/ConstantData.h"
 
 namespace mlir::quarc {
@@ -62,6 +63,8 @@ bool foldWeightOnly(MatMulOp matmul) {
   auto product = QMatMulWeightOnlyOp::create(
       builder, biasAdd ? biasAdd->add.getLoc() : loc, result.getType(),
       matmul.getA(), weight, bias);
+  if (matmul->hasAttr(kInt8ActivationsAttr))
+    product.setInt8Activations(true);
   result.replaceAllUsesWith(product.getResult());
   return true;
 }

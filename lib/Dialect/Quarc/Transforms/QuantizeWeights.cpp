@@ -78,8 +78,11 @@ struct QuantizeWeightsPass
     Type resultType = op->getResult(0).getType();
     Value dequantized = DequantizeOp::create(
         builder, loc, product->weight.getType(), *quantized);
-    Value result =
+    auto matmul =
         MatMulOp::create(builder, loc, resultType, product->a, dequantized);
+    if (int8Activations)
+      matmul->setAttr(kInt8ActivationsAttr, builder.getUnitAttr());
+    Value result = matmul;
     if (!isNone(product->bias))
       result = AddOp::create(builder, loc, resultType, result, product->bias);
     else

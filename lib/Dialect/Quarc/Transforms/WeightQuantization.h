@@ -28,6 +28,14 @@ FailureOr<Value> quantizeConstantWeight(OpBuilder &builder, Operation *user,
                                         const QuantScheme &scheme,
                                         int32_t channelAxis);
 
+/// The discardable attribute of a quarc.matmul in the QDQ form of a
+/// weight-only product (its B a dequantized grouped constant) asking for
+/// int8 activations: set by quarc-decompose-matmul-nbits (accuracy level 4)
+/// and quarc-quantize-weights (int8-activations), read by quarc-fold-qdq
+/// into quarc.qmatmul_weight_only's `int8_activations`. ONNX export drops
+/// it.
+constexpr llvm::StringLiteral kInt8ActivationsAttr = "quarc.int8_activations";
+
 /// A matrix product with a constant weight, in the form the quantized
 /// products take: the activation `a` (... x K), the weight as a K x N f32
 /// constant (a Gemm's B^T transposed and alpha applied) and the bias of

@@ -299,9 +299,22 @@ def Quarc_QMatMulWeightOnlyOp
     weights dequantized to f32, then an f32 product): only the order of the
     f32 sum differs. The weights stay packed two per byte in the compiled
     code and are unpacked by the kernel.
+
+    With `int8_activations` (MatMulNBits' accuracy level 4), `a` is
+    quantized on every run, per row and group, to s8:
+
+        sa[..., j] = max over k in group j of |a[..., k]| / 127     (f32)
+        aq[..., k] = clamp(roundHalfEven(a[..., k] * (1 / sa)), -127, 127)
+                     (0 when sa = 0)
+        y[..., n] = sum over groups j of sa[..., j] * s[j, n] *
+                    (sum over k in j of aq[..., k] * (b[k, n] - z[j, n]))
+                    + bias[n]
+
+    the inner sums exact integers: onnxruntime's arithmetic at that level,
+    and what the integer dot products (vpdpbusd, sdot) compute.
   }];
   let arguments = (ins Quarc_FloatTensor:$a, Quarc_QuantizedTensor:$b,
-                       Quarc_OptFloatTensor:$bias);
+                       Quarc_OptFloatTensor:$bias, UnitAttr:$int8_activations);
   let results = (outs Quarc_FloatTensor:$y);
   let assemblyFormat = [{
     $a `,` $b `,` $bias attr-dict `:` functional-type(operands, results)

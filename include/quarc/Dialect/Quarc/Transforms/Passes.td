@@ -288,7 +288,9 @@ def QuarcDecomposeMatMulNBits
     K x N constant of unsigned `bits`-bit integers whose type is quantized
     per group of `block_size` along k, with the scales and the (unpacked)
     zero points of each group; absent zero points are 2^(bits-1).
-    `quarc-fold-qdq` then makes the product a `quarc.qmatmul_weight_only`.
+    `quarc-fold-qdq` then makes the product a `quarc.qmatmul_weight_only`
+    (with `int8_activations` at accuracy level 4; levels 1 to 3 compute in
+    f32).
     The dequantized weights are exactly onnxruntime's: a negative scale
     (onnxruntime's symmetric quantizer writes max / -8) is made positive by
     mirroring the group's integers (q -> 2^bits - 1 - q, the zero point
@@ -320,6 +322,12 @@ def QuarcQuantizeWeights : Pass<"quarc-quantize-weights", "ModuleOp"> {
     nearest, per block), with quarc's parameter choice
     (Quantization/ChooseQuantParams.h).
 
+    With `int8-activations` (`--quantize=w4a8`) each product is marked
+    (the discardable `quarc.int8_activations`) so that its activation is
+    quantized to s8 per row and group of k on every run and the products
+    run as integer dot products, as onnxruntime's MatMulNBits does at
+    accuracy level 4.
+
     The weight type must have 2 to 4 bits and a per-group granularity.
     Ops listed in `exclude-nodes` (ONNX node names) or `float-ops` (quarc
     op names) stay float, and so does any product whose weight is not a
@@ -333,6 +341,9 @@ def QuarcQuantizeWeights : Pass<"quarc-quantize-weights", "ModuleOp"> {
                "ONNX node names to keep in float">,
     ListOption<"floatOps", "float-ops", "std::string",
                "quarc op names (quarc.gemm) to keep in float">,
+    Option<"int8Activations", "int8-activations", "bool", "false",
+           "Quantize the activations to s8 per row and group on every run "
+           "(W4A8: quarc.qmatmul_weight_only's int8_activations)">,
   ];
   let dependentDialects = ["::mlir::quant::QuantDialect"];
 }
