@@ -628,6 +628,31 @@ LogicalResult LookupTableOp::verify() {
 // QMatMulDynamic
 //===----------------------------------------------------------------------===//
 
+/// What the products of an f32 activation `a` (... x K) and a constant
+/// weight `b` (K x N) with an optional f32 bias share: K agrees, one bias
+/// per column, and `y` is ... x N.
+static LogicalResult verifyFloatProduct(Operation *op, RankedTensorType a,
+                                        RankedTensorType b, Value bias,
+                                        RankedTensorType y) {
+  int64_t k = a.getDimSize(a.getRank() - 1), n = b.getDimSize(1);
+  if (!ShapedType::isDynamic(k) && k != b.getDimSize(0))
+    return op->emitOpError("a has ")
+           << k << " columns, b " << b.getDimSize(0) << " rows";
+  if (!isNone(bias)) {
+    auto biasType = cast<RankedTensorType>(bias.getType());
+    if (biasType.getRank() != 1 || biasType.getDimSize(0) != n ||
+        !biasType.getElementType().isF32())
+      return op->emitOpError("bias must be f32 with one value per column (")
+             << n << "), has " << biasType;
+  }
+  SmallVector<int64_t> shape(a.getShape().drop_back());
+  shape.push_back(n);
+  if (failed(verifyCompatibleShape(shape, y.getShape())))
+    return op->emitOpError("result must be ")
+           << llvm::interleaved(shape, "x") << " (a's rows, b's columns)";
+  return success();
+}
+
 LogicalResult QMatMulDynamicOp::verify() {
   RankedTensorType a = getA().getType(), b = getB().getType();
   auto y = cast<RankedTensorType>(getType());
@@ -649,23 +674,7 @@ LogicalResult QMatMulDynamicOp::verify() {
       y.getRank() != a.getRank())
     return emitOpError("a must have rank >= 2, b a static rank 2 and y a's "
                        "rank");
-  int64_t k = a.getDimSize(a.getRank() - 1), n = b.getDimSize(1);
-  if (!ShapedType::isDynamic(k) && k != b.getDimSize(0))
-    return emitOpError("a has ") << k << " columns, b " << b.getDimSize(0)
-                                 << " rows";
-  if (!isNone(getBias())) {
-    auto bias = cast<RankedTensorType>(getBias().getType());
-    if (bias.getRank() != 1 || bias.getDimSize(0) != n ||
-        !bias.getElementType().isF32())
-      return emitOpError("bias must be f32 with one value per column (")
-             << n << "), has " << bias;
-  }
-  SmallVector<int64_t> shape(a.getShape().drop_back());
-  shape.push_back(n);
-  if (failed(verifyCompatibleShape(shape, y.getShape())))
-    return emitOpError("result must be ")
-           << llvm::interleaved(shape, "x") << " (a's rows, b's columns)";
-  return success();
+  return verifyFloatProduct(*this, a, b, getBias(), y);
 }
 
 //===----------------------------------------------------------------------===//
@@ -694,21 +703,5 @@ LogicalResult QMatMulWeightOnlyOp::verify() {
       return emitOpError("b's groups must run along k (axis 0) within one "
                          "column, has blocks of ")
              << blockSize << " along axis 1";
-  int64_t k = a.getDimSize(a.getRank() - 1), n = b.getDimSize(1);
-  if (!ShapedType::isDynamic(k) && k != b.getDimSize(0))
-    return emitOpError("a has ") << k << " columns, b " << b.getDimSize(0)
-                                 << " rows";
-  if (!isNone(getBias())) {
-    auto bias = cast<RankedTensorType>(getBias().getType());
-    if (bias.getRank() != 1 || bias.getDimSize(0) != n ||
-        !bias.getElementType().isF32())
-      return emitOpError("bias must be f32 with one value per column (")
-             << n << "), has " << bias;
-  }
-  SmallVector<int64_t> shape(a.getShape().drop_back());
-  shape.push_back(n);
-  if (failed(verifyCompatibleShape(shape, y.getShape())))
-    return emitOpError("result must be ")
-           << llvm::interleaved(shape, "x") << " (a's rows, b's columns)";
-  return success();
+  return verifyFloatProduct(*this, a, b, getBias(), y);
 }
