@@ -78,12 +78,26 @@ RunTimeQuantized quantizeAtRunTime(OpBuilder &b, Location loc, Value x) {
   return {stored, scale, zeroPoint};
 }
 
+SmallVector<int64_t> computeColumnSums(ArrayRef<int64_t> values,
+                                       ArrayRef<int64_t> shape,
+                                       ArrayRef<int64_t> zeroPoints) {
+  int64_t n = shape.back(), k = shape[shape.size() - 2];
+  int64_t batch = values.size() / (k * n);
+  SmallVector<int64_t> sums(batch * n, 0);
+  for (int64_t i = 0; i < batch; ++i)
+    for (int64_t row = 0; row < k; ++row)
+      for (int64_t column = 0; column < n; ++column)
+        sums[i * n + column] += values[(i * k + row) * n + column] -
+                                zeroPoints[i * n + column];
+  return sums;
+}
+
 Value buildDynamicProduct(OpBuilder &b, Location loc, const RunTimeQuantized &a,
                           const ColumnQuantizedWeights &w, Value addend,
                           RankedTensorType resultType) {
   Type f32 = b.getF32Type(), i32 = b.getI32Type();
 
-  // acc = sum over k of (aq - za) * (w - zw), in i32.
+  // sum over k of aq * (w - zw), in i32.
   auto accType = resultType.clone(i32);
   Value init = createFilled(
       b, loc, accType, getMatMulAccumulatorSizes(b, loc, accType, a.stored),
@@ -92,8 +106,7 @@ Value buildDynamicProduct(OpBuilder &b, Location loc, const RunTimeQuantized &a,
   Value accumulated = buildIntegerMatMul(
       b, loc, a.stored, w.stored, init, w.type, w.zeroPoints,
       [&](OpBuilder &nb, Location nl, Value stored) -> Value {
-        return arith::SubIOp::create(
-            nb, nl, arith::ExtUIOp::create(nb, nl, i32, stored), zeroPoint);
+        return arith::ExtUIOp::create(nb, nl, i32, stored);
       });
 
   // The column scales, shaped to broadcast against the result: N, or
@@ -110,19 +123,26 @@ Value buildDynamicProduct(OpBuilder &b, Location loc, const RunTimeQuantized &a,
       b, loc,
       DenseElementsAttr::get(RankedTensorType::get(scaleShape, f32),
                              ArrayRef(scales)));
+  SmallVector<int32_t> sums(w.columnSums.begin(), w.columnSums.end());
+  Value sumTensor = arith::ConstantOp::create(
+      b, loc,
+      DenseElementsAttr::get(RankedTensorType::get(scaleShape, i32),
+                             ArrayRef(sums)));
 
-  // y = f32(acc) * f32(sa * sw) + addend.
-  SmallVector<Value> inputs = {accumulated, scaleTensor};
+  // y = f32(acc - za * sum (w - zw)) * f32(sa * sw) + addend.
+  SmallVector<Value> inputs = {accumulated, scaleTensor, sumTensor};
   if (addend)
     inputs.push_back(addend);
   Value scale = a.scale;
   return buildElementwise(
       b, loc, resultType, inputs,
       [&](OpBuilder &nb, Location nl, ValueRange args) -> Value {
+        Value centered = arith::SubIOp::create(
+            nb, nl, args[0], arith::MulIOp::create(nb, nl, zeroPoint, args[2]));
         Value columnScale = arith::MulFOp::create(nb, nl, scale, args[1]);
         Value y = arith::MulFOp::create(
-            nb, nl, arith::SIToFPOp::create(nb, nl, f32, args[0]), columnScale);
-        return addend ? arith::AddFOp::create(nb, nl, y, args[2]).getResult()
+            nb, nl, arith::SIToFPOp::create(nb, nl, f32, centered), columnScale);
+        return addend ? arith::AddFOp::create(nb, nl, y, args[3]).getResult()
                       : y;
       });
 }

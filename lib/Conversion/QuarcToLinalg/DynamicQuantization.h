@@ -34,19 +34,33 @@ RunTimeQuantized quantizeAtRunTime(OpBuilder &b, Location loc, Value x);
 
 /// 8-bit weights quantized at compile time as a dynamic product reads
 /// them: `stored` is K x N or batch... x K x N; the scale and zero point
-/// of each column are row-major over the dims without K.
+/// of each column, and the sum over k of its centered values w - zw, are
+/// row-major over the dims without K.
 struct ColumnQuantizedWeights {
   Value stored;
   quant::QuantizedType type; ///< the signedness of the stored values
   SmallVector<double> scales;
   SmallVector<int64_t> zeroPoints;
+  SmallVector<int64_t> columnSums;
 };
+
+/// The sum over k of w - zw for each column of `values` (row-major
+/// batch... x K x N, of `shape`), `zeroPoints` row-major over the dims
+/// without K.
+SmallVector<int64_t> computeColumnSums(ArrayRef<int64_t> values,
+                                       ArrayRef<int64_t> shape,
+                                       ArrayRef<int64_t> zeroPoints);
 
 /// The f32 product of `a` (batch... x M x K) and `w`, of `resultType`
 /// (batch... x M x N):
 ///
 ///   acc = sum over k of (aq - za) * (w - zw)   (i32)
 ///   y   = f32(acc) * f32(sa * sw) + addend
+///
+/// with acc computed as sum aq * (w - zw) - za * sum (w - zw): the
+/// product of the stored activations is then the plain integer
+/// contraction the int8 kernels take (quarc-pack-integer-weights), and the
+/// run-time zero point's term one multiply per output.
 ///
 /// `addend` is absent (null), one value per column (N) or of the result's
 /// shape.

@@ -302,9 +302,18 @@ struct QMatMulDynamicLowering : OpConversionPattern<QMatMulDynamicOp> {
     Location loc = op.getLoc();
     auto weightType = getElementQuantType(op.getB());
     int64_t columns = op.getB().getType().getDimSize(1);
+    auto storageCast = op.getB().getDefiningOp<StorageCastOp>();
+    std::optional<SmallVector<int64_t>> values =
+        storageCast ? getConstantIntValues(storageCast.getInput())
+                    : std::nullopt;
+    if (!values)
+      return rewriter.notifyMatchFailure(op, "the weight is not a constant");
     ColumnQuantizedWeights weights{adaptor.getB(), weightType,
                                    getChannelScales(weightType, columns),
-                                   getChannelZeroPoints(weightType, columns)};
+                                   getChannelZeroPoints(weightType, columns),
+                                   {}};
+    weights.columnSums = computeColumnSums(
+        *values, op.getB().getType().getShape(), weights.zeroPoints);
     Value bias = isNone(op.getBias()) ? Value() : adaptor.getBias();
     Value result = buildDynamicProduct(
         rewriter, loc, quantizeAtRunTime(rewriter, loc, adaptor.getA()),

@@ -381,11 +381,12 @@ struct ProductWeights {
                                b.getIndexAttr(1)});
     if (!quantized)
       return {slice, std::nullopt};
-    ColumnQuantizedWeights part{slice, quantized->type, {}, {}};
+    ColumnQuantizedWeights part{slice, quantized->type, {}, {}, {}};
     for (int64_t d = 0; d < directions; ++d)
       for (int64_t n = offset; n < offset + width; ++n) {
         part.scales.push_back(quantized->scales[d * columns + n]);
         part.zeroPoints.push_back(quantized->zeroPoints[d * columns + n]);
+        part.columnSums.push_back(quantized->columnSums[d * columns + n]);
       }
     return {Value(), std::move(part)};
   }
@@ -421,7 +422,7 @@ readQuantizedWeights(OpBuilder &b, Location loc, Operation *op, Value weight,
   ArrayRef<int64_t> shape = type.getShape();
   int64_t directions = shape[0], n = shape[1], k = shape[2];
   SmallVector<int64_t> indices = paramIndices(shape, *params);
-  ColumnQuantizedWeights result{Value(), quantType, {}, {}};
+  ColumnQuantizedWeights result{Value(), quantType, {}, {}, {}};
   SmallVector<int8_t> transposed(stored->size());
   for (int64_t d = 0; d < directions; ++d)
     for (int64_t i = 0; i < n; ++i) {
@@ -437,6 +438,11 @@ readQuantizedWeights(OpBuilder &b, Location loc, Operation *op, Value weight,
       result.scales.push_back(params->scales[param]);
       result.zeroPoints.push_back(params->zeroPoints[param]);
     }
+  SmallVector<int64_t> centered(transposed.size());
+  for (auto [i, value] : llvm::enumerate(transposed))
+    centered[i] = quantType.isSigned() ? int64_t(value) : int64_t(uint8_t(value));
+  result.columnSums =
+      computeColumnSums(centered, {directions, k, n}, result.zeroPoints);
   auto transposedType = RankedTensorType::get({directions, k, n}, b.getI8Type());
   ElementsAttr attr;
   if (auto resource = dyn_cast<DenseResourceElementsAttr>(

@@ -353,8 +353,10 @@ func.func @bad_layout(%x: tensor<4x2x3xf32>, %w: tensor<1x5x3xf32>, %r: tensor<1
 // dynamic_quantization: W and R read as 8-bit constants, transposed at
 // compile time ([1, 2, 3] -> [1, 3, 2]); X quantized once before the
 // projection (one range reduction, then u8 values), the state once per
-// step; both products accumulate (u8 - zx) * s8 in i32 and scale by
-// sx * sw[d, n] (the per-row scales, as [D, 1, N]).
+// step; both products accumulate u8 * s8 in i32 (the plain contraction of
+// the int8 kernels), subtract zx times the weight's column sums (W: 6, -5;
+// R: -1, 19) and scale by sx * sw[d, n] (the per-row scales, as
+// [D, 1, N]).
 // CHECK-LABEL: func @rnn_dynamic_quantization(
 // CHECK:         linalg.generic {{.*}} iterator_types = ["reduction", "reduction", "reduction"]
 // CHECK:           arith.minimumf
@@ -365,12 +367,15 @@ func.func @bad_layout(%x: tensor<4x2x3xf32>, %w: tensor<1x5x3xf32>, %r: tensor<1
 // CHECK:         %[[WT:.+]] = arith.constant dense<{{\[\[\[}}1, -4], [2, 5], [3, -6]]]> : tensor<1x3x2xi8>
 // CHECK:         %[[ACC:.+]] = linalg.generic {{.*}} ins(%{{.+}}, %[[WT]] : tensor<1x4x3xi8>, tensor<1x3x2xi8>)
 // CHECK:           arith.extui
-// CHECK:           arith.subi
+// CHECK-NOT:       arith.subi
 // CHECK:           arith.extsi
 // CHECK:           arith.muli
 // CHECK:         } -> tensor<1x4x2xi32>
 // CHECK:         %[[WS:.+]] = arith.constant dense<{{\[\[\[}}5.000000e-01, 2.500000e-01]]]> : tensor<1x1x2xf32>
-// CHECK:         linalg.generic {{.*}} ins(%[[ACC]], %[[WS]] : tensor<1x4x2xi32>, tensor<1x1x2xf32>)
+// CHECK:         %[[WSUM:.+]] = arith.constant dense<{{\[\[\[}}6, -5]]]> : tensor<1x1x2xi32>
+// CHECK:         linalg.generic {{.*}} ins(%[[ACC]], %[[WS]], %[[WSUM]] : tensor<1x4x2xi32>, tensor<1x1x2xf32>, tensor<1x1x2xi32>)
+// CHECK:           arith.muli
+// CHECK:           arith.subi
 // CHECK:         %[[RT:.+]] = arith.constant dense<{{\[\[\[}}7, 9], [-8, 10]]]> : tensor<1x2x2xi8>
 // CHECK:         scf.for
 // CHECK:           linalg.generic {{.*}} iterator_types = ["reduction", "reduction", "reduction"]
@@ -378,6 +383,7 @@ func.func @bad_layout(%x: tensor<4x2x3xf32>, %w: tensor<1x5x3xf32>, %r: tensor<1
 // CHECK:           linalg.generic {{.*}} ins(%{{.+}}, %[[RT]] : tensor<1x1x2xi8>, tensor<1x2x2xi8>)
 // CHECK:             arith.muli
 // CHECK:           arith.constant dense<{{\[\[\[}}1.250000e-01, 6.250000e-02]]]> : tensor<1x1x2xf32>
+// CHECK:           arith.constant dense<{{\[\[\[}}-1, 19]]]> : tensor<1x1x2xi32>
 // CHECK:           math.tanh
 // CHECK-NOT:     linalg.batch_matmul
 !w = !quant.uniform<i8:f32:{0:1, 1:1, 2:3}, {{{0.5}, {0.25}}}>
