@@ -57,8 +57,9 @@ paraphrase partner; the Spearman correlation of all pairwise cosine similarities
 FP32's. Then the latency of one sentence (median of --runs runs, --rounds rounds
 interleaved across engines, one thread): each quarc executable's --benchmark, and each
 onnxruntime model in bench/ort_runner.py, each in its own process, in the same run. The
-CPU is named in the output. quarc's integer code is generic loops for now (the packed
-int8 kernels come later), so its int8 latency is expected to be worse than its FP32.
+CPU is named in the output. quarc's integer products run on its packed int8 kernels where
+the target has them (AVX2, AVX-512, AArch64 dotprod/i8mm), its 4-bit ones on the weight-only
+kernels.
 
 A quarc step that fails becomes a "failed" row, with the command and its errors under the
 table (as in bench/ptq_accuracy.py). Writes bench/results/ptq_embeddings.md.
@@ -744,9 +745,7 @@ def main() -> None:
               f"warm-up, {args.rounds} rounds interleaved across engines, each engine in its "
               "own process (quarc executables' `--benchmark`, onnxruntime through "
               "bench/ort_runner.py); 1-minute load average "
-              f"{load_before:.2f} before, {load_after:.2f} after. quarc's integer code is generic "
-              "loops for now (the packed int8 kernels come later), so its int8 rows are "
-              "expected to be slower than its FP32.", "",
+              f"{load_before:.2f} before, {load_after:.2f} after.", "",
               "| engine | median ms | range of round medians | vs onnxruntime FP32 | "
               "vs quarc FP32 |", "| --- | --- | --- | --- | --- |"]
     lines += ["| " + " | ".join(row) + " |" for row in table_rows]
