@@ -144,6 +144,22 @@ def test_matmul_nbits_int8_activations(k, n, block, rows, zero_points, target, f
     assert np.abs(actual - f32).max() > 100 * np.abs(actual - expected).max()
 
 
+@pytest.mark.parametrize("bits", [2, 8])
+def test_matmul_nbits_other_widths(bits, quarc_driver, tmp_path):
+    """2-bit weights take the nibble kernels too; 8-bit ones are dequantized at compile
+    time (a float product)."""
+    rng = np.random.default_rng(bits)
+    w = rng.normal(size=(64, 24)).astype(np.float32)
+    path = tmp_path / "nbits.onnx"
+    onnx.save(quarc_tools.matmul_nbits_model(w, 32, [3, 64], bits=bits), path)
+    a = rng.normal(size=(3, 64)).astype(np.float32)
+    expected = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"]).run(
+        None, {"A": a})[0]
+    code, err = run_model(path, "host", {"A": a}, tmp_path / "out")
+    assert code == 0, err
+    assert_close(np.load(tmp_path / "out" / "Y.npy"), expected)
+
+
 def test_matmul_nbits_dynamic_rows(quarc_driver, tmp_path):
     rng = np.random.default_rng(7)
     w = rng.normal(size=(64, 24)).astype(np.float32)
