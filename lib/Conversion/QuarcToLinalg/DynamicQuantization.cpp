@@ -20,7 +20,9 @@ RunTimeQuantized quantizeAtRunTime(OpBuilder &b, Location loc, Value x) {
     return createScalar(nb, nl, f32, value);
   };
 
-  // lo = min(0, min x), hi = max(0, max x): one reduction.
+  // lo = min(0, min x), hi = max(0, max x): one reduction. minnum/maxnum
+  // (NaNs do not enter the range) rather than minimum/maximum: LLVM
+  // vectorizes these reductions and clamps, not the NaN-propagating ones.
   auto scalarType = RankedTensorType::get({}, f32);
   Value zeroTensor =
       createFilled(b, loc, scalarType, {}, f32Constant(b, loc, 0.0));
@@ -35,8 +37,8 @@ RunTimeQuantized quantizeAtRunTime(OpBuilder &b, Location loc, Value x) {
       [](OpBuilder &nb, Location nl, ValueRange args) {
         linalg::YieldOp::create(
             nb, nl,
-            ValueRange{arith::MinimumFOp::create(nb, nl, args[1], args[0]),
-                       arith::MaximumFOp::create(nb, nl, args[2], args[0])});
+            ValueRange{arith::MinNumFOp::create(nb, nl, args[1], args[0]),
+                       arith::MaxNumFOp::create(nb, nl, args[2], args[0])});
       });
   Value lo = tensor::ExtractOp::create(b, loc, range.getResult(0));
   Value hi = tensor::ExtractOp::create(b, loc, range.getResult(1));
@@ -51,8 +53,8 @@ RunTimeQuantized quantizeAtRunTime(OpBuilder &b, Location loc, Value x) {
   Value divisor = arith::SelectOp::create(b, loc, isZero,
                                           f32Constant(b, loc, 1.0), scale);
   auto clampTo255 = [&](OpBuilder &nb, Location nl, Value v) -> Value {
-    return arith::MinimumFOp::create(
-        nb, nl, arith::MaximumFOp::create(nb, nl, v, f32Constant(nb, nl, 0.0)),
+    return arith::MinNumFOp::create(
+        nb, nl, arith::MaxNumFOp::create(nb, nl, v, f32Constant(nb, nl, 0.0)),
         f32Constant(nb, nl, 255.0));
   };
   Value zeroPointF = math::RoundEvenOp::create(

@@ -23,7 +23,8 @@ namespace mlir::quarc {
 ///   z  = roundHalfToEven(clamp(-lo / s, 0, 255))
 ///   q  = clamp(roundHalfToEven(x / s) + z, 0, 255)
 ///
-/// An all-zero x has s = 0 and every q = z (its products are 0).
+/// An all-zero x has s = 0 and every q = z (its products are 0). NaN
+/// elements do not enter the range and quantize to 0.
 struct RunTimeQuantized {
   Value stored;    ///< q as i8 bits, x's shape
   Value scale;     ///< s, an f32 scalar

@@ -160,7 +160,7 @@ std::pair<Value, Value> quantizeRows(OpBuilder &b, Location loc, Value a,
           [](OpBuilder &nb, Location nl, ValueRange args) {
             linalg::YieldOp::create(
                 nb, nl,
-                arith::MaximumFOp::create(nb, nl, args[1],
+                arith::MaxNumFOp::create(nb, nl, args[1],
                                           math::AbsFOp::create(nb, nl, args[0]))
                     .getResult());
           })
@@ -190,9 +190,9 @@ std::pair<Value, Value> quantizeRows(OpBuilder &b, Location loc, Value a,
                                       args[1]));
             Value rounded = math::RoundEvenOp::create(
                 nb, nl, arith::MulFOp::create(nb, nl, args[0], inverse));
-            Value clamped = arith::MinimumFOp::create(
+            Value clamped = arith::MinNumFOp::create(
                 nb, nl,
-                arith::MaximumFOp::create(nb, nl, rounded,
+                arith::MaxNumFOp::create(nb, nl, rounded,
                                           createScalar(nb, nl, f32, -127)),
                 createScalar(nb, nl, f32, 127));
             linalg::YieldOp::create(
