@@ -359,8 +359,8 @@ func.func @bad_layout(%x: tensor<4x2x3xf32>, %w: tensor<1x5x3xf32>, %r: tensor<1
 // [D, 1, N]).
 // CHECK-LABEL: func @rnn_dynamic_quantization(
 // CHECK:         linalg.generic {{.*}} iterator_types = ["reduction", "reduction", "reduction"]
-// CHECK:           arith.minimumf
-// CHECK:           arith.maximumf
+// CHECK:           arith.minnumf
+// CHECK:           arith.maxnumf
 // CHECK:         linalg.generic
 // CHECK:           math.roundeven
 // CHECK:         } -> tensor<4x1x3xi8>

@@ -64,7 +64,7 @@ func.func @signed(%a: tensor<1x16xf32>) -> tensor<1x1xf32> {
 // CHECK-LABEL: func.func @int8_activations
 // CHECK-DAG: %[[QBYTES:.*]] = arith.constant dense<"0x40516273CCCCCCCC{{0+}}C8D9EAFBCCCCCCCC{{0+}}"> : tensor<1x2x64xi8>
 // CHECK: math.absf
-// CHECK: arith.maximumf
+// CHECK: arith.maxnumf
 // CHECK: %[[SA:.*]] = linalg.generic
 // CHECK: arith.divf %{{.*}}, %{{.*}} : f32
 // CHECK: math.roundeven

@@ -25,8 +25,8 @@
 // LOWERED-LABEL: func.func @products
 // The range: one reduction into lo = min(0, min a) and hi = max(0, max a).
 // LOWERED: linalg.generic {{.*}} iterator_types = ["reduction", "reduction"]
-// LOWERED: arith.minimumf
-// LOWERED: arith.maximumf
+// LOWERED: arith.minnumf
+// LOWERED: arith.maxnumf
 // LOWERED: math.roundeven
 // The contraction of centered values, u8 activation, s8 weight.
 // LOWERED: linalg.generic {{.*}} iterator_types = ["parallel", "reduction", "parallel"]
