@@ -99,16 +99,22 @@ Value buildDynamicProduct(OpBuilder &b, Location loc, const RunTimeQuantized &a,
                           RankedTensorType resultType) {
   Type f32 = b.getF32Type(), i32 = b.getI32Type();
 
-  // sum over k of aq * (w - zw), in i32.
+  // sum over k of aq * (w - zw), in i32 (or of (aq - za) * (w - zw) when
+  // the weight's column sums are not known: a weight that is not a
+  // constant).
   auto accType = resultType.clone(i32);
   Value init = createFilled(
       b, loc, accType, getMatMulAccumulatorSizes(b, loc, accType, a.stored),
       createScalar(b, loc, i32, 0));
   Value zeroPoint = a.zeroPoint;
+  bool withSums = !w.columnSums.empty();
   Value accumulated = buildIntegerMatMul(
       b, loc, a.stored, w.stored, init, w.type, w.zeroPoints,
       [&](OpBuilder &nb, Location nl, Value stored) -> Value {
-        return arith::ExtUIOp::create(nb, nl, i32, stored);
+        Value widened = arith::ExtUIOp::create(nb, nl, i32, stored);
+        return withSums ? widened
+                        : arith::SubIOp::create(nb, nl, widened, zeroPoint)
+                              .getResult();
       });
 
   // The column scales, shaped to broadcast against the result: N, or
@@ -125,7 +131,10 @@ Value buildDynamicProduct(OpBuilder &b, Location loc, const RunTimeQuantized &a,
       b, loc,
       DenseElementsAttr::get(RankedTensorType::get(scaleShape, f32),
                              ArrayRef(scales)));
-  SmallVector<int32_t> sums(w.columnSums.begin(), w.columnSums.end());
+  // Without the sums, zeros: the zero point is already subtracted.
+  SmallVector<int32_t> sums(w.scales.size(), 0);
+  if (withSums)
+    sums.assign(w.columnSums.begin(), w.columnSums.end());
   Value sumTensor = arith::ConstantOp::create(
       b, loc,
       DenseElementsAttr::get(RankedTensorType::get(scaleShape, i32),

@@ -35,8 +35,9 @@ RunTimeQuantized quantizeAtRunTime(OpBuilder &b, Location loc, Value x);
 
 /// 8-bit weights quantized at compile time as a dynamic product reads
 /// them: `stored` is K x N or batch... x K x N; the scale and zero point
-/// of each column, and the sum over k of its centered values w - zw, are
-/// row-major over the dims without K.
+/// of each column, and the sum over k of its centered values w - zw (empty
+/// when the weight is not a known constant), are row-major over the dims
+/// without K.
 struct ColumnQuantizedWeights {
   Value stored;
   quant::QuantizedType type; ///< the signedness of the stored values
@@ -58,7 +59,8 @@ SmallVector<int64_t> computeColumnSums(ArrayRef<int64_t> values,
 ///   acc = sum over k of (aq - za) * (w - zw)   (i32)
 ///   y   = f32(acc) * f32(sa * sw) + addend
 ///
-/// with acc computed as sum aq * (w - zw) - za * sum (w - zw): the
+/// with acc computed, when w's column sums are known, as sum aq * (w - zw)
+/// - za * sum (w - zw): the
 /// product of the stored activations is then the plain integer
 /// contraction the int8 kernels take (quarc-pack-integer-weights), and the
 /// run-time zero point's term one multiply per output.

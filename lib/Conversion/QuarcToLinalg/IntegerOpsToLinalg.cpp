@@ -306,14 +306,15 @@ struct QMatMulDynamicLowering : OpConversionPattern<QMatMulDynamicOp> {
     std::optional<SmallVector<int64_t>> values =
         storageCast ? getConstantIntValues(storageCast.getInput())
                     : std::nullopt;
-    if (!values)
-      return rewriter.notifyMatchFailure(op, "the weight is not a constant");
     ColumnQuantizedWeights weights{adaptor.getB(), weightType,
                                    getChannelScales(weightType, columns),
                                    getChannelZeroPoints(weightType, columns),
                                    {}};
-    weights.columnSums = computeColumnSums(
-        *values, op.getB().getType().getShape(), weights.zeroPoints);
+    // A constant weight's column sums make the product the plain integer
+    // contraction the int8 kernels take.
+    if (values)
+      weights.columnSums = computeColumnSums(
+          *values, op.getB().getType().getShape(), weights.zeroPoints);
     Value bias = isNone(op.getBias()) ? Value() : adaptor.getBias();
     Value result = buildDynamicProduct(
         rewriter, loc, quantizeAtRunTime(rewriter, loc, adaptor.getA()),

@@ -121,7 +121,8 @@ std::pair<AffineMap, AffineMap> getPackedMaps(MLIRContext *context,
 
 /// Rows of a quantized as onnxruntime's MatMulNBits does at accuracy level
 /// 4: per group j of g consecutive k, sa = max |a| / 127 (f32) and aq =
-/// roundHalfEven(a * (1 / sa)) in [-127, 127] (0 for an all-zero group).
+/// roundHalfEven(a * (127 / max |a|)) in [-127, 127] (0 for an all-zero
+/// group; NaN gives -127).
 /// Returns aq as M x K i8 and sa as M x G.
 std::pair<Value, Value> quantizeRows(OpBuilder &b, Location loc, Value a,
                                      int64_t groups, int64_t groupSize) {
@@ -172,21 +173,22 @@ std::pair<Value, Value> quantizeRows(OpBuilder &b, Location loc, Value a,
             .getResult();
       });
 
-  // aq = round(a * (1 / sa)), as i8.
+  // aq = round(a * (127 / max |a|)), as i8: the inverse scale as
+  // onnxruntime computes it (not 1 / sa, which can differ by an ulp).
   auto quantizedType = groupedType.clone(i8);
   Value empty = createEmpty(b, loc, quantizedType, dynamicRows);
   Value quantized =
       linalg::GenericOp::create(
-          b, loc, TypeRange{quantizedType}, ValueRange{grouped, scale}, empty,
+          b, loc, TypeRange{quantizedType}, ValueRange{grouped, largest}, empty,
           SmallVector<AffineMap>{identity3, perGroup, identity3},
           SmallVector<utils::IteratorType>(3, utils::IteratorType::parallel),
           [&](OpBuilder &nb, Location nl, ValueRange args) {
-            Value zeroScale = arith::CmpFOp::create(
+            Value allZero = arith::CmpFOp::create(
                 nb, nl, arith::CmpFPredicate::OEQ, args[1],
                 createScalar(nb, nl, f32, 0));
             Value inverse = arith::SelectOp::create(
-                nb, nl, zeroScale, createScalar(nb, nl, f32, 0),
-                arith::DivFOp::create(nb, nl, createScalar(nb, nl, f32, 1),
+                nb, nl, allZero, createScalar(nb, nl, f32, 0),
+                arith::DivFOp::create(nb, nl, createScalar(nb, nl, f32, 127),
                                       args[1]));
             Value rounded = math::RoundEvenOp::create(
                 nb, nl, arith::MulFOp::create(nb, nl, args[0], inverse));

@@ -247,3 +247,23 @@ func.func @weight_only_bias(%a: tensor<1x16xf32>, %w: tensor<16x1x!w>, %b: tenso
   %y = quarc.qmatmul_weight_only %a, %w, %b : (tensor<1x16xf32>, tensor<16x1x!w>, tensor<2xf32>) -> tensor<1x1xf32>
   return
 }
+
+// -----
+
+!w = !quant.uniform<u4:f32:{0:32, 1:1}, {{5.000000e-01:8}}>
+func.func @weight_only_scale_shape(%a: tensor<1x64xf32>, %w: tensor<64x1x!w>) {
+  %none = quarc.none
+  // expected-error @+1 {{'quarc.qmatmul_weight_only' op b's scales must be 2x1 (groups of 32 along k, columns), has 'tensor<1x1xf32>'}}
+  %y = quarc.qmatmul_weight_only %a, %w, %none : (tensor<1x64xf32>, tensor<64x1x!w>, none) -> tensor<1x1xf32>
+  return
+}
+
+// -----
+
+!w = !quant.uniform<u4:f32:{0:16, 1:1}, {{5.000000e-01:8}}>
+func.func @weight_only_dynamic_k(%a: tensor<1x?xf32>, %w: tensor<16x1x!w>) {
+  %none = quarc.none
+  // expected-error @+1 {{'quarc.qmatmul_weight_only' op a's last dim (K) must be static}}
+  %y = quarc.qmatmul_weight_only %a, %w, %none : (tensor<1x?xf32>, tensor<16x1x!w>, none) -> tensor<1x1xf32>
+  return
+}

@@ -84,3 +84,18 @@ func.func @recurrent(%x: tensor<4x1x2xf32>, %r1: tensor<1x1x1xf32>) -> (tensor<4
   %y1, %yh1 = quarc.rnn %x, %w1, %r1, %none, %none, %none {hidden_size = 1 : i64} : (tensor<4x1x2xf32>, tensor<1x1x2xf32>, tensor<1x1x1xf32>, none, none, none) -> (tensor<4x1x1x1xf32>, tensor<1x1x1xf32>)
   return %y, %y1 : tensor<4x1x1x1xf32>, tensor<4x1x1x1xf32>
 }
+
+// -----
+
+// A weight that is not a constant (hand-written IR) has no column sums:
+// the activation's zero point is subtracted inside the contraction.
+// LOWERED-LABEL: func.func @argument_weight
+// LOWERED: arith.extui
+// LOWERED-NEXT: arith.subi
+// LOWERED: arith.constant dense<0> : tensor<2xi32>
+!w = !quant.uniform<i8:f32:1, {0.5, 0.25}>
+func.func @argument_weight(%x: tensor<3x2xf32>, %w: tensor<2x2x!w>) -> tensor<3x2xf32> {
+  %none = quarc.none
+  %y = quarc.qmatmul_dynamic %x, %w, %none : (tensor<3x2xf32>, tensor<2x2x!w>, none) -> tensor<3x2xf32>
+  return %y : tensor<3x2xf32>
+}

@@ -53,3 +53,17 @@ func.func @activation_weight(%x: tensor<3x4xf32>, %w: tensor<4x2xf32>) -> tensor
   %y = quarc.matmul %x, %w : (tensor<3x4xf32>, tensor<4x2xf32>) -> tensor<3x2xf32>
   return %y : tensor<3x2xf32>
 }
+
+// -----
+
+// A Gemm whose C varies along the rows ([M, 1], here with M = N) has no
+// per-column bias: it stays float.
+// CHECK-LABEL: func.func @gemm_row_bias
+// CHECK: quarc.gemm
+// CHECK-NOT: quarc.dequantize
+func.func @gemm_row_bias(%x: tensor<2x2xf32>) -> tensor<2x2xf32> {
+  %w = quarc.constant dense<[[1.0, 2.0], [3.0, 4.0]]> : tensor<2x2xf32>
+  %c = quarc.constant dense<[[0.5], [1.0]]> : tensor<2x1xf32>
+  %g = quarc.gemm %x, %w, %c : (tensor<2x2xf32>, tensor<2x2xf32>, tensor<2x1xf32>) -> tensor<2x2xf32>
+  return %g : tensor<2x2xf32>
+}

@@ -251,19 +251,24 @@ def QuarcVectorizeWeightOnlyMatmul
                 "weights unpacked in registers";
   let description = [{
     Replaces the packed product that `quarc.qmatmul_weight_only` lowers to
-    (on buffers: f32 activations, the weight two values per byte in panels
-    of 16 columns, f32 scales and byte zero points per group; see
+    (on buffers: the weight two values per byte in panels of 16 columns,
+    f32 scales and byte zero points per group; see
     Conversion/QuarcToLinalg/PackedNibbles.h) by loops around a register
     kernel. For each panel (in parallel) and each tile of rows, 16-lane
-    f32 accumulators stay in registers for all of k; per group the scales
-    and zero points are loaded once; per k eight bytes are unpacked into
-    sixteen weights (zero-extended, low nibbles masked, high ones shifted,
-    one shuffle, converted), dequantized as `(q - z) * s` and multiplied
-    into every row of the tile with one fused multiply-add each. The tile
-    has 8 rows on AVX-512 and 4 elsewhere (16 lanes are two AVX2 or four
-    NEON registers). The last panel of an N that is not a multiple of 16
-    reads and writes C through a mask. Works on every CPU target: the
-    vector width only sets how LLVM splits the 16 lanes.
+    f32 accumulators stay in registers for all of k.
+
+    With f32 activations (the RowPairs layout) one 16-byte load,
+    zero-extended, holds rows k and k + 1 of the panel: a mask and a shift
+    give the two rows of nibbles, converted to f32, and each row of the
+    tile takes them with one multiply-add each. The group's scale and zero
+    point are applied once per group, by the algebra
+    `sum a (q - z) s = s (sum a q - z sum a)`: the tile accumulates a * q
+    and the sum of a over the group, then adds `s * (acc - z * sum)`
+    (the generic's per-weight `(q - z) * s`, reassociated; f32 either
+    way). The tile has 8 rows on AVX-512 and 2 elsewhere (16 lanes are two
+    AVX2 or four NEON registers, and each row needs two accumulators).
+    Odd group sizes, whose groups would split a byte's two rows, stay
+    loops.
 
     With int8 activations (the RowQuads layout: 64 bytes per 8 rows of k)
     the products are integer dot products in groups of four k, as
@@ -277,6 +282,10 @@ def QuarcVectorizeWeightOnlyMatmul
     group ends with `sa * s * (sum - z * sum aq)` in f32. Targets without
     an integer dot product, K not a multiple of 8 or groups not a multiple
     of 8 stay loops.
+
+    The last panel of an N that is not a multiple of 16 reads and writes C
+    through a mask. The f32 form works on every CPU target: the vector
+    width only sets how LLVM splits the 16 lanes.
   }];
   let options = [
     Option<"target", "target", "std::string", "\"host\"",

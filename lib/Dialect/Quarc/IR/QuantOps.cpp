@@ -698,10 +698,24 @@ LogicalResult QMatMulWeightOnlyOp::verify() {
       y.getRank() != a.getRank())
     return emitOpError("a must have rank >= 1, b a static rank 2 and y a's "
                        "rank");
-  for (auto [dim, blockSize] : weightType.getBlockSizeInfo())
+  int64_t groupSize = b.getDimSize(0);
+  for (auto [dim, blockSize] : weightType.getBlockSizeInfo()) {
     if (dim == 1 && blockSize != 1)
       return emitOpError("b's groups must run along k (axis 0) within one "
                          "column, has blocks of ")
              << blockSize << " along axis 1";
+    if (dim == 0)
+      groupSize = blockSize;
+  }
+  // One scale and zero point per group and column.
+  SmallVector<int64_t> groups = {
+      int64_t(llvm::divideCeil(b.getDimSize(0), groupSize)), b.getDimSize(1)};
+  if (weightType.getScales().getType().getShape() != ArrayRef(groups))
+    return emitOpError("b's scales must be ")
+           << groups[0] << "x" << groups[1] << " (groups of " << groupSize
+           << " along k, columns), has "
+           << weightType.getScales().getType();
+  if (a.isDynamicDim(a.getRank() - 1))
+    return emitOpError("a's last dim (K) must be static");
   return verifyFloatProduct(*this, a, b, getBias(), y);
 }

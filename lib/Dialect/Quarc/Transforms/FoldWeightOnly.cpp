@@ -41,7 +41,10 @@ static Value getGroupedWeight(Value weight) {
 bool foldWeightOnly(MatMulOp matmul) {
   Value weight = getGroupedWeight(matmul.getB());
   auto aType = cast<RankedTensorType>(matmul.getA().getType());
-  if (!weight || !aType.getElementType().isF32())
+  // A product over a K known only at run time stays float (the weight is
+  // dequantized at compile time).
+  if (!weight || !aType.getElementType().isF32() ||
+      aType.isDynamicDim(aType.getRank() - 1))
     return false;
   OpBuilder builder(matmul);
   Location loc = matmul.getLoc();

@@ -66,9 +66,14 @@ std::optional<ProductOperands> matchGemm(GemmOp gemm) {
       operands.weight[k * columns + n] =
           alpha * (*b)[transposed ? n * rows + k : k * columns + n];
   if (!isNone(gemm.getC())) {
-    // One value per column, or one for all.
+    // One value per column ([N] or [1, N]), or one for all: a C that
+    // varies along the rows ([M, 1], [M, N]) is not a bias.
     std::optional<SmallVector<float>> c = getFloatConstant(gemm.getC());
-    if (!c || (int64_t(c->size()) != columns && c->size() != 1))
+    auto cType = cast<RankedTensorType>(gemm.getC().getType());
+    int64_t rank = cType.getRank();
+    bool perColumn = rank >= 1 && cType.getDimSize(rank - 1) == columns &&
+                     (rank == 1 || cType.getDimSize(0) == 1);
+    if (!c || (!perColumn && c->size() != 1))
       return std::nullopt;
     float beta = gemm.getBeta().convertToFloat();
     SmallVector<float> bias(columns);

@@ -303,9 +303,10 @@ def Quarc_QMatMulWeightOnlyOp
     With `int8_activations` (MatMulNBits' accuracy level 4), `a` is
     quantized on every run, per row and group, to s8:
 
-        sa[..., j] = max over k in group j of |a[..., k]| / 127     (f32)
-        aq[..., k] = clamp(roundHalfEven(a[..., k] * (1 / sa)), -127, 127)
-                     (0 when sa = 0)
+        m[..., j]  = max over k in group j of |a[..., k]|
+        sa[..., j] = m / 127                                           (f32)
+        aq[..., k] = clamp(roundHalfEven(a[..., k] * (127 / m)), -127, 127)
+                     (0 when m = 0)
         y[..., n] = sum over groups j of sa[..., j] * s[j, n] *
                     (sum over k in j of aq[..., k] * (b[k, n] - z[j, n]))
                     + bias[n]
