@@ -122,6 +122,9 @@ void buildLowerToLLVMPipeline(OpPassManager &pm,
   pm.addNestedPass<func::FuncOp>(
       createQuarcVectorizeWeightOnlyMatmul({target}));
   pm.addNestedPass<func::FuncOp>(createQuarcExpandStridedCopies());
+  // Elementwise loops over small feature maps as one longer loop, which
+  // the LLVM vectorizer takes.
+  pm.addNestedPass<func::FuncOp>(createQuarcCollapseElementwiseDims());
   // One workspace, allocated by the runtime, for all temporary buffers.
   pm.addPass(createQuarcPlanMemory());
   // Weights as flat arrays, which LLVM builds and emits quickly.
