@@ -75,14 +75,6 @@ def dequantized(w: np.ndarray) -> np.ndarray:
     return values.reshape(n, -1)[:, :k].T.copy()
 
 
-def median_ms(command: list[str]) -> float:
-    proc = subprocess.run(command, capture_output=True, text=True, check=True)
-    match = compare_ort.MEDIAN.search(proc.stdout)
-    if not match:
-        raise RuntimeError(f"no timing from {command[0]}: {proc.stdout} {proc.stderr}")
-    return float(match.group(1))
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=50)
@@ -132,7 +124,7 @@ def main() -> int:
         timings = {key: [] for key in commands}
         for _ in range(args.rounds):
             for key, command in commands.items():
-                timings[key].append(median_ms(command))
+                timings[key].append(compare_ort.timed_process(command)[0])
 
     ms = {key: float(np.median(times)) for key, times in timings.items()}
     lines = [f"CPU: {compare_ort.cpu_description()}", "",

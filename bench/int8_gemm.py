@@ -86,15 +86,6 @@ def int8_peak() -> tuple[float | None, str]:
     return best, line
 
 
-def median_ms(exe: Path, sample: Path, runs: int) -> float:
-    proc = subprocess.run([str(exe), "--input", f"x={sample}", "--threads", "1",
-                           "--benchmark", str(runs)], capture_output=True, text=True, check=True)
-    match = compare_ort.MEDIAN.search(proc.stdout)
-    if not match:
-        raise RuntimeError(f"no timing from {exe}: {proc.stdout} {proc.stderr}")
-    return float(match.group(1))
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=20)
@@ -125,7 +116,9 @@ def main() -> int:
         timings = {shape: [] for shape in shapes}
         for _ in range(args.rounds):  # rounds interleave the shapes against drift
             for shape, (exe, sample) in executables.items():
-                timings[shape].append(median_ms(exe, sample, args.runs))
+                command = [str(exe), "--input", f"x={sample}", "--threads", "1",
+                           "--benchmark", str(args.runs)]
+                timings[shape].append(compare_ort.timed_process(command)[0])
         for (m, n, k), times in timings.items():
             ms = float(np.median(times))
             gops = 2 * m * n * k / (ms * 1e-3) / 1e9

@@ -42,26 +42,6 @@
 namespace mlir::quarc {
 namespace {
 
-/// An i32 tensor of `type` whose elements are `bias[d]`, d the index along
-/// `channelDim`.
-Value broadcastBias(OpBuilder &b, Location loc, RankedTensorType type,
-                    ValueRange dynamicSizes, Value bias, int64_t channelDim) {
-  MLIRContext *context = b.getContext();
-  AffineMap channel = AffineMap::get(
-      type.getRank(), 0, getAffineDimExpr(channelDim, context), context);
-  Value init = createEmpty(b, loc, type, dynamicSizes);
-  SmallVector<AffineMap> maps = {
-      channel, AffineMap::getMultiDimIdentityMap(type.getRank(), context)};
-  SmallVector<utils::IteratorType> iterators(type.getRank(),
-                                             utils::IteratorType::parallel);
-  return linalg::GenericOp::create(
-             b, loc, TypeRange{type}, bias, init, maps, iterators,
-             [](OpBuilder &nested, Location nestedLoc, ValueRange args) {
-               linalg::YieldOp::create(nested, nestedLoc, args[0]);
-             })
-      .getResult(0);
-}
-
 /// A per-channel constant: a scalar when all channels agree (per-tensor
 /// weights), else a 1-D tensor read along the channel dim.
 template <typename T>

@@ -312,4 +312,22 @@ Value expandLeading(OpBuilder &b, Location loc, Value value,
   return tensor::ExpandShapeOp::create(b, loc, type, value, groups, sizes);
 }
 
+Value broadcastBias(OpBuilder &b, Location loc, RankedTensorType type,
+                    ValueRange dynamicSizes, Value bias, int64_t channelDim) {
+  MLIRContext *context = b.getContext();
+  AffineMap channel = AffineMap::get(
+      type.getRank(), 0, getAffineDimExpr(channelDim, context), context);
+  Value init = createEmpty(b, loc, type, dynamicSizes);
+  SmallVector<AffineMap> maps = {
+      channel, AffineMap::getMultiDimIdentityMap(type.getRank(), context)};
+  SmallVector<utils::IteratorType> iterators(type.getRank(),
+                                             utils::IteratorType::parallel);
+  return linalg::GenericOp::create(
+             b, loc, TypeRange{type}, bias, init, maps, iterators,
+             [](OpBuilder &nested, Location nestedLoc, ValueRange args) {
+               linalg::YieldOp::create(nested, nestedLoc, args[0]);
+             })
+      .getResult(0);
+}
+
 } // namespace mlir::quarc

@@ -114,6 +114,11 @@ Value expandUnitDims(OpBuilder &b, Location loc, Value source,
 
 /// Scalar arithmetic on a float or signless-integer pair of the same type;
 /// float max/min propagate NaN (arith.maximumf/minimumf), as ONNX does.
+/// A tensor of `type` whose elements are `bias[d]`, d the index along
+/// `channelDim` (a bias as a product's initial value).
+Value broadcastBias(OpBuilder &b, Location loc, RankedTensorType type,
+                    ValueRange dynamicSizes, Value bias, int64_t channelDim);
+
 /// Merges dims [0, count) of `value` (count >= 1) into one, keeping the
 /// others.
 Value collapseLeading(OpBuilder &b, Location loc, Value value, int64_t count);

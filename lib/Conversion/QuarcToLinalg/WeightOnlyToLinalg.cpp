@@ -14,6 +14,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "IntegerProducts.h"
 #include "LoweringUtils.h"
 #include "quarc/Conversion/QuarcToLinalg/PackedNibbles.h"
 #include "quarc/Conversion/QuarcToLinalg/QuarcToLinalg.h"
@@ -102,21 +103,6 @@ Value extractNibble(OpBuilder &b, Location loc, NibbleLayout layout, Value byte)
       arith::ShRUIOp::create(b, loc, arith::ExtUIOp::create(b, loc, i32, byte),
                              shift),
       arith::ConstantIntOp::create(b, loc, i32, 15));
-}
-
-/// The maps of the packed weight's bytes and its per-group parameters,
-/// over (m, n, k).
-std::pair<AffineMap, AffineMap> getPackedMaps(MLIRContext *context,
-                                              const PackedWeight &packed) {
-  AffineExpr col = getAffineDimExpr(1, context), row = getAffineDimExpr(2, context);
-  AffineExpr panel = col.floorDiv(kNibblePanel), lane = col % kNibblePanel;
-  int64_t rows = getRowsPerByteRow(packed.layout);
-  AffineExpr byte = packed.layout == NibbleLayout::RowPairs
-                        ? lane
-                        : lane * 4 + row % 4;
-  return {AffineMap::get(3, 0, {panel, row.floorDiv(rows), byte}, context),
-          AffineMap::get(3, 0, {panel, row.floorDiv(packed.groupSize), lane},
-                         context)};
 }
 
 /// Rows of a quantized as onnxruntime's MatMulNBits does at accuracy level
@@ -267,100 +253,66 @@ struct QMatMulWeightOnlyLowering
       a = collapseLeading(rewriter, loc, a, rank - 1);
     auto rowsType = cast<RankedTensorType>(a.getType());
     auto outType = RankedTensorType::get({rowsType.getDimSize(0), n}, f32);
-    SmallVector<Value> dynamicRows;
-    if (outType.isDynamicDim(0))
-      dynamicRows.push_back(tensor::DimOp::create(rewriter, loc, a, 0));
-    Value init;
-    if (isNone(op.getBias())) {
-      init = createFilled(rewriter, loc, outType, dynamicRows,
-                          createScalar(rewriter, loc, f32, 0.0));
-    } else {
-      // The bias broadcast along the rows.
-      Value empty = createEmpty(rewriter, loc, outType, dynamicRows);
-      SmallVector<AffineMap> maps = {
-          AffineMap::get(2, 0, {getAffineDimExpr(1, context)}, context),
-          AffineMap::getMultiDimIdentityMap(2, context)};
-      init = linalg::GenericOp::create(
-                 rewriter, loc, TypeRange{outType}, adaptor.getBias(), empty,
-                 maps,
-                 SmallVector<utils::IteratorType>(
-                     2, utils::IteratorType::parallel),
-                 [](OpBuilder &nb, Location nl, ValueRange args) {
-                   linalg::YieldOp::create(nb, nl, args[0]);
-                 })
-                 .getResult(0);
-    }
+    SmallVector<Value> dynamicRows =
+        getMatMulAccumulatorSizes(rewriter, loc, outType, a);
+    Value init = isNone(op.getBias())
+                     ? createFilled(rewriter, loc, outType, dynamicRows,
+                                    createScalar(rewriter, loc, f32, 0.0))
+                     : broadcastBias(rewriter, loc, outType, dynamicRows,
+                                     adaptor.getBias(), 1);
 
-    AffineExpr m = getAffineDimExpr(0, context), col = getAffineDimExpr(1, context),
-               row = getAffineDimExpr(2, context);
-    auto [bytesMap, paramsMap] = getPackedMaps(context, packed);
+    // One generic: acc + a * ((q - z) * s), or with int8 activations acc +
+    // (sa * s) * f32(aq * (q - z)), whose integer product is exact.
+    PackedProductMaps maps =
+        getPackedProductMaps(context, packed.layout, packed.groupSize);
+    SmallVector<Value> inputs = {a};
+    SmallVector<AffineMap> indexing = {maps.rows};
+    if (int8Activations) {
+      auto [quantized, rowScales] =
+          quantizeRows(rewriter, loc, a, packed.groups, packed.groupSize);
+      inputs = {quantized, rowScales};
+      indexing.push_back(maps.rowScales);
+    }
+    unsigned bytesIndex = inputs.size();
+    inputs.append({bytes, scales, zeros});
+    indexing.append({maps.bytes, maps.params, maps.params, maps.out});
     SmallVector<utils::IteratorType> iterators = {
         utils::IteratorType::parallel, utils::IteratorType::parallel,
         utils::IteratorType::reduction};
-    AffineMap rowsMap = AffineMap::get(3, 0, {m, row}, context);
-    AffineMap outMap = AffineMap::get(3, 0, {m, col}, context);
-    Value product;
-    if (!int8Activations) {
-      product =
-          linalg::GenericOp::create(
-              rewriter, loc, TypeRange{outType},
-              ValueRange{a, bytes, scales, zeros}, init,
-              SmallVector<AffineMap>{rowsMap, bytesMap, paramsMap, paramsMap,
-                                     outMap},
-              iterators,
-              [&](OpBuilder &nb, Location nl, ValueRange args) {
-                // w = (q - z) * s, exactly onnxruntime's dequantized weight.
-                Type i32 = nb.getI32Type(), f32 = nb.getF32Type();
-                Value nibble = extractNibble(nb, nl, packed.layout, args[1]);
-                Value zero = arith::UIToFPOp::create(
-                    nb, nl, f32, arith::ExtUIOp::create(nb, nl, i32, args[3]));
+    Value product =
+        linalg::GenericOp::create(
+            rewriter, loc, TypeRange{outType}, inputs, init, indexing,
+            iterators,
+            [&](OpBuilder &nb, Location nl, ValueRange args) {
+              Type i32 = nb.getI32Type(), f32 = nb.getF32Type();
+              Value nibble =
+                  extractNibble(nb, nl, packed.layout, args[bytesIndex]);
+              Value zero =
+                  arith::ExtUIOp::create(nb, nl, i32, args[bytesIndex + 2]);
+              Value scale = args[bytesIndex + 1];
+              Value term;
+              if (int8Activations) {
+                Value integer = arith::MulIOp::create(
+                    nb, nl, arith::ExtSIOp::create(nb, nl, i32, args[0]),
+                    arith::SubIOp::create(nb, nl, nibble, zero));
+                term = arith::MulFOp::create(
+                    nb, nl, arith::MulFOp::create(nb, nl, args[1], scale),
+                    arith::SIToFPOp::create(nb, nl, f32, integer));
+              } else {
+                // (q - z) * s: exactly onnxruntime's dequantized weight.
                 Value weight = arith::MulFOp::create(
                     nb, nl,
                     arith::SubFOp::create(
                         nb, nl, arith::UIToFPOp::create(nb, nl, f32, nibble),
-                        zero),
-                    args[2]);
-                linalg::YieldOp::create(
-                    nb, nl,
-                    arith::AddFOp::create(
-                        nb, nl, args[4],
-                        arith::MulFOp::create(nb, nl, args[0], weight))
-                        .getResult());
-              })
-              .getResult(0);
-    } else {
-      auto [quantized, rowScales] =
-          quantizeRows(rewriter, loc, a, packed.groups, packed.groupSize);
-      AffineMap rowScaleMap =
-          AffineMap::get(3, 0, {m, row.floorDiv(packed.groupSize)}, context);
-      product =
-          linalg::GenericOp::create(
-              rewriter, loc, TypeRange{outType},
-              ValueRange{quantized, rowScales, bytes, scales, zeros}, init,
-              SmallVector<AffineMap>{rowsMap, rowScaleMap, bytesMap, paramsMap,
-                                     paramsMap, outMap},
-              iterators,
-              [&](OpBuilder &nb, Location nl, ValueRange args) {
-                // sa * s * (aq * (q - z)): the integer product is exact.
-                Type i32 = nb.getI32Type(), f32 = nb.getF32Type();
-                Value nibble = extractNibble(nb, nl, packed.layout, args[2]);
-                Value centered = arith::SubIOp::create(
-                    nb, nl, nibble, arith::ExtUIOp::create(nb, nl, i32, args[4]));
-                Value integer = arith::MulIOp::create(
-                    nb, nl, arith::ExtSIOp::create(nb, nl, i32, args[0]),
-                    centered);
-                Value scale = arith::MulFOp::create(nb, nl, args[1], args[3]);
-                linalg::YieldOp::create(
-                    nb, nl,
-                    arith::AddFOp::create(
-                        nb, nl, args[5],
-                        arith::MulFOp::create(
-                            nb, nl, scale,
-                            arith::SIToFPOp::create(nb, nl, f32, integer)))
-                        .getResult());
-              })
-              .getResult(0);
-    }
+                        arith::UIToFPOp::create(nb, nl, f32, zero)),
+                    scale);
+                term = arith::MulFOp::create(nb, nl, args[0], weight);
+              }
+              linalg::YieldOp::create(
+                  nb, nl,
+                  arith::AddFOp::create(nb, nl, args.back(), term).getResult());
+            })
+            .getResult(0);
 
     // Back to the result's shape.
     Value result = product;

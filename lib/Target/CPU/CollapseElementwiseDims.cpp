@@ -12,7 +12,6 @@
 #include "quarc/Target/CPU/Passes.h"
 
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
-#include "mlir/Dialect/Linalg/Transforms/Transforms.h"
 #include "mlir/Dialect/Utils/ReshapeOpsUtils.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 
@@ -23,72 +22,65 @@ namespace mlir::quarc {
 
 namespace {
 
-/// How operand `operand` of `op` reads the merged dims `group`: the
-/// reassociation of its buffer's dims (the group's consecutive results
-/// merged), or none when it does not use them.
-std::optional<SmallVector<ReassociationIndices>>
-getOperandReassociation(linalg::GenericOp op, OpOperand &operand,
-                        ArrayRef<int64_t> group) {
-  AffineMap map = op.getMatchingIndexingMap(&operand);
-  SmallVector<int64_t> positions;
-  for (int64_t dim : group)
-    if (std::optional<unsigned> position =
-            map.getResultPosition(getAffineDimExpr(dim, op.getContext())))
-      positions.push_back(*position);
-  if (positions.empty())
-    return std::nullopt;
+/// Where `map` reads the loop dims `group`: the position among its results
+/// of the first of them, when it reads all of them as adjacent results in
+/// order; nullopt when it reads none of them. Failure for anything else,
+/// and for results that are neither dims nor constants (a reversed Slice's
+/// `c - d`). (Upstream's areDimSequencesPreserved let (d0, d1, 0, d2)
+/// through for the group (d1, d2) in some runs and not in others.)
+FailureOr<std::optional<int64_t>> getGroupPosition(AffineMap map,
+                                                   ArrayRef<int64_t> group) {
+  int64_t used = 0;
+  for (AffineExpr result : map.getResults()) {
+    if (isa<AffineConstantExpr>(result))
+      continue;
+    auto dim = dyn_cast<AffineDimExpr>(result);
+    if (!dim)
+      return failure();
+    used += llvm::is_contained(group, int64_t(dim.getPosition()));
+  }
+  if (used == 0)
+    return std::optional<int64_t>();
+  MLIRContext *context = map.getContext();
+  std::optional<unsigned> first =
+      map.getResultPosition(getAffineDimExpr(group.front(), context));
+  if (used != int64_t(group.size()) || !first)
+    return failure();
+  for (auto [i, dim] : llvm::enumerate(group))
+    if (map.getResultPosition(getAffineDimExpr(dim, context)) != *first + i)
+      return failure();
+  return std::optional<int64_t>(*first);
+}
+
+/// The reassociation of a buffer of `rank` dims with the `count` dims from
+/// `start` merged.
+SmallVector<ReassociationIndices> mergeDims(int64_t rank, int64_t start,
+                                            int64_t count) {
   SmallVector<ReassociationIndices> reassociation;
-  for (int64_t r = 0, e = map.getNumResults(); r < e; ++r) {
-    if (r > positions.front() && r <= positions.back())
-      reassociation.back().push_back(r);
+  for (int64_t d = 0; d < rank; ++d) {
+    if (d > start && d < start + count)
+      reassociation.back().push_back(d);
     else
-      reassociation.push_back({r});
+      reassociation.push_back({d});
   }
   return reassociation;
 }
 
 /// Whether `op` can run over its trailing loop dims `group` merged: every
-/// operand walks them as consecutive results (or not at all) of a buffer
+/// operand reads them as adjacent results (or not at all) of a buffer
 /// contiguous along them, and the body does not read loop indices.
 bool canCollapse(linalg::GenericOp op, ArrayRef<int64_t> group) {
-  if (!op.getRegion().front().getOps<linalg::IndexOp>().empty() ||
-      !linalg::areDimSequencesPreserved(op.getIndexingMapsArray(),
-                                        {ReassociationIndices(group)}))
+  if (!op.getRegion().front().getOps<linalg::IndexOp>().empty())
     return false;
   for (OpOperand &operand : op->getOpOperands()) {
     auto type = dyn_cast<MemRefType>(operand.get().getType());
-    if (!type)
+    FailureOr<std::optional<int64_t>> position =
+        getGroupPosition(op.getMatchingIndexingMap(&operand), group);
+    if (!type || failed(position))
       return false;
-    // Plain dims and constants only (not a reversed Slice's `c - d`), and
-    // all of the group or none of it.
-    AffineMap map = op.getMatchingIndexingMap(&operand);
-    int64_t used = 0;
-    for (AffineExpr result : map.getResults()) {
-      if (isa<AffineConstantExpr>(result))
-        continue;
-      auto dim = dyn_cast<AffineDimExpr>(result);
-      if (!dim)
-        return false;
-      used += llvm::is_contained(group, int64_t(dim.getPosition()));
-    }
-    if (used != 0 && used != int64_t(group.size()))
-      return false;
-    // In order and adjacent among the results: no constant (a broadcast
-    // dim of size 1) between them. Checked here rather than trusting
-    // areDimSequencesPreserved, which let (d0, d1, 0, d2) through for the
-    // group (d1, d2) in some runs and not in others.
-    if (used != 0) {
-      std::optional<unsigned> first = map.getResultPosition(
-          getAffineDimExpr(group.front(), op.getContext()));
-      for (auto [i, dim] : llvm::enumerate(group))
-        if (!first || map.getResultPosition(getAffineDimExpr(
-                          dim, op.getContext())) != *first + i)
-          return false;
-    }
-    std::optional<SmallVector<ReassociationIndices>> reassociation =
-        getOperandReassociation(op, operand, group);
-    if (reassociation &&
-        !memref::CollapseShapeOp::isGuaranteedCollapsible(type, *reassociation))
+    if (*position && !memref::CollapseShapeOp::isGuaranteedCollapsible(
+                         type, mergeDims(type.getRank(), **position,
+                                         group.size())))
       return false;
   }
   return true;
@@ -117,11 +109,14 @@ void collapse(linalg::GenericOp op, ArrayRef<int64_t> group) {
   SmallVector<AffineMap> maps;
   for (OpOperand &operand : op->getOpOperands()) {
     Value value = operand.get();
-    if (std::optional<SmallVector<ReassociationIndices>> reassociation =
-            getOperandReassociation(op, operand, group))
-      value = memref::CollapseShapeOp::create(b, loc, value, *reassociation);
+    AffineMap map = op.getMatchingIndexingMap(&operand);
+    if (std::optional<int64_t> position = *getGroupPosition(map, group))
+      value = memref::CollapseShapeOp::create(
+          b, loc, value,
+          mergeDims(cast<MemRefType>(value.getType()).getRank(), *position,
+                    group.size()));
     operands.push_back(value);
-    maps.push_back(collapseMap(op.getMatchingIndexingMap(&operand), group));
+    maps.push_back(collapseMap(map, group));
   }
   int64_t inputs = op.getNumDpsInputs();
   SmallVector<utils::IteratorType> iterators(group.front() + 1,

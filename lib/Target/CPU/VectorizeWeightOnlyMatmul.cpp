@@ -140,19 +140,11 @@ FailureOr<WeightOnlyProduct> matchWeightOnly(linalg::GenericOp op) {
       (p.int8 && p.k % step != 0))
     return failure();
   // The maps must be exactly the packed layout's, for this group size.
-  AffineExpr m = getAffineDimExpr(0, context), col = getAffineDimExpr(1, context),
-             row = getAffineDimExpr(2, context);
-  AffineExpr panel = col.floorDiv(kNibblePanel), lane = col % kNibblePanel;
-  AffineMap params = AffineMap::get(
-      3, 0, {panel, row.floorDiv(p.groupSize), lane}, context);
-  AffineExpr byte = p.int8 ? lane * 4 + row % 4 : lane;
-  SmallVector<AffineMap> expected = {AffineMap::get(3, 0, {m, row}, context)};
+  PackedProductMaps maps = getPackedProductMaps(context, layout, p.groupSize);
+  SmallVector<AffineMap> expected = {maps.rows};
   if (p.int8)
-    expected.push_back(
-        AffineMap::get(3, 0, {m, row.floorDiv(p.groupSize)}, context));
-  expected.append(
-      {AffineMap::get(3, 0, {panel, row.floorDiv(rowsPerByteRow), byte}, context),
-       params, params, AffineMap::get(3, 0, {m, col}, context)});
+    expected.push_back(maps.rowScales);
+  expected.append({maps.bytes, maps.params, maps.params, maps.out});
   if (op.getIndexingMapsArray() != expected ||
       int64_t(llvm::divideCeil(p.k, p.groupSize)) != groups ||
       op.getIteratorTypesArray() !=
@@ -258,6 +250,26 @@ private:
 
   Value constant(OpBuilder &b, int64_t value) {
     return arith::ConstantIndexOp::create(b, loc, value);
+  }
+
+  /// A vector of one panel row: 16 lanes of `element`.
+  static VectorType panelVector(Type element) {
+    return VectorType::get({kNibblePanel}, element);
+  }
+
+  /// The scales (f32) and zero points (widened to i32) of group `group`
+  /// of panel `panel`.
+  std::pair<Value, Value> loadGroupParams(OpBuilder &b, Value panel,
+                                          Value group) {
+    Value lane0 = constant(b, 0);
+    Value scale =
+        vector::LoadOp::create(b, loc, panelVector(b.getF32Type()), p.scales,
+                               ValueRange{panel, group, lane0});
+    Value zeroPoint = arith::ExtUIOp::create(
+        b, loc, panelVector(b.getI32Type()),
+        vector::LoadOp::create(b, loc, panelVector(b.getI8Type()), p.zeros,
+                               ValueRange{panel, group, lane0}));
+    return {scale, zeroPoint};
   }
 
   /// C[row : row + count, column : column + width] += A * W for panel
@@ -375,35 +387,26 @@ private:
         });
     state = SmallVector<Value>(loop.getResults());
 
-    auto lanes16 = [&](Type element) {
-      return VectorType::get({kNibblePanel}, element);
-    };
-    Value lane0 = constant(b, 0);
-    Value scale = vector::LoadOp::create(b, loc, lanes16(f32), p.scales,
-                                         ValueRange{panel, group, lane0});
-    Value zeroPoint = arith::ExtUIOp::create(
-        b, loc, lanes16(i32),
-        vector::LoadOp::create(b, loc, lanes16(i8), p.zeros,
-                               ValueRange{panel, group, lane0}));
+    auto [scale, zeroPoint] = loadGroupParams(b, panel, group);
     SmallVector<Value> result;
     for (int64_t r = 0; r < count; ++r) {
-      Value sum = arith::ConstantOp::create(b, loc, lanes16(i32),
-                                            b.getZeroAttr(lanes16(i32)));
+      Value sum = arith::ConstantOp::create(b, loc, panelVector(i32),
+                                            b.getZeroAttr(panelVector(i32)));
       for (int64_t piece = 0; piece < pieces; ++piece)
         sum = vector::InsertStridedSliceOp::create(
             b, loc, state[r * pieces + piece], sum,
             ArrayRef<int64_t>{piece * lanes}, ArrayRef<int64_t>{1});
       Value groupSum = vector::BroadcastOp::create(
-          b, loc, lanes16(i32),
+          b, loc, panelVector(i32),
           memref::LoadOp::create(b, loc, groupSums, ValueRange{rowIndex[r], group}));
       Value centered = arith::SubIOp::create(
           b, loc, sum, arith::MulIOp::create(b, loc, zeroPoint, groupSum));
       Value rowScale = vector::BroadcastOp::create(
-          b, loc, lanes16(f32),
+          b, loc, panelVector(f32),
           memref::LoadOp::create(b, loc, p.rowScales, ValueRange{rowIndex[r], group}));
       result.push_back(multiplyAdd(
           b, loc, arith::MulFOp::create(b, loc, scale, rowScale),
-          arith::SIToFPOp::create(b, loc, lanes16(f32), centered), accs[r], fused));
+          arith::SIToFPOp::create(b, loc, panelVector(f32), centered), accs[r], fused));
     }
     return result;
   }
@@ -414,38 +417,36 @@ private:
                                      int64_t length, ArrayRef<Value> rowIndex,
                                      ValueRange accs) {
     Type f32 = b.getF32Type(), i32 = b.getI32Type(), i8 = b.getI8Type();
-    auto lanes = [&](Type element) {
-      return VectorType::get({kNibblePanel}, element);
-    };
     auto splat = [&](OpBuilder &nb, int64_t value) -> Value {
       return arith::ConstantOp::create(
-          nb, loc, DenseElementsAttr::get(lanes(i32), nb.getI32IntegerAttr(value)));
+          nb, loc,
+          DenseElementsAttr::get(panelVector(i32), nb.getI32IntegerAttr(value)));
     };
     Value lane0 = constant(b, 0);
     int64_t count = accs.size();
     // Group accumulators (vectors) and sums of a (scalars), per row.
-    Value zeroVector = arith::ConstantOp::create(b, loc, lanes(f32),
-                                                 b.getZeroAttr(lanes(f32)));
+    Value zeroVector = arith::ConstantOp::create(b, loc, panelVector(f32),
+                                                 b.getZeroAttr(panelVector(f32)));
     Value zeroScalar = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0));
     SmallVector<Value> state(count, zeroVector);
     state.append(count, zeroScalar);
     Value first = arith::MulIOp::create(b, loc, group, constant(b, p.groupSize));
     Value firstPair = arith::DivUIOp::create(b, loc, first, constant(b, 2));
 
-    // Rows k and k + 1 (k = first + 2 * pair) from one byte row; `odd`
-    // only k (the last of an odd-length group: a low nibble).
+    // Rows k and k + 1 (k = first + 2 * pair) from one byte row; without
+    // `both` only k (the last of an odd-length group: a low nibble).
     auto step = [&](OpBuilder &kb, Value pair, ValueRange current,
                     bool both) -> SmallVector<Value> {
       Value byteRow = arith::AddIOp::create(kb, loc, firstPair, pair);
       Value bytes = arith::ExtUIOp::create(
-          kb, loc, lanes(i32),
-          vector::LoadOp::create(kb, loc, lanes(i8), p.bytes,
+          kb, loc, panelVector(i32),
+          vector::LoadOp::create(kb, loc, panelVector(i8), p.bytes,
                                  ValueRange{panel, byteRow, lane0}));
       SmallVector<Value> weights = {arith::UIToFPOp::create(
-          kb, loc, lanes(f32), arith::AndIOp::create(kb, loc, bytes, splat(kb, 15)))};
+          kb, loc, panelVector(f32), arith::AndIOp::create(kb, loc, bytes, splat(kb, 15)))};
       if (both)
         weights.push_back(arith::UIToFPOp::create(
-            kb, loc, lanes(f32),
+            kb, loc, panelVector(f32),
             arith::ShRUIOp::create(kb, loc, bytes, splat(kb, 4))));
       Value k = arith::MulIOp::create(kb, loc, byteRow, constant(kb, 2));
       SmallVector<Value> next(current.begin(), current.end());
@@ -453,7 +454,7 @@ private:
         for (auto [i, weight] : llvm::enumerate(weights)) {
           Value a = memref::LoadOp::create(
               kb, loc, p.a, ValueRange{rowIndex[r], addIndex(kb, loc, k, i)});
-          Value broadcast = vector::BroadcastOp::create(kb, loc, lanes(f32), a);
+          Value broadcast = vector::BroadcastOp::create(kb, loc, panelVector(f32), a);
           next[r] = multiplyAdd(kb, loc, broadcast, weight, next[r], fused);
           next[count + r] = arith::AddFOp::create(kb, loc, next[count + r], a);
         }
@@ -470,17 +471,12 @@ private:
       state = step(b, constant(b, length / 2), state, false);
 
     // accs += s * (sum a q - z * sum a).
-    Value scale = vector::LoadOp::create(b, loc, lanes(f32), p.scales,
-                                         ValueRange{panel, group, lane0});
-    Value zeroPoint = arith::UIToFPOp::create(
-        b, loc, lanes(f32),
-        arith::ExtUIOp::create(
-            b, loc, lanes(i32),
-            vector::LoadOp::create(b, loc, lanes(i8), p.zeros,
-                                   ValueRange{panel, group, lane0})));
+    auto [scale, zeroInteger] = loadGroupParams(b, panel, group);
+    Value zeroPoint =
+        arith::UIToFPOp::create(b, loc, panelVector(f32), zeroInteger);
     SmallVector<Value> result;
     for (int64_t r = 0; r < count; ++r) {
-      Value sum = vector::BroadcastOp::create(b, loc, lanes(f32), state[count + r]);
+      Value sum = vector::BroadcastOp::create(b, loc, panelVector(f32), state[count + r]);
       Value centered = arith::SubFOp::create(
           b, loc, state[r], arith::MulFOp::create(b, loc, zeroPoint, sum));
       result.push_back(multiplyAdd(b, loc, scale, centered, accs[r], fused));

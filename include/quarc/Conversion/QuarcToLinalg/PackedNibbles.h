@@ -34,6 +34,8 @@
 #ifndef QUARC_CONVERSION_QUARCTOLINALG_PACKEDNIBBLES_H
 #define QUARC_CONVERSION_QUARCTOLINALG_PACKEDNIBBLES_H
 
+#include "mlir/IR/AffineMap.h"
+
 #include <cstdint>
 
 namespace mlir::quarc {
@@ -67,6 +69,29 @@ inline NibblePosition getNibblePosition(NibbleLayout layout, int64_t k,
   if (layout == NibbleLayout::RowPairs)
     return {lane, k % 2 == 1};
   return {4 * lane + k % 4, k % 8 >= 4};
+}
+
+/// The indexing maps of the packed generic over (m, n, k), in the order
+/// of its operands: a's rows, with int8 activations their scales per
+/// group, the packed bytes, the scales and the zero points (one map), and
+/// the output. The lowering builds the generic with them and the kernel
+/// pass recognizes it by them.
+struct PackedProductMaps {
+  AffineMap rows, rowScales, bytes, params, out;
+};
+inline PackedProductMaps getPackedProductMaps(MLIRContext *context,
+                                              NibbleLayout layout,
+                                              int64_t groupSize) {
+  AffineExpr m = getAffineDimExpr(0, context), col = getAffineDimExpr(1, context),
+             row = getAffineDimExpr(2, context);
+  AffineExpr panel = col.floorDiv(kNibblePanel), lane = col % kNibblePanel;
+  AffineExpr byte = layout == NibbleLayout::RowPairs ? lane : lane * 4 + row % 4;
+  auto map = [&](ArrayRef<AffineExpr> results) {
+    return AffineMap::get(3, 0, results, context);
+  };
+  return {map({m, row}), map({m, row.floorDiv(groupSize)}),
+          map({panel, row.floorDiv(getRowsPerByteRow(layout)), byte}),
+          map({panel, row.floorDiv(groupSize), lane}), map({m, col})};
 }
 
 } // namespace mlir::quarc

@@ -339,12 +339,13 @@ def QuarcCollapseElementwiseDims
   let summary = "Merge the trailing dims of elementwise generics on buffers";
   let description = [{
     An elementwise `linalg.generic` on buffers (every loop parallel) whose
-    trailing loop dims every operand walks as consecutive, contiguous dims
-    of its buffer is rewritten over one merged dim (upstream's
-    `collapseOpIterationDims`; the buffers are viewed through
-    `memref.collapse_shape`). The longest such run of at least two dims is
-    merged; operands that do not use those dims (a per-channel parameter)
-    are unchanged. The reason is the LLVM vectorizer: the loops over a
+    trailing loop dims every operand reads as adjacent results in order
+    (plain dims and constants only), contiguous in its buffer, is rewritten
+    over one merged dim, the buffers viewed through `memref.collapse_shape`
+    (upstream's `collapseOpIterationDims` crashes on buffers in MLIR 22).
+    The longest such run of at least two dims is merged; operands that do
+    not use those dims (a per-channel parameter) are unchanged, and bodies
+    that read loop indices are left alone. The reason is the LLVM vectorizer: the loops over a
     14 x 14 or 7 x 7 feature map have an innermost trip count too short
     to vectorize, and the whole body stays scalar, while one loop of 196
     or 49 elements vectorizes. Generics with reductions are left to
