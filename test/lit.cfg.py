@@ -18,6 +18,8 @@ llvm_config.use_default_substitutions()
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 config.substitutions.append(("%PYTHON", config.python_executable))
 config.substitutions.append(("%quarc_src_root", config.quarc_src_root))
+config.substitutions.append(("%example_plugin", config.quarc_example_plugin))
+config.substitutions.append(("%test_plugins_dir", config.quarc_test_plugins_dir))
 
 tool_dirs = [config.quarc_tools_dir, config.llvm_tools_dir]
 tools = ["quarc", "quarc-opt", "quarc-translate", "llvm-objdump"]

@@ -11,7 +11,9 @@
 
 namespace mlir::quarc {
 
-void buildGraphPipeline(OpPassManager &pm, const PipelineOptions &options) {
+LogicalResult buildGraphPipeline(OpPassManager &pm,
+                                 const PipelineOptions &options,
+                                 std::string &error) {
   QuarcSpecializeShapesOptions shapes;
   shapes.inputShapes.assign(options.inputShapes.begin(),
                             options.inputShapes.end());
@@ -25,6 +27,16 @@ void buildGraphPipeline(OpPassManager &pm, const PipelineOptions &options) {
   // Imported MatMulNBits: its weight unpacked into quarc's QDQ form.
   pm.addNestedPass<func::FuncOp>(createQuarcDecomposeMatMulNBits());
   pm.addPass(createCSEPass());
+  if (!options.graphPasses.empty()) {
+    std::string message;
+    llvm::raw_string_ostream errorStream(message);
+    if (failed(parsePassPipeline(options.graphPasses, pm, errorStream))) {
+      error = "--graph-passes '" + options.graphPasses +
+              "' is not a pass pipeline (a pass plugin's passes need "
+              "--load-pass-plugin=PATH):\n" + StringRef(message).rtrim().str();
+      return failure();
+    }
+  }
   // Observed after the graph passes: the tensors that will be quantized.
   if (options.observe)
     pm.addPass(createQuarcInsertObservers());
@@ -63,6 +75,7 @@ void buildGraphPipeline(OpPassManager &pm, const PipelineOptions &options) {
     observers.quantized = true;
     pm.addPass(createQuarcInsertObservers(observers));
   }
+  return success();
 }
 
 /// The upstream parts of the lowering, as pipeline text so that they read
@@ -145,10 +158,13 @@ void buildLowerToLLVMPipeline(OpPassManager &pm,
   addPipelineText(pm, kLowerLoopsToLLVM);
 }
 
-void buildCompileToLLVMPipeline(OpPassManager &pm,
-                                const PipelineOptions &options) {
-  buildGraphPipeline(pm, options);
+LogicalResult buildCompileToLLVMPipeline(OpPassManager &pm,
+                                         const PipelineOptions &options,
+                                         std::string &error) {
+  if (failed(buildGraphPipeline(pm, options, error)))
+    return failure();
   buildLowerToLLVMPipeline(pm, options);
+  return success();
 }
 
 namespace {
@@ -213,7 +229,9 @@ void registerQuarcPipelines() {
                                     cli.excludeNodes.end());
         options.floatOps.assign(cli.floatOps.begin(), cli.floatOps.end());
         options.foldQDQ = false;
-        buildGraphPipeline(pm, options);
+        std::string error;
+        if (failed(buildGraphPipeline(pm, options, error)))
+          return errorHandler(error);
         return success();
       },
       [](function_ref<void(const detail::PassOptions &)> printOptions) {
@@ -237,7 +255,8 @@ void registerQuarcPipelines() {
         std::string error;
         if (!TargetInfo::parse(cli.target, options.target, error))
           return errorHandler(error);
-        buildCompileToLLVMPipeline(pm, options);
+        if (failed(buildCompileToLLVMPipeline(pm, options, error)))
+          return errorHandler(error);
         return success();
       },
       [](function_ref<void(const detail::PassOptions &)> printOptions) {

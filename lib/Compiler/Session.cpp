@@ -55,6 +55,17 @@ static LogicalResult runPipeline(ModuleOp module,
   return pm.run(module);
 }
 
+/// Runs the graph pipeline; a pipeline that cannot be built (an unknown
+/// pass in `graphPasses`) is a diagnostic on the module.
+static LogicalResult runGraphPipeline(ModuleOp module,
+                                      const PipelineOptions &options) {
+  PassManager pm(module->getContext());
+  std::string error;
+  if (failed(buildGraphPipeline(pm, options, error)))
+    return module->emitError(error);
+  return pm.run(module);
+}
+
 /// `NAME=D0xD1x...` for each input whose declared type has dynamic dims,
 /// that `fixed` does not name, and for which `source` has a compatible
 /// shape.
@@ -145,9 +156,7 @@ FailureOr<LoweredModel> lowerModel(MLIRContext &context, StringRef modelPath,
         options.inputShapes.push_back(std::move(spec));
   model.target = options.target;
   model.prefix = prefix.str();
-  if (failed(runPipeline(*model.module, [&](OpPassManager &pm) {
-        buildGraphPipeline(pm, options);
-      })))
+  if (failed(runGraphPipeline(*model.module, options)))
     return failure();
   if (inspectGraph && failed(inspectGraph(*model.module)))
     return failure();
@@ -212,9 +221,7 @@ LogicalResult writeQDQModel(MLIRContext &context, StringRef modelPath,
   options.foldQDQ = false;
   OwningOpRef<ModuleOp> module =
       loadModelForPipeline(context, modelPath, options);
-  if (!module || failed(runPipeline(*module, [&](OpPassManager &pm) {
-        buildGraphPipeline(pm, options);
-      })))
+  if (!module || failed(runGraphPipeline(*module, options)))
     return failure();
   return exportOnnxFile(*module, outputPath, error);
 }

@@ -3,10 +3,14 @@
 // mlir-opt with quarc's dialects and passes registered. An input ending in
 // .onnx is imported first (in its own context) and handed over as bytecode,
 // so `quarc-opt model.onnx --pass-pipeline=...` works like on a .mlir file.
+// Pass plugins (`--load-pass-plugin=PATH`) are loaded by quarc's loader,
+// which checks the quarc version they were built for, before the command
+// line is parsed, so that their passes are options like quarc's own.
 //
 //===----------------------------------------------------------------------===//
 
 #include "quarc/Compiler/Pipelines.h"
+#include "quarc/Compiler/Plugins.h"
 #include "quarc/Conversion/Passes.h"
 #include "quarc/Dialect/Quarc/IR/QuarcDialect.h"
 #include "quarc/Dialect/Quarc/Transforms/Passes.h"
@@ -51,8 +55,22 @@ int main(int argc, char **argv) {
   quarc::registerQuarcPipelines();
   quarc::registerOnnxImportDialects(registry);
 
-  auto [inputFilename, outputFilename] =
-      registerAndParseCLIOptions(argc, argv, "quarc optimizer driver\n", registry);
+  std::vector<char *> args(argv, argv + argc);
+  for (const std::string &plugin : quarc::takePassPluginArguments(args)) {
+    std::string error;
+    if (plugin.empty()) {
+      llvm::errs() << "error: --load-pass-plugin needs a path\n";
+      return 1;
+    }
+    if (failed(quarc::loadPassPlugin(plugin, error))) {
+      llvm::errs() << "error: " << error << "\n";
+      return 1;
+    }
+  }
+  int numArgs = static_cast<int>(args.size());
+  char **argValues = args.data();
+  auto [inputFilename, outputFilename] = registerAndParseCLIOptions(
+      numArgs, argValues, "quarc optimizer driver\n", registry);
   MlirOptMainConfig config = MlirOptMainConfig::createFromCLOptions();
 
   std::string errorMessage;

@@ -20,6 +20,7 @@
 
 #include "quarc/Calibration/StatsFile.h"
 #include "quarc/Compiler/Calibrate.h"
+#include "quarc/Compiler/Plugins.h"
 #include "quarc/Compiler/Report.h"
 #include "quarc/Compiler/Session.h"
 #include "quarc/Import/ONNX/ImportONNX.h"
@@ -118,6 +119,15 @@ void printUsage(llvm::raw_ostream &os) {
         "                         node name) in float (repeatable)\n"
         "  --keep-float=T1,T2     with --quantize: keep every node of these\n"
         "                         ONNX op types (Conv, Add, ...) in float\n"
+        "  --load-pass-plugin=PATH\n"
+        "                         load a pass plugin built against this quarc\n"
+        "                         (repeatable; every command; docs/plugins.md)\n"
+        "  --graph-passes=PIPELINE\n"
+        "                         run these passes (MLIR pipeline syntax,\n"
+        "                         e.g. 'func.func(my-pass{opt=1})') after the\n"
+        "                         graph cleanup, before calibration observers\n"
+        "                         and quantization (compile, run, calibrate,\n"
+        "                         report, quantize)\n"
         "  --help                 this text\n"
         "\n"
         "run compiles in memory for the host and runs once; its other options\n"
@@ -174,6 +184,25 @@ void printUsage(llvm::raw_ostream &os) {
         "                         these shapes\n";
 }
 
+/// "model.onnx: node 'conv1': " for the location of an imported op ("" when
+/// it has neither a file nor a node name).
+std::string describeLocation(Location loc) {
+  std::string file, node;
+  loc->walk([&](Location inner) {
+    if (auto name = dyn_cast<NameLoc>(inner); name && node.empty())
+      node = name.getName().str();
+    if (auto line = dyn_cast<FileLineColLoc>(inner); line && file.empty())
+      file = line.getFilename().str();
+    return WalkResult::advance();
+  });
+  std::string text;
+  if (!file.empty())
+    text += file + ": ";
+  if (!node.empty())
+    text += "node '" + node + "': ";
+  return text;
+}
+
 int usageError(const llvm::Twine &message) {
   llvm::errs() << "error: " << message << "\n"
                << "(run `quarc --help` for usage)\n";
@@ -193,6 +222,8 @@ struct CommonFlags {
   /// import as).
   std::string quantize, stats, data, scheme;
   std::vector<std::string> excludeNodes, keepFloat, floatOps;
+  /// --graph-passes: a pass pipeline run before quantization (plugins).
+  std::string graphPasses;
   std::vector<std::string> rest;
 };
 
@@ -274,6 +305,7 @@ int takeQuantizationFlag(ArrayRef<const char *> args, size_t &i,
       (matched = takeValue(args, i, "--scheme", flags.scheme)) ||
       (matched = takeValue(args, i, "--exclude-nodes", nodes)) ||
       (matched = takeValue(args, i, "--keep-float", opTypes)) ||
+      (matched = takeValue(args, i, "--graph-passes", flags.graphPasses)) ||
       (matched = takeValue(args, i, "--input-shape", shape))) {
     if (!shape.empty())
       flags.inputShapes.push_back(shape);
@@ -419,6 +451,7 @@ LogicalResult setUpQuantization(MLIRContext &context, const CommonFlags &flags,
   std::string error;
   CalibrateOptions calibrate;
   calibrate.pipeline.inputShapes = flags.inputShapes;
+  calibrate.pipeline.graphPasses = flags.graphPasses;
   calibrate.dataDir = flags.data;
   calibrate.progress = llvm::sys::Process::StandardErrIsDisplayed();
   FailureOr<calibration::CalibrationStats> stats =
@@ -453,6 +486,7 @@ FailureOr<LoweredModel> lower(MLIRContext &context, const CommonFlags &flags,
     return failure();
   }
   options.inputShapes = flags.inputShapes;
+  options.graphPasses = flags.graphPasses;
   options.externalWeights = !flags.weights.empty();
   if (!llvm::sys::fs::exists(flags.model)) {
     llvm::errs() << "error: " << flags.model << ": no such file\n";
@@ -589,6 +623,7 @@ int quantizeCommand(MLIRContext &context, ArrayRef<const char *> args) {
   }
   PipelineOptions options;
   options.inputShapes = flags.inputShapes;
+  options.graphPasses = flags.graphPasses;
   std::optional<llvm::FileRemover> removeStats;
   std::string error;
   if (failed(setUpQuantization(context, flags, options, removeStats)) ||
@@ -618,6 +653,7 @@ int calibrateCommand(MLIRContext &context, ArrayRef<const char *> args) {
         (matched = takeValue(args, i, "--threads", threads)) ||
         (matched = takeValue(args, i, "--bins", bins)) ||
         (matched = takeValue(args, i, "--target", flags.target)) ||
+        (matched = takeValue(args, i, "--graph-passes", flags.graphPasses)) ||
         (matched = takeValue(args, i, "--input-shape", shape))) {
       if (matched < 0)
         return usageError("option " + arg.split('=').first + " needs a value");
@@ -667,6 +703,7 @@ int calibrateCommand(MLIRContext &context, ArrayRef<const char *> args) {
     return 1;
   }
   options.pipeline.inputShapes = flags.inputShapes;
+  options.pipeline.graphPasses = flags.graphPasses;
   options.dataDir = dataDir;
   options.progress = llvm::sys::Process::StandardErrIsDisplayed();
   if (!samples.empty()) {
@@ -724,6 +761,7 @@ int reportCommand(MLIRContext &context, ArrayRef<const char *> args) {
         (matched = takeValue(args, i, "--exclude-nodes", nodes)) ||
         (matched = takeValue(args, i, "--keep-float", opTypes)) ||
         (matched = takeValue(args, i, "--threads", threads)) ||
+        (matched = takeValue(args, i, "--graph-passes", flags.graphPasses)) ||
         (matched = takeValue(args, i, "--input-shape", shape))) {
       if (matched < 0)
         return usageError("option " + arg.split('=').first + " needs a value");
@@ -776,6 +814,7 @@ int reportCommand(MLIRContext &context, ArrayRef<const char *> args) {
     return 1;
   }
   options.pipeline.inputShapes = flags.inputShapes;
+  options.pipeline.graphPasses = flags.graphPasses;
   options.dataDir = flags.data;
   options.statsPath = flags.stats;
   options.scheme = flags.scheme;
@@ -810,10 +849,33 @@ int main(int argc, char **argv) {
     printUsage(llvm::outs());
     return 0;
   }
+  // Plugins first: their passes must be registered before any pipeline
+  // (--graph-passes) is parsed.
+  std::vector<char *> commandArgs(argv + 2, argv + argc);
+  for (const std::string &plugin : takePassPluginArguments(commandArgs)) {
+    std::string error;
+    if (plugin.empty())
+      return usageError("--load-pass-plugin needs a path");
+    if (failed(loadPassPlugin(plugin, error))) {
+      llvm::errs() << "error: " << error << "\n";
+      return 1;
+    }
+  }
   DialectRegistry registry;
   registerCompilerDialects(registry);
   MLIRContext context(registry);
-  ArrayRef<const char *> args(argv + 2, argv + argc);
+  // MLIR prints only errors when no handler is installed. Remarks of
+  // passes (a plugin's rule saying which layers it kept in float) are for
+  // the user too; errors print as before, warnings (of the translation to
+  // LLVM IR, about attributes it ignores) are still dropped.
+  ScopedDiagnosticHandler printRemarks(&context, [](Diagnostic &diag) {
+    if (diag.getSeverity() != DiagnosticSeverity::Remark)
+      return failure(); // to the default handler
+    llvm::errs() << describeLocation(diag.getLocation()) << "remark: " << diag
+                 << "\n";
+    return success();
+  });
+  ArrayRef<const char *> args(commandArgs.data(), commandArgs.size());
   if (command == "compile")
     return compileCommand(context, args);
   if (command == "run")

@@ -50,6 +50,12 @@ struct PipelineOptions {
   /// (`quarc.add`).
   std::vector<std::string> excludeNodes;
   std::vector<std::string> floatOps;
+  /// Extra passes in MLIR's textual pipeline syntax (e.g.
+  /// `func.func(my-plugin-pass{opt=1})`, on the module), run after the
+  /// graph cleanup and before the observers and quantization, so that
+  /// calibration and compilation see the same graph: where a pass plugin's
+  /// passes run in `quarc compile --graph-passes`.
+  std::string graphPasses;
   /// Fold the QDQ form (quantize/dequantize pairs, quantized or imported)
   /// into integer ops (quarc-fold-qdq) at the end of the graph pipeline.
   /// Off for `quarc quantize`, which exports the QDQ form as ONNX.
@@ -57,16 +63,21 @@ struct PipelineOptions {
 };
 
 /// Graph level: fix input shapes, fold shape computations, clean up; then
-/// the observers or quantization, when asked for, and the QDQ fold.
-void buildGraphPipeline(OpPassManager &pm, const PipelineOptions &options);
+/// `graphPasses`, the observers or quantization, when asked for, and the
+/// QDQ fold. Fails, with the reason in `error`, when `graphPasses` does not
+/// parse (an unknown pass: its plugin is not loaded).
+LogicalResult buildGraphPipeline(OpPassManager &pm,
+                                 const PipelineOptions &options,
+                                 std::string &error);
 
 /// quarc dialect -> LLVM dialect: lower to linalg, fuse, bufferize with
 /// function results allocated by the callee, lower to loops and LLVM.
 void buildLowerToLLVMPipeline(OpPassManager &pm, const PipelineOptions &options);
 
 /// Both, in order.
-void buildCompileToLLVMPipeline(OpPassManager &pm,
-                                const PipelineOptions &options);
+LogicalResult buildCompileToLLVMPipeline(OpPassManager &pm,
+                                         const PipelineOptions &options,
+                                         std::string &error);
 
 /// Registers `quarc-compile-to-llvm` and `quarc-quantize-pipeline` (the
 /// graph pipeline of `quarc quantize`) with the pass registry (quarc-opt).

@@ -127,6 +127,8 @@ private:
   llvm::DenseMap<Value, SmallVector<unsigned>> consumersOf;
 
   bool isExcluded(Operation *op) const {
+    if (op->hasAttr(kKeepFloatAttr))
+      return true;
     if (options.floatOps && options.floatOps->contains(op->getName().getStringRef()))
       return true;
     return options.excludedNodes &&

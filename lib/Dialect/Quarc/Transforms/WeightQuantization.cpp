@@ -131,7 +131,8 @@ SmallVector<Operation *> selectOps(ModuleOp module,
   llvm::StringSet<> floatOpNames(llvm::from_range, floatOps);
   SmallVector<Operation *> selected;
   module.walk([&](Operation *op) {
-    if (!candidate(op) || floatOpNames.contains(op->getName().getStringRef()))
+    if (!candidate(op) || op->hasAttr(kKeepFloatAttr) ||
+        floatOpNames.contains(op->getName().getStringRef()))
       return;
     if (llvm::none_of(getNodeNames(op), [&](StringRef node) {
           return excluded.contains(node);

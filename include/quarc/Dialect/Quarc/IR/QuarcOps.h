@@ -25,6 +25,10 @@ namespace mlir::quarc {
 constexpr llvm::StringLiteral kObserveCallback = "quarc_observe";
 /// The module attribute listing the observed tensors' names by index.
 constexpr llvm::StringLiteral kObservedTensorsAttr = "quarc.observed_tensors";
+/// A unit attribute on an op that the quantization passes must leave in
+/// float, whatever their options say (set by rules outside quarc, such as
+/// a pass plugin's).
+constexpr llvm::StringLiteral kKeepFloatAttr = "quarc.keep_float";
 
 } // namespace mlir::quarc
 

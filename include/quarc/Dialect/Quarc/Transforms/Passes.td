@@ -217,8 +217,10 @@ def QuarcQuantize : Pass<"quarc-quantize", "ModuleOp"> {
 
     An op is left in float when a tensor it would quantize has no stats
     (no ONNX name, or not observed), when its ONNX node is listed in
-    `exclude-nodes`, or when its op name is listed in `float-ops`
-    (`quarc.add`; the driver's `--keep-float=Add` names ONNX op types).
+    `exclude-nodes`, when its op name is listed in `float-ops`
+    (`quarc.add`; the driver's `--keep-float=Add` names ONNX op types), or
+    when it carries the unit attribute `quarc.keep_float` (which a pass
+    plugin's rule can set: examples/plugin).
     With 16-bit activations only the contractions are quantized. When the
     module has a `quarc.model_hash` attribute (the driver sets it from the
     model file), stats made for another model are an error.
@@ -260,7 +262,8 @@ def QuarcQuantizeDynamic : Pass<"quarc-quantize-dynamic", "ModuleOp"> {
     DynamicQuantizeLSTM).
 
     Ops listed in `exclude-nodes` (ONNX node names) or `float-ops` (quarc
-    op names) stay float, and so does any product whose weight is not a
+    op names), or carrying the unit attribute `quarc.keep_float`, stay
+    float, and so does any product whose weight is not a
     constant. Convolutions are left alone: static quantization suits them.
   }];
   let options = [
@@ -330,7 +333,8 @@ def QuarcQuantizeWeights : Pass<"quarc-quantize-weights", "ModuleOp"> {
 
     The weight type must have 2 to 4 bits and a per-group granularity.
     Ops listed in `exclude-nodes` (ONNX node names) or `float-ops` (quarc
-    op names) stay float, and so does any product whose weight is not a
+    op names), or carrying the unit attribute `quarc.keep_float`, stay
+    float, and so does any product whose weight is not a
     constant. Convolutions are left alone.
   }];
   let options = [
