@@ -157,42 +157,57 @@ std::string CalibrationData::samplePath(size_t i) const {
 bool CalibrationData::load(size_t i, std::vector<NpyArray> &arrays,
                            std::string &error) const {
   std::string path = samplePath(i);
-  std::vector<NpyArray> loaded;
+  std::vector<std::pair<std::string, NpyArray>> members;
   if (StringRef(fileNames[i]).ends_with(".npy")) {
     // open() admits .npy samples only for a single-input model.
     NpyArray array;
     if (failed(readNpyFile(path, array, error)))
       return false;
-    loaded.push_back(std::move(array));
-  } else {
-    std::vector<std::pair<std::string, NpyArray>> members;
-    if (failed(readNpzFile(path, members, error)))
+    members.emplace_back(inputs.front().name, std::move(array));
+  } else if (failed(readNpzFile(path, members, error))) {
+    return false;
+  }
+  return assembleSample(std::move(members), inputs, path, arrays, error);
+}
+
+bool assembleSample(std::vector<std::pair<std::string, NpyArray>> members,
+                    ArrayRef<ModelInputSpec> inputs, StringRef what,
+                    std::vector<NpyArray> &arrays, std::string &error) {
+  for (const auto &[key, array] : members) {
+    if (llvm::none_of(inputs, [&, &key = key](const ModelInputSpec &input) {
+          return input.name == key;
+        })) {
+      error = what.str() + ": unexpected array '" + key +
+              "' (the model's inputs are " + joinNames(inputs) + ")";
       return false;
-    for (const auto &[key, array] : members) {
-      if (llvm::none_of(inputs, [&, &key = key](const ModelInputSpec &input) {
-            return input.name == key;
-          })) {
-        error = path + ": unexpected array '" + key +
-                "' (the model's inputs are " + joinNames(inputs) + ")";
-        return false;
-      }
-    }
-    for (const ModelInputSpec &input : inputs) {
-      auto member = llvm::find_if(members, [&](const auto &keyAndArray) {
-        return keyAndArray.first == input.name;
-      });
-      if (member == members.end()) {
-        error = path + ": no array for input '" + input.name +
-                "' (the model's inputs are " + joinNames(inputs) + ")";
-        return false;
-      }
-      loaded.push_back(std::move(member->second));
     }
   }
+  std::vector<NpyArray> loaded;
+  for (const ModelInputSpec &input : inputs) {
+    auto member = llvm::find_if(members, [&](const auto &keyAndArray) {
+      return keyAndArray.first == input.name;
+    });
+    if (member == members.end()) {
+      error = what.str() + ": no array for input '" + input.name +
+              "' (the model's inputs are " + joinNames(inputs) + ")";
+      return false;
+    }
+    loaded.push_back(std::move(member->second));
+  }
   for (auto [array, input] : llvm::zip_equal(loaded, inputs))
-    if (!checkInput(array, input, path, error))
+    if (!checkInput(array, input, what, error))
       return false;
   arrays = std::move(loaded);
+  return true;
+}
+
+FailureOr<bool> FolderSamples::next(std::vector<NpyArray> &arrays,
+                                    std::string &name, std::string &error) {
+  if (position > last)
+    return false;
+  name = data.sampleName(position).str();
+  if (!data.load(position++, arrays, error))
+    return failure();
   return true;
 }
 

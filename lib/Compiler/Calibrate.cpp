@@ -25,10 +25,18 @@ FailureOr<std::string> mlir::quarc::hashModelFile(StringRef path,
   return "sha256:" + llvm::toHex(digest, /*LowerCase=*/true);
 }
 
-FailureOr<CalibrationStats>
-mlir::quarc::calibrateModel(MLIRContext &context, StringRef modelPath,
-                            const CalibrateOptions &options,
-                            std::string &error) {
+namespace {
+
+/// What calibration needs to know of the model before running it.
+struct CalibratedModel {
+  std::string hash;
+  SmallVector<ModelInputSpec> inputs;
+};
+
+FailureOr<CalibratedModel> readCalibratedModel(MLIRContext &context,
+                                               StringRef modelPath,
+                                               const CalibrateOptions &options,
+                                               std::string &error) {
   if (!options.pipeline.target.runsOnHost()) {
     error = "calibration runs the model on this machine; --target must be "
             "the host's (" +
@@ -44,8 +52,65 @@ mlir::quarc::calibrateModel(MLIRContext &context, StringRef modelPath,
     error = "cannot read the model's inputs";
     return failure();
   }
+  return CalibratedModel{std::move(*hash), std::move(*inputs)};
+}
+
+FailureOr<CalibrationStats> runCalibration(MLIRContext &context,
+                                           StringRef modelPath,
+                                           const CalibratedModel &calibrated,
+                                           const CalibrateOptions &options,
+                                           SampleSource &samples,
+                                           uint64_t firstIndex,
+                                           std::string &error) {
+  CalibrationStats stats(calibrated.hash, options.numBins);
+  PipelineOptions pipeline = options.pipeline;
+  pipeline.observe = true;
+  ObservedModel model(context, modelPath, pipeline, options.threads);
+  ProgressLine progress(options.progress && samples.size(), "calibrating",
+                        samples.size().value_or(0));
+  std::vector<NpyArray> arrays;
+  std::vector<quarc_tensor> outputs;
+  std::string sampleName;
+  uint64_t sample = firstIndex;
+  for (;; ++sample) {
+    FailureOr<bool> read = samples.next(arrays, sampleName, error);
+    if (failed(read))
+      return failure();
+    if (!*read)
+      break;
+    auto record = [&](StringRef tensor, ArrayRef<float> values,
+                      std::string &message) {
+      return stats.record(sample, tensor, values, message);
+    };
+    if (failed(model.run(arrays, calibrated.inputs, record, outputs, error))) {
+      error = "sample '" + sampleName + "': " + error;
+      return failure();
+    }
+    // Every observed tensor, also one whose observer did not run.
+    for (const std::string &name : model.getObservedTensors())
+      if (failed(stats.declareTensor(name, error)))
+        return failure();
+    progress.update(sample - firstIndex + 1);
+  }
+  if (sample == firstIndex) {
+    error = "no calibration samples";
+    return failure();
+  }
+  return stats;
+}
+
+} // namespace
+
+FailureOr<CalibrationStats>
+mlir::quarc::calibrateModel(MLIRContext &context, StringRef modelPath,
+                            const CalibrateOptions &options,
+                            std::string &error) {
+  FailureOr<CalibratedModel> calibrated =
+      readCalibratedModel(context, modelPath, options, error);
+  if (failed(calibrated))
+    return failure();
   std::optional<CalibrationData> data =
-      CalibrationData::open(options.dataDir, *inputs, error);
+      CalibrationData::open(options.dataDir, calibrated->inputs, error);
   if (!data)
     return failure();
   uint64_t first = 0, last = data->size() - 1;
@@ -59,31 +124,20 @@ mlir::quarc::calibrateModel(MLIRContext &context, StringRef modelPath,
       return failure();
     }
   }
+  FolderSamples samples(*data, first, last);
+  return runCalibration(context, modelPath, *calibrated, options, samples,
+                        first, error);
+}
 
-  CalibrationStats stats(*hash, options.numBins);
-  PipelineOptions pipeline = options.pipeline;
-  pipeline.observe = true;
-  ObservedModel model(context, modelPath, pipeline, options.threads);
-  ProgressLine progress(options.progress, "calibrating", last - first + 1);
-  std::vector<NpyArray> arrays;
-  std::vector<quarc_tensor> outputs;
-  for (uint64_t sample = first; sample <= last; ++sample) {
-    std::string sampleName = data->sampleName(sample).str();
-    if (!data->load(sample, arrays, error))
-      return failure();
-    auto record = [&](StringRef tensor, ArrayRef<float> values,
-                      std::string &message) {
-      return stats.record(sample, tensor, values, message);
-    };
-    if (failed(model.run(arrays, *inputs, record, outputs, error))) {
-      error = "sample '" + sampleName + "': " + error;
-      return failure();
-    }
-    // Every observed tensor, also one whose observer did not run.
-    for (const std::string &name : model.getObservedTensors())
-      if (failed(stats.declareTensor(name, error)))
-        return failure();
-    progress.update(sample - first + 1);
-  }
-  return stats;
+FailureOr<CalibrationStats>
+mlir::quarc::calibrateModel(MLIRContext &context, StringRef modelPath,
+                            const CalibrateOptions &options,
+                            SampleSource &samples, uint64_t firstIndex,
+                            std::string &error) {
+  FailureOr<CalibratedModel> calibrated =
+      readCalibratedModel(context, modelPath, options, error);
+  if (failed(calibrated))
+    return failure();
+  return runCalibration(context, modelPath, *calibrated, options, samples,
+                        firstIndex, error);
 }

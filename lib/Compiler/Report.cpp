@@ -106,21 +106,26 @@ bool outputValues(const quarc_tensor &tensor, std::vector<float> &values) {
 /// file that `remover` deletes.
 FailureOr<CalibrationStats>
 getStats(MLIRContext &context, StringRef modelPath, StringRef hash,
-         const ReportOptions &options, std::string &statsPath,
-         std::optional<llvm::FileRemover> &remover, std::string &error) {
+         const ReportOptions &options, SampleSource &samples,
+         std::string &statsPath, std::optional<llvm::FileRemover> &remover,
+         std::string &error) {
   if (!options.statsPath.empty()) {
     statsPath = options.statsPath;
     return loadStatsFileForModel(options.statsPath, hash, error);
   }
   CalibrateOptions calibrate;
   calibrate.pipeline = options.pipeline;
-  calibrate.dataDir = options.dataDir;
   calibrate.threads = options.threads;
   calibrate.progress = options.progress;
   FailureOr<CalibrationStats> stats =
-      calibrateModel(context, modelPath, calibrate, error);
+      calibrateModel(context, modelPath, calibrate, samples, 0, error);
   if (failed(stats))
     return failure();
+  if (!samples.rewind()) {
+    error = "the samples can be read only once, but without stats the "
+            "report reads them twice (to calibrate, then to measure)";
+    return failure();
+  }
   SmallString<128> path;
   if (std::error_code ec =
           llvm::sys::fs::createTemporaryFile("quarc-stats", "json", path)) {
@@ -191,15 +196,21 @@ mlir::quarc::buildQuantizationReport(MLIRContext &context, StringRef modelPath,
     error = "cannot read the model's inputs";
     return failure();
   }
-  std::optional<CalibrationData> data =
-      CalibrationData::open(options.dataDir, *inputs, error);
-  if (!data)
-    return failure();
+  std::optional<CalibrationData> data;
+  std::optional<FolderSamples> folderSamples;
+  SampleSource *samples = options.samples;
+  if (!samples) {
+    data = CalibrationData::open(options.dataDir, *inputs, error);
+    if (!data)
+      return failure();
+    samples = &folderSamples.emplace(*data, 0, data->size() - 1);
+  }
 
   std::optional<llvm::FileRemover> removeStats;
   std::string statsPath;
-  FailureOr<CalibrationStats> stats = getStats(
-      context, modelPath, *hash, options, statsPath, removeStats, error);
+  FailureOr<CalibrationStats> stats =
+      getStats(context, modelPath, *hash, options, *samples, statsPath,
+               removeStats, error);
   if (failed(stats))
     return failure();
   report.statsPath = options.statsPath;
@@ -239,11 +250,16 @@ mlir::quarc::buildQuantizationReport(MLIRContext &context, StringRef modelPath,
   std::vector<NpyArray> arrays;
   std::vector<quarc_tensor> floatOutputs, quantizedOutputs;
   std::vector<float> expected, actual;
-  ProgressLine progress(options.progress, "measuring", data->size());
-  for (uint64_t sample = 0; sample < data->size(); ++sample) {
-    std::string sampleName = data->sampleName(sample).str();
-    if (!data->load(sample, arrays, error))
+  ProgressLine progress(options.progress && samples->size(), "measuring",
+                        samples->size().value_or(0));
+  std::string sampleName;
+  uint64_t sample = 0;
+  for (;; ++sample) {
+    FailureOr<bool> read = samples->next(arrays, sampleName, error);
+    if (failed(read))
       return failure();
+    if (!*read)
+      break;
     auto keep = [&](StringRef tensor, ArrayRef<float> values, std::string &) {
       floatValues[tensor].assign(values.begin(), values.end());
       return success();
@@ -307,7 +323,11 @@ mlir::quarc::buildQuantizationReport(MLIRContext &context, StringRef modelPath,
     }
     progress.update(sample + 1);
   }
-  report.samples = data->size();
+  if (sample == 0) {
+    error = "no samples to measure on";
+    return failure();
+  }
+  report.samples = sample;
   report.floatConstantBytes = floatGraph->constantBytes;
   addCalibratedRanges(*stats, *scheme, *method, report);
   return report;

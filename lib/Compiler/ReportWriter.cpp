@@ -1,6 +1,7 @@
 //===- ReportWriter.cpp - quarc report as Markdown, JSON and a chart ------===//
 
 #include "quarc/Compiler/Report.h"
+#include "quarc/Compiler/Session.h"
 
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FileUtilities.h"
@@ -338,9 +339,7 @@ namespace {
 
 /// The chart script, installed next to quarc: <prefix>/share/quarc/.
 std::string findChartScript() {
-  std::string self = llvm::sys::fs::getMainExecutable(nullptr, nullptr);
-  SmallString<256> path(
-      llvm::sys::path::parent_path(llvm::sys::path::parent_path(self)));
+  SmallString<256> path(getResourceRoot());
   llvm::sys::path::append(path, "share", "quarc", "report_chart.py");
   return path.str().str();
 }

@@ -300,18 +300,19 @@ LogicalResult writeText(StringRef path, StringRef text, std::string &error) {
   return success();
 }
 
-/// Where libquarc_runtime.a for `arch` lives: next to the quarc binary's
-/// lib/ folder, in the build tree and in an installation alike.
+/// Where libquarc_runtime.a for `arch` lives.
 std::string findRuntimeLibrary(StringRef arch) {
-  std::string self = llvm::sys::fs::getMainExecutable(nullptr, nullptr);
-  SmallString<256> path(llvm::sys::path::parent_path(
-      llvm::sys::path::parent_path(self)));
+  SmallString<256> path(getResourceRoot());
   llvm::sys::path::append(path, "lib", "quarc", arch, "libquarc_runtime.a");
   return path.str().str();
 }
 
+/// Links `object` with the runtime into an executable or, if `shared`, a
+/// shared library that also exports the model's descriptor as
+/// `quarc_library_model`, the name quarc.load finds it by whatever the file
+/// is called (`<prefix>_model` depends on the name it was compiled to).
 LogicalResult link(const TargetInfo &target, StringRef object, StringRef output,
-                   bool shared, std::string &error) {
+                   StringRef prefix, bool shared, std::string &error) {
   std::string runtime = findRuntimeLibrary(target.arch);
   if (!llvm::sys::fs::exists(runtime)) {
     error = "the quarc runtime for " + target.arch + " is not installed (" +
@@ -325,7 +326,9 @@ LogicalResult link(const TargetInfo &target, StringRef object, StringRef output,
   // its buffers, the thread pool) to its own copy, whatever else the
   // process has loaded.
   if (shared)
-    args.insert(args.end(), {"-shared", "-Wl,-Bsymbolic"});
+    args.insert(args.end(),
+                {"-shared", "-Wl,-Bsymbolic",
+                 "-Wl,--defsym=quarc_library_model=" + prefix.str() + "_model"});
   args.insert(args.end(), {"-o", output.str(), object.str()});
   // A shared library exports the whole session API, used or not.
   if (shared)
@@ -454,7 +457,7 @@ LogicalResult writeArtifact(LoweredModel &model, ArtifactKind kind,
       return failure();
   }
   if (kind != ArtifactKind::Object &&
-      failed(link(model.target, objectPath, artifact.path(),
+      failed(link(model.target, objectPath, artifact.path(), model.prefix,
                   kind == ArtifactKind::SharedLibrary, error)))
     return failure();
 
@@ -548,6 +551,41 @@ JitModel::create(LoweredModel &model, std::string &error,
   }
   jit->desc = static_cast<const quarc_model_desc *>(*symbol);
   return jit;
+}
+
+static std::string &resourceRootOverride() {
+  static std::string root;
+  return root;
+}
+
+std::string getResourceRoot() {
+  if (!resourceRootOverride().empty())
+    return resourceRootOverride();
+  std::string self = llvm::sys::fs::getMainExecutable(nullptr, nullptr);
+  return llvm::sys::path::parent_path(llvm::sys::path::parent_path(self))
+      .str();
+}
+
+void setResourceRoot(StringRef root) { resourceRootOverride() = root.str(); }
+
+FailureOr<std::vector<std::string>>
+getQuarcOpsOfOnnxTypes(ArrayRef<std::string> opTypes, std::string &error) {
+  SmallVector<SupportedOnnxOp> supported = getSupportedOnnxOps();
+  std::vector<std::string> quarcOps;
+  for (const std::string &opType : opTypes) {
+    auto it = llvm::find_if(supported, [&](const SupportedOnnxOp &op) {
+      return (op.domain.empty() || op.domain == "ai.onnx") &&
+             op.opType == opType;
+    });
+    if (it == supported.end()) {
+      error = "'" + opType +
+              "' is not an ONNX op type quarc imports (quarc-translate "
+              "--list-onnx-ops lists them; the names are case-sensitive)";
+      return failure();
+    }
+    quarcOps.push_back(it->quarcOp.str());
+  }
+  return quarcOps;
 }
 
 } // namespace mlir::quarc

@@ -23,6 +23,7 @@
 #include "quarc/Compiler/Plugins.h"
 #include "quarc/Compiler/Report.h"
 #include "quarc/Compiler/Session.h"
+#include "quarc/Dialect/Quarc/IR/TensorNames.h"
 #include "quarc/Import/ONNX/ImportONNX.h"
 #include "quarc/Quantization/QuantScheme.h"
 #include "quarc/quarc_runtime.h"
@@ -184,25 +185,6 @@ void printUsage(llvm::raw_ostream &os) {
         "                         these shapes\n";
 }
 
-/// "model.onnx: node 'conv1': " for the location of an imported op ("" when
-/// it has neither a file nor a node name).
-std::string describeLocation(Location loc) {
-  std::string file, node;
-  loc->walk([&](Location inner) {
-    if (auto name = dyn_cast<NameLoc>(inner); name && node.empty())
-      node = name.getName().str();
-    if (auto line = dyn_cast<FileLineColLoc>(inner); line && file.empty())
-      file = line.getFilename().str();
-    return WalkResult::advance();
-  });
-  std::string text;
-  if (!file.empty())
-    text += file + ": ";
-  if (!node.empty())
-    text += "node '" + node + "': ";
-  return text;
-}
-
 int usageError(const llvm::Twine &message) {
   llvm::errs() << "error: " << message << "\n"
                << "(run `quarc --help` for usage)\n";
@@ -275,18 +257,12 @@ void appendCommaSeparated(StringRef list, std::vector<std::string> &out) {
 /// The quarc ops of the ONNX op types of --keep-float, into
 /// `flags.floatOps`; an error naming an op type quarc does not import.
 std::string resolveKeepFloat(CommonFlags &flags) {
-  SmallVector<SupportedOnnxOp> supported = getSupportedOnnxOps();
-  for (const std::string &opType : flags.keepFloat) {
-    auto it = llvm::find_if(supported, [&](const SupportedOnnxOp &op) {
-      return (op.domain.empty() || op.domain == "ai.onnx") &&
-             op.opType == opType;
-    });
-    if (it == supported.end())
-      return "--keep-float: '" + opType +
-             "' is not an ONNX op type quarc imports (quarc-translate "
-             "--list-onnx-ops lists them; the names are case-sensitive)";
-    flags.floatOps.push_back(it->quarcOp.str());
-  }
+  std::string error;
+  FailureOr<std::vector<std::string>> ops =
+      getQuarcOpsOfOnnxTypes(flags.keepFloat, error);
+  if (failed(ops))
+    return "--keep-float: " + error;
+  flags.floatOps = std::move(*ops);
   return "";
 }
 
@@ -871,7 +847,8 @@ int main(int argc, char **argv) {
   ScopedDiagnosticHandler printRemarks(&context, [](Diagnostic &diag) {
     if (diag.getSeverity() != DiagnosticSeverity::Remark)
       return failure(); // to the default handler
-    llvm::errs() << describeLocation(diag.getLocation()) << "remark: " << diag
+    std::string where = describeOnnxLocation(diag.getLocation()).str();
+    llvm::errs() << where << (where.empty() ? "" : ": ") << "remark: " << diag
                  << "\n";
     return success();
   });

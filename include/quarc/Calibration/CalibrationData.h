@@ -19,6 +19,8 @@
 
 #include "quarc/Calibration/NpyArray.h"
 
+#include "mlir/Support/LLVM.h"
+
 #include <optional>
 
 namespace mlir::quarc::calibration {
@@ -30,6 +32,33 @@ struct ModelInputSpec {
   /// -1 is a dynamic dim: a sample may give it any size.
   llvm::SmallVector<int64_t> shape;
 };
+
+/// Samples to run a model on, read in order: a folder of files (--data,
+/// FolderSamples below) or the caller's own arrays (the Python module's).
+/// Each sample is one array per model input, in the model's input order,
+/// checked against the model (names, dtypes, ranks, static dims, finite
+/// floats).
+class SampleSource {
+public:
+  virtual ~SampleSource() = default;
+  /// How many samples there are, when known before reading them.
+  virtual std::optional<uint64_t> size() const = 0;
+  /// Reads the next sample into `arrays` and its name for messages into
+  /// `name` ("calib/s3.npz"): true, false when there are no more samples,
+  /// failure with `error` naming the sample and input.
+  virtual FailureOr<bool> next(std::vector<NpyArray> &arrays,
+                               std::string &name, std::string &error) = 0;
+  /// Back to the first sample; false when the source can be read only
+  /// once.
+  virtual bool rewind() = 0;
+};
+
+/// Orders a sample given as (input name, array) pairs by the model's
+/// `inputs` and checks each array against its input; `what` names the
+/// sample in errors ("calib/s3.npz", "sample 3").
+bool assembleSample(std::vector<std::pair<std::string, NpyArray>> members,
+                    ArrayRef<ModelInputSpec> inputs, StringRef what,
+                    std::vector<NpyArray> &arrays, std::string &error);
 
 class CalibrationData {
 public:
@@ -61,6 +90,25 @@ private:
   std::vector<ModelInputSpec> inputs;
   /// Sorted by bytes.
   std::vector<std::string> fileNames;
+};
+
+/// The samples of a folder, or of the range [first, last] of its sorted
+/// list.
+class FolderSamples : public SampleSource {
+public:
+  FolderSamples(const CalibrationData &data, uint64_t first, uint64_t last)
+      : data(data), first(first), last(last), position(first) {}
+  std::optional<uint64_t> size() const override { return last - first + 1; }
+  FailureOr<bool> next(std::vector<NpyArray> &arrays, std::string &name,
+                       std::string &error) override;
+  bool rewind() override {
+    position = first;
+    return true;
+  }
+
+private:
+  const CalibrationData &data;
+  uint64_t first, last, position;
 };
 
 } // namespace mlir::quarc::calibration

@@ -11,6 +11,7 @@
 #ifndef QUARC_COMPILER_CALIBRATE_H
 #define QUARC_COMPILER_CALIBRATE_H
 
+#include "quarc/Calibration/CalibrationData.h"
 #include "quarc/Calibration/CalibrationStats.h"
 #include "quarc/Compiler/Pipelines.h"
 
@@ -49,6 +50,15 @@ FailureOr<std::string> hashModelFile(StringRef path, std::string &error);
 FailureOr<calibration::CalibrationStats>
 calibrateModel(MLIRContext &context, StringRef modelPath,
                const CalibrateOptions &options, std::string &error);
+
+/// The same on the caller's samples (the Python module's), which the stats
+/// number from `firstIndex`; `options.dataDir` and `sampleRange` are not
+/// used.
+FailureOr<calibration::CalibrationStats>
+calibrateModel(MLIRContext &context, StringRef modelPath,
+               const CalibrateOptions &options,
+               calibration::SampleSource &samples, uint64_t firstIndex,
+               std::string &error);
 
 } // namespace mlir::quarc
 

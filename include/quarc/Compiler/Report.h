@@ -13,6 +13,7 @@
 #ifndef QUARC_COMPILER_REPORT_H
 #define QUARC_COMPILER_REPORT_H
 
+#include "quarc/Calibration/CalibrationData.h"
 #include "quarc/Compiler/Pipelines.h"
 
 #include "mlir/IR/MLIRContext.h"
@@ -125,6 +126,9 @@ struct ReportOptions {
   PipelineOptions pipeline;
   /// Measure on this folder's samples (CalibrationData.h).
   std::string dataDir;
+  /// Or on these (the Python module's); read twice when there are no
+  /// stats (calibration, then measurement), so they must rewind.
+  calibration::SampleSource *samples = nullptr;
   /// Ranges from this stats file; empty: calibrate on `dataDir` first.
   std::string statsPath;
   /// As for quarc-quantize.

@@ -116,6 +116,20 @@ private:
   const quarc_model_desc *desc = nullptr;
 };
 
+/// The folder under which quarc finds its own files: the runtime that
+/// artefacts link (lib/quarc/<arch>/libquarc_runtime.a) and the report's
+/// chart script (share/quarc/). By default the parent of the running
+/// executable's folder, which is right for the tools in a build tree and in
+/// an installation; the Python module sets its package's folder.
+std::string getResourceRoot();
+void setResourceRoot(StringRef root);
+
+/// The quarc ops that the ONNX op types `opTypes` (of the default domain)
+/// import as, for PipelineOptions::floatOps (`--keep-float`); fails with an
+/// error naming an op type quarc does not import.
+FailureOr<std::vector<std::string>>
+getQuarcOpsOfOnnxTypes(ArrayRef<std::string> opTypes, std::string &error);
+
 /// Registers every dialect, interface and translation the pipelines use.
 void registerCompilerDialects(DialectRegistry &registry);
 

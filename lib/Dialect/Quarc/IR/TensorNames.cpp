@@ -106,3 +106,22 @@ SmallVector<StringRef> mlir::quarc::getNodeNames(Operation *op) {
   }
   return names;
 }
+
+std::string mlir::quarc::OnnxLocation::str() const {
+  std::string text = file;
+  if (!node.empty())
+    text += (text.empty() ? "" : ": ") + ("node '" + node + "'");
+  return text;
+}
+
+mlir::quarc::OnnxLocation mlir::quarc::describeOnnxLocation(Location loc) {
+  OnnxLocation where;
+  loc->walk([&](Location inner) {
+    if (auto name = dyn_cast<NameLoc>(inner); name && where.node.empty())
+      where.node = name.getName().str();
+    if (auto line = dyn_cast<FileLineColLoc>(inner); line && where.file.empty())
+      where.file = line.getFilename().str();
+    return WalkResult::advance();
+  });
+  return where;
+}

@@ -53,6 +53,17 @@ std::optional<StringRef> getNodeName(Operation *op);
 /// in), of every location fused into it.
 SmallVector<StringRef> getNodeNames(Operation *op);
 
+/// Where a diagnostic is, as a user of the ONNX model knows it: the model
+/// file and the ONNX node (each "" when the location has none).
+struct OnnxLocation {
+  std::string file, node;
+  /// "model.onnx: node 'conv1'", "model.onnx", "node 'conv1'" or "".
+  std::string str() const;
+};
+
+/// The first file name and the first node name (NameLoc) in `loc`.
+OnnxLocation describeOnnxLocation(Location loc);
+
 } // namespace mlir::quarc
 
 #endif // QUARC_DIALECT_QUARC_IR_TENSORNAMES_H
