@@ -9,7 +9,8 @@
 // KL(P || Q). As in MXNet's reference implementation (_get_optimal_threshold
 // in mxnet/contrib/quantization.py), except that a candidate where Q is 0
 // and P is not has infinite divergence and is skipped instead of smoothed;
-// keeping all bins is always finite.
+// keeping all bins is always finite. Unlike both, the threshold keeps at
+// least 99% of the values (entropyRange): see RangeEstimators.h.
 //
 // Within a group Q is constant, so sum(p log q) over the group is
 // (group sum of p) * log(q); with prefix sums of h, of non-zero bins and of
@@ -19,16 +20,18 @@
 
 #include "quarc/Calibration/RangeEstimators.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
 namespace mlir::quarc::calibration {
 
-size_t entropyThresholdBins(ArrayRef<uint64_t> absCounts, unsigned levels) {
+size_t entropyThresholdBins(ArrayRef<uint64_t> absCounts, unsigned levels,
+                            size_t minBins) {
   size_t n = absCounts.size();
   while (n > 0 && absCounts[n - 1] == 0)
     --n;
-  if (n <= levels)
+  if (n <= std::max<size_t>(levels, minBins))
     return n;
   auto xLogX = [](double x) { return x > 0 ? x * std::log(x) : 0.0; };
   // prefix[j]: sums over bins [0, j).
@@ -42,7 +45,7 @@ size_t entropyThresholdBins(ArrayRef<uint64_t> absCounts, unsigned levels) {
   double total = sum[n];
   double best = std::numeric_limits<double>::infinity();
   size_t bestBins = n;
-  for (size_t i = levels; i <= n; ++i) {
+  for (size_t i = std::max<size_t>(levels, minBins); i <= n; ++i) {
     double outliers = total - sum[i];
     double lastP = static_cast<double>(absCounts[i - 1]) + outliers;
     double sumPLogP = sumXLogX[i - 1] + xLogX(lastP);
@@ -95,7 +98,17 @@ Range entropyRange(const TensorHistogram &histogram,
   // of every candidate whose first group merges bin 0 with its neighbours,
   // pinning the threshold below 2 * levels bins whatever the data.
   counts[0] -= histogram.getZeroCount();
-  size_t bins = entropyThresholdBins(counts, levels);
+  // The fewest bins that keep all but kEntropyMaxClippedShare of the values.
+  uint64_t total = 0;
+  for (uint64_t count : counts)
+    total += count;
+  size_t minBins = 0;
+  for (uint64_t kept = 0;
+       minBins < counts.size() &&
+       double(kept) < (1.0 - kEntropyMaxClippedShare) * double(total);
+       ++minBins)
+    kept += counts[minBins];
+  size_t bins = entropyThresholdBins(counts, levels, minBins);
   double absMax = std::max(max, -min);
   return symmetricRange(
       histogram,

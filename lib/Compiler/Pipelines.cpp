@@ -5,6 +5,7 @@
 #include "quarc/Dialect/Quarc/Transforms/Passes.h"
 #include "quarc/Target/CPU/Passes.h"
 
+#include "mlir/InitAllPasses.h"
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Transforms/Passes.h"
 #include "llvm/Support/ErrorHandling.h"
@@ -28,6 +29,7 @@ LogicalResult buildGraphPipeline(OpPassManager &pm,
   pm.addNestedPass<func::FuncOp>(createQuarcDecomposeMatMulNBits());
   pm.addPass(createCSEPass());
   if (!options.graphPasses.empty()) {
+    registerCompilerPasses();
     std::string message;
     llvm::raw_string_ostream errorStream(message);
     if (failed(parsePassPipeline(options.graphPasses, pm, errorStream))) {
@@ -262,6 +264,18 @@ void registerQuarcPipelines() {
       [](function_ref<void(const detail::PassOptions &)> printOptions) {
         printOptions(CompilePipelineOptions());
       });
+}
+
+void registerCompilerPasses() {
+  static bool registered = [] {
+    registerAllPasses();
+    registerQuarcConversionPasses();
+    registerQuarcTransformsPasses();
+    registerQuarcCPUPasses();
+    registerQuarcPipelines();
+    return true;
+  }();
+  (void)registered;
 }
 
 } // namespace mlir::quarc

@@ -13,8 +13,8 @@
 namespace mlir::quarc {
 
 LogicalResult loadPassPlugin(StringRef path, std::string &error) {
-  // Once per file: registering a plugin's passes twice is a fatal error in
-  // MLIR's registry.
+  // Once per file: the tools load plugins from one thread, before they
+  // compile anything.
   static llvm::StringSet<> loaded;
   SmallString<256> realPath;
   if (llvm::sys::fs::real_path(path, realPath)) {
@@ -32,7 +32,7 @@ LogicalResult loadPassPlugin(StringRef path, std::string &error) {
     // another quarc (or MLIR) than the one loading it.
     error = "cannot load pass plugin " + path.str() + ": " + message +
             " (a plugin must be built against this quarc, version " +
-            QUARC_VERSION_STRING + ")";
+            QUARC_PLUGIN_ABI_STRING + ")";
     return failure();
   }
   auto *builtFor = reinterpret_cast<const char *(*)()>(
@@ -45,9 +45,9 @@ LogicalResult loadPassPlugin(StringRef path, std::string &error) {
     return failure();
   }
   StringRef version = builtFor();
-  if (version != QUARC_VERSION_STRING) {
+  if (version != QUARC_PLUGIN_ABI_STRING) {
     error = "pass plugin " + path.str() + " was built against quarc " +
-            version.str() + ", this is quarc " + QUARC_VERSION_STRING +
+            version.str() + ", this is quarc " + QUARC_PLUGIN_ABI_STRING +
             ": rebuild it against this version";
     return failure();
   }

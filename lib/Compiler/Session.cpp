@@ -138,12 +138,8 @@ FailureOr<LoweredModel> lowerModel(MLIRContext &context, StringRef modelPath,
                                    InputShapeSource inputShapes,
                                    GraphInspector inspectGraph) {
   // The built-in pipelines are partly text: the passes they name must be
-  // registered once per process.
-  static bool passesRegistered = [] {
-    registerAllPasses();
-    return true;
-  }();
-  (void)passesRegistered;
+  // registered.
+  registerCompilerPasses();
   LoweredModel model;
   model.module = loadModelForPipeline(context, modelPath, givenOptions);
   if (!model.module)

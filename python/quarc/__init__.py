@@ -20,8 +20,8 @@ from ._calibration import Stats, calibrate
 from ._errors import (CalibrationError, CompileError, Diagnostic, InputError,
                       LoadError, QuarcError, UsageError)
 from ._model import QUANTIZE_MODES, CompiledModel, TensorInfo, compile, load
-from ._report import (OpTypeCount, OutputReport, Report, TensorReport,
-                      WeightReport, report)
+from ._report import (ErrorMeasures, OpTypeCount, OutputReport, Report,
+                      TensorReport, WeightReport, report)
 
 __version__ = _quarc.version
 
@@ -36,7 +36,7 @@ def host_target() -> str:
 
 
 __all__ = [
-    "CalibrationError", "CompileError", "CompiledModel", "Diagnostic",
+    "CalibrationError", "CompileError", "CompiledModel", "Diagnostic", "ErrorMeasures",
     "InputError", "LoadError", "OpTypeCount", "OutputReport", "QUANTIZE_MODES",
     "QuarcError", "Report", "Stats", "TensorInfo", "TensorReport",
     "UsageError", "WeightReport", "calibrate", "compile", "host_target", "load",

@@ -12,28 +12,34 @@ from ._model import compile_arguments, model_file
 
 
 @dataclass(frozen=True)
-class TensorReport:
-    """A tensor the integer code writes, compared with the float model's.
-
-    sqnr_db: 10 log10(sum x^2 / sum (x - q)^2) over all samples (inf when
-    equal); cosine: cosine similarity; clipped: float values outside what the
-    quantized type represents. node: the ONNX node writing it; op: the
-    quantized op ("qconv", "lut", ...); type: "u8", "i8", ... ("f32" for
-    float written by an integer op)."""
-    name: str
-    node: str
-    op: str
-    type: str
-    scale: Optional[float]
-    zero_point: Optional[int]
-    representable: Optional[Tuple[float, float]]
-    calibrated_range: Optional[Tuple[float, float]]
+class ErrorMeasures:
+    """The quantized values q against the float ones x, over all samples:
+    sqnr_db = 10 log10(sum x^2 / sum (x - q)^2) (inf when equal), cosine
+    similarity, mean and largest |x - q|, how many float values fall outside
+    what the quantized type represents (clipped), and how many values."""
     sqnr_db: float
     cosine: float
     mean_abs_error: float
     max_abs_error: float
     clipped: int
     count: int
+
+
+@dataclass(frozen=True)
+class TensorReport(ErrorMeasures):
+    """A tensor the integer code writes, compared with the float model's.
+
+    node: the ONNX node writing it; op: the quantized op ("qconv", "lut",
+    ...); type: "u8", "i8", ... ("f32" for float written by an integer op);
+    scale and zero_point: its parameters (None when per-axis or f32)."""
+    name: str = ""
+    node: str = ""
+    op: str = ""
+    type: str = ""
+    scale: Optional[float] = None
+    zero_point: Optional[int] = None
+    representable: Optional[Tuple[float, float]] = None
+    calibrated_range: Optional[Tuple[float, float]] = None
 
 
 @dataclass(frozen=True)
@@ -50,14 +56,9 @@ class WeightReport:
 
 
 @dataclass(frozen=True)
-class OutputReport:
-    name: str
-    sqnr_db: float
-    cosine: float
-    mean_abs_error: float
-    max_abs_error: float
-    clipped: int
-    count: int
+class OutputReport(ErrorMeasures):
+    """A model output, int8 against float."""
+    name: str = ""
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,6 @@
 #include "quarc/Quantization/QuantScheme.h"
 #include "quarc/Version.h"
 #include "quarc/quarc_runtime.h"
-#include "Samples.h"
 
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/MLIRContext.h"
@@ -38,9 +37,12 @@
 #include <nanobind/stl/vector.h>
 
 #include <dlfcn.h>
+#include <sys/stat.h>
 
 #include <cstring>
+#include <map>
 #include <memory>
+#include <mutex>
 
 namespace nb = nanobind;
 using namespace mlir;
@@ -86,6 +88,14 @@ public:
 
   std::vector<CapturedDiagnostic> diagnostics;
 
+  /// Whether the compiler reported an error (a model that does not compile,
+  /// rather than a sample or stats problem).
+  bool hasCompilerError() const {
+    return llvm::any_of(diagnostics, [](const CapturedDiagnostic &diag) {
+      return diag.severity == "error";
+    });
+  }
+
   /// `error` if set, else the first error diagnostic with its location.
   std::string describeFailure(const std::string &error) const {
     if (!error.empty())
@@ -123,6 +133,16 @@ nb::object optionalString(const std::string &text) {
   nb::object error = type(message, diagnostics);
   PyErr_SetObject(type.ptr(), error.ptr());
   throw nb::python_error();
+}
+
+/// Raises the failure of a calibration or report: a CompileError when the
+/// compiler reported an error (the model does not compile), else a
+/// CalibrationError with `error` (a sample, the stats).
+[[noreturn]] void raiseFailure(const DiagnosticCapture &capture,
+                               const std::string &error) {
+  bool compiler = error.empty() && capture.hasCompilerError();
+  raiseError(compiler ? "CompileError" : "CalibrationError",
+             capture.describeFailure(error), capture.diagnostics);
 }
 
 /// A context with what the pipelines need, printing nothing.
@@ -291,17 +311,61 @@ convertSample(const std::vector<std::pair<std::string, HostArray>> &named,
   return arrays;
 }
 
+/// Samples read once, in order, from a callback (a Python generator's).
+class StreamedSamples : public calibration::SampleSource {
+public:
+  using Next = std::function<FailureOr<bool>(
+      std::vector<NpyArray> &arrays, std::string &name, std::string &error)>;
+  explicit StreamedSamples(Next next) : nextSample(std::move(next)) {}
+  std::optional<uint64_t> size() const override { return std::nullopt; }
+  FailureOr<bool> next(std::vector<NpyArray> &arrays, std::string &name,
+                       std::string &error) override {
+    return nextSample(arrays, name, error);
+  }
+  bool rewind() override { return false; }
+
+private:
+  Next nextSample;
+};
+
+/// Samples held in memory, read as often as asked (quarc.report's).
+class ListSamples : public calibration::SampleSource {
+public:
+  explicit ListSamples(std::vector<std::vector<NpyArray>> samples)
+      : samples(std::move(samples)) {}
+  std::optional<uint64_t> size() const override { return samples.size(); }
+  FailureOr<bool> next(std::vector<NpyArray> &arrays, std::string &name,
+                       std::string &) override {
+    if (position == samples.size())
+      return false;
+    name = std::to_string(position);
+    arrays = samples[position++];
+    return true;
+  }
+  bool rewind() override {
+    position = 0;
+    return true;
+  }
+
+private:
+  std::vector<std::vector<NpyArray>> samples;
+  size_t position = 0;
+};
+
+/// The model's inputs (importing it, without the GIL); a model that does
+/// not import is a CompileError.
 SmallVector<calibration::ModelInputSpec>
 readInputs(MLIRContext &context, DiagnosticCapture &capture,
-           const std::string &modelPath, const char *errorClass) {
-  FailureOr<SmallVector<calibration::ModelInputSpec>> inputs =
-      readModelInputs(context, modelPath);
-  if (failed(inputs))
-    raiseError(errorClass,
-               capture.describeFailure("cannot read the model's inputs: " +
-                                       capture.describeFailure("")),
+           const std::string &modelPath) {
+  std::optional<FailureOr<SmallVector<calibration::ModelInputSpec>>> inputs;
+  {
+    nb::gil_scoped_release release;
+    inputs = readModelInputs(context, modelPath);
+  }
+  if (failed(*inputs))
+    raiseError("CompileError", capture.describeFailure(""),
                capture.diagnostics);
-  return *inputs;
+  return **inputs;
 }
 
 //===----------------------------------------------------------------------===//
@@ -324,7 +388,7 @@ Stats calibrate(const std::string &modelPath, nb::callable nextSample,
   options.numBins = bins;
   options.threads = threads;
   SmallVector<calibration::ModelInputSpec> inputs =
-      readInputs(*context, capture, modelPath, "CalibrationError");
+      readInputs(*context, capture, modelPath);
   // Called by the compiler without the GIL: a Python exception (from the
   // generator, or a sample that does not fit) is kept and raised again
   // once the compiler has returned.
@@ -333,39 +397,43 @@ Stats calibrate(const std::string &modelPath, nb::callable nextSample,
   auto next = [&](std::vector<NpyArray> &arrays, std::string &name,
                   std::string &error) -> FailureOr<bool> {
     nb::gil_scoped_acquire acquire;
-    name = "sample " + std::to_string(count);
+    name = std::to_string(count);
+    std::string what = "sample " + name;
+    // Nothing may throw into the compiler, which is built without
+    // exceptions.
     try {
       nb::object sample = nextSample();
       if (sample.is_none())
         return false;
       auto named =
           nb::cast<std::vector<std::pair<std::string, HostArray>>>(sample);
-      arrays = convertSample(named, inputs, name);
+      arrays = convertSample(named, inputs, what);
     } catch (nb::python_error &pythonError) {
-      error = name + ": " + pythonError.what();
+      error = what + ": " + pythonError.what();
       pending.emplace(std::move(pythonError));
       return failure();
     } catch (const std::exception &other) { // nanobind's cast errors
-      error = name + ": " + other.what();
+      error = what + ": " + other.what();
+      return failure();
+    } catch (...) {
+      error = what + ": unexpected C++ exception";
       return failure();
     }
     ++count;
     return true;
   };
-  std::unique_ptr<calibration::SampleSource> samples =
-      quarc_python::createStreamedSamples(next);
+  StreamedSamples samples(next);
   std::string error;
   std::optional<FailureOr<calibration::CalibrationStats>> stats;
   {
     nb::gil_scoped_release release;
-    stats = calibrateModel(*context, modelPath, options, *samples, firstIndex,
+    stats = calibrateModel(*context, modelPath, options, samples, firstIndex,
                            error);
   }
   if (pending)
     throw std::move(*pending);
   if (failed(*stats))
-    raiseError("CalibrationError", capture.describeFailure(error),
-               capture.diagnostics);
+    raiseFailure(capture, error);
   return Stats{std::move(**stats)};
 }
 
@@ -460,17 +528,18 @@ nb::dict report(const std::string &modelPath,
   DiagnosticCapture capture(*context);
   PipelineOptions pipeline = toPipelineOptions(args);
   SmallVector<calibration::ModelInputSpec> inputs =
-      readInputs(*context, capture, modelPath, "CalibrationError");
+      readInputs(*context, capture, modelPath);
   std::vector<std::vector<NpyArray>> converted;
   for (const auto &sample : pythonSamples)
     converted.push_back(convertSample(
         sample, inputs, "sample " + std::to_string(converted.size())));
-  std::unique_ptr<calibration::SampleSource> samples =
-      quarc_python::createListSamples(std::move(converted));
+  ListSamples samples(std::move(converted));
   ReportOptions options;
   options.pipeline.inputShapes = pipeline.inputShapes;
   options.pipeline.graphPasses = pipeline.graphPasses;
-  options.samples = samples.get();
+  options.dataDir = std::to_string(samples.size().value_or(0)) +
+                    " samples given in Python";
+  options.samples = &samples;
   options.statsPath = args.statsPath;
   options.scheme = args.scheme;
   options.excludeNodes = pipeline.excludeNodes;
@@ -483,8 +552,7 @@ nb::dict report(const std::string &modelPath,
     built = buildQuantizationReport(*context, modelPath, options, error);
   }
   if (failed(*built))
-    raiseError("CalibrationError", capture.describeFailure(error),
-               capture.diagnostics);
+    raiseFailure(capture, error);
   return toDict(**built);
 }
 
@@ -492,19 +560,73 @@ nb::dict report(const std::string &modelPath,
 // Compiled models
 //===----------------------------------------------------------------------===//
 
+/// dlopen of a path the process has open already returns that library,
+/// even when the file was replaced since (a model compiled again and saved
+/// under the same name). So a path whose file is not the one loaded before
+/// is loaded from a private copy instead.
+class LibraryFiles {
+public:
+  /// The path to dlopen for `path`: itself, or a fresh copy of it. The
+  /// GIL must be held (it guards this state).
+  std::string pathToOpen(const std::string &path) {
+    struct stat info;
+    if (stat(path.c_str(), &info) != 0)
+      return path; // dlopen reports it
+    Identity identity{info.st_dev, info.st_ino, info.st_mtim.tv_sec,
+                      info.st_mtim.tv_nsec, info.st_size};
+    auto [it, inserted] = opened.try_emplace(path, identity);
+    if (inserted || it->second == identity)
+      return path;
+    if (copies.empty()) {
+      SmallString<128> folder;
+      if (llvm::sys::fs::createUniqueDirectory("quarc-libraries", folder))
+        raiseError("LoadError", "cannot create a temporary folder to load " +
+                                    path + " again");
+      copies = folder.str().str();
+    }
+    SmallString<256> copy(copies);
+    llvm::sys::path::append(copy, std::to_string(++copyCount) + "-" +
+                                      llvm::sys::path::filename(path).str());
+    if (std::error_code ec = llvm::sys::fs::copy_file(path, copy))
+      raiseError("LoadError", "cannot copy " + path + " to load it again: " +
+                                  ec.message());
+    return copy.str().str();
+  }
+
+private:
+  struct Identity {
+    dev_t device;
+    ino_t inode;
+    time_t seconds;
+    long nanoseconds;
+    off_t size;
+    bool operator==(const Identity &o) const {
+      return device == o.device && inode == o.inode && seconds == o.seconds &&
+             nanoseconds == o.nanoseconds && size == o.size;
+    }
+  };
+  std::map<std::string, Identity> opened;
+  std::string copies;
+  unsigned copyCount = 0;
+};
+
+LibraryFiles &getLibraryFiles() {
+  static LibraryFiles files;
+  return files;
+}
+
 /// A compiled shared library, run through its own copy of the runtime:
 /// generated code binds its calls (thread pool, allocator) to the copy in
 /// its library, so the session must come from the same one.
 class Library {
 public:
-  Library(const std::string &libraryPath,
-          std::optional<std::string> weightsPath) {
-    const std::string &path = libraryPath;
-    handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+  Library(const std::string &path, std::optional<std::string> weightsPath) {
+    std::string opened = getLibraryFiles().pathToOpen(path);
+    handle.reset(dlopen(opened.c_str(), RTLD_NOW | RTLD_LOCAL));
     if (!handle)
       raiseError("LoadError", "cannot load " + path + ": " + dlerror());
     auto lookup = [&](const char *name) {
-      void *symbol = dlsym(handle, name);
+      void *symbol = dlsym(handle.get(), name);
       if (!symbol)
         raiseError("LoadError", path + " is not a model compiled by quarc "
                                        "as a shared library (no " +
@@ -552,11 +674,11 @@ public:
                                               : std::string()));
   }
   ~Library() {
+    // The session joins its worker threads, and outputs were copied: no
+    // code or data of the library is in use once it is destroyed (and
+    // `handle` closes the library after this).
     if (session)
       destroySession(session);
-    // The library stays loaded: arrays returned earlier were copied, but
-    // the process may still hold function pointers into it (none today);
-    // dlclose of a library with thread-local state is not worth the risk.
   }
   Library(const Library &) = delete;
   Library &operator=(const Library &) = delete;
@@ -581,7 +703,13 @@ public:
   std::string graphName() const { return desc->name ? desc->name : ""; }
 
   void threads(int32_t n) {
-    if (setThreads(session, n) != QUARC_OK)
+    quarc_status status;
+    {
+      nb::gil_scoped_release release;
+      std::lock_guard<std::mutex> lock(running);
+      status = setThreads(session, n);
+    }
+    if (status != QUARC_OK)
       raiseError("UsageError", sessionError(session));
   }
 
@@ -604,43 +732,55 @@ public:
         tensor.dims[d] = int64_t(array.shape(d));
     }
     std::vector<quarc_tensor> outputs(desc->num_outputs);
+    // A session runs one call at a time, and its outputs live until the
+    // next: calls from other threads wait, and the outputs are copied
+    // before the lock is let go.
     quarc_status status;
+    std::string message;
+    std::vector<std::unique_ptr<char[]>> copies;
     {
       nb::gil_scoped_release release;
+      std::lock_guard<std::mutex> lock(running);
       status = runSession(session, tensors.data(), tensors.size(),
                           outputs.data(), outputs.size());
+      if (status != QUARC_OK)
+        message = sessionError(session);
+      for (size_t i = 0; status == QUARC_OK && i < outputs.size(); ++i) {
+        size_t bytes = byteSize(outputs[i]);
+        copies.emplace_back(new char[bytes ? bytes : 1]);
+        if (bytes)
+          std::memcpy(copies.back().get(), outputs[i].data, bytes);
+      }
     }
     if (status == QUARC_ERROR_OUT_OF_MEMORY) {
-      PyErr_SetString(PyExc_MemoryError, sessionError(session));
+      PyErr_SetString(PyExc_MemoryError, message.c_str());
       throw nb::python_error();
     }
     if (status != QUARC_OK)
-      raiseError("InputError", sessionError(session));
+      raiseError("InputError", message);
     nb::list results;
-    for (const quarc_tensor &output : outputs) {
+    for (size_t i = 0; i < outputs.size(); ++i) {
       size_t shape[QUARC_MAX_RANK];
-      size_t count = 1;
-      for (int32_t d = 0; d < output.rank; ++d) {
-        shape[d] = size_t(output.dims[d]);
-        count *= shape[d];
-      }
-      size_t bytes = count * dtypeSize(output.dtype);
-      // The session reuses its output buffers on the next run: copy.
-      char *copy = new char[bytes ? bytes : 1];
-      if (bytes)
-        std::memcpy(copy, output.data, bytes);
-      nb::capsule owner(copy, [](void *p) noexcept { delete[] static_cast<char *>(p); });
-      results.append(nb::ndarray<nb::numpy>(copy, size_t(output.rank), shape,
-                                            owner, nullptr,
-                                            toDLPack(output.dtype))
+      for (int32_t d = 0; d < outputs[i].rank; ++d)
+        shape[d] = size_t(outputs[i].dims[d]);
+      char *copy = copies[i].release();
+      nb::capsule owner(copy, [](void *p) noexcept {
+        delete[] static_cast<char *>(p);
+      });
+      results.append(nb::ndarray<nb::numpy>(copy, size_t(outputs[i].rank),
+                                            shape, owner, nullptr,
+                                            toDLPack(outputs[i].dtype))
                          .cast());
     }
     return results;
   }
 
 private:
-  static size_t dtypeSize(int32_t dtype) {
-    return calibration::getDTypeSize(quarc_dtype(dtype));
+  static size_t byteSize(const quarc_tensor &tensor) {
+    size_t bytes = calibration::getDTypeSize(quarc_dtype(tensor.dtype));
+    for (int32_t d = 0; d < tensor.rank; ++d)
+      bytes *= size_t(tensor.dims[d]);
+    return bytes;
   }
   static nb::dlpack::dtype toDLPack(int32_t dtype) {
     switch (dtype) {
@@ -666,7 +806,12 @@ private:
     return nb::dtype<uint8_t>();
   }
 
-  void *handle = nullptr;
+  struct Closer {
+    void operator()(void *library) const { dlclose(library); }
+  };
+  std::unique_ptr<void, Closer> handle;
+  /// Held while the session runs or changes its threads.
+  std::mutex running;
   const quarc_model_desc *desc = nullptr;
   quarc_session *session = nullptr;
   quarc_status (*createWithWeights)(const quarc_model_desc *, const char *,

@@ -186,6 +186,26 @@ TEST(CalibrationEstimators, ClippingEstimatorsClipOutliersMinMaxDoesNot) {
   }
 }
 
+TEST(CalibrationEstimators, EntropyKeepsDataAwayFromZero) {
+  // One-sided data far from zero (a PP-OCR cls tensor is in [-2.03,
+  // -0.99]): the KL candidates that clip nearly all of it into one bin
+  // have a divergence near 0; the threshold must still keep 99% of it.
+  std::mt19937_64 rng(11);
+  std::uniform_real_distribution<float> uniform(-2.03f, -0.99f);
+  std::vector<float> values(1 << 16);
+  for (float &value : values)
+    value = uniform(rng);
+  TensorHistogram histogram = histogramOf(values);
+  for (bool symmetric : {false, true}) {
+    Range range = estimate(histogram, "entropy", {8, symmetric});
+    size_t kept = llvm::count_if(values, [&](float v) {
+      return v >= range.min && v <= range.max;
+    });
+    EXPECT_GE(double(kept), 0.99 * double(values.size()))
+        << "range [" << range.min << ", " << range.max << "]";
+  }
+}
+
 TEST(CalibrationEstimators, MSERangeIsNearTheMeasuredOptimum) {
   std::vector<float> values = gaussianWithOutliers(1 << 18, 3);
   TensorHistogram histogram = histogramOf(values);

@@ -11,17 +11,13 @@
 
 #include "quarc/Compiler/Pipelines.h"
 #include "quarc/Compiler/Plugins.h"
-#include "quarc/Conversion/Passes.h"
 #include "quarc/Dialect/Quarc/IR/QuarcDialect.h"
-#include "quarc/Dialect/Quarc/Transforms/Passes.h"
 #include "quarc/Import/ONNX/ImportONNX.h"
-#include "quarc/Target/CPU/Passes.h"
 
 #include "mlir/Bytecode/BytecodeWriter.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/InitAllDialects.h"
 #include "mlir/InitAllExtensions.h"
-#include "mlir/InitAllPasses.h"
 #include "mlir/Support/FileUtilities.h"
 #include "mlir/Tools/mlir-opt/MlirOptMain.h"
 #include "llvm/Support/MemoryBuffer.h"
@@ -48,11 +44,7 @@ int main(int argc, char **argv) {
   DialectRegistry registry;
   registerAllDialects(registry);
   registerAllExtensions(registry);
-  registerAllPasses();
-  quarc::registerQuarcConversionPasses();
-  quarc::registerQuarcTransformsPasses();
-  quarc::registerQuarcCPUPasses();
-  quarc::registerQuarcPipelines();
+  quarc::registerCompilerPasses();
   quarc::registerOnnxImportDialects(registry);
 
   std::vector<char *> args(argv, argv + argc);

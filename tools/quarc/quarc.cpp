@@ -826,7 +826,9 @@ int main(int argc, char **argv) {
     return 0;
   }
   // Plugins first: their passes must be registered before any pipeline
-  // (--graph-passes) is parsed.
+  // (--graph-passes) is parsed; quarc's own before them, so that a plugin
+  // pass that takes one of their names fails now.
+  registerCompilerPasses();
   std::vector<char *> commandArgs(argv + 2, argv + argc);
   for (const std::string &plugin : takePassPluginArguments(commandArgs)) {
     std::string error;

@@ -89,11 +89,18 @@ Range percentileRange(const TensorHistogram &histogram, double percentile,
 /// TensorRT's threshold on the |x| histogram; range [-t, t] narrowed to
 /// [min, max]. Levels: 2^(numBits-1) (128 for 8 bits, as TensorRT) for data
 /// of both signs or symmetric schemes, 2^numBits - 1 for one-sided data.
+/// The threshold keeps at least (1 - kEntropyMaxClippedShare) of the
+/// non-zero values: the method clips outliers, and on data away from zero
+/// (all of it in [-2, -1], say) the candidates that clip nearly everything
+/// into one bin have a divergence near 0 and would win.
 Range entropyRange(const TensorHistogram &histogram,
                    const EstimatorOptions &options);
+constexpr double kEntropyMaxClippedShare = 0.01;
 /// The KL threshold on |x| counts of width 2^log2Width for `levels`
-/// quantized levels (exposed for tests); returns the number of bins kept.
-size_t entropyThresholdBins(ArrayRef<uint64_t> absCounts, unsigned levels);
+/// quantized levels (exposed for tests); returns the number of bins kept,
+/// at least `minBins`.
+size_t entropyThresholdBins(ArrayRef<uint64_t> absCounts, unsigned levels,
+                            size_t minBins = 0);
 /// The clipped range with the least expected squared error under a uniform
 /// quantizer with 2^numBits levels over the range widened to include 0.
 Range mseRange(const TensorHistogram &histogram,

@@ -83,6 +83,11 @@ LogicalResult buildCompileToLLVMPipeline(OpPassManager &pm,
 /// graph pipeline of `quarc quantize`) with the pass registry (quarc-opt).
 void registerQuarcPipelines();
 
+/// Registers every upstream pass, quarc's passes and pipelines, once per
+/// process: the built-in pipelines are partly text, and `graphPasses` may
+/// name any of them. Thread-safe.
+void registerCompilerPasses();
+
 } // namespace mlir::quarc
 
 #endif // QUARC_COMPILER_PIPELINES_H

@@ -20,7 +20,8 @@ namespace mlir::quarc {
 /// Loads the pass plugin at `path` and registers its passes, after checking
 /// that it was built for this quarc version. Fails with `error` naming the
 /// file and what is wrong (not loadable, no quarc plugin, another version,
-/// another MLIR plugin API). Loading the same file twice is a no-op.
+/// another MLIR plugin API). Loading the same file twice is a no-op. Not
+/// thread-safe: the tools load their plugins before anything else.
 LogicalResult loadPassPlugin(StringRef path, std::string &error);
 
 /// Removes every `--load-pass-plugin=PATH` / `--load-pass-plugin PATH`

@@ -8,9 +8,11 @@
 //   QUARC_PASS_PLUGIN("my-plugin", "1.0", [] { registerMyPasses(); })
 //
 // This defines MLIR's plugin entry point (mlirGetPassPluginInfo) and
-// records the quarc version the plugin was compiled against: quarc's C++
-// interfaces change between versions, so quarc loads only plugins built
-// for its own version and says so otherwise. The plugin's code calls into
+// records the quarc version (and LLVM release) the plugin was compiled
+// against: quarc's C++ interfaces change between versions, so quarc
+// registers the passes only of plugins built for its own version and
+// refuses others with a message (the library is opened, so its static
+// initializers have run, but none of its passes is registered). The plugin's code calls into
 // quarc and MLIR as the host tool provides them (quarc-opt and quarc
 // export their symbols); it must not link quarc's libraries itself, or it
 // would carry a second copy of the quarc dialect.
@@ -33,7 +35,7 @@
 
 #define QUARC_PASS_PLUGIN(NAME, PLUGIN_VERSION, REGISTER_PASSES)              \
   extern "C" QUARC_PLUGIN_EXPORT const char *quarcPluginBuiltForVersion() {   \
-    return QUARC_VERSION_STRING;                                               \
+    return QUARC_PLUGIN_ABI_STRING;                                            \
   }                                                                            \
   extern "C" QUARC_PLUGIN_EXPORT ::mlir::PassPluginLibraryInfo                 \
   mlirGetPassPluginInfo() {                                                    \
