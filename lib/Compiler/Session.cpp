@@ -1,6 +1,8 @@
 //===- Session.cpp - one model through the compiler ----------------------===//
 
 #include "quarc/Compiler/Session.h"
+#include "quarc/Calibration/RangeEstimators.h"
+#include "quarc/Quantization/QuantScheme.h"
 #include "KernelCoverage.h"
 #include "quarc/Compiler/Calibrate.h"
 #include "quarc/Dialect/Quarc/IR/QuarcOps.h"
@@ -582,6 +584,26 @@ getQuarcOpsOfOnnxTypes(ArrayRef<std::string> opTypes, std::string &error) {
     quarcOps.push_back(it->quarcOp.str());
   }
   return quarcOps;
+}
+
+LogicalResult checkSchemeOption(StringRef scheme, StringRef quantize,
+                                std::string &error) {
+  llvm::Expected<QuantScheme> parsed = parseQuantScheme(scheme);
+  if (!parsed) {
+    error = llvm::toString(parsed.takeError());
+    return failure();
+  }
+  if (failed(calibration::parseMethod(parsed->calibrationMethod, error)))
+    return failure();
+  if (quantize == "dynamic-int8" &&
+      (parsed->weights.type.bits != 8 ||
+       parsed->weights.granularity == Granularity::PerGroup)) {
+    error = "dynamic-int8 takes 8-bit weights per tensor or per channel, not " +
+            parsed->weights.str() +
+            " (per-group weights are for int4-weight and w4a8)";
+    return failure();
+  }
+  return success();
 }
 
 } // namespace mlir::quarc

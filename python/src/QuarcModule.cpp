@@ -176,11 +176,9 @@ PipelineOptions toPipelineOptions(const CompileArguments &args) {
   options.inputShapes = args.inputShapes;
   options.graphPasses = args.graphPasses;
   options.scheme = args.scheme;
-  if (!args.scheme.empty())
-    if (llvm::Expected<QuantScheme> scheme = parseQuantScheme(args.scheme);
-        !scheme)
-      raiseError("UsageError",
-                 "scheme: " + llvm::toString(scheme.takeError()));
+  if (!args.scheme.empty() &&
+      failed(checkSchemeOption(args.scheme, args.quantize, error)))
+    raiseError("UsageError", "scheme: " + error);
   options.excludeNodes = args.excludeNodes;
   FailureOr<std::vector<std::string>> floatOps =
       getQuarcOpsOfOnnxTypes(args.keepFloat, error);

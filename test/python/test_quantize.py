@@ -234,6 +234,8 @@ def test_onnxruntime_qdq_model_compiles_to_integer_ops(case, tmp_path, weight_ty
     (["--stats", "s.json"], "go with --quantize"),
     (["--quantize=int8", "--stats", "s.json", "--scheme=bogus"], "--scheme: bad scheme clause"),
     (["--quantize=int8", "--stats", "s.json", "--scheme", "weights=s8:per-row"], "--scheme:"),
+    (["--quantize=int8", "--stats", "s.json", "--scheme", "calibration=kl"],
+     "--scheme: unknown calibration method 'kl'"),
     (["--quantize=int8", "--stats", "s.json", "--keep-float=conv"],
      "--keep-float: 'conv' is not an ONNX op type"),
     (["--exclude-nodes=conv1"], "go with --quantize"),

@@ -328,10 +328,10 @@ std::string parseFlags(ArrayRef<const char *> args, CommonFlags &flags,
     if (flags.quantize == "int8" && flags.stats.empty() == flags.data.empty())
       return "--quantize=int8 needs either --stats STATS.json (from quarc "
              "calibrate) or --data DIR (calibration samples)";
-    if (!flags.scheme.empty())
-      if (llvm::Expected<QuantScheme> scheme = parseQuantScheme(flags.scheme);
-          !scheme)
-        return "--scheme: " + llvm::toString(scheme.takeError());
+    if (std::string error;
+        !flags.scheme.empty() &&
+        failed(checkSchemeOption(flags.scheme, flags.quantize, error)))
+      return "--scheme: " + error;
     if (std::string problem = resolveKeepFloat(flags); !problem.empty())
       return problem;
   } else if (!flags.stats.empty() || !flags.data.empty() ||
@@ -577,10 +577,10 @@ int quantizeCommand(MLIRContext &context, ArrayRef<const char *> args) {
   if (!weightOnly && flags.stats.empty() == flags.data.empty())
     return usageError("quantize needs either --stats STATS.json (from quarc "
                       "calibrate) or --data DIR (calibration samples)");
-  if (!flags.scheme.empty())
-    if (llvm::Expected<QuantScheme> scheme = parseQuantScheme(flags.scheme);
-        !scheme)
-      return usageError("--scheme: " + llvm::toString(scheme.takeError()));
+  if (std::string error;
+      !flags.scheme.empty() &&
+      failed(checkSchemeOption(flags.scheme, flags.quantize, error)))
+    return usageError("--scheme: " + error);
   if (std::string problem = resolveKeepFloat(flags); !problem.empty())
     return usageError(problem);
   if (!llvm::sys::fs::exists(flags.model)) {
@@ -773,10 +773,10 @@ int reportCommand(MLIRContext &context, ArrayRef<const char *> args) {
        options.threads < 1 || options.threads > 4096))
     return usageError("--threads takes a number from 1 to 4096, not '" +
                       threads + "'");
-  if (!flags.scheme.empty())
-    if (llvm::Expected<QuantScheme> scheme = parseQuantScheme(flags.scheme);
-        !scheme)
-      return usageError("--scheme: " + llvm::toString(scheme.takeError()));
+  if (std::string error;
+      !flags.scheme.empty() &&
+      failed(checkSchemeOption(flags.scheme, flags.quantize, error)))
+    return usageError("--scheme: " + error);
   if (std::string problem = resolveKeepFloat(flags); !problem.empty())
     return usageError(problem);
   if (!llvm::sys::fs::exists(flags.model)) {

@@ -49,6 +49,13 @@ struct QuantizeDynamicPass
                          << ": dynamic quantization takes 8-bit weights";
       return signalPassFailure();
     }
+    if (parsed->weights.granularity == Granularity::PerGroup) {
+      module.emitError() << "quarc-quantize-dynamic: " << parsed->weights.str()
+                         << ": dynamic quantization takes weights per tensor "
+                            "or per channel (per-group weights are for "
+                            "--quantize=int4-weight and w4a8)";
+      return signalPassFailure();
+    }
     SmallVector<Operation *> products =
         selectOps(module, excludeNodes, floatOps, [](Operation *op) {
           return isa<MatMulOp, GemmOp, LSTMOp, GRUOp, RNNOp>(op);
