@@ -152,6 +152,10 @@ void buildLowerToLLVMPipeline(OpPassManager &pm,
   // rest as loops.
   pm.addNestedPass<func::FuncOp>(createQuarcLowerReductions());
   addPipelineText(pm, kLinalgToLoops);
+  // Broadcast operands read once per row, so that the innermost loops
+  // vectorize (before the loops are outlined: it needs the buffers'
+  // origins).
+  pm.addNestedPass<func::FuncOp>(createQuarcHoistInvariantLoads());
   // Large parallel loops run on the runtime's threads.
   pm.addPass(createQuarcParallelizeLoops());
   // exp, erf, tanh as arithmetic the LLVM vectorizer takes (libm's are

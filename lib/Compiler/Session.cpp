@@ -595,12 +595,8 @@ LogicalResult checkSchemeOption(StringRef scheme, StringRef quantize,
   }
   if (failed(calibration::parseMethod(parsed->calibrationMethod, error)))
     return failure();
-  if (quantize == "dynamic-int8" &&
-      (parsed->weights.type.bits != 8 ||
-       parsed->weights.granularity == Granularity::PerGroup)) {
-    error = "dynamic-int8 takes 8-bit weights per tensor or per channel, not " +
-            parsed->weights.str() +
-            " (per-group weights are for int4-weight and w4a8)";
+  if (quantize == "dynamic-int8" && parsed->weights.type.bits != 8) {
+    error = "dynamic-int8 takes 8-bit weights, not " + parsed->weights.str();
     return failure();
   }
   return success();

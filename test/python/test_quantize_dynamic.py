@@ -168,16 +168,28 @@ def test_usage_errors(tmp_path, args, message):
     assert not (tmp_path / "m.so").exists()
 
 
-@pytest.mark.parametrize("weights", ["s16:symmetric", "s8:per-group=32"])
-def test_weights_other_than_8_bit_per_channel_are_a_usage_error(tmp_path, weights):
+def test_16_bit_weights_are_a_usage_error(tmp_path):
     model_path = tmp_path / "mlp.onnx"
     onnx.save(mlp_model(np.random.default_rng(1)), model_path)
     code, _, err = quarc("compile", model_path, "-o", tmp_path / "m.so",
-                         "--quantize=dynamic-int8", "--scheme", f"weights={weights}")
-    assert code == 2 and "dynamic-int8 takes 8-bit weights per tensor or per channel" in err, err
+                         "--quantize=dynamic-int8", "--scheme", "weights=s16:symmetric")
+    assert code == 2 and "dynamic-int8 takes 8-bit weights" in err, err
     assert not (tmp_path / "m.so").exists()
     # The pass says so too, when run by itself.
     ir = subprocess.run([str(quarc_tools.tool_path("quarc-opt")), str(model_path),
-                         f"--quarc-quantize-dynamic=scheme=weights={weights}"],
+                         "--quarc-quantize-dynamic=scheme=weights=s16:symmetric"],
                         capture_output=True, text=True, timeout=60, check=False)
-    assert ir.returncode != 0 and "quarc-quantize-dynamic: " in ir.stderr, ir.stderr
+    assert ir.returncode != 0 and "takes 8-bit weights" in ir.stderr, ir.stderr
+
+
+def test_per_group_weights_of_a_matmul_are_an_error_naming_it(tmp_path):
+    """Per-group weights are for recurrent layers (test_rnn_dynamic.py); a MatMul or
+    Gemm with them is one error naming the node, not a verifier failure."""
+    model_path = tmp_path / "mlp.onnx"
+    onnx.save(mlp_model(np.random.default_rng(1)), model_path)
+    code, _, err = quarc("compile", model_path, "-o", tmp_path / "m.so",
+                         "--quantize=dynamic-int8", "--scheme", "weights=s8:per-group=32")
+    assert code == 1, err
+    assert "MatMul and Gemm weights are quantized per tensor or per channel" in err, err
+    assert "op b must be" not in err, err
+    assert not (tmp_path / "m.so").exists()

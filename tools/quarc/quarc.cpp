@@ -842,16 +842,30 @@ int main(int argc, char **argv) {
   DialectRegistry registry;
   registerCompilerDialects(registry);
   MLIRContext context(registry);
-  // MLIR prints only errors when no handler is installed. Remarks of
-  // passes (a plugin's rule saying which layers it kept in float) are for
-  // the user too; errors print as before, warnings (of the translation to
+  // MLIR prints only errors when no handler is installed, each with its
+  // location as MLIR writes it. Errors and remarks about an op imported
+  // from an ONNX node name it as the user knows it ("model.onnx: node
+  // 'conv1': error: ..."); remarks of passes (a plugin's rule saying which
+  // layers it kept in float) are for the user too. The importer's errors
+  // (a file location) print as before, and warnings (of the translation to
   // LLVM IR, about attributes it ignores) are still dropped.
-  ScopedDiagnosticHandler printRemarks(&context, [](Diagnostic &diag) {
-    if (diag.getSeverity() != DiagnosticSeverity::Remark)
+  ScopedDiagnosticHandler printDiagnostics(&context, [](Diagnostic &diag) {
+    DiagnosticSeverity severity = diag.getSeverity();
+    if (severity != DiagnosticSeverity::Remark &&
+        severity != DiagnosticSeverity::Error)
       return failure(); // to the default handler
-    std::string where = describeOnnxLocation(diag.getLocation()).str();
-    llvm::errs() << where << (where.empty() ? "" : ": ") << "remark: " << diag
-                 << "\n";
+    OnnxLocation where = describeOnnxLocation(diag.getLocation());
+    if (severity == DiagnosticSeverity::Error && where.node.empty())
+      return failure();
+    // The importer's messages name their node already.
+    std::string message = diag.str();
+    if (StringRef(message).contains("node '" + where.node + "'"))
+      where.node.clear();
+    std::string prefix = where.str();
+    llvm::errs() << prefix << (prefix.empty() ? "" : ": ")
+                 << (severity == DiagnosticSeverity::Error ? "error: "
+                                                           : "remark: ")
+                 << message << "\n";
     return success();
   });
   ArrayRef<const char *> args(commandArgs.data(), commandArgs.size());

@@ -132,9 +132,8 @@ getQuarcOpsOfOnnxTypes(ArrayRef<std::string> opTypes, std::string &error);
 
 /// Checks a `--scheme` for a quantization mode ("int8", "dynamic-int8",
 /// "int4-weight", "w4a8"; "" for any) before anything runs: its syntax, its
-/// calibration method, and what the mode's pass takes (dynamic-int8: 8-bit
-/// weights per tensor or per channel). Fails with `error` saying what is
-/// wrong.
+/// calibration method, and the weights' bits the mode's pass takes
+/// (dynamic-int8: 8). Fails with `error` saying what is wrong.
 LogicalResult checkSchemeOption(StringRef scheme, StringRef quantize,
                                 std::string &error);
 

@@ -354,6 +354,39 @@ def QuarcCollapseElementwiseDims
   let dependentDialects = ["linalg::LinalgDialect", "memref::MemRefDialect"];
 }
 
+def QuarcHoistInvariantLoads
+    : Pass<"quarc-hoist-invariant-loads", "func::FuncOp"> {
+  let summary = "Load broadcast operands once per row, outside the innermost loop";
+  let description = [{
+    In an `scf.parallel` with no nested loops (an elementwise generic
+    lowered to loops), a `memref.load` whose indices do not depend on the
+    last loop dim (a per-channel scale, a squeeze-and-excitation gate, a
+    broadcast row) reads the same value in every iteration of that dim.
+    When the loaded buffer provably does not overlap any buffer the loop
+    stores to, the loop is split into an `scf.parallel` over the other dims
+    around an `scf.for` over the last one, and the load moves between them
+    (or before the loop, for a one-dim loop with a constant, non-zero trip
+    count).
+
+    The reason is LLVM's loop vectorizer: a load from a loop-invariant
+    address next to a store it cannot prove apart keeps the whole loop
+    scalar (a squeeze-and-excitation multiply of PP-OCR's classifier ran
+    its fixed-point requantization one byte at a time); with the value in a
+    register, the loop vectorizes.
+
+    Disjointness is proven from where the buffers come from, through
+    view-like ops: distinct allocations, globals and function arguments
+    (the runtime passes inputs, workspace and weights as separate
+    buffers, and inputs are never stored to), or views of one buffer (the
+    planned workspace) at constant, non-overlapping byte ranges. Anything
+    else stays as it is. Loops of the kernels (`quarc.kernel`) and
+    loops with reductions are left alone. Runs before
+    `quarc-parallelize-loops`, which outlines the outer `scf.parallel` as
+    it did the original loop.
+  }];
+  let dependentDialects = ["scf::SCFDialect", "memref::MemRefDialect"];
+}
+
 def QuarcLowerReductions : Pass<"quarc-lower-reductions", "func::FuncOp"> {
   let summary = "Reductions as loops that keep their partial results in registers";
   let description = [{

@@ -49,13 +49,6 @@ struct QuantizeDynamicPass
                          << ": dynamic quantization takes 8-bit weights";
       return signalPassFailure();
     }
-    if (parsed->weights.granularity == Granularity::PerGroup) {
-      module.emitError() << "quarc-quantize-dynamic: " << parsed->weights.str()
-                         << ": dynamic quantization takes weights per tensor "
-                            "or per channel (per-group weights are for "
-                            "--quantize=int4-weight and w4a8)";
-      return signalPassFailure();
-    }
     SmallVector<Operation *> products =
         selectOps(module, excludeNodes, floatOps, [](Operation *op) {
           return isa<MatMulOp, GemmOp, LSTMOp, GRUOp, RNNOp>(op);
@@ -112,6 +105,15 @@ struct QuantizeDynamicPass
         buildConstantWeightProduct(builder, op);
     if (!product)
       return success(); // left in float
+    // quarc.qmatmul_dynamic scales per tensor or per column; a per-group
+    // scheme is for recurrent layers (one group per row).
+    if (quantScheme.weights.granularity == Granularity::PerGroup)
+      return op->emitError()
+             << "quarc-quantize-dynamic: " << quantScheme.weights.str()
+             << ": MatMul and Gemm weights are quantized per tensor or per "
+                "channel (per-group weights apply to LSTM, GRU and RNN "
+                "layers, one group per row; --quantize=int4-weight and w4a8 "
+                "take them for MatMul and Gemm)";
     FailureOr<Value> quantized =
         quantizeConstantWeight(builder, op, product->weight, quantScheme, 1);
     if (failed(quantized))
