@@ -8,6 +8,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "VectorCodegen.h"
 #include "quarc/Target/CPU/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -15,7 +16,6 @@
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/IRMapping.h"
-#include "mlir/Interfaces/ViewLikeInterface.h"
 
 namespace mlir::quarc {
 
@@ -23,65 +23,6 @@ namespace mlir::quarc {
 #include "quarc/Target/CPU/Passes.h.inc"
 
 namespace {
-
-/// Where a buffer's memory comes from: a base buffer and, for a view of
-/// it at a constant offset, the byte range the view covers.
-struct BufferOrigin {
-  Value base;
-  std::optional<std::pair<int64_t, int64_t>> bytes; // [begin, end)
-};
-
-/// Bytes of a static-shaped memref with a byte-sized element type.
-std::optional<int64_t> staticBytes(MemRefType type) {
-  if (!type.hasStaticShape() || !type.getElementType().isIntOrFloat() ||
-      type.getElementTypeBitWidth() % 8 != 0)
-    return std::nullopt;
-  return type.getNumElements() * (type.getElementTypeBitWidth() / 8);
-}
-
-BufferOrigin getOrigin(Value buffer) {
-  std::optional<std::pair<int64_t, int64_t>> bytes;
-  while (Operation *def = buffer.getDefiningOp()) {
-    if (auto view = dyn_cast<memref::ViewOp>(def)) {
-      // The first memref.view from the buffer up: a range of its source.
-      std::optional<int64_t> offset =
-          getConstantIntValue(view.getByteShift());
-      std::optional<int64_t> size = staticBytes(view.getType());
-      if (!bytes && offset && size)
-        bytes = std::make_pair(*offset, *offset + *size);
-      else if (!bytes)
-        return {Value(), std::nullopt};
-      buffer = view.getSource();
-      continue;
-    }
-    if (auto viewLike = dyn_cast<ViewLikeOpInterface>(def)) {
-      buffer = viewLike.getViewSource();
-      continue;
-    }
-    break;
-  }
-  return {buffer, bytes};
-}
-
-/// A buffer of its own: an allocation, a global, or a function argument.
-bool isDistinctBuffer(Value base) {
-  if (auto argument = dyn_cast<BlockArgument>(base))
-    return isa<func::FuncOp>(argument.getOwner()->getParentOp());
-  Operation *def = base.getDefiningOp();
-  return def && isa<memref::AllocOp, memref::AllocaOp, memref::GetGlobalOp>(def);
-}
-
-/// Whether `a` and `b` certainly do not share a byte.
-bool provablyDisjoint(Value a, Value b) {
-  BufferOrigin x = getOrigin(a), y = getOrigin(b);
-  if (!x.base || !y.base)
-    return false;
-  if (x.base != y.base)
-    return isDistinctBuffer(x.base) && isDistinctBuffer(y.base);
-  return x.bytes && y.bytes &&
-         (x.bytes->second <= y.bytes->first ||
-          y.bytes->second <= x.bytes->first);
-}
 
 struct QuarcHoistInvariantLoads
     : impl::QuarcHoistInvariantLoadsBase<QuarcHoistInvariantLoads> {
@@ -121,7 +62,7 @@ struct QuarcHoistInvariantLoads
     }
     llvm::erase_if(invariant, [&](memref::LoadOp load) {
       return llvm::any_of(stored, [&](Value buffer) {
-        return !provablyDisjoint(load.getMemRef(), buffer);
+        return !buffersProvablyDisjoint(load.getMemRef(), buffer);
       });
     });
     return invariant;

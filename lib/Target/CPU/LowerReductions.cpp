@@ -44,9 +44,11 @@ bool isInnerReduction(linalg::LinalgOp op) {
   if (llvm::any_of(op.getBlock()->without_terminator(),
                    [](Operation &nested) { return nested.getNumRegions(); }))
     return false;
+  // After quarc-plan-memory every temporary is a view of the workspace:
+  // the views' byte ranges tell them apart.
   for (OpOperand *input : op.getDpsInputOperands())
     for (Value init : op.getDpsInits())
-      if (getRootBuffer(input->get()) == getRootBuffer(init))
+      if (!buffersProvablyDisjoint(input->get(), init))
         return false;
   unsigned parallel = op.getNumParallelLoops();
   SmallVector<utils::IteratorType> iterators = op.getIteratorTypesArray();

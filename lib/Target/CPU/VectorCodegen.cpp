@@ -4,6 +4,8 @@
 #include "quarc/Target/CPU/Passes.h"
 
 #include "mlir/Dialect/Affine/Utils.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Interfaces/ViewLikeInterface.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
@@ -39,6 +41,69 @@ Value getRootBuffer(Value value) {
     value = view.getViewSource();
   return value;
 }
+
+namespace {
+
+/// Where a buffer's memory comes from: a base buffer and, for a view of
+/// it at a constant offset, the byte range the view covers.
+struct BufferOrigin {
+  Value base;
+  std::optional<std::pair<int64_t, int64_t>> bytes; // [begin, end)
+};
+
+/// Bytes of a static-shaped memref with a byte-sized element type.
+std::optional<int64_t> staticBytes(MemRefType type) {
+  if (!type.hasStaticShape() || !type.getElementType().isIntOrFloat() ||
+      type.getElementTypeBitWidth() % 8 != 0)
+    return std::nullopt;
+  return type.getNumElements() * (type.getElementTypeBitWidth() / 8);
+}
+
+BufferOrigin getOrigin(Value buffer) {
+  std::optional<std::pair<int64_t, int64_t>> bytes;
+  while (Operation *def = buffer.getDefiningOp()) {
+    if (auto view = dyn_cast<memref::ViewOp>(def)) {
+      // The first memref.view from the buffer up: a range of its source.
+      std::optional<int64_t> offset =
+          getConstantIntValue(view.getByteShift());
+      std::optional<int64_t> size = staticBytes(view.getType());
+      if (!bytes && offset && size)
+        bytes = std::make_pair(*offset, *offset + *size);
+      else if (!bytes)
+        return {Value(), std::nullopt};
+      buffer = view.getSource();
+      continue;
+    }
+    if (auto viewLike = dyn_cast<ViewLikeOpInterface>(def)) {
+      buffer = viewLike.getViewSource();
+      continue;
+    }
+    break;
+  }
+  return {buffer, bytes};
+}
+
+/// A buffer of its own: an allocation, a global, or a function argument.
+bool isDistinctBuffer(Value base) {
+  if (auto argument = dyn_cast<BlockArgument>(base))
+    return isa<func::FuncOp>(argument.getOwner()->getParentOp());
+  Operation *def = base.getDefiningOp();
+  return def && isa<memref::AllocOp, memref::AllocaOp, memref::GetGlobalOp>(def);
+}
+
+} // namespace
+
+bool buffersProvablyDisjoint(Value a, Value b) {
+  BufferOrigin x = getOrigin(a), y = getOrigin(b);
+  if (!x.base || !y.base)
+    return false;
+  if (x.base != y.base)
+    return isDistinctBuffer(x.base) && isDistinctBuffer(y.base);
+  return x.bytes && y.bytes &&
+         (x.bytes->second <= y.bytes->first ||
+          y.bytes->second <= x.bytes->first);
+}
+
 
 bool isF32Buffer(Value value) {
   auto type = dyn_cast<MemRefType>(value.getType());

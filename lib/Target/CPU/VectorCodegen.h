@@ -74,6 +74,13 @@ bool isStaticF32Buffer(Value value);
 /// `value` itself.
 Value getRootBuffer(Value value);
 
+/// Whether `a` and `b` certainly do not share a byte, from where their
+/// memory comes (through view-like ops): distinct allocations, globals and
+/// function arguments (the runtime passes inputs, workspace and weights as
+/// separate buffers), or views of one buffer (the planned workspace) at
+/// constant, non-overlapping byte ranges. False when it cannot tell.
+bool buffersProvablyDisjoint(Value a, Value b);
+
 /// Whether `value` is a buffer of f32 (any shape and layout).
 bool isF32Buffer(Value value);
 /// Whether `value` is a buffer of f32 whose dims are static except perhaps

@@ -142,3 +142,44 @@ func.func @left_alone(%x: memref<4x8xf32>, %c: memref<4xf32>, %t: tensor<4x8xf32
   }
   return %r : tensor<4xf32>
 }
+
+// -----
+
+// After quarc-plan-memory, input and output are views of the one
+// workspace: at disjoint byte ranges the reduction is lowered (@apart); at
+// overlapping ones it is left alone (@overlapping).
+// CHECK-LABEL: func @apart(
+// CHECK:         scf.parallel
+// CHECK:           scf.for
+// CHECK-NOT:     linalg.generic
+// CHECK-LABEL: func @overlapping(
+// CHECK:         linalg.generic
+// CHECK-NOT:     scf.for
+func.func @apart(%ws: memref<4096xi8>) {
+  %c0 = arith.constant 0 : index
+  %c128 = arith.constant 128 : index
+  %x = memref.view %ws[%c0][] : memref<4096xi8> to memref<4x8xf32>
+  %sum = memref.view %ws[%c128][] : memref<4096xi8> to memref<4xf32>
+  linalg.generic {indexing_maps = [affine_map<(i, j) -> (i, j)>, affine_map<(i, j) -> (i)>],
+                  iterator_types = ["parallel", "reduction"]}
+      ins(%x : memref<4x8xf32>) outs(%sum : memref<4xf32>) {
+  ^bb0(%in: f32, %acc: f32):
+    %s = arith.addf %in, %acc : f32
+    linalg.yield %s : f32
+  }
+  return
+}
+func.func @overlapping(%ws: memref<4096xi8>) {
+  %c0 = arith.constant 0 : index
+  %c64 = arith.constant 64 : index
+  %x = memref.view %ws[%c0][] : memref<4096xi8> to memref<4x8xf32>
+  %sum = memref.view %ws[%c64][] : memref<4096xi8> to memref<4xf32>
+  linalg.generic {indexing_maps = [affine_map<(i, j) -> (i, j)>, affine_map<(i, j) -> (i)>],
+                  iterator_types = ["parallel", "reduction"]}
+      ins(%x : memref<4x8xf32>) outs(%sum : memref<4xf32>) {
+  ^bb0(%in: f32, %acc: f32):
+    %s = arith.addf %in, %acc : f32
+    linalg.yield %s : f32
+  }
+  return
+}

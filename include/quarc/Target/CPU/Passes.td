@@ -395,7 +395,7 @@ def QuarcLowerReductions : Pass<"quarc-lower-reductions", "func::FuncOp"> {
     dims followed by reduction dims, with outputs indexed by every parallel
     dim and no reduction dim (a Softmax's max and sum, a
     LayerNormalization's mean and variance, ReduceSum, a global average
-    pool, a product with dynamic columns), and no input in an output's buffer,
+    pool, a product with dynamic columns), and no input that may overlap an output (workspace views at disjoint byte ranges do not),
     to an `scf.parallel` over
     the parallel dims around `scf.for` loops over the reduction dims that
     carry the partial results as values: loaded once from the output,
