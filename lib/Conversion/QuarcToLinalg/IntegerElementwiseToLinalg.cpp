@@ -176,6 +176,36 @@ struct LookupTableLowering : OpConversionPattern<LookupTableOp> {
   }
 };
 
+/// Whether `pool` (in its 2-D form) has one window covering its whole
+/// unpadded input, of static size.
+bool isWholeInputWindow(const PoolInput &pool, RankedTensorType xType) {
+  ArrayRef<int64_t> spatial = xType.getShape().drop_front(2);
+  unsigned offset = pool.is1D ? 1 : 0; // the 2-D form's leading unit dim
+  for (unsigned i = 0; i < spatial.size(); ++i) {
+    unsigned d = i + offset;
+    if (ShapedType::isDynamic(spatial[i]) ||
+        pool.window.kernel[d] != spatial[i] || pool.window.dilations[d] != 1 ||
+        pool.window.padLow[d] != 0 || pool.padHigh[d] != 0 ||
+        pool.resultType.getDimSize(d + 2) != 1)
+      return false;
+  }
+  return true;
+}
+
+/// The sums of (x - zx) over all spatial dims of the stored `x`, in the
+/// 2-D pool's result form ([N, C, 1, 1], i32; a 1-D pool's too).
+Value reduceWholeInput(OpBuilder &b, Location loc, Value x,
+                       quant::UniformQuantizedType input) {
+  Type i32 = b.getI32Type();
+  Value sums = reduceTrailing(
+      b, loc, x, {}, 2, createScalar(b, loc, i32, 0),
+      [&](OpBuilder &nested, Location nl, ValueRange in, Value acc) -> Value {
+        return arith::AddIOp::create(nested, nl, acc,
+                                     centered(nested, nl, in[0], input, i32));
+      });
+  return expandUnitDims(b, loc, sums, {2, 3});
+}
+
 struct QAveragePoolLowering : OpConversionPattern<QAveragePoolOp> {
   using OpConversionPattern::OpConversionPattern;
 
@@ -199,8 +229,14 @@ struct QAveragePoolLowering : OpConversionPattern<QAveragePoolOp> {
     if (failed(pool))
       return failure();
     Value zero = createScalar(rewriter, loc, i32, 0);
-    Value sums =
-        buildPool2D<linalg::PoolingNchwSumOp>(rewriter, loc, *pool, zero, zero);
+    // A window over the whole input (a squeeze-and-excitation block's
+    // GlobalAveragePool) is a plain reduction of the stored values, which
+    // quarc-lower-reductions runs with the sums in registers; the named
+    // pool (on the i32 copy above, then left unused) sums into memory.
+    Value sums = isWholeInputWindow(*pool, xType)
+                     ? reduceWholeInput(rewriter, loc, adaptor.getX(), input)
+                     : buildPool2D<linalg::PoolingNchwSumOp>(
+                           rewriter, loc, *pool, zero, zero);
     std::optional<SmallVector<SmallVector<int64_t>>> counts =
         getStaticPoolCounts(*pool, op.getCountIncludePad() != 0);
     if (!counts)

@@ -142,6 +142,18 @@ FailureOr<SmallVector<int64_t>> requireConstantInts(Operation *op, Value value,
 FailureOr<SmallVector<int64_t>> requireConstantAxes(Operation *op, Value axes,
                                                     int64_t rank);
 
+/// The map from a loop nest of `rank` to its leading `count` dims (a
+/// per-row operand); unlike getMajorSubMap it is not null for count 0.
+AffineMap getLeadingDimsMap(int64_t rank, int64_t count, MLIRContext *context);
+
+/// Reduces dims [first, rank) of `input` with `body`, starting from `init`.
+/// `perRow` operands have `input`'s leading `first` dims and are read once
+/// per reduced row. The result has those leading dims and init's type.
+using ReduceBody = function_ref<Value(OpBuilder &b, Location loc,
+                                      ValueRange inputs, Value acc)>;
+Value reduceTrailing(OpBuilder &b, Location loc, Value input, ValueRange perRow,
+                     int64_t first, Value init, ReduceBody body);
+
 } // namespace mlir::quarc
 
 #endif // QUARC_LIB_CONVERSION_QUARCTOLINALG_LOWERINGUTILS_H

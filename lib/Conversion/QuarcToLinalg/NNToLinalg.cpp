@@ -107,49 +107,6 @@ Value elementCount(OpBuilder &b, Location loc, Value value, int64_t first,
                     type);
 }
 
-/// The map from a loop nest of `rank` to its leading `count` dims (a
-/// per-row operand); unlike getMajorSubMap it is not null for count 0.
-AffineMap getLeadingDimsMap(int64_t rank, int64_t count, MLIRContext *context) {
-  SmallVector<AffineExpr> exprs;
-  for (int64_t i = 0; i < count; ++i)
-    exprs.push_back(getAffineDimExpr(i, context));
-  return AffineMap::get(rank, 0, exprs, context);
-}
-
-/// Reduces dims [first, rank) of `input` with `body`, starting from `init`.
-/// `perRow` operands have `input`'s leading `first` dims and are read once
-/// per reduced row. The result has those leading dims and init's type.
-using ReduceBody = function_ref<Value(OpBuilder &b, Location loc,
-                                      ValueRange inputs, Value acc)>;
-Value reduceTrailing(OpBuilder &b, Location loc, Value input, ValueRange perRow,
-                     int64_t first, Value init, ReduceBody body) {
-  auto type = cast<RankedTensorType>(input.getType());
-  int64_t rank = type.getRank();
-  MLIRContext *context = b.getContext();
-  auto resultType =
-      RankedTensorType::get(type.getShape().take_front(first), init.getType());
-  Value filled = createFilled(b, loc, resultType,
-                              getDynamicSizes(b, loc, resultType, input), init);
-  AffineMap rowMap = getLeadingDimsMap(rank, first, context);
-  SmallVector<AffineMap> maps = {
-      AffineMap::getMultiDimIdentityMap(rank, context)};
-  SmallVector<Value> inputs = {input};
-  for (Value row : perRow) {
-    inputs.push_back(row);
-    maps.push_back(rowMap);
-  }
-  maps.push_back(rowMap);
-  SmallVector<utils::IteratorType> iterators(rank,
-                                             utils::IteratorType::reduction);
-  std::fill_n(iterators.begin(), first, utils::IteratorType::parallel);
-  auto generic = linalg::GenericOp::create(
-      b, loc, TypeRange{resultType}, inputs, filled, maps, iterators,
-      [&](OpBuilder &nested, Location nestedLoc, ValueRange args) {
-        Value result = body(nested, nestedLoc, args.drop_back(), args.back());
-        linalg::YieldOp::create(nested, nestedLoc, result);
-      });
-  return generic.getResult(0);
-}
 
 //===----------------------------------------------------------------------===//
 // Convolution

@@ -124,11 +124,19 @@ func.func @average_pool(%x: tensor<1x2x6x6x!q>) -> tensor<1x2x3x3x!q> {
 
 // -----
 
-// A global average (a 6x6 window, one divisor 36): scalar multiplier.
+// A global average (a 6x6 window, one divisor 36): a reduction of the
+// stored values, x - zx summed over the spatial dims (which
+// quarc-lower-reductions runs with the sums in registers), and a scalar
+// multiplier.
 
 !q = !quant.uniform<u8:f32, 0.1:128>
 // CHECK-LABEL: func.func @global_average
-// CHECK: linalg.pooling_nchw_sum {{.*}} outs(%{{.*}} : tensor<1x2x1x1xi32>)
+// CHECK: linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "reduction", "reduction"]} ins(%{{.*}} : tensor<1x2x6x6xi8>) outs(%{{.*}} : tensor<1x2xi32>)
+// CHECK: arith.extui
+// CHECK: arith.subi %{{.*}}, %c128_i32
+// CHECK: arith.addi
+// CHECK: tensor.expand_shape {{.*}} into tensor<1x2x1x1xi32>
+// CHECK-NOT: linalg.pooling_nchw_sum
 // CHECK-DAG: arith.constant 1908874354 : i32
 // CHECK-DAG: arith.constant 36 : i32
 func.func @global_average(%x: tensor<1x2x6x6x!q>) -> tensor<1x2x1x1x!q> {
