@@ -59,6 +59,12 @@ namespace {
 /// holds it.
 struct CapturedDiagnostic {
   std::string severity, message, file, node;
+
+  /// "model.onnx: node 'conv1': message".
+  std::string withLocation() const {
+    std::string where = OnnxLocation{file, node}.str();
+    return (where.empty() ? "" : where + ": ") + message;
+  }
 };
 
 /// Collects the context's errors, warnings and remarks while it lives.
@@ -103,8 +109,7 @@ public:
     for (const CapturedDiagnostic &diag : diagnostics) {
       if (diag.severity != "error")
         continue;
-      std::string where = OnnxLocation{diag.file, diag.node}.str();
-      return (where.empty() ? "" : where + ": ") + diag.message;
+      return diag.withLocation();
     }
     return "failed (no diagnostic)";
   }
@@ -227,10 +232,8 @@ std::vector<std::string> compileArtifact(const std::string &modelPath,
     raiseError("CompileError", capture.describeFailure(error),
                capture.diagnostics);
   for (const CapturedDiagnostic &diag : capture.diagnostics)
-    if (diag.severity == "warning" || diag.severity == "remark") {
-      std::string where = OnnxLocation{diag.file, diag.node}.str();
-      warnings.push_back((where.empty() ? "" : where + ": ") + diag.message);
-    }
+    if (diag.severity == "warning" || diag.severity == "remark")
+      warnings.push_back(diag.withLocation());
   return warnings;
 }
 

@@ -192,8 +192,8 @@ bool isWholeInputWindow(const PoolInput &pool, RankedTensorType xType) {
   return true;
 }
 
-/// The sums of (x - zx) over all spatial dims of the stored `x`, in the
-/// 2-D pool's result form ([N, C, 1, 1], i32; a 1-D pool's too).
+/// The sums of (x - zx) over the spatial dims of the stored `x` (the 2-D
+/// pool's input form, [N, C, H, W]), as the pool's result [N, C, 1, 1].
 Value reduceWholeInput(OpBuilder &b, Location loc, Value x,
                        quant::UniformQuantizedType input) {
   Type i32 = b.getI32Type();
@@ -217,26 +217,31 @@ struct QAveragePoolLowering : OpConversionPattern<QAveragePoolOp> {
     IntegerResult output = IntegerResult::get(getTypeConverter(), op);
     RankedTensorType type = output.storage;
     Type i32 = rewriter.getI32Type();
-    // x - zx in i32, so that the pads (0) read as zx would and the sum is
-    // the accumulator itself.
     auto xType = cast<RankedTensorType>(adaptor.getX().getType());
-    Value x = buildElementwise(
-        rewriter, loc, xType.clone(i32), adaptor.getX(),
-        [&](OpBuilder &b, Location nl, ValueRange args) {
-          return centered(b, nl, args[0], input, i32);
-        });
-    FailureOr<PoolInput> pool = preparePool(op, x, type.clone(i32), rewriter);
+    FailureOr<PoolInput> pool =
+        preparePool(op, adaptor.getX(), type.clone(i32), rewriter);
     if (failed(pool))
       return failure();
-    Value zero = createScalar(rewriter, loc, i32, 0);
     // A window over the whole input (a squeeze-and-excitation block's
     // GlobalAveragePool) is a plain reduction of the stored values, which
     // quarc-lower-reductions runs with the sums in registers; the named
-    // pool (on the i32 copy above, then left unused) sums into memory.
-    Value sums = isWholeInputWindow(*pool, xType)
-                     ? reduceWholeInput(rewriter, loc, adaptor.getX(), input)
-                     : buildPool2D<linalg::PoolingNchwSumOp>(
-                           rewriter, loc, *pool, zero, zero);
+    // pool sums into memory.
+    Value sums;
+    if (isWholeInputWindow(*pool, xType)) {
+      sums = reduceWholeInput(rewriter, loc, pool->input, input);
+    } else {
+      // x - zx in i32, so that the pads (0) read as zx would and the sum
+      // is the accumulator itself.
+      auto storedType = cast<RankedTensorType>(pool->input.getType());
+      pool->input = buildElementwise(
+          rewriter, loc, storedType.clone(i32), pool->input,
+          [&](OpBuilder &b, Location nl, ValueRange args) {
+            return centered(b, nl, args[0], input, i32);
+          });
+      Value zero = createScalar(rewriter, loc, i32, 0);
+      sums = buildPool2D<linalg::PoolingNchwSumOp>(rewriter, loc, *pool, zero,
+                                                   zero);
+    }
     std::optional<SmallVector<SmallVector<int64_t>>> counts =
         getStaticPoolCounts(*pool, op.getCountIncludePad() != 0);
     if (!counts)
