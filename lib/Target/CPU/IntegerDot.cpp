@@ -91,4 +91,9 @@ bool weightPairsFitI16(ArrayRef<int8_t> weights) {
   return true;
 }
 
+bool hasPixelRowsKernel(const TargetInfo &target) {
+  return target.int8Dot() == TargetInfo::Int8Dot::VNNI &&
+         target.vectorBits() == 512 && target.vectorRegisters() >= 32;
+}
+
 } // namespace mlir::quarc

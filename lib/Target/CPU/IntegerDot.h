@@ -40,6 +40,12 @@ Value buildIntegerDot(OpBuilder &b, Location loc, TargetInfo::Int8Dot kind,
 /// by fours along their innermost dim, stays within i16.
 bool weightPairsFitI16(llvm::ArrayRef<int8_t> weights);
 
+/// Whether quarc-vectorize-integer-matmul has the pixel-rows convolution
+/// kernel for `target` (vpdpbusd on 512-bit vectors: its 16 x 16 register
+/// block takes sixteen of the 32 registers), so that
+/// quarc-pack-integer-weights may pack filters for it.
+bool hasPixelRowsKernel(const TargetInfo &target);
+
 } // namespace mlir::quarc
 
 #endif // QUARC_LIB_TARGET_CPU_INTEGERDOT_H

@@ -29,6 +29,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "IntegerDot.h"
 #include "VectorCodegen.h"
 #include "quarc/Dialect/Quarc/Transforms/ConstantData.h"
 #include "quarc/Target/CPU/Passes.h"
@@ -263,6 +264,33 @@ SmallVector<int32_t> getShiftCompensation(ArrayRef<char> packed, int64_t run,
   return sums;
 }
 
+/// The output pixels up to which a pointwise convolution takes the
+/// pixel-rows kernel (quarc-vectorize-integer-matmul): 7 x 7 and 14 x 14
+/// images, where vectors of pixels would leave lanes idle at the end of each
+/// tile. Larger ones run as fast on the broadcast-rows kernel, whose output
+/// needs no transposition; a convolution with a window takes the pixel-rows
+/// kernel at every size (its panels are read by more k steps; ResNet-50's
+/// 3 x 3 layers at 56 x 56 and 28 x 28 run 8-10% faster).
+constexpr int64_t kPixelRowsMaxPointwisePixels = 256;
+
+/// `packed` ([F, taps, C4/4, 4], the broadcast-rows layout) as panels of
+/// `lanes` output channels: [F/lanes, C4/4, taps, lanes, 4].
+SmallVector<char> toChannelPanels(ArrayRef<char> packed, int64_t features,
+                                  int64_t taps, int64_t groups,
+                                  int64_t lanes) {
+  SmallVector<char> panels;
+  panels.reserve(packed.size());
+  for (int64_t f1 = 0; f1 < features / lanes; ++f1)
+    for (int64_t c1 = 0; c1 < groups; ++c1)
+      for (int64_t tap = 0; tap < taps; ++tap)
+        for (int64_t f0 = 0; f0 < lanes; ++f0) {
+          const char *group =
+              &packed[(((f1 * lanes + f0) * taps + tap) * groups + c1) * 4];
+          panels.append(group, group + 4);
+        }
+  return panels;
+}
+
 class Packer {
 public:
   /// `signedDot`: the target multiplies s8 by s8 (dotprod's sdot), not u8
@@ -270,8 +298,9 @@ public:
   /// as x - 128, s8 as x + 128), compensated in the accumulators' initial
   /// values.
   Packer(linalg::GenericOp op, const ProductBody &body, int64_t panelLanes,
-         bool signedDot)
+         bool signedDot, bool pixelRowsKernel)
       : op(op), body(body), panelLanes(panelLanes),
+        pixelRowsKernel(pixelRowsKernel),
         shifted(signedDot == isa<arith::ExtUIOp>(body.inputExtension)),
         shift(isa<arith::ExtUIOp>(body.inputExtension) ? 128 : -128) {}
 
@@ -418,8 +447,6 @@ public:
       input = tensor::CollapseShapeOp::create(b, loc, input, ungroup);
       init = tensor::CollapseShapeOp::create(b, loc, init, ungroup);
     }
-    Value filter = createPackedConstant(
-        b, loc, RankedTensorType::get(filterShape, b.getI8Type()), packed);
     if (shifted) {
       SmallVector<int64_t> channelDims =
           grouped ? SmallVector<int64_t>{1, 2} : SmallVector<int64_t>{1};
@@ -428,6 +455,27 @@ public:
           getShiftCompensation(packed, kh * kw * padded, shift));
     }
     AffineMap newFilter = map({G, F, I, J, C1, C0});
+    // Small images take the pixel-rows kernel: the filter in panels of
+    // `panelLanes` output channels, [F/L, C4/4, KH, KW, L, 4], read at
+    // (f floordiv L, c1, i, j, f mod L, c0).
+    auto outType = cast<RankedTensorType>(op.getDpsInits()[0].getType());
+    bool pixelRows =
+        pixelRowsKernel && !grouped && features % panelLanes == 0 &&
+        outType.hasStaticShape() &&
+        (kh * kw > 1 || outType.getDimSize(3) * outType.getDimSize(4) <=
+                            kPixelRowsMaxPointwisePixels);
+    if (pixelRows) {
+      packed = toChannelPanels(packed, features, kh * kw, padded / 4,
+                               panelLanes);
+      filterShape = {features / panelLanes, padded / 4, kh, kw, panelLanes, 4};
+      newFilter = AffineMap::get(
+          loops, 0,
+          {loop(F).floorDiv(panelLanes), loop(C1), loop(I), loop(J),
+           loop(F) % panelLanes, loop(C0)},
+          ctx);
+    }
+    Value filter = createPackedConstant(
+        b, loc, RankedTensorType::get(filterShape, b.getI8Type()), packed);
     AffineMap newOut = map({N, G, F, Y, X});
     using utils::IteratorType;
     SmallVector<IteratorType> iterators(loops, IteratorType::parallel);
@@ -673,6 +721,7 @@ private:
   linalg::GenericOp op;
   const ProductBody &body;
   int64_t panelLanes;
+  bool pixelRowsKernel; // the target has the pixel-rows convolution kernel
   bool shifted;
   int32_t shift; // x - shift is what enters the products when shifted
   SmallVector<int64_t> weights, zeroPoints;
@@ -707,7 +756,8 @@ struct QuarcPackIntegerWeights
         continue;
       OpBuilder b(op);
       Packer packer(op, *body, lanes,
-                    parsed.int8Dot() == TargetInfo::Int8Dot::NeonSdot);
+                    parsed.int8Dot() == TargetInfo::Int8Dot::NeonSdot,
+                    hasPixelRowsKernel(parsed));
       if (succeeded(packer.packConvolution(b)) ||
           succeeded(packer.packDepthwise(b)) ||
           succeeded(packer.packMatMul(b)))

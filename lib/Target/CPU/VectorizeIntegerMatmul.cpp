@@ -51,6 +51,17 @@ namespace {
 /// Bytes of a convolution's interleaved input panel meant to stay in L1.
 constexpr int64_t kPanelBytes = 32 * 1024;
 
+/// Vectors of pixels in a column tile of the pixel-rows convolution kernel
+/// (64 pixels with AVX-512: a 7 x 7 image whole).
+constexpr int64_t kPixelRowsTilePieces = 4;
+
+/// How many k steps ahead the pixel-rows kernel prefetches its filter.
+constexpr int64_t kPrefetchSteps = 96;
+
+/// Parallel iterations below which a pixel-rows convolution also splits
+/// its output channels between threads.
+constexpr int64_t kMinParallelTiles = 4;
+
 /// How the packed body reads the activations (args[0]).
 struct ActivationRead {
   bool isUnsigned; // zero-extended u8
@@ -75,6 +86,9 @@ struct IntegerProduct {
   // Convolution: the input's strides along y and x (in input rows and
   // columns).
   int64_t rowStride = 1, columnStride = 1;
+  // Convolution: the filter is packed in panels of `channelPanel` output
+  // channels for the pixel-rows kernel (0: broadcast rows).
+  int64_t channelPanel = 0;
   SmallVector<int64_t> ranges;
 };
 
@@ -117,6 +131,28 @@ std::optional<ActivationRead> matchPackedBody(linalg::GenericOp op) {
   return ActivationRead{isa<arith::ExtUIOp>(lhs), shifted};
 }
 
+/// The width L of the pixel-rows filter map (n, f, y, i, j, c1, x, c0) ->
+/// (f floordiv L, c1, i, j, f mod L, c0), if `map` is one.
+std::optional<int64_t> matchChannelPanels(AffineMap map) {
+  if (map.getNumDims() != 8 || map.getNumResults() != 6)
+    return std::nullopt;
+  auto div = dyn_cast<AffineBinaryOpExpr>(map.getResult(0));
+  auto width = div ? dyn_cast<AffineConstantExpr>(div.getRHS()) : nullptr;
+  if (!div || div.getKind() != AffineExprKind::FloorDiv || !width ||
+      width.getValue() <= 0)
+    return std::nullopt;
+  MLIRContext *ctx = map.getContext();
+  auto d = [&](unsigned position) { return getAffineDimExpr(position, ctx); };
+  AffineMap expected = AffineMap::get(
+      8, 0,
+      {d(1).floorDiv(width.getValue()), d(5), d(3), d(4), d(1) % width.getValue(),
+       d(7)},
+      ctx);
+  if (map != expected)
+    return std::nullopt;
+  return width.getValue();
+}
+
 FailureOr<IntegerProduct> matchProduct(linalg::GenericOp op) {
   if (!op.hasPureBufferSemantics() || op.getNumDpsInputs() != 2 ||
       op.getNumDpsInits() != 1 || !isBuffer(op.getDpsInputs()[0], 8) ||
@@ -149,8 +185,14 @@ FailureOr<IntegerProduct> matchProduct(linalg::GenericOp op) {
       filter.insert(filter.begin(), 1);
       out.insert(out.begin() + 1, 1);
     }
-    if (loops != 8 + g || maps[1] != dims(filter) || maps[2] != dims(out))
+    if (loops != 8 + g || maps[2] != dims(out))
       return false;
+    if (maps[1] != dims(filter)) {
+      std::optional<int64_t> panel = matchChannelPanels(maps[1]);
+      if (grouped || !panel)
+        return false;
+      p.channelPanel = *panel;
+    }
     // The input at (n, [g,] 4 c1 + c0, y sy + i dy, x sx + j dx): what the
     // panel's loads assume.
     AffineMap in = maps[0];
@@ -271,7 +313,9 @@ public:
                        bool pairsFitI16, const MatmulPrologue *prologue,
                        MatmulEpilogue *epilogue)
       : p(p), kind(target.int8Dot()), tile(target.int8MatmulTile()),
-        lanes(target.vectorBits() / 32), pairsFitI16(pairsFitI16),
+        lanes(target.vectorBits() / 32),
+        maskedByteLoads(target.arch == "x86_64" && target.has("avx512f")),
+        pairsFitI16(pairsFitI16),
         prologue(prologue), epilogue(epilogue), loc(p.op->getLoc()),
         ivs(p.ranges.size(), Value()) {
     if (p.form == IntegerProduct::MatMul) {
@@ -281,6 +325,12 @@ public:
       tile.columns = std::max<int64_t>(1, tile.columns / lanes) * panelWidth;
     } else {
       panelWidth = lanes;
+      // The pixel-rows kernel streams the filter once per column tile: a
+      // wide one holds a small image whole, so that the filter is read
+      // once (from L3, where ResNet-50's 3 x 3 x 512 x 512 filter, 2.4 MB,
+      // is, that bounded the kernel).
+      if (p.channelPanel)
+        tile.columns = kPixelRowsTilePieces * lanes;
       // Output rows narrower than the tile (a 7 x 7 or 14 x 14 image)
       // share column tiles: R rows of OW pixels each.
       // (They are read through the input's rows x columns as one dim, which
@@ -314,6 +364,24 @@ public:
                           ? constant(b, llvm::divideCeil(p.ranges[p.y],
                                                          rowsPerTile))
                           : getLoopSize(b, dim));
+    // Few column tiles (a small image) leave a thread idle: the output
+    // channels are split in two halves then, each reading its half of the
+    // filter (the panel is packed once per half).
+    int64_t channels = p.ranges[p.m];
+    int64_t iterations = columnTiles;
+    for (unsigned dim : p.batch)
+      iterations = ShapedType::isDynamic(p.ranges[dim])
+                       ? kMinParallelTiles
+                       : iterations * (dim == p.y && rowsPerTile > 1
+                                           ? llvm::divideCeil(p.ranges[dim],
+                                                              rowsPerTile)
+                                           : p.ranges[dim]);
+    if (p.channelPanel && !ShapedType::isDynamic(channels) &&
+        channels > p.channelPanel && iterations < kMinParallelTiles) {
+      channelGroup =
+          llvm::alignTo(llvm::divideCeil(channels, 2), p.channelPanel);
+      sizes.push_back(constant(b, llvm::divideCeil(channels, channelGroup)));
+    }
     sizes.push_back(constant(b, columnTiles));
     // The packed weight viewed as [N/n0, K/4, n0 * 4], so that one panel
     // row is one contiguous vector.
@@ -321,6 +389,16 @@ public:
       columnsPanels = memref::CollapseShapeOp::create(
           b, loc, p.columns,
           SmallVector<ReassociationIndices>{{0}, {1}, {2, 3}});
+    // The pixel-rows filter [F/L, C4/4, KH, KW, L, 4] viewed with one
+    // panel row (L channels' four bytes) as its last dim.
+    if (p.channelPanel) {
+      filterPanels = memref::CollapseShapeOp::create(
+          b, loc, p.rows,
+          SmallVector<ReassociationIndices>{{0}, {1}, {2}, {3}, {4, 5}});
+      flatFilter = memref::CollapseShapeOp::create(
+          b, loc, p.rows,
+          SmallVector<ReassociationIndices>{{0}, {1, 2, 3, 4, 5}});
+    }
     // Small rows sharing a tile are read through the input's rows x columns
     // collapsed: a column vector's pixels of several rows are one load.
     if (rowsPerTile > 1) {
@@ -337,6 +415,8 @@ public:
         [&](OpBuilder &pb, Location, ValueRange loopIvs) {
           for (auto [dim, iv] : llvm::zip(p.batch, loopIvs))
             ivs[dim] = iv;
+          if (channelGroup)
+            groupIv = loopIvs[p.batch.size()];
           if (p.form == IntegerProduct::Convolution) {
             panel = memref::AllocaOp::create(
                 pb, loc,
@@ -436,12 +516,26 @@ private:
       if (panel)
         packPanel(kb, first, count);
       auto rowTile = [&](OpBuilder &rb, Value row, int64_t rows) {
-        buildTile(rb, row, rows, first, count, firstBlock, lastBlock);
+        if (p.channelPanel)
+          buildPixelRowsTile(rb, row, first, count, firstBlock, lastBlock);
+        else
+          buildTile(rb, row, rows, first, count, firstBlock, lastBlock);
       };
-      if (ShapedType::isDynamic(p.ranges[p.m]))
-        forEachChunk(kb, loc, getLoopSize(kb, p.m), tile.rows, rowTile);
+      // The pixel-rows kernel takes one panel of output channels at a time.
+      int64_t rowsPerTile = p.channelPanel ? p.channelPanel : tile.rows;
+      if (channelGroup) {
+        forChunkAt(kb, loc, groupIv, p.ranges[p.m], channelGroup,
+                   [&](OpBuilder &gb, Value start, int64_t size) {
+                     forEachChunk(gb, loc, size, rowsPerTile,
+                                  [&](OpBuilder &rb, Value row, int64_t rows) {
+                                    rowTile(rb, arith::AddIOp::create(rb, loc, start, row),
+                                            rows);
+                                  });
+                   });
+      } else if (ShapedType::isDynamic(p.ranges[p.m]))
+        forEachChunk(kb, loc, getLoopSize(kb, p.m), rowsPerTile, rowTile);
       else
-        forEachChunk(kb, loc, p.ranges[p.m], tile.rows, rowTile);
+        forEachChunk(kb, loc, p.ranges[p.m], rowsPerTile, rowTile);
     };
     // The first block may start from the bias, the last one runs the
     // output stage.
@@ -527,14 +621,13 @@ private:
       const Segment &segment = piece.segments.front();
       setSegment(b, segment);
       int64_t span = (segment.width - 1) * stride + 1;
-      auto spanType = VectorType::get({span}, i8);
-      Value row = vector::LoadOp::create(b, loc, spanType, p.columns,
-                                         indices(b, p.columnsMap));
+      Value row = loadSpan(b, p.columns, indices(b, p.columnsMap), span);
+      int64_t size = cast<VectorType>(row.getType()).getNumElements();
       SmallVector<int64_t> picks;
       for (int64_t e = 0; e < panelWidth; ++e)
-        picks.push_back(e < segment.width ? e * stride : span);
+        picks.push_back(e < segment.width ? e * stride : size);
       Value zero = arith::ConstantOp::create(
-          b, loc, DenseElementsAttr::get(spanType, APInt(8, 0)));
+          b, loc, DenseElementsAttr::get(cast<VectorType>(row.getType()), APInt(8, 0)));
       channels.push_back(vector::ShuffleOp::create(b, loc, row, zero, picks));
     }
     // Interleave: pairs (c0, c1), (c2, c3), then pairs of pairs.
@@ -582,13 +675,32 @@ private:
       for (int64_t e = 0; e < segment.width; ++e)
         offsets.push_back((segment.row - front.row) * p.rowStride * width +
                           (segment.x + e - front.x) * p.columnStride);
-    int64_t span = offsets.back() + 1;
-    auto spanType = VectorType::get({span}, b.getI8Type());
-    Value strip = vector::LoadOp::create(b, loc, spanType, flatInput, at);
+    Value strip = loadSpan(b, flatInput, at, offsets.back() + 1);
     Value zero = arith::ConstantOp::create(
-        b, loc, DenseElementsAttr::get(spanType, APInt(8, 0)));
-    offsets.resize(panelWidth, span); // lanes past the piece: zeros
+        b, loc, DenseElementsAttr::get(cast<VectorType>(strip.getType()), APInt(8, 0)));
+    int64_t size = cast<VectorType>(strip.getType()).getNumElements();
+    offsets.resize(panelWidth, size); // lanes past the piece: zeros
     return vector::ShuffleOp::create(b, loc, strip, zero, offsets);
+  }
+
+  /// The `span` bytes of `buffer` from `at` on. With AVX-512, in a vector
+  /// whose size is the next power of two (the bytes after them zero, not
+  /// read: a masked load): LLVM takes shuffles of such vectors apart into a
+  /// few byte permutes, where one of an odd size (31 bytes for 16 pixels at
+  /// stride 2) became a byte extract and insert per lane, half of the time
+  /// of ResNet-50's stride-2 layers. (AVX2 and NEON have no masked byte
+  /// loads, which LLVM would split into one branch per byte.)
+  Value loadSpan(OpBuilder &b, Value buffer, ValueRange at, int64_t span) {
+    int64_t size = maskedByteLoads ? llvm::PowerOf2Ceil(span) : span;
+    auto type = VectorType::get({size}, b.getI8Type());
+    if (size == span)
+      return vector::LoadOp::create(b, loc, type, buffer, at);
+    Value mask = vector::ConstantMaskOp::create(
+        b, loc, VectorType::get({size}, b.getI1Type()),
+        ArrayRef<int64_t>{span});
+    Value zero = arith::ConstantOp::create(
+        b, loc, DenseElementsAttr::get(type, APInt(8, 0)));
+    return vector::MaskedLoadOp::create(b, loc, type, buffer, at, mask, zero);
   }
 
   /// The four bytes of the current k step of tile row `row`, broadcast to
@@ -695,6 +807,134 @@ private:
     }
   }
 
+  /// The pixel-rows kernel, for small images, where a tile of output
+  /// channels x vectors of pixels would leave lanes idle (49 pixels of a 7
+  /// x 7 image fill four vectors of 16 to 77%): C[L channels from `row`,
+  /// the column tile] += the block's k steps, one piece of pixels at a time
+  /// with the roles swapped. Each pixel of the piece is a row (its four
+  /// panel bytes broadcast), each k step loads one vector of the L
+  /// channels' packed weights, so the work is proportional to the pixels
+  /// there are. The L x L block of sums (pixels x channels) is transposed
+  /// in registers to channels x pixels, the form of C, and ends as
+  /// buildTile's tiles do: added to the initial values, then stored or run
+  /// through the epilogue.
+  void buildPixelRowsTile(OpBuilder &b, Value row, Value first, int64_t count,
+                          bool firstBlock, bool lastBlock) {
+    auto accType = VectorType::get({panelWidth}, b.getI32Type());
+    Value zero = arith::ConstantOp::create(
+        b, loc, DenseElementsAttr::get(accType, APInt(32, 0)));
+    Value panelIndex = arith::DivUIOp::create(b, loc, row,
+                                              constant(b, p.channelPanel));
+    for (int64_t index = 0; index < int64_t(pieces.size()); ++index) {
+      const Piece &piece = pieces[index];
+      int64_t pixels = 0;
+      for (const Segment &segment : piece.segments)
+        pixels += segment.width;
+      SmallVector<Value> initial(pixels, zero);
+      ValueRange sums = forEachStep(
+          b, first, count, initial,
+          [&](OpBuilder &sb, Value step, ValueRange partial) {
+            if (index == 0)
+              prefetchFilter(sb, panelIndex, first, step);
+            Value weights = vector::LoadOp::create(
+                sb, loc, VectorType::get({panelWidth * 4}, sb.getI8Type()),
+                filterPanels,
+                ValueRange{panelIndex, ivs[p.k[0]], ivs[p.k[1]], ivs[p.k[2]],
+                           constant(sb, 0)});
+            SmallVector<Value> updated;
+            for (int64_t pixel = 0; pixel < pixels; ++pixel) {
+              Value activations = broadcastPanelWord(
+                  sb, step, index * panelWidth * 4 + pixel * 4);
+              updated.push_back(buildIntegerDot(sb, loc, kind, partial[pixel],
+                                                activations, weights,
+                                                pairsFitI16));
+            }
+            return updated;
+          });
+      SmallVector<Value> byPixel(sums.begin(), sums.end());
+      byPixel.resize(panelWidth, zero);
+      SmallVector<Value> byChannel = transposeSquare(b, byPixel);
+      bool toEpilogue = lastBlock && epilogue;
+      for (int64_t channel = 0; channel < p.channelPanel; ++channel) {
+        ivs[p.m] = addIndex(b, loc, row, channel);
+        Value start = firstBlock && prologue
+                          ? initialValue(b, piece, accType)
+                          : loadAccumulator(b, piece, accType);
+        Value sum = arith::AddIOp::create(b, loc, start, byChannel[channel]);
+        if (!toEpilogue || epilogue->needsResult())
+          storeAccumulator(b, piece, sum);
+        if (toEpilogue)
+          for (const Segment &segment : piece.segments)
+            emitEpilogue(b, sum, segment);
+      }
+    }
+  }
+
+  /// Asks for the filter panel row kPrefetchSteps k steps after `step` of
+  /// the block from `first`: the first piece of pixels reads each filter
+  /// row from memory (the others find it in L1), and the hardware's stream
+  /// prefetcher, restarted at every block, did not keep up (a chain of ten
+  /// 3 x 3 x 512 layers ran 50% slower than one, stalled on those loads).
+  void prefetchFilter(OpBuilder &b, Value panelIndex, Value first, Value step) {
+    int64_t taps = p.ranges[p.k[1]] * p.ranges[p.k[2]];
+    int64_t rowBytes = panelWidth * 4;
+    int64_t size = cast<MemRefType>(flatFilter.getType()).getDimSize(1);
+    Value ahead = arith::AddIOp::create(
+        b, loc,
+        arith::AddIOp::create(
+            b, loc, arith::MulIOp::create(b, loc, first, constant(b, taps)),
+            step),
+        constant(b, kPrefetchSteps));
+    // Within the channel panel's row (the last steps ask for its end).
+    Value offset = arith::MinUIOp::create(
+        b, loc, arith::MulIOp::create(b, loc, ahead, constant(b, rowBytes)),
+        constant(b, size - rowBytes));
+    memref::PrefetchOp::create(b, loc, flatFilter, ValueRange{panelIndex, offset},
+                               /*isWrite=*/false, /*localityHint=*/3,
+                               /*isDataCache=*/true);
+  }
+
+  /// The four panel bytes at [step, offset] broadcast to every lane of a
+  /// vector<4 x panelWidth x i8>.
+  Value broadcastPanelWord(OpBuilder &b, Value step, int64_t offset) {
+    Value group = vector::LoadOp::create(
+        b, loc, VectorType::get({4}, b.getI8Type()), panel,
+        ValueRange{step, constant(b, offset)});
+    Value word = vector::ExtractOp::create(
+        b, loc,
+        vector::BitCastOp::create(b, loc, VectorType::get({1}, b.getI32Type()),
+                                  group),
+        ArrayRef<int64_t>{0});
+    Value splat = vector::BroadcastOp::create(
+        b, loc, VectorType::get({panelWidth}, b.getI32Type()), word);
+    return vector::BitCastOp::create(
+        b, loc, VectorType::get({panelWidth * 4}, b.getI8Type()), splat);
+  }
+
+  /// The transpose of the square matrix whose rows are `rows` (L vectors of
+  /// L lanes, L a power of two): log2 L rounds of two-input shuffles, each
+  /// swapping the off-diagonal blocks of size d within every 2d x 2d block.
+  SmallVector<Value> transposeSquare(OpBuilder &b, ArrayRef<Value> rows) {
+    int64_t size = rows.size();
+    SmallVector<Value> result(rows.begin(), rows.end());
+    for (int64_t d = 1; d < size; d *= 2) {
+      SmallVector<int64_t> upper, lower; // masks over (row r, row r + d)
+      for (int64_t lane = 0; lane < size; ++lane) {
+        bool high = lane & d;
+        upper.push_back(high ? size + lane - d : lane);
+        lower.push_back(high ? size + lane : lane + d);
+      }
+      for (int64_t r = 0; r < size; ++r) {
+        if (r & d)
+          continue;
+        Value top = result[r], bottom = result[r + d];
+        result[r] = vector::ShuffleOp::create(b, loc, top, bottom, upper);
+        result[r + d] = vector::ShuffleOp::create(b, loc, top, bottom, lower);
+      }
+    }
+    return result;
+  }
+
   /// The epilogue on `segment`'s lanes of `sum`.
   void emitEpilogue(OpBuilder &b, Value sum, const Segment &segment) {
     outIndices(b, segment); // sets the ivs the epilogue reads
@@ -757,6 +997,7 @@ private:
   TargetInfo::Int8Dot kind;
   TargetInfo::RegisterTile tile;
   int64_t lanes;
+  bool maskedByteLoads; // AVX-512BW's vmovdqu8 with a mask
   bool pairsFitI16;
   const MatmulPrologue *prologue; // or null
   MatmulEpilogue *epilogue;       // or null
@@ -768,6 +1009,10 @@ private:
   Value rowBase;           // the tile's first output row (convolution)
   Value flatInput;         // the input, rows x columns collapsed
   Value panel;         // the convolution's interleaved input
+  Value filterPanels;  // the pixel-rows filter, one panel row per k step
+  Value flatFilter;    // the same, one row of bytes per channel panel
+  int64_t channelGroup = 0; // output channels per parallel iteration, or 0
+  Value groupIv;            // the parallel loop's channel group
   Value columnsPanels; // the product's packed weight, collapsed
 };
 
@@ -803,6 +1048,10 @@ struct QuarcVectorizeIntegerMatmul
                           ? product.ranges[product.n0]
                           : lanes;
       if (width > lanes || width < 4 || !llvm::isPowerOf2_64(width))
+        continue;
+      // A filter packed for the pixel-rows kernel of another target.
+      if (product.channelPanel &&
+          (product.channelPanel != lanes || !hasPixelRowsKernel(parsed)))
         continue;
       // vpmaddubsw's i16 pairs: exact on the fast path only if the weights
       // say so (unknown weights take the split path).

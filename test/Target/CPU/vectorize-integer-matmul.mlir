@@ -85,8 +85,11 @@ func.func @matmul(%a: memref<9x2x4xi8>, %w: memref<5x2x16x4xi8>, %c: memref<9x5x
 // CHECK:  scf.for %[[C1:.*]] = %c0 to %c2 step %c1 {
 // CHECK:    scf.for %[[I:.*]] = %c0 to %c3 step %c1 {
 // CHECK:      scf.for %[[J:.*]] = %c0 to %c3 step %c1 {
-// VNNI:         %[[STRIP:.*]] = vector.load %[[FLAT]][%c0, %c0, %{{.*}}, %{{.*}}] : memref<1x1x8x207xi8>, vector<55xi8>
-// VNNI:         vector.shuffle %[[STRIP]], %{{.*}} [0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 46, 48, 50, 52, 54] : vector<55xi8>, vector<55xi8>
+// With AVX-512 the 55 bytes from the first pixel to the last are loaded
+// into a vector of 64 under a mask (a shuffle of an odd-sized vector
+// becomes one byte at a time in LLVM).
+// VNNI:         %[[STRIP:.*]] = vector.maskedload %[[FLAT]][%c0, %c0, %{{.*}}, %{{.*}}], %{{.*}}, %{{.*}} : memref<1x1x8x207xi8>, vector<64xi1>, vector<64xi8> into vector<64xi8>
+// VNNI:         vector.shuffle %[[STRIP]], %{{.*}} [0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 46, 48, 50, 52, 54] : vector<64xi8>, vector<64xi8>
 // Channel 4 c1, at input row 2 y + i and column j: 8 pixels 2 apart.
 // AVX2:         %[[ROW:.*]] = vector.load %[[X]][%c0, %c0, %{{.*}}, %{{.*}}, %[[J]]] : memref<1x1x8x9x23xi8>, vector<15xi8>
 // AVX2:         vector.shuffle %[[ROW]], %{{.*}} [0, 2, 4, 6, 8, 10, 12, 14] : vector<15xi8>, vector<15xi8>
@@ -339,5 +342,78 @@ func.func @pointwise_reshaped(%x: memref<1x4x1x20xi8>, %w: memref<2x1x1x1x4xi8>,
     linalg.yield %t : i8
   }
   memref.dealloc %acc : memref<1x1x2x2x10xi32>
+  return
+}
+
+// -----
+
+//===----------------------------------------------------------------------===//
+// The pixel-rows convolution kernel (AVX-512 VNNI), for a filter that
+// quarc-pack-integer-weights packed in panels of 16 output channels: [F/16,
+// C4/4, KH, KW, 16, 4], read at (f floordiv 16, c1, i, j, f mod 16, c0). Here
+// 32 channels, 8 input channels, a 3 x 3 window, a 3 x 7 output image (21
+// pixels: one column tile, whose pieces of 16 and 5 pixels cross rows).
+// Each pixel is a broadcast row, each k step loads one 64-byte panel row of
+// the filter; the 16 x 16 block of sums is transposed to channels x pixels
+// (four rounds of shuffles) before it meets C. One column tile would leave
+// the second thread idle, so the parallel loop takes the two halves of the
+// output channels.
+//===----------------------------------------------------------------------===//
+
+#in = affine_map<(d0, d1, d2, d3, d4, d5, d6, d7) -> (d0, d5 * 4 + d7, d2 + d3, d6 + d4)>
+#filter = affine_map<(d0, d1, d2, d3, d4, d5, d6, d7) -> (d1 floordiv 16, d5, d3, d4, d1 mod 16, d7)>
+#out = affine_map<(d0, d1, d2, d3, d4, d5, d6, d7) -> (d0, d1, d2, d6)>
+// VNNI-LABEL: func @pixel_rows(
+// VNNI-SAME:      %[[X:[^:]+]]: memref<1x8x5x9xi8>, %[[F:[^:]+]]: memref<2x2x3x3x16x4xi8>, %[[C:[^:]+]]: memref<1x32x3x7xi32>)
+// VNNI: %[[ROWS:.*]] = memref.collapse_shape %[[F]] {{\[}}[0], [1], [2], [3], [4, 5]] : memref<2x2x3x3x16x4xi8> into memref<2x2x3x3x64xi8>
+// VNNI: %[[FLATF:.*]] = memref.collapse_shape %[[F]] {{\[}}[0], [1, 2, 3, 4, 5]] : memref<2x2x3x3x16x4xi8> into memref<2x1152xi8>
+// VNNI: scf.parallel (%[[HALF:.*]]) = (%c0) to (%c2) step (%c1) {
+// 18 steps (2 channel groups x 9 taps), 64 pixels of 4 bytes each.
+// VNNI:   %[[PANEL:.*]] = memref.alloca() {alignment = 64 : i64} : memref<18x256xi8>
+// VNNI:   vector.store %{{.*}}, %[[PANEL]][%{{.*}}, %c0] : memref<18x256xi8>, vector<64xi8>
+// VNNI:   vector.store %{{.*}}, %[[PANEL]][%{{.*}}, %c64] : memref<18x256xi8>, vector<64xi8>
+// VNNI:   %[[FIRST:.*]] = arith.muli %[[HALF]], %c16 : index
+// VNNI:   %[[PANELROW:.*]] = arith.divui %[[FIRST]], %c16 : index
+// The first piece: 16 accumulators, zero, through the k steps.
+// VNNI:   scf.for %[[C1:.*]] = %c0 to %c2 step %c1 iter_args({{.*}}) -> (vector<16xi32>, vector<16xi32>, vector<16xi32>, vector<16xi32>, vector<16xi32>, vector<16xi32>, vector<16xi32>, vector<16xi32>, vector<16xi32>, vector<16xi32>, vector<16xi32>, vector<16xi32>, vector<16xi32>, vector<16xi32>, vector<16xi32>, vector<16xi32>) {
+// VNNI:     scf.for %[[I:.*]] = %c0 to %c3
+// VNNI:       scf.for %[[J:.*]] = %c0 to %c3
+// 96 steps ahead, within the panel's 1152 bytes.
+// VNNI:         %[[AHEAD:.*]] = arith.muli %{{.*}}, %c64 : index
+// VNNI:         %[[CLAMPED:.*]] = arith.minui %[[AHEAD]], %c1088 : index
+// VNNI:         memref.prefetch %[[FLATF]][%[[PANELROW]], %[[CLAMPED]]], read, locality<3>, data : memref<2x1152xi8>
+// VNNI:         %[[W:.*]] = vector.load %[[ROWS]][%[[PANELROW]], %[[C1]], %[[I]], %[[J]], %c0] : memref<2x2x3x3x64xi8>, vector<64xi8>
+// VNNI:         %[[PIXEL0:.*]] = vector.load %[[PANEL]][%{{.*}}, %c0] : memref<18x256xi8>, vector<4xi8>
+// VNNI:         %[[WORD0:.*]] = vector.bitcast %[[PIXEL0]] : vector<4xi8> to vector<1xi32>
+// VNNI:         %[[SPLAT0:.*]] = vector.broadcast %{{.*}} : i32 to vector<16xi32>
+// VNNI:         %[[BYTES0:.*]] = vector.bitcast %[[SPLAT0]] : vector<16xi32> to vector<64xi8>
+// VNNI:         llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"(%{{.*}}, %[[BYTES0]], %[[W]])
+// VNNI:         vector.load %[[PANEL]][%{{.*}}, %c4] : memref<18x256xi8>, vector<4xi8>
+// VNNI-COUNT-15: llvm.x86.avx512.vpdpbusd.512
+// The transpose: first round, pairs of adjacent pixels.
+// VNNI: vector.shuffle %{{.*}}, %{{.*}} [0, 16, 2, 18, 4, 20, 6, 22, 8, 24, 10, 26, 12, 28, 14, 30] : vector<16xi32>, vector<16xi32>
+// VNNI: vector.shuffle %{{.*}}, %{{.*}} [1, 17, 3, 19, 5, 21, 7, 23, 9, 25, 11, 27, 13, 29, 15, 31] : vector<16xi32>, vector<16xi32>
+// The last round swaps blocks of 8.
+// VNNI: vector.shuffle %{{.*}}, %{{.*}} [0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23] : vector<16xi32>, vector<16xi32>
+// Channel row 0 of the half: its 16 pixels are rows 0 and 1 and two pixels of row 2.
+// VNNI: vector.load %[[C]][%c0, %[[FIRST]], %c0, %c0] : memref<1x32x3x7xi32>, vector<7xi32>
+// VNNI: vector.load %[[C]][%c0, %[[FIRST]], %c1, %c0] : memref<1x32x3x7xi32>, vector<7xi32>
+// VNNI: vector.load %[[C]][%c0, %[[FIRST]], %c2, %c0] : memref<1x32x3x7xi32>, vector<2xi32>
+// VNNI: vector.store %{{.*}}, %[[C]][%c0, %[[FIRST]], %c0, %c0] : memref<1x32x3x7xi32>, vector<7xi32>
+// The second piece: 5 pixels, 5 accumulators.
+// VNNI: scf.for %{{.*}} = %c0 to %c2 step %c1 iter_args({{[^)]*}}) -> (vector<16xi32>, vector<16xi32>, vector<16xi32>, vector<16xi32>, vector<16xi32>) {
+// AVX2 has no pixel-rows kernel (its filter panels would be 8 wide): the
+// product stays a generic.
+// AVX2-LABEL: func @pixel_rows(
+// AVX2: linalg.generic
+func.func @pixel_rows(%x: memref<1x8x5x9xi8>, %w: memref<2x2x3x3x16x4xi8>, %c: memref<1x32x3x7xi32>) {
+  linalg.generic {indexing_maps = [#in, #filter, #out], iterator_types = ["parallel", "parallel", "parallel", "reduction", "reduction", "reduction", "parallel", "reduction"]} ins(%x, %w : memref<1x8x5x9xi8>, memref<2x2x3x3x16x4xi8>) outs(%c : memref<1x32x3x7xi32>) {
+  ^bb0(%a: i8, %b: i8, %acc: i32):
+    %0 = arith.extui %a : i8 to i32
+    %1 = arith.extsi %b : i8 to i32
+    %2 = arith.muli %0, %1 : i32
+    %3 = arith.addi %acc, %2 : i32
+    linalg.yield %3 : i32
+  }
   return
 }

@@ -154,6 +154,13 @@ def QuarcPackIntegerWeights
       views its input and output as one row of H * W pixels, so the
       kernel's column tiles are not limited to the image's rows. The
       filter is the kernel's broadcast operand.
+    - with AVX-512 VNNI, an ungrouped convolution with a multiple of 16
+      output channels and a window larger than 1x1 (or pointwise with at
+      most 256 output pixels: 7x7 and 14x14 images) is packed for the
+      pixel-rows kernel instead: the filter in panels of 16 output
+      channels, `[F/16, C4/4, KH, KW, 16, 4]`, read at `(f floordiv 16, c1,
+      i, j, f mod 16, c0)`, so that a k step of 16 channels is one 64-byte
+      vector. The loops and the other operands are unchanged.
     - a depthwise convolution (one input and one output channel per group,
       whose channels cannot be grouped by four) becomes the integer form of
       `quarc-vectorize-depthwise`: input `[N, C, H, W]`, filter `[C, KH,
@@ -222,7 +229,21 @@ def QuarcVectorizeIntegerMatmul
     rows narrower than half the tile share column tiles (R rows of OW
     pixels; column vectors that cross rows are loaded through the input's
     rows x columns collapsed, one load from the first pixel to the last and
-    one shuffle).
+    one shuffle). With AVX-512, a strip whose size is not a power of two
+    is loaded under a mask into the next power of two, whose shuffles LLVM
+    turns into byte permutes (an odd-sized one became one byte at a time).
+
+    A filter packed for the pixel-rows kernel (AVX-512 VNNI) swaps the
+    roles inside each column tile of up to 64 pixels (a 7x7 image whole):
+    each pixel of a vector of 16 is a broadcast row (its four panel bytes),
+    each k step loads one 64-byte panel row of 16 output channels, so the
+    work is proportional to the pixels there are (pixels as vectors fill
+    49-pixel images to 77% of their lanes), and the filter, read once per
+    column tile, is prefetched 96 steps ahead. The 16 x 16 block of sums is
+    transposed in registers (four rounds of two-input shuffles) to
+    channels x pixels, the form of C, before the initial values, the store
+    and the output stage. When the image gives fewer than four parallel
+    iterations, the output channels are split in two halves between them.
 
     One parallel loop, marked for `quarc-parallelize-loops`, runs over the
     batch dims (for a convolution: image, group and output row) and the

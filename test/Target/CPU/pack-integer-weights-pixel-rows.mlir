@@ -1,0 +1,70 @@
+// RUN: quarc-opt %s -split-input-file --convert-quarc-to-linalg --canonicalize --quarc-pack-integer-weights=target=x86_64+avx512vnni | FileCheck %s --check-prefix=ROWS
+// RUN: quarc-opt %s -split-input-file --convert-quarc-to-linalg --canonicalize --quarc-pack-integer-weights=target=x86_64+avx2 | FileCheck %s --check-prefix=BCAST
+
+// With AVX-512 VNNI, a convolution with a window (here 1 x 2) and a
+// multiple of 16 output channels is packed for the pixel-rows kernel of
+// quarc-vectorize-integer-matmul: the filter in panels of 16 output
+// channels, [F/16, C4/4, KH, KW, 16, 4], so that one k step (channel group,
+// tap) of 16 channels is 64 contiguous bytes. w[f, c, 0, j] = 4 f + 2 c + j:
+// tap 0 holds (4 f, 4 f + 2, 0, 0) for each f, tap 1 (4 f + 1, 4 f + 3, 0, 0)
+// (channels 2 and 3 are padding). AVX2 keeps the broadcast-rows layout
+// [F, KH, KW, C4/4, 4]: (0, 2, 0, 0), (1, 3, 0, 0), (4, 6, 0, 0), ...
+
+!x = !quant.uniform<u8:f32, 0.5:10>
+!w = !quant.uniform<i8:f32, 0.25>
+!y = !quant.uniform<u8:f32, 1.0:5>
+// ROWS-DAG: #[[FILTER:.*]] = affine_map<(d0, d1, d2, d3, d4, d5, d6, d7) -> (d1 floordiv 16, d5, d3, d4, d1 mod 16, d7)>
+// ROWS-LABEL: func.func @window
+// ROWS: %[[PACKED:.*]] = arith.constant dense_resource<[[BLOB:.*]]> : tensor<1x1x1x2x16x4xi8>
+// ROWS: linalg.generic {indexing_maps = [#{{.*}}, #[[FILTER]], #{{.*}}]
+// ROWS-SAME: ins(%{{.*}}, %[[PACKED]] : tensor<1x4x3x7xi8>, tensor<1x1x1x2x16x4xi8>)
+// BCAST-LABEL: func.func @window
+// BCAST: arith.constant dense_resource<[[BBLOB:.*]]> : tensor<16x1x2x1x4xi8>
+// The bytes, after the blob's 4-byte alignment header.
+// ROWS: [[BLOB]]: "0x08000000{{0002000004060000080A00000C0E00001012000014160000181A00001C1E00002022000024260000282A00002C2E00003032000034360000383A00003C3E0000}}{{0103000005070000090B00000D0F0000}}
+// BCAST: [[BBLOB]]: "0x08000000{{0002000001030000040600000507000008}}
+func.func @window(%x: tensor<1x2x3x7x!x>, %b: tensor<16xi32>) -> tensor<1x16x3x6x!y> {
+  %wc = arith.constant dense<[
+    [[[0, 1]], [[2, 3]]], [[[4, 5]], [[6, 7]]], [[[8, 9]], [[10, 11]]], [[[12, 13]], [[14, 15]]],
+    [[[16, 17]], [[18, 19]]], [[[20, 21]], [[22, 23]]], [[[24, 25]], [[26, 27]]], [[[28, 29]], [[30, 31]]],
+    [[[32, 33]], [[34, 35]]], [[[36, 37]], [[38, 39]]], [[[40, 41]], [[42, 43]]], [[[44, 45]], [[46, 47]]],
+    [[[48, 49]], [[50, 51]]], [[[52, 53]], [[54, 55]]], [[[56, 57]], [[58, 59]]], [[[60, 61]], [[62, 63]]]]> : tensor<16x2x1x2xi8>
+  %w = quarc.storage_cast %wc : tensor<16x2x1x2xi8> -> tensor<16x2x1x2x!w>
+  %y = quarc.qconv %x, %w, %b : (tensor<1x2x3x7x!x>, tensor<16x2x1x2x!w>, tensor<16xi32>) -> tensor<1x16x3x6x!y>
+  return %y : tensor<1x16x3x6x!y>
+}
+
+// -----
+
+// A pointwise convolution takes the pixel-rows kernel only on small images
+// (up to 256 output pixels): 17 x 16 = 272 keeps the broadcast-rows layout,
+// with its pixels viewed as one row.
+
+!x = !quant.uniform<u8:f32, 0.5:10>
+!w = !quant.uniform<i8:f32, 0.25>
+!y = !quant.uniform<u8:f32, 1.0:5>
+// ROWS-LABEL: func.func @pointwise_large
+// ROWS-NOT: floordiv
+// ROWS: linalg.generic {{.*}} ins(%{{.*}}, %{{.*}} : tensor<1x4x1x272xi8>, tensor<16x1x1x1x4xi8>)
+func.func @pointwise_large(%x: tensor<1x4x17x16x!x>, %b: tensor<16xi32>) -> tensor<1x16x17x16x!y> {
+  %wc = arith.constant dense<1> : tensor<16x4x1x1xi8>
+  %w = quarc.storage_cast %wc : tensor<16x4x1x1xi8> -> tensor<16x4x1x1x!w>
+  %y = quarc.qconv %x, %w, %b : (tensor<1x4x17x16x!x>, tensor<16x4x1x1x!w>, tensor<16xi32>) -> tensor<1x16x17x16x!y>
+  return %y : tensor<1x16x17x16x!y>
+}
+
+// -----
+
+// The same on a 16 x 16 image (256 pixels): pixel rows.
+
+!x = !quant.uniform<u8:f32, 0.5:10>
+!w = !quant.uniform<i8:f32, 0.25>
+!y = !quant.uniform<u8:f32, 1.0:5>
+// ROWS-LABEL: func.func @pointwise_small
+// ROWS: linalg.generic {{.*}} ins(%{{.*}}, %{{.*}} : tensor<1x4x1x256xi8>, tensor<1x1x1x1x16x4xi8>)
+func.func @pointwise_small(%x: tensor<1x4x16x16x!x>, %b: tensor<16xi32>) -> tensor<1x16x16x16x!y> {
+  %wc = arith.constant dense<1> : tensor<16x4x1x1xi8>
+  %w = quarc.storage_cast %wc : tensor<16x4x1x1xi8> -> tensor<16x4x1x1x!w>
+  %y = quarc.qconv %x, %w, %b : (tensor<1x4x16x16x!x>, tensor<16x4x1x1x!w>, tensor<16xi32>) -> tensor<1x16x16x16x!y>
+  return %y : tensor<1x16x16x16x!y>
+}
