@@ -707,9 +707,14 @@ private:
   /// every lane of a vector<4 x panelWidth x i8>.
   Value broadcastRow(OpBuilder &b) {
     ivs[p.group] = constant(b, 0);
+    return broadcastWord(b, p.rows, indices(b, p.rowsMap));
+  }
+
+  /// The four bytes of `buffer` at `at`, broadcast to every lane of a
+  /// vector<4 x panelWidth x i8>.
+  Value broadcastWord(OpBuilder &b, Value buffer, ValueRange at) {
     Value group = vector::LoadOp::create(
-        b, loc, VectorType::get({4}, b.getI8Type()), p.rows,
-        indices(b, p.rowsMap));
+        b, loc, VectorType::get({4}, b.getI8Type()), buffer, at);
     Value word = vector::ExtractOp::create(
         b, loc,
         vector::BitCastOp::create(b, loc, VectorType::get({1}, b.getI32Type()),
@@ -897,18 +902,7 @@ private:
   /// The four panel bytes at [step, offset] broadcast to every lane of a
   /// vector<4 x panelWidth x i8>.
   Value broadcastPanelWord(OpBuilder &b, Value step, int64_t offset) {
-    Value group = vector::LoadOp::create(
-        b, loc, VectorType::get({4}, b.getI8Type()), panel,
-        ValueRange{step, constant(b, offset)});
-    Value word = vector::ExtractOp::create(
-        b, loc,
-        vector::BitCastOp::create(b, loc, VectorType::get({1}, b.getI32Type()),
-                                  group),
-        ArrayRef<int64_t>{0});
-    Value splat = vector::BroadcastOp::create(
-        b, loc, VectorType::get({panelWidth}, b.getI32Type()), word);
-    return vector::BitCastOp::create(
-        b, loc, VectorType::get({panelWidth * 4}, b.getI8Type()), splat);
+    return broadcastWord(b, panel, ValueRange{step, constant(b, offset)});
   }
 
   /// The transpose of the square matrix whose rows are `rows` (L vectors of
