@@ -378,10 +378,13 @@ func.func @pointwise_reshaped(%x: memref<1x4x1x20xi8>, %w: memref<2x1x1x1x4xi8>,
 // VNNI:   scf.for %[[C1:.*]] = %c0 to %c2 step %c1 iter_args({{.*}}) -> (vector<16xi32>, vector<16xi32>, vector<16xi32>, vector<16xi32>, vector<16xi32>, vector<16xi32>, vector<16xi32>, vector<16xi32>, vector<16xi32>, vector<16xi32>, vector<16xi32>, vector<16xi32>, vector<16xi32>, vector<16xi32>, vector<16xi32>, vector<16xi32>) {
 // VNNI:     scf.for %[[I:.*]] = %c0 to %c3
 // VNNI:       scf.for %[[J:.*]] = %c0 to %c3
-// 96 steps ahead, within the panel's 1152 bytes.
-// VNNI:         %[[AHEAD:.*]] = arith.muli %{{.*}}, %c64 : index
-// VNNI:         %[[CLAMPED:.*]] = arith.minui %[[AHEAD]], %c1088 : index
-// VNNI:         memref.prefetch %[[FLATF]][%[[PANELROW]], %[[CLAMPED]]], read, locality<3>, data : memref<2x1152xi8>
+// 96 steps ahead: past the block's 18 steps, in the next panel (the one
+// the kernel reads next; the last panel at most), within its 1152 bytes.
+// VNNI:         %[[PAST:.*]] = arith.cmpi uge, %{{.*}}, %c18 : index
+// VNNI:         %[[NEXT:.*]] = arith.minui %{{.*}}, %c1 : index
+// VNNI:         %[[ROW:.*]] = arith.select %[[PAST]], %[[NEXT]], %[[PANELROW]] : index
+// VNNI:         %[[CLAMPED:.*]] = arith.minui %{{.*}}, %c1088 : index
+// VNNI:         memref.prefetch %[[FLATF]][%[[ROW]], %[[CLAMPED]]], read, locality<3>, data : memref<2x1152xi8>
 // VNNI:         %[[W:.*]] = vector.load %[[ROWS]][%[[PANELROW]], %[[C1]], %[[I]], %[[J]], %c0] : memref<2x2x3x3x64xi8>, vector<64xi8>
 // VNNI:         %[[PIXEL0:.*]] = vector.load %[[PANEL]][%{{.*}}, %c0] : memref<18x256xi8>, vector<4xi8>
 // VNNI:         %[[WORD0:.*]] = vector.bitcast %[[PIXEL0]] : vector<4xi8> to vector<1xi32>
