@@ -129,6 +129,9 @@ void buildLowerToLLVMPipeline(OpPassManager &pm,
   std::string target = options.target.name();
   pm.addNestedPass<func::FuncOp>(createQuarcConvolutionToMatmul());
   pm.addNestedPass<func::FuncOp>(createQuarcPackIntegerWeights({target}));
+  // Each product's own fill or bias broadcast, which its kernel fuses, not
+  // a copy of one that CSE shared.
+  pm.addNestedPass<func::FuncOp>(createQuarcSplitSharedInits());
   addPipelineText(pm, kBufferize);
   // Target kernels on buffers: register-tiled vector code.
   pm.addNestedPass<func::FuncOp>(createQuarcVectorizeMatmul({target}));

@@ -73,6 +73,32 @@ def QuarcFuseElementwise : Pass<"quarc-fuse-elementwise", "func::FuncOp"> {
                            "tensor::TensorDialect"];
 }
 
+def QuarcSplitSharedInits
+    : Pass<"quarc-split-shared-inits", "func::FuncOp"> {
+  let summary = "Give each linalg op its own copy of a shared fill or broadcast init";
+  let description = [{
+    CSE merges identical ops that initialize tensors: the zero fill of
+    every bias-free product of one shape, or the broadcast of one bias
+    constant that several convolutions share (a ResNet's zero biases). A
+    linalg op writes its init in place, so when two ops start from one
+    init value, one-shot bufferization keeps the first op's buffer intact
+    for the second: it copies the whole init (`memref.copy`) before one of
+    them, the copy is not a fill or broadcast the kernels can fuse into
+    their accumulators (`MatmulFusion.h`), and the first kernel must store
+    its i32 accumulators as well as its requantized output because the
+    copy reads them later.
+
+    So, on tensors right before bufferization, every use as a DPS init of
+    a value produced by a `linalg.fill` or by an elementwise
+    `linalg.generic` that only yields one of its inputs or a value from
+    outside (a broadcast, a constant fill), directly or through tensor
+    reshapes, gets its own clone of that producer and reshapes, placed
+    right before the user, when any of them has another use (the last
+    use keeps the original).
+  }];
+  let dependentDialects = ["linalg::LinalgDialect", "tensor::TensorDialect"];
+}
+
 def QuarcVectorizeMatmul : Pass<"quarc-vectorize-matmul", "func::FuncOp"> {
   let summary = "Register-tiled vector code for static f32 contractions";
   let description = [{
