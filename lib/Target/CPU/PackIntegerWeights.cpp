@@ -461,7 +461,7 @@ public:
     auto outType = cast<RankedTensorType>(op.getDpsInits()[0].getType());
     bool pixelRows =
         pixelRowsKernel && !grouped && features % panelLanes == 0 &&
-        outType.hasStaticShape() &&
+        !outType.isDynamicDim(3) && !outType.isDynamicDim(4) &&
         (kh * kw > 1 || outType.getDimSize(3) * outType.getDimSize(4) <=
                             kPixelRowsMaxPointwisePixels);
     if (pixelRows) {
