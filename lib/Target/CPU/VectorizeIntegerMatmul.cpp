@@ -408,6 +408,23 @@ public:
         groups.push_back({d});
       groups.push_back({rank - 2, rank - 1});
       flatInput = memref::CollapseShapeOp::create(b, loc, p.columns, groups);
+      // C's pieces that cross rows are contiguous too when its rows are:
+      // the accumulators' round trips between k blocks take one load and
+      // one store each, not one per row with odd-sized parts.
+      auto outType = cast<MemRefType>(p.out.getType());
+      SmallVector<int64_t> strides;
+      int64_t offset;
+      int64_t outRank = outType.getRank();
+      if (!outType.isDynamicDim(outRank - 1) &&
+          succeeded(outType.getStridesAndOffset(strides, offset)) &&
+          strides[outRank - 1] == 1 &&
+          strides[outRank - 2] == outType.getDimSize(outRank - 1)) {
+        SmallVector<ReassociationIndices> outGroups;
+        for (int64_t d = 0; d < outRank - 2; ++d)
+          outGroups.push_back({d});
+        outGroups.push_back({outRank - 2, outRank - 1});
+        flatOut = memref::CollapseShapeOp::create(b, loc, p.out, outGroups);
+      }
     }
     LoopBounds bounds = getZeroBasedBounds(b, loc, sizes);
     auto loop = scf::ParallelOp::create(
@@ -831,9 +848,7 @@ private:
                                               constant(b, p.channelPanel));
     for (int64_t index = 0; index < int64_t(pieces.size()); ++index) {
       const Piece &piece = pieces[index];
-      int64_t pixels = 0;
-      for (const Segment &segment : piece.segments)
-        pixels += segment.width;
+      int64_t pixels = getPieceWidth(piece);
       SmallVector<Value> initial(pixels, zero);
       ValueRange sums = forEachStep(
           b, first, count, initial,
@@ -968,6 +983,26 @@ private:
     return acc;
   }
 
+  /// The pixels of `piece`, all its segments'.
+  static int64_t getPieceWidth(const Piece &piece) {
+    int64_t width = 0;
+    for (const Segment &segment : piece.segments)
+      width += segment.width;
+    return width;
+  }
+
+  /// The indices of flatOut (C with its rows x columns as one dim) at the
+  /// first pixel of `segment`.
+  SmallVector<Value> flatOutIndices(OpBuilder &b, const Segment &segment) {
+    SmallVector<Value> at = outIndices(b, segment);
+    int64_t width = cast<MemRefType>(p.out.getType()).getShape().back();
+    Value column = at.pop_back_val();
+    at.back() = arith::AddIOp::create(
+        b, loc, arith::MulIOp::create(b, loc, at.back(), constant(b, width)),
+        column);
+    return at;
+  }
+
   /// The lanes of `vector` that hold `segment`.
   Value takeLanes(OpBuilder &b, Value vector, const Segment &segment) {
     if (segment.width == panelWidth)
@@ -983,6 +1018,16 @@ private:
       return vector::LoadOp::create(b, loc, type, p.out, outIndices(b, front));
     Value acc = arith::ConstantOp::create(
         b, loc, DenseElementsAttr::get(type, APInt(32, 0)));
+    if (flatOut && piece.segments.size() > 1) {
+      int64_t width = getPieceWidth(piece);
+      Value part = vector::LoadOp::create(
+          b, loc, VectorType::get({width}, b.getI32Type()), flatOut,
+          flatOutIndices(b, front));
+      if (width == panelWidth)
+        return part;
+      return vector::InsertStridedSliceOp::create(
+          b, loc, part, acc, ArrayRef<int64_t>{0}, ArrayRef<int64_t>{1});
+    }
     for (const Segment &segment : piece.segments) {
       Value part = vector::LoadOp::create(
           b, loc, VectorType::get({segment.width}, b.getI32Type()), p.out,
@@ -995,6 +1040,18 @@ private:
   }
 
   void storeAccumulator(OpBuilder &b, const Piece &piece, Value sum) {
+    if (flatOut && piece.segments.size() > 1) {
+      int64_t width = getPieceWidth(piece);
+      Value part = width == panelWidth
+                       ? sum
+                       : vector::ExtractStridedSliceOp::create(
+                             b, loc, sum, ArrayRef<int64_t>{0},
+                             ArrayRef<int64_t>{width}, ArrayRef<int64_t>{1})
+                             .getResult();
+      vector::StoreOp::create(b, loc, part, flatOut,
+                              flatOutIndices(b, piece.segments.front()));
+      return;
+    }
     for (const Segment &segment : piece.segments)
       vector::StoreOp::create(b, loc, takeLanes(b, sum, segment), p.out,
                               outIndices(b, segment));
@@ -1015,6 +1072,7 @@ private:
   int64_t rowsPerTile = 1; // output rows per column tile (convolution)
   Value rowBase;           // the tile's first output row (convolution)
   Value flatInput;         // the input, rows x columns collapsed
+  Value flatOut;           // C so, where its rows are contiguous
   Value panel;         // the convolution's interleaved input
   Value filterPanels;  // the pixel-rows filter, one panel row per k step
   Value flatFilter;    // the same, one row of bytes per channel panel
