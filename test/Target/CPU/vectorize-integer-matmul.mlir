@@ -365,7 +365,6 @@ func.func @pointwise_reshaped(%x: memref<1x4x1x20xi8>, %w: memref<2x1x1x1x4xi8>,
 #out = affine_map<(d0, d1, d2, d3, d4, d5, d6, d7) -> (d0, d1, d2, d6)>
 // VNNI-LABEL: func @pixel_rows(
 // VNNI-SAME:      %[[X:[^:]+]]: memref<1x8x5x9xi8>, %[[F:[^:]+]]: memref<2x2x3x3x16x4xi8>, %[[C:[^:]+]]: memref<1x32x3x7xi32>)
-// VNNI: %[[ROWS:.*]] = memref.collapse_shape %[[F]] {{\[}}[0], [1], [2], [3], [4, 5]] : memref<2x2x3x3x16x4xi8> into memref<2x2x3x3x64xi8>
 // VNNI: %[[FLATF:.*]] = memref.collapse_shape %[[F]] {{\[}}[0], [1, 2, 3, 4, 5]] : memref<2x2x3x3x16x4xi8> into memref<2x1152xi8>
 // C's rows are contiguous: its pieces that cross rows are one vector each.
 // VNNI: %[[FLATC:.*]] = memref.collapse_shape %[[C]] {{\[}}[0], [1], [2, 3]] : memref<1x32x3x7xi32> into memref<1x32x21xi32>
@@ -376,24 +375,24 @@ func.func @pointwise_reshaped(%x: memref<1x4x1x20xi8>, %w: memref<2x1x1x1x4xi8>,
 // VNNI:   vector.store %{{.*}}, %[[PANEL]][%{{.*}}, %c64] : memref<18x256xi8>, vector<64xi8>
 // VNNI:   %[[FIRST:.*]] = arith.muli %[[HALF]], %c16 : index
 // VNNI:   %[[PANELROW:.*]] = arith.divui %[[FIRST]], %c16 : index
-// The first piece: 16 accumulators, zero, through the k steps.
-// VNNI:   scf.for %[[C1:.*]] = %c0 to %c2 step %c1 iter_args({{.*}}) -> (vector<16xi32>, vector<16xi32>, vector<16xi32>, vector<16xi32>, vector<16xi32>, vector<16xi32>, vector<16xi32>, vector<16xi32>, vector<16xi32>, vector<16xi32>, vector<16xi32>, vector<16xi32>, vector<16xi32>, vector<16xi32>, vector<16xi32>, vector<16xi32>) {
-// VNNI:     scf.for %[[I:.*]] = %c0 to %c3
-// VNNI:       scf.for %[[J:.*]] = %c0 to %c3
+// The first piece: 16 accumulators, zero, through the 18 steps in one loop.
+// VNNI:   scf.for %[[STEP:.*]] = %c0 to %c18 step %c1 iter_args({{.*}}) -> (vector<16xi32>, vector<16xi32>, vector<16xi32>, vector<16xi32>, vector<16xi32>, vector<16xi32>, vector<16xi32>, vector<16xi32>, vector<16xi32>, vector<16xi32>, vector<16xi32>, vector<16xi32>, vector<16xi32>, vector<16xi32>, vector<16xi32>, vector<16xi32>) {
 // 96 steps ahead: past the block's 18 steps, in the next panel (the one
 // the kernel reads next; the last panel at most), within its 1152 bytes.
-// VNNI:         %[[PAST:.*]] = arith.cmpi uge, %{{.*}}, %c18 : index
-// VNNI:         %[[NEXT:.*]] = arith.minui %{{.*}}, %c1 : index
-// VNNI:         %[[ROW:.*]] = arith.select %[[PAST]], %[[NEXT]], %[[PANELROW]] : index
-// VNNI:         %[[CLAMPED:.*]] = arith.minui %{{.*}}, %c1088 : index
-// VNNI:         memref.prefetch %[[FLATF]][%[[ROW]], %[[CLAMPED]]], read, locality<3>, data : memref<2x1152xi8>
-// VNNI:         %[[W:.*]] = vector.load %[[ROWS]][%[[PANELROW]], %[[C1]], %[[I]], %[[J]], %c0] : memref<2x2x3x3x64xi8>, vector<64xi8>
-// VNNI:         %[[PIXEL0:.*]] = vector.load %[[PANEL]][%{{.*}}, %c0] : memref<18x256xi8>, vector<4xi8>
-// VNNI:         %[[WORD0:.*]] = vector.bitcast %[[PIXEL0]] : vector<4xi8> to vector<1xi32>
-// VNNI:         %[[SPLAT0:.*]] = vector.broadcast %{{.*}} : i32 to vector<16xi32>
-// VNNI:         %[[BYTES0:.*]] = vector.bitcast %[[SPLAT0]] : vector<16xi32> to vector<64xi8>
-// VNNI:         llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"(%{{.*}}, %[[BYTES0]], %[[W]])
-// VNNI:         vector.load %[[PANEL]][%{{.*}}, %c4] : memref<18x256xi8>, vector<4xi8>
+// VNNI:     %[[PAST:.*]] = arith.cmpi uge, %{{.*}}, %c18 : index
+// VNNI:     %[[NEXT:.*]] = arith.minui %{{.*}}, %c1 : index
+// VNNI:     %[[ROW:.*]] = arith.select %[[PAST]], %[[NEXT]], %[[PANELROW]] : index
+// VNNI:     %[[CLAMPED:.*]] = arith.minui %{{.*}}, %c1088 : index
+// VNNI:     memref.prefetch %[[FLATF]][%[[ROW]], %[[CLAMPED]]], read, locality<3>, data : memref<2x1152xi8>
+// The step's 64 filter bytes (16 channels x 4) and each pixel's 4 panel bytes.
+// VNNI:     %[[WOFF:.*]] = arith.muli %[[STEP]], %c64 : index
+// VNNI:     %[[W:.*]] = vector.load %[[FLATF]][%[[PANELROW]], %[[WOFF]]] : memref<2x1152xi8>, vector<64xi8>
+// VNNI:     %[[PIXEL0:.*]] = vector.load %[[PANEL]][%[[STEP]], %c0] : memref<18x256xi8>, vector<4xi8>
+// VNNI:     %[[WORD0:.*]] = vector.bitcast %[[PIXEL0]] : vector<4xi8> to vector<1xi32>
+// VNNI:     %[[SPLAT0:.*]] = vector.broadcast %{{.*}} : i32 to vector<16xi32>
+// VNNI:     %[[BYTES0:.*]] = vector.bitcast %[[SPLAT0]] : vector<16xi32> to vector<64xi8>
+// VNNI:     llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"(%{{.*}}, %[[BYTES0]], %[[W]])
+// VNNI:     vector.load %[[PANEL]][%[[STEP]], %c4] : memref<18x256xi8>, vector<4xi8>
 // VNNI-COUNT-15: llvm.x86.avx512.vpdpbusd.512
 // The transpose: first round, pairs of adjacent pixels.
 // VNNI: vector.shuffle %{{.*}}, %{{.*}} [0, 16, 2, 18, 4, 20, 6, 22, 8, 24, 10, 26, 12, 28, 14, 30] : vector<16xi32>, vector<16xi32>
@@ -405,7 +404,7 @@ func.func @pointwise_reshaped(%x: memref<1x4x1x20xi8>, %w: memref<2x1x1x1x4xi8>,
 // VNNI: vector.load %[[FLATC]][%c0, %[[FIRST]], %c0] : memref<1x32x21xi32>, vector<16xi32>
 // VNNI: vector.store %{{.*}}, %[[FLATC]][%c0, %[[FIRST]], %c0] : memref<1x32x21xi32>, vector<16xi32>
 // The second piece: 5 pixels, 5 accumulators.
-// VNNI: scf.for %{{.*}} = %c0 to %c2 step %c1 iter_args({{[^)]*}}) -> (vector<16xi32>, vector<16xi32>, vector<16xi32>, vector<16xi32>, vector<16xi32>) {
+// VNNI: scf.for %{{.*}} = %c0 to %c18 step %c1 iter_args({{[^)]*}}) -> (vector<16xi32>, vector<16xi32>, vector<16xi32>, vector<16xi32>, vector<16xi32>) {
 // They are the last 5 of row 2, within one row.
 // VNNI: vector.load %[[C]][%c0, %{{.*}}, %c2, %c2] : memref<1x32x3x7xi32>, vector<5xi32>
 // AVX2 has no pixel-rows kernel (its filter panels would be 8 wide): the
