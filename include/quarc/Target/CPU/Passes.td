@@ -375,10 +375,16 @@ def QuarcExpandStridedCopies
     of a padded tensor, a slice) would become a call to the generic
     runtime copy, which walks the elements one by one through their
     descriptors. With static shapes (the first dim, a batch, may be
-    dynamic) a `linalg.copy` does the same in loops with constant strides that the LLVM vectorizer turns into vector moves.
+    dynamic) it becomes a parallel loop over the rows, each row one vector
+    load and one store, when both sides have contiguous rows of at most
+    1024 elements (a convolution's padded input on a 14 x 14 map has rows
+    of 14 bytes, which LLVM unrolled into one scalar move per byte rather
+    than vectorize the loop); otherwise a `linalg.copy`, loops with
+    constant strides that the LLVM vectorizer turns into vector moves.
     Copies between contiguous buffers stay `memref.copy` (a `memcpy`).
   }];
-  let dependentDialects = ["linalg::LinalgDialect"];
+  let dependentDialects = ["linalg::LinalgDialect", "scf::SCFDialect",
+                           "vector::VectorDialect"];
 }
 
 def QuarcCollapseElementwiseDims
