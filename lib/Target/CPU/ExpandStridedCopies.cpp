@@ -12,6 +12,7 @@
 #include "quarc/Target/CPU/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Arith/Utils/Utils.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
@@ -40,14 +41,6 @@ bool isContiguous(Value value) {
 /// Rows up to this many elements are copied as one vector each.
 constexpr int64_t kMaxVectorRow = 1024;
 
-bool hasUnitInnerStride(Value value) {
-  auto type = cast<MemRefType>(value.getType());
-  SmallVector<int64_t> strides;
-  int64_t offset;
-  return succeeded(type.getStridesAndOffset(strides, offset)) &&
-         strides.back() == 1;
-}
-
 /// The copy as a parallel loop over its rows, each row one vector load and
 /// one store, when both sides have contiguous rows of a static size: the
 /// padded input of a convolution on a 14 x 14 or 7 x 7 map has rows of 14
@@ -61,19 +54,15 @@ bool copyByRows(OpBuilder &b, memref::CopyOp copy) {
   Type element = type.getElementType();
   if (rank < 2 || ShapedType::isDynamic(width) || width > kMaxVectorRow ||
       !element.isIntOrFloat() || element.getIntOrFloatBitWidth() % 8 != 0 ||
-      !hasUnitInnerStride(source) ||
-      !hasUnitInnerStride(target))
+      !type.isLastDimUnitStride() ||
+      !cast<MemRefType>(target.getType()).isLastDimUnitStride())
     return false;
   Location loc = copy.getLoc();
   Value zero = arith::ConstantIndexOp::create(b, loc, 0);
   Value one = arith::ConstantIndexOp::create(b, loc, 1);
-  SmallVector<Value> lower(rank - 1, zero), steps(rank - 1, one), upper;
-  for (int64_t d = 0; d < rank - 1; ++d)
-    upper.push_back(type.isDynamicDim(d)
-                        ? memref::DimOp::create(b, loc, source, d).getResult()
-                        : arith::ConstantIndexOp::create(
-                              b, loc, type.getDimSize(d))
-                              .getResult());
+  SmallVector<Value> lower(rank - 1, zero), steps(rank - 1, one);
+  SmallVector<Value> upper = getValueOrCreateConstantIndexOp(
+      b, loc, ArrayRef(memref::getMixedSizes(b, loc, source)).drop_back());
   auto rowType = VectorType::get({width}, element);
   scf::ParallelOp::create(
       b, loc, lower, upper, steps,

@@ -455,9 +455,10 @@ public:
           getShiftCompensation(packed, kh * kw * padded, shift));
     }
     AffineMap newFilter = map({G, F, I, J, C1, C0});
-    // Small images take the pixel-rows kernel: the filter in panels of
-    // `panelLanes` output channels, [F/L, C4/4, KH, KW, L, 4], read at
-    // (f floordiv L, c1, i, j, f mod L, c0).
+    // Convolutions with a window, and pointwise ones on small images, take
+    // the pixel-rows kernel: the filter in panels of `panelLanes` output
+    // channels, [F/L, C4/4, KH, KW, L, 4], read at (f floordiv L, c1, i, j,
+    // f mod L, c0).
     auto outType = cast<RankedTensorType>(op.getDpsInits()[0].getType());
     bool pixelRows =
         pixelRowsKernel && !grouped && features % panelLanes == 0 &&

@@ -37,7 +37,8 @@ bool isCheapInit(Operation *op) {
   if (body->getOperations().size() != 1)
     return false;
   if (auto arg = dyn_cast<BlockArgument>(yielded))
-    return arg.getOwner() != body || arg.getArgNumber() < generic.getNumDpsInputs();
+    return arg.getOwner() != body ||
+           arg.getArgNumber() < generic.getNumDpsInputs();
   return true; // defined above the generic
 }
 

@@ -88,7 +88,8 @@ bool isDistinctBuffer(Value base) {
   if (auto argument = dyn_cast<BlockArgument>(base))
     return isa<func::FuncOp>(argument.getOwner()->getParentOp());
   Operation *def = base.getDefiningOp();
-  return def && isa<memref::AllocOp, memref::AllocaOp, memref::GetGlobalOp>(def);
+  return def &&
+         isa<memref::AllocOp, memref::AllocaOp, memref::GetGlobalOp>(def);
 }
 
 } // namespace
@@ -103,7 +104,6 @@ bool buffersProvablyDisjoint(Value a, Value b) {
          (x.bytes->second <= y.bytes->first ||
           y.bytes->second <= x.bytes->first);
 }
-
 
 bool isF32Buffer(Value value) {
   auto type = dyn_cast<MemRefType>(value.getType());

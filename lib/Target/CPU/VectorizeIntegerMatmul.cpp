@@ -143,14 +143,12 @@ std::optional<int64_t> matchChannelPanels(AffineMap map) {
     return std::nullopt;
   MLIRContext *ctx = map.getContext();
   auto d = [&](unsigned position) { return getAffineDimExpr(position, ctx); };
+  int64_t lanes = width.getValue();
   AffineMap expected = AffineMap::get(
-      8, 0,
-      {d(1).floorDiv(width.getValue()), d(5), d(3), d(4), d(1) % width.getValue(),
-       d(7)},
-      ctx);
+      8, 0, {d(1).floorDiv(lanes), d(5), d(3), d(4), d(1) % lanes, d(7)}, ctx);
   if (map != expected)
     return std::nullopt;
-  return width.getValue();
+  return lanes;
 }
 
 FailureOr<IntegerProduct> matchProduct(linalg::GenericOp op) {
@@ -336,15 +334,8 @@ public:
       // (They are read through the input's rows x columns as one dim, which
       // must be contiguous.)
       int64_t width = p.ranges[p.n1], height = p.ranges[p.y];
-      auto inputType = cast<MemRefType>(p.columns.getType());
-      SmallVector<int64_t> strides;
-      int64_t offset;
-      bool rowsContiguous =
-          !ShapedType::isDynamic(inputType.getShape().back()) &&
-          succeeded(inputType.getStridesAndOffset(strides, offset)) &&
-          strides.back() == 1 &&
-          strides[strides.size() - 2] == inputType.getShape().back();
-      if (rowsContiguous && !ShapedType::isDynamic(height) &&
+      if (hasContiguousRows(cast<MemRefType>(p.columns.getType())) &&
+          !ShapedType::isDynamic(height) &&
           2 * width <= tile.columns)
         rowsPerTile = std::min<int64_t>(tile.columns / width, height);
     }
@@ -358,25 +349,28 @@ public:
   void build(OpBuilder &b) {
     int64_t columns = getColumnCount();
     int64_t columnTiles = llvm::divideCeil(columns, tile.columns);
+    // The batch dims' iterations (the output rows in blocks when small
+    // rows share tiles), as many as the column tiles'.
     SmallVector<Value> sizes;
-    for (unsigned dim : p.batch)
-      sizes.push_back(dim == p.y && rowsPerTile > 1
-                          ? constant(b, llvm::divideCeil(p.ranges[p.y],
-                                                         rowsPerTile))
-                          : getLoopSize(b, dim));
-    // Few column tiles (a small image) leave a thread idle: the output
-    // channels are split in two halves then, each reading its half of the
-    // filter (the panel is packed once per half).
-    int64_t channels = p.ranges[p.m];
     int64_t iterations = columnTiles;
-    for (unsigned dim : p.batch)
-      iterations = ShapedType::isDynamic(p.ranges[dim])
-                       ? kMinParallelTiles
-                       : iterations * (dim == p.y && rowsPerTile > 1
-                                           ? llvm::divideCeil(p.ranges[dim],
-                                                              rowsPerTile)
-                                           : p.ranges[dim]);
-    if (p.channelPanel && !ShapedType::isDynamic(channels) &&
+    bool dynamicBatch = false;
+    for (unsigned dim : p.batch) {
+      int64_t count = dim == p.y && rowsPerTile > 1
+                          ? llvm::divideCeil(p.ranges[dim], rowsPerTile)
+                          : p.ranges[dim];
+      if (ShapedType::isDynamic(count)) {
+        sizes.push_back(getLoopSize(b, dim));
+        dynamicBatch = true;
+      } else {
+        sizes.push_back(constant(b, count));
+        iterations *= count;
+      }
+    }
+    // Few of them (a small image, a batch of one) leave a thread idle: the
+    // output channels are split in two halves then, each reading its half
+    // of the filter (the panel is packed once per half).
+    int64_t channels = p.ranges[p.m];
+    if (p.channelPanel && !dynamicBatch && !ShapedType::isDynamic(channels) &&
         channels > p.channelPanel && iterations < kMinParallelTiles) {
       channelGroup =
           llvm::alignTo(llvm::divideCeil(channels, 2), p.channelPanel);
@@ -399,29 +393,12 @@ public:
     // Small rows sharing a tile are read through the input's rows x columns
     // collapsed: a column vector's pixels of several rows are one load.
     if (rowsPerTile > 1) {
-      int64_t rank = cast<MemRefType>(p.columns.getType()).getRank();
-      SmallVector<ReassociationIndices> groups;
-      for (int64_t d = 0; d < rank - 2; ++d)
-        groups.push_back({d});
-      groups.push_back({rank - 2, rank - 1});
-      flatInput = memref::CollapseShapeOp::create(b, loc, p.columns, groups);
+      flatInput = collapseRows(b, p.columns);
       // C's pieces that cross rows are contiguous too when its rows are:
       // the accumulators' round trips between k blocks take one load and
       // one store each, not one per row with odd-sized parts.
-      auto outType = cast<MemRefType>(p.out.getType());
-      SmallVector<int64_t> strides;
-      int64_t offset;
-      int64_t outRank = outType.getRank();
-      if (!outType.isDynamicDim(outRank - 1) &&
-          succeeded(outType.getStridesAndOffset(strides, offset)) &&
-          strides[outRank - 1] == 1 &&
-          strides[outRank - 2] == outType.getDimSize(outRank - 1)) {
-        SmallVector<ReassociationIndices> outGroups;
-        for (int64_t d = 0; d < outRank - 2; ++d)
-          outGroups.push_back({d});
-        outGroups.push_back({outRank - 2, outRank - 1});
-        flatOut = memref::CollapseShapeOp::create(b, loc, p.out, outGroups);
-      }
+      if (hasContiguousRows(cast<MemRefType>(p.out.getType())))
+        flatOut = collapseRows(b, p.out);
     }
     LoopBounds bounds = getZeroBasedBounds(b, loc, sizes);
     auto loop = scf::ParallelOp::create(
@@ -464,6 +441,28 @@ public:
   }
 
 private:
+  /// `buffer` with its last two dims (rows x columns) collapsed into one.
+  Value collapseRows(OpBuilder &b, Value buffer) {
+    int64_t rank = cast<MemRefType>(buffer.getType()).getRank();
+    SmallVector<ReassociationIndices> groups;
+    for (int64_t d = 0; d < rank - 2; ++d)
+      groups.push_back({d});
+    groups.push_back({rank - 2, rank - 1});
+    return memref::CollapseShapeOp::create(b, loc, buffer, groups);
+  }
+
+  /// Whether the rows of `type` (its last two dims) follow each other in
+  /// memory, so that collapseRows can view them as one.
+  static bool hasContiguousRows(MemRefType type) {
+    SmallVector<int64_t> strides;
+    int64_t offset;
+    int64_t rank = type.getRank();
+    return !type.isDynamicDim(rank - 1) &&
+           succeeded(type.getStridesAndOffset(strides, offset)) &&
+           strides[rank - 1] == 1 &&
+           strides[rank - 2] == type.getDimSize(rank - 1);
+  }
+
   /// Columns of C the kernel covers: the output row's pixels, or all
   /// panels' columns.
   int64_t getColumnCount() const {
@@ -538,14 +537,14 @@ private:
       // The pixel-rows kernel takes one panel of output channels at a time.
       int64_t rowsPerTile = p.channelPanel ? p.channelPanel : tile.rows;
       if (channelGroup) {
-        forChunkAt(kb, loc, groupIv, p.ranges[p.m], channelGroup,
-                   [&](OpBuilder &gb, Value start, int64_t size) {
-                     forEachChunk(gb, loc, size, rowsPerTile,
-                                  [&](OpBuilder &rb, Value row, int64_t rows) {
-                                    rowTile(rb, arith::AddIOp::create(rb, loc, start, row),
-                                            rows);
-                                  });
-                   });
+        forChunkAt(
+            kb, loc, groupIv, p.ranges[p.m], channelGroup,
+            [&](OpBuilder &gb, Value start, int64_t size) {
+              forEachChunk(gb, loc, size, rowsPerTile,
+                           [&](OpBuilder &rb, Value row, int64_t rows) {
+                             rowTile(rb, arith::AddIOp::create(rb, loc, start, row), rows);
+                           });
+            });
       } else if (ShapedType::isDynamic(p.ranges[p.m]))
         forEachChunk(kb, loc, getLoopSize(kb, p.m), rowsPerTile, rowTile);
       else
@@ -633,15 +632,11 @@ private:
       assert(piece.segments.size() == 1 && "rows share tiles through flatInput");
       const Segment &segment = piece.segments.front();
       setSegment(b, segment);
-      int64_t span = (segment.width - 1) * stride + 1;
-      Value row = loadSpan(b, p.columns, indices(b, p.columnsMap), span);
-      int64_t size = cast<VectorType>(row.getType()).getNumElements();
-      SmallVector<int64_t> picks;
-      for (int64_t e = 0; e < panelWidth; ++e)
-        picks.push_back(e < segment.width ? e * stride : size);
-      Value zero = arith::ConstantOp::create(
-          b, loc, DenseElementsAttr::get(cast<VectorType>(row.getType()), APInt(8, 0)));
-      channels.push_back(vector::ShuffleOp::create(b, loc, row, zero, picks));
+      SmallVector<int64_t> offsets;
+      for (int64_t e = 0; e < segment.width; ++e)
+        offsets.push_back(e * stride);
+      channels.push_back(
+          loadBytes(b, p.columns, indices(b, p.columnsMap), offsets));
     }
     // Interleave: pairs (c0, c1), (c2, c3), then pairs of pairs.
     auto interleave = [&](Value lhs, Value rhs, int64_t unit) {
@@ -676,24 +671,40 @@ private:
   Value loadAcrossRows(OpBuilder &b, const Piece &piece) {
     const Segment &front = piece.segments.front();
     setSegment(b, front);
-    SmallVector<Value> at = indices(b, p.columnsMap);
-    ArrayRef<int64_t> shape = cast<MemRefType>(p.columns.getType()).getShape();
-    int64_t width = shape.back();
-    Value row = at[at.size() - 2], column = at.back();
-    at.pop_back();
-    at.back() = arith::AddIOp::create(
-        b, loc, arith::MulIOp::create(b, loc, row, constant(b, width)), column);
+    int64_t width = cast<MemRefType>(p.columns.getType()).getShape().back();
     SmallVector<int64_t> offsets;
     for (const Segment &segment : piece.segments)
       for (int64_t e = 0; e < segment.width; ++e)
         offsets.push_back((segment.row - front.row) * p.rowStride * width +
                           (segment.x + e - front.x) * p.columnStride);
-    Value strip = loadSpan(b, flatInput, at, offsets.back() + 1);
+    return loadBytes(b, flatInput,
+                     flattenRowIndex(b, indices(b, p.columnsMap), width),
+                     offsets);
+  }
+
+  /// The bytes of `buffer` at `offsets` (ascending) from `at` on, in the
+  /// first lanes of a vector of panelWidth bytes, zeros after them: one
+  /// load of the strip they span and one shuffle.
+  Value loadBytes(OpBuilder &b, Value buffer, ValueRange at,
+                  ArrayRef<int64_t> offsets) {
+    Value strip = loadSpan(b, buffer, at, offsets.back() + 1);
+    auto type = cast<VectorType>(strip.getType());
     Value zero = arith::ConstantOp::create(
-        b, loc, DenseElementsAttr::get(cast<VectorType>(strip.getType()), APInt(8, 0)));
-    int64_t size = cast<VectorType>(strip.getType()).getNumElements();
-    offsets.resize(panelWidth, size); // lanes past the piece: zeros
-    return vector::ShuffleOp::create(b, loc, strip, zero, offsets);
+        b, loc, DenseElementsAttr::get(type, APInt(8, 0)));
+    SmallVector<int64_t> picks(offsets);
+    picks.resize(panelWidth, type.getNumElements()); // lanes past: zeros
+    return vector::ShuffleOp::create(b, loc, strip, zero, picks);
+  }
+
+  /// `at` (indices ending in a row and a column of rows `width` wide) as
+  /// the indices of the view with rows x columns collapsed (collapseRows).
+  SmallVector<Value> flattenRowIndex(OpBuilder &b, SmallVector<Value> at,
+                                     int64_t width) {
+    Value column = at.pop_back_val();
+    at.back() = arith::AddIOp::create(
+        b, loc, arith::MulIOp::create(b, loc, at.back(), constant(b, width)),
+        column);
+    return at;
   }
 
   /// The `span` bytes of `buffer` from `at` on. With AVX-512, in a vector
@@ -843,22 +854,23 @@ private:
         b, loc, DenseElementsAttr::get(accType, APInt(32, 0)));
     Value panelIndex = arith::DivUIOp::create(b, loc, row,
                                               constant(b, p.channelPanel));
+    // One loop over the block's k steps (channel groups x taps) per piece:
+    // the panel's rows and the filter's are both in that order, so both
+    // are read at the step's offset (three nested loops of 3 taps spent a
+    // fifth of the time on loop control).
     int64_t taps = p.ranges[p.k[1]] * p.ranges[p.k[2]];
+    int64_t blockSteps = count * taps;
+    Value firstStep = arith::MulIOp::create(b, loc, first, constant(b, taps));
     for (int64_t index = 0; index < int64_t(pieces.size()); ++index) {
       const Piece &piece = pieces[index];
       int64_t pixels = getPieceWidth(piece);
       SmallVector<Value> initial(pixels, zero);
-      // One loop over the block's k steps (channel groups x taps): the
-      // panel's rows and the filter's are both in that order, so both are
-      // read at the step's offset (three nested loops of 3 taps spent a
-      // fifth of the time on loop control).
-      Value firstStep = arith::MulIOp::create(b, loc, first, constant(b, taps));
       auto loop = scf::ForOp::create(
-          b, loc, constant(b, 0), constant(b, count * taps), constant(b, 1),
+          b, loc, constant(b, 0), constant(b, blockSteps), constant(b, 1),
           initial,
           [&](OpBuilder &sb, Location, Value step, ValueRange partial) {
             if (index == 0)
-              prefetchFilter(sb, panelIndex, first, count, step);
+              prefetchFilter(sb, panelIndex, firstStep, blockSteps, step);
             Value offset = arith::MulIOp::create(
                 sb, loc, arith::AddIOp::create(sb, loc, firstStep, step),
                 constant(sb, panelWidth * 4));
@@ -896,17 +908,15 @@ private:
   }
 
   /// Asks for the filter row the kernel reads kPrefetchSteps k steps after
-  /// `step` of the block of `count` channel groups from `first`: the first
+  /// `step` of the block of `blockSteps` k steps from `firstStep`: the first
   /// piece of pixels reads each filter row from memory (the others find it
   /// in L1), and the hardware's prefetcher did not keep up with streams that
   /// restart at every block (a chain of ten 3 x 3 x 512 layers at 7 x 7 ran
   /// 0.46 ms per layer against 0.30 for one). Past the end of this panel's
   /// block, the rows asked for are the next panel's first ones, which the
   /// kernel reads next.
-  void prefetchFilter(OpBuilder &b, Value panelIndex, Value first,
-                      int64_t count, Value step) {
-    int64_t taps = p.ranges[p.k[1]] * p.ranges[p.k[2]];
-    int64_t blockSteps = count * taps;
+  void prefetchFilter(OpBuilder &b, Value panelIndex, Value firstStep,
+                      int64_t blockSteps, Value step) {
     int64_t rowBytes = panelWidth * 4;
     auto filterType = cast<MemRefType>(flatFilter.getType());
     int64_t size = filterType.getDimSize(1);
@@ -921,9 +931,7 @@ private:
     Value inBlock = arith::SelectOp::create(
         b, loc, past,
         arith::SubIOp::create(b, loc, ahead, constant(b, blockSteps)), ahead);
-    Value rowStep = arith::AddIOp::create(
-        b, loc, arith::MulIOp::create(b, loc, first, constant(b, taps)),
-        inBlock);
+    Value rowStep = arith::AddIOp::create(b, loc, firstStep, inBlock);
     // Within the row (a short block asks past its end).
     Value offset = arith::MinUIOp::create(
         b, loc, arith::MulIOp::create(b, loc, rowStep, constant(b, rowBytes)),
@@ -1000,13 +1008,9 @@ private:
   /// The indices of flatOut (C with its rows x columns as one dim) at the
   /// first pixel of `segment`.
   SmallVector<Value> flatOutIndices(OpBuilder &b, const Segment &segment) {
-    SmallVector<Value> at = outIndices(b, segment);
-    int64_t width = cast<MemRefType>(p.out.getType()).getShape().back();
-    Value column = at.pop_back_val();
-    at.back() = arith::AddIOp::create(
-        b, loc, arith::MulIOp::create(b, loc, at.back(), constant(b, width)),
-        column);
-    return at;
+    return flattenRowIndex(
+        b, outIndices(b, segment),
+        cast<MemRefType>(p.out.getType()).getShape().back());
   }
 
   /// The lanes of `vector` that hold `segment`.
