@@ -139,6 +139,7 @@ void buildLowerToLLVMPipeline(OpPassManager &pm,
   pm.addNestedPass<func::FuncOp>(createQuarcVectorizeDepthwise({target}));
   pm.addNestedPass<func::FuncOp>(
       createQuarcVectorizeWeightOnlyMatmul({target}));
+  pm.addNestedPass<func::FuncOp>(createQuarcVectorizeTableLookups({target}));
   pm.addNestedPass<func::FuncOp>(createQuarcExpandStridedCopies());
   // Elementwise loops over small feature maps as one longer loop, which
   // the LLVM vectorizer takes.

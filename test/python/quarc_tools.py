@@ -309,6 +309,40 @@ def run_quarc(args: list, timeout: int = RUN_TIMEOUT_S) -> tuple[int, str, str]:
     return run_tool([str(tool_path("quarc"))] + [str(a) for a in args], timeout=timeout)
 
 
+def cannot_run_target(target: str, feature: str | None) -> str | None:
+    """Why this machine cannot run code for `target` (x86 with the /proc/cpuinfo `feature`,
+    or AArch64, `feature` None, under qemu), or None if it can."""
+    if feature is None:
+        if aarch64_runner() is None:
+            return "no qemu-aarch64, AArch64 sysroot or AArch64 runtime to run the code"
+        return None
+    if not host_has(feature):
+        return f"this machine cannot run {target} code (no {feature})"
+    return None
+
+
+def run_for_target(model_path, target: str, inputs: list[str], out_dir,
+                   *flags) -> tuple[int, str]:
+    """Runs the model on `inputs` (NAME=FILE.npy) for `target`, writing its outputs to
+    out_dir: in process for x86 (`quarc run --target`), as an executable compiled next to
+    out_dir and run under qemu-aarch64 for AArch64. `flags` go to quarc run or compile.
+    Returns (exit code, stderr); a crash of quarc fails the test."""
+    input_args = [arg for name_file in inputs for arg in ("--input", name_file)]
+    if not target.startswith("aarch64"):
+        code, _, err = run_quarc(["run", model_path, *input_args, "--output-dir", out_dir,
+                                  f"--target={target}", *flags])
+        assert not is_crash(code, err), diagnostic_summary(code, err)
+        return code, err
+    exe = Path(out_dir).parent / f"model_{target.replace('+', '_')}"
+    code, _, err = run_quarc(["compile", model_path, "-o", exe, f"--target={target}", *flags])
+    assert not is_crash(code, err), diagnostic_summary(code, err)
+    if code != 0:
+        return code, err
+    code, _, err = run_tool(aarch64_runner() + [str(exe), *input_args, "--output-dir",
+                                                str(out_dir)], timeout=RUN_TIMEOUT_S)
+    return code, err
+
+
 def no_lowering_op(stderr: str) -> str | None:
     """'quarc.X' when the driver said it has no lowering for that op, else None."""
     start = stderr.find(NO_LOWERING_MARKER)

@@ -158,6 +158,11 @@ CASES = [
     Case("add_mul_scalar", "Table", (TABLE_SHAPE,), (0.0213,), (120,), table="AddMulScalar"),
     Case("sigmoid_i8_input", "Table", (TABLE_SHAPE,), (0.043,), (-3,), acts=(I8,),
          table="Sigmoid"),
+    # 8085 bytes: a partial last register of 21 (64 and 32 lanes) or 5 (16 lanes) bytes.
+    Case("sigmoid_odd_size", "Table", ((1, 7, 33, 35),), (0.047,), (128,), table="Sigmoid"),
+    # 32 KiB: the lookup loop runs on the runtime's threads.
+    Case("hardswish_parallel", "Table", ((1, 8, 64, 64),), (0.035,), (140,),
+         table="HardSwish"),
     # quarc.requantize
     Case("requantize_u8_to_i8", "Requantize", (NCHW,), (0.0213,), (120,), out=I8),
     Case("requantize_saturating", "Requantize", (NCHW,), (0.0213,), (120,), in_fill=1.2,
@@ -714,6 +719,39 @@ def test_integer_op_is_bit_exact(case, quarc_driver, tmp_path):
     assert np.array_equal(actual, expected), describe_mismatch(actual, expected, real, p)
 
     check_case_exercises_its_name(p, expected, real)
+
+
+# The byte shuffles each target looks tables up with (quarc-vectorize-table-lookups):
+# pshufb on 16, 32 and 64 bytes, AVX-512 VBMI's vpermi2b, NEON's tbl/tbx. x86 code runs in
+# process where the host has the feature, AArch64 under qemu-aarch64.
+LOOKUP_TARGETS = [
+    pytest.param("x86_64", "ssse3", id="x86_64"),
+    pytest.param("x86_64+avx2", "avx2", id="avx2"),
+    pytest.param("x86_64+avx512f", "avx512bw", id="avx512f"),
+    pytest.param("x86_64+avx512vbmi", "avx512vbmi", id="avx512vbmi"),
+    pytest.param("aarch64", None, id="aarch64"),
+]
+LOOKUP_CASES = [c for c in CASES if c.name in (
+    "sigmoid", "tanh_i8_output", "sigmoid_i8_input", "sigmoid_odd_size", "hardswish_parallel")]
+
+
+@pytest.mark.parametrize("target,feature", LOOKUP_TARGETS)
+@pytest.mark.parametrize("case", LOOKUP_CASES, ids=str)
+def test_table_lookup_on_every_target(case, target, feature, quarc_driver, tmp_path):
+    if reason := quarc_tools.cannot_run_target(target, feature):
+        pytest.skip(reason)
+    p = make_problem(case)
+    expected, real = reference(p)
+    model_path = tmp_path / f"{case.name}.onnx"
+    onnx.save(build_model(p, expected.shape), model_path)
+    inputs = []
+    for i, x in enumerate(p.xs):
+        np.save(tmp_path / f"x{i}.npy", x)
+        inputs.append(f"x{i}={tmp_path / f'x{i}.npy'}")
+    code, err = quarc_tools.run_for_target(model_path, target, inputs, tmp_path / "out")
+    assert code == 0, err
+    actual = np.load(next((tmp_path / "out").iterdir()))
+    assert np.array_equal(actual, expected), describe_mismatch(actual, expected, real, p)
 
 
 def check_case_exercises_its_name(p: Problem, expected: np.ndarray, real) -> None:

@@ -512,30 +512,11 @@ TARGETS = [
 ]
 
 
-def run_model(model_path, target: str, x_path, out_dir) -> tuple[int, str]:
-    """Runs the model on x for `target`: in process for x86 (quarc run), as an executable
-    under qemu-aarch64 for AArch64. Returns (exit code, stderr)."""
-    if not target.startswith("aarch64"):
-        code, _, err = quarc("run", model_path, "--input", f"x={x_path}",
-                             "--output-dir", out_dir, f"--target={target}")
-        return code, err
-    exe = out_dir.parent / f"model_{target.replace('+', '_')}"
-    code, _, err = quarc("compile", model_path, "-o", exe, f"--target={target}")
-    if code != 0:
-        return code, err
-    code, _, err = quarc_tools.run_tool(quarc_tools.aarch64_runner() + [
-        str(exe), "--input", f"x={x_path}", "--output-dir", str(out_dir)],
-        timeout=quarc_tools.RUN_TIMEOUT_S)
-    return code, err
-
-
 @pytest.mark.parametrize("target,feature", TARGETS)
 @pytest.mark.parametrize("case", CASES, ids=str)
 def test_integer_op_is_bit_exact(case, target, feature, quarc_driver, tmp_path):
-    if feature is None and quarc_tools.aarch64_runner() is None:
-        pytest.skip("no qemu-aarch64, AArch64 sysroot or AArch64 runtime to run the code")
-    if feature is not None and not quarc_tools.host_has(feature):
-        pytest.skip(f"this machine cannot run {target} code (no {feature})")
+    if reason := quarc_tools.cannot_run_target(target, feature):
+        pytest.skip(reason)
     p = make_problem(case)
     expected, acc = reference(p)
     quantized = case.out != "f32"
@@ -548,7 +529,8 @@ def test_integer_op_is_bit_exact(case, target, feature, quarc_driver, tmp_path):
     assert ("clamp_min" in line) == (case.activation is not None), line
 
     np.save(tmp_path / "x.npy", p.x)
-    code, err = run_model(model_path, target, tmp_path / "x.npy", tmp_path / "out")
+    code, err = quarc_tools.run_for_target(model_path, target, [f"x={tmp_path / 'x.npy'}"],
+                                           tmp_path / "out")
     assert code == 0, err
     actual = np.load(tmp_path / "out" / f"{'yq' if quantized else 'y'}.npy")
     assert actual.shape == expected.shape

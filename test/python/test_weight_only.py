@@ -42,32 +42,19 @@ INT8_TARGETS = TARGETS + [
 
 
 def skip_unless_runnable(target, feature):
-    if feature is None and quarc_tools.aarch64_runner() is None:
-        pytest.skip("no qemu-aarch64, AArch64 sysroot or AArch64 runtime to run the code")
-    if feature is not None and not quarc_tools.host_has(feature):
-        pytest.skip(f"this machine cannot run {target} code (no {feature})")
+    if reason := quarc_tools.cannot_run_target(target, feature):
+        pytest.skip(reason)
 
 
 def run_model(model_path, target, inputs: dict, out_dir, *flags):
     """Runs the model for `target` (in process for x86, under qemu for AArch64); returns
     (exit code, stderr)."""
-    np_flags = []
+    paths = []
     for name, value in inputs.items():
         path = out_dir.parent / f"{name}.npy"
         np.save(path, value)
-        np_flags += ["--input", f"{name}={path}"]
-    if not target.startswith("aarch64"):
-        code, _, err = quarc("run", model_path, *np_flags, "--output-dir", out_dir,
-                             f"--target={target}", *flags)
-        return code, err
-    exe = out_dir.parent / f"model_{target.replace('+', '_')}"
-    code, _, err = quarc("compile", model_path, "-o", exe, f"--target={target}", *flags)
-    if code != 0:
-        return code, err
-    code, _, err = quarc_tools.run_tool(
-        quarc_tools.aarch64_runner() + [str(exe), *np_flags, "--output-dir", str(out_dir)],
-        timeout=quarc_tools.RUN_TIMEOUT_S)
-    return code, err
+        paths.append(f"{name}={path}")
+    return quarc_tools.run_for_target(model_path, target, paths, out_dir, *flags)
 
 
 # --- MatMulNBits models packed with numpy (quarc_tools.matmul_nbits_model) -----------

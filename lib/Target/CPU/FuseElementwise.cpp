@@ -9,6 +9,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "TableLookup.h"
 #include "quarc/Target/CPU/Passes.h"
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
@@ -64,15 +65,27 @@ bool wouldRecompute(OpOperand *operand) {
   return !used.all();
 }
 
+/// Whether `op` is a lookup in a byte table (quarc.lut) that
+/// quarc-vectorize-table-lookups looks up a register at a time, as long
+/// as it stays alone: with a producer or consumer fused in, it would be a
+/// loop with a byte gather, which runs one byte at a time.
+bool isTableLookup(Operation *op) {
+  auto generic = dyn_cast_if_present<linalg::GenericOp>(op);
+  return generic && matchTableLookup(generic).has_value();
+}
+
 /// Neither fuses into a contraction nor reshapes one (reshape propagation
 /// would split its m or n dim, leaving the microkernel short rows), nor
-/// where the consumer would recompute the producer.
+/// where the consumer would recompute the producer, nor into or out of a
+/// byte table lookup.
 bool shouldFuse(OpOperand *fusedOperand) {
   Operation *producer = fusedOperand->get().getDefiningOp();
+  Operation *consumer = fusedOperand->getOwner();
   if (!producer || !producer->hasOneUse())
     return false;
-  return !isContraction(producer) && !isContraction(fusedOperand->getOwner()) &&
-         !wouldRecompute(fusedOperand);
+  return !isContraction(producer) && !isContraction(consumer) &&
+         !wouldRecompute(fusedOperand) && !isTableLookup(producer) &&
+         !isTableLookup(consumer);
 }
 
 struct QuarcFuseElementwise

@@ -1,19 +1,13 @@
 //===- IntegerDot.cpp - u8 x s8 dot products in groups of four ------------===//
 
 #include "IntegerDot.h"
+#include "VectorCodegen.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 
 namespace mlir::quarc {
 namespace {
-
-Value callIntrinsic(OpBuilder &b, Location loc, Type result, StringRef name,
-                    ValueRange args) {
-  return LLVM::CallIntrinsicOp::create(b, loc, result, b.getStringAttr(name),
-                                       args)
-      .getResult(0);
-}
 
 /// vpmaddubsw: pairs of u8 x s8 products, summed into saturated i16.
 Value multiplyAddPairs(OpBuilder &b, Location loc, Value u8, Value s8,

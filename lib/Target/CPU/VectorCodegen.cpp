@@ -5,6 +5,7 @@
 
 #include "mlir/Dialect/Affine/Utils.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Interfaces/ViewLikeInterface.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -21,6 +22,13 @@ LogicalResult parsePassTarget(StringRef spec, MLIRContext *context,
   if (TargetInfo::parse(spec, target, error))
     return success();
   return emitError(UnknownLoc::get(context)) << error;
+}
+
+Value callIntrinsic(OpBuilder &b, Location loc, Type result, StringRef name,
+                    ValueRange args) {
+  return LLVM::CallIntrinsicOp::create(b, loc, result, b.getStringAttr(name),
+                                       args)
+      .getResult(0);
 }
 
 Value multiplyAdd(OpBuilder &b, Location loc, Value a, Value b2, Value acc,

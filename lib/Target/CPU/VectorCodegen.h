@@ -26,6 +26,11 @@ LogicalResult parsePassTarget(StringRef spec, MLIRContext *context,
 Value multiplyAdd(OpBuilder &b, Location loc, Value a, Value b2, Value acc,
                   bool fused);
 
+/// A call of the LLVM intrinsic `name` (e.g. "llvm.x86.avx2.pshuf.b"):
+/// the target instructions upstream MLIR has no op for.
+Value callIntrinsic(OpBuilder &b, Location loc, Type result, StringRef name,
+                    ValueRange args);
+
 /// Covers [0, total) in chunks of `step`: a loop over the whole chunks
 /// (or a single call when there is one), then one call for the remainder.
 /// `body` gets the chunk's start and its static size, so the kernel it

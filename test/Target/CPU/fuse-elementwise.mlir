@@ -277,3 +277,43 @@ func.func @table_gate(%x: tensor<8x16x16xi8>, %g: tensor<8x1x1xi8>, %table: tens
   } -> tensor<8x16x16xi8>
   return %y : tensor<8x16x16xi8>
 }
+
+// -----
+
+// A lookup in a constant byte table (quarc.lut's lowering) stays alone:
+// neither its elementwise producer nor its consumer fuses with it, so that
+// quarc-vectorize-table-lookups can look it up a register at a time.
+
+#id = affine_map<(d0, d1) -> (d0, d1)>
+// CHECK-LABEL: func.func @table_alone
+// CHECK: %[[Q:.*]] = linalg.generic
+// CHECK: arith.trunci
+// CHECK: %[[L:.*]] = linalg.generic {{.*}} ins(%[[Q]] :
+// CHECK-NEXT: ^bb0
+// CHECK-NEXT: arith.index_castui
+// CHECK-NEXT: tensor.extract
+// CHECK-NEXT: linalg.yield
+// CHECK: linalg.generic {{.*}} ins(%[[L]] :
+// CHECK: arith.addi
+func.func @table_alone(%x: tensor<4x16xi32>) -> tensor<4x16xi8> {
+  %table = arith.constant dense<"0x000102030405060708090A0B0C0D0E0F101112131415161718191A1B1C1D1E1F202122232425262728292A2B2C2D2E2F303132333435363738393A3B3C3D3E3F404142434445464748494A4B4C4D4E4F505152535455565758595A5B5C5D5E5F606162636465666768696A6B6C6D6E6F707172737475767778797A7B7C7D7E7F808182838485868788898A8B8C8D8E8F909192939495969798999A9B9C9D9E9FA0A1A2A3A4A5A6A7A8A9AAABACADAEAFB0B1B2B3B4B5B6B7B8B9BABBBCBDBEBFC0C1C2C3C4C5C6C7C8C9CACBCCCDCECFD0D1D2D3D4D5D6D7D8D9DADBDCDDDEDFE0E1E2E3E4E5E6E7E8E9EAEBECEDEEEFF0F1F2F3F4F5F6F7F8F9FAFBFCFDFEFF"> : tensor<256xi8>
+  %one = arith.constant 1 : i8
+  %e = tensor.empty() : tensor<4x16xi8>
+  %q = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]} ins(%x : tensor<4x16xi32>) outs(%e : tensor<4x16xi8>) {
+  ^bb0(%v: i32, %o: i8):
+    %t = arith.trunci %v : i32 to i8
+    linalg.yield %t : i8
+  } -> tensor<4x16xi8>
+  %l = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]} ins(%q : tensor<4x16xi8>) outs(%e : tensor<4x16xi8>) {
+  ^bb0(%v: i8, %o: i8):
+    %i = arith.index_castui %v : i8 to index
+    %t = tensor.extract %table[%i] : tensor<256xi8>
+    linalg.yield %t : i8
+  } -> tensor<4x16xi8>
+  %y = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]} ins(%l : tensor<4x16xi8>) outs(%e : tensor<4x16xi8>) {
+  ^bb0(%v: i8, %o: i8):
+    %s = arith.addi %v, %one : i8
+    linalg.yield %s : i8
+  } -> tensor<4x16xi8>
+  return %y : tensor<4x16xi8>
+}

@@ -9,8 +9,8 @@
 // registers of output pixels (16 for AVX2, 8 for SSE and NEON, 32 for
 // AVX-512); the remainder of a row is one strip with a smaller static width.
 
-// BADTARGET: error: unknown target architecture 'mips'; known targets: host (detected), x86_64 (features: +avx2 +avx512f +avx512vnni), aarch64 (features: +dotprod +i8mm)
-// BADFEATURE: error: unknown feature 'neon' for x86_64; known targets: host (detected), x86_64 (features: +avx2 +avx512f +avx512vnni), aarch64 (features: +dotprod +i8mm)
+// BADTARGET: error: unknown target architecture 'mips'; known targets: host (detected), x86_64 (features: +avx2 +avx512f +avx512vnni +avx512vbmi), aarch64 (features: +dotprod +i8mm)
+// BADFEATURE: error: unknown feature 'neon' for x86_64; known targets: host (detected), x86_64 (features: +avx2 +avx512f +avx512vnni +avx512vbmi), aarch64 (features: +dotprod +i8mm)
 
 //===----------------------------------------------------------------------===//
 // Stride 1, 3x3, 19 output columns

@@ -12,7 +12,7 @@
 // Each tile row is split into register-sized pieces; edge tiles use the same
 // kernel with smaller static sizes.
 
-// BADTARGET: error: unknown target architecture 'mips'; known targets: host (detected), x86_64 (features: +avx2 +avx512f +avx512vnni), aarch64 (features: +dotprod +i8mm)
+// BADTARGET: error: unknown target architecture 'mips'; known targets: host (detected), x86_64 (features: +avx2 +avx512f +avx512vnni +avx512vbmi), aarch64 (features: +dotprod +i8mm)
 
 //===----------------------------------------------------------------------===//
 // 9 x 40 x 53: full tiles, a row remainder and a column remainder.

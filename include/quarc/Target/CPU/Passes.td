@@ -65,9 +65,12 @@ def QuarcFuseElementwise : Pass<"quarc-fuse-elementwise", "func::FuncOp"> {
     `quarc.lut` lowers) into an elementwise consumer that reads it
     broadcast: a squeeze-and-excitation gate fused into the product with
     the whole feature map would be a gather per element, which keeps that
-    loop scalar. Everything else (elementwise chains, producers of
-    reductions that read them once, reshape propagation, constant folding)
-    is as upstream.
+    loop scalar. A lookup in a byte table (the generic of a `quarc.lut`
+    with 8-bit input and output) neither takes in its producer nor goes into
+    its consumer: alone, `quarc-vectorize-table-lookups` looks it up a
+    register at a time, where fused it would be a gather per element.
+    Everything else (elementwise chains, producers of reductions that read
+    them once, reshape propagation, constant folding) is as upstream.
   }];
   let dependentDialects = ["affine::AffineDialect", "linalg::LinalgDialect",
                            "tensor::TensorDialect"];
@@ -365,6 +368,44 @@ def QuarcVectorizeDepthwise
   ];
   let dependentDialects = ["arith::ArithDialect", "memref::MemRefDialect",
                            "scf::SCFDialect", "vector::VectorDialect"];
+}
+
+def QuarcVectorizeTableLookups
+    : Pass<"quarc-vectorize-table-lookups", "func::FuncOp"> {
+  let summary = "Look up 8-bit tables (quarc.lut) with vector byte shuffles";
+  let description = [{
+    `quarc.lut` lowers to an elementwise `linalg.generic` whose body reads
+    a constant table at the input byte, a load LLVM cannot vectorize (there
+    is no byte gather), so it ran one byte at a time. Every such generic on
+    byte buffers (identity maps; the body only extends, offsets and casts
+    the byte into an index into a constant global of bytes) whose buffers
+    are contiguous and static (the first dim, a batch, may be dynamic)
+    becomes a parallel loop over registers of bytes, each loaded, looked
+    up and stored; the row's last, partial register is loaded at its size
+    and widened. The lookup is by the target's byte shuffles, the 256-byte
+    table (re-indexed by the input's bits, so that any zero point and
+    signedness is folded in) held in registers:
+
+    - `x86_64+avx512vbmi`: two `vpermi2b` (each a 128-byte half) and a
+      blend on the top bit, per 64 bytes;
+    - other x86-64 targets: `pshufb` (SSSE3, AVX2 or AVX-512BW, 16, 32 or
+      64 bytes at once), eight per half of the table at index x - 16t for
+      row t, with each row stored XORed with the one before it: rows above
+      x's wrap past 127 and read 0, the ones below cancel, so the XOR of
+      the eight is x's entry; a blend on the top bit picks the half;
+    - AArch64: `tbl` over the first 64 entries, `tbx` over each next 64 at
+      x - 64, x - 128, x - 192.
+
+    Lookups with an output of more than 8 bits, or on strided buffers, stay
+    generic loops.
+  }];
+  let options = [
+    Option<"target", "target", "std::string", "\"host\"",
+           "Target, as for `quarc compile --target` (e.g. x86_64+avx2)">,
+  ];
+  let dependentDialects = ["arith::ArithDialect", "LLVM::LLVMDialect",
+                           "memref::MemRefDialect", "scf::SCFDialect",
+                           "vector::VectorDialect"];
 }
 
 def QuarcExpandStridedCopies
