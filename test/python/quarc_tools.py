@@ -309,15 +309,16 @@ def run_quarc(args: list, timeout: int = RUN_TIMEOUT_S) -> tuple[int, str, str]:
     return run_tool([str(tool_path("quarc"))] + [str(a) for a in args], timeout=timeout)
 
 
-def cannot_run_target(target: str, feature: str | None) -> str | None:
-    """Why this machine cannot run code for `target` (x86 with the /proc/cpuinfo `feature`,
-    or AArch64, `feature` None, under qemu), or None if it can."""
-    if feature is None:
+def cannot_run_target(target: str, features: str | None) -> str | None:
+    """Why this machine cannot run code for `target` (x86 with the /proc/cpuinfo `features`,
+    separated by spaces, or AArch64, `features` None, under qemu), or None if it can."""
+    if features is None:
         if aarch64_runner() is None:
             return "no qemu-aarch64, AArch64 sysroot or AArch64 runtime to run the code"
         return None
-    if not host_has(feature):
-        return f"this machine cannot run {target} code (no {feature})"
+    missing = [feature for feature in features.split() if not host_has(feature)]
+    if missing:
+        return f"this machine cannot run {target} code (no {' '.join(missing)})"
     return None
 
 

@@ -170,6 +170,19 @@ CASES = [
     Case("conv_pixel_rows_pointwise", "Conv", (1, 20, 6, 6), (32, 20, 1, 1), zx=90),
     Case("conv_pixel_rows_dynamic_batch", "Conv", (2, 8, 6, 10), (16, 8, 3, 3),
          {"pads": [0, 1, 2, 1]}, out=np.int8, dynamic_batch=True),
+    # The depthwise kernel with four taps per step (AVX-512 VNNI with VBMI; the filter rows
+    # padded to quads): 5 x 5 over rows of 40 (two registers of 16 pixels, then 8), 5 x 5 at
+    # stride 2 with a dynamic batch, 3 x 4 taps (rows already quads, no padding), and a
+    # row whose strip does not fit a register (stride 4, dilation 3: the tap-by-tap kernel).
+    Case("conv_depthwise_5x5_quads", "Conv", (1, 6, 9, 40), (6, 1, 5, 5),
+         {"pads": [2, 2, 2, 2], "group": 6}, zx=37),
+    Case("conv_depthwise_5x5_stride2_batch", "Conv", (2, 4, 13, 45), (4, 1, 5, 5),
+         {"pads": [2, 2, 2, 2], "strides": [2, 2], "group": 4}, out=np.int8,
+         dynamic_batch=True),
+    Case("conv_depthwise_3x4_quads", "Conv", (1, 5, 8, 37), (5, 1, 3, 4),
+         {"pads": [1, 2, 1, 1], "group": 5}),
+    Case("conv_depthwise_wide_strip", "Conv", (1, 3, 10, 80), (3, 1, 3, 3),
+         {"pads": [1, 1, 1, 1], "strides": [1, 4], "dilations": [1, 3], "group": 3}),
     Case("matmul_panels_of_8", "MatMul", (9, 32), (32, 24), zx=90, bias=False),
     Case("matmul_dynamic_batch", "MatMul", (2, 5, 16), (16, 12), zx=90, bias=False,
          dynamic_batch=True),
@@ -498,7 +511,8 @@ def describe_mismatch(actual: np.ndarray, expected: np.ndarray, acc: np.ndarray,
 # --- the tests ----------------------------------------------------------------------------
 
 # The targets the integer code is generated for: plain x86_64 has no int8 kernel (the
-# products are loops), AVX2 and AVX-512 without VNNI use vpmaddubsw, VNNI vpdpbusd; AArch64
+# products are loops), AVX2 and AVX-512 without VNNI use vpmaddubsw, VNNI vpdpbusd (and
+# with VBMI the depthwise kernel with four taps per step); AArch64
 # with dotprod sdot (u8 activations shifted by -128), with i8mm usdot. x86 code runs in
 # process where the host has the feature (`quarc run`); AArch64 executables run under
 # qemu-aarch64 and must give the same integers.
@@ -507,6 +521,8 @@ TARGETS = [
     pytest.param("x86_64+avx2", "avx2", id="avx2"),
     pytest.param("x86_64+avx512f", "avx512f", id="avx512f"),
     pytest.param("x86_64+avx512vnni", "avx512_vnni", id="avx512vnni"),
+    pytest.param("x86_64+avx512vnni+avx512vbmi", "avx512_vnni avx512vbmi",
+                 id="avx512vnni-vbmi"),
     pytest.param("aarch64+dotprod", None, id="aarch64-dotprod"),
     pytest.param("aarch64+i8mm", None, id="aarch64-i8mm"),
 ]

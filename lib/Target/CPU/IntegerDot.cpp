@@ -90,4 +90,14 @@ bool hasPixelRowsKernel(const TargetInfo &target) {
          target.vectorBits() == 512 && target.vectorRegisters() >= 32;
 }
 
+bool hasDepthwiseQuadKernel(const TargetInfo &target, int64_t kernelWidth,
+                            int64_t stride, int64_t dilation) {
+  if (target.int8Dot() != TargetInfo::Int8Dot::VNNI ||
+      !target.has("avx512vbmi"))
+    return false;
+  int64_t lanes = target.vectorBits() / 32;
+  int64_t span = (lanes - 1) * stride + (kernelWidth - 1) * dilation + 1;
+  return span <= 4 * lanes;
+}
+
 } // namespace mlir::quarc

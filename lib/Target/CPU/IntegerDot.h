@@ -46,6 +46,17 @@ bool weightPairsFitI16(llvm::ArrayRef<int8_t> weights);
 /// quarc-pack-integer-weights may pack filters for it.
 bool hasPixelRowsKernel(const TargetInfo &target);
 
+/// Whether quarc-vectorize-depthwise has, for `target`, the integer
+/// depthwise kernel that takes four taps of a filter row per dot product
+/// step (the filter packed [C, KH, ceil(KW/4), 4] by
+/// quarc-pack-integer-weights), for a row of `kernelWidth` taps at
+/// `stride` and `dilation`: each pixel's four input bytes are picked out of
+/// one load of the strip a register of pixels reads, by a byte permute
+/// across the whole register (AVX-512 VBMI's `vpermb`) that feeds
+/// `vpdpbusd` (AVX-512 VNNI); that strip must fit one register.
+bool hasDepthwiseQuadKernel(const TargetInfo &target, int64_t kernelWidth,
+                            int64_t stride, int64_t dilation);
+
 } // namespace mlir::quarc
 
 #endif // QUARC_LIB_TARGET_CPU_INTEGERDOT_H

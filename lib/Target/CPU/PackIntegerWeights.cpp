@@ -298,9 +298,9 @@ public:
   /// as x - 128, s8 as x + 128), compensated in the accumulators' initial
   /// values.
   Packer(linalg::GenericOp op, const ProductBody &body, int64_t panelLanes,
-         bool signedDot, bool pixelRowsKernel)
-      : op(op), body(body), panelLanes(panelLanes),
-        pixelRowsKernel(pixelRowsKernel),
+         bool signedDot, const TargetInfo &target)
+      : op(op), body(body), target(target), panelLanes(panelLanes),
+        pixelRowsKernel(hasPixelRowsKernel(target)),
         shifted(signedDot == isa<arith::ExtUIOp>(body.inputExtension)),
         shift(isa<arith::ExtUIOp>(body.inputExtension) ? 128 : -128) {}
 
@@ -524,19 +524,34 @@ public:
     if (inMap.getResult(0) != dim(n) || inMap.getResult(1) != dim(g) ||
         inMap.getResult(2) != dim(c))
       return failure();
-    SmallVector<char> packed;
+    // The filter as [C, KH, KW]; for the kernel that takes four taps per
+    // step, its rows padded with zeros to a multiple of four taps, [C, KH,
+    // KW4], of which the product reads the first KW (a slice: the kernel
+    // reads the whole quads of the padded constant).
+    int64_t channels = filterType.getDimSize(0);
+    int64_t kh = filterType.getDimSize(3), kw = filterType.getDimSize(4);
+    std::optional<std::pair<int64_t, int64_t>> columnWindow =
+        matchWindowIndex(inMap.getResult(4), x, j, op.getNumLoops());
+    bool quads = columnWindow &&
+                 hasDepthwiseQuadKernel(target, kw, columnWindow->first,
+                                        columnWindow->second);
+    int64_t rowLength = quads ? llvm::alignTo(kw, 4) : kw;
+    SmallVector<char> packed(channels * kh * rowLength, 0);
     for (int64_t index = 0; index < int64_t(weights.size()); ++index) {
       std::optional<int8_t> value = centered(index, 0);
       if (!value)
         return failure();
-      packed.push_back(*value);
+      packed[index / kw * rowLength + index % kw] = *value;
     }
     Location loc = op.getLoc();
-    int64_t channels = filterType.getDimSize(0);
-    auto packedType = RankedTensorType::get(
-        {channels, filterType.getDimSize(3), filterType.getDimSize(4)},
-        b.getI8Type());
-    Value filter = createPackedConstant(b, loc, packedType, packed);
+    Value filter = createPackedConstant(
+        b, loc, RankedTensorType::get({channels, kh, rowLength}, b.getI8Type()),
+        packed);
+    if (rowLength != kw)
+      filter = tensor::ExtractSliceOp::create(
+          b, loc, filter, ArrayRef<OpFoldResult>{b.getIndexAttr(0), b.getIndexAttr(0), b.getIndexAttr(0)},
+          ArrayRef<OpFoldResult>{b.getIndexAttr(channels), b.getIndexAttr(kh), b.getIndexAttr(kw)},
+          ArrayRef<OpFoldResult>{b.getIndexAttr(1), b.getIndexAttr(1), b.getIndexAttr(1)});
     // [N, C, 1, H, W] <-> [N, C, H, W].
     SmallVector<ReassociationIndices> unitChannel = {{0}, {1, 2}, {3}, {4}};
     Value input = tensor::CollapseShapeOp::create(b, loc, op.getDpsInputs()[0],
@@ -721,6 +736,7 @@ public:
 private:
   linalg::GenericOp op;
   const ProductBody &body;
+  const TargetInfo &target;
   int64_t panelLanes;
   bool pixelRowsKernel; // the target has the pixel-rows convolution kernel
   bool shifted;
@@ -757,8 +773,7 @@ struct QuarcPackIntegerWeights
         continue;
       OpBuilder b(op);
       Packer packer(op, *body, lanes,
-                    parsed.int8Dot() == TargetInfo::Int8Dot::NeonSdot,
-                    hasPixelRowsKernel(parsed));
+                    parsed.int8Dot() == TargetInfo::Int8Dot::NeonSdot, parsed);
       if (succeeded(packer.packConvolution(b)) ||
           succeeded(packer.packDepthwise(b)) ||
           succeeded(packer.packMatMul(b)))

@@ -1,6 +1,7 @@
 //===- VectorCodegen.cpp - helpers shared by the CPU kernel generators ----===//
 
 #include "VectorCodegen.h"
+#include "quarc/Dialect/Quarc/Transforms/ConstantData.h"
 #include "quarc/Target/CPU/Passes.h"
 
 #include "mlir/Dialect/Affine/Utils.h"
@@ -13,6 +14,7 @@
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/SymbolTable.h"
 
 namespace mlir::quarc {
 
@@ -29,6 +31,42 @@ Value callIntrinsic(OpBuilder &b, Location loc, Type result, StringRef name,
   return LLVM::CallIntrinsicOp::create(b, loc, result, b.getStringAttr(name),
                                        args)
       .getResult(0);
+}
+
+bool hasMaskedByteLoads(const TargetInfo &target) {
+  return target.arch == "x86_64" && target.has("avx512f");
+}
+
+Value loadByteSpan(OpBuilder &b, Location loc, Value buffer, ValueRange at,
+                   int64_t span, bool masked) {
+  int64_t size = masked ? int64_t(llvm::PowerOf2Ceil(span)) : span;
+  auto type = VectorType::get({size}, b.getI8Type());
+  if (size == span)
+    return vector::LoadOp::create(b, loc, type, buffer, at);
+  Value mask = vector::ConstantMaskOp::create(
+      b, loc, VectorType::get({size}, b.getI1Type()), ArrayRef<int64_t>{span});
+  Value zero = arith::ConstantOp::create(
+      b, loc, DenseElementsAttr::get(type, APInt(8, 0)));
+  return vector::MaskedLoadOp::create(b, loc, type, buffer, at, mask, zero);
+}
+
+std::optional<SmallVector<int8_t>> getGlobalBytes(Value buffer) {
+  auto get = getRootBuffer(buffer).getDefiningOp<memref::GetGlobalOp>();
+  if (!get)
+    return std::nullopt;
+  auto global = SymbolTable::lookupNearestSymbolFrom<memref::GlobalOp>(
+      get, get.getNameAttr());
+  if (!global || !global.getConstant())
+    return std::nullopt;
+  auto values = dyn_cast_or_null<ElementsAttr>(global.getInitialValueAttr());
+  MemRefType type = global.getType();
+  if (!values)
+    return std::nullopt;
+  std::optional<SmallVector<char>> bytes = getElementsBytes(
+      values, RankedTensorType::get(type.getShape(), type.getElementType()));
+  if (!bytes)
+    return std::nullopt;
+  return SmallVector<int8_t>(bytes->begin(), bytes->end());
 }
 
 Value multiplyAdd(OpBuilder &b, Location loc, Value a, Value b2, Value acc,

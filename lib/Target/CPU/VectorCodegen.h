@@ -31,6 +31,23 @@ Value multiplyAdd(OpBuilder &b, Location loc, Value a, Value b2, Value acc,
 Value callIntrinsic(OpBuilder &b, Location loc, Type result, StringRef name,
                     ValueRange args);
 
+/// Whether the target loads bytes under a mask (AVX-512BW's vmovdqu8):
+/// without it (AVX2, NEON) LLVM splits a masked byte load into one branch
+/// per byte.
+bool hasMaskedByteLoads(const TargetInfo &target);
+
+/// The `span` bytes of `buffer` from `at` on. With `masked`, in a vector
+/// whose size is the next power of two (the bytes after them zero, not
+/// read: a masked load): LLVM takes shuffles of such vectors apart into a
+/// few byte permutes, where one of an odd size (31 bytes for 16 pixels at
+/// stride 2) became a byte extract and insert per lane, half of the time
+/// of ResNet-50's stride-2 layers.
+Value loadByteSpan(OpBuilder &b, Location loc, Value buffer, ValueRange at,
+                   int64_t span, bool masked);
+
+/// The s8 constant a buffer holds, if it is (a view of) a constant global.
+std::optional<SmallVector<int8_t>> getGlobalBytes(Value buffer);
+
 /// Covers [0, total) in chunks of `step`: a loop over the whole chunks
 /// (or a single call when there is one), then one call for the remainder.
 /// `body` gets the chunk's start and its static size, so the kernel it

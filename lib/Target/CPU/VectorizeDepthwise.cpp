@@ -11,14 +11,20 @@
 // The integer form (u8 input, s8 filter, i32 accumulators, as
 // quarc-pack-integer-weights leaves an integer depthwise convolution) is
 // the same kernel: the strip is widened to i32 and multiplied by the
-// widened weight.
+// widened weight. Where the filter is packed in quads of taps along its
+// rows (hasDepthwiseQuadKernel), a step takes four taps at once instead:
+// one load per filter row of the input strip the register's pixels read,
+// a byte permute that gives each pixel's i32 lane the four input bytes of
+// its taps, and one dot product step with the quad of weights broadcast.
 //
 //===----------------------------------------------------------------------===//
 
+#include "IntegerDot.h"
 #include "VectorCodegen.h"
 #include "quarc/Target/CPU/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
@@ -40,6 +46,11 @@ struct DepthwiseConv {
   /// u8 input, s8 filter, i32 output (quarc-pack-integer-weights' form of
   /// an integer depthwise convolution) rather than f32.
   bool integer = false;
+  /// The integer filter's memory with rows of a multiple of four taps
+  /// ([C, KH, KW4], zeros past KW), if it is so stored: the filter itself,
+  /// or the padded constant it is a slice of (quarc-pack-integer-weights).
+  Value quadRows;
+  int64_t kernelHeight = 0, kernelWidth = 0;
 };
 
 /// Strips are loaded and stored along the last dim: it must be contiguous.
@@ -58,6 +69,10 @@ FailureOr<DepthwiseConv> matchDepthwise(linalg::DepthwiseConv2DNchwChwOp op) {
       !isRowContiguousF32Buffer(conv.filter) ||
       !isRowContiguousF32Buffer(conv.output))
     return failure();
+  ArrayRef<int64_t> filterShape =
+      cast<MemRefType>(conv.filter.getType()).getShape();
+  conv.kernelHeight = filterShape[1];
+  conv.kernelWidth = filterShape[2];
   return conv;
 }
 
@@ -66,6 +81,40 @@ bool isRowContiguousBuffer(Value value, unsigned width) {
   return type && type.getElementType().isInteger(width) &&
          type.isLastDimUnitStride() &&
          llvm::none_of(type.getShape().drop_front(), ShapedType::isDynamic);
+}
+
+/// The memory of a [C, KH, KW] filter with rows of a multiple of four taps
+/// (zeros past KW), or null: the filter itself if it is contiguous and KW
+/// is a multiple of four, or the contiguous [C, KH, KW4] buffer it is the
+/// leading slice of, if that holds zeros past KW (a constant).
+Value getQuadRows(Value filter) {
+  auto type = cast<MemRefType>(filter.getType());
+  ArrayRef<int64_t> shape = type.getShape();
+  if (type.hasStaticShape() && type.getLayout().isIdentity() &&
+      shape[2] % 4 == 0)
+    return filter;
+  auto slice = filter.getDefiningOp<memref::SubViewOp>();
+  if (!slice)
+    return nullptr;
+  Value source = slice.getSource();
+  auto sourceType = cast<MemRefType>(source.getType());
+  ArrayRef<int64_t> sourceShape = sourceType.getShape();
+  if (!sourceType.hasStaticShape() || !sourceType.getLayout().isIdentity() ||
+      sourceShape.size() != 3 || sourceShape[0] != shape[0] ||
+      sourceShape[1] != shape[1] ||
+      sourceShape[2] != int64_t(llvm::alignTo(shape[2], 4)) ||
+      !llvm::all_of(slice.getStaticOffsets(),
+                    [](int64_t offset) { return offset == 0; }) ||
+      !llvm::all_of(slice.getStaticStrides(),
+                    [](int64_t stride) { return stride == 1; }))
+    return nullptr;
+  std::optional<SmallVector<int8_t>> bytes = getGlobalBytes(source);
+  if (!bytes)
+    return nullptr;
+  for (int64_t at = 0; at < int64_t(bytes->size()); ++at)
+    if (at % sourceShape[2] >= shape[2] && (*bytes)[at] != 0)
+      return nullptr;
+  return source;
 }
 
 /// quarc-pack-integer-weights' depthwise form: loops (n, c, y, x, i, j),
@@ -114,15 +163,27 @@ FailureOr<DepthwiseConv> matchIntegerDepthwise(linalg::GenericOp op) {
       input.getIn() != body.getArgument(0) ||
       filter.getIn() != body.getArgument(1))
     return failure();
+  // The window: the loop ranges of i and j.
+  SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+  conv.kernelHeight = ranges[4];
+  conv.kernelWidth = ranges[5];
+  if (ShapedType::isDynamic(conv.kernelHeight) ||
+      ShapedType::isDynamic(conv.kernelWidth))
+    return failure();
+  conv.quadRows = getQuadRows(conv.filter);
   return conv;
 }
 
 class DepthwiseBuilder {
 public:
-  DepthwiseBuilder(const DepthwiseConv &conv, int64_t lanes, bool fused,
+  DepthwiseBuilder(const DepthwiseConv &conv, const TargetInfo &target,
                    Location loc)
-      : conv(conv), lanes(lanes), stripWidth(kStripRegisters * lanes),
-        fused(fused), loc(loc) {}
+      : conv(conv), target(target), lanes(target.vectorBits() / 32),
+        stripWidth(kStripRegisters * lanes), fused(target.hasVectorFMA()),
+        quadKernel(conv.quadRows &&
+                   hasDepthwiseQuadKernel(target, conv.kernelWidth,
+                                          conv.strides[1], conv.dilations[1])),
+        loc(loc) {}
 
   void build(OpBuilder &b) {
     ArrayRef<int64_t> out = cast<MemRefType>(conv.output.getType()).getShape();
@@ -135,7 +196,11 @@ public:
         [&](OpBuilder &nested, Location, ValueRange ivs) {
           forEachChunk(nested, loc, out[3], stripWidth,
                        [&](OpBuilder &sb, Value x0, int64_t width) {
-                         buildStrip(sb, ivs[0], ivs[1], ivs[2], x0, width);
+                         if (quadKernel)
+                           buildQuadStrip(sb, ivs[0], ivs[1], ivs[2], x0,
+                                          width);
+                         else
+                           buildStrip(sb, ivs[0], ivs[1], ivs[2], x0, width);
                        });
         });
     markKernelLoop(rows);
@@ -153,8 +218,7 @@ private:
 
   void buildPiece(OpBuilder &b, Value n, Value c, Value y, Value x0,
                   int64_t width) {
-    ArrayRef<int64_t> window =
-        cast<MemRefType>(conv.filter.getType()).getShape().drop_front();
+    int64_t window[] = {conv.kernelHeight, conv.kernelWidth};
     Type element = conv.integer ? Type(b.getI32Type()) : Type(b.getF32Type());
     auto vectorType = VectorType::get({width}, element);
     Value acc = vector::LoadOp::create(b, loc, vectorType, conv.output,
@@ -184,6 +248,85 @@ private:
       }
     }
     vector::StoreOp::create(b, loc, acc, conv.output, ValueRange{n, c, y, x0});
+  }
+
+  /// The strip with four taps per step: the strip's registers of pixels
+  /// (`lanes` i32 lanes each) interleaved, so that their chains of dot
+  /// products overlap.
+  void buildQuadStrip(OpBuilder &b, Value n, Value c, Value y, Value x0,
+                      int64_t width) {
+    auto accType = VectorType::get({lanes}, b.getI32Type());
+    Value zeros = arith::ConstantOp::create(
+        b, loc, DenseElementsAttr::get(accType, b.getI32IntegerAttr(0)));
+    SmallVector<Value> starts, accs;
+    SmallVector<int64_t> widths;
+    for (int64_t start = 0; start < width; start += lanes) {
+      int64_t size = std::min(lanes, width - start);
+      Value x = addIndex(b, loc, x0, start);
+      Value acc = vector::LoadOp::create(
+          b, loc, VectorType::get({size}, b.getI32Type()), conv.output,
+          ValueRange{n, c, y, x});
+      if (size < lanes)
+        acc = vector::InsertStridedSliceOp::create(b, loc, acc, zeros,
+                                                   ArrayRef<int64_t>{0},
+                                                   ArrayRef<int64_t>{1});
+      starts.push_back(x);
+      widths.push_back(size);
+      accs.push_back(acc);
+    }
+    int64_t sx = conv.strides[1], dx = conv.dilations[1];
+    Value rowBase = scale(b, y, conv.strides[0]);
+    for (int64_t i = 0; i < conv.kernelHeight; ++i) {
+      Value row = addIndex(b, loc, rowBase, i * conv.dilations[0]);
+      SmallVector<Value> strips;
+      for (auto [x, size] : llvm::zip(starts, widths))
+        strips.push_back(loadByteSpan(
+            b, loc, conv.input, ValueRange{n, c, row, scale(b, x, sx)},
+            (size - 1) * sx + (conv.kernelWidth - 1) * dx + 1,
+            hasMaskedByteLoads(target)));
+      for (int64_t q = 0; q * 4 < conv.kernelWidth; ++q) {
+        Value weights = broadcastQuad(b, c, i, q);
+        for (auto [k, strip] : llvm::enumerate(strips)) {
+          // Lane p's bytes: the input of its taps 4q .. 4q + 3 (any byte of
+          // the strip for a tap past the row, whose weight is zero).
+          SmallVector<int64_t> picks;
+          for (int64_t p = 0; p < lanes; ++p)
+            for (int64_t t = 4 * q; t < 4 * q + 4; ++t)
+              picks.push_back(p < widths[k] && t < conv.kernelWidth
+                                  ? p * sx + t * dx
+                                  : 0);
+          Value pixels = vector::ShuffleOp::create(b, loc, strip, strip, picks);
+          accs[k] = buildIntegerDot(b, loc, target.int8Dot(), accs[k], pixels,
+                                    weights, /*pairsFitI16=*/false);
+        }
+      }
+    }
+    for (auto [x, size, acc] : llvm::zip(starts, widths, accs)) {
+      if (size < lanes)
+        acc = vector::ExtractStridedSliceOp::create(
+            b, loc, acc, ArrayRef<int64_t>{0}, ArrayRef<int64_t>{size},
+            ArrayRef<int64_t>{1});
+      vector::StoreOp::create(b, loc, acc, conv.output,
+                              ValueRange{n, c, y, x});
+    }
+  }
+
+  /// The four weights of quad q of filter row i of channel c, as one i32
+  /// broadcast to every lane of a vector<4 lanes x i8>.
+  Value broadcastQuad(OpBuilder &b, Value c, int64_t i, int64_t q) {
+    Value quad = vector::LoadOp::create(
+        b, loc, VectorType::get({4}, b.getI8Type()), conv.quadRows,
+        ValueRange{c, arith::ConstantIndexOp::create(b, loc, i),
+                   arith::ConstantIndexOp::create(b, loc, 4 * q)});
+    Value word = vector::ExtractOp::create(
+        b, loc,
+        vector::BitCastOp::create(b, loc, VectorType::get({1}, b.getI32Type()),
+                                  quad),
+        ArrayRef<int64_t>{0});
+    Value splat = vector::BroadcastOp::create(
+        b, loc, VectorType::get({lanes}, b.getI32Type()), word);
+    return vector::BitCastOp::create(
+        b, loc, VectorType::get({4 * lanes}, b.getI8Type()), splat);
   }
 
   /// input[n, c, row, column + stride * i] for i < width. Never reads past
@@ -227,9 +370,11 @@ private:
   }
 
   const DepthwiseConv &conv;
+  const TargetInfo &target;
   int64_t lanes;
   int64_t stripWidth;
   bool fused;
+  bool quadKernel; // four taps per step (buildQuadStrip)
   Location loc;
 };
 
@@ -242,8 +387,6 @@ struct QuarcVectorizeDepthwise
   }
 
   void runOnOperation() override {
-    int64_t lanes = parsed.vectorBits() / 32;
-
     SmallVector<std::pair<Operation *, DepthwiseConv>> work;
     getOperation().walk([&](Operation *op) {
       FailureOr<DepthwiseConv> conv = failure();
@@ -256,8 +399,7 @@ struct QuarcVectorizeDepthwise
     });
     for (auto &[op, conv] : work) {
       OpBuilder b(op);
-      DepthwiseBuilder(conv, lanes, parsed.hasVectorFMA(), op->getLoc())
-          .build(b);
+      DepthwiseBuilder(conv, parsed, op->getLoc()).build(b);
       op->erase();
     }
   }

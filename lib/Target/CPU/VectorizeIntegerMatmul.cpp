@@ -267,26 +267,6 @@ FailureOr<IntegerProduct> matchProduct(linalg::GenericOp op) {
   return p;
 }
 
-/// The s8 constant a buffer holds, if it is a constant global.
-std::optional<SmallVector<int8_t>> getConstantBytes(Value buffer) {
-  auto get = getRootBuffer(buffer).getDefiningOp<memref::GetGlobalOp>();
-  if (!get)
-    return std::nullopt;
-  auto global = SymbolTable::lookupNearestSymbolFrom<memref::GlobalOp>(
-      get, get.getNameAttr());
-  if (!global || !global.getConstant())
-    return std::nullopt;
-  auto values = dyn_cast_or_null<ElementsAttr>(global.getInitialValueAttr());
-  MemRefType type = global.getType();
-  if (!values)
-    return std::nullopt;
-  std::optional<SmallVector<char>> bytes = getElementsBytes(
-      values, RankedTensorType::get(type.getShape(), type.getElementType()));
-  if (!bytes)
-    return std::nullopt;
-  return SmallVector<int8_t>(bytes->begin(), bytes->end());
-}
-
 /// A run of pixels of one output row within a column vector: `width`
 /// pixels from column `column` of row `row` (relative to the tile's first
 /// row), in lanes [lane, lane + width).
@@ -312,7 +292,7 @@ public:
                        MatmulEpilogue *epilogue)
       : p(p), kind(target.int8Dot()), tile(target.int8MatmulTile()),
         lanes(target.vectorBits() / 32),
-        maskedByteLoads(target.arch == "x86_64" && target.has("avx512f")),
+        maskedByteLoads(hasMaskedByteLoads(target)),
         pairsFitI16(pairsFitI16),
         prologue(prologue), epilogue(epilogue), loc(p.op->getLoc()),
         ivs(p.ranges.size(), Value()) {
@@ -707,24 +687,8 @@ private:
     return at;
   }
 
-  /// The `span` bytes of `buffer` from `at` on. With AVX-512, in a vector
-  /// whose size is the next power of two (the bytes after them zero, not
-  /// read: a masked load): LLVM takes shuffles of such vectors apart into a
-  /// few byte permutes, where one of an odd size (31 bytes for 16 pixels at
-  /// stride 2) became a byte extract and insert per lane, half of the time
-  /// of ResNet-50's stride-2 layers. (AVX2 and NEON have no masked byte
-  /// loads, which LLVM would split into one branch per byte.)
   Value loadSpan(OpBuilder &b, Value buffer, ValueRange at, int64_t span) {
-    int64_t size = maskedByteLoads ? llvm::PowerOf2Ceil(span) : span;
-    auto type = VectorType::get({size}, b.getI8Type());
-    if (size == span)
-      return vector::LoadOp::create(b, loc, type, buffer, at);
-    Value mask = vector::ConstantMaskOp::create(
-        b, loc, VectorType::get({size}, b.getI1Type()),
-        ArrayRef<int64_t>{span});
-    Value zero = arith::ConstantOp::create(
-        b, loc, DenseElementsAttr::get(type, APInt(8, 0)));
-    return vector::MaskedLoadOp::create(b, loc, type, buffer, at, mask, zero);
+    return loadByteSpan(b, loc, buffer, at, span, maskedByteLoads);
   }
 
   /// The four bytes of the current k step of tile row `row`, broadcast to
@@ -1132,7 +1096,7 @@ struct QuarcVectorizeIntegerMatmul
       bool pairsFit = false;
       if (parsed.int8Dot() == TargetInfo::Int8Dot::MaddUbsw) {
         Value weights = product.rowsUnsigned ? product.columns : product.rows;
-        std::optional<SmallVector<int8_t>> bytes = getConstantBytes(weights);
+        std::optional<SmallVector<int8_t>> bytes = getGlobalBytes(weights);
         pairsFit = bytes && weightPairsFitI16(*bytes);
       }
       // The bias before and the requantization after, fused as in the f32

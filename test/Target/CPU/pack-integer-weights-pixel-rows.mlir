@@ -1,5 +1,6 @@
 // RUN: quarc-opt %s -split-input-file --convert-quarc-to-linalg --canonicalize --quarc-pack-integer-weights=target=x86_64+avx512vnni | FileCheck %s --check-prefix=ROWS
 // RUN: quarc-opt %s -split-input-file --convert-quarc-to-linalg --canonicalize --quarc-pack-integer-weights=target=x86_64+avx2 | FileCheck %s --check-prefix=BCAST
+// RUN: quarc-opt %s -split-input-file --convert-quarc-to-linalg --canonicalize --quarc-pack-integer-weights=target=x86_64+avx512vnni+avx512vbmi | FileCheck %s --check-prefix=QUADS
 
 // With AVX-512 VNNI, a convolution with a window (here 1 x 2) and a
 // multiple of 16 output channels is packed for the pixel-rows kernel of
@@ -67,4 +68,32 @@ func.func @pointwise_small(%x: tensor<1x4x16x16x!x>, %b: tensor<16xi32>) -> tens
   %w = quarc.storage_cast %wc : tensor<16x4x1x1xi8> -> tensor<16x4x1x1x!w>
   %y = quarc.qconv %x, %w, %b : (tensor<1x4x16x16x!x>, tensor<16x4x1x1x!w>, tensor<16xi32>) -> tensor<1x16x16x16x!y>
   return %y : tensor<1x16x16x16x!y>
+}
+
+// -----
+
+// With AVX-512 VNNI and VBMI, a depthwise filter's rows are padded with
+// zeros to whole quads of taps, [C, KH, KW4], for quarc-vectorize-depthwise's
+// kernel that takes four taps per step; the product reads its leading [C,
+// KH, KW] slice. w[c, 0, i, j] = 10 c + 3 i + j - 20: channel 0's rows are (-20, -19, -18, -17, -16, 0, 0, 0)
+// and (-17 .. -13, 0, 0, 0). Without VBMI the filter stays [C, KH, KW].
+
+!x = !quant.uniform<u8:f32, 0.5:10>
+!w = !quant.uniform<i8:f32, 0.25>
+!y = !quant.uniform<u8:f32, 1.0:5>
+// QUADS-LABEL: func.func @depthwise_quads
+// QUADS: %[[PADDED:.*]] = arith.constant dense<{{\[}}{{\[}}[-20, -19, -18, -17, -16, 0, 0, 0], [-17, -16, -15, -14, -13, 0, 0, 0]], {{\[}}[-10, -9, -8, -7, -6, 0, 0, 0], [-7, -6, -5, -4, -3, 0, 0, 0]]]> : tensor<2x2x8xi8>
+// QUADS: %[[FILTER:.*]] = tensor.extract_slice %[[PADDED]][0, 0, 0] [2, 2, 5] [1, 1, 1] : tensor<2x2x8xi8> to tensor<2x2x5xi8>
+// QUADS: linalg.generic
+// QUADS-SAME: ins(%{{.*}}, %[[FILTER]] : tensor<1x2x6x12xi8>, tensor<2x2x5xi8>)
+// ROWS-LABEL: func.func @depthwise_quads
+// ROWS: arith.constant dense<{{.*}}> : tensor<2x2x5xi8>
+// ROWS-NOT: tensor.extract_slice
+func.func @depthwise_quads(%x: tensor<1x2x6x12x!x>, %b: tensor<2xi32>) -> tensor<1x2x5x8x!y> {
+  %wc = arith.constant dense<[
+    [[[-20, -19, -18, -17, -16], [-17, -16, -15, -14, -13]]],
+    [[[-10, -9, -8, -7, -6], [-7, -6, -5, -4, -3]]]]> : tensor<2x1x2x5xi8>
+  %w = quarc.storage_cast %wc : tensor<2x1x2x5xi8> -> tensor<2x1x2x5x!w>
+  %y = quarc.qconv %x, %w, %b {group = 2 : i64} : (tensor<1x2x6x12x!x>, tensor<2x1x2x5x!w>, tensor<2xi32>) -> tensor<1x2x5x8x!y>
+  return %y : tensor<1x2x5x8x!y>
 }

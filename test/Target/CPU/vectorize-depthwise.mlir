@@ -4,6 +4,7 @@
 // RUN: quarc-opt %s -split-input-file --quarc-vectorize-depthwise=target=aarch64 | FileCheck %s --check-prefixes=CHECK,NEON
 // RUN: not quarc-opt %s -split-input-file --quarc-vectorize-depthwise=target=mips 2>&1 | FileCheck %s --check-prefix=BADTARGET
 // RUN: not quarc-opt %s -split-input-file --quarc-vectorize-depthwise=target=x86_64+neon 2>&1 | FileCheck %s --check-prefix=BADFEATURE
+// RUN: quarc-opt %s -split-input-file --quarc-vectorize-depthwise=target=x86_64+avx512vnni+avx512vbmi | FileCheck %s --check-prefix=QUADS
 
 // Loops over batch, channel and output row around strips of two vector
 // registers of output pixels (16 for AVX2, 8 for SSE and NEON, 32 for
@@ -336,6 +337,50 @@ func.func @tensor_left_alone(%x: tensor<1x2x9x21xf32>, %w: tensor<2x3x3xf32>, %o
 // AVX2:          arith.addi %[[ACC]], %[[M]] : vector<8xi32>
 func.func @integer_stride2(%x: memref<1x3x4x41xi8>, %w: memref<3x2x3xi8>, %y: memref<1x3x3x20xi32>) {
   linalg.generic {indexing_maps = [#in, #filter, #out], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction", "reduction"]} ins(%x, %w : memref<1x3x4x41xi8>, memref<3x2x3xi8>) outs(%y : memref<1x3x3x20xi32>) {
+  ^bb0(%a: i8, %b: i8, %acc: i32):
+    %0 = arith.extui %a : i8 to i32
+    %1 = arith.extsi %b : i8 to i32
+    %2 = arith.muli %0, %1 : i32
+    %3 = arith.addi %acc, %2 : i32
+    linalg.yield %3 : i32
+  }
+  return
+}
+
+// -----
+
+// With AVX-512 VNNI and VBMI, an integer filter whose rows are stored as
+// whole quads of taps (here the leading [2, 2, 5] slice of a [2, 2, 8]
+// constant with zeros past the fifth tap) takes four taps per step: per
+// filter row, one masked load of the 20 bytes the 16 pixels read, then per
+// quad a shuffle giving pixel p the bytes of its taps (p, p + 1, p + 2,
+// p + 3; then p + 4 and three bytes whose weights are zero) and one
+// vpdpbusd with the quad's four weights broadcast as an i32.
+
+memref.global "private" constant @padded : memref<2x2x8xi8> = dense<[[[1, 2, 3, 4, 5, 0, 0, 0], [6, 7, 8, 9, 10, 0, 0, 0]], [[11, 12, 13, 14, 15, 0, 0, 0], [16, 17, 18, 19, 20, 0, 0, 0]]]>
+#qin = affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d1, d2 + d4, d3 + d5)>
+#qfilter = affine_map<(d0, d1, d2, d3, d4, d5) -> (d1, d4, d5)>
+#qout = affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d1, d2, d3)>
+// QUADS-LABEL: func @integer_quads(
+// QUADS-SAME:      %[[X:[^:]+]]: memref<1x2x6x20xi8>, %[[Y:[^:]+]]: memref<1x2x5x16xi32>)
+// QUADS:         %[[G:.*]] = memref.get_global @padded : memref<2x2x8xi8>
+// QUADS:         scf.parallel
+// QUADS:           %[[ACC:.*]] = vector.load %[[Y]]{{.*}} : memref<1x2x5x16xi32>, vector<16xi32>
+// QUADS:           %[[STRIP:.*]] = vector.maskedload %[[X]]{{.*}} : memref<1x2x6x20xi8>, vector<32xi1>, vector<32xi8> into vector<32xi8>
+// QUADS:           %[[Q0:.*]] = vector.load %[[G]][%{{.*}}, %c0{{.*}}, %c0{{.*}}] : memref<2x2x8xi8>, vector<4xi8>
+// QUADS:           %[[P0:.*]] = vector.shuffle %[[STRIP]], %[[STRIP]] [0, 1, 2, 3, 1, 2, 3, 4, 2, 3, 4, 5, {{.*}}, 15, 16, 17, 18] : vector<32xi8>, vector<32xi8>
+// QUADS:           %[[A0:.*]] = llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"(%[[ACC]], %{{.*}}, %{{.*}})
+// QUADS:           vector.load %[[G]][%{{.*}}, %c0{{.*}}, %c4{{.*}}] : memref<2x2x8xi8>, vector<4xi8>
+// QUADS:           vector.shuffle %[[STRIP]], %[[STRIP]] [4, 0, 0, 0, 5, 0, 0, 0, 6, 0, 0, 0, {{.*}}, 19, 0, 0, 0] : vector<32xi8>, vector<32xi8>
+// QUADS:           %[[A1:.*]] = llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"(%[[A0]], %{{.*}}, %{{.*}})
+// QUADS:           vector.maskedload %[[X]]
+// QUADS-COUNT-2:   llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"
+// QUADS:           vector.store %{{.*}}, %[[Y]]{{.*}} : memref<1x2x5x16xi32>, vector<16xi32>
+// QUADS-NOT:     linalg.generic
+func.func @integer_quads(%x: memref<1x2x6x20xi8>, %y: memref<1x2x5x16xi32>) {
+  %g = memref.get_global @padded : memref<2x2x8xi8>
+  %w = memref.subview %g[0, 0, 0] [2, 2, 5] [1, 1, 1] : memref<2x2x8xi8> to memref<2x2x5xi8, strided<[16, 8, 1]>>
+  linalg.generic {indexing_maps = [#qin, #qfilter, #qout], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction", "reduction"]} ins(%x, %w : memref<1x2x6x20xi8>, memref<2x2x5xi8, strided<[16, 8, 1]>>) outs(%y : memref<1x2x5x16xi32>) {
   ^bb0(%a: i8, %b: i8, %acc: i32):
     %0 = arith.extui %a : i8 to i32
     %1 = arith.extsi %b : i8 to i32

@@ -194,6 +194,10 @@ def QuarcPackIntegerWeights
       whose channels cannot be grouped by four) becomes the integer form of
       `quarc-vectorize-depthwise`: input `[N, C, H, W]`, filter `[C, KH,
       KW]` (centered), output `[N, C, OH, OW]`, loops (n, c, y, x, i, j).
+      With AVX-512 VNNI and VBMI (when the input strip of 16 pixels' row of
+      taps fits 64 bytes), the filter's rows are padded with zeros to a
+      multiple of four taps, `[C, KH, KW4]`, and the product reads its
+      leading `[C, KH, KW]` slice: the kernel takes whole quads of taps.
     - a matrix product's weight `[K, N]` becomes `[N/n0, K4/4, n0, 4]`:
       panels of n0 columns (n0 = the i32 lanes of a vector register, or the
       largest half or quarter of it that divides N; when none does, N is
@@ -361,13 +365,25 @@ def QuarcVectorizeDepthwise
     the even elements) and does one fused multiply-add with the tap's
     broadcast weight. The strip is two vector registers wide; the row's
     remainder uses the same kernel with a smaller static width.
+
+    The integer form with a filter whose rows are stored as whole quads of
+    taps (zeros past KW: a leading slice of the padded constant
+    `quarc-pack-integer-weights` makes for AVX-512 VNNI with VBMI) takes
+    four taps per step instead: per filter row, one masked load of the
+    bytes a register of 16 pixels reads (at most 64), then per quad a byte
+    shuffle (`vpermb`) that gives each pixel's i32 lane the input bytes of
+    its four taps and one `vpdpbusd` with the quad's weights broadcast;
+    the strip's two registers are interleaved so that their chains
+    overlap. A 5 x 5 filter takes 10 steps per register instead of 25 and
+    no widening.
   }];
   let options = [
     Option<"target", "target", "std::string", "\"host\"",
            "Target, as for `quarc compile --target` (e.g. x86_64+avx2)">,
   ];
-  let dependentDialects = ["arith::ArithDialect", "memref::MemRefDialect",
-                           "scf::SCFDialect", "vector::VectorDialect"];
+  let dependentDialects = ["arith::ArithDialect", "LLVM::LLVMDialect",
+                           "memref::MemRefDialect", "scf::SCFDialect",
+                           "vector::VectorDialect"];
 }
 
 def QuarcVectorizeTableLookups
