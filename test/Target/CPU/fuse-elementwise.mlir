@@ -317,3 +317,35 @@ func.func @table_alone(%x: tensor<4x16xi32>) -> tensor<4x16xi8> {
   } -> tensor<4x16xi8>
   return %y : tensor<4x16xi8>
 }
+
+// -----
+
+// A producer is not fused into a consumer that only copies it out
+// broadcast (a nearest 2x upsampling): fused, its arithmetic would run for
+// every copy.
+
+#in = affine_map<(d0, d1, d2, d3) -> (d0, d2)>
+#out = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>
+#id2 = affine_map<(d0, d1) -> (d0, d1)>
+// CHECK-LABEL: func.func @upsample_copy
+// CHECK: %[[P:.*]] = linalg.generic
+// CHECK: arith.muli
+// CHECK: linalg.generic {{.*}} ins(%[[P]] :
+// CHECK-NEXT: ^bb0(%[[V:.*]]: i32, %{{.*}}: i32):
+// CHECK-NEXT: linalg.yield %[[V]]
+func.func @upsample_copy(%x: tensor<4x8xi32>) -> tensor<4x2x8x2xi32> {
+  %c3 = arith.constant 3 : i32
+  %e = tensor.empty() : tensor<4x8xi32>
+  %p = linalg.generic {indexing_maps = [#id2, #id2], iterator_types = ["parallel", "parallel"]} ins(%x : tensor<4x8xi32>) outs(%e : tensor<4x8xi32>) {
+  ^bb0(%v: i32, %o: i32):
+    %m = arith.muli %v, %c3 : i32
+    %a = arith.addi %m, %c3 : i32
+    linalg.yield %a : i32
+  } -> tensor<4x8xi32>
+  %e2 = tensor.empty() : tensor<4x2x8x2xi32>
+  %y = linalg.generic {indexing_maps = [#in, #out], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%p : tensor<4x8xi32>) outs(%e2 : tensor<4x2x8x2xi32>) {
+  ^bb0(%v: i32, %o: i32):
+    linalg.yield %v : i32
+  } -> tensor<4x2x8x2xi32>
+  return %y : tensor<4x2x8x2xi32>
+}

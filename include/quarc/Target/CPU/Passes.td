@@ -65,7 +65,9 @@ def QuarcFuseElementwise : Pass<"quarc-fuse-elementwise", "func::FuncOp"> {
     `quarc.lut` lowers) into an elementwise consumer that reads it
     broadcast: a squeeze-and-excitation gate fused into the product with
     the whole feature map would be a gather per element, which keeps that
-    loop scalar. A lookup in a byte table (the generic of a `quarc.lut`
+    loop scalar. Nor is any producer fused into a consumer that only copies
+    it out broadcast (a nearest upsampling), where its arithmetic would run
+    once per copy. A lookup in a byte table (the generic of a `quarc.lut`
     with 8-bit input and output) neither takes in its producer nor goes into
     its consumer: alone, `quarc-vectorize-table-lookups` looks it up a
     register at a time, where fused it would be a gather per element.
