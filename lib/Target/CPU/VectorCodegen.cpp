@@ -50,6 +50,21 @@ Value loadByteSpan(OpBuilder &b, Location loc, Value buffer, ValueRange at,
   return vector::MaskedLoadOp::create(b, loc, type, buffer, at, mask, zero);
 }
 
+Value broadcastByteQuad(OpBuilder &b, Location loc, Value buffer,
+                        ValueRange at, int64_t lanes) {
+  Value quad = vector::LoadOp::create(
+      b, loc, VectorType::get({4}, b.getI8Type()), buffer, at);
+  Value word = vector::ExtractOp::create(
+      b, loc,
+      vector::BitCastOp::create(b, loc, VectorType::get({1}, b.getI32Type()),
+                                quad),
+      ArrayRef<int64_t>{0});
+  Value splat = vector::BroadcastOp::create(
+      b, loc, VectorType::get({lanes}, b.getI32Type()), word);
+  return vector::BitCastOp::create(
+      b, loc, VectorType::get({4 * lanes}, b.getI8Type()), splat);
+}
+
 std::optional<SmallVector<int8_t>> getGlobalBytes(Value buffer) {
   auto get = getRootBuffer(buffer).getDefiningOp<memref::GetGlobalOp>();
   if (!get)

@@ -314,20 +314,13 @@ private:
   /// The four weights of quad q of filter row i of channel c, as one i32
   /// broadcast to every lane of a vector<4 lanes x i8>.
   Value broadcastQuad(OpBuilder &b, Value c, int64_t i, int64_t q) {
-    Value quad = vector::LoadOp::create(
-        b, loc, VectorType::get({4}, b.getI8Type()), conv.quadRows,
+    return broadcastByteQuad(
+        b, loc, conv.quadRows,
         ValueRange{c, arith::ConstantIndexOp::create(b, loc, i),
-                   arith::ConstantIndexOp::create(b, loc, 4 * q)});
-    Value word = vector::ExtractOp::create(
-        b, loc,
-        vector::BitCastOp::create(b, loc, VectorType::get({1}, b.getI32Type()),
-                                  quad),
-        ArrayRef<int64_t>{0});
-    Value splat = vector::BroadcastOp::create(
-        b, loc, VectorType::get({lanes}, b.getI32Type()), word);
-    return vector::BitCastOp::create(
-        b, loc, VectorType::get({4 * lanes}, b.getI8Type()), splat);
+                   arith::ConstantIndexOp::create(b, loc, 4 * q)},
+        lanes);
   }
+
 
   /// input[n, c, row, column + stride * i] for i < width. Never reads past
   /// the last of these elements.

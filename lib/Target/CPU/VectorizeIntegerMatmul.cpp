@@ -701,18 +701,9 @@ private:
   /// The four bytes of `buffer` at `at`, broadcast to every lane of a
   /// vector<4 x panelWidth x i8>.
   Value broadcastWord(OpBuilder &b, Value buffer, ValueRange at) {
-    Value group = vector::LoadOp::create(
-        b, loc, VectorType::get({4}, b.getI8Type()), buffer, at);
-    Value word = vector::ExtractOp::create(
-        b, loc,
-        vector::BitCastOp::create(b, loc, VectorType::get({1}, b.getI32Type()),
-                                  group),
-        ArrayRef<int64_t>{0});
-    Value splat = vector::BroadcastOp::create(
-        b, loc, VectorType::get({panelWidth}, b.getI32Type()), word);
-    return vector::BitCastOp::create(
-        b, loc, VectorType::get({panelWidth * 4}, b.getI8Type()), splat);
+    return broadcastByteQuad(b, loc, buffer, at, panelWidth);
   }
+
 
   /// The column operand of `piece` at the current step (index `step` in
   /// the block).
