@@ -103,10 +103,8 @@ void buildLookupLoop(OpBuilder &b, Location loc, const TargetInfo &target,
                      vector::StoreOp::create(cb, ploc, looked, output, at);
                    });
       });
-  std::optional<int64_t> outer =
-      hasOuter ? std::optional<int64_t>(rows.getShape()[0]) : 1;
-  bool dynamicBatch = hasOuter && ShapedType::isDynamic(*outer);
-  if (dynamicBatch || *outer * inner >= kParallelBytes)
+  int64_t outer = hasOuter ? rows.getShape()[0] : 1;
+  if (ShapedType::isDynamic(outer) || outer * inner >= kParallelBytes)
     markKernelLoop(loop);
 }
 
