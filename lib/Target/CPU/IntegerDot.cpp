@@ -5,6 +5,7 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
 
 namespace mlir::quarc {
 namespace {
@@ -53,22 +54,51 @@ Value buildIntegerDot(OpBuilder &b, Location loc, TargetInfo::Int8Dot kind,
     return callIntrinsic(b, loc, accType, name, {acc, u8, s8});
   }
   assert(kind == TargetInfo::Int8Dot::MaddUbsw && "a target with a dot");
-  Value sum;
-  if (pairsFitI16) {
-    sum = addPairsTimes(b, loc, multiplyAddPairs(b, loc, u8, s8, bits), 1, bits);
-  } else {
+  if (!pairsFitI16) {
     auto bytes = cast<VectorType>(s8.getType());
     auto splat = [&](int64_t value) -> Value {
       return arith::ConstantOp::create(
           b, loc, DenseElementsAttr::get(bytes, APInt(8, value)));
     };
-    Value high = arith::ShRSIOp::create(b, loc, s8, splat(1));
-    Value low = arith::AndIOp::create(b, loc, s8, splat(1));
-    sum = arith::AddIOp::create(
-        b, loc,
-        addPairsTimes(b, loc, multiplyAddPairs(b, loc, u8, high, bits), 2, bits),
-        addPairsTimes(b, loc, multiplyAddPairs(b, loc, u8, low, bits), 1, bits));
+    return buildSplitIntegerDot(
+        b, loc, acc, u8,
+        {arith::ShRSIOp::create(b, loc, s8, splat(1)),
+         arith::AndIOp::create(b, loc, s8, splat(1))});
   }
+  Value sum =
+      addPairsTimes(b, loc, multiplyAddPairs(b, loc, u8, s8, bits), 1, bits);
+  return arith::AddIOp::create(b, loc, acc, sum);
+}
+
+SplitWeights splitBroadcastWeights(OpBuilder &b, Location loc, Value word,
+                                   int64_t lanes) {
+  Type i32 = b.getI32Type();
+  auto constant = [&](uint32_t value) -> Value {
+    return arith::ConstantOp::create(b, loc, b.getIntegerAttr(i32, value));
+  };
+  // Per byte: h = (b >> 1) with b's sign bit kept, l = b & 1.
+  Value shifted = arith::AndIOp::create(
+      b, loc, arith::ShRUIOp::create(b, loc, word, constant(1)),
+      constant(0x7F7F7F7Fu));
+  Value high = arith::OrIOp::create(
+      b, loc, shifted, arith::AndIOp::create(b, loc, word, constant(0x80808080u)));
+  Value low = arith::AndIOp::create(b, loc, word, constant(0x01010101u));
+  auto broadcast = [&](Value scalar) -> Value {
+    Value splat = vector::BroadcastOp::create(
+        b, loc, VectorType::get({lanes}, i32), scalar);
+    return vector::BitCastOp::create(
+        b, loc, VectorType::get({4 * lanes}, b.getI8Type()), splat);
+  };
+  return {broadcast(high), broadcast(low)};
+}
+
+Value buildSplitIntegerDot(OpBuilder &b, Location loc, Value acc, Value u8,
+                           SplitWeights s8) {
+  unsigned bits = cast<VectorType>(acc.getType()).getNumElements() * 32;
+  Value sum = arith::AddIOp::create(
+      b, loc,
+      addPairsTimes(b, loc, multiplyAddPairs(b, loc, u8, s8.high, bits), 2, bits),
+      addPairsTimes(b, loc, multiplyAddPairs(b, loc, u8, s8.low, bits), 1, bits));
   return arith::AddIOp::create(b, loc, acc, sum);
 }
 

@@ -50,17 +50,21 @@ Value loadByteSpan(OpBuilder &b, Location loc, Value buffer, ValueRange at,
   return vector::MaskedLoadOp::create(b, loc, type, buffer, at, mask, zero);
 }
 
-Value broadcastByteQuad(OpBuilder &b, Location loc, Value buffer,
-                        ValueRange at, int64_t lanes) {
+Value loadByteQuad(OpBuilder &b, Location loc, Value buffer, ValueRange at) {
   Value quad = vector::LoadOp::create(
       b, loc, VectorType::get({4}, b.getI8Type()), buffer, at);
-  Value word = vector::ExtractOp::create(
+  return vector::ExtractOp::create(
       b, loc,
       vector::BitCastOp::create(b, loc, VectorType::get({1}, b.getI32Type()),
                                 quad),
       ArrayRef<int64_t>{0});
+}
+
+Value broadcastByteQuad(OpBuilder &b, Location loc, Value buffer,
+                        ValueRange at, int64_t lanes) {
   Value splat = vector::BroadcastOp::create(
-      b, loc, VectorType::get({lanes}, b.getI32Type()), word);
+      b, loc, VectorType::get({lanes}, b.getI32Type()),
+      loadByteQuad(b, loc, buffer, at));
   return vector::BitCastOp::create(
       b, loc, VectorType::get({4 * lanes}, b.getI8Type()), splat);
 }

@@ -45,8 +45,11 @@ bool hasMaskedByteLoads(const TargetInfo &target);
 Value loadByteSpan(OpBuilder &b, Location loc, Value buffer, ValueRange at,
                    int64_t span, bool masked);
 
-/// The four bytes of `buffer` at `at` (the dot products' group of four k),
-/// as one i32 broadcast to `lanes` lanes, viewed as a vector<4 lanes x i8>.
+/// The four bytes of `buffer` at `at` (the dot products' group of four k)
+/// as one i32.
+Value loadByteQuad(OpBuilder &b, Location loc, Value buffer, ValueRange at);
+
+/// The same, broadcast to `lanes` lanes, viewed as a vector<4 lanes x i8>.
 Value broadcastByteQuad(OpBuilder &b, Location loc, Value buffer,
                         ValueRange at, int64_t lanes);
 
