@@ -249,7 +249,10 @@ def QuarcVectorizeIntegerMatmul
     that no pair can pass the i16 range (7-bit weights: `--scheme
     reduce-range`) that is exact, and otherwise each weight is split as
     `2 * (w >> 1) + (w & 1)`, two products whose pairs cannot saturate,
-    summed in i32: exact for every weight, at about twice the work. The
+    summed in i32: exact for every weight, at about twice the work (a
+    broadcast row of weights is split on its 32-bit word, where a shift
+    and masks do what takes four vector instructions without a byte
+    shift). The
     tile is 8 x 48 on AVX-512, 4 x 16 on AVX2 and 8 x 12 on NEON.
 
     A matrix product's rows are the activations (one broadcast per row and
