@@ -5,7 +5,6 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
-#include "mlir/Dialect/Vector/IR/VectorOps.h"
 
 namespace mlir::quarc {
 namespace {
@@ -83,13 +82,7 @@ SplitWeights splitBroadcastWeights(OpBuilder &b, Location loc, Value word,
   Value high = arith::OrIOp::create(
       b, loc, shifted, arith::AndIOp::create(b, loc, word, constant(0x80808080u)));
   Value low = arith::AndIOp::create(b, loc, word, constant(0x01010101u));
-  auto broadcast = [&](Value scalar) -> Value {
-    Value splat = vector::BroadcastOp::create(
-        b, loc, VectorType::get({lanes}, i32), scalar);
-    return vector::BitCastOp::create(
-        b, loc, VectorType::get({4 * lanes}, b.getI8Type()), splat);
-  };
-  return {broadcast(high), broadcast(low)};
+  return {broadcastWord(b, loc, high, lanes), broadcastWord(b, loc, low, lanes)};
 }
 
 Value buildSplitIntegerDot(OpBuilder &b, Location loc, Value acc, Value u8,

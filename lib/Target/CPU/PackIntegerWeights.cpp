@@ -547,11 +547,14 @@ public:
     Value filter = createPackedConstant(
         b, loc, RankedTensorType::get({channels, kh, rowLength}, b.getI8Type()),
         packed);
-    if (rowLength != kw)
-      filter = tensor::ExtractSliceOp::create(
-          b, loc, filter, ArrayRef<OpFoldResult>{b.getIndexAttr(0), b.getIndexAttr(0), b.getIndexAttr(0)},
-          ArrayRef<OpFoldResult>{b.getIndexAttr(channels), b.getIndexAttr(kh), b.getIndexAttr(kw)},
-          ArrayRef<OpFoldResult>{b.getIndexAttr(1), b.getIndexAttr(1), b.getIndexAttr(1)});
+    if (rowLength != kw) {
+      SmallVector<OpFoldResult> zeros(3, b.getIndexAttr(0)),
+          ones(3, b.getIndexAttr(1)),
+          sizes = {b.getIndexAttr(channels), b.getIndexAttr(kh),
+                   b.getIndexAttr(kw)};
+      filter = tensor::ExtractSliceOp::create(b, loc, filter, zeros, sizes,
+                                              ones);
+    }
     // [N, C, 1, H, W] <-> [N, C, H, W].
     SmallVector<ReassociationIndices> unitChannel = {{0}, {1, 2}, {3}, {4}};
     Value input = tensor::CollapseShapeOp::create(b, loc, op.getDpsInputs()[0],

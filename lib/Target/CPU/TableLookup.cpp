@@ -2,13 +2,13 @@
 
 #include "TableLookup.h"
 #include "VectorCodegen.h"
+#include "quarc/Dialect/Quarc/Transforms/ConstantData.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/Matchers.h"
-#include "mlir/IR/SymbolTable.h"
 
 namespace mlir::quarc {
 namespace {
@@ -139,20 +139,21 @@ bool isElementwiseMap(AffineMap map, Value operand) {
   return true;
 }
 
-/// The constant bytes of a table: a constant tensor (before
+/// The bytes of a constant table: a constant tensor (before
 /// bufferization) or a constant global (after).
-DenseElementsAttr getTableData(Value table) {
-  DenseElementsAttr data;
-  if (matchPattern(table, m_Constant(&data)))
-    return data;
-  auto getGlobal = table.getDefiningOp<memref::GetGlobalOp>();
-  if (!getGlobal)
-    return nullptr;
-  auto global = SymbolTable::lookupNearestSymbolFrom<memref::GlobalOp>(
-      getGlobal, getGlobal.getNameAttr());
-  if (!global || !global.getConstant())
-    return nullptr;
-  return dyn_cast_or_null<DenseElementsAttr>(global.getConstantInitValue());
+std::optional<SmallVector<int8_t>> getTableBytes(Value table) {
+  if (!holdsBytes(table))
+    return std::nullopt;
+  if (table.getDefiningOp<memref::GetGlobalOp>())
+    return getGlobalBytes(table);
+  ElementsAttr data;
+  auto type = dyn_cast<RankedTensorType>(table.getType());
+  if (!type || !matchPattern(table, m_Constant(&data)))
+    return std::nullopt;
+  std::optional<SmallVector<char>> bytes = getElementsBytes(data, type);
+  if (!bytes)
+    return std::nullopt;
+  return SmallVector<int8_t>(bytes->begin(), bytes->end());
 }
 
 /// The bits of `value` (computed from the block argument `byte` by
@@ -222,16 +223,16 @@ std::optional<ByteTable> matchTableLookup(linalg::GenericOp op) {
              arith::IndexCastOp, arith::IndexCastUIOp, arith::ConstantOp>(
             nested))
       return std::nullopt;
-  DenseElementsAttr data = getTableData(table);
-  if (!data || !data.getElementType().isInteger(8))
+  std::optional<SmallVector<int8_t>> entries = getTableBytes(table);
+  if (!entries)
     return std::nullopt;
-  SmallVector<APInt> entries(data.getValues<APInt>());
   ByteTable result;
   for (unsigned bits = 0; bits < 256; ++bits) {
     std::optional<APInt> at = evaluateIndex(index, body.getArgument(0), bits);
-    if (!at || at->isNegative() || at->getSExtValue() >= int64_t(entries.size()))
+    if (!at || at->isNegative() ||
+        at->getSExtValue() >= int64_t(entries->size()))
       return std::nullopt;
-    result[bits] = uint8_t(entries[at->getSExtValue()].getZExtValue());
+    result[bits] = uint8_t((*entries)[at->getSExtValue()]);
   }
   return result;
 }

@@ -60,13 +60,35 @@ Value loadByteQuad(OpBuilder &b, Location loc, Value buffer, ValueRange at) {
       ArrayRef<int64_t>{0});
 }
 
-Value broadcastByteQuad(OpBuilder &b, Location loc, Value buffer,
-                        ValueRange at, int64_t lanes) {
+Value broadcastWord(OpBuilder &b, Location loc, Value word, int64_t lanes) {
   Value splat = vector::BroadcastOp::create(
-      b, loc, VectorType::get({lanes}, b.getI32Type()),
-      loadByteQuad(b, loc, buffer, at));
+      b, loc, VectorType::get({lanes}, b.getI32Type()), word);
   return vector::BitCastOp::create(
       b, loc, VectorType::get({4 * lanes}, b.getI8Type()), splat);
+}
+
+Value broadcastByteQuad(OpBuilder &b, Location loc, Value buffer,
+                        ValueRange at, int64_t lanes) {
+  return broadcastWord(b, loc, loadByteQuad(b, loc, buffer, at), lanes);
+}
+
+Value widenWithZeros(OpBuilder &b, Location loc, Value vector, int64_t lanes) {
+  auto type = cast<VectorType>(vector.getType());
+  if (type.getNumElements() == lanes)
+    return vector;
+  auto wide = VectorType::get({lanes}, type.getElementType());
+  Value zeros = arith::ConstantOp::create(b, loc, b.getZeroAttr(wide));
+  return vector::InsertStridedSliceOp::create(b, loc, vector, zeros,
+                                              ArrayRef<int64_t>{0},
+                                              ArrayRef<int64_t>{1});
+}
+
+Value leadingLanes(OpBuilder &b, Location loc, Value vector, int64_t count) {
+  if (cast<VectorType>(vector.getType()).getNumElements() == count)
+    return vector;
+  return vector::ExtractStridedSliceOp::create(
+      b, loc, vector, ArrayRef<int64_t>{0}, ArrayRef<int64_t>{count},
+      ArrayRef<int64_t>{1});
 }
 
 std::optional<SmallVector<int8_t>> getGlobalBytes(Value buffer) {

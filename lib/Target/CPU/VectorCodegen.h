@@ -49,9 +49,21 @@ Value loadByteSpan(OpBuilder &b, Location loc, Value buffer, ValueRange at,
 /// as one i32.
 Value loadByteQuad(OpBuilder &b, Location loc, Value buffer, ValueRange at);
 
-/// The same, broadcast to `lanes` lanes, viewed as a vector<4 lanes x i8>.
+/// The i32 `word` broadcast to `lanes` lanes, viewed as a vector<4 lanes x
+/// i8>: a group of four bytes in every lane.
+Value broadcastWord(OpBuilder &b, Location loc, Value word, int64_t lanes);
+
+/// broadcastWord of loadByteQuad.
 Value broadcastByteQuad(OpBuilder &b, Location loc, Value buffer,
                         ValueRange at, int64_t lanes);
+
+/// The 1-D `vector` in the first lanes of a vector of `lanes` lanes, zeros
+/// after it (a partial register widened for a full-register kernel).
+Value widenWithZeros(OpBuilder &b, Location loc, Value vector, int64_t lanes);
+
+/// The first `count` lanes of the 1-D `vector` (the inverse of
+/// widenWithZeros).
+Value leadingLanes(OpBuilder &b, Location loc, Value vector, int64_t count);
 
 /// The s8 constant a buffer holds, if it is (a view of) a constant global.
 std::optional<SmallVector<int8_t>> getGlobalBytes(Value buffer);

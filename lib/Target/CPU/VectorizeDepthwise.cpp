@@ -255,9 +255,6 @@ private:
   /// products overlap.
   void buildQuadStrip(OpBuilder &b, Value n, Value c, Value y, Value x0,
                       int64_t width) {
-    auto accType = VectorType::get({lanes}, b.getI32Type());
-    Value zeros = arith::ConstantOp::create(
-        b, loc, DenseElementsAttr::get(accType, b.getI32IntegerAttr(0)));
     SmallVector<Value> starts, accs;
     SmallVector<int64_t> widths;
     for (int64_t start = 0; start < width; start += lanes) {
@@ -266,13 +263,9 @@ private:
       Value acc = vector::LoadOp::create(
           b, loc, VectorType::get({size}, b.getI32Type()), conv.output,
           ValueRange{n, c, y, x});
-      if (size < lanes)
-        acc = vector::InsertStridedSliceOp::create(b, loc, acc, zeros,
-                                                   ArrayRef<int64_t>{0},
-                                                   ArrayRef<int64_t>{1});
       starts.push_back(x);
       widths.push_back(size);
-      accs.push_back(acc);
+      accs.push_back(widenWithZeros(b, loc, acc, lanes));
     }
     int64_t sx = conv.strides[1], dx = conv.dilations[1];
     Value rowBase = scale(b, y, conv.strides[0]);
@@ -301,14 +294,9 @@ private:
         }
       }
     }
-    for (auto [x, size, acc] : llvm::zip(starts, widths, accs)) {
-      if (size < lanes)
-        acc = vector::ExtractStridedSliceOp::create(
-            b, loc, acc, ArrayRef<int64_t>{0}, ArrayRef<int64_t>{size},
-            ArrayRef<int64_t>{1});
-      vector::StoreOp::create(b, loc, acc, conv.output,
-                              ValueRange{n, c, y, x});
-    }
+    for (auto [x, size, acc] : llvm::zip(starts, widths, accs))
+      vector::StoreOp::create(b, loc, leadingLanes(b, loc, acc, size),
+                              conv.output, ValueRange{n, c, y, x});
   }
 
   /// The four weights of quad q of filter row i of channel c, as one i32
@@ -320,7 +308,6 @@ private:
                    arith::ConstantIndexOp::create(b, loc, 4 * q)},
         lanes);
   }
-
 
   /// input[n, c, row, column + stride * i] for i < width. Never reads past
   /// the last of these elements.

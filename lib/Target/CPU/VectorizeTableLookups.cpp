@@ -31,25 +31,29 @@ namespace {
 /// elementwise loop).
 constexpr int64_t kParallelBytes = 32768;
 
-/// The buffer as [outer, inner] rows (or one row [inner]) with a static,
-/// contiguous inner dim: all dims merged when static, the trailing ones
-/// when only the first (a batch) is dynamic. Null when neither fits.
-Value viewAsRows(OpBuilder &b, Location loc, Value buffer) {
+/// How the buffer is viewed as [outer, inner] rows (or one row [inner])
+/// with a static, contiguous inner dim: all dims merged when static, the
+/// trailing ones when only the first (a batch) is dynamic; nullopt when
+/// neither fits.
+std::optional<SmallVector<ReassociationIndices>> getRowGroups(Value buffer) {
   auto type = cast<MemRefType>(buffer.getType());
   int64_t rank = type.getRank();
   if (rank == 0 || !type.areTrailingDimsContiguous(rank))
-    return nullptr;
-  SmallVector<ReassociationIndices> groups;
-  if (type.hasStaticShape()) {
-    groups.push_back(llvm::to_vector(llvm::seq<int64_t>(0, rank)));
-  } else {
-    if (rank == 1 || llvm::any_of(type.getShape().drop_front(),
-                                  ShapedType::isDynamic))
-      return nullptr;
-    groups.push_back({0});
-    groups.push_back(llvm::to_vector(llvm::seq<int64_t>(1, rank)));
-  }
-  if (rank == 1)
+    return std::nullopt;
+  if (type.hasStaticShape())
+    return SmallVector<ReassociationIndices>{
+        llvm::to_vector(llvm::seq<int64_t>(0, rank))};
+  if (rank == 1 ||
+      llvm::any_of(type.getShape().drop_front(), ShapedType::isDynamic))
+    return std::nullopt;
+  return SmallVector<ReassociationIndices>{
+      {0}, llvm::to_vector(llvm::seq<int64_t>(1, rank))};
+}
+
+/// The buffer viewed through its row groups (itself if already 1-D).
+Value viewAsRows(OpBuilder &b, Location loc, Value buffer,
+                 ArrayRef<ReassociationIndices> groups) {
+  if (cast<MemRefType>(buffer.getType()).getRank() == 1)
     return buffer;
   return memref::CollapseShapeOp::create(b, loc, buffer, groups);
 }
@@ -82,25 +86,15 @@ void buildLookupLoop(OpBuilder &b, Location loc, const TargetInfo &target,
                    [&](OpBuilder &cb, Value start, int64_t size) {
                      SmallVector<Value> at(ivs.drop_back());
                      at.push_back(start);
-                     auto full = VectorType::get({lanes}, cb.getI8Type());
-                     auto part = VectorType::get({size}, cb.getI8Type());
-                     Value bytes =
-                         vector::LoadOp::create(cb, ploc, part, input, at);
-                     if (size < lanes)
-                       bytes = vector::InsertStridedSliceOp::create(
-                           cb, ploc, bytes,
-                           arith::ConstantOp::create(
-                               cb, ploc, DenseElementsAttr::get(
-                                             full, cb.getI8IntegerAttr(0))),
-                           /*offsets=*/ArrayRef<int64_t>{0},
-                           /*strides=*/ArrayRef<int64_t>{1});
-                     Value looked =
-                         buildByteTableLookup(cb, ploc, target, table, bytes);
-                     if (size < lanes)
-                       looked = vector::ExtractStridedSliceOp::create(
-                           cb, ploc, looked, ArrayRef<int64_t>{0},
-                           ArrayRef<int64_t>{size}, ArrayRef<int64_t>{1});
-                     vector::StoreOp::create(cb, ploc, looked, output, at);
+                     Value bytes = vector::LoadOp::create(
+                         cb, ploc, VectorType::get({size}, cb.getI8Type()),
+                         input, at);
+                     Value looked = buildByteTableLookup(
+                         cb, ploc, target, table,
+                         widenWithZeros(cb, ploc, bytes, lanes));
+                     vector::StoreOp::create(
+                         cb, ploc, leadingLanes(cb, ploc, looked, size), output,
+                         at);
                    });
       });
   int64_t outer = hasOuter ? rows.getShape()[0] : 1;
@@ -125,20 +119,18 @@ struct QuarcVectorizeTableLookups
         lookups.emplace_back(op, *table);
     });
     for (auto &[op, table] : lookups) {
+      // Both buffers have the same shape (matchTableLookup), so the same
+      // groups when both are contiguous; otherwise the generic stays, scalar.
+      Value input = op.getDpsInputs()[0], output = op.getDpsInits()[0];
+      std::optional<SmallVector<ReassociationIndices>> groups =
+          getRowGroups(input);
+      if (!groups || !getRowGroups(output))
+        continue;
       OpBuilder b(op);
       Location loc = op.getLoc();
-      Value input = viewAsRows(b, loc, op.getDpsInputs()[0]);
-      Value output = viewAsRows(b, loc, op.getDpsInits()[0]);
-      if (!input || !output ||
-          cast<MemRefType>(input.getType()).getShape() !=
-              cast<MemRefType>(output.getType()).getShape()) {
-        // A layout this pass does not take: the generic stays, scalar.
-        for (Value view : {input, output})
-          if (view && view.getDefiningOp<memref::CollapseShapeOp>())
-            view.getDefiningOp()->erase();
-        continue;
-      }
-      buildLookupLoop(b, loc, parsed, table, input, output);
+      buildLookupLoop(b, loc, parsed, table,
+                      viewAsRows(b, loc, input, *groups),
+                      viewAsRows(b, loc, output, *groups));
       op.erase();
     }
   }
