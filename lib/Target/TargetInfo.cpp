@@ -220,8 +220,9 @@ TargetInfo::Int8Dot TargetInfo::int8Dot() const {
 TargetInfo::RegisterTile TargetInfo::int8MatmulTile() const {
   unsigned lanes = vectorBits() / 32;
   // Per k step: three (AVX-512, NEON) or two (AVX2) vectors of packed
-  // groups and one broadcast; vpmaddubsw needs up to four temporaries (the exact path
-  // splits each weight in two, see quarc-vectorize-integer-matmul).
+  // groups and one broadcast; vpmaddubsw needs up to four temporaries (its
+  // exact path widens each operand to two vectors of i16 words, see
+  // IntegerDot.h).
   unsigned columnVectors = vectorRegisters() >= 32 ? 3 : 2;
   unsigned spare = columnVectors + 1 + (int8Dot() == Int8Dot::MaddUbsw ? 4 : 0);
   unsigned rows = std::min(8u, (vectorRegisters() - spare) / columnVectors);

@@ -5,6 +5,7 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
 
 namespace mlir::quarc {
 namespace {
@@ -19,18 +20,46 @@ Value multiplyAddPairs(OpBuilder &b, Location loc, Value u8, Value s8,
   return callIntrinsic(b, loc, type, name, {u8, s8});
 }
 
-/// vpmaddwd with a constant factor: pairs of i16, each times `factor`,
-/// summed into i32.
-Value addPairsTimes(OpBuilder &b, Location loc, Value i16, int16_t factor,
-                    unsigned bits) {
+/// vpmaddwd: pairs of i16 x i16 products, summed into i32 (exact).
+Value multiplyAddWords(OpBuilder &b, Location loc, Value lhs, Value rhs,
+                       unsigned bits) {
   const char *name = bits == 512   ? "llvm.x86.avx512.pmaddw.d.512"
                      : bits == 256 ? "llvm.x86.avx2.pmadd.wd"
                                    : "llvm.x86.sse2.pmadd.wd";
+  auto type = VectorType::get({bits / 32}, b.getI32Type());
+  return callIntrinsic(b, loc, type, name, {lhs, rhs});
+}
+
+/// vpmaddwd against a constant factor: pairs of i16, each times `factor`,
+/// summed into i32.
+Value addPairsTimes(OpBuilder &b, Location loc, Value i16, int16_t factor,
+                    unsigned bits) {
   auto i16Type = cast<VectorType>(i16.getType());
   Value factors = arith::ConstantOp::create(
       b, loc, DenseElementsAttr::get(i16Type, APInt(16, factor)));
-  auto type = VectorType::get({bits / 32}, b.getI32Type());
-  return callIntrinsic(b, loc, type, name, {i16, factors});
+  return multiplyAddWords(b, loc, i16, factors, bits);
+}
+
+/// The even and odd bytes of each 16-bit word of `bytes`, as i16 words:
+/// zero-extended (the u8 operand) or sign-extended (the s8 one). Word
+/// shifts and a mask: AVX2 has no byte shifts, and no byte-to-word widening
+/// that keeps the lanes in place.
+std::pair<Value, Value> widenByteHalves(OpBuilder &b, Location loc,
+                                        Value bytes, bool isSigned) {
+  auto byteType = cast<VectorType>(bytes.getType());
+  auto wordType = VectorType::get({byteType.getNumElements() / 2},
+                                  b.getI16Type());
+  Value words = vector::BitCastOp::create(b, loc, wordType, bytes);
+  auto splat = [&](int64_t value) -> Value {
+    return arith::ConstantOp::create(
+        b, loc, DenseElementsAttr::get(wordType, APInt(16, value)));
+  };
+  if (!isSigned)
+    return {arith::AndIOp::create(b, loc, words, splat(0xFF)),
+            arith::ShRUIOp::create(b, loc, words, splat(8))};
+  Value even = arith::ShRSIOp::create(
+      b, loc, arith::ShLIOp::create(b, loc, words, splat(8)), splat(8));
+  return {even, arith::ShRSIOp::create(b, loc, words, splat(8))};
 }
 
 } // namespace
@@ -54,44 +83,19 @@ Value buildIntegerDot(OpBuilder &b, Location loc, TargetInfo::Int8Dot kind,
   }
   assert(kind == TargetInfo::Int8Dot::MaddUbsw && "a target with a dot");
   if (!pairsFitI16) {
-    auto bytes = cast<VectorType>(s8.getType());
-    auto splat = [&](int64_t value) -> Value {
-      return arith::ConstantOp::create(
-          b, loc, DenseElementsAttr::get(bytes, APInt(8, value)));
-    };
-    return buildSplitIntegerDot(
-        b, loc, acc, u8,
-        {arith::ShRSIOp::create(b, loc, s8, splat(1)),
-         arith::AndIOp::create(b, loc, s8, splat(1))});
+    // 16-bit products: the even bytes of each word (k = 0 and 2 of the
+    // group) in one vpmaddwd, the odd ones (k = 1 and 3) in another. Exact
+    // for all u8 x s8, with the same two multiplies as the saturating
+    // path; the widening is shared by a tile's rows and columns.
+    auto [u8Even, u8Odd] = widenByteHalves(b, loc, u8, /*isSigned=*/false);
+    auto [s8Even, s8Odd] = widenByteHalves(b, loc, s8, /*isSigned=*/true);
+    Value sum = arith::AddIOp::create(
+        b, loc, multiplyAddWords(b, loc, u8Even, s8Even, bits),
+        multiplyAddWords(b, loc, u8Odd, s8Odd, bits));
+    return arith::AddIOp::create(b, loc, acc, sum);
   }
   Value sum =
       addPairsTimes(b, loc, multiplyAddPairs(b, loc, u8, s8, bits), 1, bits);
-  return arith::AddIOp::create(b, loc, acc, sum);
-}
-
-SplitWeights splitBroadcastWeights(OpBuilder &b, Location loc, Value word,
-                                   int64_t lanes) {
-  Type i32 = b.getI32Type();
-  auto constant = [&](uint32_t value) -> Value {
-    return arith::ConstantOp::create(b, loc, b.getIntegerAttr(i32, value));
-  };
-  // Per byte: h = (b >> 1) with b's sign bit kept, l = b & 1.
-  Value shifted = arith::AndIOp::create(
-      b, loc, arith::ShRUIOp::create(b, loc, word, constant(1)),
-      constant(0x7F7F7F7Fu));
-  Value high = arith::OrIOp::create(
-      b, loc, shifted, arith::AndIOp::create(b, loc, word, constant(0x80808080u)));
-  Value low = arith::AndIOp::create(b, loc, word, constant(0x01010101u));
-  return {broadcastWord(b, loc, high, lanes), broadcastWord(b, loc, low, lanes)};
-}
-
-Value buildSplitIntegerDot(OpBuilder &b, Location loc, Value acc, Value u8,
-                           SplitWeights s8) {
-  unsigned bits = cast<VectorType>(acc.getType()).getNumElements() * 32;
-  Value sum = arith::AddIOp::create(
-      b, loc,
-      addPairsTimes(b, loc, multiplyAddPairs(b, loc, u8, s8.high, bits), 2, bits),
-      addPairsTimes(b, loc, multiplyAddPairs(b, loc, u8, s8.low, bits), 1, bits));
   return arith::AddIOp::create(b, loc, acc, sum);
 }
 

@@ -29,29 +29,11 @@ namespace mlir::quarc {
 /// With `vpmaddubsw`, a pair of products can pass the i16 range (255 *
 /// (127 + 127) > 32767). Unless `pairsFitI16` (every pair of adjacent
 /// weights within k's groups is known to stay in range, as 7-bit
-/// `reduce-range` weights do), each weight is split as w = 2 h + l (h = w
-/// >> 1 in [-64, 63], l = w & 1), whose pairs never saturate, and the two
-/// products are summed in i32: exact for every s8 weight, at about twice
-/// the instructions.
+/// `reduce-range` weights do), the bytes are widened to 16 bits in place
+/// (even and odd bytes of each word apart) and multiplied by two
+/// `vpmaddwd`: exact for every s8 weight.
 Value buildIntegerDot(OpBuilder &b, Location loc, TargetInfo::Int8Dot kind,
                       Value acc, Value u8, Value s8, bool pairsFitI16);
-
-/// The two halves of s8 weights on `vpmaddubsw`'s exact path, w = 2 h + l
-/// (h = w >> 1 in [-64, 63], l = w & 1), as vector<4 lanes x i8>.
-struct SplitWeights {
-  Value high, low;
-};
-
-/// The halves of the four weights of the i32 `word`, broadcast to `lanes`
-/// lanes: split on the scalar (AVX2 has no byte shift: on vectors it
-/// takes four instructions per shift), then broadcast.
-SplitWeights splitBroadcastWeights(OpBuilder &b, Location loc, Value word,
-                                   int64_t lanes);
-
-/// acc + the dot products of `u8` with the weights 2 h + l, on
-/// `vpmaddubsw` (MaddUbsw targets): exact for every s8 weight.
-Value buildSplitIntegerDot(OpBuilder &b, Location loc, Value acc, Value u8,
-                           SplitWeights s8);
 
 /// Whether `vpmaddubsw` of any u8 values with the s8 `weights`, grouped
 /// by fours along their innermost dim, stays within i16.

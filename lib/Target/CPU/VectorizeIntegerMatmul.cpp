@@ -691,13 +691,6 @@ private:
     return loadByteSpan(b, loc, buffer, at, span, maskedByteLoads);
   }
 
-  /// Whether the rows are the weights and take vpmaddubsw's exact path
-  /// (splitBroadcastWeights).
-  bool splitsRowWeights() const {
-    return kind == TargetInfo::Int8Dot::MaddUbsw && !pairsFitI16 &&
-           !p.rowsUnsigned;
-  }
-
   /// The four bytes of the current k step of tile row `row`, broadcast to
   /// every lane of a vector<4 x panelWidth x i8>.
   Value broadcastRow(OpBuilder &b) {
@@ -771,18 +764,6 @@ private:
           SmallVector<Value> updated;
           for (auto [r, rowValue] : llvm::enumerate(rowIndex)) {
             ivs[p.m] = rowValue;
-            if (splitsRowWeights()) {
-              // Weights on vpmaddubsw's exact path, split on the scalar.
-              ivs[p.group] = constant(sb, 0);
-              SplitWeights weights = splitBroadcastWeights(
-                  sb, loc, loadByteQuad(sb, loc, p.rows, indices(sb, p.rowsMap)),
-                  panelWidth);
-              for (auto [index, columnValue] : llvm::enumerate(columnValues))
-                updated.push_back(buildSplitIntegerDot(
-                    sb, loc, partial[r * pieces.size() + index], columnValue,
-                    weights));
-              continue;
-            }
             Value broadcast = broadcastRow(sb);
             for (auto [index, columnValue] : llvm::enumerate(columnValues)) {
               Value u8 = p.rowsUnsigned ? broadcast : columnValue;

@@ -62,11 +62,11 @@ func.func @matmul(%a: memref<9x2x4xi8>, %w: memref<5x2x16x4xi8>, %c: memref<9x5x
 // step (channel group, kernel row, kernel column) the four channels' pixels
 // are loaded (twice the width for stride 2, every other byte kept),
 // interleaved and stored in the panel, then the row tiles read it. The
-// filter is an argument: its pairs may saturate vpmaddubsw, so AVX2 splits
-// each weight into w >> 1 and w & 1, on the broadcast word of four weights
-// (per byte: a logical shift of the word, masked to 7 bits, with each
-// byte's sign bit put back; 0x7F7F7F7F = 2139062143, 0x80808080 =
-// -2139062144, 0x01010101 = 16843009).
+// filter is an argument: its pairs may saturate vpmaddubsw, so AVX2 widens
+// both operands to i16 words in place, the even bytes of each word (k = 0,
+// 2: masked, or shifted left and back arithmetically for the s8 weights)
+// apart from the odd ones (shifted right), and multiplies each half with
+// vpmaddwd.
 //===----------------------------------------------------------------------===//
 
 #in = affine_map<(d0, d1, d2, d3, d4, d5, d6, d7, d8) -> (d0, d1, d6 * 4 + d8, d3 * 2 + d4, d7 * 2 + d5)>
@@ -106,21 +106,22 @@ func.func @matmul(%a: memref<9x2x4xi8>, %w: memref<5x2x16x4xi8>, %c: memref<9x5x
 // AVX2:   vector.load %[[C]][%c0, %c0, %c0, %[[Y]], %c0] : memref<1x1x6x4x11xi32>, vector<8xi32>
 // AVX2:   vector.load %[[C]][%c0, %c0, %c0, %[[Y]], %c8] : memref<1x1x6x4x11xi32>, vector<3xi32>
 // AVX2:   vector.insert_strided_slice
-// AVX2:   vector.load %[[PANEL]][%{{.*}}, %c0] : memref<18x64xi8>, vector<32xi8>
+// AVX2:   %[[COLUMNS:.*]] = vector.load %[[PANEL]][%{{.*}}, %c0] : memref<18x64xi8>, vector<32xi8>
 // AVX2:   %[[WG:.*]] = vector.load %[[F]][%c0, %c0, %{{.*}}, %{{.*}}, %{{.*}}, %c0] : memref<1x6x3x3x2x4xi8>, vector<4xi8>
 // AVX2:   %[[WB:.*]] = vector.bitcast %[[WG]] : vector<4xi8> to vector<1xi32>
-// AVX2:   %[[W:.*]] = vector.extract %[[WB]][0] : i32 from vector<1xi32>
-// AVX2:   %[[SHR:.*]] = arith.shrui %[[W]], %c1_i32 : i32
-// AVX2:   %[[LOW7:.*]] = arith.andi %[[SHR]], %c2139062143_i32 : i32
-// AVX2:   %[[SIGNS:.*]] = arith.andi %[[W]], %c-2139062144_i32 : i32
-// AVX2:   %[[HIGH:.*]] = arith.ori %[[LOW7]], %[[SIGNS]] : i32
-// AVX2:   %[[LOW:.*]] = arith.andi %[[W]], %c16843009_i32 : i32
-// AVX2:   vector.broadcast %[[HIGH]] : i32 to vector<8xi32>
-// AVX2:   vector.broadcast %[[LOW]] : i32 to vector<8xi32>
-// AVX2:   llvm.call_intrinsic "llvm.x86.avx2.pmadd.ub.sw"
-// AVX2:   llvm.call_intrinsic "llvm.x86.avx2.pmadd.wd"
-// AVX2:   llvm.call_intrinsic "llvm.x86.avx2.pmadd.ub.sw"
-// AVX2:   llvm.call_intrinsic "llvm.x86.avx2.pmadd.wd"
+// AVX2:   %[[W:.*]] = vector.broadcast %{{.*}} : i32 to vector<8xi32>
+// AVX2:   %[[CWORDS:.*]] = vector.bitcast %[[COLUMNS]] : vector<32xi8> to vector<16xi16>
+// AVX2:   %[[CEVEN:.*]] = arith.andi %[[CWORDS]], %{{.*}} : vector<16xi16>
+// AVX2:   %[[CODD:.*]] = arith.shrui %[[CWORDS]], %{{.*}} : vector<16xi16>
+// AVX2:   %[[WWORDS:.*]] = vector.bitcast %[[W]] : vector<8xi32> to vector<16xi16>
+// AVX2:   %[[WLEFT:.*]] = arith.shli %[[WWORDS]], %{{.*}} : vector<16xi16>
+// AVX2:   %[[WEVEN:.*]] = arith.shrsi %[[WLEFT]], %{{.*}} : vector<16xi16>
+// AVX2:   %[[WODD:.*]] = arith.shrsi %[[WWORDS]], %{{.*}} : vector<16xi16>
+// AVX2:   %[[EVEN:.*]] = llvm.call_intrinsic "llvm.x86.avx2.pmadd.wd"(%[[CEVEN]], %[[WEVEN]])
+// AVX2:   %[[ODD:.*]] = llvm.call_intrinsic "llvm.x86.avx2.pmadd.wd"(%[[CODD]], %[[WODD]])
+// AVX2:   %[[SUM:.*]] = arith.addi %[[EVEN]], %[[ODD]] : vector<8xi32>
+// AVX2:   arith.addi %{{.*}}, %[[SUM]] : vector<8xi32>
+// AVX2-NOT: pmadd.ub.sw
 // AVX2:   vector.extract_strided_slice %{{.*}} {offsets = [0], sizes = [3], strides = [1]} : vector<8xi32> to vector<3xi32>
 // AVX2:   vector.store %{{.*}}, %[[C]][%c0, %c0, %{{.*}}, %[[Y]], %c8] : memref<1x1x6x4x11xi32>, vector<3xi32>
 // VNNI:   llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"({{.*}}) : (vector<16xi32>, vector<64xi8>, vector<64xi8>) -> vector<16xi32>

@@ -247,12 +247,13 @@ def QuarcVectorizeIntegerMatmul
     they are loaded (x ^ 0x80: u8 x as s8 x - 128, s8 x as u8 x + 128). `vpmaddubsw` adds pairs of
     u8 x s8 products into saturating i16; where the constant weights show
     that no pair can pass the i16 range (7-bit weights: `--scheme
-    reduce-range`) that is exact, and otherwise each weight is split as
-    `2 * (w >> 1) + (w & 1)`, two products whose pairs cannot saturate,
-    summed in i32: exact for every weight, at about twice the work (a
-    broadcast row of weights is split on its 32-bit word, where a shift
-    and masks do what takes four vector instructions without a byte
-    shift). The
+    reduce-range`) that is exact, and otherwise both operands are widened
+    to i16 words in place, the even bytes of each word (k = 0, 2 of the
+    group: masked, or for the s8 weights shifted left and back
+    arithmetically) apart from the odd ones (a right shift), and each
+    half multiplied by `vpmaddwd`: exact for every weight, with the same
+    two multiplies per step (the widening is shared by a tile's rows and
+    columns). The
     tile is 8 x 48 on AVX-512, 4 x 16 on AVX2 and 8 x 12 on NEON.
 
     A matrix product's rows are the activations (one broadcast per row and
