@@ -99,6 +99,16 @@ Value buildIntegerDot(OpBuilder &b, Location loc, TargetInfo::Int8Dot kind,
   return arith::AddIOp::create(b, loc, acc, sum);
 }
 
+Value buildWideWeightDot(OpBuilder &b, Location loc, Value acc, Value u8,
+                         Value pair01, Value pair23) {
+  unsigned bits = cast<VectorType>(acc.getType()).getNumElements() * 32;
+  auto [k01, k23] = widenByteHalves(b, loc, u8, /*isSigned=*/false);
+  Value sum = arith::AddIOp::create(b, loc,
+                                    multiplyAddWords(b, loc, k01, pair01, bits),
+                                    multiplyAddWords(b, loc, k23, pair23, bits));
+  return arith::AddIOp::create(b, loc, acc, sum);
+}
+
 bool weightPairsFitI16(ArrayRef<int8_t> weights) {
   // Pairs (0, 1) and (2, 3) of each group of four; the extremes of a pair's
   // sum come from u8 values of 0 or 255.

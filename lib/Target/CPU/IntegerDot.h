@@ -35,6 +35,15 @@ namespace mlir::quarc {
 Value buildIntegerDot(OpBuilder &b, Location loc, TargetInfo::Int8Dot kind,
                       Value acc, Value u8, Value s8, bool pairsFitI16);
 
+/// acc + the dot products of `u8` with weights widened to i16 at packing
+/// time, on `vpmaddwd` (x86): each i32 lane's four bytes in `u8` hold k = 0,
+/// 2, 1, 3 of its group (so that each 16-bit word's even bytes are k = 0,
+/// 1 and its odd bytes k = 2, 3), `pair01` and `pair23` the group's weights
+/// (w0, w1) and (w2, w3) as vector<2L x i16> with every i32 lane alike.
+/// Exact, with no widening of the weights in the kernel.
+Value buildWideWeightDot(OpBuilder &b, Location loc, Value acc, Value u8,
+                         Value pair01, Value pair23);
+
 /// Whether `vpmaddubsw` of any u8 values with the s8 `weights`, grouped
 /// by fours along their innermost dim, stays within i16.
 bool weightPairsFitI16(llvm::ArrayRef<int8_t> weights);

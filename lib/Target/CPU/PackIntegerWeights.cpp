@@ -291,6 +291,18 @@ SmallVector<char> toChannelPanels(ArrayRef<char> packed, int64_t features,
   return panels;
 }
 
+/// s8 bytes as little-endian i16, sign-extended.
+SmallVector<char> widenToWords(ArrayRef<char> bytes) {
+  SmallVector<char> words;
+  words.reserve(2 * bytes.size());
+  for (char byte : bytes) {
+    auto word = uint16_t(int16_t(int8_t(byte)));
+    words.push_back(char(word & 0xFF));
+    words.push_back(char(word >> 8));
+  }
+  return words;
+}
+
 class Packer {
 public:
   /// `signedDot`: the target multiplies s8 by s8 (dotprod's sdot), not u8
@@ -475,8 +487,19 @@ public:
            loop(F) % panelLanes, loop(C0)},
           ctx);
     }
+    // For vpmaddubsw targets, weights whose pairs could saturate i16 are
+    // stored as i16, for the kernel's exact vpmaddwd path to broadcast as
+    // they are (widening them in the kernel costs three shifts per weight
+    // row and k step; the filter doubles, still half of f32's).
+    Type weightType = b.getI8Type();
+    if (!pixelRows && target.int8Dot() == TargetInfo::Int8Dot::MaddUbsw &&
+        !weightPairsFitI16(ArrayRef<int8_t>(
+            reinterpret_cast<const int8_t *>(packed.data()), packed.size()))) {
+      packed = widenToWords(packed);
+      weightType = b.getI16Type();
+    }
     Value filter = createPackedConstant(
-        b, loc, RankedTensorType::get(filterShape, b.getI8Type()), packed);
+        b, loc, RankedTensorType::get(filterShape, weightType), packed);
     AffineMap newOut = map({N, G, F, Y, X});
     using utils::IteratorType;
     SmallVector<IteratorType> iterators(loops, IteratorType::parallel);

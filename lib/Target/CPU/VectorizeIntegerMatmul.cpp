@@ -89,6 +89,9 @@ struct IntegerProduct {
   // Convolution: the filter is packed in panels of `channelPanel` output
   // channels for the pixel-rows kernel (0: broadcast rows).
   int64_t channelPanel = 0;
+  // Convolution: the filter's weights are i16, widened at packing time for
+  // the exact vpmaddwd path (see quarc-pack-integer-weights).
+  bool wideRows = false;
   SmallVector<int64_t> ranges;
 };
 
@@ -154,7 +157,8 @@ std::optional<int64_t> matchChannelPanels(AffineMap map) {
 FailureOr<IntegerProduct> matchProduct(linalg::GenericOp op) {
   if (!op.hasPureBufferSemantics() || op.getNumDpsInputs() != 2 ||
       op.getNumDpsInits() != 1 || !isBuffer(op.getDpsInputs()[0], 8) ||
-      !isBuffer(op.getDpsInputs()[1], 8) || !isBuffer(op.getDpsInits()[0], 32))
+      !(isBuffer(op.getDpsInputs()[1], 8) || isBuffer(op.getDpsInputs()[1], 16)) ||
+      !isBuffer(op.getDpsInits()[0], 32))
     return failure();
   std::optional<ActivationRead> read = matchPackedBody(op);
   if (!read)
@@ -215,6 +219,7 @@ FailureOr<IntegerProduct> matchProduct(linalg::GenericOp op) {
     p.rows = op.getDpsInputs()[1];
     p.rowsMap = maps[1];
     p.rowsUnsigned = false;
+    p.wideRows = isBuffer(p.rows, 16);
     p.m = 1 + g;
     p.batch = grouped ? SmallVector<unsigned>{0, 1, 3} : SmallVector<unsigned>{0, 2};
     p.k = {5 + g, 3 + g, 4 + g};
@@ -225,7 +230,7 @@ FailureOr<IntegerProduct> matchProduct(linalg::GenericOp op) {
   };
   if (isConvolution(/*grouped=*/false) || isConvolution(/*grouped=*/true)) {
     // matched
-  } else if (loops >= 5) {
+  } else if (loops >= 5 && isBuffer(op.getDpsInputs()[1], 8)) {
     // (batch..., m, n1, k1, n0, k0): a, packed weight, output.
     unsigned m = loops - 5;
     SmallVector<unsigned> prefix;
@@ -618,7 +623,10 @@ private:
       channels.push_back(
           loadBytes(b, p.columns, indices(b, p.columnsMap), offsets));
     }
-    // Interleave: pairs (c0, c1), (c2, c3), then pairs of pairs.
+    // Interleave: pairs (c0, c1), (c2, c3), then pairs of pairs. For i16
+    // weights, (c0, c2) and (c1, c3): each 16-bit word of a pixel's four
+    // bytes holds c0 and c1 in its even bytes, c2 and c3 in its odd ones,
+    // as buildWideWeightDot reads them.
     auto interleave = [&](Value lhs, Value rhs, int64_t unit) {
       int64_t size = cast<VectorType>(lhs.getType()).getNumElements();
       SmallVector<int64_t> mask;
@@ -630,8 +638,10 @@ private:
       }
       return vector::ShuffleOp::create(b, loc, lhs, rhs, mask).getResult();
     };
-    Value interleaved = interleave(interleave(channels[0], channels[1], 1),
-                                   interleave(channels[2], channels[3], 1), 2);
+    int64_t second = p.wideRows ? 2 : 1, third = p.wideRows ? 1 : 2;
+    Value interleaved =
+        interleave(interleave(channels[0], channels[second], 1),
+                   interleave(channels[third], channels[3], 1), 2);
     // Shifted activations enter the panel as x ^ 0x80 = x - 128 in s8.
     return p.activations.shifted ? flipSignBits(b, interleaved) : interleaved;
   }
@@ -696,6 +706,25 @@ private:
   Value broadcastRow(OpBuilder &b) {
     ivs[p.group] = constant(b, 0);
     return broadcastWord(b, p.rows, indices(b, p.rowsMap));
+  }
+
+  /// The i16 weights (w[c0], w[c0 + 1]) of the current k step of tile row
+  /// `row` (a wide filter), broadcast to every i32 lane of a vector<2 x
+  /// panelWidth x i16>.
+  Value broadcastRowPair(OpBuilder &b, int64_t c0) {
+    ivs[p.group] = constant(b, c0);
+    Value pair = vector::LoadOp::create(
+        b, loc, VectorType::get({2}, b.getI16Type()), p.rows,
+        indices(b, p.rowsMap));
+    Value word = vector::ExtractOp::create(
+        b, loc,
+        vector::BitCastOp::create(b, loc, VectorType::get({1}, b.getI32Type()),
+                                  pair),
+        ArrayRef<int64_t>{0});
+    Value splat = vector::BroadcastOp::create(
+        b, loc, VectorType::get({panelWidth}, b.getI32Type()), word);
+    return vector::BitCastOp::create(
+        b, loc, VectorType::get({2 * panelWidth}, b.getI16Type()), splat);
   }
 
   /// The four bytes of `buffer` at `at`, broadcast to every lane of a
@@ -764,6 +793,15 @@ private:
           SmallVector<Value> updated;
           for (auto [r, rowValue] : llvm::enumerate(rowIndex)) {
             ivs[p.m] = rowValue;
+            if (p.wideRows) {
+              Value pair01 = broadcastRowPair(sb, 0);
+              Value pair23 = broadcastRowPair(sb, 2);
+              for (auto [index, columnValue] : llvm::enumerate(columnValues))
+                updated.push_back(buildWideWeightDot(
+                    sb, loc, partial[r * pieces.size() + index], columnValue,
+                    pair01, pair23));
+              continue;
+            }
             Value broadcast = broadcastRow(sb);
             for (auto [index, columnValue] : llvm::enumerate(columnValues)) {
               Value u8 = p.rowsUnsigned ? broadcast : columnValue;
@@ -1078,14 +1116,20 @@ struct QuarcVectorizeIntegerMatmul
                           : lanes;
       if (width > lanes || width < 4 || !llvm::isPowerOf2_64(width))
         continue;
-      // A filter packed for the pixel-rows kernel of another target.
+      // A filter packed for the pixel-rows kernel of another target, or
+      // widened to i16 for another target's vpmaddwd.
       if (product.channelPanel &&
           (product.channelPanel != lanes || !hasPixelRowsKernel(parsed)))
+        continue;
+      if (product.wideRows &&
+          (product.channelPanel ||
+           parsed.int8Dot() != TargetInfo::Int8Dot::MaddUbsw))
         continue;
       // vpmaddubsw's i16 pairs: exact on the fast path only if the weights
       // say so (unknown weights take the split path).
       bool pairsFit = false;
-      if (parsed.int8Dot() == TargetInfo::Int8Dot::MaddUbsw) {
+      if (parsed.int8Dot() == TargetInfo::Int8Dot::MaddUbsw &&
+          !product.wideRows) {
         Value weights = product.rowsUnsigned ? product.columns : product.rows;
         std::optional<SmallVector<int8_t>> bytes = getGlobalBytes(weights);
         pairsFit = bytes && weightPairsFitI16(*bytes);

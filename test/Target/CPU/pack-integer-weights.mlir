@@ -1,5 +1,5 @@
-// RUN: quarc-opt %s -split-input-file --convert-quarc-to-linalg --canonicalize --quarc-pack-integer-weights=target=x86_64+avx2 | FileCheck %s
-// RUN: quarc-opt %s -split-input-file --convert-quarc-to-linalg --canonicalize --quarc-pack-integer-weights=target=x86_64+avx512vnni | FileCheck %s
+// RUN: quarc-opt %s -split-input-file --convert-quarc-to-linalg --canonicalize --quarc-pack-integer-weights=target=x86_64+avx2 | FileCheck %s --check-prefixes=CHECK,AVX2
+// RUN: quarc-opt %s -split-input-file --convert-quarc-to-linalg --canonicalize --quarc-pack-integer-weights=target=x86_64+avx512vnni | FileCheck %s --check-prefixes=CHECK,VNNI
 // RUN: quarc-opt %s -split-input-file --convert-quarc-to-linalg --canonicalize --quarc-pack-integer-weights=target=x86_64 | FileCheck %s --check-prefix=NONE
 // RUN: quarc-opt %s -split-input-file --convert-quarc-to-linalg --canonicalize --quarc-pack-integer-weights=target=aarch64 | FileCheck %s --check-prefix=NONE
 
@@ -77,7 +77,9 @@ func.func @panels_of_four(%a: tensor<2x3x4x!a>, %b: tensor<12xi32>) -> tensor<2x
 // 10 c + j: for f = 0 and tap j = 0 the groups are (0, 10, 20, 30) and (40,
 // 0, 0, 0). The input's channels are padded to 8 to match. Without groups
 // the loops are (n, f, y, i, j, c1, x, c0) on the ungrouped input and
-// accumulators (the grouped views the lowering made fold away).
+// accumulators (the grouped views the lowering made fold away). Pairs such
+// as (60, 70) could saturate AVX2's vpmaddubsw (255 x 130 > 32767), so for
+// AVX2 the filter is stored as i16 (for the exact vpmaddwd path).
 
 !x = !quant.uniform<u8:f32, 0.5:10>
 !w = !quant.uniform<i8:f32:0, {0.25, 0.125}>
@@ -89,9 +91,13 @@ func.func @panels_of_four(%a: tensor<2x3x4x!a>, %b: tensor<12xi32>) -> tensor<2x
 // CHECK: %[[PAD:.*]] = tensor.pad %{{.*}} low[0, 0, 0, 0, 0] high[0, 0, 3, 0, 0]
 // CHECK: } : tensor<1x1x5x3x7xi8> to tensor<1x1x8x3x7xi8>
 // CHECK: %[[IN8:.*]] = tensor.collapse_shape %[[PAD]] {{\[}}[0], [1, 2], [3], [4]] : tensor<1x1x8x3x7xi8> into tensor<1x8x3x7xi8>
-// CHECK: %[[PACKED:.*]] = arith.constant dense<{{\[}}{{\[}}{{\[}}{{\[}}[0, 10, 20, 30], [40, 0, 0, 0]], {{\[}}[1, 11, 21, 31], [41, 0, 0, 0]]]], {{\[}}{{\[}}{{\[}}[50, 60, 70, 80], [90, 0, 0, 0]], {{\[}}[51, 61, 71, 81], [91, 0, 0, 0]]]]]> : tensor<2x1x2x2x4xi8>
+// CHECK: %[[PACKED:.*]] = arith.constant dense<{{\[}}{{\[}}{{\[}}{{\[}}[0, 10, 20, 30], [40, 0, 0, 0]], {{\[}}[1, 11, 21, 31], [41, 0, 0, 0]]]], {{\[}}{{\[}}{{\[}}[50, 60, 70, 80], [90, 0, 0, 0]], {{\[}}[51, 61, 71, 81], [91, 0, 0, 0]]]]]> : tensor<2x1x2x2x4x
+// VNNI-SAME: i8>
+// AVX2-SAME: i16>
 // CHECK: linalg.generic {indexing_maps = [#[[IN]], #[[FILTER]], #[[OUT]]], iterator_types = ["parallel", "parallel", "parallel", "reduction", "reduction", "reduction", "parallel", "reduction"]}
-// CHECK-SAME: ins(%[[IN8]], %[[PACKED]] : tensor<1x8x3x7xi8>, tensor<2x1x2x2x4xi8>) outs(%{{.*}} : tensor<1x2x3x6xi32>)
+// CHECK-SAME: ins(%[[IN8]], %[[PACKED]] : tensor<1x8x3x7xi8>, tensor<2x1x2x2x4x{{i8|i16}}>) outs(%{{.*}} : tensor<1x2x3x6xi32>)
+// VNNI: arith.extsi %{{.*}} : i8 to i32
+// AVX2: arith.extsi %{{.*}} : i16 to i32
 func.func @conv(%x: tensor<1x5x3x7x!x>, %b: tensor<2xi32>) -> tensor<1x2x3x6x!y> {
   %wc = arith.constant dense<[[[[0, 1]], [[10, 11]], [[20, 21]], [[30, 31]], [[40, 41]]], [[[50, 51]], [[60, 61]], [[70, 71]], [[80, 81]], [[90, 91]]]]> : tensor<2x5x1x2xi8>
   %w = quarc.storage_cast %wc : tensor<2x5x1x2xi8> -> tensor<2x5x1x2x!w>

@@ -433,3 +433,58 @@ func.func @pixel_rows(%x: memref<1x8x5x9xi8>, %w: memref<2x2x3x3x16x4xi8>, %c: m
   }
   return
 }
+
+// -----
+
+// A filter widened to i16 by quarc-pack-integer-weights (AVX2, weights
+// whose pairs could saturate vpmaddubsw). The panel holds each pixel's
+// channels in the order 0, 2, 1, 3, so that the even bytes of each 16-bit
+// word are channels 0 and 1 and the odd bytes channels 2 and 3; each row
+// broadcasts its weights (w0, w1) and (w2, w3) as i16 pairs, loaded as
+// they are, and vpmaddwd multiplies each with its half of the panel (a
+// mask, a right shift). Other targets leave the i16 filter to the loops.
+
+#in = affine_map<(d0, d1, d2, d3, d4, d5, d6, d7) -> (d0, d5 * 4 + d7, d2 + d3, d6 + d4)>
+#filter = affine_map<(d0, d1, d2, d3, d4, d5, d6, d7) -> (d1, d3, d4, d5, d7)>
+#out = affine_map<(d0, d1, d2, d3, d4, d5, d6, d7) -> (d0, d1, d2, d6)>
+// CHECK-LABEL: func @conv_wide_filter(
+// CHECK-SAME:      %[[X:[^:]+]]: memref<1x4x1x8xi8>, %[[F:[^:]+]]: memref<2x1x1x1x4xi16>, %[[C:[^:]+]]: memref<1x2x1x8xi32>)
+// VNNI: linalg.generic
+// VNNI-NOT: llvm.call_intrinsic
+// AVX2-DAG: %[[CH0:.*]] = vector.load %[[X]][%c0, %c0, %c0, %c0] : memref<1x4x1x8xi8>, vector<8xi8>
+// AVX2-DAG: %[[CH1:.*]] = vector.load %[[X]][%c0, %c1, %c0, %c0] : memref<1x4x1x8xi8>, vector<8xi8>
+// AVX2-DAG: %[[CH2:.*]] = vector.load %[[X]][%c0, %c2, %c0, %c0] : memref<1x4x1x8xi8>, vector<8xi8>
+// AVX2-DAG: %[[CH3:.*]] = vector.load %[[X]][%c0, %c3, %c0, %c0] : memref<1x4x1x8xi8>, vector<8xi8>
+// AVX2:     %[[CH02:.*]] = vector.interleave %[[CH0]], %[[CH2]] : vector<8xi8> -> vector<16xi8>
+// AVX2:     %[[CH13:.*]] = vector.interleave %[[CH1]], %[[CH3]] : vector<8xi8> -> vector<16xi8>
+// AVX2:     %[[PIXELS:.*]] = vector.shuffle %[[CH02]], %[[CH13]] [0, 1, 16, 17, 2, 3, 18, 19,
+// AVX2:     vector.store %[[PIXELS]], %[[PANEL:.*]][%c0, %c0] : memref<1x64xi8>, vector<32xi8>
+// AVX2:     %[[COLUMNS:.*]] = vector.load %[[PANEL]][%c0, %c0] : memref<1x64xi8>, vector<32xi8>
+// AVX2:     %[[W01:.*]] = vector.load %[[F]][%c0, %c0, %c0, %c0, %c0] : memref<2x1x1x1x4xi16>, vector<2xi16>
+// AVX2:     vector.bitcast %[[W01]] : vector<2xi16> to vector<1xi32>
+// AVX2:     %[[B01:.*]] = vector.broadcast %{{.*}} : i32 to vector<8xi32>
+// AVX2:     %[[P01:.*]] = vector.bitcast %[[B01]] : vector<8xi32> to vector<16xi16>
+// AVX2:     %[[W23:.*]] = vector.load %[[F]][%c0, %c0, %c0, %c0, %c2] : memref<2x1x1x1x4xi16>, vector<2xi16>
+// AVX2:     %[[B23:.*]] = vector.broadcast %{{.*}} : i32 to vector<8xi32>
+// AVX2:     %[[P23:.*]] = vector.bitcast %[[B23]] : vector<8xi32> to vector<16xi16>
+// AVX2:     %[[WORDS:.*]] = vector.bitcast %[[COLUMNS]] : vector<32xi8> to vector<16xi16>
+// AVX2:     %[[K01:.*]] = arith.andi %[[WORDS]], %{{.*}} : vector<16xi16>
+// AVX2:     %[[K23:.*]] = arith.shrui %[[WORDS]], %{{.*}} : vector<16xi16>
+// AVX2:     %[[D01:.*]] = llvm.call_intrinsic "llvm.x86.avx2.pmadd.wd"(%[[K01]], %[[P01]])
+// AVX2:     %[[D23:.*]] = llvm.call_intrinsic "llvm.x86.avx2.pmadd.wd"(%[[K23]], %[[P23]])
+// AVX2:     %[[SUM:.*]] = arith.addi %[[D01]], %[[D23]] : vector<8xi32>
+// AVX2:     arith.addi %{{.*}}, %[[SUM]] : vector<8xi32>
+// AVX2-NOT: pmadd.ub.sw
+// AVX2-NOT: arith.shrsi
+// CHECK:    return
+func.func @conv_wide_filter(%x: memref<1x4x1x8xi8>, %w: memref<2x1x1x1x4xi16>, %c: memref<1x2x1x8xi32>) {
+  linalg.generic {indexing_maps = [#in, #filter, #out], iterator_types = ["parallel", "parallel", "parallel", "reduction", "reduction", "reduction", "parallel", "reduction"]} ins(%x, %w : memref<1x4x1x8xi8>, memref<2x1x1x1x4xi16>) outs(%c : memref<1x2x1x8xi32>) {
+  ^bb0(%a: i8, %b: i16, %acc: i32):
+    %0 = arith.extui %a : i8 to i32
+    %1 = arith.extsi %b : i16 to i32
+    %2 = arith.muli %0, %1 : i32
+    %3 = arith.addi %acc, %2 : i32
+    linalg.yield %3 : i32
+  }
+  return
+}

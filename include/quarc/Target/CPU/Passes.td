@@ -184,7 +184,13 @@ def QuarcPackIntegerWeights
       left out. A pointwise convolution (1x1, unit strides, no padding)
       views its input and output as one row of H * W pixels, so the
       kernel's column tiles are not limited to the image's rows. The
-      filter is the kernel's broadcast operand.
+      filter is the kernel's broadcast operand. For targets whose dot
+      product is `vpmaddubsw` (AVX2, AVX-512 without VNNI), a filter with
+      a pair of same-signed weights (k = 0, 1 or 2, 3 of a group) whose
+      magnitudes sum past 128, which could saturate its i16 pair sums, is
+      stored as i16 (sign-extended; same layout): the kernel's exact path
+      multiplies 16-bit words with `vpmaddwd` and broadcasts such weights
+      as they are.
     - with AVX-512 VNNI, an ungrouped convolution with a multiple of 16
       output channels and a window larger than 1x1 (or pointwise with at
       most 256 output pixels: 7x7 and 14x14 images) is packed for the
@@ -253,7 +259,11 @@ def QuarcVectorizeIntegerMatmul
     arithmetically) apart from the odd ones (a right shift), and each
     half multiplied by `vpmaddwd`: exact for every weight, with the same
     two multiplies per step (the widening is shared by a tile's rows and
-    columns). The
+    columns). A convolution's filter stored as i16 by
+    `quarc-pack-integer-weights` is broadcast as pairs (w0, w1), (w2, w3)
+    as it is, and its panel holds each pixel's four channels in the order
+    0, 2, 1, 3, so that the even bytes of each word are channels 0 and 1:
+    no widening of weights in the kernel. The
     tile is 8 x 48 on AVX-512, 4 x 16 on AVX2 and 8 x 12 on NEON.
 
     A matrix product's rows are the activations (one broadcast per row and
