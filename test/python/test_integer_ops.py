@@ -171,9 +171,11 @@ CASES = [
     Case("conv_pixel_rows_dynamic_batch", "Conv", (2, 8, 6, 10), (16, 8, 3, 3),
          {"pads": [0, 1, 2, 1]}, out=np.int8, dynamic_batch=True),
     # The depthwise kernel with four taps per step (AVX-512 VNNI with VBMI; the filter rows
-    # padded to quads): 5 x 5 over rows of 40 (two registers of 16 pixels, then 8), 5 x 5 at
-    # stride 2 with a dynamic batch, 3 x 4 taps (rows already quads, no padding), and a
-    # row whose strip does not fit a register (stride 4, dilation 3: the tap-by-tap kernel).
+    # padded to quads) and the one with two (other x86 targets with AVX2 or AVX-512; an
+    # odd row ends with a lone tap): 5 x 5 over rows of 40 (two registers of 16 pixels,
+    # then 8), 5 x 5 at stride 2 with a dynamic batch, 3 x 4 taps (rows already quads, no
+    # padding), and a row whose strip does not fit a register or a lane's 16 bytes
+    # (stride 4, dilation 3: the tap-by-tap kernel).
     Case("conv_depthwise_5x5_quads", "Conv", (1, 6, 9, 40), (6, 1, 5, 5),
          {"pads": [2, 2, 2, 2], "group": 6}, zx=37),
     Case("conv_depthwise_5x5_stride2_batch", "Conv", (2, 4, 13, 45), (4, 1, 5, 5),

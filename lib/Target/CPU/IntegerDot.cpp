@@ -109,6 +109,13 @@ Value buildWideWeightDot(OpBuilder &b, Location loc, Value acc, Value u8,
   return arith::AddIOp::create(b, loc, acc, sum);
 }
 
+Value buildWordPairDot(OpBuilder &b, Location loc, Value acc, Value lhs,
+                       Value rhs) {
+  unsigned bits = cast<VectorType>(acc.getType()).getNumElements() * 32;
+  return arith::AddIOp::create(b, loc, acc,
+                               multiplyAddWords(b, loc, lhs, rhs, bits));
+}
+
 bool weightPairsFitI16(ArrayRef<int8_t> weights) {
   // Pairs (0, 1) and (2, 3) of each group of four; the extremes of a pair's
   // sum come from u8 values of 0 or 255.

@@ -44,6 +44,11 @@ Value buildIntegerDot(OpBuilder &b, Location loc, TargetInfo::Int8Dot kind,
 Value buildWideWeightDot(OpBuilder &b, Location loc, Value acc, Value u8,
                          Value pair01, Value pair23);
 
+/// acc + `vpmaddwd` of `lhs` and `rhs` (vector<2L x i16>, x86): each i32
+/// lane of `acc` (vector<L x i32>) adds the products of its two words.
+Value buildWordPairDot(OpBuilder &b, Location loc, Value acc, Value lhs,
+                       Value rhs);
+
 /// Whether `vpmaddubsw` of any u8 values with the s8 `weights`, grouped
 /// by fours along their innermost dim, stays within i16.
 bool weightPairsFitI16(llvm::ArrayRef<int8_t> weights);

@@ -16,6 +16,11 @@
 // one load per filter row of the input strip the register's pixels read,
 // a byte permute that gives each pixel's i32 lane the four input bytes of
 // its taps, and one dot product step with the quad of weights broadcast.
+// Other x86 targets with 256-bit or wider vectors take two taps per step:
+// each 128-bit lane of a register, four pixels, gets the input bytes of
+// its pixels' taps t and t + 1 as zero-extended 16-bit words by one
+// in-lane byte shuffle (`vpshufb`) of the strip those pixels read, and
+// `vpmaddwd` adds their products with the taps' weights in i32 (exact).
 //
 //===----------------------------------------------------------------------===//
 
@@ -40,6 +45,11 @@ namespace {
 /// Output pixels per strip, in vector registers.
 constexpr int64_t kStripRegisters = 2;
 
+/// Pixels per 128-bit lane of the tap-pair kernel (i32 results), and the
+/// bytes of input that lane's byte shuffle can pick from.
+constexpr int64_t kPairLanePixels = 4;
+constexpr int64_t kPairLaneBytes = 16;
+
 struct DepthwiseConv {
   Value input, filter, output; // [N, C, H, W], [C, KH, KW], [N, C, OH, OW]
   SmallVector<int64_t> strides, dilations;
@@ -49,7 +59,7 @@ struct DepthwiseConv {
   /// The integer filter's memory with rows of a multiple of four taps
   /// ([C, KH, KW4], zeros past KW), if it is so stored: the filter itself,
   /// or the padded constant it is a slice of (quarc-pack-integer-weights).
-  Value quadRows;
+  Value quadRows = {};
   int64_t kernelHeight = 0, kernelWidth = 0;
 };
 
@@ -183,6 +193,7 @@ public:
         quadKernel(conv.quadRows &&
                    hasDepthwiseQuadKernel(target, conv.kernelWidth,
                                           conv.strides[1], conv.dilations[1])),
+        pairKernel(conv.integer && !quadKernel && hasPairKernel()),
         loc(loc) {}
 
   void build(OpBuilder &b) {
@@ -198,6 +209,9 @@ public:
                        [&](OpBuilder &sb, Value x0, int64_t width) {
                          if (quadKernel)
                            buildQuadStrip(sb, ivs[0], ivs[1], ivs[2], x0,
+                                          width);
+                         else if (pairKernel)
+                           buildPairStrip(sb, ivs[0], ivs[1], ivs[2], x0,
                                           width);
                          else
                            buildStrip(sb, ivs[0], ivs[1], ivs[2], x0, width);
@@ -299,6 +313,122 @@ private:
                               conv.output, ValueRange{n, c, y, x});
   }
 
+  /// Whether the tap-pair kernel applies: x86 with in-lane byte shuffles
+  /// of 256 bits or more (AVX2), and a lane's four pixels reading at most
+  /// the 16 input bytes its shuffle can pick from.
+  bool hasPairKernel() const {
+    int64_t span = (kPairLanePixels - 1) * conv.strides[1] +
+                   (conv.kernelWidth - 1) * conv.dilations[1] + 1;
+    return target.arch == "x86_64" && target.vectorBits() >= 256 &&
+           target.int8Dot() != TargetInfo::Int8Dot::None &&
+           span <= kPairLaneBytes;
+  }
+
+  /// The strip with two taps per step: for each filter row, each 128-bit
+  /// lane of the strip's registers is loaded with the input bytes its four
+  /// pixels read (exactly those: never past the row's last byte read),
+  /// then for each pair of taps one byte shuffle in place gives every
+  /// pixel's i32 lane its two input bytes as zero-extended words, and one
+  /// vpmaddwd step adds their products with the pair's weights.
+  void buildPairStrip(OpBuilder &b, Value n, Value c, Value y, Value x0,
+                      int64_t width) {
+    SmallVector<Value> starts, accs;
+    SmallVector<int64_t> widths;
+    for (int64_t start = 0; start < width; start += lanes) {
+      int64_t size = std::min(lanes, width - start);
+      Value x = addIndex(b, loc, x0, start);
+      Value acc = vector::LoadOp::create(
+          b, loc, VectorType::get({size}, b.getI32Type()), conv.output,
+          ValueRange{n, c, y, x});
+      starts.push_back(x);
+      widths.push_back(size);
+      accs.push_back(widenWithZeros(b, loc, acc, lanes));
+    }
+    int64_t sx = conv.strides[1], dx = conv.dilations[1];
+    int64_t laneCount = lanes / kPairLanePixels;
+    auto laneBytes = VectorType::get({kPairLaneBytes}, b.getI8Type());
+    auto registerBytes =
+        VectorType::get({laneCount * kPairLaneBytes}, b.getI8Type());
+    Value zeroBytes = arith::ConstantOp::create(b, loc,
+                                                b.getZeroAttr(registerBytes));
+    Value rowBase = scale(b, y, conv.strides[0]);
+    for (int64_t i = 0; i < conv.kernelHeight; ++i) {
+      Value row = addIndex(b, loc, rowBase, i * conv.dilations[0]);
+      SmallVector<Value> strips;
+      for (auto [x, size] : llvm::zip(starts, widths)) {
+        Value strip = zeroBytes;
+        for (int64_t lane = 0; lane * kPairLanePixels < size; ++lane) {
+          int64_t pixels = std::min(kPairLanePixels,
+                                    size - lane * kPairLanePixels);
+          Value first = scale(b, addIndex(b, loc, x, lane * kPairLanePixels),
+                              sx);
+          Value bytes = loadByteSpan(
+              b, loc, conv.input, ValueRange{n, c, row, first},
+              (pixels - 1) * sx + (conv.kernelWidth - 1) * dx + 1,
+              hasMaskedByteLoads(target));
+          strip = vector::InsertStridedSliceOp::create(
+              b, loc, widenWithZeros(b, loc, bytes, laneBytes.getNumElements()),
+              strip, ArrayRef<int64_t>{lane * kPairLaneBytes},
+              ArrayRef<int64_t>{1});
+        }
+        strips.push_back(strip);
+      }
+      for (int64_t t = 0; t < conv.kernelWidth; t += 2) {
+        Value weights = broadcastTapPair(b, c, i, t);
+        for (auto [k, strip] : llvm::enumerate(strips)) {
+          // Pixel p's lane: the bytes of taps t and t + 1, each followed by
+          // a zero byte (a tap past the row, whose weight is zero, and a
+          // pixel past the strip read zeros too).
+          int64_t zero = registerBytes.getNumElements();
+          SmallVector<int64_t> picks;
+          for (int64_t p = 0; p < lanes; ++p) {
+            int64_t laneStart = (p / kPairLanePixels) * kPairLaneBytes;
+            int64_t pixel = p % kPairLanePixels;
+            for (int64_t tap : {t, t + 1}) {
+              picks.push_back(p < widths[k] && tap < conv.kernelWidth
+                                  ? laneStart + pixel * sx + tap * dx
+                                  : zero);
+              picks.push_back(zero);
+            }
+          }
+          Value pixels = vector::BitCastOp::create(
+              b, loc, VectorType::get({2 * lanes}, b.getI16Type()),
+              vector::ShuffleOp::create(b, loc, strip, zeroBytes, picks));
+          accs[k] = buildWordPairDot(b, loc, accs[k], pixels, weights);
+        }
+      }
+    }
+    for (auto [x, size, acc] : llvm::zip(starts, widths, accs))
+      vector::StoreOp::create(b, loc, leadingLanes(b, loc, acc, size),
+                              conv.output, ValueRange{n, c, y, x});
+  }
+
+  /// The weights of taps t and t + 1 (zero past the row) of filter row i of
+  /// channel c, sign-extended to i16 and paired in an i32 broadcast to
+  /// every lane of a vector<2 lanes x i16>.
+  Value broadcastTapPair(OpBuilder &b, Value c, int64_t i, int64_t t) {
+    Type i32 = b.getI32Type();
+    auto weight = [&](int64_t tap) -> Value {
+      Value byte = memref::LoadOp::create(
+          b, loc, conv.filter,
+          ValueRange{c, arith::ConstantIndexOp::create(b, loc, i),
+                     arith::ConstantIndexOp::create(b, loc, tap)});
+      return arith::ExtSIOp::create(b, loc, i32, byte);
+    };
+    auto constant = [&](int64_t value) -> Value {
+      return arith::ConstantOp::create(b, loc, b.getIntegerAttr(i32, value));
+    };
+    Value word = arith::AndIOp::create(b, loc, weight(t), constant(0xFFFF));
+    if (t + 1 < conv.kernelWidth)
+      word = arith::OrIOp::create(
+          b, loc, word,
+          arith::ShLIOp::create(b, loc, weight(t + 1), constant(16)));
+    Value splat = vector::BroadcastOp::create(
+        b, loc, VectorType::get({lanes}, i32), word);
+    return vector::BitCastOp::create(
+        b, loc, VectorType::get({2 * lanes}, b.getI16Type()), splat);
+  }
+
   /// The four weights of quad q of filter row i of channel c, as one i32
   /// broadcast to every lane of a vector<4 lanes x i8>.
   Value broadcastQuad(OpBuilder &b, Value c, int64_t i, int64_t q) {
@@ -355,6 +485,7 @@ private:
   int64_t stripWidth;
   bool fused;
   bool quadKernel; // four taps per step (buildQuadStrip)
+  bool pairKernel; // two taps per step (buildPairStrip)
   Location loc;
 };
 

@@ -392,6 +392,16 @@ def QuarcVectorizeDepthwise
     the strip's two registers are interleaved so that their chains
     overlap. A 5 x 5 filter takes 10 steps per register instead of 25 and
     no widening.
+
+    Other x86 targets with 256-bit or wider vectors (AVX2, AVX-512 without
+    VBMI) take two taps per step in the integer form: per filter row, each
+    128-bit lane of a register (four pixels) is loaded with exactly the
+    bytes its pixels read (at most 16: stride x 3 + dilation x (KW - 1) +
+    1, else the tap-by-tap kernel), then per pair of taps one byte shuffle
+    within the lanes (`vpshufb`) gives each pixel's i32 lane its two input
+    bytes as zero-extended 16-bit words, and one `vpmaddwd` adds their
+    products with the pair's weights (sign-extended, w[t] | w[t + 1] << 16,
+    zero past the row): exact, 3 of 5 steps for a 5 x 5 row.
   }];
   let options = [
     Option<"target", "target", "std::string", "\"host\"",
