@@ -46,7 +46,20 @@ def ConvertQuarcToLinalg : Pass<"convert-quarc-to-linalg", "func::FuncOp"> {
 
     An op with no lowering is an error naming the op and its ONNX node;
     the list of ops that lower is in docs/ops.md.
+
+    Requantizations (the integer ops' output stages, `quarc.requantize`,
+    `quarc.qadd`, ...) compute `(value + 2^(n-1)) >> n` in i64, then add the
+    zero point and clamp. With `i32-requantization`, those whose right
+    shift n is at least 32 (an output scale below half the input's: every
+    convolution's, as a rule) take the high 32 bits of the sum, shift
+    them by n - 32 and add and clamp in i32: the same values, without the
+    64-bit vector shifts and min/max that AVX2 and SSE lack (`quarc
+    compile` sets it for them; with AVX-512 the i64 form measured faster).
   }];
+  let options = [
+    Option<"i32Requantization", "i32-requantization", "bool", "false",
+           "Finish requantizations whose right shift is at least 32 in i32">,
+  ];
   let dependentDialects = [
     "arith::ArithDialect",
     "bufferization::BufferizationDialect",

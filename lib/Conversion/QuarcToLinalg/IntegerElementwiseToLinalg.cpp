@@ -53,19 +53,20 @@ struct IntegerResult {
     return result;
   }
 
-  /// buildRequantize of `acc` with `m` into this result.
+  /// buildRequantize of `acc` with `m` into this result (in i32 from a
+  /// right shift of `leastShift` on).
   Value requantize(OpBuilder &b, Location loc, Value acc,
-                   FixedPointMultiplier m) const {
+                   FixedPointMultiplier m, int64_t leastShift) const {
     Type i32 = b.getI32Type();
     return buildRequantize(b, loc, acc, createScalar(b, loc, i32, m.multiplier),
                            createScalar(b, loc, i32, m.rightShift()),
-                           type.getZeroPoint(), qmin, qmax,
+                           leastShift, type.getZeroPoint(), qmin, qmax,
                            storage.getElementType());
   }
 };
 
-struct RequantizeLowering : OpConversionPattern<RequantizeOp> {
-  using OpConversionPattern::OpConversionPattern;
+struct RequantizeLowering : RequantizingPattern<RequantizeOp> {
+  using RequantizingPattern::RequantizingPattern;
 
   LogicalResult
   matchAndRewrite(RequantizeOp op, OpAdaptor adaptor,
@@ -78,15 +79,16 @@ struct RequantizeLowering : OpConversionPattern<RequantizeOp> {
         rewriter, op.getLoc(), output.storage, adaptor.getInput(),
         [&](OpBuilder &b, Location loc, ValueRange args) {
           return output.requantize(
-              b, loc, centered(b, loc, args[0], input, b.getI32Type()), m);
+              b, loc, centered(b, loc, args[0], input, b.getI32Type()), m,
+              leastShift(m.rightShift()));
         });
     rewriter.replaceOp(op, result);
     return success();
   }
 };
 
-struct QAddLowering : OpConversionPattern<QAddOp> {
-  using OpConversionPattern::OpConversionPattern;
+struct QAddLowering : RequantizingPattern<QAddOp> {
+  using RequantizingPattern::RequantizingPattern;
 
   LogicalResult
   matchAndRewrite(QAddOp op, OpAdaptor adaptor,
@@ -108,7 +110,7 @@ struct QAddLowering : OpConversionPattern<QAddOp> {
                                     createScalar(nb, loc, i64, m.second)));
           return buildRoundingShiftAndClamp(
               nb, loc, sum, createScalar(nb, loc, i64, m.rightShift),
-              output.type.getZeroPoint(), output.qmin, output.qmax,
+              leastShift(m.rightShift), output.type.getZeroPoint(), output.qmin, output.qmax,
               output.storage.getElementType());
         });
     rewriter.replaceOp(op, result);
@@ -116,8 +118,8 @@ struct QAddLowering : OpConversionPattern<QAddOp> {
   }
 };
 
-struct QMulLowering : OpConversionPattern<QMulOp> {
-  using OpConversionPattern::OpConversionPattern;
+struct QMulLowering : RequantizingPattern<QMulOp> {
+  using RequantizingPattern::RequantizingPattern;
 
   LogicalResult
   matchAndRewrite(QMulOp op, OpAdaptor adaptor,
@@ -134,7 +136,8 @@ struct QMulLowering : OpConversionPattern<QMulOp> {
           Value product =
               arith::MulIOp::create(nb, loc, centered(nb, loc, args[0], a, i32),
                                     centered(nb, loc, args[1], b, i32));
-          return output.requantize(nb, loc, product, m);
+          return output.requantize(nb, loc, product, m,
+                                   leastShift(m.rightShift()));
         });
     rewriter.replaceOp(op, result);
     return success();
@@ -206,8 +209,8 @@ Value reduceWholeInput(OpBuilder &b, Location loc, Value x,
   return expandUnitDims(b, loc, sums, {2, 3});
 }
 
-struct QAveragePoolLowering : OpConversionPattern<QAveragePoolOp> {
-  using OpConversionPattern::OpConversionPattern;
+struct QAveragePoolLowering : RequantizingPattern<QAveragePoolOp> {
+  using RequantizingPattern::RequantizingPattern;
 
   LogicalResult
   matchAndRewrite(QAveragePoolOp op, OpAdaptor adaptor,
@@ -268,6 +271,7 @@ struct QAveragePoolLowering : OpConversionPattern<QAveragePoolOp> {
       return nullptr;
     };
     Value multiplier = constant(multipliers), shift = constant(shifts);
+    int64_t least = leastShift(*llvm::min_element(shifts));
     auto pooledType = cast<RankedTensorType>(sums.getType());
     Value result = buildElementwise(
         rewriter, loc, pooledType.clone(type.getElementType()), inputs,
@@ -275,7 +279,7 @@ struct QAveragePoolLowering : OpConversionPattern<QAveragePoolOp> {
           unsigned next = 1;
           Value m = multiplier ? multiplier : args[next++];
           Value n = shift ? shift : args[next++];
-          return buildRequantize(b, nl, args[0], m, n,
+          return buildRequantize(b, nl, args[0], m, n, least,
                                  output.type.getZeroPoint(), output.qmin,
                                  output.qmax, type.getElementType());
         });
@@ -289,10 +293,12 @@ struct QAveragePoolLowering : OpConversionPattern<QAveragePoolOp> {
 } // namespace
 
 void populateIntegerElementwiseToLinalgPatterns(const TypeConverter &converter,
-                                                RewritePatternSet &patterns) {
+                                                RewritePatternSet &patterns,
+                                                bool i32Requantization) {
+  patterns.add<LookupTableLowering>(converter, patterns.getContext());
   patterns.add<RequantizeLowering, QAddLowering, QMulLowering,
-               LookupTableLowering, QAveragePoolLowering>(
-      converter, patterns.getContext());
+               QAveragePoolLowering>(converter, patterns.getContext(),
+                                     i32Requantization);
 }
 
 } // namespace mlir::quarc

@@ -30,34 +30,55 @@ std::pair<int64_t, int64_t> getClampRange(Operation *op,
 }
 
 Value buildRoundingShiftAndClamp(OpBuilder &b, Location loc, Value value,
-                                 Value shift, int64_t zeroPoint, int64_t qmin,
-                                 int64_t qmax, Type storage) {
+                                 Value shift, int64_t leastShift,
+                                 int64_t zeroPoint, int64_t qmin, int64_t qmax,
+                                 Type storage) {
   Type i64 = b.getI64Type();
   Value one = createScalar(b, loc, i64, 1);
   Value half =
       arith::ShLIOp::create(b, loc, one, arith::SubIOp::create(b, loc, shift, one));
-  Value rounded = arith::ShRSIOp::create(
-      b, loc, arith::AddIOp::create(b, loc, value, half), shift);
+  Value biased = arith::AddIOp::create(b, loc, value, half);
+  // The rest in i32 where the shift takes at least 32 bits off: floor
+  // division by 2^32 then by 2^(n - 32) is floor division by 2^n, and
+  // (value + half) >> 32 fits i32 (|value| < 2^62). Vector code then needs
+  // no 64-bit arithmetic shift or comparison, which AVX2 lacks.
+  bool narrow = leastShift >= 32;
+  Type work = narrow ? Type(b.getI32Type()) : i64;
+  Value rounded;
+  if (narrow) {
+    Type i32 = b.getI32Type();
+    Value high = arith::TruncIOp::create(
+        b, loc, i32,
+        arith::ShRSIOp::create(b, loc, biased, createScalar(b, loc, i64, 32)));
+    Value rest = arith::SubIOp::create(b, loc,
+                                       arith::TruncIOp::create(b, loc, i32, shift),
+                                       createScalar(b, loc, i32, 32));
+    rounded = arith::ShRSIOp::create(b, loc, high, rest);
+  } else {
+    rounded = arith::ShRSIOp::create(b, loc, biased, shift);
+  }
   Value shifted = arith::AddIOp::create(
-      b, loc, rounded, createScalar(b, loc, i64, double(zeroPoint)));
+      b, loc, rounded, createScalar(b, loc, work, double(zeroPoint)));
   Value clamped = arith::MinSIOp::create(
       b, loc,
       arith::MaxSIOp::create(b, loc, shifted,
-                             createScalar(b, loc, i64, double(qmin))),
-      createScalar(b, loc, i64, double(qmax)));
+                             createScalar(b, loc, work, double(qmin))),
+      createScalar(b, loc, work, double(qmax)));
+  if (clamped.getType() == storage)
+    return clamped;
   return arith::TruncIOp::create(b, loc, storage, clamped);
 }
 
 Value buildRequantize(OpBuilder &b, Location loc, Value acc, Value multiplier,
-                      Value shift, int64_t zeroPoint, int64_t qmin,
-                      int64_t qmax, Type storage) {
+                      Value shift, int64_t leastShift, int64_t zeroPoint,
+                      int64_t qmin, int64_t qmax, Type storage) {
   Type i64 = b.getI64Type();
   auto widen = [&](Value v) {
     return arith::ExtSIOp::create(b, loc, i64, v).getResult();
   };
   Value product = arith::MulIOp::create(b, loc, widen(acc), widen(multiplier));
-  return buildRoundingShiftAndClamp(b, loc, product, widen(shift), zeroPoint,
-                                    qmin, qmax, storage);
+  return buildRoundingShiftAndClamp(b, loc, product, widen(shift), leastShift,
+                                    zeroPoint, qmin, qmax, storage);
 }
 
 } // namespace mlir::quarc

@@ -57,11 +57,12 @@ Value createChannelConstant(OpBuilder &b, Location loc, Type element,
 /// The output stage of `op`: from the i32 accumulators (channels along
 /// `channelDim`) to `resultType` (the lowered storage type of a quantized
 /// result, or f32). `inputScale` and `weightScales` give the accumulators'
-/// scale per channel.
+/// scale per channel. With `i32Requantization`, a requantization whose
+/// every right shift is at least 32 is finished in i32.
 Value buildOutputStage(OpBuilder &b, Operation *op, Value accumulators,
                        int64_t channelDim, double inputScale,
                        ArrayRef<double> weightScales,
-                       RankedTensorType resultType) {
+                       RankedTensorType resultType, bool i32Requantization) {
   Location loc = op->getLoc();
   Type resultElement =
       cast<RankedTensorType>(op->getResult(0).getType()).getElementType();
@@ -72,6 +73,7 @@ Value buildOutputStage(OpBuilder &b, Operation *op, Value accumulators,
   if (quantized)
     std::tie(qmin, qmax) = getClampRange(op, quantized);
   SmallVector<Value> constants;
+  int64_t leastShift = 0;
   if (quantized) {
     SmallVector<int32_t> multipliers, shifts;
     for (double weightScale : weightScales) {
@@ -82,6 +84,7 @@ Value buildOutputStage(OpBuilder &b, Operation *op, Value accumulators,
     }
     constants.push_back(createChannelConstant<int32_t>(b, loc, i32, multipliers));
     constants.push_back(createChannelConstant<int32_t>(b, loc, i32, shifts));
+    leastShift = i32Requantization ? *llvm::min_element(shifts) : 0;
   } else {
     SmallVector<float> scales;
     for (double weightScale : weightScales)
@@ -124,7 +127,7 @@ Value buildOutputStage(OpBuilder &b, Operation *op, Value accumulators,
         } else {
           // r = (acc * M + 2^(n-1)) >> n, then zero point and clamp.
           result = buildRequantize(nb, nl, acc, params[0], params[1],
-                                   quantized.getZeroPoint(), qmin, qmax,
+                                   leastShift, quantized.getZeroPoint(), qmin, qmax,
                                    resultType.getElementType());
         }
         linalg::YieldOp::create(nb, nl, result);
@@ -132,8 +135,8 @@ Value buildOutputStage(OpBuilder &b, Operation *op, Value accumulators,
   return generic.getResult(0);
 }
 
-struct QConvLowering : OpConversionPattern<QConvOp> {
-  using OpConversionPattern::OpConversionPattern;
+struct QConvLowering : RequantizingPattern<QConvOp> {
+  using RequantizingPattern::RequantizingPattern;
 
   LogicalResult
   matchAndRewrite(QConvOp op, OpAdaptor adaptor,
@@ -229,7 +232,7 @@ struct QConvLowering : OpConversionPattern<QConvOp> {
     Value result = buildOutputStage(rewriter, op, accumulated, 1,
                                     inputType.getScale(),
                                     getChannelScales(weightType, outChannels),
-                                    resultType);
+                                    resultType, i32Requantization);
     if (conv->unitHeight)
       result = collapseUnitDims(rewriter, loc, result, {2});
     rewriter.replaceOp(op, result);
@@ -237,8 +240,8 @@ struct QConvLowering : OpConversionPattern<QConvOp> {
   }
 };
 
-struct QMatMulLowering : OpConversionPattern<QMatMulOp> {
-  using OpConversionPattern::OpConversionPattern;
+struct QMatMulLowering : RequantizingPattern<QMatMulOp> {
+  using RequantizingPattern::RequantizingPattern;
 
   LogicalResult
   matchAndRewrite(QMatMulOp op, OpAdaptor adaptor,
@@ -264,7 +267,7 @@ struct QMatMulLowering : OpConversionPattern<QMatMulOp> {
     Value result = buildOutputStage(rewriter, op, accumulated, rank - 1,
                                     inputType.getScale(),
                                     getChannelScales(weightType, columns),
-                                    resultType);
+                                    resultType, i32Requantization);
     rewriter.replaceOp(op, result);
     return success();
   }
@@ -307,9 +310,11 @@ struct QMatMulDynamicLowering : OpConversionPattern<QMatMulDynamicOp> {
 } // namespace
 
 void populateIntegerOpsToLinalgPatterns(const TypeConverter &converter,
-                                        RewritePatternSet &patterns) {
-  patterns.add<QConvLowering, QMatMulLowering, QMatMulDynamicLowering>(
-      converter, patterns.getContext());
+                                        RewritePatternSet &patterns,
+                                        bool i32Requantization) {
+  patterns.add<QConvLowering, QMatMulLowering>(
+      converter, patterns.getContext(), i32Requantization);
+  patterns.add<QMatMulDynamicLowering>(converter, patterns.getContext());
 }
 
 } // namespace mlir::quarc

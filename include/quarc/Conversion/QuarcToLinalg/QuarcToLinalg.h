@@ -39,9 +39,13 @@ void populateQuantizedTypeConversion(TypeConverter &converter);
 void populateQuantToLinalgPatterns(const TypeConverter &converter,
                                    RewritePatternSet &patterns);
 /// QConv and QMatMul: integer contractions and the fixed-point output
-/// stage, with the same `converter`.
+/// stage, with the same `converter`. `i32Requantization`: finish the
+/// requantizations whose right shift is at least 32 in i32 (see
+/// buildRoundingShiftAndClamp), for targets without 64-bit vector shifts
+/// and min/max.
 void populateIntegerOpsToLinalgPatterns(const TypeConverter &converter,
-                                        RewritePatternSet &patterns);
+                                        RewritePatternSet &patterns,
+                                        bool i32Requantization);
 
 /// quarc.qmatmul_weight_only: its weight packed two values per byte
 /// (PackedNibbles.h) and one generic that unpacks it as it multiplies.
@@ -49,9 +53,10 @@ void populateWeightOnlyToLinalgPatterns(const TypeConverter &converter,
                                         RewritePatternSet &patterns);
 /// Requantize, QAdd, QMul, LookupTable and QAveragePool: elementwise
 /// integer arithmetic with one requantization each, with the same
-/// `converter`.
+/// `converter` and `i32Requantization` as populateIntegerOpsToLinalgPatterns.
 void populateIntegerElementwiseToLinalgPatterns(const TypeConverter &converter,
-                                                RewritePatternSet &patterns);
+                                                RewritePatternSet &patterns,
+                                                bool i32Requantization);
 
 } // namespace quarc
 } // namespace mlir
