@@ -41,9 +41,14 @@ command and its error under it.
 Writes bench/results/int8_latency.md (led by the CPU line and bench/peak.sh's FP32 and int8
 peaks, measured in the same run) and the bar chart bench/results/int8_latency.png.
 
+With --target T (a `quarc compile --target`, e.g. x86_64+avx2 on a machine with AVX-512),
+quarc's two executables are compiled for T and onnxruntime is not timed: its kernels follow
+the host's own features, so it would not run the code of T's machine. That gives an
+indication of T's int8 / FP32 ratio on this host's cores, not a measurement of T's machine.
+
 Usage: .venv/bin/python bench/int8_latency.py [--models det cls rec resnet50] [--threads 1 2]
-       [--rounds 3] [--runs 10] [--calib 8] [--build-dir DIR (default $QUARC_BUILD_DIR or
-       build)] [--output bench/results/int8_latency.md] [--keep-work]
+       [--rounds 3] [--runs 10] [--calib 8] [--target host] [--build-dir DIR (default
+       $QUARC_BUILD_DIR or build)] [--output bench/results/int8_latency.md] [--keep-work]
 """
 from __future__ import annotations
 
@@ -175,8 +180,9 @@ def write_inputs(key: str, shape: tuple[int, ...], calib_count: int,
 
 
 def quarc_executables(key: str, model: Path, shape_flag: list[str], quarc: pa.Quarc,
-                      folder: Path) -> dict[str, Path]:
-    """quarc int8 (calibrate, then compile) and quarc FP32, by engine, those that built."""
+                      folder: Path, target: str) -> dict[str, Path]:
+    """quarc int8 (calibrate, then compile) and quarc FP32 for `target`, by engine, those
+    that built."""
     stats = folder / "stats.json"
     compiles = {QUARC_FP32: [model, "-o", folder / f"{key}_fp32"]}
     if quarc.run(f"{key} {QUARC_INT8}", [quarc.binary, "calibrate", model, "--data",
@@ -186,7 +192,8 @@ def quarc_executables(key: str, model: Path, shape_flag: list[str], quarc: pa.Qu
                                 "-o", folder / f"{key}_int8"]
     with ThreadPool(2) as pool:  # the two compiles on one core each
         ok = pool.map(lambda item: quarc.run(f"{key} {item[0]}", [quarc.binary, "compile",
-                                                                  *item[1], *shape_flag]),
+                                                                  *item[1], *shape_flag,
+                                                                  f"--target={target}"]),
                       compiles.items())
     return {engine: Path(args[-1]) for (engine, args), good in zip(compiles.items(), ok)
             if good}
@@ -234,15 +241,18 @@ def prepare(model: co.Model, args: argparse.Namespace, quarc: pa.Quarc, work: Pa
     calib, eval_file = write_inputs(model.key, model.shape, args.calib, folder)
     pa.log(model.key, start, "calibrating, compiling, quantizing with onnxruntime")
     shape_flag = quarc_tools.shape_flag(model.input_name, model.shape)
-    executables = quarc_executables(model.key, path, shape_flag, quarc, folder)
-    ort_int8 = ort_int8_model(model.key, path, model.input_name, calib, quarc, folder)
+    executables = quarc_executables(model.key, path, shape_flag, quarc, folder, args.target)
+    timed_ort = args.target == "host"
+    ort_int8 = (ort_int8_model(model.key, path, model.input_name, calib, quarc, folder)
+                if timed_ort else None)
     feed = ["--input", f"{model.input_name}={eval_file}"]
     runner = [sys.executable, str(ROOT / "bench" / "ort_runner.py")]
     for engine, exe in executables.items():
         prepared.commands[engine] = [str(exe), *feed]
     if ort_int8 is not None:
         prepared.commands[ORT_INT8] = [*runner, str(ort_int8), *feed]
-    prepared.commands[ORT_FP32] = [*runner, str(path), *feed]
+    if timed_ort:
+        prepared.commands[ORT_FP32] = [*runner, str(path), *feed]
     if QUARC_INT8 in executables:
         prepared.relative_error = relative_error(model.key, executables[QUARC_INT8], path,
                                                  model.input_name, eval_file, quarc, folder)
@@ -279,7 +289,8 @@ class Row:
     key: str
     shape: str
     threads: int
-    ms: dict[str, float]  # by engine; a missing engine failed
+    ms: dict[str, float]  # by engine; an engine of `engines` missing here failed
+    engines: tuple[str, ...]  # the engines timed
     relative_error: float | None
 
 
@@ -308,7 +319,8 @@ def table(rows: list[Row]) -> list[str]:
               "quarc int8 vs ORT FP32: max abs diff / max abs (first output)"]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for row in rows:
-        cells = [f"{row.ms[e]:.2f}" if e in row.ms else "failed" for e in ENGINES]
+        cells = [f"{row.ms[e]:.2f}" if e in row.ms else "failed" if e in row.engines else "-"
+                 for e in ENGINES]
         q8 = row.ms.get(QUARC_INT8)
         error = "-" if row.relative_error is None else f"{row.relative_error:.2e}"
         lines.append(f"| {row.key} | {row.shape} | {row.threads} | {' | '.join(cells)} | "
@@ -324,6 +336,9 @@ def markdown(rows: list[Row], peaks: list[str], failures: list[pa.Failure], buil
     lines += ["", f"Measured {datetime.date.today()}, quarc {build}, onnxruntime "
               f"{ort.__version__}; {args.rounds} rounds x {args.runs} runs, median of the "
               f"rounds' medians; {args.calib} calibration inputs; {seconds:.0f} s in all.", ""]
+    if args.target != "host":
+        lines += [f"quarc compiled with --target={args.target} and run on this host; "
+                  "onnxruntime not timed (its kernels follow the host's features).", ""]
     lines += table(rows)
     lines += ["", "quarc int8: `quarc calibrate` + `quarc compile --quantize=int8 --stats`. "
               "ORT int8: onnxruntime's QDQ model from quantize_static (opset 13, "
@@ -373,6 +388,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds")
     parser.add_argument("--runs", type=int, default=10, help="timed runs per round")
     parser.add_argument("--calib", type=int, default=8, help="calibration inputs per model")
+    parser.add_argument("--target", default="host",
+                        help="quarc compile --target for quarc's executables; other than "
+                             "host, onnxruntime is not timed")
     parser.add_argument("--build-dir", type=Path,
                         default=Path(os.environ.get("QUARC_BUILD_DIR", ROOT / "build")))
     parser.add_argument("--output", type=Path, default=RESULTS / "int8_latency.md",
@@ -398,9 +416,10 @@ def main() -> int:
         prepared = prepare(models[key], args, quarc, work, start)
         for threads in args.threads:
             pa.log(key, start, f"timing at {threads} thread(s)")
+            timed = ENGINES if args.target == "host" else (QUARC_INT8, QUARC_FP32)
             rows.append(Row(key, prepared.shape, threads,
                             time_engines(prepared, threads, args, quarc),
-                            prepared.relative_error))
+                            timed, prepared.relative_error))
     text = markdown(rows, peaks, quarc.failures, build, args, time.time() - start)
     print(text)
     args.output.parent.mkdir(parents=True, exist_ok=True)
