@@ -119,9 +119,7 @@ static void addPipelineText(OpPassManager &pm, const char *text) {
 
 void buildLowerToLLVMPipeline(OpPassManager &pm,
                               const PipelineOptions &options) {
-  ConvertQuarcToLinalgOptions lowering;
-  lowering.i32Requantization = options.target.prefersI32Requantization();
-  pm.addNestedPass<func::FuncOp>(createConvertQuarcToLinalg(lowering));
+  pm.addNestedPass<func::FuncOp>(createConvertQuarcToLinalg());
   // Tensors: fuse elementwise chains (but not into matmuls).
   pm.addNestedPass<func::FuncOp>(createCanonicalizerPass());
   pm.addNestedPass<func::FuncOp>(createQuarcFuseElementwise());

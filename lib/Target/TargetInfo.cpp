@@ -179,10 +179,6 @@ bool TargetInfo::hasVectorFMA() const {
   return arch == "aarch64" || has("avx2");
 }
 
-bool TargetInfo::prefersI32Requantization() const {
-  return arch == "x86_64" && !has("avx512f");
-}
-
 TargetInfo::RegisterTile TargetInfo::f32MatmulTile() const {
   unsigned lanes = vectorBits() / 32;
   // Three registers of B per k step; without FMA the product needs a

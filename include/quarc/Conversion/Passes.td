@@ -48,18 +48,13 @@ def ConvertQuarcToLinalg : Pass<"convert-quarc-to-linalg", "func::FuncOp"> {
     the list of ops that lower is in docs/ops.md.
 
     Requantizations (the integer ops' output stages, `quarc.requantize`,
-    `quarc.qadd`, ...) compute `(value + 2^(n-1)) >> n` in i64, then add the
-    zero point and clamp. With `i32-requantization`, those whose right
-    shift n is at least 32 (an output scale below half the input's: every
-    convolution's, as a rule) take the high 32 bits of the sum, shift
-    them by n - 32 and add and clamp in i32: the same values, without the
-    64-bit vector shifts and min/max that AVX2 and SSE lack (`quarc
-    compile` sets it for them; with AVX-512 the i64 form measured faster).
+    `quarc.qadd`, ...) give FixedPoint.h's values, `(value + 2^(n-1)) >>
+    n` plus the zero point, clamped. Where every right shift n is at least
+    32 (known when lowering: the multipliers are constants) the work is
+    done in i32: from n = 33 the high word of the 32 x 32-bit product
+    (`arith.mulsi_extended`) plus 2^(n-33), shifted by n - 32; at n = 32
+    the high word of the rounded i64 sum. Otherwise in i64.
   }];
-  let options = [
-    Option<"i32Requantization", "i32-requantization", "bool", "false",
-           "Finish requantizations whose right shift is at least 32 in i32">,
-  ];
   let dependentDialects = [
     "arith::ArithDialect",
     "bufferization::BufferizationDialect",

@@ -47,11 +47,6 @@ struct TargetInfo {
   /// Whether vector fused multiply-add is native (AVX2's FMA3 on x86, always
   /// on AArch64). Without it an fma would become a libm call per element.
   bool hasVectorFMA() const;
-  /// Whether requantizations are better finished in i32 where they can be
-  /// (convert-quarc-to-linalg's i32-requantization): x86 without AVX-512,
-  /// which has no 64-bit vector arithmetic shift or min/max. (With
-  /// AVX-512 the i64 form measured faster; AArch64 is not measured.)
-  bool prefersI32Requantization() const;
   /// The f32 matmul microkernel's register tile: `rows` rows of C, each
   /// `columns` elements (a whole number of vector registers) wide, chosen
   /// so that the accumulators, one row of B and one broadcast fit in the

@@ -53,20 +53,19 @@ struct IntegerResult {
     return result;
   }
 
-  /// buildRequantize of `acc` with `m` into this result (in i32 from a
-  /// right shift of `leastShift` on).
+  /// buildRequantize of `acc` with `m` into this result.
   Value requantize(OpBuilder &b, Location loc, Value acc,
-                   FixedPointMultiplier m, int64_t leastShift) const {
+                   FixedPointMultiplier m) const {
     Type i32 = b.getI32Type();
     return buildRequantize(b, loc, acc, createScalar(b, loc, i32, m.multiplier),
                            createScalar(b, loc, i32, m.rightShift()),
-                           leastShift, type.getZeroPoint(), qmin, qmax,
+                           m.rightShift(), type.getZeroPoint(), qmin, qmax,
                            storage.getElementType());
   }
 };
 
-struct RequantizeLowering : RequantizingPattern<RequantizeOp> {
-  using RequantizingPattern::RequantizingPattern;
+struct RequantizeLowering : OpConversionPattern<RequantizeOp> {
+  using OpConversionPattern::OpConversionPattern;
 
   LogicalResult
   matchAndRewrite(RequantizeOp op, OpAdaptor adaptor,
@@ -79,16 +78,15 @@ struct RequantizeLowering : RequantizingPattern<RequantizeOp> {
         rewriter, op.getLoc(), output.storage, adaptor.getInput(),
         [&](OpBuilder &b, Location loc, ValueRange args) {
           return output.requantize(
-              b, loc, centered(b, loc, args[0], input, b.getI32Type()), m,
-              leastShift(m.rightShift()));
+              b, loc, centered(b, loc, args[0], input, b.getI32Type()), m);
         });
     rewriter.replaceOp(op, result);
     return success();
   }
 };
 
-struct QAddLowering : RequantizingPattern<QAddOp> {
-  using RequantizingPattern::RequantizingPattern;
+struct QAddLowering : OpConversionPattern<QAddOp> {
+  using OpConversionPattern::OpConversionPattern;
 
   LogicalResult
   matchAndRewrite(QAddOp op, OpAdaptor adaptor,
@@ -110,7 +108,7 @@ struct QAddLowering : RequantizingPattern<QAddOp> {
                                     createScalar(nb, loc, i64, m.second)));
           return buildRoundingShiftAndClamp(
               nb, loc, sum, createScalar(nb, loc, i64, m.rightShift),
-              leastShift(m.rightShift), output.type.getZeroPoint(), output.qmin, output.qmax,
+              m.rightShift, output.type.getZeroPoint(), output.qmin, output.qmax,
               output.storage.getElementType());
         });
     rewriter.replaceOp(op, result);
@@ -118,8 +116,8 @@ struct QAddLowering : RequantizingPattern<QAddOp> {
   }
 };
 
-struct QMulLowering : RequantizingPattern<QMulOp> {
-  using RequantizingPattern::RequantizingPattern;
+struct QMulLowering : OpConversionPattern<QMulOp> {
+  using OpConversionPattern::OpConversionPattern;
 
   LogicalResult
   matchAndRewrite(QMulOp op, OpAdaptor adaptor,
@@ -136,8 +134,7 @@ struct QMulLowering : RequantizingPattern<QMulOp> {
           Value product =
               arith::MulIOp::create(nb, loc, centered(nb, loc, args[0], a, i32),
                                     centered(nb, loc, args[1], b, i32));
-          return output.requantize(nb, loc, product, m,
-                                   leastShift(m.rightShift()));
+          return output.requantize(nb, loc, product, m);
         });
     rewriter.replaceOp(op, result);
     return success();
@@ -209,8 +206,8 @@ Value reduceWholeInput(OpBuilder &b, Location loc, Value x,
   return expandUnitDims(b, loc, sums, {2, 3});
 }
 
-struct QAveragePoolLowering : RequantizingPattern<QAveragePoolOp> {
-  using RequantizingPattern::RequantizingPattern;
+struct QAveragePoolLowering : OpConversionPattern<QAveragePoolOp> {
+  using OpConversionPattern::OpConversionPattern;
 
   LogicalResult
   matchAndRewrite(QAveragePoolOp op, OpAdaptor adaptor,
@@ -271,7 +268,7 @@ struct QAveragePoolLowering : RequantizingPattern<QAveragePoolOp> {
       return nullptr;
     };
     Value multiplier = constant(multipliers), shift = constant(shifts);
-    int64_t least = leastShift(*llvm::min_element(shifts));
+    int64_t leastShift = *llvm::min_element(shifts);
     auto pooledType = cast<RankedTensorType>(sums.getType());
     Value result = buildElementwise(
         rewriter, loc, pooledType.clone(type.getElementType()), inputs,
@@ -279,7 +276,7 @@ struct QAveragePoolLowering : RequantizingPattern<QAveragePoolOp> {
           unsigned next = 1;
           Value m = multiplier ? multiplier : args[next++];
           Value n = shift ? shift : args[next++];
-          return buildRequantize(b, nl, args[0], m, n, least,
+          return buildRequantize(b, nl, args[0], m, n, leastShift,
                                  output.type.getZeroPoint(), output.qmin,
                                  output.qmax, type.getElementType());
         });
@@ -293,12 +290,10 @@ struct QAveragePoolLowering : RequantizingPattern<QAveragePoolOp> {
 } // namespace
 
 void populateIntegerElementwiseToLinalgPatterns(const TypeConverter &converter,
-                                                RewritePatternSet &patterns,
-                                                bool i32Requantization) {
-  patterns.add<LookupTableLowering>(converter, patterns.getContext());
+                                                RewritePatternSet &patterns) {
   patterns.add<RequantizeLowering, QAddLowering, QMulLowering,
-               QAveragePoolLowering>(converter, patterns.getContext(),
-                                     i32Requantization);
+               LookupTableLowering, QAveragePoolLowering>(
+      converter, patterns.getContext());
 }
 
 } // namespace mlir::quarc

@@ -29,6 +29,28 @@ std::pair<int64_t, int64_t> getClampRange(Operation *op,
   return {low, high};
 }
 
+namespace {
+
+/// clamp(value + zeroPoint, qmin, qmax) in `value`'s type, truncated to
+/// `storage`.
+Value addZeroPointAndClamp(OpBuilder &b, Location loc, Value value,
+                           int64_t zeroPoint, int64_t qmin, int64_t qmax,
+                           Type storage) {
+  Type type = value.getType();
+  Value shifted = arith::AddIOp::create(
+      b, loc, value, createScalar(b, loc, type, double(zeroPoint)));
+  Value clamped = arith::MinSIOp::create(
+      b, loc,
+      arith::MaxSIOp::create(b, loc, shifted,
+                             createScalar(b, loc, type, double(qmin))),
+      createScalar(b, loc, type, double(qmax)));
+  if (clamped.getType() == storage)
+    return clamped;
+  return arith::TruncIOp::create(b, loc, storage, clamped);
+}
+
+} // namespace
+
 Value buildRoundingShiftAndClamp(OpBuilder &b, Location loc, Value value,
                                  Value shift, int64_t leastShift,
                                  int64_t zeroPoint, int64_t qmin, int64_t qmax,
@@ -38,40 +60,45 @@ Value buildRoundingShiftAndClamp(OpBuilder &b, Location loc, Value value,
   Value half =
       arith::ShLIOp::create(b, loc, one, arith::SubIOp::create(b, loc, shift, one));
   Value biased = arith::AddIOp::create(b, loc, value, half);
+  if (leastShift < 32)
+    return addZeroPointAndClamp(b, loc,
+                                arith::ShRSIOp::create(b, loc, biased, shift),
+                                zeroPoint, qmin, qmax, storage);
   // The rest in i32 where the shift takes at least 32 bits off: floor
   // division by 2^32 then by 2^(n - 32) is floor division by 2^n, and
   // (value + half) >> 32 fits i32 (|value| < 2^62). Vector code then needs
   // no 64-bit arithmetic shift or comparison, which AVX2 lacks.
-  bool narrow = leastShift >= 32;
-  Type work = narrow ? Type(b.getI32Type()) : i64;
-  Value rounded;
-  if (narrow) {
-    Type i32 = b.getI32Type();
-    Value high = arith::TruncIOp::create(
-        b, loc, i32,
-        arith::ShRSIOp::create(b, loc, biased, createScalar(b, loc, i64, 32)));
-    Value rest = arith::SubIOp::create(b, loc,
-                                       arith::TruncIOp::create(b, loc, i32, shift),
-                                       createScalar(b, loc, i32, 32));
-    rounded = arith::ShRSIOp::create(b, loc, high, rest);
-  } else {
-    rounded = arith::ShRSIOp::create(b, loc, biased, shift);
-  }
-  Value shifted = arith::AddIOp::create(
-      b, loc, rounded, createScalar(b, loc, work, double(zeroPoint)));
-  Value clamped = arith::MinSIOp::create(
-      b, loc,
-      arith::MaxSIOp::create(b, loc, shifted,
-                             createScalar(b, loc, work, double(qmin))),
-      createScalar(b, loc, work, double(qmax)));
-  if (clamped.getType() == storage)
-    return clamped;
-  return arith::TruncIOp::create(b, loc, storage, clamped);
+  Type i32 = b.getI32Type();
+  Value high = arith::TruncIOp::create(
+      b, loc, i32,
+      arith::ShRSIOp::create(b, loc, biased, createScalar(b, loc, i64, 32)));
+  Value rest = arith::SubIOp::create(b, loc,
+                                     arith::TruncIOp::create(b, loc, i32, shift),
+                                     createScalar(b, loc, i32, 32));
+  return addZeroPointAndClamp(b, loc, arith::ShRSIOp::create(b, loc, high, rest),
+                              zeroPoint, qmin, qmax, storage);
 }
 
 Value buildRequantize(OpBuilder &b, Location loc, Value acc, Value multiplier,
                       Value shift, int64_t leastShift, int64_t zeroPoint,
                       int64_t qmin, int64_t qmax, Type storage) {
+  if (leastShift >= 33) {
+    // acc * M = H 2^32 + L: from n = 33 on the rounding half 2^(n-1) has
+    // no low word, and L / 2^32 < 1 cannot change floor((H + 2^(n-33) +
+    // L / 2^32) / 2^(n-32)): the result is (H + 2^(n-33)) >> (n - 32),
+    // with H the high word of a 32 x 32-bit product (LLVM's mulhs: on x86
+    // two vpmuldq and shuffles, no 64-bit lanes kept).
+    Type i32 = b.getI32Type();
+    Value high =
+        arith::MulSIExtendedOp::create(b, loc, acc, multiplier).getHigh();
+    auto constant = [&](int64_t value) { return createScalar(b, loc, i32, value); };
+    Value halfHigh = arith::ShLIOp::create(
+        b, loc, constant(1), arith::SubIOp::create(b, loc, shift, constant(33)));
+    Value rounded = arith::ShRSIOp::create(
+        b, loc, arith::AddIOp::create(b, loc, high, halfHigh),
+        arith::SubIOp::create(b, loc, shift, constant(32)));
+    return addZeroPointAndClamp(b, loc, rounded, zeroPoint, qmin, qmax, storage);
+  }
   Type i64 = b.getI64Type();
   auto widen = [&](Value v) {
     return arith::ExtSIOp::create(b, loc, i64, v).getResult();

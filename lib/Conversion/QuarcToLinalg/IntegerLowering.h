@@ -2,8 +2,9 @@
 //
 // The scalar arithmetic every integer op lowers to, written once: stored
 // values widened by their signedness, and the end of a requantization of
-// Quantization/FixedPoint.h (one rounding shift, zero point, clamp), in
-// i64 exactly as specified there, or finished in i32 with the same values.
+// Quantization/FixedPoint.h (one rounding shift, zero point, clamp), with
+// exactly the values specified there: in i64, or finished in i32 where the
+// right shift allows (from 32 bits on), as vector code does best.
 //
 //===----------------------------------------------------------------------===//
 
@@ -12,7 +13,6 @@
 
 #include "mlir/Dialect/Quant/IR/QuantTypes.h"
 #include "mlir/IR/Builders.h"
-#include "mlir/Transforms/DialectConversion.h"
 
 namespace mlir::quarc {
 
@@ -35,37 +35,21 @@ std::pair<int64_t, int64_t> getClampRange(Operation *op,
 /// zeroPoint, qmin, qmax), truncated to `storage`. `value` (below 2^62 in
 /// magnitude) and `shift` are i64; `leastShift` is the smallest value
 /// `shift` takes, known when lowering: from 32 on, the shift is finished
-/// and the result clamped in i32.
+/// and the result clamped in i32 (no 64-bit vector shift or min/max,
+/// which AVX2 lacks).
 Value buildRoundingShiftAndClamp(OpBuilder &b, Location loc, Value value,
                                  Value shift, int64_t leastShift,
                                  int64_t zeroPoint, int64_t qmin, int64_t qmax,
                                  Type storage);
 
 /// requantize(acc, {multiplier, n}): the i32 accumulator times the i32
-/// multiplier in i64, then buildRoundingShiftAndClamp with the i32 right
-/// shift `shift` (at least `leastShift`).
+/// multiplier, then the rounding shift by the i32 `shift` (at least
+/// `leastShift`), the zero point and the clamp. From a shift of 33 on, all
+/// in i32: the high word of the 32 x 32-bit product is all the result
+/// needs.
 Value buildRequantize(OpBuilder &b, Location loc, Value acc, Value multiplier,
                       Value shift, int64_t leastShift, int64_t zeroPoint,
                       int64_t qmin, int64_t qmax, Type storage);
-
-/// The lowering of an integer op that requantizes, with the pass's
-/// i32-requantization choice.
-template <typename Op>
-struct RequantizingPattern : OpConversionPattern<Op> {
-  RequantizingPattern(const TypeConverter &converter, MLIRContext *context,
-                      bool i32Requantization)
-      : OpConversionPattern<Op>(converter, context),
-        i32Requantization(i32Requantization) {}
-
-  /// The `leastShift` to give buildRoundingShiftAndClamp for right shifts
-  /// of at least `shift`: 0 (the i64 form) unless i32 requantization is
-  /// on.
-  int64_t leastShift(int64_t shift) const {
-    return i32Requantization ? shift : 0;
-  }
-
-  bool i32Requantization;
-};
 
 } // namespace mlir::quarc
 

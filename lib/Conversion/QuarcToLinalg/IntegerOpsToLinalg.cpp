@@ -57,12 +57,11 @@ Value createChannelConstant(OpBuilder &b, Location loc, Type element,
 /// The output stage of `op`: from the i32 accumulators (channels along
 /// `channelDim`) to `resultType` (the lowered storage type of a quantized
 /// result, or f32). `inputScale` and `weightScales` give the accumulators'
-/// scale per channel. With `i32Requantization`, a requantization whose
-/// every right shift is at least 32 is finished in i32.
+/// scale per channel.
 Value buildOutputStage(OpBuilder &b, Operation *op, Value accumulators,
                        int64_t channelDim, double inputScale,
                        ArrayRef<double> weightScales,
-                       RankedTensorType resultType, bool i32Requantization) {
+                       RankedTensorType resultType) {
   Location loc = op->getLoc();
   Type resultElement =
       cast<RankedTensorType>(op->getResult(0).getType()).getElementType();
@@ -84,7 +83,7 @@ Value buildOutputStage(OpBuilder &b, Operation *op, Value accumulators,
     }
     constants.push_back(createChannelConstant<int32_t>(b, loc, i32, multipliers));
     constants.push_back(createChannelConstant<int32_t>(b, loc, i32, shifts));
-    leastShift = i32Requantization ? *llvm::min_element(shifts) : 0;
+    leastShift = *llvm::min_element(shifts);
   } else {
     SmallVector<float> scales;
     for (double weightScale : weightScales)
@@ -127,16 +126,16 @@ Value buildOutputStage(OpBuilder &b, Operation *op, Value accumulators,
         } else {
           // r = (acc * M + 2^(n-1)) >> n, then zero point and clamp.
           result = buildRequantize(nb, nl, acc, params[0], params[1],
-                                   leastShift, quantized.getZeroPoint(), qmin, qmax,
-                                   resultType.getElementType());
+                                   leastShift, quantized.getZeroPoint(), qmin,
+                                   qmax, resultType.getElementType());
         }
         linalg::YieldOp::create(nb, nl, result);
       });
   return generic.getResult(0);
 }
 
-struct QConvLowering : RequantizingPattern<QConvOp> {
-  using RequantizingPattern::RequantizingPattern;
+struct QConvLowering : OpConversionPattern<QConvOp> {
+  using OpConversionPattern::OpConversionPattern;
 
   LogicalResult
   matchAndRewrite(QConvOp op, OpAdaptor adaptor,
@@ -232,7 +231,7 @@ struct QConvLowering : RequantizingPattern<QConvOp> {
     Value result = buildOutputStage(rewriter, op, accumulated, 1,
                                     inputType.getScale(),
                                     getChannelScales(weightType, outChannels),
-                                    resultType, i32Requantization);
+                                    resultType);
     if (conv->unitHeight)
       result = collapseUnitDims(rewriter, loc, result, {2});
     rewriter.replaceOp(op, result);
@@ -240,8 +239,8 @@ struct QConvLowering : RequantizingPattern<QConvOp> {
   }
 };
 
-struct QMatMulLowering : RequantizingPattern<QMatMulOp> {
-  using RequantizingPattern::RequantizingPattern;
+struct QMatMulLowering : OpConversionPattern<QMatMulOp> {
+  using OpConversionPattern::OpConversionPattern;
 
   LogicalResult
   matchAndRewrite(QMatMulOp op, OpAdaptor adaptor,
@@ -267,7 +266,7 @@ struct QMatMulLowering : RequantizingPattern<QMatMulOp> {
     Value result = buildOutputStage(rewriter, op, accumulated, rank - 1,
                                     inputType.getScale(),
                                     getChannelScales(weightType, columns),
-                                    resultType, i32Requantization);
+                                    resultType);
     rewriter.replaceOp(op, result);
     return success();
   }
@@ -310,11 +309,9 @@ struct QMatMulDynamicLowering : OpConversionPattern<QMatMulDynamicOp> {
 } // namespace
 
 void populateIntegerOpsToLinalgPatterns(const TypeConverter &converter,
-                                        RewritePatternSet &patterns,
-                                        bool i32Requantization) {
-  patterns.add<QConvLowering, QMatMulLowering>(
-      converter, patterns.getContext(), i32Requantization);
-  patterns.add<QMatMulDynamicLowering>(converter, patterns.getContext());
+                                        RewritePatternSet &patterns) {
+  patterns.add<QConvLowering, QMatMulLowering, QMatMulDynamicLowering>(
+      converter, patterns.getContext());
 }
 
 } // namespace mlir::quarc

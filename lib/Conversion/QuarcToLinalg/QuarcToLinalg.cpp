@@ -44,8 +44,6 @@ std::string describe(Operation *op) {
 
 struct ConvertQuarcToLinalgPass
     : impl::ConvertQuarcToLinalgBase<ConvertQuarcToLinalgPass> {
-  using Base::Base;
-
   void runOnOperation() override {
     func::FuncOp func = getOperation();
     MLIRContext *context = &getContext();
@@ -54,11 +52,9 @@ struct ConvertQuarcToLinalgPass
     TypeConverter quantizedTypes;
     populateQuantizedTypeConversion(quantizedTypes);
     populateQuantToLinalgPatterns(quantizedTypes, patterns);
-    populateIntegerOpsToLinalgPatterns(quantizedTypes, patterns,
-                                       i32Requantization);
+    populateIntegerOpsToLinalgPatterns(quantizedTypes, patterns);
     populateWeightOnlyToLinalgPatterns(quantizedTypes, patterns);
-    populateIntegerElementwiseToLinalgPatterns(quantizedTypes, patterns,
-                                               i32Requantization);
+    populateIntegerElementwiseToLinalgPatterns(quantizedTypes, patterns);
 
     // Check up front that every op has a lowering and only lowerable
     // element types, so the user gets one clear error per op rather than

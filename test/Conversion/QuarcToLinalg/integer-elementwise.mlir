@@ -57,6 +57,35 @@ func.func @add_broadcast(%a: tensor<1x4x6x6x!a>, %b: tensor<1x4x1x1x!b>) -> tens
 
 // -----
 
+// qadd into a coarser output: sa/so = 0.1 and sb/so = 0.2 (0.2 = 2^31 x
+// 0.8 x 2^-33: n = 33). From a shift of 32 on, the i64 sum plus the
+// rounding half is shifted by 32 and taken as i32, the rest of the shift
+// (n - 32), the zero point and the clamp are i32 arithmetic.
+
+!a = !quant.uniform<u8:f32, 0.05:128>
+!b = !quant.uniform<u8:f32, 0.1:10>
+!y = !quant.uniform<i8:f32, 0.5:-3>
+// CHECK-LABEL: func.func @add_coarse
+// CHECK: %[[SUM:.*]] = arith.addi %{{.*}}, %{{.*}} : i64
+// CHECK: %[[N:.*]] = arith.constant 33 : i64
+// CHECK: %[[RS:.*]] = arith.addi %[[SUM]], %{{.*}} : i64
+// CHECK: %[[C32:.*]] = arith.constant 32 : i64
+// CHECK: %[[HIGH64:.*]] = arith.shrsi %[[RS]], %[[C32]] : i64
+// CHECK: %[[HIGH:.*]] = arith.trunci %[[HIGH64]] : i64 to i32
+// CHECK: %[[N32:.*]] = arith.trunci %[[N]] : i64 to i32
+// CHECK: %[[REST:.*]] = arith.subi %[[N32]], %{{.*}} : i32
+// CHECK: %[[R:.*]] = arith.shrsi %[[HIGH]], %[[REST]] : i32
+// CHECK: %[[Z:.*]] = arith.addi %[[R]], %{{.*}} : i32
+// CHECK: arith.maxsi %[[Z]], %{{.*}} : i32
+// CHECK: arith.minsi
+// CHECK: arith.trunci %{{.*}} : i32 to i8
+func.func @add_coarse(%a: tensor<8x!a>, %b: tensor<8x!b>) -> tensor<8x!y> {
+  %y = quarc.qadd %a, %b : (tensor<8x!a>, tensor<8x!b>) -> tensor<8x!y>
+  return %y : tensor<8x!y>
+}
+
+// -----
+
 // qmul: (a - za) * (b - zb) in i32, then requantize with (0.5 * 0.25) /
 // 0.125 = 1 = 2^30 * 2^-30; signed inputs are sign-extended.
 

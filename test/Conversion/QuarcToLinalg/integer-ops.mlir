@@ -1,5 +1,4 @@
 // RUN: quarc-opt %s -split-input-file --convert-quarc-to-linalg | FileCheck %s
-// RUN: quarc-opt %s -split-input-file --convert-quarc-to-linalg=i32-requantization=true | FileCheck %s --check-prefix=I32
 
 // qconv: the input padded with its zero point, an i32 accumulator
 // starting from the bias, u8 x s8 products (zero- and sign-extended), then
@@ -32,34 +31,22 @@
 // CHECK-DAG: %[[N:.*]] = arith.constant dense<[33, 34]> : tensor<2xi32>
 // CHECK: linalg.generic {{.*}} ins(%[[FLAT]], %[[N]] : tensor<1x2x2x4xi32>, tensor<2xi32>) outs(%{{.*}} : tensor<1x2x2x4xi8>)
 // CHECK: ^bb0(%[[ACCV:.*]]: i32, %[[SHIFT:.*]]: i32, %{{.*}}: i8):
-// CHECK: %[[A64:.*]] = arith.extsi %[[ACCV]] : i32 to i64
-// CHECK: %[[M64:.*]] = arith.extsi %[[M]] : i32 to i64
-// CHECK: %[[PROD:.*]] = arith.muli %[[A64]], %[[M64]] : i64
-// CHECK: %[[S64:.*]] = arith.extsi %[[SHIFT]] : i32 to i64
-// CHECK: %[[ONE:.*]] = arith.constant 1 : i64
-// CHECK: %[[SM1:.*]] = arith.subi %[[S64]], %[[ONE]] : i64
-// CHECK: %[[HALF:.*]] = arith.shli %[[ONE]], %[[SM1]] : i64
-// CHECK: %[[SUM:.*]] = arith.addi %[[PROD]], %[[HALF]] : i64
-// CHECK: %[[R:.*]] = arith.shrsi %[[SUM]], %[[S64]] : i64
-// CHECK: %[[Z:.*]] = arith.addi %[[R]], %{{.*}} : i64
-// CHECK: %[[LO:.*]] = arith.maxsi %[[Z]], %{{.*}} : i64
-// CHECK: %[[HI:.*]] = arith.minsi %[[LO]], %{{.*}} : i64
-// CHECK: arith.trunci %[[HI]] : i64 to i8
-// With i32-requantization (every shift here is at least 32): the high word
-// of the sum, then the rest of the shift, the zero point and the clamp in
-// i32.
-// I32-LABEL: func.func @conv
-// I32: %[[SUM:.*]] = arith.addi %{{.*}}, %{{.*}} : i64
-// I32: %[[C32:.*]] = arith.constant 32 : i64
-// I32: %[[HIGH64:.*]] = arith.shrsi %[[SUM]], %[[C32]] : i64
-// I32: %[[HIGH:.*]] = arith.trunci %[[HIGH64]] : i64 to i32
-// I32: %[[S32:.*]] = arith.trunci %{{.*}} : i64 to i32
-// I32: %[[REST:.*]] = arith.subi %[[S32]], %{{.*}} : i32
-// I32: %[[R:.*]] = arith.shrsi %[[HIGH]], %[[REST]] : i32
-// I32: %[[Z:.*]] = arith.addi %[[R]], %{{.*}} : i32
-// I32: %[[LO:.*]] = arith.maxsi %[[Z]], %{{.*}} : i32
-// I32: %[[HI:.*]] = arith.minsi %[[LO]], %{{.*}} : i32
-// I32: arith.trunci %[[HI]] : i32 to i8
+// Every shift is at least 33: the high word of acc * M (mulsi_extended)
+// plus the rounding half's high word 2^(n-33), shifted by n - 32; the zero
+// point and the clamp in i32.
+// CHECK: %[[PROD:.*]], %[[HIGH:.*]] = arith.mulsi_extended %[[ACCV]], %[[M]] : i32
+// CHECK: %[[ONE:.*]] = arith.constant 1 : i32
+// CHECK: %[[C33:.*]] = arith.constant 33 : i32
+// CHECK: %[[E:.*]] = arith.subi %[[SHIFT]], %[[C33]] : i32
+// CHECK: %[[HALF:.*]] = arith.shli %[[ONE]], %[[E]] : i32
+// CHECK: %[[SUM:.*]] = arith.addi %[[HIGH]], %[[HALF]] : i32
+// CHECK: %[[C32:.*]] = arith.constant 32 : i32
+// CHECK: %[[REST:.*]] = arith.subi %[[SHIFT]], %[[C32]] : i32
+// CHECK: %[[R:.*]] = arith.shrsi %[[SUM]], %[[REST]] : i32
+// CHECK: %[[Z:.*]] = arith.addi %[[R]], %{{.*}} : i32
+// CHECK: %[[LO:.*]] = arith.maxsi %[[Z]], %{{.*}} : i32
+// CHECK: %[[HI:.*]] = arith.minsi %[[LO]], %{{.*}} : i32
+// CHECK: arith.trunci %[[HI]] : i32 to i8
 func.func @conv(%x: tensor<1x1x4x4x!x>, %w: tensor<2x1x3x2x!w>, %b: tensor<2xi32>) -> tensor<1x2x2x4x!y> {
   %y = quarc.qconv %x, %w, %b {pads = array<i64: 1, 0, 1, 1>, strides = array<i64: 2, 1>} : (tensor<1x1x4x4x!x>, tensor<2x1x3x2x!w>, tensor<2xi32>) -> tensor<1x2x2x4x!y>
   return %y : tensor<1x2x2x4x!y>
@@ -115,17 +102,14 @@ func.func @matmul(%a: tensor<?x4x2x!a>, %w: tensor<2x3x!w>, %b: tensor<3xi32>) -
 // -----
 
 // A fused Relu/Clip narrows the requantization's clamp. The scale 2.5 takes
-// a shift of 29: below 32, the shift and the clamp stay in i64 even with
-// i32-requantization.
+// a right shift of 29: the product, the shift and the clamp are in i64.
 
 !a = !quant.uniform<u8:f32, 0.5:10>
 !w = !quant.uniform<i8:f32, 0.25>
 !y = !quant.uniform<u8:f32, 0.05:10>
 // CHECK-LABEL: func.func @clamped
-// CHECK: arith.shrsi
-// I32-LABEL: func.func @clamped
-// I32: arith.shrsi %{{.*}}, %{{.*}} : i64
-// I32: arith.maxsi %{{.*}}, %{{.*}} : i64
+// CHECK: arith.muli %{{.*}}, %{{.*}} : i64
+// CHECK: arith.shrsi %{{.*}}, %{{.*}} : i64
 // CHECK: arith.addi
 // CHECK: %[[LO:.*]] = arith.constant 10 : i64
 // CHECK: %[[MAX:.*]] = arith.maxsi %{{.*}}, %[[LO]] : i64

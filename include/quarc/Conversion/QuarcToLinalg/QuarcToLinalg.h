@@ -39,13 +39,9 @@ void populateQuantizedTypeConversion(TypeConverter &converter);
 void populateQuantToLinalgPatterns(const TypeConverter &converter,
                                    RewritePatternSet &patterns);
 /// QConv and QMatMul: integer contractions and the fixed-point output
-/// stage, with the same `converter`. `i32Requantization`: finish the
-/// requantizations whose right shift is at least 32 in i32 (see
-/// buildRoundingShiftAndClamp), for targets without 64-bit vector shifts
-/// and min/max.
+/// stage, with the same `converter`.
 void populateIntegerOpsToLinalgPatterns(const TypeConverter &converter,
-                                        RewritePatternSet &patterns,
-                                        bool i32Requantization);
+                                        RewritePatternSet &patterns);
 
 /// quarc.qmatmul_weight_only: its weight packed two values per byte
 /// (PackedNibbles.h) and one generic that unpacks it as it multiplies.
@@ -53,10 +49,9 @@ void populateWeightOnlyToLinalgPatterns(const TypeConverter &converter,
                                         RewritePatternSet &patterns);
 /// Requantize, QAdd, QMul, LookupTable and QAveragePool: elementwise
 /// integer arithmetic with one requantization each, with the same
-/// `converter` and `i32Requantization` as populateIntegerOpsToLinalgPatterns.
+/// `converter`.
 void populateIntegerElementwiseToLinalgPatterns(const TypeConverter &converter,
-                                                RewritePatternSet &patterns,
-                                                bool i32Requantization);
+                                                RewritePatternSet &patterns);
 
 } // namespace quarc
 } // namespace mlir
