@@ -264,23 +264,44 @@ private:
     vector::StoreOp::create(b, loc, acc, conv.output, ValueRange{n, c, y, x0});
   }
 
-  /// The strip with four taps per step: the strip's registers of pixels
-  /// (`lanes` i32 lanes each) interleaved, so that their chains of dot
-  /// products overlap.
-  void buildQuadStrip(OpBuilder &b, Value n, Value c, Value y, Value x0,
-                      int64_t width) {
-    SmallVector<Value> starts, accs;
-    SmallVector<int64_t> widths;
+  /// The i32 sums of an integer strip, a register of `lanes` pixels at a
+  /// time (the last one partial, widened with zeros).
+  struct IntegerStrip {
+    SmallVector<Value> starts;   // each register's first pixel
+    SmallVector<int64_t> widths; // its pixels
+    SmallVector<Value> accs;     // vector<lanes x i32>
+  };
+
+  IntegerStrip loadStrip(OpBuilder &b, Value n, Value c, Value y, Value x0,
+                         int64_t width) {
+    IntegerStrip strip;
     for (int64_t start = 0; start < width; start += lanes) {
       int64_t size = std::min(lanes, width - start);
       Value x = addIndex(b, loc, x0, start);
       Value acc = vector::LoadOp::create(
           b, loc, VectorType::get({size}, b.getI32Type()), conv.output,
           ValueRange{n, c, y, x});
-      starts.push_back(x);
-      widths.push_back(size);
-      accs.push_back(widenWithZeros(b, loc, acc, lanes));
+      strip.starts.push_back(x);
+      strip.widths.push_back(size);
+      strip.accs.push_back(widenWithZeros(b, loc, acc, lanes));
     }
+    return strip;
+  }
+
+  void storeStrip(OpBuilder &b, const IntegerStrip &strip, Value n, Value c,
+                  Value y) {
+    for (auto [x, size, acc] : llvm::zip(strip.starts, strip.widths, strip.accs))
+      vector::StoreOp::create(b, loc, leadingLanes(b, loc, acc, size),
+                              conv.output, ValueRange{n, c, y, x});
+  }
+
+  /// The strip with four taps per step: the strip's registers of pixels
+  /// (`lanes` i32 lanes each) interleaved, so that their chains of dot
+  /// products overlap.
+  void buildQuadStrip(OpBuilder &b, Value n, Value c, Value y, Value x0,
+                      int64_t width) {
+    IntegerStrip sums = loadStrip(b, n, c, y, x0, width);
+    auto &[starts, widths, accs] = sums;
     int64_t sx = conv.strides[1], dx = conv.dilations[1];
     Value rowBase = scale(b, y, conv.strides[0]);
     for (int64_t i = 0; i < conv.kernelHeight; ++i) {
@@ -308,9 +329,7 @@ private:
         }
       }
     }
-    for (auto [x, size, acc] : llvm::zip(starts, widths, accs))
-      vector::StoreOp::create(b, loc, leadingLanes(b, loc, acc, size),
-                              conv.output, ValueRange{n, c, y, x});
+    storeStrip(b, sums, n, c, y);
   }
 
   /// Whether the tap-pair kernel applies: x86 with in-lane byte shuffles
@@ -332,18 +351,8 @@ private:
   /// vpmaddwd step adds their products with the pair's weights.
   void buildPairStrip(OpBuilder &b, Value n, Value c, Value y, Value x0,
                       int64_t width) {
-    SmallVector<Value> starts, accs;
-    SmallVector<int64_t> widths;
-    for (int64_t start = 0; start < width; start += lanes) {
-      int64_t size = std::min(lanes, width - start);
-      Value x = addIndex(b, loc, x0, start);
-      Value acc = vector::LoadOp::create(
-          b, loc, VectorType::get({size}, b.getI32Type()), conv.output,
-          ValueRange{n, c, y, x});
-      starts.push_back(x);
-      widths.push_back(size);
-      accs.push_back(widenWithZeros(b, loc, acc, lanes));
-    }
+    IntegerStrip sums = loadStrip(b, n, c, y, x0, width);
+    auto &[starts, widths, accs] = sums;
     int64_t sx = conv.strides[1], dx = conv.dilations[1];
     int64_t laneCount = lanes / kPairLanePixels;
     auto laneBytes = VectorType::get({kPairLaneBytes}, b.getI8Type());
@@ -398,9 +407,7 @@ private:
         }
       }
     }
-    for (auto [x, size, acc] : llvm::zip(starts, widths, accs))
-      vector::StoreOp::create(b, loc, leadingLanes(b, loc, acc, size),
-                              conv.output, ValueRange{n, c, y, x});
+    storeStrip(b, sums, n, c, y);
   }
 
   /// The weights of taps t and t + 1 (zero past the row) of filter row i of
