@@ -29,7 +29,8 @@ computes the model and not something fast and wrong.
 
 Timing: for each model and thread count, --rounds rounds in which the four engines run one
 after the other (order reversed every other round, so that drift hits all alike), each in its
-own process doing one warm-up and --runs timed runs (quarc executables' --benchmark,
+own process doing one warm-up and --runs timed runs (more for a fast engine: enough for
+--min-seconds of timed work, estimated from a 3-run process first) (quarc executables' --benchmark,
 onnxruntime through bench/ort_runner.py, both print "median X ms"); the table gives the median
 of the rounds' medians.
 
@@ -47,13 +48,14 @@ the host's own features, so it would not run the code of T's machine. That gives
 indication of T's int8 / FP32 ratio on this host's cores, not a measurement of T's machine.
 
 Usage: .venv/bin/python bench/int8_latency.py [--models det cls rec resnet50] [--threads 1 2]
-       [--rounds 3] [--runs 10] [--calib 8] [--target host] [--build-dir DIR (default
+       [--rounds 3] [--runs 10] [--min-seconds 0.3] [--calib 8] [--target host] [--build-dir DIR (default
        $QUARC_BUILD_DIR or build)] [--output bench/results/int8_latency.md] [--keep-work]
 """
 from __future__ import annotations
 
 import argparse
 import datetime
+import math
 import os
 import shutil
 import subprocess
@@ -263,16 +265,30 @@ def prepare(model: co.Model, args: argparse.Namespace, quarc: pa.Quarc, work: Pa
 # Timing
 
 
+def runs_for(command: list[str], threads: int, args: argparse.Namespace) -> int:
+    """--runs, or more for a fast engine: enough runs for --min-seconds of timed work per
+    process, from a 3-run estimate (10 runs of a 0.15 ms model time the pool's first
+    wake-ups more than the model: cls at two threads read twice its one-thread time)."""
+    estimate = co.timed_process(command + ["--threads", str(threads), "--benchmark", "3"])[0]
+    return max(args.runs, math.ceil(args.min_seconds * 1000 / max(estimate, 1e-3)))
+
+
 def time_engines(prepared: Prepared, threads: int, args: argparse.Namespace,
                  quarc: pa.Quarc) -> dict[str, float]:
     """Median (ms) of the rounds' medians per engine that ran; an engine whose run fails is
     recorded and left out of the later rounds."""
     medians: dict[str, list[float]] = {engine: [] for engine in prepared.commands}
+    runs: dict[str, int] = {}
     for r in range(args.rounds):
         order = [e for e in ENGINES if e in medians]
         for engine in order if r % 2 == 0 else reversed(order):
+            try:
+                if engine not in runs:
+                    runs[engine] = runs_for(prepared.commands[engine], threads, args)
+            except RuntimeError:
+                runs[engine] = args.runs  # the timed run below reports the failure
             command = prepared.commands[engine] + ["--threads", str(threads),
-                                                   "--benchmark", str(args.runs)]
+                                                   "--benchmark", str(runs[engine])]
             try:
                 medians[engine].append(co.timed_process(command)[0])
             except RuntimeError as error:
@@ -334,7 +350,8 @@ def markdown(rows: list[Row], peaks: list[str], failures: list[pa.Failure], buil
     lines = [f"CPU: {co.cpu_description()}", "", "bench/peak.sh (one core):", ""]
     lines += [f"- {line}" for line in peaks]
     lines += ["", f"Measured {datetime.date.today()}, quarc {build}, onnxruntime "
-              f"{ort.__version__}; {args.rounds} rounds x {args.runs} runs, median of the "
+              f"{ort.__version__}; {args.rounds} rounds x {args.runs} runs (or enough for "
+              f"{args.min_seconds} s per process), median of the "
               f"rounds' medians; {args.calib} calibration inputs; {seconds:.0f} s in all.", ""]
     if args.target != "host":
         lines += [f"quarc compiled with --target={args.target} and run on this host; "
@@ -386,7 +403,10 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--models", nargs="+", default=list(MODELS), choices=MODELS)
     parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds")
-    parser.add_argument("--runs", type=int, default=10, help="timed runs per round")
+    parser.add_argument("--runs", type=int, default=10, help="timed runs per round (at least)")
+    parser.add_argument("--min-seconds", type=float, default=0.3,
+                        help="timed seconds per process at least: fast engines run more "
+                             "than --runs")
     parser.add_argument("--calib", type=int, default=8, help="calibration inputs per model")
     parser.add_argument("--target", default="host",
                         help="quarc compile --target for quarc's executables; other than "
