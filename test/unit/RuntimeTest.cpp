@@ -486,6 +486,27 @@ TEST(RuntimeBuffersTest, CacheKeepsAtMost256MiB) {
   quarc_buffer_cache_destroy(cache); // frees what it holds
 }
 
+TEST(RuntimeBuffersTest, CacheKeepsTheBlocksOfAWholeRun) {
+  // A run of ResNet-50 with a dynamic batch frees 212 blocks of many sizes;
+  // the next run must find each of them (at 64 blocks the oldest were
+  // released and allocated again every run).
+  quarc_buffer_cache *cache = quarc_buffer_cache_create();
+  ASSERT_NE(cache, nullptr);
+  quarc_buffer_cache *previous = quarc_buffer_cache_enter(cache);
+  constexpr size_t kBlocks = 300;
+  std::vector<void *> blocks(kBlocks);
+  for (size_t i = 0; i < kBlocks; ++i)
+    ASSERT_NE(blocks[i] = quarc_buffer_alloc(1024 * (i + 1), 64), nullptr);
+  for (void *block : blocks)
+    quarc_buffer_free(block);
+  for (size_t i = 0; i < kBlocks; ++i)
+    EXPECT_EQ(quarc_buffer_alloc(1024 * (i + 1), 64), blocks[i]) << i;
+  for (void *block : blocks)
+    quarc_buffer_free(block);
+  quarc_buffer_cache_enter(previous);
+  quarc_buffer_cache_destroy(cache);
+}
+
 TEST(RuntimeBuffersTest, AlignedBlocksOutsideARunAreFreedAtOnce) {
   for (size_t alignment : {16, 64, 256, 4096}) {
     void *block = _mlir_memref_to_llvm_aligned_alloc(alignment, 100);
