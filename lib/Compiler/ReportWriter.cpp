@@ -2,6 +2,7 @@
 
 #include "quarc/Compiler/Report.h"
 #include "quarc/Compiler/Session.h"
+#include "quarc/Support/SpecialFiles.h"
 
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FileUtilities.h"
@@ -399,15 +400,25 @@ LogicalResult runChartScript(ArrayRef<StringRef> args, std::string &error) {
   return failure();
 }
 
-/// A file written under a temporary name next to its final path.
+/// A file written under a temporary name next to its final path (in the
+/// temporary folder when the final path is a device or a FIFO, which
+/// `keep()` writes into instead of replacing: SpecialFiles.h).
 struct PendingOutput {
   std::string finalPath;
+  bool special = false;
   std::optional<llvm::sys::fs::TempFile> file;
 
   LogicalResult create(StringRef path, StringRef contents, std::string &error) {
     finalPath = path.str();
+    special = isSpecialFile(path);
+    SmallString<256> model(path);
+    if (special) {
+      llvm::sys::path::system_temp_directory(/*erasedOnReboot=*/true, model);
+      llvm::sys::path::append(model, "quarc-output");
+    }
+    model += ".tmp-%%%%%%";
     llvm::Expected<llvm::sys::fs::TempFile> temp =
-        llvm::sys::fs::TempFile::create(path + ".tmp-%%%%%%");
+        llvm::sys::fs::TempFile::create(model);
     if (!temp) {
       error = "cannot write " + finalPath + ": " +
               llvm::toString(temp.takeError());
@@ -426,6 +437,16 @@ struct PendingOutput {
   }
 
   LogicalResult keep(std::string &error) {
+    if (special) {
+      std::error_code ec = llvm::sys::fs::copy_file(file->TmpName, finalPath);
+      llvm::consumeError(file->discard());
+      file.reset();
+      if (ec) {
+        error = "cannot write " + finalPath + ": " + ec.message();
+        return failure();
+      }
+      return success();
+    }
     if (llvm::Error e = file->keep(finalPath)) {
       error = "cannot write " + finalPath + ": " + llvm::toString(std::move(e));
       return failure();

@@ -8,6 +8,7 @@
 #include "quarc/Dialect/Quarc/IR/QuarcOps.h"
 #include "quarc/Export/ONNX/ExportONNX.h"
 #include "quarc/Import/ONNX/ImportONNX.h"
+#include "quarc/Support/SpecialFiles.h"
 #include "quarc/Target/CPU/Passes.h"
 #include "quarc/quarc_runtime.h"
 
@@ -238,10 +239,15 @@ ArtifactKind artifactKindForPath(StringRef path) {
 namespace {
 
 /// A file written under a temporary name and renamed into place by
-/// `keep()`; removed otherwise.
+/// `keep()`; removed otherwise. A final path that is a device or a FIFO
+/// (`-o /dev/null`) is not renamed onto but written into (SpecialFiles.h),
+/// from a temporary file in the system's temporary folder; so is a file
+/// only ever used as `inTempFolder`'s scratch.
 class PendingFile {
 public:
-  explicit PendingFile(StringRef finalPath) : finalPath(finalPath.str()) {}
+  explicit PendingFile(StringRef finalPath, bool inTempFolder = false)
+      : finalPath(finalPath.str()), special(isSpecialFile(finalPath)),
+        inTempFolder(inTempFolder || special) {}
   ~PendingFile() {
     if (!tempPath.empty() && !kept)
       llvm::sys::fs::remove(tempPath);
@@ -251,8 +257,13 @@ public:
     SmallString<256> model(finalPath);
     model += ".tmp-%%%%%%";
     int fd;
-    if (std::error_code ec =
-            llvm::sys::fs::createUniqueFile(model, fd, tempPathStorage)) {
+    std::error_code ec =
+        inTempFolder
+            ? llvm::sys::fs::createTemporaryFile(
+                  "quarc-output", llvm::sys::path::extension(finalPath).drop_front(),
+                  fd, tempPathStorage)
+            : llvm::sys::fs::createUniqueFile(model, fd, tempPathStorage);
+    if (ec) {
       error = "cannot create a file next to " + finalPath + ": " + ec.message();
       return failure();
     }
@@ -263,7 +274,21 @@ public:
 
   const std::string &path() const { return tempPath; }
 
+  /// Whether the final path is a device or a FIFO (written into, not
+  /// replaced).
+  bool isSpecial() const { return special; }
+
   LogicalResult keep(std::string &error, bool executable = false) {
+    if (special) {
+      std::error_code ec = llvm::sys::fs::copy_file(tempPath, finalPath);
+      llvm::sys::fs::remove(tempPath);
+      if (ec) {
+        error = "cannot write " + finalPath + ": " + ec.message();
+        return failure();
+      }
+      kept = true;
+      return success();
+    }
     if (executable)
       llvm::sys::fs::setPermissions(tempPath, llvm::sys::fs::all_read |
                                                   llvm::sys::fs::all_exe |
@@ -279,6 +304,7 @@ public:
 private:
   std::string finalPath, tempPath;
   SmallString<256> tempPathStorage;
+  bool special, inTempFolder;
   bool kept = false;
 };
 
@@ -439,7 +465,7 @@ LogicalResult writeArtifact(LoweredModel &model, ArtifactKind kind,
 
   // The object goes to its own temporary file when it is only an input
   // to the linker.
-  PendingFile object(path.str() + ".o");
+  PendingFile object(path.str() + ".o", /*inTempFolder=*/artifact.isSpecial());
   if (kind != ArtifactKind::Object && failed(object.create(error)))
     return failure();
   StringRef objectPath =
@@ -459,24 +485,32 @@ LogicalResult writeArtifact(LoweredModel &model, ArtifactKind kind,
                   kind == ArtifactKind::SharedLibrary, error)))
     return failure();
 
+  // An artefact written into a device or a FIFO (-o /dev/null) has no
+  // header: /dev/null.h would be a new file among the devices.
+  bool withHeader = !artifact.isSpecial();
   PendingFile header(headerPath);
-  if (failed(header.create(error)) ||
-      failed(writeText(header.path(),
-                       generateHeader(model.signature, model.target,
-                                      model.prefix),
-                       error)))
+  if (withHeader &&
+      (failed(header.create(error)) ||
+       failed(writeText(header.path(),
+                        generateHeader(model.signature, model.target,
+                                       model.prefix),
+                        error))))
     return failure();
   // The header and the weights go into place first: if a later rename
   // fails, the earlier files are removed again, so nothing half-done stays
   // behind.
-  if (failed(header.keep(error)))
+  if (withHeader && failed(header.keep(error)))
     return failure();
+  auto removeHeader = [&] {
+    if (withHeader)
+      llvm::sys::fs::remove(headerPath);
+  };
   if (failed(keepWeights())) {
-    llvm::sys::fs::remove(headerPath);
+    removeHeader();
     return failure();
   }
   if (failed(artifact.keep(error, kind == ArtifactKind::Executable))) {
-    llvm::sys::fs::remove(headerPath);
+    removeHeader();
     if (!weightsPath.empty())
       llvm::sys::fs::remove(weightsPath);
     return failure();

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -224,6 +225,44 @@ def test_compile_writes_artifact_and_header(model_path, tmp_path, output, header
     assert "quarc_session_create" in text
     for name in INPUT_NAMES + (OUTPUT_NAME,):
         assert name in text, f"the header does not mention '{name}'"
+
+
+def read_fifo_in_background(fifo: Path) -> tuple[threading.Thread, list[bytes]]:
+    """A reader of everything written into `fifo` (a writer blocks until one opens it)."""
+    received: list[bytes] = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_bytes()), daemon=True)
+    reader.start()
+    return reader, received
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs on this platform")
+def test_outputs_into_a_fifo_are_written_not_replaced(model_path, tmp_path):
+    """A device or FIFO output (`-o /dev/null`, a pipe) is written into: renaming the
+    temporary file onto it replaced the node itself (as root, /dev/null became the
+    compiled executable), and a failed tool removed it. A FIFO stands in for /dev/null."""
+    fifo = tmp_path / "out"
+    os.mkfifo(fifo)
+    reader, received = read_fifo_in_background(fifo)
+    code, _, err = quarc("compile", model_path, "-o", fifo)
+    reader.join(timeout=60)
+    assert code == 0, quarc_tools.first_error_line(err)
+    assert fifo.is_fifo(), "the FIFO was replaced by a regular file"
+    assert received and received[0][:4] == b"\x7fELF", "the executable did not go through"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"], "no header next to a FIFO"
+    # Failed runs of quarc-opt and quarc-translate do not remove it either (each
+    # opens it, so a reader drains whatever they write).
+    bad = tmp_path / "bad.mlir"
+    bad.write_text("func.func @f( {\n")
+    for tool, args in [("quarc-opt", [bad]), ("quarc-translate", ["--import-onnx", bad])]:
+        reader, _ = read_fifo_in_background(fifo)
+        code, _, err = quarc_tools.run_tool([str(quarc_tools.tool_path(tool)), *map(str, args),
+                                             "-o", str(fifo)])
+        if reader.is_alive():  # the tool failed before opening it: let the reader go
+            with open(fifo, "wb"):
+                pass
+        reader.join(timeout=60)
+        assert code != 0, f"{tool} accepted a broken input"
+        assert fifo.is_fifo(), f"a failed {tool} removed its FIFO output"
 
 
 def test_cross_compile_aarch64_object(model_path, tmp_path):

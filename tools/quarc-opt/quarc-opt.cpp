@@ -13,6 +13,7 @@
 #include "quarc/Compiler/Plugins.h"
 #include "quarc/Dialect/Quarc/IR/QuarcDialect.h"
 #include "quarc/Import/ONNX/ImportONNX.h"
+#include "quarc/Support/SpecialFiles.h"
 
 #include "mlir/Bytecode/BytecodeWriter.h"
 #include "mlir/IR/MLIRContext.h"
@@ -21,6 +22,7 @@
 #include "mlir/Support/FileUtilities.h"
 #include "mlir/Tools/mlir-opt/MlirOptMain.h"
 #include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Signals.h"
 #include "llvm/Support/ToolOutputFile.h"
 
 using namespace mlir;
@@ -82,6 +84,12 @@ int main(int argc, char **argv) {
   if (!output) {
     llvm::errs() << errorMessage << "\n";
     return 1;
+  }
+  // A failed run removes its output file; a device or a FIFO (-o /dev/null)
+  // is not the run's to remove (as root, /dev/null itself would go).
+  if (quarc::isSpecialFile(outputFilename)) {
+    output->keep();
+    llvm::sys::DontRemoveFileOnSignal(outputFilename);
   }
   if (failed(MlirOptMain(output->os(), std::move(input), registry, config)))
     return 1;

@@ -6,6 +6,7 @@
 #include "ModelChecker.h"
 
 #include "quarc/Import/ONNX/ImportONNX.h"
+#include "quarc/Support/SpecialFiles.h"
 
 #include "mlir/IR/Diagnostics.h"
 #include "llvm/Support/FileSystem.h"
@@ -47,6 +48,22 @@ LogicalResult mlir::quarc::exportOnnxFile(ModuleOp module, StringRef path,
   llvm::raw_string_ostream os(bytes);
   if (failed(exportOnnxModel(module, os, options)))
     return failure();
+  // A device or a FIFO (-o /dev/null) is written into, not replaced by a
+  // renamed temporary file (SpecialFiles.h).
+  if (isSpecialFile(path)) {
+    std::error_code ec;
+    llvm::raw_fd_ostream file(path, ec);
+    if (!ec) {
+      file << bytes;
+      file.close();
+      ec = file.error();
+      file.clear_error();
+    }
+    if (!ec)
+      return success();
+    error = "cannot write '" + path.str() + "': " + ec.message();
+    return failure();
+  }
   llvm::Expected<llvm::sys::fs::TempFile> temp =
       llvm::sys::fs::TempFile::create(path + "-%%%%%%.tmp");
   if (!temp) {
