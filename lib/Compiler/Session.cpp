@@ -435,6 +435,12 @@ LogicalResult writeArtifact(LoweredModel &model, ArtifactKind kind,
   auto keepWeights = [&]() -> LogicalResult {
     return weightsPath.empty() ? success() : weightsFile.keep(error);
   };
+  // Removes the weights file again when a later output fails (not a device
+  // or a FIFO it was written into).
+  auto removeWeights = [&] {
+    if (!weightsPath.empty() && !weightsFile.isSpecial())
+      llvm::sys::fs::remove(weightsPath);
+  };
 
   llvm::LLVMContext llvmContext;
   std::unique_ptr<llvm::Module> llvmModule = translateModel(
@@ -456,8 +462,7 @@ LogicalResult writeArtifact(LoweredModel &model, ArtifactKind kind,
         failed(keepWeights()))
       return failure();
     if (failed(artifact.keep(error))) {
-      if (!weightsPath.empty())
-        llvm::sys::fs::remove(weightsPath);
+      removeWeights();
       return failure();
     }
     return success();
@@ -511,8 +516,7 @@ LogicalResult writeArtifact(LoweredModel &model, ArtifactKind kind,
   }
   if (failed(artifact.keep(error, kind == ArtifactKind::Executable))) {
     removeHeader();
-    if (!weightsPath.empty())
-      llvm::sys::fs::remove(weightsPath);
+    removeWeights();
     return failure();
   }
   return success();
