@@ -257,10 +257,13 @@ public:
     SmallString<256> model(finalPath);
     model += ".tmp-%%%%%%";
     int fd;
+    // In the temporary folder, with the final path's extension (the tools
+    // that write it may go by it).
+    StringRef extension = llvm::sys::path::extension(finalPath);
     std::error_code ec =
         inTempFolder
             ? llvm::sys::fs::createTemporaryFile(
-                  "quarc-output", llvm::sys::path::extension(finalPath).drop_front(),
+                  "quarc-output", extension.empty() ? "tmp" : extension.drop_front(),
                   fd, tempPathStorage)
             : llvm::sys::fs::createUniqueFile(model, fd, tempPathStorage);
     if (ec) {
