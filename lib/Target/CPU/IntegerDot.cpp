@@ -62,6 +62,17 @@ std::pair<Value, Value> widenByteHalves(OpBuilder &b, Location loc,
   return {even, arith::ShRSIOp::create(b, loc, words, splat(8))};
 }
 
+/// acc + (vpmaddwd(lhs0, rhs0) + vpmaddwd(lhs1, rhs1)): a group of four k
+/// as two pairs of i16 words.
+Value addTwoWordDots(OpBuilder &b, Location loc, Value acc, Value lhs0,
+                     Value rhs0, Value lhs1, Value rhs1) {
+  unsigned bits = cast<VectorType>(acc.getType()).getNumElements() * 32;
+  Value sum = arith::AddIOp::create(b, loc,
+                                    multiplyAddWords(b, loc, lhs0, rhs0, bits),
+                                    multiplyAddWords(b, loc, lhs1, rhs1, bits));
+  return arith::AddIOp::create(b, loc, acc, sum);
+}
+
 } // namespace
 
 Value buildIntegerDot(OpBuilder &b, Location loc, TargetInfo::Int8Dot kind,
@@ -89,10 +100,7 @@ Value buildIntegerDot(OpBuilder &b, Location loc, TargetInfo::Int8Dot kind,
     // path; the widening is shared by a tile's rows and columns.
     auto [u8Even, u8Odd] = widenByteHalves(b, loc, u8, /*isSigned=*/false);
     auto [s8Even, s8Odd] = widenByteHalves(b, loc, s8, /*isSigned=*/true);
-    Value sum = arith::AddIOp::create(
-        b, loc, multiplyAddWords(b, loc, u8Even, s8Even, bits),
-        multiplyAddWords(b, loc, u8Odd, s8Odd, bits));
-    return arith::AddIOp::create(b, loc, acc, sum);
+    return addTwoWordDots(b, loc, acc, u8Even, s8Even, u8Odd, s8Odd);
   }
   Value sum =
       addPairsTimes(b, loc, multiplyAddPairs(b, loc, u8, s8, bits), 1, bits);
@@ -101,12 +109,8 @@ Value buildIntegerDot(OpBuilder &b, Location loc, TargetInfo::Int8Dot kind,
 
 Value buildWideWeightDot(OpBuilder &b, Location loc, Value acc, Value u8,
                          Value pair01, Value pair23) {
-  unsigned bits = cast<VectorType>(acc.getType()).getNumElements() * 32;
   auto [k01, k23] = widenByteHalves(b, loc, u8, /*isSigned=*/false);
-  Value sum = arith::AddIOp::create(b, loc,
-                                    multiplyAddWords(b, loc, k01, pair01, bits),
-                                    multiplyAddWords(b, loc, k23, pair23, bits));
-  return arith::AddIOp::create(b, loc, acc, sum);
+  return addTwoWordDots(b, loc, acc, k01, pair01, k23, pair23);
 }
 
 Value buildWordPairDot(OpBuilder &b, Location loc, Value acc, Value lhs,

@@ -50,21 +50,33 @@ Value loadByteSpan(OpBuilder &b, Location loc, Value buffer, ValueRange at,
   return vector::MaskedLoadOp::create(b, loc, type, buffer, at, mask, zero);
 }
 
-Value loadByteQuad(OpBuilder &b, Location loc, Value buffer, ValueRange at) {
-  Value quad = vector::LoadOp::create(
-      b, loc, VectorType::get({4}, b.getI8Type()), buffer, at);
+Value loadWord(OpBuilder &b, Location loc, Value buffer, ValueRange at) {
+  Type element = cast<MemRefType>(buffer.getType()).getElementType();
+  int64_t count = 32 / element.getIntOrFloatBitWidth();
+  Value elements = vector::LoadOp::create(
+      b, loc, VectorType::get({count}, element), buffer, at);
   return vector::ExtractOp::create(
       b, loc,
       vector::BitCastOp::create(b, loc, VectorType::get({1}, b.getI32Type()),
-                                quad),
+                                elements),
       ArrayRef<int64_t>{0});
 }
 
-Value broadcastWord(OpBuilder &b, Location loc, Value word, int64_t lanes) {
+Value loadByteQuad(OpBuilder &b, Location loc, Value buffer, ValueRange at) {
+  assert(cast<MemRefType>(buffer.getType()).getElementType().isInteger(8) &&
+         "a buffer of bytes");
+  return loadWord(b, loc, buffer, at);
+}
+
+Value broadcastWord(OpBuilder &b, Location loc, Value word, int64_t lanes,
+                    Type element) {
+  if (!element)
+    element = b.getI8Type();
   Value splat = vector::BroadcastOp::create(
       b, loc, VectorType::get({lanes}, b.getI32Type()), word);
+  int64_t perLane = 32 / element.getIntOrFloatBitWidth();
   return vector::BitCastOp::create(
-      b, loc, VectorType::get({4 * lanes}, b.getI8Type()), splat);
+      b, loc, VectorType::get({perLane * lanes}, element), splat);
 }
 
 Value broadcastByteQuad(OpBuilder &b, Location loc, Value buffer,

@@ -45,13 +45,18 @@ bool hasMaskedByteLoads(const TargetInfo &target);
 Value loadByteSpan(OpBuilder &b, Location loc, Value buffer, ValueRange at,
                    int64_t span, bool masked);
 
-/// The four bytes of `buffer` at `at` (the dot products' group of four k)
-/// as one i32.
+/// The 32 bits of `buffer` at `at` as one i32: four i8 (the dot products'
+/// group of four k) or two i16, whatever its element type.
+Value loadWord(OpBuilder &b, Location loc, Value buffer, ValueRange at);
+
+/// loadWord of a buffer of bytes.
 Value loadByteQuad(OpBuilder &b, Location loc, Value buffer, ValueRange at);
 
-/// The i32 `word` broadcast to `lanes` lanes, viewed as a vector<4 lanes x
-/// i8>: a group of four bytes in every lane.
-Value broadcastWord(OpBuilder &b, Location loc, Value word, int64_t lanes);
+/// The i32 `word` broadcast to `lanes` lanes, viewed as a vector of
+/// `element` (i8 by default: a group of four bytes in every lane; i16: a
+/// pair of words).
+Value broadcastWord(OpBuilder &b, Location loc, Value word, int64_t lanes,
+                    Type element = {});
 
 /// broadcastWord of loadByteQuad.
 Value broadcastByteQuad(OpBuilder &b, Location loc, Value buffer,

@@ -430,10 +430,7 @@ private:
       word = arith::OrIOp::create(
           b, loc, word,
           arith::ShLIOp::create(b, loc, weight(t + 1), constant(16)));
-    Value splat = vector::BroadcastOp::create(
-        b, loc, VectorType::get({lanes}, i32), word);
-    return vector::BitCastOp::create(
-        b, loc, VectorType::get({2 * lanes}, b.getI16Type()), splat);
+    return broadcastWord(b, loc, word, lanes, b.getI16Type());
   }
 
   /// The four weights of quad q of filter row i of channel c, as one i32

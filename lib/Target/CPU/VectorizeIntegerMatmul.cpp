@@ -705,7 +705,7 @@ private:
   /// every lane of a vector<4 x panelWidth x i8>.
   Value broadcastRow(OpBuilder &b) {
     ivs[p.group] = constant(b, 0);
-    return broadcastWord(b, p.rows, indices(b, p.rowsMap));
+    return broadcastQuad(b, p.rows, indices(b, p.rowsMap));
   }
 
   /// The i16 weights (w[c0], w[c0 + 1]) of the current k step of tile row
@@ -713,26 +713,16 @@ private:
   /// panelWidth x i16>.
   Value broadcastRowPair(OpBuilder &b, int64_t c0) {
     ivs[p.group] = constant(b, c0);
-    Value pair = vector::LoadOp::create(
-        b, loc, VectorType::get({2}, b.getI16Type()), p.rows,
-        indices(b, p.rowsMap));
-    Value word = vector::ExtractOp::create(
-        b, loc,
-        vector::BitCastOp::create(b, loc, VectorType::get({1}, b.getI32Type()),
-                                  pair),
-        ArrayRef<int64_t>{0});
-    Value splat = vector::BroadcastOp::create(
-        b, loc, VectorType::get({panelWidth}, b.getI32Type()), word);
-    return vector::BitCastOp::create(
-        b, loc, VectorType::get({2 * panelWidth}, b.getI16Type()), splat);
+    return broadcastWord(
+        b, loc, loadWord(b, loc, p.rows, indices(b, p.rowsMap)), panelWidth,
+        b.getI16Type());
   }
 
   /// The four bytes of `buffer` at `at`, broadcast to every lane of a
   /// vector<4 x panelWidth x i8>.
-  Value broadcastWord(OpBuilder &b, Value buffer, ValueRange at) {
+  Value broadcastQuad(OpBuilder &b, Value buffer, ValueRange at) {
     return broadcastByteQuad(b, loc, buffer, at, panelWidth);
   }
-
 
   /// The column operand of `piece` at the current step (index `step` in
   /// the block).
@@ -937,7 +927,7 @@ private:
   /// The four panel bytes at [step, offset] broadcast to every lane of a
   /// vector<4 x panelWidth x i8>.
   Value broadcastPanelWord(OpBuilder &b, Value step, int64_t offset) {
-    return broadcastWord(b, panel, ValueRange{step, constant(b, offset)});
+    return broadcastQuad(b, panel, ValueRange{step, constant(b, offset)});
   }
 
   /// The transpose of the square matrix whose rows are `rows` (L vectors of
