@@ -46,6 +46,7 @@ With --target T (a `quarc compile --target`, e.g. x86_64+avx2 on a machine with 
 quarc's two executables are compiled for T and onnxruntime is not timed: its kernels follow
 the host's own features, so it would not run the code of T's machine. That gives an
 indication of T's int8 / FP32 ratio on this host's cores, not a measurement of T's machine.
+A T whose features this machine lacks (or another architecture) is refused up front.
 
 Usage: .venv/bin/python bench/int8_latency.py [--models det cls rec resnet50] [--threads 1 2]
        [--rounds 3] [--runs 10] [--min-seconds 0.3] [--calib 8] [--target host] [--build-dir DIR (default
@@ -57,6 +58,7 @@ import argparse
 import datetime
 import math
 import os
+import platform
 import shutil
 import subprocess
 import sys
@@ -420,8 +422,23 @@ def parse_args() -> argparse.Namespace:
     return parser.parse_args()
 
 
+def cannot_time_target(target: str) -> str | None:
+    """Why quarc's executables for --target cannot run on this machine, or None: the
+    target's x86 features (as /proc/cpuinfo spells them) must all be here."""
+    if target == "host":
+        return None
+    arch, *features = target.split("+")
+    if arch != "x86_64" or platform.machine() != "x86_64":
+        return f"--target {target}: this script runs the executables here, an {platform.machine()}"
+    cpuinfo = {"avx512vnni": "avx512_vnni"}
+    return quarc_tools.cannot_run_target(target, " ".join(cpuinfo.get(f, f) for f in features))
+
+
 def main() -> int:
     args = parse_args()
+    if reason := cannot_time_target(args.target):
+        print(f"error: {reason}", file=sys.stderr)
+        return 2
     start = time.time()
     build_dir = args.build_dir.resolve()
     pa.wait_for(build_dir / "bin" / "quarc")
