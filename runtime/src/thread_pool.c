@@ -137,6 +137,27 @@ static void *worker_main(void *opaque) {
   }
 }
 
+/// The least stack a worker gets: generated code keeps its tiles' buffers
+/// on the stack (an int8 convolution's input panel takes up to 128 KiB),
+/// more than some libcs give a thread by default (musl: 128 KiB).
+enum { QUARC_WORKER_STACK_BYTES = 1 << 20 };
+
+/// Starts worker `arg->index` with at least QUARC_WORKER_STACK_BYTES of
+/// stack.
+static int start_worker(pthread_t *thread, worker_arg *arg) {
+  pthread_attr_t attributes;
+  if (pthread_attr_init(&attributes) != 0)
+    return -1;
+  size_t size = 0;
+  int status = pthread_attr_getstacksize(&attributes, &size);
+  if (status == 0 && size < QUARC_WORKER_STACK_BYTES)
+    status = pthread_attr_setstacksize(&attributes, QUARC_WORKER_STACK_BYTES);
+  if (status == 0)
+    status = pthread_create(thread, &attributes, worker_main, arg);
+  pthread_attr_destroy(&attributes);
+  return status;
+}
+
 quarc_pool *quarc_pool_create(int32_t threads) {
   if (threads < 1)
     return NULL;
@@ -164,7 +185,7 @@ quarc_pool *quarc_pool_create(int32_t threads) {
     }
     arg->pool = pool;
     arg->index = i;
-    if (pthread_create(&pool->workers[i - 1], NULL, worker_main, arg) != 0) {
+    if (start_worker(&pool->workers[i - 1], arg) != 0) {
       free(arg);
       quarc_pool_destroy(pool);
       return NULL;

@@ -158,17 +158,19 @@ CASES = [
          {"pads": [2, 2, 2, 2], "strides": [2, 2], "dilations": [2, 2], "group": 8}),
     # The pixel-rows kernel (AVX-512 VNNI; multiples of 16 output channels, with a window
     # or on a small pointwise image): three panels of 16 channels split in two halves
-    # between parallel iterations (one 49-pixel column tile), blocks of input channels
-    # with pieces that cross 9-pixel rows, stride 2 on two images, a small pointwise
-    # image, and a dynamic batch with asymmetric padding.
+    # between parallel iterations (one 49-pixel column tile; two panels, then one), two
+    # blocks of input channels (60 groups x 9 taps: the panel's 128 KiB hold 56) on two
+    # panels per half, with pieces that cross 9-pixel rows, stride 2 on two images, a
+    # small pointwise image, and a dynamic batch (two panels, no halves) with asymmetric
+    # padding.
     Case("conv_pixel_rows_channel_halves", "Conv", (1, 32, 7, 7), (48, 32, 3, 3),
          {"pads": [1, 1, 1, 1]}),
-    Case("conv_pixel_rows_channel_blocks", "Conv", (1, 160, 5, 9), (32, 160, 3, 3),
+    Case("conv_pixel_rows_channel_blocks", "Conv", (1, 240, 5, 9), (64, 240, 3, 3),
          {"pads": [1, 1, 1, 1]}, zx=37),
     Case("conv_pixel_rows_stride2_batch", "Conv", (2, 12, 15, 15), (16, 12, 3, 3),
          {"pads": [1, 1, 1, 1], "strides": [2, 2]}),
     Case("conv_pixel_rows_pointwise", "Conv", (1, 20, 6, 6), (32, 20, 1, 1), zx=90),
-    Case("conv_pixel_rows_dynamic_batch", "Conv", (2, 8, 6, 10), (16, 8, 3, 3),
+    Case("conv_pixel_rows_dynamic_batch", "Conv", (2, 8, 6, 10), (32, 8, 3, 3),
          {"pads": [0, 1, 2, 1]}, out=np.int8, dynamic_batch=True),
     # The depthwise kernel with four taps per step (AVX-512 VNNI with VBMI; the filter rows
     # padded to quads) and the one with two (other x86 targets with AVX2 or AVX-512; an

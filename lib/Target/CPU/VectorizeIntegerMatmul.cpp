@@ -48,15 +48,26 @@ namespace mlir::quarc {
 
 namespace {
 
-/// Bytes of a convolution's interleaved input panel meant to stay in L1.
+/// Bytes of a convolution's interleaved input panel: meant to stay in L1
+/// for the broadcast-rows kernel, which loads vectors of it at every k
+/// step; in L2 for the pixel-rows kernel, which broadcasts words from one
+/// of its lines per step (the hardware's prefetcher keeps up) and whose
+/// longer k blocks save transposes and accumulator round trips (ResNet-50
+/// 4% faster than with 32 KB, 1% slower than with whole panels of up to
+/// 295 KB; the panel is on the stack, docs/runtime.md says how much).
 constexpr int64_t kPanelBytes = 32 * 1024;
+constexpr int64_t kPixelRowsPanelBytes = 128 * 1024;
 
 /// Vectors of pixels in a column tile of the pixel-rows convolution kernel
 /// (64 pixels with AVX-512: a 7 x 7 image whole).
 constexpr int64_t kPixelRowsTilePieces = 4;
 
-/// How many k steps ahead the pixel-rows kernel prefetches its filter.
-constexpr int64_t kPrefetchSteps = 96;
+/// Channel panels the pixel-rows kernel computes at once, and pixels per
+/// k loop then: 8 pixels x 2 panels take 10 loads per 16 dot products
+/// where 16 pixels x 1 panel take 17, and ran 7% faster on Zen 5 (the
+/// broadcasts were what bounded the loop).
+constexpr int64_t kPixelRowsPanels = 2;
+constexpr int64_t kPixelRowsPairPixels = 8;
 
 /// Parallel iterations below which a pixel-rows convolution also splits
 /// its output channels between threads.
@@ -471,8 +482,9 @@ private:
     if (p.form == IntegerProduct::MatMul)
       return p.ranges[p.k.front()];
     int64_t taps = p.ranges[p.k[1]] * p.ranges[p.k[2]];
+    int64_t bytes = p.channelPanel ? kPixelRowsPanelBytes : kPanelBytes;
     int64_t groups = std::clamp<int64_t>(
-        kPanelBytes / (taps * tile.columns * 4), 1, p.ranges[p.k.front()]);
+        bytes / (taps * tile.columns * 4), 1, p.ranges[p.k.front()]);
     return groups * taps;
   }
 
@@ -515,16 +527,23 @@ private:
         packPanel(kb, first, count);
       auto rowTile = [&](OpBuilder &rb, Value row, int64_t rows) {
         if (p.channelPanel)
-          buildPixelRowsTile(rb, row, first, count, firstBlock, lastBlock);
+          buildPixelRowsTile(rb, row, rows / p.channelPanel, first, count,
+                             firstBlock, lastBlock);
         else
           buildTile(rb, row, rows, first, count, firstBlock, lastBlock);
       };
-      // The pixel-rows kernel takes one panel of output channels at a time.
-      int64_t rowsPerTile = p.channelPanel ? p.channelPanel : tile.rows;
+      // The pixel-rows kernel takes up to kPixelRowsPanels panels of output
+      // channels at a time.
+      int64_t rowsPerTile =
+          p.channelPanel ? kPixelRowsPanels * p.channelPanel : tile.rows;
+      channelsStart = constant(kb, 0);
+      channelsSize = p.ranges[p.m];
       if (channelGroup) {
         forChunkAt(
             kb, loc, groupIv, p.ranges[p.m], channelGroup,
             [&](OpBuilder &gb, Value start, int64_t size) {
+              channelsStart = start;
+              channelsSize = size;
               forEachChunk(gb, loc, size, rowsPerTile,
                            [&](OpBuilder &rb, Value row, int64_t rows) {
                              rowTile(rb, arith::AddIOp::create(rb, loc, start, row), rows);
@@ -821,22 +840,27 @@ private:
 
   /// The pixel-rows kernel, for small images, where a tile of output
   /// channels x vectors of pixels would leave lanes idle (49 pixels of a 7
-  /// x 7 image fill four vectors of 16 to 77%): C[L channels from `row`,
-  /// the column tile] += the block's k steps, one piece of pixels at a time
-  /// with the roles swapped. Each pixel of the piece is a row (its four
-  /// panel bytes broadcast), each k step loads one vector of the L
-  /// channels' packed weights, so the work is proportional to the pixels
-  /// there are. The L x L block of sums (pixels x channels) is transposed
-  /// in registers to channels x pixels, the form of C, and ends as
-  /// buildTile's tiles do: added to the initial values, then stored or run
-  /// through the epilogue.
-  void buildPixelRowsTile(OpBuilder &b, Value row, Value first, int64_t count,
-                          bool firstBlock, bool lastBlock) {
+  /// x 7 image fill four vectors of 16 to 77%): C[`panels` panels of L
+  /// channels from `row`, the column tile] += the block's k steps, one
+  /// piece of pixels at a time with the roles swapped. Each pixel of the
+  /// piece is a row (its four panel bytes broadcast), each k step loads one
+  /// vector of each panel's L channels' packed weights, so the work is
+  /// proportional to the pixels there are. With two panels the piece runs
+  /// as two loops of half its pixels (16 accumulators each). Each panel's
+  /// L x L block of sums (pixels x channels) is transposed in registers to
+  /// channels x pixels, the form of C, and ends as buildTile's tiles do:
+  /// added to the initial values, then stored or run through the epilogue.
+  void buildPixelRowsTile(OpBuilder &b, Value row, int64_t panels, Value first,
+                          int64_t count, bool firstBlock, bool lastBlock) {
     auto accType = VectorType::get({panelWidth}, b.getI32Type());
     Value zero = arith::ConstantOp::create(
         b, loc, DenseElementsAttr::get(accType, APInt(32, 0)));
-    Value panelIndex = arith::DivUIOp::create(b, loc, row,
+    Value firstPanel = arith::DivUIOp::create(b, loc, row,
                                               constant(b, p.channelPanel));
+    SmallVector<Value> panelIndices;
+    for (int64_t q = 0; q < panels; ++q)
+      panelIndices.push_back(addIndex(b, loc, firstPanel, q));
+    int64_t loopPixels = panels > 1 ? kPixelRowsPairPixels : panelWidth;
     // One loop over the block's k steps (channel groups x taps) per piece:
     // the panel's rows and the filter's are both in that order, so both
     // are read at the step's offset (three nested loops of 3 taps spent a
@@ -844,83 +868,100 @@ private:
     int64_t taps = p.ranges[p.k[1]] * p.ranges[p.k[2]];
     int64_t blockSteps = count * taps;
     Value firstStep = arith::MulIOp::create(b, loc, first, constant(b, taps));
+    int64_t ordinal = 0; // of the k loop, over the pieces
     for (int64_t index = 0; index < int64_t(pieces.size()); ++index) {
       const Piece &piece = pieces[index];
       int64_t pixels = getPieceWidth(piece);
-      SmallVector<Value> initial(pixels, zero);
-      auto loop = scf::ForOp::create(
-          b, loc, constant(b, 0), constant(b, blockSteps), constant(b, 1),
-          initial,
-          [&](OpBuilder &sb, Location, Value step, ValueRange partial) {
-            if (index == 0)
-              prefetchFilter(sb, panelIndex, firstStep, blockSteps, step);
-            Value offset = arith::MulIOp::create(
-                sb, loc, arith::AddIOp::create(sb, loc, firstStep, step),
-                constant(sb, panelWidth * 4));
-            Value weights = vector::LoadOp::create(
-                sb, loc, VectorType::get({panelWidth * 4}, sb.getI8Type()),
-                flatFilter, ValueRange{panelIndex, offset});
-            SmallVector<Value> updated;
-            for (int64_t pixel = 0; pixel < pixels; ++pixel) {
-              Value activations = broadcastPanelWord(
-                  sb, step, index * panelWidth * 4 + pixel * 4);
-              updated.push_back(buildIntegerDot(sb, loc, kind, partial[pixel],
-                                                activations, weights,
-                                                pairsFitI16));
-            }
-            scf::YieldOp::create(sb, loc, updated);
-          });
-      ValueRange sums = loop.getResults();
-      SmallVector<Value> byPixel(sums.begin(), sums.end());
-      byPixel.resize(panelWidth, zero);
-      SmallVector<Value> byChannel = transposeSquare(b, byPixel);
+      // byPixel[q][pixel]: panel q's sums for one pixel of the piece.
+      SmallVector<SmallVector<Value>> byPixel(panels);
+      for (int64_t start = 0; start < pixels; start += loopPixels, ++ordinal) {
+        int64_t loopCount = std::min(loopPixels, pixels - start);
+        SmallVector<Value> initial(loopCount * panels, zero);
+        auto loop = scf::ForOp::create(
+            b, loc, constant(b, 0), constant(b, blockSteps), constant(b, 1),
+            initial,
+            [&](OpBuilder &sb, Location, Value step, ValueRange partial) {
+              Value offset = arith::MulIOp::create(
+                  sb, loc, arith::AddIOp::create(sb, loc, firstStep, step),
+                  constant(sb, panelWidth * 4));
+              if (ordinal < panels)
+                prefetchNextPanel(sb, firstPanel, panels, ordinal, firstStep,
+                                  blockSteps, step);
+              SmallVector<Value> weights;
+              for (Value panelIndex : panelIndices)
+                weights.push_back(vector::LoadOp::create(
+                    sb, loc, VectorType::get({panelWidth * 4}, sb.getI8Type()),
+                    flatFilter, ValueRange{panelIndex, offset}));
+              SmallVector<Value> updated;
+              for (int64_t pixel = 0; pixel < loopCount; ++pixel) {
+                Value activations = broadcastPanelWord(
+                    sb, step, index * panelWidth * 4 + (start + pixel) * 4);
+                for (int64_t q = 0; q < panels; ++q)
+                  updated.push_back(buildIntegerDot(
+                      sb, loc, kind, partial[pixel * panels + q], activations,
+                      weights[q], pairsFitI16));
+              }
+              scf::YieldOp::create(sb, loc, updated);
+            });
+        for (int64_t pixel = 0; pixel < loopCount; ++pixel)
+          for (int64_t q = 0; q < panels; ++q)
+            byPixel[q].push_back(loop.getResult(pixel * panels + q));
+      }
       bool toEpilogue = lastBlock && epilogue;
-      for (int64_t channel = 0; channel < p.channelPanel; ++channel) {
-        ivs[p.m] = addIndex(b, loc, row, channel);
-        Value start = firstBlock && prologue
-                          ? initialValue(b, piece, accType)
-                          : loadAccumulator(b, piece, accType);
-        Value sum = arith::AddIOp::create(b, loc, start, byChannel[channel]);
-        if (!toEpilogue || epilogue->needsResult())
-          storeAccumulator(b, piece, sum);
-        if (toEpilogue)
-          for (const Segment &segment : piece.segments)
-            emitEpilogue(b, sum, segment);
+      for (int64_t q = 0; q < panels; ++q) {
+        byPixel[q].resize(panelWidth, zero);
+        SmallVector<Value> byChannel = transposeSquare(b, byPixel[q]);
+        for (int64_t channel = 0; channel < p.channelPanel; ++channel) {
+          ivs[p.m] = addIndex(b, loc, row, q * p.channelPanel + channel);
+          Value start = firstBlock && prologue
+                            ? initialValue(b, piece, accType)
+                            : loadAccumulator(b, piece, accType);
+          Value sum = arith::AddIOp::create(b, loc, start, byChannel[channel]);
+          if (!toEpilogue || epilogue->needsResult())
+            storeAccumulator(b, piece, sum);
+          if (toEpilogue)
+            for (const Segment &segment : piece.segments)
+              emitEpilogue(b, sum, segment);
+        }
       }
     }
   }
 
-  /// Asks for the filter row the kernel reads kPrefetchSteps k steps after
-  /// `step` of the block of `blockSteps` k steps from `firstStep`: the first
-  /// piece of pixels reads each filter row from memory (the others find it
-  /// in L1), and the hardware's prefetcher did not keep up with streams that
-  /// restart at every block (a chain of ten 3 x 3 x 512 layers at 7 x 7 ran
-  /// 0.46 ms per layer against 0.30 for one). Past the end of this panel's
-  /// block, the rows asked for are the next panel's first ones, which the
-  /// kernel reads next.
-  void prefetchFilter(OpBuilder &b, Value panelIndex, Value firstStep,
-                      int64_t blockSteps, Value step) {
+  /// Asks L2 for row `step` of the block of the panel the kernel takes
+  /// `ordinal` panels after these `panels` from `firstPanel` (after the
+  /// last panel of the channels it covers, the first ones' next block):
+  /// the first k loops of each call fetch the next call's filter rows a
+  /// row per step, so that no loop has to stream two panels' rows from L3
+  /// or memory at the rate it computes (the 7 x 7 layers of ResNet-50,
+  /// whose filters are read once per run, were slower with two panels
+  /// than with one until then).
+  void prefetchNextPanel(OpBuilder &b, Value firstPanel, int64_t panels,
+                         int64_t ordinal, Value firstStep, int64_t blockSteps,
+                         Value step) {
     int64_t rowBytes = panelWidth * 4;
     auto filterType = cast<MemRefType>(flatFilter.getType());
     int64_t size = filterType.getDimSize(1);
-    Value ahead = arith::AddIOp::create(b, loc, step,
-                                        constant(b, kPrefetchSteps));
+    Value rangeFirst = arith::DivUIOp::create(b, loc, channelsStart,
+                                              constant(b, p.channelPanel));
+    Value rangeEnd =
+        addIndex(b, loc, rangeFirst, channelsSize / p.channelPanel);
+    Value next = addIndex(b, loc, firstPanel, panels + ordinal);
     Value past = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::uge,
-                                       ahead, constant(b, blockSteps));
-    Value nextPanel = arith::MinUIOp::create(
-        b, loc, arith::AddIOp::create(b, loc, panelIndex, constant(b, 1)),
-        constant(b, filterType.getDimSize(0) - 1));
-    Value row = arith::SelectOp::create(b, loc, past, nextPanel, panelIndex);
-    Value inBlock = arith::SelectOp::create(
-        b, loc, past,
-        arith::SubIOp::create(b, loc, ahead, constant(b, blockSteps)), ahead);
-    Value rowStep = arith::AddIOp::create(b, loc, firstStep, inBlock);
-    // Within the row (a short block asks past its end).
+                                       next, rangeEnd);
+    Value wrapped = arith::MinUIOp::create(
+        b, loc, addIndex(b, loc, rangeFirst, ordinal),
+        arith::SubIOp::create(b, loc, rangeEnd, constant(b, 1)));
+    Value row = arith::SelectOp::create(b, loc, past, wrapped, next);
+    Value blockStart = arith::SelectOp::create(
+        b, loc, past, addIndex(b, loc, firstStep, blockSteps), firstStep);
     Value offset = arith::MinUIOp::create(
-        b, loc, arith::MulIOp::create(b, loc, rowStep, constant(b, rowBytes)),
+        b, loc,
+        arith::MulIOp::create(b, loc,
+                              arith::AddIOp::create(b, loc, blockStart, step),
+                              constant(b, rowBytes)),
         constant(b, size - rowBytes));
     memref::PrefetchOp::create(b, loc, flatFilter, ValueRange{row, offset},
-                               /*isWrite=*/false, /*localityHint=*/3,
+                               /*isWrite=*/false, /*localityHint=*/2,
                                /*isDataCache=*/true);
   }
 
@@ -1068,6 +1109,10 @@ private:
   Value flatOut;           // C so, where its rows are contiguous
   Value panel;         // the convolution's interleaved input
   Value flatFilter;    // the pixel-rows filter, a row of bytes per panel
+  // The output channels the row tiles of the current k block cover (the
+  // parallel iteration's channel group, or all).
+  Value channelsStart;
+  int64_t channelsSize = 0;
   int64_t channelGroup = 0; // output channels per parallel iteration, or 0
   Value groupIv;            // the parallel loop's channel group
   Value columnsPanels; // the product's packed weight, collapsed

@@ -388,15 +388,21 @@ func.func @pointwise_reshaped(%x: memref<1x4x1x20xi8>, %w: memref<2x1x1x1x4xi8>,
 // VNNI:   %[[PANELROW:.*]] = arith.divui %[[FIRST]], %c16 : index
 // The first piece: 16 accumulators, zero, through the 18 steps in one loop.
 // VNNI:   scf.for %[[STEP:.*]] = %c0 to %c18 step %c1 iter_args({{.*}}) -> (vector<16xi32>, vector<16xi32>, vector<16xi32>, vector<16xi32>, vector<16xi32>, vector<16xi32>, vector<16xi32>, vector<16xi32>, vector<16xi32>, vector<16xi32>, vector<16xi32>, vector<16xi32>, vector<16xi32>, vector<16xi32>, vector<16xi32>, vector<16xi32>) {
-// 96 steps ahead: past the block's 18 steps, in the next panel (the one
-// the kernel reads next; the last panel at most), within its 1152 bytes.
-// VNNI:     %[[PAST:.*]] = arith.cmpi uge, %{{.*}}, %c18 : index
-// VNNI:     %[[NEXT:.*]] = arith.minui %{{.*}}, %c1 : index
-// VNNI:     %[[ROW:.*]] = arith.select %[[PAST]], %[[NEXT]], %[[PANELROW]] : index
-// VNNI:     %[[CLAMPED:.*]] = arith.minui %{{.*}}, %c1088 : index
-// VNNI:     memref.prefetch %[[FLATF]][%[[ROW]], %[[CLAMPED]]], read, locality<3>, data : memref<2x1152xi8>
-// The step's 64 filter bytes (16 channels x 4) and each pixel's 4 panel bytes.
 // VNNI:     %[[WOFF:.*]] = arith.muli %[[STEP]], %c64 : index
+// The first loop asks L2 for the step's row of the panel the kernel takes
+// next: past the half's channels (one panel), the half's first panel at
+// the next block, 18 steps on (there is none: clamped to the last row).
+// VNNI:     %[[RANGE:.*]] = arith.divui %[[FIRST]], %c16 : index
+// VNNI:     %[[END:.*]] = arith.addi %[[RANGE]], %c1 : index
+// VNNI:     %[[NEXT:.*]] = arith.addi %[[PANELROW]], %c1 : index
+// VNNI:     %[[PAST:.*]] = arith.cmpi uge, %[[NEXT]], %[[END]] : index
+// VNNI:     %[[ROW:.*]] = arith.select %[[PAST]], %[[RANGE]], %[[NEXT]] : index
+// VNNI:     %[[BLOCK:.*]] = arith.select %[[PAST]], %c18, %c0 : index
+// VNNI:     %[[ROWSTEP:.*]] = arith.addi %[[BLOCK]], %[[STEP]] : index
+// VNNI:     %[[BYTES:.*]] = arith.muli %[[ROWSTEP]], %c64 : index
+// VNNI:     %[[CLAMPED:.*]] = arith.minui %[[BYTES]], %c1088 : index
+// VNNI:     memref.prefetch %[[FLATF]][%[[ROW]], %[[CLAMPED]]], read, locality<2>, data : memref<2x1152xi8>
+// The step's 64 filter bytes (16 channels x 4) and each pixel's 4 panel bytes.
 // VNNI:     %[[W:.*]] = vector.load %[[FLATF]][%[[PANELROW]], %[[WOFF]]] : memref<2x1152xi8>, vector<64xi8>
 // VNNI:     %[[PIXEL0:.*]] = vector.load %[[PANEL]][%[[STEP]], %c0] : memref<18x256xi8>, vector<4xi8>
 // VNNI:     %[[WORD0:.*]] = vector.bitcast %[[PIXEL0]] : vector<4xi8> to vector<1xi32>
@@ -414,8 +420,10 @@ func.func @pointwise_reshaped(%x: memref<1x4x1x20xi8>, %w: memref<2x1x1x1x4xi8>,
 // row 2) are one load and one store through the flat view.
 // VNNI: vector.load %[[FLATC]][%c0, %[[FIRST]], %c0] : memref<1x32x21xi32>, vector<16xi32>
 // VNNI: vector.store %{{.*}}, %[[FLATC]][%c0, %[[FIRST]], %c0] : memref<1x32x21xi32>, vector<16xi32>
-// The second piece: 5 pixels, 5 accumulators.
+// The second piece: 5 pixels, 5 accumulators, and no prefetch.
 // VNNI: scf.for %{{.*}} = %c0 to %c18 step %c1 iter_args({{[^)]*}}) -> (vector<16xi32>, vector<16xi32>, vector<16xi32>, vector<16xi32>, vector<16xi32>) {
+// VNNI-NOT: memref.prefetch
+// VNNI: scf.yield
 // They are the last 5 of row 2, within one row.
 // VNNI: vector.load %[[C]][%c0, %{{.*}}, %c2, %c2] : memref<1x32x3x7xi32>, vector<5xi32>
 // AVX2 has no pixel-rows kernel (its filter panels would be 8 wide): the
@@ -424,6 +432,56 @@ func.func @pointwise_reshaped(%x: memref<1x4x1x20xi8>, %w: memref<2x1x1x1x4xi8>,
 // AVX2: linalg.generic
 func.func @pixel_rows(%x: memref<1x8x5x9xi8>, %w: memref<2x2x3x3x16x4xi8>, %c: memref<1x32x3x7xi32>) {
   linalg.generic {indexing_maps = [#in, #filter, #out], iterator_types = ["parallel", "parallel", "parallel", "reduction", "reduction", "reduction", "parallel", "reduction"]} ins(%x, %w : memref<1x8x5x9xi8>, memref<2x2x3x3x16x4xi8>) outs(%c : memref<1x32x3x7xi32>) {
+  ^bb0(%a: i8, %b: i8, %acc: i32):
+    %0 = arith.extui %a : i8 to i32
+    %1 = arith.extsi %b : i8 to i32
+    %2 = arith.muli %0, %1 : i32
+    %3 = arith.addi %acc, %2 : i32
+    linalg.yield %3 : i32
+  }
+  return
+}
+
+// -----
+
+// Two panels at a time: 64 channels in two parallel halves of 32, each half
+// one call of the kernel on its two panels of 16. The 8 pixels run as one
+// loop of 16 accumulators (8 pixels x 2 panels): each k step loads both
+// panels' filter rows and multiplies each pixel's broadcast word by both.
+// Its first loop asks L2 for the panel after the pair (the half's last
+// one is its first panel's next block, clamped: there is none).
+
+#in = affine_map<(d0, d1, d2, d3, d4, d5, d6, d7) -> (d0, d5 * 4 + d7, d2 + d3, d6 + d4)>
+#filter = affine_map<(d0, d1, d2, d3, d4, d5, d6, d7) -> (d1 floordiv 16, d5, d3, d4, d1 mod 16, d7)>
+#out = affine_map<(d0, d1, d2, d3, d4, d5, d6, d7) -> (d0, d1, d2, d6)>
+// VNNI-LABEL: func @pixel_rows_two_panels(
+// VNNI-SAME:      %[[X:[^:]+]]: memref<1x8x3x10xi8>, %[[F:[^:]+]]: memref<4x2x3x3x16x4xi8>, %[[C:[^:]+]]: memref<1x64x1x8xi32>)
+// VNNI: %[[FLATF:.*]] = memref.collapse_shape %[[F]] {{\[}}[0], [1, 2, 3, 4, 5]] : memref<4x2x3x3x16x4xi8> into memref<4x1152xi8>
+// VNNI: scf.parallel (%[[HALF:.*]]) = (%c0) to (%c2) step (%c1) {
+// VNNI:   %[[FIRST:.*]] = arith.muli %[[HALF]], %c32 : index
+// VNNI:   %[[P0:.*]] = arith.divui %[[FIRST]], %c16 : index
+// VNNI:   %[[P1:.*]] = arith.addi %[[P0]], %c1 : index
+// VNNI:   scf.for %[[STEP:.*]] = %c0 to %c18 step %c1 iter_args({{.*}}) -> (vector<16xi32>, vector<16xi32>, vector<16xi32>, vector<16xi32>, vector<16xi32>, vector<16xi32>, vector<16xi32>, vector<16xi32>, vector<16xi32>, vector<16xi32>, vector<16xi32>, vector<16xi32>, vector<16xi32>, vector<16xi32>, vector<16xi32>, vector<16xi32>) {
+// VNNI:     %[[WOFF:.*]] = arith.muli %[[STEP]], %c64 : index
+// VNNI:     %[[NEXT:.*]] = arith.addi %[[P0]], %c2 : index
+// VNNI:     memref.prefetch %[[FLATF]][%{{.*}}, %{{.*}}], read, locality<2>, data : memref<4x1152xi8>
+// VNNI:     %[[W0:.*]] = vector.load %[[FLATF]][%[[P0]], %[[WOFF]]] : memref<4x1152xi8>, vector<64xi8>
+// VNNI:     %[[W1:.*]] = vector.load %[[FLATF]][%[[P1]], %[[WOFF]]] : memref<4x1152xi8>, vector<64xi8>
+// VNNI:     vector.load %{{.*}}[%[[STEP]], %c0] : memref<18x256xi8>, vector<4xi8>
+// VNNI:     %[[BYTES0:.*]] = vector.bitcast %{{.*}} : vector<16xi32> to vector<64xi8>
+// VNNI:     llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"(%{{.*}}, %[[BYTES0]], %[[W0]])
+// VNNI:     llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"(%{{.*}}, %[[BYTES0]], %[[W1]])
+// VNNI-COUNT-14: llvm.x86.avx512.vpdpbusd.512
+// VNNI-NOT: llvm.x86.avx512.vpdpbusd.512
+// VNNI:     scf.yield
+// Panel 0's channels, then panel 1's, each from a transpose; one store of
+// the 8 pixels per channel.
+// VNNI: vector.store %{{.*}}, %[[C]][%c0, %[[FIRST]], %c0, %c0] : memref<1x64x1x8xi32>, vector<8xi32>
+// VNNI-COUNT-15: vector.store %{{.*}}, %[[C]][%c0, %{{.*}}, %c0, %c0] : memref<1x64x1x8xi32>, vector<8xi32>
+// VNNI: %[[SECOND:.*]] = arith.addi %[[FIRST]], %c16 : index
+// VNNI: vector.store %{{.*}}, %[[C]][%c0, %[[SECOND]], %c0, %c0] : memref<1x64x1x8xi32>, vector<8xi32>
+func.func @pixel_rows_two_panels(%x: memref<1x8x3x10xi8>, %w: memref<4x2x3x3x16x4xi8>, %c: memref<1x64x1x8xi32>) {
+  linalg.generic {indexing_maps = [#in, #filter, #out], iterator_types = ["parallel", "parallel", "parallel", "reduction", "reduction", "reduction", "parallel", "reduction"]} ins(%x, %w : memref<1x8x3x10xi8>, memref<4x2x3x3x16x4xi8>) outs(%c : memref<1x64x1x8xi32>) {
   ^bb0(%a: i8, %b: i8, %acc: i32):
     %0 = arith.extui %a : i8 to i32
     %1 = arith.extsi %b : i8 to i32

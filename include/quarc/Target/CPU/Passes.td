@@ -287,9 +287,14 @@ def QuarcVectorizeIntegerMatmul
     each pixel of a vector of 16 is a broadcast row (its four panel bytes),
     each k step loads one 64-byte panel row of 16 output channels, so the
     work is proportional to the pixels there are (pixels as vectors fill
-    49-pixel images to 77% of their lanes), and the filter, read once per
-    column tile, is prefetched 96 steps ahead. The 16 x 16 block of sums is
-    transposed in registers (four rounds of two-input shuffles) to
+    49-pixel images to 77% of their lanes). It takes two panels (32
+    channels) at a time, as loops of 8 pixels x 2 panels (16 accumulators,
+    10 loads per 16 dot products where 16 pixels x 1 panel took 17). Its
+    k blocks are longer (a panel of up to 128 KiB, read from L2: one line
+    per step), and the first loops of each call ask L2 for the next call's
+    filter rows, one per step, so that no loop streams two panels' rows
+    from memory at the rate it computes. Each panel's 16 x 16 block of sums
+    is transposed in registers (four rounds of two-input shuffles) to
     channels x pixels, the form of C, before the initial values, the store
     and the output stage. When the image gives fewer than four parallel
     iterations, the output channels are split in two halves between them.
