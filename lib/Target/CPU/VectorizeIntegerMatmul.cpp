@@ -934,7 +934,8 @@ private:
   /// row per step, so that no loop has to stream two panels' rows from L3
   /// or memory at the rate it computes (the 7 x 7 layers of ResNet-50,
   /// whose filters are read once per run, were slower with two panels
-  /// than with one until then).
+  /// than with one until then). A call with fewer loops than panels (an
+  /// image of at most 8 pixels) leaves the next ones to the hardware.
   void prefetchNextPanel(OpBuilder &b, Value firstPanel, int64_t panels,
                          int64_t ordinal, Value firstStep, int64_t blockSteps,
                          Value step) {
