@@ -95,9 +95,19 @@ struct QAddLowering : OpConversionPattern<QAddOp> {
     IntegerResult output = IntegerResult::get(getTypeConverter(), op);
     FixedPointPair m =
         getAddMultipliers(a.getScale(), b.getScale(), output.type.getScale());
+    unsigned bits = std::max(a.getStorageTypeIntegralWidth(),
+                             b.getStorageTypeIntegralWidth());
     Value result = buildElementwise(
         rewriter, op.getLoc(), output.storage, {adaptor.getA(), adaptor.getB()},
         [&](OpBuilder &nb, Location loc, ValueRange args) {
+          if (fitsTwoTermI32(bits, m.rightShift)) {
+            Type i32 = nb.getI32Type();
+            return buildTwoTermRequantize(
+                nb, loc, centered(nb, loc, args[0], a, i32),
+                centered(nb, loc, args[1], b, i32), m.first, m.second,
+                m.rightShift, output.type.getZeroPoint(), output.qmin,
+                output.qmax, output.storage.getElementType());
+          }
           // a * Ma + b * Mb in i64 (below 2^48), one rounding shift.
           Type i64 = nb.getI64Type();
           Value sum = arith::AddIOp::create(

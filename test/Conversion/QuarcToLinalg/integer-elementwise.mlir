@@ -27,7 +27,11 @@ func.func @requantize(%x: tensor<2x3x!in>) -> tensor<2x3x!out> {
 
 // qadd with broadcasting: sa/so = 0.25 and sb/so = 0.5 share the shift of
 // the larger (0.5 = 2^30 * 2^-31): Ma = 2^29, Mb = 2^30, n = 31, one
-// rounding of the i64 sum; clamp_min 0 (a fused Relu) is the lower bound.
+// rounding of the sum; clamp_min 0 (a fused Relu) is the lower bound. With
+// 8-bit inputs and 17 <= n <= 47 the sum is taken in i32, each multiplier
+// in 16-bit halves: H = a' (Ma >> 16) + b' (Mb >> 16) = a' 8192 + b' 16384,
+// L = a' (Ma & 0xFFFF) + b' (Mb & 0xFFFF) (both 0 here), and the result
+// (H + (L >> 16) + 2^(n-17)) >> (n - 16).
 
 !a = !quant.uniform<u8:f32, 0.05:128>
 !b = !quant.uniform<u8:f32, 0.1:10>
@@ -36,6 +40,33 @@ func.func @requantize(%x: tensor<2x3x!in>) -> tensor<2x3x!out> {
 // CHECK-DAG: #[[CHAN:.*]] = affine_map<(d0, d1, d2, d3) -> (0, d1, 0, 0)>
 // CHECK-DAG: #[[FULL:.*]] = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>
 // CHECK-LABEL: func.func @add_broadcast
+// CHECK: linalg.generic {indexing_maps = [#[[A]], #[[CHAN]], #[[FULL]]]
+// CHECK: ^bb0(%[[A:.*]]: i8, %[[B:.*]]: i8, %{{.*}}: i8):
+// CHECK: %[[AE:.*]] = arith.extui %[[A]] : i8 to i32
+// CHECK: %[[AC:.*]] = arith.subi %[[AE]], %{{.*}} : i32
+// CHECK: %[[BE:.*]] = arith.extui %[[B]] : i8 to i32
+// CHECK: %[[BC:.*]] = arith.subi %[[BE]], %{{.*}} : i32
+// CHECK: %[[MAH:.*]] = arith.constant 8192 : i32
+// CHECK: %[[AH:.*]] = arith.muli %[[AC]], %[[MAH]] : i32
+// CHECK: %[[MBH:.*]] = arith.constant 16384 : i32
+// CHECK: %[[BH:.*]] = arith.muli %[[BC]], %[[MBH]] : i32
+// CHECK: %[[H:.*]] = arith.addi %[[AH]], %[[BH]] : i32
+// CHECK: %[[AL:.*]] = arith.muli %[[AC]], %{{.*}} : i32
+// CHECK: %[[BL:.*]] = arith.muli %[[BC]], %{{.*}} : i32
+// CHECK: %[[L:.*]] = arith.addi %[[AL]], %[[BL]] : i32
+// CHECK: %[[C16:.*]] = arith.constant 16 : i32
+// CHECK: %[[LH:.*]] = arith.shrsi %[[L]], %[[C16]] : i32
+// CHECK: %[[HALF:.*]] = arith.constant 16384 : i32
+// CHECK: %[[CARRIED:.*]] = arith.addi %[[LH]], %[[HALF]] : i32
+// CHECK: %[[SUM:.*]] = arith.addi %[[H]], %[[CARRIED]] : i32
+// CHECK: %[[REST:.*]] = arith.constant 15 : i32
+// CHECK: %[[R:.*]] = arith.shrsi %[[SUM]], %[[REST]] : i32
+// CHECK: arith.addi %[[R]], %{{.*}} : i32
+// CHECK: arith.constant 0 : i32
+// CHECK: arith.constant 127 : i32
+// CHECK-NOT: i64
+// CHECK: linalg.yield
+func.func @add_broadcast
 // CHECK: linalg.generic {indexing_maps = [#[[A]], #[[CHAN]], #[[FULL]]]
 // CHECK: ^bb0(%[[A:.*]]: i8, %[[B:.*]]: i8, %{{.*}}: i8):
 // CHECK: %[[AE:.*]] = arith.extui %[[A]] : i8 to i64
@@ -57,15 +88,31 @@ func.func @add_broadcast(%a: tensor<1x4x6x6x!a>, %b: tensor<1x4x1x1x!b>) -> tens
 
 // -----
 
-// qadd into a coarser output: sa/so = 0.1 and sb/so = 0.2 (0.2 = 2^31 x
-// 0.8 x 2^-33: n = 33). From a shift of 32 on, the i64 sum plus the
-// rounding half is shifted by 32 and taken as i32, the rest of the shift
-// (n - 32), the zero point and the clamp are i32 arithmetic.
+// qadd of 16-bit values into a coarser output: sa/so = 0.1 and sb/so = 0.2
+// (0.2 = 2^31 x 0.8 x 2^-33: n = 33). The sum needs i64 (16-bit values);
+// from a shift of 32 on, the i64 sum plus the rounding half is shifted by
+// 32 and taken as i32, the rest of the shift (n - 32), the zero point and
+// the clamp are i32 arithmetic.
 
-!a = !quant.uniform<u8:f32, 0.05:128>
-!b = !quant.uniform<u8:f32, 0.1:10>
+!a = !quant.uniform<i16:f32, 0.05:0>
+!b = !quant.uniform<i16:f32, 0.1:10>
 !y = !quant.uniform<i8:f32, 0.5:-3>
 // CHECK-LABEL: func.func @add_coarse
+// CHECK: arith.extsi %{{.*}} : i16 to i64
+// CHECK: %[[SUM:.*]] = arith.addi %{{.*}}, %{{.*}} : i64
+// CHECK: %[[N:.*]] = arith.constant 33 : i64
+// CHECK: %[[RS:.*]] = arith.addi %[[SUM]], %{{.*}} : i64
+// CHECK: %[[C32:.*]] = arith.constant 32 : i64
+// CHECK: %[[HIGH64:.*]] = arith.shrsi %[[RS]], %[[C32]] : i64
+// CHECK: %[[HIGH:.*]] = arith.trunci %[[HIGH64]] : i64 to i32
+// CHECK: %[[N32:.*]] = arith.trunci %[[N]] : i64 to i32
+// CHECK: %[[REST:.*]] = arith.subi %[[N32]], %{{.*}} : i32
+// CHECK: %[[R:.*]] = arith.shrsi %[[HIGH]], %[[REST]] : i32
+// CHECK: %[[Z:.*]] = arith.addi %[[R]], %{{.*}} : i32
+// CHECK: arith.maxsi %[[Z]], %{{.*}} : i32
+// CHECK: arith.minsi
+// CHECK: arith.trunci %{{.*}} : i32 to i8
+func.func @add_coarse
 // CHECK: %[[SUM:.*]] = arith.addi %{{.*}}, %{{.*}} : i64
 // CHECK: %[[N:.*]] = arith.constant 33 : i64
 // CHECK: %[[RS:.*]] = arith.addi %[[SUM]], %{{.*}} : i64
