@@ -53,6 +53,14 @@ struct IntegerResult {
     return result;
   }
 
+  /// buildSplitRequantize of `terms` with `shift` into this result.
+  Value requantizeSplit(OpBuilder &b, Location loc,
+                        ArrayRef<std::pair<Value, int64_t>> terms,
+                        int64_t shift) const {
+    return buildSplitRequantize(b, loc, terms, shift, type.getZeroPoint(),
+                                qmin, qmax, storage.getElementType());
+  }
+
   /// buildRequantize of `acc` with `m` into this result.
   Value requantize(OpBuilder &b, Location loc, Value acc,
                    FixedPointMultiplier m) const {
@@ -77,8 +85,13 @@ struct RequantizeLowering : OpConversionPattern<RequantizeOp> {
     Value result = buildElementwise(
         rewriter, op.getLoc(), output.storage, adaptor.getInput(),
         [&](OpBuilder &b, Location loc, ValueRange args) {
-          return output.requantize(
-              b, loc, centered(b, loc, args[0], input, b.getI32Type()), m);
+          Value x = centered(b, loc, args[0], input, b.getI32Type());
+          // An 8-bit input: the product in 16-bit halves of M, in i32.
+          if (fitsSplitRequantize(input.getStorageTypeIntegralWidth(),
+                                  m.rightShift()))
+            return output.requantizeSplit(b, loc, {{x, m.multiplier}},
+                                          m.rightShift());
+          return output.requantize(b, loc, x, m);
         });
     rewriter.replaceOp(op, result);
     return success();
@@ -100,13 +113,13 @@ struct QAddLowering : OpConversionPattern<QAddOp> {
     Value result = buildElementwise(
         rewriter, op.getLoc(), output.storage, {adaptor.getA(), adaptor.getB()},
         [&](OpBuilder &nb, Location loc, ValueRange args) {
-          if (fitsTwoTermI32(bits, m.rightShift)) {
+          if (fitsSplitRequantize(bits, m.rightShift)) {
             Type i32 = nb.getI32Type();
-            return buildTwoTermRequantize(
-                nb, loc, centered(nb, loc, args[0], a, i32),
-                centered(nb, loc, args[1], b, i32), m.first, m.second,
-                m.rightShift, output.type.getZeroPoint(), output.qmin,
-                output.qmax, output.storage.getElementType());
+            return output.requantizeSplit(
+                nb, loc,
+                {{centered(nb, loc, args[0], a, i32), m.first},
+                 {centered(nb, loc, args[1], b, i32), m.second}},
+                m.rightShift);
           }
           // a * Ma + b * Mb in i64 (below 2^48), one rounding shift.
           Type i64 = nb.getI64Type();

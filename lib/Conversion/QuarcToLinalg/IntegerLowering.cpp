@@ -79,32 +79,38 @@ Value buildRoundingShiftAndClamp(OpBuilder &b, Location loc, Value value,
                               zeroPoint, qmin, qmax, storage);
 }
 
-bool fitsTwoTermI32(unsigned bits, int64_t shift) {
+bool fitsSplitRequantize(unsigned bits, int64_t shift) {
   return bits <= 8 && shift >= 17 && shift <= 47;
 }
 
-Value buildTwoTermRequantize(OpBuilder &b, Location loc, Value x, Value y,
-                             int64_t mx, int64_t my, int64_t shift,
-                             int64_t zeroPoint, int64_t qmin, int64_t qmax,
-                             Type storage) {
-  // With M = Mh 2^16 + Ml: x mx + y my = H 2^16 + L, H = x Mh + y Mh' (|H|
-  // < 2^24) and L = x Ml + y Ml' (|L| < 2^25). Writing L + 2^(n-1) = (L >>
-  // 16) 2^16 + 2^(n-17) 2^16 + (L mod 2^16), the sum plus the rounding half
-  // is (H + (L >> 16) + 2^(n-17)) 2^16 + (L mod 2^16), whose floor
-  // division by 2^n is that of H + (L >> 16) + 2^(n-17) (below 2^31 for n
-  // <= 47) by 2^(n-16). Sixteen lanes a 512-bit vector where i64 took 8,
-  // and no 64-bit multiply.
+Value buildSplitRequantize(OpBuilder &b, Location loc,
+                           ArrayRef<std::pair<Value, int64_t>> terms,
+                           int64_t shift, int64_t zeroPoint, int64_t qmin,
+                           int64_t qmax, Type storage) {
+  assert(!terms.empty() && terms.size() <= 2 && "H and L must fit i32");
+  // With each M = Mh 2^16 + Ml: sum x M = H 2^16 + L, H the sum of x Mh
+  // (|H| < 2^24) and L that of x Ml (|L| < 2^25). Writing L + 2^(n-1) =
+  // (L >> 16) 2^16 + 2^(n-17) 2^16 + (L mod 2^16), the sum plus the
+  // rounding half is (H + (L >> 16) + 2^(n-17)) 2^16 + (L mod 2^16), whose
+  // floor division by 2^n is that of H + (L >> 16) + 2^(n-17) (below 2^31
+  // for n <= 47) by 2^(n-16). Sixteen lanes a 512-bit vector where i64
+  // took 8, and no 64-bit multiply.
   Type i32 = b.getI32Type();
   auto constant = [&](int64_t value) {
     return createScalar(b, loc, i32, double(value));
   };
-  auto weighted = [&](int64_t forX, int64_t forY) {
-    return arith::AddIOp::create(
-        b, loc, arith::MulIOp::create(b, loc, x, constant(forX)),
-        arith::MulIOp::create(b, loc, y, constant(forY)));
+  auto weighted = [&](bool high) {
+    Value sum;
+    for (auto [x, multiplier] : terms) {
+      Value product = arith::MulIOp::create(
+          b, loc, x, constant(high ? multiplier >> 16 : multiplier & 0xFFFF));
+      sum = sum ? arith::AddIOp::create(b, loc, sum, product).getResult()
+                : product;
+    }
+    return sum;
   };
-  Value high = weighted(mx >> 16, my >> 16);
-  Value low = weighted(mx & 0xFFFF, my & 0xFFFF);
+  Value high = weighted(/*high=*/true);
+  Value low = weighted(/*high=*/false);
   Value carried = arith::AddIOp::create(
       b, loc, arith::ShRSIOp::create(b, loc, low, constant(16)),
       constant(int64_t(1) << (shift - 17)));

@@ -42,20 +42,21 @@ Value buildRoundingShiftAndClamp(OpBuilder &b, Location loc, Value value,
                                  int64_t zeroPoint, int64_t qmin, int64_t qmax,
                                  Type storage);
 
-/// Whether buildTwoTermRequantize takes terms of `bits`-bit stored values
-/// and a rounding shift of `shift`.
-bool fitsTwoTermI32(unsigned bits, int64_t shift);
+/// Whether buildSplitRequantize takes values of `bits`-bit storage and a
+/// rounding shift of `shift`.
+bool fitsSplitRequantize(unsigned bits, int64_t shift);
 
-/// The end of a two-input requantization (an Add's), all in i32:
-/// clamp(((x * mx + y * my + 2^(n-1)) >> n) + zeroPoint, qmin, qmax)
-/// truncated to `storage`, for i32 `x` and `y` of at most 9 bits (8-bit
-/// values less their zero points), multipliers in [0, 2^31) and 17 <= n <=
-/// 47 (fitsTwoTermI32). Each multiplier is split in 16-bit halves, so the
-/// products fit i32; the same values as the i64 form.
-Value buildTwoTermRequantize(OpBuilder &b, Location loc, Value x, Value y,
-                             int64_t mx, int64_t my, int64_t shift,
-                             int64_t zeroPoint, int64_t qmin, int64_t qmax,
-                             Type storage);
+/// A requantization of one or two 8-bit values (an Add's two, a
+/// requantize's one), all in i32: clamp(((sum of x * m over `terms` +
+/// 2^(n-1)) >> n) + zeroPoint, qmin, qmax) truncated to `storage`, for i32
+/// values x of at most 9 bits (stored values less their zero points),
+/// multipliers m in [0, 2^31) and 17 <= n <= 47 (fitsSplitRequantize). Each
+/// multiplier is split in 16-bit halves, so the products fit i32; the same
+/// values as the i64 form.
+Value buildSplitRequantize(OpBuilder &b, Location loc,
+                           ArrayRef<std::pair<Value, int64_t>> terms,
+                           int64_t shift, int64_t zeroPoint, int64_t qmin,
+                           int64_t qmax, Type storage);
 
 /// requantize(acc, {multiplier, n}): the i32 accumulator times the i32
 /// multiplier, then the rounding shift by the i32 `shift` (at least

@@ -2,6 +2,8 @@
 
 // requantize: (x - 10) * 2 as requantize(acc, M = 2^30, n = 29), since
 // 0.5 / 0.25 = 2 = 2^30 * 2^-29; then the zero point -3 and the i8 clamp.
+// An 8-bit input takes the i32 form with M in 16-bit halves: x' * 16384
+// (M >> 16) plus ((x' * 0) >> 16) + 2^(n-17), shifted by n - 16 = 13.
 
 !in = !quant.uniform<u8:f32, 0.5:10>
 !out = !quant.uniform<i8:f32, 0.25:-3>
@@ -11,14 +13,41 @@
 // CHECK: %[[XE:.*]] = arith.extui %[[X]] : i8 to i32
 // CHECK: %[[ZP:.*]] = arith.constant 10 : i32
 // CHECK: %[[ACC:.*]] = arith.subi %[[XE]], %[[ZP]] : i32
+// CHECK: %[[MH:.*]] = arith.constant 16384 : i32
+// CHECK: %[[H:.*]] = arith.muli %[[ACC]], %[[MH]] : i32
+// CHECK: %[[L:.*]] = arith.muli %[[ACC]], %{{.*}} : i32
+// CHECK: %[[LH:.*]] = arith.shrsi %[[L]], %{{.*}} : i32
+// CHECK: %[[HALF:.*]] = arith.constant 4096 : i32
+// CHECK: %[[CARRIED:.*]] = arith.addi %[[LH]], %[[HALF]] : i32
+// CHECK: %[[SUM:.*]] = arith.addi %[[H]], %[[CARRIED]] : i32
+// CHECK: %[[REST:.*]] = arith.constant 13 : i32
+// CHECK: %[[R:.*]] = arith.shrsi %[[SUM]], %[[REST]] : i32
+// CHECK: arith.constant -3 : i32
+// CHECK: arith.constant -128 : i32
+// CHECK: arith.constant 127 : i32
+// CHECK: arith.trunci %{{.*}} : i32 to i8
+func.func @requantize(%x: tensor<2x3x!in>) -> tensor<2x3x!out> {
+  %y = quarc.requantize %x : tensor<2x3x!in> -> tensor<2x3x!out>
+  return %y : tensor<2x3x!out>
+}
+
+// -----
+
+// requantize of a 16-bit input: its product with M needs i64 (the form
+// conv output stages take below a shift of 32).
+
+!in = !quant.uniform<i16:f32, 0.5:10>
+!out = !quant.uniform<i8:f32, 0.25:-3>
+// CHECK-LABEL: func.func @requantize_wide
+// CHECK: %[[XE:.*]] = arith.extsi %{{.*}} : i16 to i32
+// CHECK: %[[ACC:.*]] = arith.subi %[[XE]], %{{.*}} : i32
 // CHECK-DAG: arith.constant 1073741824 : i32
 // CHECK-DAG: arith.constant 29 : i32
+// CHECK: arith.muli %{{.*}}, %{{.*}} : i64
 // CHECK: arith.shrsi
 // CHECK: arith.constant -3 : i64
-// CHECK: arith.constant -128 : i64
-// CHECK: arith.constant 127 : i64
 // CHECK: arith.trunci %{{.*}} : i64 to i8
-func.func @requantize(%x: tensor<2x3x!in>) -> tensor<2x3x!out> {
+func.func @requantize_wide(%x: tensor<2x3x!in>) -> tensor<2x3x!out> {
   %y = quarc.requantize %x : tensor<2x3x!in> -> tensor<2x3x!out>
   return %y : tensor<2x3x!out>
 }
@@ -66,21 +95,6 @@ func.func @requantize(%x: tensor<2x3x!in>) -> tensor<2x3x!out> {
 // CHECK: arith.constant 127 : i32
 // CHECK-NOT: i64
 // CHECK: linalg.yield
-func.func @add_broadcast
-// CHECK: linalg.generic {indexing_maps = [#[[A]], #[[CHAN]], #[[FULL]]]
-// CHECK: ^bb0(%[[A:.*]]: i8, %[[B:.*]]: i8, %{{.*}}: i8):
-// CHECK: %[[AE:.*]] = arith.extui %[[A]] : i8 to i64
-// CHECK: %[[AC:.*]] = arith.subi %[[AE]], %{{.*}} : i64
-// CHECK: %[[AM:.*]] = arith.muli %[[AC]], %{{.*}} : i64
-// CHECK: %[[BE:.*]] = arith.extui %[[B]] : i8 to i64
-// CHECK: %[[BC:.*]] = arith.subi %[[BE]], %{{.*}} : i64
-// CHECK: %[[BM:.*]] = arith.muli %[[BC]], %{{.*}} : i64
-// CHECK: %[[SUM:.*]] = arith.addi %[[AM]], %[[BM]] : i64
-// CHECK: %[[N:.*]] = arith.constant 31 : i64
-// CHECK: %[[RS:.*]] = arith.addi %[[SUM]], %{{.*}} : i64
-// CHECK: arith.shrsi %[[RS]], %[[N]] : i64
-// CHECK: arith.constant 0 : i64
-// CHECK: arith.constant 127 : i64
 func.func @add_broadcast(%a: tensor<1x4x6x6x!a>, %b: tensor<1x4x1x1x!b>) -> tensor<1x4x6x6x!y> {
   %y = quarc.qadd %a, %b {clamp_min = 0 : i64} : (tensor<1x4x6x6x!a>, tensor<1x4x1x1x!b>) -> tensor<1x4x6x6x!y>
   return %y : tensor<1x4x6x6x!y>
@@ -88,33 +102,19 @@ func.func @add_broadcast(%a: tensor<1x4x6x6x!a>, %b: tensor<1x4x1x1x!b>) -> tens
 
 // -----
 
-// qadd of 16-bit values into a coarser output: sa/so = 0.1 and sb/so = 0.2
-// (0.2 = 2^31 x 0.8 x 2^-33: n = 33). The sum needs i64 (16-bit values);
-// from a shift of 32 on, the i64 sum plus the rounding half is shifted by
-// 32 and taken as i32, the rest of the shift (n - 32), the zero point and
-// the clamp are i32 arithmetic.
+// qadd into a far coarser output: sb/so = 0.1 / (0.1 x 2^20) = 2^-20 =
+// 2^30 x 2^-50 (n = 50), beyond the i32 form's 47: the sum is taken in
+// i64; from a shift of 32 on, the i64 sum plus the rounding half is shifted
+// by 32 and taken as i32, the rest of the shift (n - 32), the zero point
+// and the clamp are i32 arithmetic.
 
-!a = !quant.uniform<i16:f32, 0.05:0>
-!b = !quant.uniform<i16:f32, 0.1:10>
-!y = !quant.uniform<i8:f32, 0.5:-3>
+!a = !quant.uniform<u8:f32, 0.05:128>
+!b = !quant.uniform<u8:f32, 0.1:10>
+!y = !quant.uniform<i8:f32, 104857.6:-3>
 // CHECK-LABEL: func.func @add_coarse
-// CHECK: arith.extsi %{{.*}} : i16 to i64
+// CHECK: arith.extui %{{.*}} : i8 to i64
 // CHECK: %[[SUM:.*]] = arith.addi %{{.*}}, %{{.*}} : i64
-// CHECK: %[[N:.*]] = arith.constant 33 : i64
-// CHECK: %[[RS:.*]] = arith.addi %[[SUM]], %{{.*}} : i64
-// CHECK: %[[C32:.*]] = arith.constant 32 : i64
-// CHECK: %[[HIGH64:.*]] = arith.shrsi %[[RS]], %[[C32]] : i64
-// CHECK: %[[HIGH:.*]] = arith.trunci %[[HIGH64]] : i64 to i32
-// CHECK: %[[N32:.*]] = arith.trunci %[[N]] : i64 to i32
-// CHECK: %[[REST:.*]] = arith.subi %[[N32]], %{{.*}} : i32
-// CHECK: %[[R:.*]] = arith.shrsi %[[HIGH]], %[[REST]] : i32
-// CHECK: %[[Z:.*]] = arith.addi %[[R]], %{{.*}} : i32
-// CHECK: arith.maxsi %[[Z]], %{{.*}} : i32
-// CHECK: arith.minsi
-// CHECK: arith.trunci %{{.*}} : i32 to i8
-func.func @add_coarse
-// CHECK: %[[SUM:.*]] = arith.addi %{{.*}}, %{{.*}} : i64
-// CHECK: %[[N:.*]] = arith.constant 33 : i64
+// CHECK: %[[N:.*]] = arith.constant 50 : i64
 // CHECK: %[[RS:.*]] = arith.addi %[[SUM]], %{{.*}} : i64
 // CHECK: %[[C32:.*]] = arith.constant 32 : i64
 // CHECK: %[[HIGH64:.*]] = arith.shrsi %[[RS]], %[[C32]] : i64
