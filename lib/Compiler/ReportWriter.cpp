@@ -2,7 +2,7 @@
 
 #include "quarc/Compiler/Report.h"
 #include "quarc/Compiler/Session.h"
-#include "quarc/Support/SpecialFiles.h"
+#include "quarc/Support/PendingOutput.h"
 
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FileUtilities.h"
@@ -400,67 +400,6 @@ LogicalResult runChartScript(ArrayRef<StringRef> args, std::string &error) {
   return failure();
 }
 
-/// A file written under a temporary name next to its final path (in the
-/// temporary folder when the final path is a device or a FIFO, which
-/// `keep()` writes into instead of replacing: SpecialFiles.h).
-struct PendingOutput {
-  std::string finalPath;
-  bool special = false;
-  std::optional<llvm::sys::fs::TempFile> file;
-
-  LogicalResult create(StringRef path, StringRef contents, std::string &error) {
-    finalPath = path.str();
-    special = isSpecialFile(path);
-    SmallString<256> model(path);
-    if (special) {
-      llvm::sys::path::system_temp_directory(/*erasedOnReboot=*/true, model);
-      llvm::sys::path::append(model, "quarc-output");
-    }
-    model += ".tmp-%%%%%%";
-    llvm::Expected<llvm::sys::fs::TempFile> temp =
-        llvm::sys::fs::TempFile::create(model);
-    if (!temp) {
-      error = "cannot write " + finalPath + ": " +
-              llvm::toString(temp.takeError());
-      return failure();
-    }
-    file.emplace(std::move(*temp));
-    llvm::raw_fd_ostream os(file->FD, /*shouldClose=*/false);
-    os << contents;
-    os.flush();
-    if (os.has_error()) {
-      error = "cannot write " + finalPath + ": " + os.error().message();
-      os.clear_error();
-      return failure();
-    }
-    return success();
-  }
-
-  LogicalResult keep(std::string &error) {
-    if (special) {
-      std::error_code ec = llvm::sys::fs::copy_file(file->TmpName, finalPath);
-      llvm::consumeError(file->discard());
-      file.reset();
-      if (ec) {
-        error = "cannot write " + finalPath + ": " + ec.message();
-        return failure();
-      }
-      return success();
-    }
-    if (llvm::Error e = file->keep(finalPath)) {
-      error = "cannot write " + finalPath + ": " + llvm::toString(std::move(e));
-      return failure();
-    }
-    file.reset();
-    return success();
-  }
-
-  ~PendingOutput() {
-    if (file)
-      llvm::consumeError(file->discard());
-  }
-};
-
 } // namespace
 
 LogicalResult mlir::quarc::checkReportOutputs(StringRef markdownPath,
@@ -516,14 +455,14 @@ LogicalResult mlir::quarc::writeReport(const QuantizationReport &report,
     PendingOutput scratch;
     std::string input;
     if (!jsonPath.empty()) {
-      input = jsonFile.file->TmpName;
+      input = jsonFile.tempPath().str();
     } else {
       if (failed(scratch.create(pngPath.str() + ".json", json, error)))
         return failure();
-      input = scratch.file->TmpName;
+      input = scratch.tempPath().str();
     }
     if (failed(png.create(pngPath, "", error)) ||
-        failed(runChartScript({input, png.file->TmpName}, error)))
+        failed(runChartScript({input, png.tempPath()}, error)))
       return failure();
   }
   if (failed(markdown.keep(error)) ||

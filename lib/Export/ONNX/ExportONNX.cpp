@@ -6,7 +6,7 @@
 #include "ModelChecker.h"
 
 #include "quarc/Import/ONNX/ImportONNX.h"
-#include "quarc/Support/SpecialFiles.h"
+#include "quarc/Support/PendingOutput.h"
 
 #include "mlir/IR/Diagnostics.h"
 #include "llvm/Support/FileSystem.h"
@@ -48,44 +48,8 @@ LogicalResult mlir::quarc::exportOnnxFile(ModuleOp module, StringRef path,
   llvm::raw_string_ostream os(bytes);
   if (failed(exportOnnxModel(module, os, options)))
     return failure();
-  // A device or a FIFO (-o /dev/null) is written into, not replaced by a
-  // renamed temporary file (SpecialFiles.h).
-  if (isSpecialFile(path)) {
-    std::error_code ec;
-    llvm::raw_fd_ostream file(path, ec);
-    if (!ec) {
-      file << bytes;
-      file.close();
-      ec = file.error();
-      file.clear_error();
-    }
-    if (!ec)
-      return success();
-    error = "cannot write '" + path.str() + "': " + ec.message();
+  PendingOutput output;
+  if (failed(output.create(path, bytes, error)) || failed(output.keep(error)))
     return failure();
-  }
-  llvm::Expected<llvm::sys::fs::TempFile> temp =
-      llvm::sys::fs::TempFile::create(path + "-%%%%%%.tmp");
-  if (!temp) {
-    error = "cannot write '" + path.str() +
-            "': " + llvm::toString(temp.takeError());
-    return failure();
-  }
-  {
-    llvm::raw_fd_ostream file(temp->FD, /*shouldClose=*/false);
-    file << bytes;
-    file.flush();
-    if (file.has_error()) {
-      error = "cannot write '" + path.str() + "': " + file.error().message();
-      file.clear_error();
-    }
-  }
-  if (error.empty())
-    if (llvm::Error kept = temp->keep(path))
-      error = "cannot write '" + path.str() +
-              "': " + llvm::toString(std::move(kept));
-  if (error.empty())
-    return success();
-  llvm::consumeError(temp->discard());
-  return failure();
+  return success();
 }
