@@ -53,7 +53,10 @@ def ConvertQuarcToLinalg : Pass<"convert-quarc-to-linalg", "func::FuncOp"> {
     32 (known when lowering: the multipliers are constants) the work is
     done in i32: from n = 33 the high word of the 32 x 32-bit product
     (`arith.mulsi_extended`) plus 2^(n-33), shifted by n - 32; at n = 32
-    the high word of the rounded i64 sum. Otherwise in i64.
+    the high word of the rounded i64 sum. A `quarc.qadd` or
+    `quarc.requantize` of 8-bit inputs with 17 <= n <= 47 is in i32 too,
+    each multiplier split in 16-bit halves: (H + (L >> 16) + 2^(n-17)) >>
+    (n - 16), H and L the sums of the halves' products. Otherwise in i64.
   }];
   let dependentDialects = [
     "arith::ArithDialect",
