@@ -93,14 +93,23 @@ func.func @matmul(%a: memref<9x2x4xi8>, %w: memref<5x2x16x4xi8>, %c: memref<9x5x
 // becomes one byte at a time in LLVM).
 // VNNI:         %[[STRIP:.*]] = vector.maskedload %[[FLAT]][%c0, %c0, %{{.*}}, %{{.*}}], %{{.*}}, %{{.*}} : memref<1x1x8x207xi8>, vector<64xi1>, vector<64xi8> into vector<64xi8>
 // VNNI:         vector.shuffle %[[STRIP]], %{{.*}} [0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 46, 48, 50, 52, 54] : vector<64xi8>, vector<64xi8>
-// Channel 4 c1, at input row 2 y + i and column j: 8 pixels 2 apart.
-// AVX2:         %[[ROW:.*]] = vector.load %[[X]][%c0, %c0, %{{.*}}, %{{.*}}, %[[J]]] : memref<1x1x8x9x23xi8>, vector<15xi8>
-// AVX2:         vector.shuffle %[[ROW]], %{{.*}} [0, 2, 4, 6, 8, 10, 12, 14] : vector<15xi8>, vector<15xi8>
-// AVX2-COUNT-3: vector.load %[[X]]{{.*}} vector<15xi8>
+// Channel 4 c1, at input row 2 y + i and column j: 8 pixels 2 apart, a
+// strip of 15 bytes. Without masked byte loads it is read as two loads of 8
+// that overlap (bytes 0-7 and 7-14; one load of 15 would be split into
+// pieces by LLVM, and the shuffle would then move its bytes one at a time),
+// then one shuffle keeps every other byte.
+// AVX2:         %[[HEAD:.*]] = vector.load %[[X]][%c0, %c0, %{{.*}}, %{{.*}}, %[[J]]] : memref<1x1x8x9x23xi8>, vector<8xi8>
+// AVX2:         %[[TAIL:.*]] = vector.load %[[X]][%c0, %c0, %{{.*}}, %{{.*}}, %{{.*}}] : memref<1x1x8x9x23xi8>, vector<8xi8>
+// AVX2:         vector.shuffle %[[HEAD]], %[[TAIL]] [0, 2, 4, 6, 9, 11, 13, 15] : vector<8xi8>, vector<8xi8>
+// AVX2-COUNT-6: vector.load %[[X]]{{.*}} vector<8xi8>
+// AVX2-NOT:     vector<15xi8>
 // AVX2:         vector.store %{{.*}}, %[[PANEL]][%{{.*}}, %c0] : memref<18x64xi8>, vector<32xi8>
-// The last 3 pixels of the row: 5 bytes loaded, the rest of the piece zeros.
-// AVX2:         vector.load %[[X]]{{.*}} vector<5xi8>
-// AVX2:         vector.shuffle %{{.*}}, %{{.*}} [0, 2, 4, 5, 5, 5, 5, 5] : vector<5xi8>, vector<5xi8>
+// The last 3 pixels of the row: 5 bytes, as two loads of 4 (bytes 0-3 and
+// 1-4), the rest of the piece zeros.
+// AVX2:         %[[HEAD5:.*]] = vector.load %[[X]]{{.*}} vector<4xi8>
+// AVX2:         %[[TAIL5:.*]] = vector.load %[[X]]{{.*}} vector<4xi8>
+// AVX2:         %[[PICKED:.*]] = vector.shuffle %[[HEAD5]], %[[TAIL5]] [0, 2, 7, 0, 0, 0, 0, 0] : vector<4xi8>, vector<4xi8>
+// AVX2:         vector.shuffle %[[PICKED]], %{{.*}} [0, 1, 2, 8, 8, 8, 8, 8] : vector<8xi8>, vector<8xi8>
 // AVX2:         vector.store %{{.*}}, %[[PANEL]][%{{.*}}, %c32] : memref<18x64xi8>, vector<32xi8>
 // The tile: 11 columns as a vector of 8 and one of 3 (loaded into zeros).
 // AVX2:   vector.load %[[C]][%c0, %c0, %c0, %[[Y]], %c0] : memref<1x1x6x4x11xi32>, vector<8xi32>
