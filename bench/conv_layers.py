@@ -7,6 +7,9 @@ channels, kernel, stride, input size; 24 shapes) becomes two one-layer ONNX mode
   scales) -> Relu -> QuantizeLinear -> uint8 output. quarc compiles it to one integer
   convolution with its output stage; onnxruntime runs it as one QLinearConv (its QDQ
   fusion), so neither engine converts floats and the table compares the kernels.
+  `--weight-bits 7` draws the weights from [-64, 64] (the range `reduce-range` gives):
+  no pair of u8 x s8 products can then pass int16, and quarc's AVX2 kernels take
+  `vpmaddubsw` instead of the exact 16-bit path that full 8-bit weights need.
 * FP32: a float input -> Conv -> Relu.
 
 Each model runs in quarc's executable (`--benchmark`) and in onnxruntime
@@ -19,7 +22,7 @@ shape by how often ResNet-50 has it. onnxruntime's times include its Python call
 Prints a Markdown table with the CPU and writes bench/results/conv_layers.md.
 
 Usage: .venv/bin/python bench/conv_layers.py [--threads 1] [--runs 20] [--rounds 3]
-       [--only int8|fp32] [--layers NAME ...] [--build-dir DIR]
+       [--only int8|fp32] [--weight-bits 8|7] [--layers NAME ...] [--build-dir DIR]
 """
 
 from __future__ import annotations
@@ -85,10 +88,11 @@ def conv_node(layer: Layer, x: str, w: str, y: str) -> onnx.NodeProto:
                             strides=[layer.stride] * 2, pads=[pad] * 4)
 
 
-def int8_model(layer: Layer) -> onnx.ModelProto:
+def int8_model(layer: Layer, weight_bits: int) -> onnx.ModelProto:
     """u8 -> DequantizeLinear -> Conv (s8 per-channel weights) -> Relu -> QuantizeLinear."""
     rng = np.random.default_rng(layer.cin * 7919 + layer.cout * 31 + layer.size)
-    weight = rng.integers(-127, 128, (layer.cout, layer.cin, layer.kernel, layer.kernel))
+    high = 127 if weight_bits == 8 else 64
+    weight = rng.integers(-high, high + 1, (layer.cout, layer.cin, layer.kernel, layer.kernel))
     scale_w = rng.uniform(0.002, 0.01, layer.cout).astype(np.float32)
     scale_x = 0.02
     # An output scale for the accumulators' typical spread, so that the output stage
@@ -146,6 +150,8 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--only", choices=["int8", "fp32"])
+    parser.add_argument("--weight-bits", type=int, choices=[8, 7], default=8,
+                        help="int8 weights' range: 8 [-127, 127], 7 [-64, 64] (reduce-range)")
     parser.add_argument("--layers", nargs="+", help="layer names as printed (default: all)")
     parser.add_argument("--build-dir", type=Path,
                         default=Path(os.environ.get("QUARC_BUILD_DIR", ROOT / "build")))
@@ -163,7 +169,7 @@ def main() -> int:
         for index, layer in enumerate(layers):
             for kind in kinds:
                 stem = work / f"{kind}_{index}"
-                onnx.save(int8_model(layer) if kind == "int8" else fp32_model(layer),
+                onnx.save(int8_model(layer, args.weight_bits) if kind == "int8" else fp32_model(layer),
                           f"{stem}.onnx")
                 np.save(f"{stem}.npy", sample(layer, kind))
                 subprocess.run([str(quarc), "compile", f"{stem}.onnx", "-o", str(stem)],
@@ -178,7 +184,8 @@ def main() -> int:
     median = {key: float(np.median(values)) for key, values in times.items()}
 
     lines = [f"CPU: {compare_ort.cpu_description()}; {args.threads} thread(s); "
-             f"{args.rounds} rounds x {args.runs} runs", ""]
+             f"{args.rounds} rounds x {args.runs} runs; int8 weights of {args.weight_bits} bits",
+             ""]
     for kind in kinds:
         lines += [f"### {kind}", "",
                   "| layer | count | MMACs | quarc ms | ORT ms | quarc GOPS | ORT GOPS | "

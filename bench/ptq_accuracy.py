@@ -531,7 +531,8 @@ def quantize_and_compile(task: Task, args: argparse.Namespace, quarc: Quarc, wor
                                        + shape):
         exported = None
     if calibrated:
-        compiles[QUARC] = ["--quantize=int8", "--stats", stats, model,
+        scheme = ["--scheme", args.scheme] if args.scheme else []
+        compiles[QUARC] = ["--quantize=int8", *scheme, "--stats", stats, model,
                            "-o", work / f"{task.key}_quarc_int8"]
     with ThreadPool(2) as pool:  # one core each
         ok = pool.map(lambda item: quarc.run(item[0], [quarc.binary, "compile", *item[1]] + shape),
@@ -550,7 +551,8 @@ def markdown_section(task: Task, args: argparse.Namespace, header: list[str],
     shape = "x".join(map(str, task.shape)) if task.shape else "dynamic (1x3x48xW)"
     lines = [f"### {task.title} ({task.model_name})", "",
              f"{args.calib} calibration and {args.eval} evaluation {task.unit}; quarc input shape "
-             f"{shape}; {seconds:.0f} s.", "",
+             f"{shape}; {seconds:.0f} s."
+             + (f" quarc int8 with `--scheme {args.scheme}`." if args.scheme else ""), "",
              "| " + " | ".join(header) + " |", "|" + " --- |" * len(header)]
     lines += ["| " + " | ".join(row) + " |" for row in rows]
     if failures:
@@ -630,6 +632,8 @@ def main() -> None:
     parser.add_argument("--eval", type=int, default=24, help="evaluation samples per model")
     parser.add_argument("--build-dir", type=Path,
                         default=Path(os.environ.get("QUARC_BUILD_DIR", ROOT / "build")))
+    parser.add_argument("--scheme", help="quarc int8's --scheme (e.g. reduce-range); "
+                        "default: quarc's default scheme")
     parser.add_argument("--no-ort-preprocess", dest="ort_preprocess", action="store_false",
                         help="quantize with onnxruntime without quant_pre_process first")
     parser.add_argument("--output", type=Path, default=RESULTS / "ptq_accuracy.md")
