@@ -4,6 +4,7 @@
 #include "quarc/Conversion/Passes.h"
 #include "quarc/Dialect/Quarc/Transforms/Passes.h"
 #include "quarc/Target/CPU/Passes.h"
+#include "quarc/Quantization/QuantScheme.h"
 
 #include "mlir/InitAllPasses.h"
 #include "mlir/Pass/PassRegistry.h"
@@ -11,6 +12,28 @@
 #include "llvm/Support/ErrorHandling.h"
 
 namespace mlir::quarc {
+
+std::string getSchemeForTarget(StringRef spec, const TargetInfo &target) {
+  if (target.int8Dot() != TargetInfo::Int8Dot::MaddUbsw)
+    return spec.str();
+  SmallVector<StringRef> clauses;
+  spec.split(clauses, ',', /*MaxSplit=*/-1, /*KeepEmpty=*/false);
+  if (llvm::any_of(clauses, [](StringRef clause) {
+        return clause.split('=').first.trim() == "reduce-range";
+      }))
+    return spec.str();
+  llvm::Expected<QuantScheme> scheme =
+      spec.empty() ? QuantScheme::getDefaultCPU() : parseQuantScheme(spec);
+  if (!scheme) {
+    llvm::consumeError(scheme.takeError());
+    return spec.str();
+  }
+  const TensorQuantScheme &weights = scheme->weights;
+  if (weights.type.bits != 8 || !weights.type.isSigned || !weights.symmetric)
+    return spec.str();
+  return spec.empty() ? "reduce-range=pairs"
+                      : spec.str() + ",reduce-range=pairs";
+}
 
 LogicalResult buildGraphPipeline(OpPassManager &pm,
                                  const PipelineOptions &options,
@@ -45,7 +68,7 @@ LogicalResult buildGraphPipeline(OpPassManager &pm,
   if (!options.quantizeStats.empty()) {
     QuarcQuantizeOptions quantize;
     quantize.statsFile = options.quantizeStats;
-    quantize.scheme = options.scheme;
+    quantize.scheme = getSchemeForTarget(options.scheme, options.target);
     quantize.excludeNodes.assign(options.excludeNodes.begin(),
                                  options.excludeNodes.end());
     quantize.floatOps.assign(options.floatOps.begin(), options.floatOps.end());
@@ -53,6 +76,8 @@ LogicalResult buildGraphPipeline(OpPassManager &pm,
     pm.addPass(createCSEPass());
   }
   if (options.dynamicQuantize) {
+    // onnxruntime's quantize_dynamic numerics: full-range weights on every
+    // target.
     QuarcQuantizeDynamicOptions quantize;
     quantize.scheme = options.scheme;
     quantize.excludeNodes.assign(options.excludeNodes.begin(),

@@ -172,9 +172,8 @@ mlir::quarc::buildQuantizationReport(MLIRContext &context, StringRef modelPath,
   report.modelPath = modelPath.str();
   report.dataDir = options.dataDir;
   report.target = options.pipeline.target.name();
-  llvm::Expected<QuantScheme> scheme =
-      options.scheme.empty() ? QuantScheme::getDefaultCPU()
-                             : parseQuantScheme(options.scheme);
+  llvm::Expected<QuantScheme> scheme = parseQuantScheme(
+      getSchemeForTarget(options.scheme, options.pipeline.target));
   if (!scheme) {
     error = "--scheme: " + llvm::toString(scheme.takeError());
     return failure();

@@ -169,6 +169,26 @@ computePerGroupQuantParams(ArrayRef<double> mins, ArrayRef<double> maxs,
   return params;
 }
 
+/// Parameters of `layout`'s granularity, axis and groups for the ranges
+/// [mins[i], maxs[i]], one per parameter.
+static llvm::Expected<QuantParams>
+computeForLayout(ArrayRef<double> mins, ArrayRef<double> maxs,
+                 const QuantParams &layout, QuantType type, bool symmetric,
+                 bool reduceRange) {
+  switch (layout.granularity) {
+  case Granularity::PerTensor:
+    return computeQuantParams(mins[0], maxs[0], type, symmetric, reduceRange);
+  case Granularity::PerChannel:
+    return computePerChannelQuantParams(mins, maxs, layout.axis, type,
+                                        symmetric, reduceRange);
+  case Granularity::PerGroup:
+    return computePerGroupQuantParams(mins, maxs, layout.groupShape,
+                                      layout.axis, layout.groupSize, type,
+                                      symmetric, reduceRange);
+  }
+  llvm_unreachable("unknown granularity");
+}
+
 llvm::Expected<QuantParams>
 computeQuantParamsForData(ArrayRef<float> data, ArrayRef<int64_t> shape,
                           QuantType type, bool symmetric, bool reduceRange,
@@ -215,17 +235,63 @@ computeQuantParamsForData(ArrayRef<float> data, ArrayRef<int64_t> shape,
     mins[index] = std::min(mins[index], double(value));
     maxs[index] = std::max(maxs[index], double(value));
   }
-  switch (granularity) {
-  case Granularity::PerTensor:
-    return computeQuantParams(mins[0], maxs[0], type, symmetric, reduceRange);
-  case Granularity::PerChannel:
-    return computePerChannelQuantParams(mins, maxs, axis, type, symmetric,
-                                        reduceRange);
-  case Granularity::PerGroup:
-    return computePerGroupQuantParams(mins, maxs, layout.groupShape, axis,
-                                      groupSize, type, symmetric, reduceRange);
+  return computeForLayout(mins, maxs, layout, type, symmetric, reduceRange);
+}
+
+llvm::Expected<QuantParams>
+computePairFitQuantParams(ArrayRef<float> data, ArrayRef<int64_t> shape,
+                          QuantType type, Granularity granularity,
+                          int32_t axis, int64_t groupSize, int32_t pairAxis) {
+  if (type.bits != 8 || !type.isSigned)
+    return makeError(llvm::formatv("pairs of {0}-bit {1} weights: the bound "
+                                   "is for s8",
+                                   type.bits,
+                                   type.isSigned ? "signed" : "unsigned"));
+  // Checks the data and the layout as for any weight.
+  llvm::Expected<QuantParams> plain =
+      computeQuantParamsForData(data, shape, type, /*symmetric=*/true,
+                                /*reduceRange=*/false, granularity, axis,
+                                groupSize);
+  if (!plain)
+    return plain.takeError();
+  if (pairAxis < 0 || pairAxis >= int32_t(shape.size()))
+    return makeError(llvm::formatv("pair axis {0} of a rank-{1} tensor",
+                                   pairAxis, shape.size()));
+  SmallVector<int64_t> indices = paramIndices(shape, *plain);
+  // Each parameter's range: its largest magnitude, and its pairs' largest
+  // same-signed sum. (A pair whose halves have different parameters, as
+  // groups of odd size along the pair axis make, is not bounded: the
+  // kernels then check the quantized weights and take the exact 16-bit
+  // path.)
+  SmallVector<double> range(plain->scales.size(), 0.0);
+  for (auto [value, index] : llvm::zip_equal(data, indices))
+    range[index] = std::max(range[index], std::fabs(double(value)));
+  int64_t stride = 1;
+  for (int64_t dim : shape.drop_front(pairAxis + 1))
+    stride *= dim;
+  int64_t extent = shape[pairAxis];
+  for (int64_t first = 0; first < int64_t(data.size()); ++first) {
+    int64_t position = (first / stride) % extent;
+    int64_t second = first + stride;
+    if (position % 2 != 0 || position + 1 >= extent ||
+        indices[first] != indices[second])
+      continue;
+    double a = data[first], b = data[second];
+    double positive = std::max(a, 0.0) + std::max(b, 0.0);
+    double negative = std::min(a, 0.0) + std::min(b, 0.0);
+    double &r = range[indices[first]];
+    r = std::max({r, positive, -negative});
   }
-  llvm_unreachable("unknown granularity");
+  // A symmetric s8 scale is range / 127; each quantized magnitude is at
+  // most half a step above its value / scale, so a pair's sum stays within
+  // 127 + 1 = 128 (and 255 x 128 = 32640 < 32767).
+  SmallVector<double> mins, maxs;
+  for (double r : range) {
+    mins.push_back(-r);
+    maxs.push_back(r);
+  }
+  return computeForLayout(mins, maxs, *plain, type, /*symmetric=*/true,
+                          /*reduceRange=*/false);
 }
 
 } // namespace mlir::quarc

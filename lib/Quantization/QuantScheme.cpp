@@ -14,6 +14,19 @@ llvm::Error makeError(const llvm::Twine &message) {
   return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
 }
 
+/// The `reduce-range=` value of a weight range.
+StringRef weightRangeName(WeightRange range) {
+  switch (range) {
+  case WeightRange::Full:
+    return "false";
+  case WeightRange::Reduced:
+    return "true";
+  case WeightRange::Pairs:
+    return "pairs";
+  }
+  llvm_unreachable("unknown weight range");
+}
+
 StringRef granularityName(Granularity granularity) {
   switch (granularity) {
   case Granularity::PerTensor:
@@ -122,14 +135,14 @@ QuantScheme QuantScheme::getDefaultCPU() {
   scheme.weights = {QuantType::s8(), /*symmetric=*/true,
                     Granularity::PerChannel, 0};
   scheme.calibrationMethod = "minmax";
-  scheme.reduceRange = false;
+  scheme.weightRange = WeightRange::Full;
   return scheme;
 }
 
 std::string QuantScheme::str() const {
   return "activations=" + activations.str() + ",weights=" + weights.str() +
          ",calibration=" + calibrationMethod +
-         ",reduce-range=" + (reduceRange ? "true" : "false");
+         ",reduce-range=" + weightRangeName(weightRange).str();
 }
 
 llvm::Error QuantScheme::verify() const {
@@ -148,6 +161,12 @@ llvm::Error QuantScheme::verify() const {
     return makeError(llvm::formatv("activations: {0} is not supported; "
                                    "activations are quantized per tensor",
                                    granularityName(activations.granularity)));
+  if (weightRange == WeightRange::Pairs &&
+      !(weights.type.bits == 8 && weights.type.isSigned && weights.symmetric))
+    return makeError(llvm::formatv("reduce-range=pairs bounds pairs of s8 "
+                                   "weights for vpmaddubsw; weights={0} are "
+                                   "not symmetric s8",
+                                   weights.str()));
   if (calibrationMethod.empty())
     return makeError("empty calibration method");
   return llvm::Error::success();
@@ -156,7 +175,7 @@ llvm::Error QuantScheme::verify() const {
 bool QuantScheme::operator==(const QuantScheme &other) const {
   return activations == other.activations && weights == other.weights &&
          calibrationMethod == other.calibrationMethod &&
-         reduceRange == other.reduceRange;
+         weightRange == other.weightRange;
 }
 
 llvm::Expected<QuantScheme> parseQuantScheme(StringRef spec,
@@ -194,12 +213,14 @@ llvm::Expected<QuantScheme> parseQuantScheme(StringRef spec,
     } else if (key == "reduce-range") {
       value = value.trim();
       if (!hasValue || value == "true")
-        scheme.reduceRange = true;
+        scheme.weightRange = WeightRange::Reduced;
       else if (value == "false")
-        scheme.reduceRange = false;
+        scheme.weightRange = WeightRange::Full;
+      else if (value == "pairs")
+        scheme.weightRange = WeightRange::Pairs;
       else
-        return fail("expected reduce-range, reduce-range=true or "
-                    "reduce-range=false");
+        return fail("expected reduce-range, reduce-range=true, "
+                    "reduce-range=false or reduce-range=pairs");
     } else {
       return fail(llvm::formatv("unknown key '{0}': expected activations, "
                                 "weights, calibration or reduce-range",

@@ -385,4 +385,85 @@ TEST(QuantParamsTest, RandomRangesRoundTripWithinHalfAStep) {
   }
 }
 
+
+//===----------------------------------------------------------------------===//
+// reduce-range=pairs: scales that keep vpmaddubsw's pairs within int16
+//===----------------------------------------------------------------------===//
+
+/// The largest same-signed sum of quantized pairs (2m, 2m + 1) along
+/// `pairAxis`, in magnitude.
+int64_t largestPairSum(llvm::ArrayRef<int32_t> q, llvm::ArrayRef<int64_t> shape,
+                       int32_t pairAxis) {
+  int64_t stride = 1;
+  for (int64_t dim : shape.drop_front(pairAxis + 1))
+    stride *= dim;
+  int64_t largest = 0;
+  for (int64_t i = 0; i < int64_t(q.size()); ++i) {
+    int64_t position = (i / stride) % shape[pairAxis];
+    if (position % 2 != 0 || position + 1 >= shape[pairAxis])
+      continue;
+    int64_t a = q[i], b = q[i + stride];
+    largest = std::max({largest, std::max<int64_t>(a, 0) + std::max<int64_t>(b, 0),
+                        -(std::min<int64_t>(a, 0) + std::min<int64_t>(b, 0))});
+  }
+  return largest;
+}
+
+TEST(QuantParamsTest, PairFitScalesByHand) {
+  // A filter [O = 2, I = 4, 1, 1]; pairs are input channels (0, 1), (2, 3).
+  // Channel 0's first pair adds up to 2.0: scale 2 / 127, where the
+  // largest magnitude alone (1.0) would give 1 / 127. Channel 1's pairs
+  // have mixed signs or a small sum: its scale stays 1 / 127.
+  std::vector<float> data = {1.0f, 1.0f, -0.5f, 0.25f, 1.0f, -1.0f, 0.5f, 0.0f};
+  llvm::SmallVector<int64_t> shape = {2, 4, 1, 1};
+  QuantParams params = get(computePairFitQuantParams(
+      data, shape, QuantType::s8(), Granularity::PerChannel, /*axis=*/0,
+      /*groupSize=*/0, /*pairAxis=*/1));
+  ASSERT_EQ(params.scales.size(), 2u);
+  EXPECT_EQ(params.scales[0], double(float(2.0 / 127)));
+  EXPECT_EQ(params.scales[1], double(float(1.0 / 127)));
+  EXPECT_EQ(params.zeroPoints[0], 0);
+  EXPECT_EQ(quantize(data, shape, params),
+            (llvm::SmallVector<int32_t>{64, 64, -32, 16, 127, -127, 64, 0}));
+  // The same weights as a matrix product's [K = 4, N = 2] (columns are the
+  // channels, pairs run down K).
+  std::vector<float> kn = {1.0f, 1.0f, 1.0f, -1.0f, -0.5f, 0.5f, 0.25f, 0.0f};
+  QuantParams knParams = get(computePairFitQuantParams(
+      kn, {4, 2}, QuantType::s8(), Granularity::PerChannel, /*axis=*/1, 0,
+      /*pairAxis=*/0));
+  EXPECT_EQ(knParams.scales, params.scales);
+  // Only s8 has the bound.
+  EXPECT_NE(errorOf(computePairFitQuantParams(data, shape, QuantType::s4(),
+                                              Granularity::PerChannel, 0, 0, 1))
+                .find("the bound is for s8"),
+            std::string::npos);
+}
+
+TEST(QuantParamsTest, PairFitScalesKeepEveryPairWithinInt16) {
+  // Gaussian filters, per channel and per tensor: every quantized pair's
+  // same-signed sum is at most 128 (255 x 128 fits int16), the scales are
+  // never below the plain ones nor above twice them (reduce-range's), and
+  // some pairs do need the wider scale (the test is not vacuous).
+  std::mt19937 rng(7);
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  llvm::SmallVector<int64_t> shape = {16, 13, 3, 3};
+  std::vector<float> data(16 * 13 * 9);
+  for (float &value : data)
+    value = normal(rng);
+  for (Granularity granularity :
+       {Granularity::PerChannel, Granularity::PerTensor}) {
+    QuantParams pairs = get(computePairFitQuantParams(
+        data, shape, QuantType::s8(), granularity, 0, 0, /*pairAxis=*/1));
+    QuantParams plain = get(computeQuantParamsForData(
+        data, shape, QuantType::s8(), /*symmetric=*/true,
+        /*reduceRange=*/false, granularity, 0));
+    EXPECT_LE(largestPairSum(quantize(data, shape, pairs), shape, 1), 128);
+    EXPECT_GT(largestPairSum(quantize(data, shape, plain), shape, 1), 128);
+    for (auto [wide, narrow] : llvm::zip_equal(pairs.scales, plain.scales)) {
+      EXPECT_GE(wide, narrow);
+      EXPECT_LE(wide, 2 * narrow * (1 + 1e-6));
+    }
+  }
+}
+
 } // namespace

@@ -33,7 +33,7 @@ TEST(QuantSchemeTest, DefaultCPUScheme) {
   EXPECT_TRUE(scheme.weights.symmetric);
   EXPECT_EQ(scheme.weights.granularity, Granularity::PerChannel);
   EXPECT_EQ(scheme.calibrationMethod, "minmax");
-  EXPECT_FALSE(scheme.reduceRange);
+  EXPECT_EQ(scheme.weightRange, WeightRange::Full);
   EXPECT_FALSE(bool(scheme.verify()));
   EXPECT_EQ(scheme.str(), "activations=u8:asymmetric:per-tensor,"
                           "weights=s8:symmetric:per-channel,"
@@ -58,9 +58,10 @@ TEST(QuantSchemeTest, ParsesOverrides) {
   EXPECT_TRUE(scheme.activations.symmetric);
   EXPECT_EQ(scheme.weights.type, (QuantType{4, true, true}));
 
-  EXPECT_TRUE(parse("reduce-range").reduceRange);
-  EXPECT_TRUE(parse("reduce-range=true").reduceRange);
-  EXPECT_FALSE(parse("reduce-range=false").reduceRange);
+  EXPECT_EQ(parse("reduce-range").weightRange, WeightRange::Reduced);
+  EXPECT_EQ(parse("reduce-range=true").weightRange, WeightRange::Reduced);
+  EXPECT_EQ(parse("reduce-range=pairs").weightRange, WeightRange::Pairs);
+  EXPECT_EQ(parse("reduce-range=false").weightRange, WeightRange::Full);
   EXPECT_EQ(parse("calibration=percentile=99.99").calibrationMethod,
             "percentile=99.99");
   EXPECT_EQ(parse("calibration=entropy").calibrationMethod, "entropy");
@@ -86,7 +87,7 @@ TEST(QuantSchemeTest, StrRoundTrips) {
         "weights=s4:narrow:per-group=128,reduce-range",
         "activations=s16:symmetric,weights=s16:asymmetric:per-tensor,"
         "calibration=percentile=99.9",
-        "activations=u8:narrow,calibration=mse"}) {
+        "activations=u8:narrow,calibration=mse", "reduce-range=pairs"}) {
     QuantScheme scheme = parse(spec);
     EXPECT_EQ(parse(scheme.str()), scheme)
         << spec.str() << " -> " << scheme.str();
@@ -114,6 +115,9 @@ TEST(QuantSchemeTest, ErrorsNameTheBadPart) {
       {"weights=per-group=x", "bad field 'per-group=x'"},
       {"weights=per-groups=4", "bad field 'per-groups=4'"},
       {"reduce-range=yes", "expected reduce-range"},
+      {"weights=u8,reduce-range=pairs", "weights=u8:symmetric:per-channel are not symmetric s8"},
+      {"weights=asymmetric,reduce-range=pairs", "not symmetric s8"},
+      {"weights=s4,reduce-range=pairs", "not symmetric s8"},
       {"calibration=", "expected calibration=METHOD"},
       {"activations=u8,,weights=s8", "empty clause"},
       {"", "empty clause"},

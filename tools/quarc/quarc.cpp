@@ -89,7 +89,10 @@ void printUsage(llvm::raw_ostream &os) {
         "                         quarc calibrate) or of a calibration over\n"
         "                         --data DIR; --scheme SCHEME overrides the\n"
         "                         default (u8 activations per tensor, s8\n"
-        "                         weights per channel, min-max). Conv, Gemm\n"
+        "                         weights per channel, min-max; for x86\n"
+        "                         without VNNI, weights per channel scaled\n"
+        "                         so that vpmaddubsw cannot saturate:\n"
+        "                         reduce-range=pairs). Conv, Gemm\n"
         "                         and MatMul run as integer ops, and so do\n"
         "                         Add, Mul, pooling, Concat, reshapes and\n"
         "                         elementwise activations (as tables)\n"
@@ -179,6 +182,11 @@ void printUsage(llvm::raw_ostream &os) {
         "                         DequantizeLinear before each product)\n"
         "  -o OUT.onnx            the quantized model\n"
         "  --scheme SCHEME        as for compile\n"
+        "  --target TARGET        the target whose kernels the weights are\n"
+        "                         quantized for, as for compile (default\n"
+        "                         host): x86 without VNNI takes\n"
+        "                         reduce-range=pairs unless --scheme says\n"
+        "                         otherwise\n"
         "  --exclude-nodes=N1,N2, --keep-float=T1,T2   as for compile\n"
         "  --input-shape NAME=D0xD1x...\n"
         "                         as for compile; the model is written with\n"
@@ -551,7 +559,10 @@ int quantizeCommand(MLIRContext &context, ArrayRef<const char *> args) {
   CommonFlags flags;
   for (size_t i = 0; i < args.size(); ++i) {
     StringRef arg = args[i];
-    if (int matched = takeQuantizationFlag(args, i, flags)) {
+    int matched = takeQuantizationFlag(args, i, flags);
+    if (!matched)
+      matched = takeValue(args, i, "--target", flags.target);
+    if (matched) {
       if (matched < 0)
         return usageError("option " + arg.split('=').first + " needs a value");
     } else if (arg.starts_with("-")) {
@@ -598,10 +609,12 @@ int quantizeCommand(MLIRContext &context, ArrayRef<const char *> args) {
     return 1;
   }
   PipelineOptions options;
+  std::string error;
+  if (!TargetInfo::parse(flags.target, options.target, error))
+    return usageError("--target: " + error);
   options.inputShapes = flags.inputShapes;
   options.graphPasses = flags.graphPasses;
   std::optional<llvm::FileRemover> removeStats;
-  std::string error;
   if (failed(setUpQuantization(context, flags, options, removeStats)) ||
       failed(
           writeQDQModel(context, flags.model, options, flags.output, error))) {

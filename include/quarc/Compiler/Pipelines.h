@@ -66,6 +66,15 @@ struct PipelineOptions {
 /// `graphPasses`, the observers or quantization, when asked for, and the
 /// QDQ fold. Fails, with the reason in `error`, when `graphPasses` does not
 /// parse (an unknown pass: its plugin is not loaded).
+/// The `--scheme` string quarc quantizes with for `target`: `spec` with
+/// `reduce-range=pairs` added where the target's int8 products are
+/// `vpmaddubsw` (x86 without VNNI), its weights are symmetric s8 and `spec`
+/// leaves reduce-range unsaid; the kernels then take vpmaddubsw exactly,
+/// where full-range weights need products of 16-bit words (about a third
+/// slower on Zen 3). `spec` itself where it does not parse (the pass
+/// reports it).
+std::string getSchemeForTarget(llvm::StringRef spec, const TargetInfo &target);
+
 LogicalResult buildGraphPipeline(OpPassManager &pm,
                                  const PipelineOptions &options,
                                  std::string &error);

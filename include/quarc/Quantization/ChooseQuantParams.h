@@ -71,6 +71,17 @@ llvm::Expected<QuantParams> computeQuantParamsForData(
     bool symmetric, bool reduceRange, Granularity granularity, int32_t axis = 0,
     int64_t groupSize = 0);
 
+/// Symmetric s8 parameters for known weights (`reduce-range=pairs`, see
+/// WeightRange): the smallest scales with which, for every pair of
+/// elements 2m and 2m + 1 along `pairAxis` (the product's reduction dim,
+/// whose neighbours vpmaddubsw multiplies and adds into int16), the sum of
+/// the pair's same-signed quantized magnitudes is at most 128. Granularity,
+/// axis and groups as computeQuantParamsForData.
+llvm::Expected<QuantParams> computePairFitQuantParams(
+    llvm::ArrayRef<float> data, llvm::ArrayRef<int64_t> shape, QuantType type,
+    Granularity granularity, int32_t axis, int64_t groupSize,
+    int32_t pairAxis);
+
 } // namespace mlir::quarc
 
 #endif // QUARC_QUANTIZATION_CHOOSEQUANTPARAMS_H

@@ -252,8 +252,8 @@ def QuarcVectorizeIntegerMatmul
     `sdot` (dotprod). Shifted activations have their sign bits flipped as
     they are loaded (x ^ 0x80: u8 x as s8 x - 128, s8 x as u8 x + 128). `vpmaddubsw` adds pairs of
     u8 x s8 products into saturating i16; where the constant weights show
-    that no pair can pass the i16 range (7-bit weights: `--scheme
-    reduce-range`) that is exact, and otherwise both operands are widened
+    that no pair can pass the i16 range (the default for such targets,
+    `reduce-range=pairs`, and 7-bit `reduce-range` weights) that is exact, and otherwise both operands are widened
     to i16 words in place, the even bytes of each word (k = 0, 2 of the
     group: masked, or for the s8 weights shifted left and back
     arithmetically) apart from the odd ones (a right shift), and each

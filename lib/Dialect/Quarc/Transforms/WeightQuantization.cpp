@@ -142,6 +142,14 @@ SmallVector<Operation *> selectOps(ModuleOp module,
   return selected;
 }
 
+/// The dim of a product's weight that the product sums over, given its
+/// output-channel dim: a convolution's filter [O, I, kernel...] and a
+/// transposed [N, K] weight (channel dim 0) reduce over dim 1, a matrix
+/// product's [..., K, N] (channel dim last) over the dim before it.
+static int32_t getReductionAxis(int32_t channelAxis) {
+  return channelAxis == 0 ? 1 : channelAxis - 1;
+}
+
 FailureOr<Value> quantizeConstantWeight(OpBuilder &builder, Operation *user,
                                         Value weight,
                                         const QuantScheme &scheme,
@@ -154,9 +162,16 @@ FailureOr<Value> quantizeConstantWeight(OpBuilder &builder, Operation *user,
   ArrayRef<float> values(reinterpret_cast<const float *>(bytes->data()),
                          bytes->size() / sizeof(float));
   const TensorQuantScheme &weights = scheme.weights;
-  llvm::Expected<QuantParams> params = computeQuantParamsForData(
-      values, type.getShape(), weights.type, weights.symmetric,
-      scheme.reduceRange, weights.granularity, channelAxis, weights.groupSize);
+  llvm::Expected<QuantParams> params =
+      scheme.weightRange == WeightRange::Pairs
+          ? computePairFitQuantParams(values, type.getShape(), weights.type,
+                                      weights.granularity, channelAxis,
+                                      weights.groupSize,
+                                      getReductionAxis(channelAxis))
+          : computeQuantParamsForData(
+                values, type.getShape(), weights.type, weights.symmetric,
+                scheme.weightRange == WeightRange::Reduced,
+                weights.granularity, channelAxis, weights.groupSize);
   if (!params)
     return user->emitError() << "weight: "
                              << llvm::toString(params.takeError());
