@@ -217,8 +217,10 @@ def test_lstm_against_onnxruntime_dynamic(tmp_path, case):
     per row of each direction), same activation quantization; onnxruntime quantizes
     each direction's state on its own, feeds a finished sequence's state as zeros and
     approximates sigmoid/tanh, so outputs differ by a few quantization steps: less
-    than either is from FP32. And quarc's error against FP32 is no larger than
-    onnxruntime's (within 25%: measured 0.95 to 1.04 of it)."""
+    than either is from FP32 (checked where onnxruntime's u8 x s8 products are exact,
+    on hosts with VNNI: without it vpmaddubsw saturates pairs at int16, and on a Zen 3
+    its outputs drift as far from quarc's as from FP32). And quarc's error against
+    FP32 is no larger than onnxruntime's (within 25%: measured 0.95 to 1.04 of it)."""
     _, config, lengths = CASES[case]
     model = make_model("LSTM", **config)
     feeds = make_inputs(model, config["seq"], lengths)
@@ -227,9 +229,10 @@ def test_lstm_against_onnxruntime_dynamic(tmp_path, case):
     theirs = onnxruntime_dynamic(path, feeds, tmp_path)
     fp32 = quarc_tools.onnxruntime_reference(path, feeds)
     ours_vs_fp32, theirs_vs_fp32 = max_error(got, fp32), max_error(theirs, fp32)
+    exact_kernels = quarc_tools.host_has("avx512_vnni") or quarc_tools.host_has("avx_vnni")
     for name, error in max_error(got, theirs).items():
         # Measured: 0.3 to 0.75 of onnxruntime's own distance to FP32.
-        assert error <= theirs_vs_fp32[name], (
+        assert not exact_kernels or error <= theirs_vs_fp32[name], (
             f"{name}: {error:.3g} from onnxruntime's dynamic LSTM, which is "
             f"{theirs_vs_fp32[name]:.3g} from FP32")
         assert ours_vs_fp32[name] <= 1.25 * theirs_vs_fp32[name], (
