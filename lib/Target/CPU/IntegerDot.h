@@ -28,8 +28,9 @@ namespace mlir::quarc {
 ///
 /// With `vpmaddubsw`, a pair of products can pass the i16 range (255 *
 /// (127 + 127) > 32767). Unless `pairsFitI16` (every pair of adjacent
-/// weights within k's groups is known to stay in range, as 7-bit
-/// `reduce-range` weights do), the bytes are widened to 16 bits in place
+/// weights within k's groups is known to stay in range, as the default
+/// scheme's `reduce-range=pairs` scales and 7-bit `reduce-range` weights
+/// make them), the bytes are widened to 16 bits in place
 /// (even and odd bytes of each word apart) and multiplied by two
 /// `vpmaddwd`: exact for every s8 weight.
 Value buildIntegerDot(OpBuilder &b, Location loc, TargetInfo::Int8Dot kind,
