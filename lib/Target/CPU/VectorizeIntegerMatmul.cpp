@@ -62,6 +62,11 @@ constexpr int64_t kPixelRowsPanelBytes = 128 * 1024;
 /// (64 pixels with AVX-512: a 7 x 7 image whole).
 constexpr int64_t kPixelRowsTilePieces = 4;
 
+/// The most pixels a column tile of whole rows takes without the
+/// pixel-rows kernel (chooseWideColumnTile): its panel holds four bytes of
+/// each per k step.
+constexpr int64_t kMaxColumnTilePixels = 64;
+
 /// Channel panels the pixel-rows kernel computes at once, and pixels per
 /// k loop then: 8 pixels x 2 panels take 10 loads per 16 dot products
 /// where 16 pixels x 1 panel take 17, and ran 7% faster on Zen 5 (the
@@ -330,11 +335,44 @@ public:
       // (They are read through the input's rows x columns as one dim, which
       // must be contiguous.)
       int64_t width = p.ranges[p.n1], height = p.ranges[p.y];
-      if (hasContiguousRows(cast<MemRefType>(p.columns.getType())) &&
-          !ShapedType::isDynamic(height) &&
-          2 * width <= tile.columns)
+      bool rowsCanShare =
+          hasContiguousRows(cast<MemRefType>(p.columns.getType())) &&
+          !ShapedType::isDynamic(height);
+      if (rowsCanShare && 2 * width <= tile.columns)
         rowsPerTile = std::min<int64_t>(tile.columns / width, height);
+      else if (rowsCanShare && !p.channelPanel && kind != TargetInfo::Int8Dot::VNNI)
+        chooseWideColumnTile(width, height);
     }
+    columnTile = tile.columns;
+    if (wideColumnTile)
+      columnTile = wideColumnTile;
+  }
+
+  /// Without the pixel-rows kernel (AVX2, NEON), rows whose width is not a
+  /// multiple of the vector (28, 14 or 7 pixels) leave lanes idle in every
+  /// column tile (14 pixels in two vectors of 8: 12.5%; ResNet-50's 3 x 3
+  /// layers at 14 x 14 ran at 0.87 the rate of those at 56 x 56, exactly
+  /// that). A column tile of R whole rows, R x width pixels in vectors
+  /// that cross rows, wastes at most the last vector's spare lanes; the
+  /// register tile then runs over its vectors a few at a time, each group
+  /// reading the same panel.
+  void chooseWideColumnTile(int64_t width, int64_t height) {
+    int64_t best = 1, bestVectors = llvm::divideCeil(width, panelWidth);
+    double bestUse = double(width) / double(bestVectors * panelWidth);
+    for (int64_t rows = 2; rows <= height && rows * width <= kMaxColumnTilePixels;
+         ++rows) {
+      int64_t vectors = llvm::divideCeil(rows * width, panelWidth);
+      double use = double(rows * width) / double(vectors * panelWidth);
+      if (use > bestUse + 1e-9) {
+        best = rows;
+        bestVectors = vectors;
+        bestUse = use;
+      }
+    }
+    if (best == 1)
+      return;
+    rowsPerTile = best;
+    wideColumnTile = bestVectors * panelWidth;
   }
 
   /// One parallel loop over the batch dims (a convolution's output rows in
@@ -344,7 +382,7 @@ public:
   /// on two threads.)
   void build(OpBuilder &b) {
     int64_t columns = getColumnCount();
-    int64_t columnTiles = llvm::divideCeil(columns, tile.columns);
+    int64_t columnTiles = llvm::divideCeil(columns, columnTile);
     // The batch dims' iterations (the output rows in blocks when small
     // rows share tiles), as many as the column tiles'.
     SmallVector<Value> sizes;
@@ -366,10 +404,12 @@ public:
     // output channels are split in two halves then, each reading its half
     // of the filter (the panel is packed once per half).
     int64_t channels = p.ranges[p.m];
-    if (p.channelPanel && !dynamicBatch && !ShapedType::isDynamic(channels) &&
-        channels > p.channelPanel && iterations < kMinParallelTiles) {
+    int64_t channelAlign = p.channelPanel ? p.channelPanel : tile.rows;
+    if ((p.channelPanel || wideColumnTile) && !dynamicBatch &&
+        !ShapedType::isDynamic(channels) && channels > channelAlign &&
+        iterations < kMinParallelTiles) {
       channelGroup =
-          llvm::alignTo(llvm::divideCeil(channels, 2), p.channelPanel);
+          llvm::alignTo(llvm::divideCeil(channels, 2), channelAlign);
       sizes.push_back(constant(b, llvm::divideCeil(channels, channelGroup)));
     }
     sizes.push_back(constant(b, columnTiles));
@@ -407,7 +447,7 @@ public:
           if (p.form == IntegerProduct::Convolution) {
             panel = memref::AllocaOp::create(
                 pb, loc,
-                MemRefType::get({getStepsPerBlock(), tile.columns * 4},
+                MemRefType::get({getStepsPerBlock(), columnTile * 4},
                                 pb.getI8Type()),
                 pb.getI64IntegerAttr(64));
             rowBase = ivs[p.y];
@@ -426,7 +466,7 @@ public:
                          });
               return;
             }
-            forChunkAt(cb, loc, loopIvs.back(), columns, tile.columns,
+            forChunkAt(cb, loc, loopIvs.back(), columns, columnTile,
                        [&](OpBuilder &bb, Value start, int64_t width) {
                          buildColumn(bb, start, width);
                        });
@@ -484,7 +524,7 @@ private:
     int64_t taps = p.ranges[p.k[1]] * p.ranges[p.k[2]];
     int64_t bytes = p.channelPanel ? kPixelRowsPanelBytes : kPanelBytes;
     int64_t groups = std::clamp<int64_t>(
-        bytes / (taps * tile.columns * 4), 1, p.ranges[p.k.front()]);
+        bytes / (taps * columnTile * 4), 1, p.ranges[p.k.front()]);
     return groups * taps;
   }
 
@@ -530,7 +570,13 @@ private:
           buildPixelRowsTile(rb, row, rows / p.channelPanel, first, count,
                              firstBlock, lastBlock);
         else
-          buildTile(rb, row, rows, first, count, firstBlock, lastBlock);
+          // The register tile's vectors at a time.
+          for (int64_t begin = 0; begin < int64_t(pieces.size());
+               begin += tile.columns / panelWidth)
+            buildTile(rb, row, rows, first, count, firstBlock, lastBlock,
+                      begin,
+                      std::min<int64_t>(begin + tile.columns / panelWidth,
+                                        pieces.size()));
       };
       // The pixel-rows kernel takes up to kPixelRowsPanels panels of output
       // channels at a time.
@@ -814,7 +860,10 @@ private:
   /// block may start from the prologue's values, the last one ends with the
   /// epilogue.
   void buildTile(OpBuilder &b, Value row, int64_t rows, Value first,
-                 int64_t count, bool firstBlock, bool lastBlock) {
+                 int64_t count, bool firstBlock, bool lastBlock,
+                 int64_t piecesBegin, int64_t piecesEnd) {
+    ArrayRef<Piece> tilePieces =
+        ArrayRef<Piece>(pieces).slice(piecesBegin, piecesEnd - piecesBegin);
     auto accType = VectorType::get({panelWidth}, b.getI32Type());
     SmallVector<Value> rowIndex;
     for (int64_t r = 0; r < rows; ++r)
@@ -822,7 +871,7 @@ private:
     SmallVector<Value> accumulators;
     for (Value r : rowIndex) {
       ivs[p.m] = r;
-      for (const Piece &piece : pieces) {
+      for (const Piece &piece : tilePieces) {
         if (firstBlock && prologue) {
           accumulators.push_back(initialValue(b, piece, accType));
         } else {
@@ -834,7 +883,7 @@ private:
         b, first, count, accumulators,
         [&](OpBuilder &sb, Value step, ValueRange partial) {
           SmallVector<Value> columnValues;
-          for (int64_t index = 0; index < int64_t(pieces.size()); ++index)
+          for (int64_t index = piecesBegin; index < piecesEnd; ++index)
             columnValues.push_back(loadColumns(sb, step, index));
           SmallVector<Value> updated;
           for (auto [r, rowValue] : llvm::enumerate(rowIndex)) {
@@ -844,7 +893,7 @@ private:
               Value pair23 = broadcastRowPair(sb, 2);
               for (auto [index, columnValue] : llvm::enumerate(columnValues))
                 updated.push_back(buildWideWeightDot(
-                    sb, loc, partial[r * pieces.size() + index], columnValue,
+                    sb, loc, partial[r * tilePieces.size() + index], columnValue,
                     pair01, pair23));
               continue;
             }
@@ -855,7 +904,7 @@ private:
               if (p.activations.shifted && p.rowsUnsigned)
                 u8 = flipSignBits(sb, u8);
               updated.push_back(buildIntegerDot(
-                  sb, loc, kind, partial[r * pieces.size() + index], u8, s8,
+                  sb, loc, kind, partial[r * tilePieces.size() + index], u8, s8,
                   pairsFitI16));
             }
           }
@@ -864,8 +913,8 @@ private:
     bool toEpilogue = lastBlock && epilogue;
     for (auto [r, rowValue] : llvm::enumerate(rowIndex)) {
       ivs[p.m] = rowValue;
-      for (auto [index, piece] : llvm::enumerate(pieces)) {
-        Value sum = sums[r * pieces.size() + index];
+      for (auto [index, piece] : llvm::enumerate(tilePieces)) {
+        Value sum = sums[r * tilePieces.size() + index];
         if (!toEpilogue || epilogue->needsResult())
           storeAccumulator(b, piece, sum);
         if (toEpilogue)
@@ -1142,6 +1191,8 @@ private:
   SmallVector<Value> ivs;
   SmallVector<Piece> pieces;
   int64_t rowsPerTile = 1; // output rows per column tile (convolution)
+  int64_t columnTile = 0;  // pixels or columns per column tile (its panel)
+  int64_t wideColumnTile = 0; // chooseWideColumnTile's, or 0
   Value rowBase;           // the tile's first output row (convolution)
   Value flatInput;         // the input, rows x columns collapsed
   Value flatOut;           // C so, where its rows are contiguous

@@ -74,17 +74,24 @@ func.func @matmul(%a: memref<9x2x4xi8>, %w: memref<5x2x16x4xi8>, %c: memref<9x5x
 #out = affine_map<(d0, d1, d2, d3, d4, d5, d6, d7, d8) -> (d0, d1, d2, d3, d7)>
 // CHECK-LABEL: func @conv(
 // CHECK-SAME:      %[[X:[^:]+]]: memref<1x1x8x9x23xi8>, %[[F:[^:]+]]: memref<1x6x3x3x2x4xi8>, %[[C:[^:]+]]: memref<1x1x6x4x11xi32>)
-// With AVX2, one iteration per output row; 11 columns fit one tile.
-// AVX2: scf.parallel (%[[Y:.*]]) = (%c0) to (%c4) step (%c1) {
+// With AVX2, a row of 11 pixels alone would leave 5 of the tile's 16 lanes
+// idle: two rows (22 pixels) share a column tile of three vectors of 8 that
+// cross rows (chooseWideColumnTile), read through the collapsed input and
+// C; the 4 x 16 register tile runs over its vectors two, then one, at a
+// time. Two blocks of rows leave a thread idle on two cores, so the 6
+// output channels are split too: groups of 4 and 2.
+// AVX2: %[[FLAT:.*]] = memref.collapse_shape %[[X]] {{\[}}[0], [1], [2], [3, 4]] : memref<1x1x8x9x23xi8> into memref<1x1x8x207xi8>
+// AVX2: %[[FLATC:.*]] = memref.collapse_shape %[[C]] {{\[}}[0], [1], [2], [3, 4]] : memref<1x1x6x4x11xi32> into memref<1x1x6x44xi32>
+// AVX2: scf.parallel (%{{.*}}, %{{.*}}) = (%c0, %c0) to (%c2, %c2) step (%c1, %c1) {
 // With AVX-512, rows of 11 pixels are narrower than half the 48-column tile, so
 // rows share tiles: all 4 (44 pixels, in column vectors of 16 that cross
 // rows) fit one, and the parallel loop has a single iteration. The input is
 // read with its rows x columns collapsed: one load from a vector's first
 // pixel to its last and one shuffle (row 1 starts 2 x 23 bytes on).
 // VNNI: %[[FLAT:.*]] = memref.collapse_shape %[[X]] {{\[}}[0], [1], [2], [3, 4]] : memref<1x1x8x9x23xi8> into memref<1x1x8x207xi8>
-// 18 steps, 4 bytes per column: 48 (AVX-512) or 16 (AVX2) columns.
+// 18 steps, 4 bytes per column: 48 (AVX-512) or 24 (AVX2) columns.
 // VNNI:   %[[PANEL:.*]] = memref.alloca() {alignment = 64 : i64} : memref<18x192xi8>
-// AVX2:   %[[PANEL:.*]] = memref.alloca() {alignment = 64 : i64} : memref<18x64xi8>
+// AVX2:   %[[PANEL:.*]] = memref.alloca() {alignment = 64 : i64} : memref<18x96xi8>
 // CHECK:  scf.for %[[C1:.*]] = %c0 to %c2 step %c1 {
 // CHECK:    scf.for %[[I:.*]] = %c0 to %c3 step %c1 {
 // CHECK:      scf.for %[[J:.*]] = %c0 to %c3 step %c1 {
@@ -98,25 +105,29 @@ func.func @matmul(%a: memref<9x2x4xi8>, %w: memref<5x2x16x4xi8>, %c: memref<9x5x
 // that overlap (bytes 0-7 and 7-14; one load of 15 would be split into
 // pieces by LLVM, and the shuffle would then move its bytes one at a time),
 // then one shuffle keeps every other byte.
-// AVX2:         %[[HEAD:.*]] = vector.load %[[X]][%c0, %c0, %{{.*}}, %{{.*}}, %[[J]]] : memref<1x1x8x9x23xi8>, vector<8xi8>
-// AVX2:         %[[TAIL:.*]] = vector.load %[[X]][%c0, %c0, %{{.*}}, %{{.*}}, %{{.*}}] : memref<1x1x8x9x23xi8>, vector<8xi8>
+// AVX2:         %[[HEAD:.*]] = vector.load %[[FLAT]][%c0, %c0, %{{.*}}, %{{.*}}] : memref<1x1x8x207xi8>, vector<8xi8>
+// AVX2:         %[[TAIL:.*]] = vector.load %[[FLAT]][%c0, %c0, %{{.*}}, %{{.*}}] : memref<1x1x8x207xi8>, vector<8xi8>
 // AVX2:         vector.shuffle %[[HEAD]], %[[TAIL]] [0, 2, 4, 6, 9, 11, 13, 15] : vector<8xi8>, vector<8xi8>
-// AVX2-COUNT-6: vector.load %[[X]]{{.*}} vector<8xi8>
+// AVX2-COUNT-6: vector.load %[[FLAT]]{{.*}} vector<8xi8>
 // AVX2-NOT:     vector<15xi8>
-// AVX2:         vector.store %{{.*}}, %[[PANEL]][%{{.*}}, %c0] : memref<18x64xi8>, vector<32xi8>
-// The last 3 pixels of the row: 5 bytes, as two loads of 4 (bytes 0-3 and
-// 1-4), the rest of the piece zeros.
-// AVX2:         %[[HEAD5:.*]] = vector.load %[[X]]{{.*}} vector<4xi8>
-// AVX2:         %[[TAIL5:.*]] = vector.load %[[X]]{{.*}} vector<4xi8>
-// AVX2:         %[[PICKED:.*]] = vector.shuffle %[[HEAD5]], %[[TAIL5]] [0, 2, 7, 0, 0, 0, 0, 0] : vector<4xi8>, vector<4xi8>
-// AVX2:         vector.shuffle %[[PICKED]], %{{.*}} [0, 1, 2, 8, 8, 8, 8, 8] : vector<8xi8>, vector<8xi8>
-// AVX2:         vector.store %{{.*}}, %[[PANEL]][%{{.*}}, %c32] : memref<18x64xi8>, vector<32xi8>
-// The tile: 11 columns as a vector of 8 and one of 3 (loaded into zeros).
-// AVX2:   vector.load %[[C]][%c0, %c0, %c0, %[[Y]], %c0] : memref<1x1x6x4x11xi32>, vector<8xi32>
-// AVX2:   vector.load %[[C]][%c0, %c0, %c0, %[[Y]], %c8] : memref<1x1x6x4x11xi32>, vector<3xi32>
-// AVX2:   vector.insert_strided_slice
-// AVX2:   %[[COLUMNS:.*]] = vector.load %[[PANEL]][%{{.*}}, %c0] : memref<18x64xi8>, vector<32xi8>
-// AVX2:   %[[WG:.*]] = vector.load %[[F]][%c0, %c0, %{{.*}}, %{{.*}}, %{{.*}}, %c0] : memref<1x6x3x3x2x4xi8>, vector<4xi8>
+// AVX2:         vector.store %{{.*}}, %[[PANEL]][%{{.*}}, %c0] : memref<18x96xi8>, vector<32xi8>
+// The second vector: the last 3 pixels of row 0 and the first 5 of row 1,
+// whose bytes span 64 (row 1 starts 2 x 23 bytes on): two loads of 32.
+// AVX2:         %[[HEAD2:.*]] = vector.load %[[FLAT]]{{.*}} vector<32xi8>
+// AVX2:         %[[TAIL2:.*]] = vector.load %[[FLAT]]{{.*}} vector<32xi8>
+// AVX2:         vector.shuffle %[[HEAD2]], %[[TAIL2]] [0, 2, 4, 30, 57, 59, 61, 63] : vector<32xi8>, vector<32xi8>
+// AVX2:         vector.store %{{.*}}, %[[PANEL]][%{{.*}}, %c32] : memref<18x96xi8>, vector<32xi8>
+// The third: row 1's last 6 pixels, the rest of the vector zeros.
+// AVX2:         %[[PICKED:.*]] = vector.shuffle %{{.*}}, %{{.*}} [0, 2, 4, 6, 13, 15, 0, 0] : vector<8xi8>, vector<8xi8>
+// AVX2:         vector.shuffle %[[PICKED]], %{{.*}} [0, 1, 2, 3, 4, 5, 8, 8] : vector<8xi8>, vector<8xi8>
+// AVX2:         vector.store %{{.*}}, %[[PANEL]][%{{.*}}, %c64] : memref<18x96xi8>, vector<32xi8>
+// The register tile over the first two vectors: the first within row 0 of
+// C, the second across rows 0 and 1 (one load through the collapsed C).
+// AVX2:   vector.load %[[C]][%c0, %c0, %{{.*}}, %{{.*}}, %c0] : memref<1x1x6x4x11xi32>, vector<8xi32>
+// AVX2:   vector.load %[[FLATC]][%c0, %c0, %{{.*}}, %{{.*}}] : memref<1x1x6x44xi32>, vector<8xi32>
+// AVX2:   %[[COLUMNS:.*]] = vector.load %[[PANEL]][%{{.*}}, %c0] : memref<18x96xi8>, vector<32xi8>
+// AVX2:   vector.load %[[PANEL]][%{{.*}}, %c32] : memref<18x96xi8>, vector<32xi8>
+// AVX2:   %[[WG:.*]] = vector.load %[[F]][%c0, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %c0] : memref<1x6x3x3x2x4xi8>, vector<4xi8>
 // AVX2:   %[[WB:.*]] = vector.bitcast %[[WG]] : vector<4xi8> to vector<1xi32>
 // AVX2:   %[[W:.*]] = vector.broadcast %{{.*}} : i32 to vector<8xi32>
 // AVX2:   %[[CWORDS:.*]] = vector.bitcast %[[COLUMNS]] : vector<32xi8> to vector<16xi16>
@@ -131,12 +142,18 @@ func.func @matmul(%a: memref<9x2x4xi8>, %w: memref<5x2x16x4xi8>, %c: memref<9x5x
 // AVX2:   %[[SUM:.*]] = arith.addi %[[EVEN]], %[[ODD]] : vector<8xi32>
 // AVX2:   arith.addi %{{.*}}, %[[SUM]] : vector<8xi32>
 // AVX2-NOT: pmadd.ub.sw
-// AVX2:   vector.extract_strided_slice %{{.*}} {offsets = [0], sizes = [3], strides = [1]} : vector<8xi32> to vector<3xi32>
-// AVX2:   vector.store %{{.*}}, %[[C]][%c0, %c0, %{{.*}}, %[[Y]], %c8] : memref<1x1x6x4x11xi32>, vector<3xi32>
+// AVX2:   vector.store %{{.*}}, %[[FLATC]][%c0, %c0, %{{.*}}, %{{.*}}] : memref<1x1x6x44xi32>, vector<8xi32>
+// Then the third vector alone: row 1's last 6 pixels (C loaded into zeros,
+// 6 lanes stored).
+// AVX2:   vector.load %[[C]][%c0, %c0, %{{.*}}, %{{.*}}, %c5] : memref<1x1x6x4x11xi32>, vector<6xi32>
+// AVX2:   vector.load %[[PANEL]][%{{.*}}, %c64] : memref<18x96xi8>, vector<32xi8>
+// AVX2:   vector.extract_strided_slice %{{.*}} {offsets = [0], sizes = [6], strides = [1]} : vector<8xi32> to vector<6xi32>
+// AVX2:   vector.store %{{.*}}, %[[C]][%c0, %c0, %{{.*}}, %{{.*}}, %c5] : memref<1x1x6x4x11xi32>, vector<6xi32>
 // VNNI:   llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"({{.*}}) : (vector<16xi32>, vector<64xi8>, vector<64xi8>) -> vector<16xi32>
-// AArch64 with i8mm: the same kernel on NEON's 4 lanes (tile 8 x 12), usdot.
+// AArch64 with i8mm: the same kernel on NEON's 4 lanes (tile 8 x 12), usdot;
+// all 4 rows (44 pixels, 11 vectors of 4) share one column tile.
 // USDOT-LABEL: func @conv(
-// USDOT: memref.alloca() {alignment = 64 : i64} : memref<18x48xi8>
+// USDOT: memref.alloca() {alignment = 64 : i64} : memref<18x176xi8>
 // USDOT: llvm.call_intrinsic "llvm.aarch64.neon.usdot.v4i32.v16i8"({{.*}}) : (vector<4xi32>, vector<16xi8>, vector<16xi8>) -> vector<4xi32>
 // AArch64 with dotprod only multiplies s8 by s8: this product (u8 activations
 // not shifted) stays a generic.
