@@ -11,13 +11,17 @@ rate 2 M N K / time is set against bench/peak.sh's int8 peak of one core for
 the widest int8 dot product the host has (vpdpbusd zmm with AVX-512 VNNI,
 vpmaddubsw + vpmaddwd otherwise), measured in the same run. The shapes are the
 issue's: squares from 64 to 2048 and the rows of batch-1 transformer layers
-(M = 1 and M = 32 against BERT-base sized weights).
+(M = 1 and M = 32 against BERT-base sized weights). `--weight-bits 7` draws the
+weights from [-64, 64] (no pair of u8 x s8 products passes int16): on x86
+without VNNI the kernel then takes vpmaddubsw, as it does for weights quantized
+by the default scheme there (reduce-range=pairs), instead of the exact 16-bit
+path that full-range weights need.
 
 Prints a Markdown table with the CPU and writes it to
 bench/results/int8_gemm.md.
 
 Usage: .venv/bin/python bench/int8_gemm.py [--runs 20] [--rounds 3]
-       [--shapes MxNxK ...] [--build-dir DIR]
+       [--shapes MxNxK ...] [--weight-bits 8|7] [--build-dir DIR] [--output FILE.md]
 """
 
 from __future__ import annotations
@@ -44,10 +48,11 @@ BATCH_1 = [(1, 768, 768), (1, 3072, 768), (1, 768, 3072),
            (32, 768, 768), (32, 3072, 768), (32, 768, 3072)]
 
 
-def gemm_model(m: int, n: int, k: int) -> onnx.ModelProto:
+def gemm_model(m: int, n: int, k: int, weight_bits: int) -> onnx.ModelProto:
     """u8 [M, K] -> DequantizeLinear -> MatMul(int8 [K, N] per column) -> u8."""
     rng = np.random.default_rng(m * 1_000_003 + n * 1009 + k)
-    weight = rng.integers(-127, 128, (k, n)).astype(np.int8)
+    high = 127 if weight_bits == 8 else 64
+    weight = rng.integers(-high, high + 1, (k, n)).astype(np.int8)
     # Output scale for the accumulators' typical range, so the output stage
     # neither saturates everything nor rounds everything to zero.
     scale_x, scale_w = 0.02, rng.uniform(0.002, 0.01, n).astype(np.float32)
@@ -91,6 +96,9 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--shapes", nargs="+", help="MxNxK (default: squares and batch-1)")
+    parser.add_argument("--weight-bits", type=int, choices=[8, 7], default=8,
+                        help="the weights' range: 8 [-127, 127], 7 [-64, 64]")
+    parser.add_argument("--output", type=Path, default=RESULTS / "int8_gemm.md")
     parser.add_argument("--build-dir", type=Path,
                         default=Path(os.environ.get("QUARC_BUILD_DIR", ROOT / "build")))
     args = parser.parse_args()
@@ -106,7 +114,7 @@ def main() -> int:
         for m, n, k in shapes:
             name = f"gemm_{m}x{n}x{k}"
             model = work / f"{name}.onnx"
-            onnx.save(gemm_model(m, n, k), model)
+            onnx.save(gemm_model(m, n, k, args.weight_bits), model)
             exe = work / name
             subprocess.run([str(quarc), "compile", str(model), "-o", str(exe)], check=True,
                            capture_output=True)
@@ -124,7 +132,8 @@ def main() -> int:
             gops = 2 * m * n * k / (ms * 1e-3) / 1e9
             rows.append((m, n, k, ms, gops, gops / peak if peak else None))
 
-    lines = [f"CPU: {compare_ort.cpu_description()}; {peak_line}", "",
+    lines = [f"CPU: {compare_ort.cpu_description()}; {peak_line}; int8 weights of "
+             f"{args.weight_bits} bits", "",
              "| M | N | K | median ms (1 thread) | GOPS | fraction of int8 peak |",
              "|---|---|---|---|---|---|"]
     for m, n, k, ms, gops, fraction in rows:
@@ -135,7 +144,8 @@ def main() -> int:
     table = "\n".join(lines)
     print(table)
     RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "int8_gemm.md").write_text(table + "\n")
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(table + "\n")
     return 0
 
 
