@@ -278,9 +278,16 @@ def QuarcVectorizeIntegerMatmul
     rows narrower than half the tile share column tiles (R rows of OW
     pixels; column vectors that cross rows are loaded through the input's
     rows x columns collapsed, one load from the first pixel to the last and
-    one shuffle). With AVX-512, a strip whose size is not a power of two
-    is loaded under a mask into the next power of two, whose shuffles LLVM
-    turns into byte permutes (an odd-sized one became one byte at a time).
+    one shuffle). Without the pixel-rows kernel (AVX2, NEON), rows that
+    are not a whole number of vectors (28 or 14 pixels) share wider column
+    tiles: the number of whole rows, up to 64 pixels, that leaves fewest
+    lanes idle, the register tile running over its vectors two at a time;
+    when few such tiles are left for the threads, the output channels are
+    split between them. With AVX-512, a strip whose size is not a power of
+    two is loaded under a mask into the next power of two, whose shuffles
+    LLVM turns into byte permutes (an odd-sized one became one byte at a
+    time); without masked byte loads, a strided strip is read as two
+    overlapping loads of a power of two.
 
     A filter packed for the pixel-rows kernel (AVX-512 VNNI) swaps the
     roles inside each column tile of up to 64 pixels (a 7x7 image whole):
