@@ -3,8 +3,8 @@
 #include "quarc/Compiler/Pipelines.h"
 #include "quarc/Conversion/Passes.h"
 #include "quarc/Dialect/Quarc/Transforms/Passes.h"
-#include "quarc/Target/CPU/Passes.h"
 #include "quarc/Quantization/QuantScheme.h"
+#include "quarc/Target/CPU/Passes.h"
 
 #include "mlir/InitAllPasses.h"
 #include "mlir/Pass/PassRegistry.h"
@@ -22,8 +22,7 @@ std::string getSchemeForTarget(StringRef spec, const TargetInfo &target) {
         return clause.split('=').first.trim() == "reduce-range";
       }))
     return spec.str();
-  llvm::Expected<QuantScheme> scheme =
-      spec.empty() ? QuantScheme::getDefaultCPU() : parseQuantScheme(spec);
+  llvm::Expected<QuantScheme> scheme = parseSchemeOption(spec);
   if (!scheme) {
     llvm::consumeError(scheme.takeError());
     return spec.str();

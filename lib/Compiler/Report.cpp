@@ -172,7 +172,7 @@ mlir::quarc::buildQuantizationReport(MLIRContext &context, StringRef modelPath,
   report.modelPath = modelPath.str();
   report.dataDir = options.dataDir;
   report.target = options.pipeline.target.name();
-  llvm::Expected<QuantScheme> scheme = parseQuantScheme(
+  llvm::Expected<QuantScheme> scheme = parseSchemeOption(
       getSchemeForTarget(options.scheme, options.pipeline.target));
   if (!scheme) {
     error = "--scheme: " + llvm::toString(scheme.takeError());

@@ -233,4 +233,10 @@ llvm::Expected<QuantScheme> parseQuantScheme(StringRef spec,
   return scheme;
 }
 
+llvm::Expected<QuantScheme> parseSchemeOption(StringRef spec) {
+  if (spec.empty())
+    return QuantScheme::getDefaultCPU();
+  return parseQuantScheme(spec);
+}
+
 } // namespace mlir::quarc

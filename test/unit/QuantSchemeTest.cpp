@@ -81,6 +81,15 @@ TEST(QuantSchemeTest, ParsesOverrides) {
   EXPECT_FALSE(fromBase->weights.type.narrowRange);
 }
 
+TEST(QuantSchemeTest, SchemeOptionDefaultsWhenEmpty) {
+  // No --scheme: the default scheme (parseQuantScheme rejects "").
+  llvm::Expected<QuantScheme> none = parseSchemeOption("");
+  ASSERT_TRUE(bool(none)) << llvm::toString(none.takeError());
+  EXPECT_EQ(*none, QuantScheme::getDefaultCPU());
+  EXPECT_EQ(parse("reduce-range=pairs"),
+            llvm::cantFail(parseSchemeOption("reduce-range=pairs")));
+}
+
 TEST(QuantSchemeTest, StrRoundTrips) {
   for (llvm::StringRef spec :
        {"activations=u8:asymmetric,weights=s8:symmetric:per-group=32",

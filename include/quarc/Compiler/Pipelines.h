@@ -62,10 +62,6 @@ struct PipelineOptions {
   bool foldQDQ = true;
 };
 
-/// Graph level: fix input shapes, fold shape computations, clean up; then
-/// `graphPasses`, the observers or quantization, when asked for, and the
-/// QDQ fold. Fails, with the reason in `error`, when `graphPasses` does not
-/// parse (an unknown pass: its plugin is not loaded).
 /// The `--scheme` string quarc quantizes with for `target`: `spec` with
 /// `reduce-range=pairs` added where the target's int8 products are
 /// `vpmaddubsw` (x86 without VNNI), its weights are symmetric s8 and `spec`
@@ -75,6 +71,10 @@ struct PipelineOptions {
 /// reports it).
 std::string getSchemeForTarget(llvm::StringRef spec, const TargetInfo &target);
 
+/// Graph level: fix input shapes, fold shape computations, clean up; then
+/// `graphPasses`, the observers or quantization, when asked for, and the
+/// QDQ fold. Fails, with the reason in `error`, when `graphPasses` does not
+/// parse (an unknown pass: its plugin is not loaded).
 LogicalResult buildGraphPipeline(OpPassManager &pm,
                                  const PipelineOptions &options,
                                  std::string &error);

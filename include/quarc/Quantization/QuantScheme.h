@@ -106,6 +106,10 @@ llvm::Expected<QuantScheme>
 parseQuantScheme(llvm::StringRef spec,
                  const QuantScheme &base = QuantScheme::getDefaultCPU());
 
+/// The scheme of a `--scheme` option's value: the default CPU scheme when
+/// `spec` is empty (no option given), else parseQuantScheme(spec).
+llvm::Expected<QuantScheme> parseSchemeOption(llvm::StringRef spec);
+
 /// Parses a TYPE field ("u8", "s4", "int16", ...).
 llvm::Expected<QuantType> parseQuantType(llvm::StringRef spec);
 

@@ -340,16 +340,23 @@ public:
           !ShapedType::isDynamic(height);
       if (rowsCanShare && 2 * width <= tile.columns)
         rowsPerTile = std::min<int64_t>(tile.columns / width, height);
-      else if (rowsCanShare && !p.channelPanel && kind != TargetInfo::Int8Dot::VNNI)
+      else if (rowsCanShare && !p.channelPanel &&
+               kind != TargetInfo::Int8Dot::VNNI)
         chooseWideColumnTile(width, height);
     }
-    columnTile = tile.columns;
-    if (wideColumnTile)
-      columnTile = wideColumnTile;
+    if (!columnTile) // not widened by chooseWideColumnTile
+      columnTile = tile.columns;
   }
 
+  /// Whether chooseWideColumnTile gave the column tile more vectors than
+  /// the register tile has.
+  bool hasWideColumnTile() const { return columnTile > tile.columns; }
+
+  /// Column vectors the register tile holds.
+  int64_t getRegisterPieces() const { return tile.columns / panelWidth; }
+
   /// Without the pixel-rows kernel (AVX2, NEON), rows whose width is not a
-  /// multiple of the vector (28, 14 or 7 pixels) leave lanes idle in every
+  /// multiple of the vector (28 or 14 pixels) leave lanes idle in every
   /// column tile (14 pixels in two vectors of 8: 12.5%; ResNet-50's 3 x 3
   /// layers at 14 x 14 ran at 0.87 the rate of those at 56 x 56, exactly
   /// that). A column tile of R whole rows, R x width pixels in vectors
@@ -359,8 +366,8 @@ public:
   void chooseWideColumnTile(int64_t width, int64_t height) {
     int64_t best = 1, bestVectors = llvm::divideCeil(width, panelWidth);
     double bestUse = double(width) / double(bestVectors * panelWidth);
-    for (int64_t rows = 2; rows <= height && rows * width <= kMaxColumnTilePixels;
-         ++rows) {
+    for (int64_t rows = 2;
+         rows <= height && rows * width <= kMaxColumnTilePixels; ++rows) {
       int64_t vectors = llvm::divideCeil(rows * width, panelWidth);
       double use = double(rows * width) / double(vectors * panelWidth);
       if (use > bestUse + 1e-9) {
@@ -372,7 +379,7 @@ public:
     if (best == 1)
       return;
     rowsPerTile = best;
-    wideColumnTile = bestVectors * panelWidth;
+    columnTile = bestVectors * panelWidth;
   }
 
   /// One parallel loop over the batch dims (a convolution's output rows in
@@ -405,7 +412,7 @@ public:
     // of the filter (the panel is packed once per half).
     int64_t channels = p.ranges[p.m];
     int64_t channelAlign = p.channelPanel ? p.channelPanel : tile.rows;
-    if ((p.channelPanel || wideColumnTile) && !dynamicBatch &&
+    if ((p.channelPanel || hasWideColumnTile()) && !dynamicBatch &&
         !ShapedType::isDynamic(channels) && channels > channelAlign &&
         iterations < kMinParallelTiles) {
       channelGroup =
@@ -572,10 +579,10 @@ private:
         else
           // The register tile's vectors at a time.
           for (int64_t begin = 0; begin < int64_t(pieces.size());
-               begin += tile.columns / panelWidth)
+               begin += getRegisterPieces())
             buildTile(rb, row, rows, first, count, firstBlock, lastBlock,
                       begin,
-                      std::min<int64_t>(begin + tile.columns / panelWidth,
+                      std::min<int64_t>(begin + getRegisterPieces(),
                                         pieces.size()));
       };
       // The pixel-rows kernel takes up to kPixelRowsPanels panels of output
@@ -743,6 +750,9 @@ private:
   Value loadBytes(OpBuilder &b, Value buffer, ValueRange at,
                   ArrayRef<int64_t> offsets) {
     int64_t span = offsets.back() + 1;
+    // Strided strips only: for stride-1 rows that share a tile (a 7 x 7
+    // image's 14-byte strips) the two loads made the kernel 1.8x slower on
+    // Zen 3.
     if (!maskedByteLoads && p.columnStride > 1 && !llvm::isPowerOf2_64(span))
       return loadBytesOverlapping(b, buffer, at, offsets);
     Value strip = loadSpan(b, buffer, at, span);
@@ -754,8 +764,8 @@ private:
     return vector::ShuffleOp::create(b, loc, strip, zero, picks);
   }
 
-  /// loadBytes without masked byte loads (AVX2), for a strip whose length
-  /// is not a power of two (a strided piece's 15 bytes, a short row's 7):
+  /// loadBytes without masked byte loads (AVX2, NEON), for a strided strip
+  /// whose length is not a power of two (8 pixels at stride 2: 15 bytes):
   /// two loads of the largest power of two that fits, one at each end of
   /// the strip (they overlap), then one shuffle of the pair. A load of the
   /// exact length is split by LLVM into 8-, 4-, 2- and 1-byte loads whose
@@ -1192,7 +1202,6 @@ private:
   SmallVector<Piece> pieces;
   int64_t rowsPerTile = 1; // output rows per column tile (convolution)
   int64_t columnTile = 0;  // pixels or columns per column tile (its panel)
-  int64_t wideColumnTile = 0; // chooseWideColumnTile's, or 0
   Value rowBase;           // the tile's first output row (convolution)
   Value flatInput;         // the input, rows x columns collapsed
   Value flatOut;           // C so, where its rows are contiguous

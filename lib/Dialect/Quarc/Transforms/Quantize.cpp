@@ -69,7 +69,7 @@ private:
 
   LogicalResult setUp(ModuleOp module) {
     llvm::Expected<QuantScheme> parsed =
-        scheme.empty() ? QuantScheme::getDefaultCPU() : parseQuantScheme(scheme);
+        parseSchemeOption(scheme);
     if (!parsed)
       return module.emitError() << "quarc-quantize: invalid scheme: "
                                 << llvm::toString(parsed.takeError());

@@ -36,8 +36,7 @@ struct QuantizeDynamicPass
   void runOnOperation() override {
     ModuleOp module = getOperation();
     llvm::Expected<QuantScheme> parsed =
-        scheme.empty() ? QuantScheme::getDefaultCPU()
-                       : parseQuantScheme(scheme);
+        parseSchemeOption(scheme);
     if (!parsed) {
       module.emitError() << "quarc-quantize-dynamic: invalid scheme: "
                          << llvm::toString(parsed.takeError());
