@@ -74,9 +74,9 @@ constexpr int64_t kMaxColumnTilePixels = 64;
 constexpr int64_t kPixelRowsPanels = 2;
 constexpr int64_t kPixelRowsPairPixels = 8;
 
-/// Parallel iterations below which a pixel-rows convolution also splits
-/// its output channels between threads.
-constexpr int64_t kMinParallelTiles = 4;
+/// Parallel iterations below which a convolution also splits its output
+/// channels between threads.
+constexpr int64_t kMinParallelTiles = 8;
 
 /// How the packed body reads the activations (args[0]).
 struct ActivationRead {
@@ -407,17 +407,22 @@ public:
         iterations *= count;
       }
     }
-    // Few of them (a small image, a batch of one) leave a thread idle: the
-    // output channels are split in two halves then, each reading its half
-    // of the filter (the panel is packed once per half).
+    // Few of them (a small image, a batch of one) leave a thread idle or
+    // give threads unequal shares (a 14 x 14 image's tiles of 4, 4, 4 and 2
+    // rows: 8 rows on one of two threads, 6 on the other): the output
+    // channels are split in two halves then, each reading its half of the
+    // filter (the panel is packed once per half). The halves are the
+    // outermost dim, so that two threads take one half each, whatever the
+    // tiles are.
     int64_t channels = p.ranges[p.m];
     int64_t channelAlign = p.channelPanel ? p.channelPanel : tile.rows;
-    if ((p.channelPanel || hasWideColumnTile()) && !dynamicBatch &&
+    if (p.form == IntegerProduct::Convolution && !dynamicBatch &&
         !ShapedType::isDynamic(channels) && channels > channelAlign &&
         iterations < kMinParallelTiles) {
       channelGroup =
           llvm::alignTo(llvm::divideCeil(channels, 2), channelAlign);
-      sizes.push_back(constant(b, llvm::divideCeil(channels, channelGroup)));
+      sizes.insert(sizes.begin(),
+                   constant(b, llvm::divideCeil(channels, channelGroup)));
     }
     sizes.push_back(constant(b, columnTiles));
     // The packed weight viewed as [N/n0, K/4, n0 * 4], so that one panel
@@ -447,10 +452,12 @@ public:
     auto loop = scf::ParallelOp::create(
         b, loc, bounds.lower, bounds.upper, bounds.steps,
         [&](OpBuilder &pb, Location, ValueRange loopIvs) {
+          if (channelGroup) {
+            groupIv = loopIvs.front();
+            loopIvs = loopIvs.drop_front();
+          }
           for (auto [dim, iv] : llvm::zip(p.batch, loopIvs))
             ivs[dim] = iv;
-          if (channelGroup)
-            groupIv = loopIvs[p.batch.size()];
           if (p.form == IntegerProduct::Convolution) {
             panel = memref::AllocaOp::create(
                 pb, loc,

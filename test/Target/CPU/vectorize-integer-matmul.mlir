@@ -56,6 +56,39 @@ func.func @matmul(%a: memref<9x2x4xi8>, %w: memref<5x2x16x4xi8>, %c: memref<9x5x
 // -----
 
 //===----------------------------------------------------------------------===//
+// A 3x3 convolution on a 9 x 9 image: 7 x 7 output pixels, 8 output
+// channels. With AVX2 two rows of 7 share a column tile (two vectors of 8),
+// so there are four blocks of rows, of 2, 2, 2 and 1: on two threads one
+// would take 4 rows and the other 3. The output channels are split in two
+// halves then, the outermost dim of the parallel loop, so that two threads
+// take one half each: half h computes channels 4 h to 4 h + 3.
+//===----------------------------------------------------------------------===//
+
+#in = affine_map<(d0, d1, d2, d3, d4, d5, d6, d7, d8) -> (d0, d1, d6 * 4 + d8, d3 + d4, d7 + d5)>
+#filter = affine_map<(d0, d1, d2, d3, d4, d5, d6, d7, d8) -> (d1, d2, d4, d5, d6, d8)>
+#out = affine_map<(d0, d1, d2, d3, d4, d5, d6, d7, d8) -> (d0, d1, d2, d3, d7)>
+// AVX2-LABEL: func @small_image_halves(
+// AVX2-SAME:      %{{[^:]+}}: memref<1x1x8x9x9xi8>, %{{[^:]+}}: memref<1x8x3x3x2x4xi8>, %[[C:[^:]+]]: memref<1x1x8x7x7xi32>)
+// AVX2: %[[FLATC:.*]] = memref.collapse_shape %[[C]] {{\[}}[0], [1], [2], [3, 4]] : memref<1x1x8x7x7xi32> into memref<1x1x8x49xi32>
+// AVX2: scf.parallel (%[[HALF:.*]], %[[BLOCK:.*]]) = (%c0, %c0) to (%c2, %c4) step (%c1, %c1) {
+// AVX2:   %[[FIRSTROW:.*]] = arith.muli %[[BLOCK]], %c2 : index
+// AVX2:   %[[CHANNEL:.*]] = arith.muli %[[HALF]], %c4 : index
+// AVX2:   vector.load %[[FLATC]][%c0, %c0, %[[CHANNEL]], %{{.*}}] : memref<1x1x8x49xi32>, vector<8xi32>
+func.func @small_image_halves(%x: memref<1x1x8x9x9xi8>, %w: memref<1x8x3x3x2x4xi8>, %c: memref<1x1x8x7x7xi32>) {
+  linalg.generic {indexing_maps = [#in, #filter, #out], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction", "reduction", "reduction", "parallel", "reduction"]} ins(%x, %w : memref<1x1x8x9x9xi8>, memref<1x8x3x3x2x4xi8>) outs(%c : memref<1x1x8x7x7xi32>) {
+  ^bb0(%a: i8, %b: i8, %acc: i32):
+    %0 = arith.extui %a : i8 to i32
+    %1 = arith.extsi %b : i8 to i32
+    %2 = arith.muli %0, %1 : i32
+    %3 = arith.addi %acc, %2 : i32
+    linalg.yield %3 : i32
+  }
+  return
+}
+
+// -----
+
+//===----------------------------------------------------------------------===//
 // A 3x3 convolution with stride 2: 6 output channels, 4 rows of 11 pixels,
 // 8 input channels (2 groups of four). The rows are the filter's output
 // channels, broadcast; the columns the output pixels of one row. For each
