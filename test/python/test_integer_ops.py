@@ -172,6 +172,20 @@ CASES = [
     Case("conv_pixel_rows_pointwise", "Conv", (1, 20, 6, 6), (32, 20, 1, 1), zx=90),
     Case("conv_pixel_rows_dynamic_batch", "Conv", (2, 8, 6, 10), (32, 8, 3, 3),
          {"pads": [0, 1, 2, 1]}, out=np.int8, dynamic_batch=True),
+    # The same shapes with 7-bit weights take the AVX2 pixel-rows kernel (panels of 8
+    # channels, images of at most 64 output pixels, filters whose pairs fit vpmaddubsw's
+    # i16): six panels in halves of three, two blocks of input channels, 8 x 8 pixels at
+    # stride 2, a small pointwise image, a dynamic batch.
+    Case("conv_pixel_rows_7bit_channel_halves", "Conv", (1, 32, 7, 7), (48, 32, 3, 3),
+         {"pads": [1, 1, 1, 1]}, w_max=64),
+    Case("conv_pixel_rows_7bit_channel_blocks", "Conv", (1, 240, 5, 9), (64, 240, 3, 3),
+         {"pads": [1, 1, 1, 1]}, zx=37, w_max=64),
+    Case("conv_pixel_rows_7bit_stride2_batch", "Conv", (2, 12, 15, 15), (16, 12, 3, 3),
+         {"pads": [1, 1, 1, 1], "strides": [2, 2]}, w_max=64),
+    Case("conv_pixel_rows_7bit_pointwise", "Conv", (1, 20, 6, 6), (32, 20, 1, 1), zx=90,
+         w_max=64),
+    Case("conv_pixel_rows_7bit_dynamic_batch", "Conv", (2, 8, 6, 10), (32, 8, 3, 3),
+         {"pads": [0, 1, 2, 1]}, out=np.int8, dynamic_batch=True, w_max=64),
     # The depthwise kernel with four taps per step (AVX-512 VNNI with VBMI; the filter rows
     # padded to quads) and the one with two (other x86 targets with AVX2 or AVX-512; an
     # odd row ends with a lone tap): 5 x 5 over rows of 40 (two registers of 16 pixels,

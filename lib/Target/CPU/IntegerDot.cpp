@@ -134,8 +134,10 @@ bool weightPairsFitI16(ArrayRef<int8_t> weights) {
 }
 
 bool hasPixelRowsKernel(const TargetInfo &target) {
-  return target.int8Dot() == TargetInfo::Int8Dot::VNNI &&
-         target.vectorBits() == 512 && target.vectorRegisters() >= 32;
+  if (target.int8Dot() == TargetInfo::Int8Dot::VNNI)
+    return target.vectorBits() == 512 && target.vectorRegisters() >= 32;
+  return target.int8Dot() == TargetInfo::Int8Dot::MaddUbsw &&
+         target.vectorBits() == 256;
 }
 
 bool hasDepthwiseQuadKernel(const TargetInfo &target, int64_t kernelWidth,

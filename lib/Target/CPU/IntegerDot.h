@@ -55,9 +55,10 @@ Value buildWordPairDot(OpBuilder &b, Location loc, Value acc, Value lhs,
 bool weightPairsFitI16(llvm::ArrayRef<int8_t> weights);
 
 /// Whether quarc-vectorize-integer-matmul has the pixel-rows convolution
-/// kernel for `target` (vpdpbusd on 512-bit vectors: its 16 x 16 register
-/// block takes sixteen of the 32 registers), so that
-/// quarc-pack-integer-weights may pack filters for it.
+/// kernel for `target`, so that quarc-pack-integer-weights may pack filters
+/// for it: vpdpbusd on 512-bit vectors (two 16 x 8 register blocks take 16
+/// of the 32 registers) and vpmaddubsw on 256-bit ones (one 8 x 8 block,
+/// half of the 16 registers; for filters whose pairs fit i16 only).
 bool hasPixelRowsKernel(const TargetInfo &target);
 
 /// Whether quarc-vectorize-depthwise has, for `target`, the integer

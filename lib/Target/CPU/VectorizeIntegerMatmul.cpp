@@ -58,21 +58,26 @@ namespace {
 constexpr int64_t kPanelBytes = 32 * 1024;
 constexpr int64_t kPixelRowsPanelBytes = 128 * 1024;
 
-/// Vectors of pixels in a column tile of the pixel-rows convolution kernel
-/// (64 pixels with AVX-512: a 7 x 7 image whole).
-constexpr int64_t kPixelRowsTilePieces = 4;
+/// Pixels in a column tile of the pixel-rows convolution kernel: a 7 x 7
+/// image whole.
+constexpr int64_t kPixelRowsTilePixels = 64;
 
 /// The most pixels a column tile of whole rows takes without the
 /// pixel-rows kernel (chooseWideColumnTile): its panel holds four bytes of
 /// each per k step.
 constexpr int64_t kMaxColumnTilePixels = 64;
 
-/// Channel panels the pixel-rows kernel computes at once, and pixels per
-/// k loop then: 8 pixels x 2 panels take 10 loads per 16 dot products
-/// where 16 pixels x 1 panel take 17, and ran 7% faster on Zen 5 (the
-/// broadcasts were what bounded the loop).
+/// Channel panels the pixel-rows kernel computes at once with 32 vector
+/// registers: with AVX-512, 8 pixels x 2 panels take 10 loads per 16 dot
+/// products where 16 pixels x 1 panel take 17, and ran 7% faster on Zen 5
+/// (the broadcasts were what bounded the loop). With AVX2's 16, one panel
+/// of 8 channels x 8 pixels: two panels of 4 pixels each kept the first
+/// loop's sums live through the second, and LLVM spilled an accumulator in
+/// the loop (18% slower on Zen 3); Zen 3's vpmaddubsw, not its loads,
+/// bounds the loop of one broadcast per dot. The pixels per k loop are as
+/// many as leave half the registers to the accumulators
+/// (getPixelRowsLoopPixels).
 constexpr int64_t kPixelRowsPanels = 2;
-constexpr int64_t kPixelRowsPairPixels = 8;
 
 /// Parallel iterations below which a convolution also splits its output
 /// channels between threads.
@@ -312,7 +317,7 @@ public:
                        bool pairsFitI16, const MatmulPrologue *prologue,
                        MatmulEpilogue *epilogue)
       : p(p), kind(target.int8Dot()), tile(target.int8MatmulTile()),
-        lanes(target.vectorBits() / 32),
+        lanes(target.vectorBits() / 32), registers(target.vectorRegisters()),
         maskedByteLoads(hasMaskedByteLoads(target)),
         pairsFitI16(pairsFitI16),
         prologue(prologue), epilogue(epilogue), loc(p.op->getLoc()),
@@ -329,7 +334,7 @@ public:
       // once (from L3, where ResNet-50's 3 x 3 x 512 x 512 filter, 2.4 MB,
       // is, that bounded the kernel).
       if (p.channelPanel)
-        tile.columns = kPixelRowsTilePieces * lanes;
+        tile.columns = kPixelRowsTilePixels;
       // Output rows narrower than the tile (a 7 x 7 or 14 x 14 image)
       // share column tiles: R rows of OW pixels each.
       // (They are read through the input's rows x columns as one dim, which
@@ -592,10 +597,10 @@ private:
                       std::min<int64_t>(begin + getRegisterPieces(),
                                         pieces.size()));
       };
-      // The pixel-rows kernel takes up to kPixelRowsPanels panels of output
-      // channels at a time.
+      // The pixel-rows kernel takes up to getPixelRowsPanels() panels of
+      // output channels at a time.
       int64_t rowsPerTile =
-          p.channelPanel ? kPixelRowsPanels * p.channelPanel : tile.rows;
+          p.channelPanel ? getPixelRowsPanels() * p.channelPanel : tile.rows;
       channelsStart = constant(kb, 0);
       channelsSize = p.ranges[p.m];
       if (channelGroup) {
@@ -948,8 +953,9 @@ private:
   /// piece of pixels at a time with the roles swapped. Each pixel of the
   /// piece is a row (its four panel bytes broadcast), each k step loads one
   /// vector of each panel's L channels' packed weights, so the work is
-  /// proportional to the pixels there are. With two panels the piece runs
-  /// as two loops of half its pixels (16 accumulators each). Each panel's
+  /// proportional to the pixels there are. With two panels (AVX-512) the
+  /// piece runs as two loops of half its pixels (16 accumulators each);
+  /// with one (AVX2), as one loop of 8 accumulators. Each panel's
   /// L x L block of sums (pixels x channels) is transposed in registers to
   /// channels x pixels, the form of C, and ends as buildTile's tiles do:
   /// added to the initial values, then stored or run through the epilogue.
@@ -963,7 +969,7 @@ private:
     SmallVector<Value> panelIndices;
     for (int64_t q = 0; q < panels; ++q)
       panelIndices.push_back(addIndex(b, loc, firstPanel, q));
-    int64_t loopPixels = panels > 1 ? kPixelRowsPairPixels : panelWidth;
+    int64_t loopPixels = getPixelRowsLoopPixels(panels);
     // One loop over the block's k steps (channel groups x taps) per piece:
     // the panel's rows and the filter's are both in that order, so both
     // are read at the step's offset (three nested loops of 3 taps spent a
@@ -1028,6 +1034,19 @@ private:
         }
       }
     }
+  }
+
+  /// Channel panels the pixel-rows kernel computes at once.
+  int64_t getPixelRowsPanels() const {
+    return registers >= 32 ? kPixelRowsPanels : 1;
+  }
+
+  /// Pixels per k loop of the pixel-rows kernel computing `panels` panels:
+  /// their accumulators take half the vector registers (AVX-512: 8 pixels x
+  /// 2 panels of 32 registers; AVX2: 8 x 1 of 16, the other 8 holding the
+  /// weights, the broadcast word, the ones and vpmaddubsw's temporaries).
+  int64_t getPixelRowsLoopPixels(int64_t panels) const {
+    return std::min(panelWidth, registers / (2 * panels));
   }
 
   /// Asks L2 for row `step` of the block of the panel the kernel takes
@@ -1199,6 +1218,7 @@ private:
   TargetInfo::Int8Dot kind;
   TargetInfo::RegisterTile tile;
   int64_t lanes;
+  int64_t registers; // vector registers of the target
   bool maskedByteLoads; // AVX-512BW's vmovdqu8 with a mask
   bool pairsFitI16;
   const MatmulPrologue *prologue; // or null

@@ -1,5 +1,5 @@
 // RUN: quarc-opt %s -split-input-file --convert-quarc-to-linalg --canonicalize --quarc-pack-integer-weights=target=x86_64+avx512vnni | FileCheck %s --check-prefix=ROWS
-// RUN: quarc-opt %s -split-input-file --convert-quarc-to-linalg --canonicalize --quarc-pack-integer-weights=target=x86_64+avx2 | FileCheck %s --check-prefix=BCAST
+// RUN: quarc-opt %s -split-input-file --convert-quarc-to-linalg --canonicalize --quarc-pack-integer-weights=target=x86_64+avx2 | FileCheck %s --check-prefix=AVX2
 // RUN: quarc-opt %s -split-input-file --convert-quarc-to-linalg --canonicalize --quarc-pack-integer-weights=target=x86_64+avx512vnni+avx512vbmi | FileCheck %s --check-prefix=QUADS
 
 // With AVX-512 VNNI, a convolution with a window (here 1 x 2) and a
@@ -8,8 +8,10 @@
 // channels, [F/16, C4/4, KH, KW, 16, 4], so that one k step (channel group,
 // tap) of 16 channels is 64 contiguous bytes. w[f, c, 0, j] = 4 f + 2 c + j:
 // tap 0 holds (4 f, 4 f + 2, 0, 0) for each f, tap 1 (4 f + 1, 4 f + 3, 0, 0)
-// (channels 2 and 3 are padding). AVX2 keeps the broadcast-rows layout
-// [F, KH, KW, C4/4, 4]: (0, 2, 0, 0), (1, 3, 0, 0), (4, 6, 0, 0), ...
+// (channels 2 and 3 are padding). AVX2 has the kernel too, with panels of 8
+// channels, for images of at most 64 output pixels (here 3 x 6) whose
+// filter pairs fit vpmaddubsw's i16 (here at most 60 + 62): [F/8, C4/4, KH,
+// KW, 8, 4], channels 0-7 at tap 0, then at tap 1, then channels 8-15.
 
 !x = !quant.uniform<u8:f32, 0.5:10>
 !w = !quant.uniform<i8:f32, 0.25>
@@ -19,17 +21,61 @@
 // ROWS: %[[PACKED:.*]] = arith.constant dense_resource<[[BLOB:.*]]> : tensor<1x1x1x2x16x4xi8>
 // ROWS: linalg.generic {indexing_maps = [#{{.*}}, #[[FILTER]], #{{.*}}]
 // ROWS-SAME: ins(%{{.*}}, %[[PACKED]] : tensor<1x4x3x7xi8>, tensor<1x1x1x2x16x4xi8>)
-// BCAST-LABEL: func.func @window
-// BCAST: arith.constant dense_resource<[[BBLOB:.*]]> : tensor<16x1x2x1x4xi8>
+// AVX2-DAG: #[[AFILTER:.*]] = affine_map<(d0, d1, d2, d3, d4, d5, d6, d7) -> (d1 floordiv 8, d5, d3, d4, d1 mod 8, d7)>
+// AVX2-LABEL: func.func @window
+// AVX2: %[[APACKED:.*]] = arith.constant dense_resource<[[ABLOB:.*]]> : tensor<2x1x1x2x8x4xi8>
+// AVX2: linalg.generic {indexing_maps = [#{{.*}}, #[[AFILTER]], #{{.*}}]
+// AVX2-SAME: ins(%{{.*}}, %[[APACKED]] : tensor<1x4x3x7xi8>, tensor<2x1x1x2x8x4xi8>)
 // The bytes, after the blob's 4-byte alignment header.
 // ROWS: [[BLOB]]: "0x08000000{{0002000004060000080A00000C0E00001012000014160000181A00001C1E00002022000024260000282A00002C2E00003032000034360000383A00003C3E0000}}{{0103000005070000090B00000D0F0000}}
-// BCAST: [[BBLOB]]: "0x08000000{{0002000001030000040600000507000008}}
+// AVX2: [[ABLOB]]: "0x08000000{{0002000004060000080A00000C0E00001012000014160000181A00001C1E0000}}{{0103000005070000090B00000D0F00001113000015170000191B00001D1F0000}}{{20220000}}
 func.func @window(%x: tensor<1x2x3x7x!x>, %b: tensor<16xi32>) -> tensor<1x16x3x6x!y> {
   %wc = arith.constant dense<[
     [[[0, 1]], [[2, 3]]], [[[4, 5]], [[6, 7]]], [[[8, 9]], [[10, 11]]], [[[12, 13]], [[14, 15]]],
     [[[16, 17]], [[18, 19]]], [[[20, 21]], [[22, 23]]], [[[24, 25]], [[26, 27]]], [[[28, 29]], [[30, 31]]],
     [[[32, 33]], [[34, 35]]], [[[36, 37]], [[38, 39]]], [[[40, 41]], [[42, 43]]], [[[44, 45]], [[46, 47]]],
     [[[48, 49]], [[50, 51]]], [[[52, 53]], [[54, 55]]], [[[56, 57]], [[58, 59]]], [[[60, 61]], [[62, 63]]]]> : tensor<16x2x1x2xi8>
+  %w = quarc.storage_cast %wc : tensor<16x2x1x2xi8> -> tensor<16x2x1x2x!w>
+  %y = quarc.qconv %x, %w, %b : (tensor<1x2x3x7x!x>, tensor<16x2x1x2x!w>, tensor<16xi32>) -> tensor<1x16x3x6x!y>
+  return %y : tensor<1x16x3x6x!y>
+}
+
+// -----
+
+// With AVX2 only images of at most 64 output pixels take the pixel-rows
+// kernel: a 1 x 2 window on 9 x 9 output pixels (81) keeps the broadcast-
+// rows layout [F, KH, KW, C4/4, 4] there, while AVX-512 VNNI packs panels
+// of 16 at every size.
+
+!x = !quant.uniform<u8:f32, 0.5:10>
+!w = !quant.uniform<i8:f32, 0.25>
+!y = !quant.uniform<u8:f32, 1.0:5>
+// ROWS-LABEL: func.func @window_large
+// ROWS: arith.constant dense_resource<{{.*}}> : tensor<1x1x1x2x16x4xi8>
+// AVX2-LABEL: func.func @window_large
+// AVX2: arith.constant dense_resource<{{.*}}> : tensor<16x1x2x1x4xi8>
+func.func @window_large(%x: tensor<1x2x9x10x!x>, %b: tensor<16xi32>) -> tensor<1x16x9x9x!y> {
+  %wc = arith.constant dense<1> : tensor<16x2x1x2xi8>
+  %w = quarc.storage_cast %wc : tensor<16x2x1x2xi8> -> tensor<16x2x1x2x!w>
+  %y = quarc.qconv %x, %w, %b : (tensor<1x2x9x10x!x>, tensor<16x2x1x2x!w>, tensor<16xi32>) -> tensor<1x16x9x9x!y>
+  return %y : tensor<1x16x9x9x!y>
+}
+
+// -----
+
+// With AVX2 a filter whose pairs can pass i16 in vpmaddubsw (100 + 100,
+// times 255) keeps the broadcast-rows layout on a small image too, widened
+// to i16 words for the exact vpmaddwd path: the pixel-rows kernel has none.
+
+!x = !quant.uniform<u8:f32, 0.5:10>
+!w = !quant.uniform<i8:f32, 0.25>
+!y = !quant.uniform<u8:f32, 1.0:5>
+// ROWS-LABEL: func.func @window_wide_pairs
+// ROWS: arith.constant dense_resource<{{.*}}> : tensor<1x1x1x2x16x4xi8>
+// AVX2-LABEL: func.func @window_wide_pairs
+// AVX2: arith.constant dense_resource<{{.*}}> : tensor<16x1x2x1x4xi16>
+func.func @window_wide_pairs(%x: tensor<1x2x3x7x!x>, %b: tensor<16xi32>) -> tensor<1x16x3x6x!y> {
+  %wc = arith.constant dense<100> : tensor<16x2x1x2xi8>
   %w = quarc.storage_cast %wc : tensor<16x2x1x2xi8> -> tensor<16x2x1x2x!w>
   %y = quarc.qconv %x, %w, %b : (tensor<1x2x3x7x!x>, tensor<16x2x1x2x!w>, tensor<16xi32>) -> tensor<1x16x3x6x!y>
   return %y : tensor<1x16x3x6x!y>

@@ -485,8 +485,8 @@ func.func @pointwise_reshaped(%x: memref<1x4x1x20xi8>, %w: memref<2x1x1x1x4xi8>,
 // VNNI: scf.yield
 // They are the last 5 of row 2, within one row.
 // VNNI: vector.load %[[C]][%c0, %{{.*}}, %c2, %c2] : memref<1x32x3x7xi32>, vector<5xi32>
-// AVX2 has no pixel-rows kernel (its filter panels would be 8 wide): the
-// product stays a generic.
+// AVX2's pixel-rows kernel reads panels of 8 channels: a filter packed in
+// panels of 16 (for AVX-512) is left to the loops, a generic.
 // AVX2-LABEL: func @pixel_rows(
 // AVX2: linalg.generic
 func.func @pixel_rows(%x: memref<1x8x5x9xi8>, %w: memref<2x2x3x3x16x4xi8>, %c: memref<1x32x3x7xi32>) {
@@ -501,6 +501,58 @@ func.func @pixel_rows(%x: memref<1x8x5x9xi8>, %w: memref<2x2x3x3x16x4xi8>, %c: m
   return
 }
 
+
+// -----
+
+//===----------------------------------------------------------------------===//
+// AVX2's pixel-rows kernel: the filter in one panel of 8 channels, constant
+// with pairs that fit i16 (so vpmaddubsw's fast path), on 3 rows of 7
+// pixels (21, one column tile: no parallel loop is left after
+// canonicalization). With 16 registers one k loop computes one panel for 8
+// pixels: 8 accumulators of 8 channels, one 32-byte load of the step's
+// weights and a broadcast word per pixel, one vpmaddubsw and one vpmaddwd
+// each. The 8 x 8 block (pixels x channels) is transposed in three rounds
+// of shuffles; each channel's 8 pixels (row 0 and one of row 1) are one
+// load and one store of C's flat view.
+//===----------------------------------------------------------------------===//
+
+#in = affine_map<(d0, d1, d2, d3, d4, d5, d6, d7) -> (d0, d5 * 4 + d7, d2 + d3, d6 + d4)>
+#filter = affine_map<(d0, d1, d2, d3, d4, d5, d6, d7) -> (d1 floordiv 8, d5, d3, d4, d1 mod 8, d7)>
+#out = affine_map<(d0, d1, d2, d3, d4, d5, d6, d7) -> (d0, d1, d2, d6)>
+memref.global "private" constant @panels8 : memref<1x2x3x3x8x4xi8> = dense<1>
+// AVX2-LABEL: func @pixel_rows_avx2(
+// AVX2-SAME:      %{{[^:]+}}: memref<1x8x5x9xi8>, %[[C:[^:]+]]: memref<1x8x3x7xi32>)
+// AVX2: %[[FLATF:.*]] = memref.collapse_shape %{{.*}} {{\[}}[0], [1, 2, 3, 4, 5]] : memref<1x2x3x3x8x4xi8> into memref<1x576xi8>
+// AVX2: %[[FLATC:.*]] = memref.collapse_shape %[[C]] {{\[}}[0], [1], [2, 3]] : memref<1x8x3x7xi32> into memref<1x8x21xi32>
+// AVX2-NOT: scf.parallel
+// AVX2: %[[PANEL:.*]] = memref.alloca() {alignment = 64 : i64} : memref<18x256xi8>
+// AVX2: scf.for %[[STEP:.*]] = %c0 to %c18 step %c1 iter_args({{[^)]*}}) -> (vector<8xi32>, vector<8xi32>, vector<8xi32>, vector<8xi32>, vector<8xi32>, vector<8xi32>, vector<8xi32>, vector<8xi32>) {
+// AVX2:   %[[W:.*]] = vector.load %[[FLATF]][%c0, %{{.*}}] : memref<1x576xi8>, vector<32xi8>
+// AVX2:   vector.load %[[PANEL]][%[[STEP]], %c0] : memref<18x256xi8>, vector<4xi8>
+// AVX2:   vector.broadcast %{{.*}} : i32 to vector<8xi32>
+// AVX2-NOT: arith.shrsi
+// AVX2:   llvm.call_intrinsic "llvm.x86.avx2.pmadd.ub.sw"(%{{.*}}, %[[W]])
+// AVX2-NEXT: llvm.call_intrinsic "llvm.x86.avx2.pmadd.wd"
+// AVX2-COUNT-7: llvm.x86.avx2.pmadd.ub.sw
+// AVX2: scf.yield
+// AVX2: vector.shuffle %{{.*}}, %{{.*}} [0, 8, 2, 10, 4, 12, 6, 14] : vector<8xi32>, vector<8xi32>
+// AVX2: vector.shuffle %{{.*}}, %{{.*}} [0, 1, 8, 9, 4, 5, 12, 13] : vector<8xi32>, vector<8xi32>
+// AVX2: vector.shuffle %{{.*}}, %{{.*}} [0, 1, 2, 3, 8, 9, 10, 11] : vector<8xi32>, vector<8xi32>
+// AVX2: vector.load %[[FLATC]][%c0, %c0, %c0] : memref<1x8x21xi32>, vector<8xi32>
+// AVX2: vector.store %{{.*}}, %[[FLATC]][%c0, %c0, %c0] : memref<1x8x21xi32>, vector<8xi32>
+// AVX2: vector.store %{{.*}}, %[[FLATC]][%c0, %c7, %c0] : memref<1x8x21xi32>, vector<8xi32>
+func.func @pixel_rows_avx2(%x: memref<1x8x5x9xi8>, %c: memref<1x8x3x7xi32>) {
+  %w = memref.get_global @panels8 : memref<1x2x3x3x8x4xi8>
+  linalg.generic {indexing_maps = [#in, #filter, #out], iterator_types = ["parallel", "parallel", "parallel", "reduction", "reduction", "reduction", "parallel", "reduction"]} ins(%x, %w : memref<1x8x5x9xi8>, memref<1x2x3x3x8x4xi8>) outs(%c : memref<1x8x3x7xi32>) {
+  ^bb0(%a: i8, %b: i8, %acc: i32):
+    %0 = arith.extui %a : i8 to i32
+    %1 = arith.extsi %b : i8 to i32
+    %2 = arith.muli %0, %1 : i32
+    %3 = arith.addi %acc, %2 : i32
+    linalg.yield %3 : i32
+  }
+  return
+}
 // -----
 
 // Two panels at a time: 64 channels in two parallel halves of 32, each half
