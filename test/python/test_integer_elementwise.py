@@ -118,6 +118,10 @@ CASES = [
          activation="Clip"),
     Case("add_saturating", "Add", (NCHW, NCHW), (0.0213, 0.0371), (120, 97), out=I8,
          in_fill=1.3, out_fill=0.35),
+    # 39200 elements on a batch of one: the loop runs on the runtime's threads in 37
+    # blocks of 1088 (quarc-parallelize-loops), the last one of 32.
+    Case("add_parallel_blocks", "Add", ((1, 8, 70, 70), (1, 8, 70, 70)), (0.0213, 0.0371),
+         (120, 97)),
     # The pair multiplier: the smaller real has ~7 (~8) fewer significant bits.
     Case("add_scale_ratio_100", "Add", (NCHW, NCHW), (0.04, 0.0004), (128, 128)),
     Case("add_scale_ratio_1_to_300", "Add", (NCHW, NCHW), (0.0001, 0.03), (100, 140)),

@@ -37,6 +37,23 @@ constexpr llvm::StringLiteral kParallelFor = "quarc_parallel_for";
 /// thread takes a contiguous range of them).
 constexpr int64_t kMinParallelIterations = 256;
 
+/// The fewest iterations of the innermost loop of an ordinary loop nest
+/// per block, when it is split in blocks (a batch of one over a flattened
+/// feature map: see Split), and what a block's size is a multiple of: long
+/// enough for LLVM's vectorized loop to cover its start and end.
+constexpr int64_t kMinBlockIterations = 1024;
+constexpr int64_t kBlockAlignment = 64;
+
+/// How an outlined loop nest's iterations are split between threads: its
+/// first `loops` loops, linearized, and when those have fewer than
+/// kMinParallelIterations (an elementwise op on a batch of one, its feature
+/// map flattened into the last loop: ResNet-50's residual adds ran on one
+/// thread), the next loop, the last, in blocks of `block` iterations.
+struct Split {
+  unsigned loops;
+  int64_t block = 0; // iterations per block of the last loop, or 0
+};
+
 /// The LLVM type a captured value travels as, or null if unsupported.
 Type getContextFieldType(Type type) {
   MLIRContext *context = type.getContext();
@@ -150,6 +167,59 @@ private:
   /// what LLVM vectorizes). Never the last loop of an ordinary loop nest,
   /// unless it is the only one; any loop of a kernel's (whose iterations
   /// are whole tiles). With dynamic trip counts, all loops that may be.
+  static Split getSplit(scf::ParallelOp loop) {
+    Split split{numSplitLoops(loop)};
+    unsigned last = loop.getNumLoops() - 1;
+    if (loop->hasAttr(kKernelLoopAttr) || split.loops != last)
+      return split;
+    int64_t outer = 1;
+    for (unsigned d = 0; d < last; ++d) {
+      std::optional<int64_t> trips =
+          staticTripCount(loop.getLowerBound()[d], loop.getUpperBound()[d],
+                          loop.getStep()[d]);
+      if (!trips)
+        return split;
+      outer *= *trips;
+    }
+    std::optional<int64_t> inner =
+        staticTripCount(loop.getLowerBound()[last], loop.getUpperBound()[last],
+                        loop.getStep()[last]);
+    if (outer >= kMinParallelIterations || !inner ||
+        *inner < 2 * kMinBlockIterations)
+      return split;
+    int64_t blocks =
+        std::min<int64_t>(llvm::divideCeil(kMinParallelIterations, outer),
+                 *inner / kMinBlockIterations);
+    split.block =
+        llvm::alignTo(llvm::divideCeil(*inner, blocks), kBlockAlignment);
+    return split;
+  }
+
+  /// The parallel iterations of `split`: the split loops' and the blocks'.
+  static Value getParallelIterations(OpBuilder &b, Location loc,
+                                     scf::ParallelOp loop, const Split &split) {
+    Value iterations = arith::ConstantIndexOp::create(b, loc, 1);
+    for (unsigned d = 0; d < split.loops; ++d)
+      iterations = arith::MulIOp::create(
+          b, loc, iterations,
+          tripCount(b, loc, loop.getLowerBound()[d], loop.getUpperBound()[d],
+                    loop.getStep()[d]));
+    if (split.block)
+      iterations = arith::MulIOp::create(
+          b, loc, iterations,
+          arith::ConstantIndexOp::create(b, loc, getBlockCount(loop, split)));
+    return iterations;
+  }
+
+  /// Blocks of the last loop (static, see getSplit).
+  static int64_t getBlockCount(scf::ParallelOp loop, const Split &split) {
+    unsigned last = loop.getNumLoops() - 1;
+    return llvm::divideCeil(
+        *staticTripCount(loop.getLowerBound()[last],
+                         loop.getUpperBound()[last], loop.getStep()[last]),
+        split.block);
+  }
+
   static unsigned numSplitLoops(scf::ParallelOp loop) {
     unsigned maxSplit =
         loop->hasAttr(kKernelLoopAttr)
@@ -197,14 +267,21 @@ private:
       mapping.map(value, fromField(b, loc, field, value.getType()));
     }
 
-    unsigned split = numSplitLoops(loop);
+    Split split = getSplit(loop);
+    // The parallel dims: the split loops, then the blocks of the last loop.
+    unsigned dims = split.loops + (split.block ? 1 : 0);
     SmallVector<Value> lower, step, trips;
-    for (unsigned d = 0; d < split; ++d) {
+    for (unsigned d = 0; d < dims; ++d) {
       lower.push_back(mapping.lookup(loop.getLowerBound()[d]));
       step.push_back(mapping.lookup(loop.getStep()[d]));
-      trips.push_back(tripCount(b, loc, lower.back(),
-                                mapping.lookup(loop.getUpperBound()[d]),
-                                step.back()));
+      trips.push_back(
+          d == split.loops
+              ? arith::ConstantIndexOp::create(b, loc,
+                                               getBlockCount(loop, split))
+                    .getResult()
+              : tripCount(b, loc, lower.back(),
+                          mapping.lookup(loop.getUpperBound()[d]),
+                          step.back()));
     }
     Value begin = arith::IndexCastOp::create(b, loc, b.getIndexType(),
                                              entry->getArgument(1));
@@ -214,20 +291,37 @@ private:
     scf::ForOp::create(
         b, loc, begin, end, one, ValueRange{},
         [&](OpBuilder &lb, Location, Value linear, ValueRange) {
-          // Delinearize, the last split loop fastest.
+          // Delinearize, the last parallel dim fastest.
           SmallVector<Value> ivs(loop.getNumLoops());
           Value rest = linear;
-          for (int d = split - 1; d >= 0; --d) {
+          for (int d = dims - 1; d >= 0; --d) {
             Value index = d == 0 ? rest
                                  : arith::RemSIOp::create(lb, loc, rest,
                                                           trips[d]);
             if (d > 0)
               rest = arith::DivSIOp::create(lb, loc, rest, trips[d]);
+            // A block of the last loop: its first iteration.
+            if (d == int(split.loops))
+              index = arith::MulIOp::create(
+                  lb, loc, index,
+                  arith::ConstantIndexOp::create(lb, loc, split.block));
             ivs[d] = arith::AddIOp::create(
                 lb, loc, lower[d],
                 arith::MulIOp::create(lb, loc, index, step[d]));
           }
-          buildInnerLoops(lb, loop, split, ivs, mapping);
+          // The block's iterations, up to the loop's end.
+          std::optional<std::pair<Value, Value>> blockBounds;
+          if (split.block) {
+            Value span = arith::MulIOp::create(
+                lb, loc, step[split.loops],
+                arith::ConstantIndexOp::create(lb, loc, split.block));
+            Value end = arith::MinSIOp::create(
+                lb, loc,
+                arith::AddIOp::create(lb, loc, ivs[split.loops], span),
+                mapping.lookup(loop.getUpperBound()[split.loops]));
+            blockBounds = {ivs[split.loops], end};
+          }
+          buildInnerLoops(lb, loop, split.loops, ivs, mapping, blockBounds);
           scf::YieldOp::create(lb, loc);
         });
     func::ReturnOp::create(b, loc);
@@ -249,18 +343,23 @@ private:
       alloca->moveBefore(&entry, entry.begin());
   }
 
-  /// Loops `dim` .. n-1 of `loop` as nested scf.for around its body.
-  static void buildInnerLoops(OpBuilder &b, scf::ParallelOp loop,
-                              unsigned dim, SmallVector<Value> &ivs,
-                              IRMapping &mapping) {
+  /// Loops `dim` .. n-1 of `loop` as nested scf.for around its body; the
+  /// first over `firstBounds` (a block of it) when given.
+  static void
+  buildInnerLoops(OpBuilder &b, scf::ParallelOp loop, unsigned dim,
+                  SmallVector<Value> &ivs, IRMapping &mapping,
+                  std::optional<std::pair<Value, Value>> firstBounds = {}) {
     if (dim == loop.getNumLoops()) {
       cloneBody(b, loop, ivs, mapping);
       return;
     }
     Location loc = loop.getLoc();
     scf::ForOp::create(
-        b, loc, mapping.lookup(loop.getLowerBound()[dim]),
-        mapping.lookup(loop.getUpperBound()[dim]),
+        b, loc,
+        firstBounds ? firstBounds->first
+                    : mapping.lookup(loop.getLowerBound()[dim]),
+        firstBounds ? firstBounds->second
+                    : mapping.lookup(loop.getUpperBound()[dim]),
         mapping.lookup(loop.getStep()[dim]), ValueRange{},
         [&](OpBuilder &nested, Location, Value iv, ValueRange) {
           ivs[dim] = iv;
@@ -300,12 +399,7 @@ private:
           toField(b, loc, value, contextType.getBody()[i]), i);
     LLVM::StoreOp::create(b, loc, fields, slot);
 
-    Value iterations = arith::ConstantIndexOp::create(b, loc, 1);
-    for (unsigned d = 0, e = numSplitLoops(loop); d < e; ++d)
-      iterations = arith::MulIOp::create(
-          b, loc, iterations,
-          tripCount(b, loc, loop.getLowerBound()[d], loop.getUpperBound()[d],
-                    loop.getStep()[d]));
+    Value iterations = getParallelIterations(b, loc, loop, getSplit(loop));
     Value fn = func::ConstantOp::create(b, loc, body.getFunctionType(),
                                         SymbolRefAttr::get(body));
     func::CallOp::create(

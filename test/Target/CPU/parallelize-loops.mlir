@@ -169,3 +169,38 @@ func.func @scratch(%out: memref<64x8xf32>, %n: index) {
   } {quarc.kernel}
   return
 }
+
+// -----
+
+// An elementwise loop nest on a batch of one (its feature map flattened
+// into the last loop, 40000 elements): the outer loop alone has one
+// iteration, so the last loop is split too, in 37 blocks of 1088
+// iterations (a multiple of 64, at least 1024): the parallel iteration is
+// the block, and the block's iterations, up to the loop's end, stay one
+// loop that LLVM vectorizes.
+// CHECK-LABEL: func.func @flat_batch_of_one(
+// CHECK:         %[[C37:.+]] = arith.constant 37 : index
+// CHECK:         %[[N:.+]] = arith.muli %{{.+}}, %[[C37]] : index
+// CHECK:         %[[N64:.+]] = arith.index_cast %[[N]] : index to i64
+// CHECK:         call @quarc_parallel_for(%{{.+}}, %{{.+}}, %[[N64]])
+// CHECK-LABEL: func.func private @flat_batch_of_one_parallel_0(
+// CHECK:         scf.for %[[LINEAR:.+]] = %{{.+}} to %{{.+}} step
+// CHECK:           %[[BLOCK:.+]] = arith.remsi %[[LINEAR]], %[[C37B:.+]] : index
+// CHECK:           %[[BATCH:.+]] = arith.divsi %[[LINEAR]], %[[C37B]] : index
+// CHECK:           %[[FIRST:.+]] = arith.muli %[[BLOCK]], %c1088 : index
+// CHECK:           %[[START:.+]] = arith.addi %c0, %{{.+}} : index
+// CHECK:           %[[END:.+]] = arith.minsi %{{.+}}, %c40000 : index
+// CHECK:           scf.for %[[J:.+]] = %[[START]] to %[[END]] step %c1 {
+// CHECK:             memref.load %{{.+}}[%{{.+}}, %[[J]]] : memref<1x40000xi8>
+func.func @flat_batch_of_one(%in: memref<1x40000xi8>, %out: memref<1x40000xi8>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c40000 = arith.constant 40000 : index
+  scf.parallel (%i, %j) = (%c0, %c0) to (%c1, %c40000) step (%c1, %c1) {
+    %x = memref.load %in[%i, %j] : memref<1x40000xi8>
+    %y = arith.addi %x, %x : i8
+    memref.store %y, %out[%i, %j] : memref<1x40000xi8>
+    scf.reduce
+  }
+  return
+}

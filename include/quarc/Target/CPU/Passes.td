@@ -641,9 +641,15 @@ def QuarcParallelizeLoops : Pass<"quarc-parallelize-loops", "ModuleOp"> {
     256 (enough to balance threads); the rest stay nested `scf.for` loops
     inside, so no index arithmetic runs per element and the innermost loop,
     which LLVM vectorizes, is whole. The innermost loop of an ordinary loop
-    nest is never split unless it is the only one; that of a kernel's loop
-    (whose iterations are whole register tiles) may be. With dynamic
-    bounds, all loops that may be split are.
+    nest is never split per iteration unless it is the only one; that of a
+    kernel's loop (whose iterations are whole register tiles) may be. When
+    the outer loops of an ordinary nest have fewer than 256 iterations in
+    all (an elementwise op on a batch of one, its feature map flattened
+    into the last loop: ResNet-50's residual adds ran on one thread) and
+    the innermost has static bounds and at least 2048 iterations, it is
+    split in blocks of a multiple of 64 iterations, at least 1024, enough
+    for 256 parallel iterations where it has them; each block stays one
+    loop. With dynamic bounds, all loops that may be split are.
 
     Worth it: a loop the kernel generators marked `quarc.kernel` with at
     least two iterations to split, or a loop nest with static bounds and at
