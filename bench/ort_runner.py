@@ -1,5 +1,5 @@
 """Times one model in onnxruntime, the way a compiled quarc executable's
---benchmark does: one warm-up run, then N timed runs; prints
+--benchmark does: warm-up runs for 0.1 s (at least one), then N timed runs; prints
 "median X ms, p90 Y ms over N runs". Used by compare_ort.py in a separate
 process so that each engine's peak memory is measured alone."""
 
@@ -8,6 +8,8 @@ import time
 
 import numpy as np
 import onnxruntime as ort
+
+WARM_UP_SECONDS = 0.1  # as runtime/src/cli.c's kWarmUpMs
 
 
 def main() -> None:
@@ -26,7 +28,10 @@ def main() -> None:
     for item in args.input:
         name, path = item.split("=", 1)
         feeds[name] = np.load(path)
+    warm_up_end = time.perf_counter() + WARM_UP_SECONDS
     session.run(None, feeds)
+    while time.perf_counter() < warm_up_end:
+        session.run(None, feeds)
     times = []
     for _ in range(args.benchmark):
         start = time.perf_counter()
