@@ -197,7 +197,10 @@ def QuarcPackIntegerWeights
       pixel-rows kernel instead: the filter in panels of 16 output
       channels, `[F/16, C4/4, KH, KW, 16, 4]`, read at `(f floordiv 16, c1,
       i, j, f mod 16, c0)`, so that a k step of 16 channels is one 64-byte
-      vector. The loops and the other operands are unchanged.
+      vector. With AVX2 (`vpmaddubsw`), the same in panels of 8 channels
+      for an ungrouped convolution with a multiple of 8 output channels and
+      at most 64 output pixels (a 7x7 image) whose weight pairs fit i16.
+      The loops and the other operands are unchanged.
     - a depthwise convolution (one input and one output channel per group,
       whose channels cannot be grouped by four) becomes the integer form of
       `quarc-vectorize-depthwise`: input `[N, C, H, W]`, filter `[C, KH,
@@ -281,30 +284,37 @@ def QuarcVectorizeIntegerMatmul
     one shuffle). Without the pixel-rows kernel (AVX2, NEON), rows that
     are not a whole number of vectors (28 or 14 pixels) share wider column
     tiles: the number of whole rows, up to 64 pixels, that leaves fewest
-    lanes idle, the register tile running over its vectors two at a time;
-    when few such tiles are left for the threads, the output channels are
-    split between them. With AVX-512, a strip whose size is not a power of
+    lanes idle, the register tile running over its vectors two at a time.
+    A convolution with fewer than 8 parallel iterations (small images, a
+    batch of one) splits its output channels in two halves, the outermost
+    dim of the parallel loop, so that two threads take one half each
+    whatever the tiles are (14x14 rows in blocks of 4, 4, 4 and 2 gave one
+    of two threads 8 rows and the other 6). With AVX-512, a strip whose size is not a power of
     two is loaded under a mask into the next power of two, whose shuffles
     LLVM turns into byte permutes (an odd-sized one became one byte at a
     time); without masked byte loads, a strided strip is read as two
     overlapping loads of a power of two.
 
-    A filter packed for the pixel-rows kernel (AVX-512 VNNI) swaps the
-    roles inside each column tile of up to 64 pixels (a 7x7 image whole):
-    each pixel of a vector of 16 is a broadcast row (its four panel bytes),
-    each k step loads one 64-byte panel row of 16 output channels, so the
-    work is proportional to the pixels there are (pixels as vectors fill
-    49-pixel images to 77% of their lanes). It takes two panels (32
-    channels) at a time, as loops of 8 pixels x 2 panels (16 accumulators,
-    10 loads per 16 dot products where 16 pixels x 1 panel took 17). Its
+    A filter packed for the pixel-rows kernel (AVX-512 VNNI, AVX2) swaps
+    the roles inside each column tile of up to 64 pixels (a 7x7 image
+    whole): each pixel of a vector is a broadcast row (its four panel
+    bytes), each k step loads one panel row of 16 (AVX-512) or 8 (AVX2)
+    output channels, so the work is proportional to the pixels there are
+    (pixels as vectors fill 49-pixel images to 77% of AVX-512's lanes, 88%
+    of AVX2's). With AVX-512 it takes two panels (32 channels) at a time,
+    as loops of 8 pixels x 2 panels (16 accumulators, 10 loads per 16 dot
+    products where 16 pixels x 1 panel took 17); with AVX2's 16 registers,
+    one panel, as loops of 8 pixels (8 accumulators; two panels of 4
+    pixels kept the first loop's sums live through the second, and LLVM
+    spilled in the loop). Its
     k blocks are longer (a panel of up to 128 KiB, read from L2: one line
     per step), and the first loops of each call ask L2 for the next call's
     filter rows, one per step, so that no loop streams two panels' rows
-    from memory at the rate it computes. Each panel's 16 x 16 block of sums
-    is transposed in registers (four rounds of two-input shuffles) to
-    channels x pixels, the form of C, before the initial values, the store
-    and the output stage. When the image gives fewer than four parallel
-    iterations, the output channels are split in two halves between them.
+    from memory at the rate it computes. Each panel's 16 x 16 (8 x 8) block
+    of sums is transposed in registers (four (three) rounds of two-input
+    shuffles) to channels x pixels, the form of C, before the initial
+    values, the store and the output stage. Small images split the output
+    channels in halves between threads, as above.
 
     One parallel loop, marked for `quarc-parallelize-loops`, runs over the
     batch dims (for a convolution: image, group and output row) and the
