@@ -161,12 +161,9 @@ public:
   }
 
 private:
-  /// The outer loops split across threads (linearized): the fewest that
-  /// give kMinParallelIterations, so the loops inside stay ordinary nested
-  /// loops (no index arithmetic per element, and their innermost loop is
-  /// what LLVM vectorizes). Never the last loop of an ordinary loop nest,
-  /// unless it is the only one; any loop of a kernel's (whose iterations
-  /// are whole tiles). With dynamic trip counts, all loops that may be.
+  /// How `loop` is split (see Split): numSplitLoops's loops, and the last
+  /// loop of an ordinary nest in blocks when those have too few
+  /// iterations and it has at least two blocks' worth.
   static Split getSplit(scf::ParallelOp loop) {
     Split split{numSplitLoops(loop)};
     unsigned last = loop.getNumLoops() - 1;
@@ -174,22 +171,18 @@ private:
       return split;
     int64_t outer = 1;
     for (unsigned d = 0; d < last; ++d) {
-      std::optional<int64_t> trips =
-          staticTripCount(loop.getLowerBound()[d], loop.getUpperBound()[d],
-                          loop.getStep()[d]);
+      std::optional<int64_t> trips = getStaticTrips(loop, d);
       if (!trips)
         return split;
       outer *= *trips;
     }
-    std::optional<int64_t> inner =
-        staticTripCount(loop.getLowerBound()[last], loop.getUpperBound()[last],
-                        loop.getStep()[last]);
+    std::optional<int64_t> inner = getStaticTrips(loop, last);
     if (outer >= kMinParallelIterations || !inner ||
         *inner < 2 * kMinBlockIterations)
       return split;
     int64_t blocks =
         std::min<int64_t>(llvm::divideCeil(kMinParallelIterations, outer),
-                 *inner / kMinBlockIterations);
+                          *inner / kMinBlockIterations);
     split.block =
         llvm::alignTo(llvm::divideCeil(*inner, blocks), kBlockAlignment);
     return split;
@@ -213,13 +206,23 @@ private:
 
   /// Blocks of the last loop (static, see getSplit).
   static int64_t getBlockCount(scf::ParallelOp loop, const Split &split) {
-    unsigned last = loop.getNumLoops() - 1;
-    return llvm::divideCeil(
-        *staticTripCount(loop.getLowerBound()[last],
-                         loop.getUpperBound()[last], loop.getStep()[last]),
-        split.block);
+    return llvm::divideCeil(*getStaticTrips(loop, loop.getNumLoops() - 1),
+                            split.block);
   }
 
+  /// Iterations of loop `d` of `loop`, if its bounds are constant.
+  static std::optional<int64_t> getStaticTrips(scf::ParallelOp loop,
+                                               unsigned d) {
+    return staticTripCount(loop.getLowerBound()[d], loop.getUpperBound()[d],
+                           loop.getStep()[d]);
+  }
+
+  /// The outer loops split across threads (linearized): the fewest that
+  /// give kMinParallelIterations, so the loops inside stay ordinary nested
+  /// loops (no index arithmetic per element, and their innermost loop is
+  /// what LLVM vectorizes). Never the last loop of an ordinary loop nest,
+  /// unless it is the only one; any loop of a kernel's (whose iterations
+  /// are whole tiles). With dynamic trip counts, all loops that may be.
   static unsigned numSplitLoops(scf::ParallelOp loop) {
     unsigned maxSplit =
         loop->hasAttr(kKernelLoopAttr)
@@ -227,9 +230,7 @@ private:
             : std::max<unsigned>(1, loop.getNumLoops() - 1);
     int64_t iterations = 1;
     for (unsigned d = 0; d < maxSplit; ++d) {
-      std::optional<int64_t> trips =
-          staticTripCount(loop.getLowerBound()[d], loop.getUpperBound()[d],
-                          loop.getStep()[d]);
+      std::optional<int64_t> trips = getStaticTrips(loop, d);
       if (!trips)
         return maxSplit;
       iterations *= *trips;
