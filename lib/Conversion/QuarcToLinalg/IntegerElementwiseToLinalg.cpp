@@ -56,8 +56,9 @@ struct IntegerResult {
   /// buildSplitRequantize of `terms` with `shift` into this result.
   Value requantizeSplit(OpBuilder &b, Location loc,
                         ArrayRef<std::pair<Value, int64_t>> terms,
-                        int64_t shift) const {
-    return buildSplitRequantize(b, loc, terms, shift, type.getZeroPoint(),
+                        MultiplierSplit split, int64_t shift) const {
+    return buildSplitRequantize(b, loc, terms, split, shift,
+                                type.getZeroPoint(),
                                 qmin, qmax, storage.getElementType());
   }
 
@@ -87,9 +88,9 @@ struct RequantizeLowering : OpConversionPattern<RequantizeOp> {
         [&](OpBuilder &b, Location loc, ValueRange args) {
           Value x = centered(b, loc, args[0], input, b.getI32Type());
           // An 8-bit input: the product in 16-bit halves of M, in i32.
-          if (fitsSplitRequantize(input.getStorageTypeIntegralWidth(),
-                                  m.rightShift()))
-            return output.requantizeSplit(b, loc, {{x, m.multiplier}},
+          if (auto split = getMultiplierSplit(
+                  input.getStorageTypeIntegralWidth() + 1, 1, m.rightShift()))
+            return output.requantizeSplit(b, loc, {{x, m.multiplier}}, *split,
                                           m.rightShift());
           return output.requantize(b, loc, x, m);
         });
@@ -113,13 +114,13 @@ struct QAddLowering : OpConversionPattern<QAddOp> {
     Value result = buildElementwise(
         rewriter, op.getLoc(), output.storage, {adaptor.getA(), adaptor.getB()},
         [&](OpBuilder &nb, Location loc, ValueRange args) {
-          if (fitsSplitRequantize(bits, m.rightShift)) {
+          if (auto split = getMultiplierSplit(bits + 1, 2, m.rightShift)) {
             Type i32 = nb.getI32Type();
             return output.requantizeSplit(
                 nb, loc,
                 {{centered(nb, loc, args[0], a, i32), m.first},
                  {centered(nb, loc, args[1], b, i32), m.second}},
-                m.rightShift);
+                *split, m.rightShift);
           }
           // a * Ma + b * Mb in i64 (below 2^48), one rounding shift.
           Type i64 = nb.getI64Type();
@@ -152,11 +153,18 @@ struct QMulLowering : OpConversionPattern<QMulOp> {
     Value result = buildElementwise(
         rewriter, op.getLoc(), output.storage, {adaptor.getA(), adaptor.getB()},
         [&](OpBuilder &nb, Location loc, ValueRange args) {
-          // 8-bit operands: the product fits i32 (|p| <= 255^2).
+          // 8-bit operands: the product fits i32 (|p| <= 255^2, 17 bits
+          // with its sign), and the requantization too, in thirds of M.
           Type i32 = nb.getI32Type();
           Value product =
               arith::MulIOp::create(nb, loc, centered(nb, loc, args[0], a, i32),
                                     centered(nb, loc, args[1], b, i32));
+          unsigned bits = std::max(a.getStorageTypeIntegralWidth(),
+                                   b.getStorageTypeIntegralWidth());
+          if (auto split =
+                  getMultiplierSplit(2 * bits + 1, 1, m.rightShift()))
+            return output.requantizeSplit(nb, loc, {{product, m.multiplier}},
+                                          *split, m.rightShift());
           return output.requantize(nb, loc, product, m);
         });
     rewriter.replaceOp(op, result);

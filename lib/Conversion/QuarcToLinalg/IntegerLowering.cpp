@@ -79,44 +79,61 @@ Value buildRoundingShiftAndClamp(OpBuilder &b, Location loc, Value value,
                               zeroPoint, qmin, qmax, storage);
 }
 
-bool fitsSplitRequantize(unsigned bits, int64_t shift) {
-  return bits <= 8 && shift >= 17 && shift <= 47;
+std::optional<MultiplierSplit> getMultiplierSplit(unsigned valueBits,
+                                                  unsigned terms,
+                                                  int64_t shift) {
+  if (valueBits <= 9 && terms <= 2 && shift >= 17 && shift <= 47)
+    return MultiplierSplit{16, 2};
+  if (valueBits <= 17 && terms == 1 && shift >= 23 && shift <= 53)
+    return MultiplierSplit{11, 3};
+  return std::nullopt;
 }
 
 Value buildSplitRequantize(OpBuilder &b, Location loc,
                            ArrayRef<std::pair<Value, int64_t>> terms,
-                           int64_t shift, int64_t zeroPoint, int64_t qmin,
-                           int64_t qmax, Type storage) {
-  assert(!terms.empty() && terms.size() <= 2 && "H and L must fit i32");
-  // With each M = Mh 2^16 + Ml: sum x M = H 2^16 + L, H the sum of x Mh
-  // (|H| < 2^24) and L that of x Ml (|L| < 2^25). Writing L + 2^(n-1) =
-  // (L >> 16) 2^16 + 2^(n-17) 2^16 + (L mod 2^16), the sum plus the
-  // rounding half is (H + (L >> 16) + 2^(n-17)) 2^16 + (L mod 2^16), whose
-  // floor division by 2^n is that of H + (L >> 16) + 2^(n-17) (below 2^31
-  // for n <= 47) by 2^(n-16). Sixteen lanes a 512-bit vector where i64
-  // took 8, and no 64-bit multiply.
+                           MultiplierSplit split, int64_t shift,
+                           int64_t zeroPoint, int64_t qmin, int64_t qmax,
+                           Type storage) {
+  // With each M = sum over pieces i of M_i 2^(w i) (w = pieceBits), sum x M
+  // = sum over i of S_i 2^(w i), S_i the sum of x M_i. Floor division by
+  // 2^w of an integer plus S_i 2^w keeps S_i whole, so from the low piece
+  // up, T_0 = S_0 and T_i = S_i + (T_(i-1) >> w) carry everything that can
+  // reach the high bits; the rounding half 2^(n-1) = 2^(n-1-w k) 2^(w k)
+  // joins the top piece k, and the result is T_k >> (n - w k).
+  // getMultiplierSplit's bounds keep every T_i within i32: halves of 16
+  // bits for 9-bit values (|S_1| < 2^24, |S_0| < 2^25), thirds of 11 bits
+  // for 17-bit products (|S_i| < 2^27, the top one < 2^25). Sixteen lanes
+  // a 512-bit vector where i64 took 8, and no 64-bit multiply (AVX2 has
+  // none: LLVM's took three vpmuludq per four lanes).
   Type i32 = b.getI32Type();
   auto constant = [&](int64_t value) {
     return createScalar(b, loc, i32, double(value));
   };
-  auto weighted = [&](bool high) {
+  unsigned w = split.pieceBits, top = split.pieces - 1;
+  auto weighted = [&](unsigned piece) {
     Value sum;
     for (auto [x, multiplier] : terms) {
-      Value product = arith::MulIOp::create(
-          b, loc, x, constant(high ? multiplier >> 16 : multiplier & 0xFFFF));
+      int64_t bits = multiplier >> (w * piece);
+      if (piece != top)
+        bits &= (int64_t(1) << w) - 1;
+      Value product = arith::MulIOp::create(b, loc, x, constant(bits));
       sum = sum ? arith::AddIOp::create(b, loc, sum, product).getResult()
                 : product;
     }
     return sum;
   };
-  Value high = weighted(/*high=*/true);
-  Value low = weighted(/*high=*/false);
+  Value high = weighted(top);
+  Value carry = weighted(0);
+  for (unsigned piece = 1; piece < top; ++piece)
+    carry = arith::AddIOp::create(
+        b, loc, weighted(piece),
+        arith::ShRSIOp::create(b, loc, carry, constant(w)));
   Value carried = arith::AddIOp::create(
-      b, loc, arith::ShRSIOp::create(b, loc, low, constant(16)),
-      constant(int64_t(1) << (shift - 17)));
+      b, loc, arith::ShRSIOp::create(b, loc, carry, constant(w)),
+      constant(int64_t(1) << (shift - 1 - w * top)));
   Value rounded = arith::ShRSIOp::create(
       b, loc, arith::AddIOp::create(b, loc, high, carried),
-      constant(shift - 16));
+      constant(shift - w * top));
   return addZeroPointAndClamp(b, loc, rounded, zeroPoint, qmin, qmax, storage);
 }
 

@@ -14,6 +14,8 @@
 #include "mlir/Dialect/Quant/IR/QuantTypes.h"
 #include "mlir/IR/Builders.h"
 
+#include <optional>
+
 namespace mlir::quarc {
 
 /// The quantized element type of a tensor value.
@@ -42,21 +44,33 @@ Value buildRoundingShiftAndClamp(OpBuilder &b, Location loc, Value value,
                                  int64_t zeroPoint, int64_t qmin, int64_t qmax,
                                  Type storage);
 
-/// Whether buildSplitRequantize takes values of `bits`-bit storage and a
-/// rounding shift of `shift`.
-bool fitsSplitRequantize(unsigned bits, int64_t shift);
+/// How buildSplitRequantize cuts the multipliers: `pieces` pieces of
+/// `pieceBits` bits from the low end (the last takes the rest), so that
+/// every term times a piece fits i32.
+struct MultiplierSplit {
+  unsigned pieceBits;
+  unsigned pieces;
+};
 
-/// A requantization of one or two 8-bit values (an Add's two, a
-/// requantize's one), all in i32: clamp(((sum of x * m over `terms` +
-/// 2^(n-1)) >> n) + zeroPoint, qmin, qmax) truncated to `storage`, for i32
-/// values x of at most 9 bits (stored values less their zero points),
-/// multipliers m in [0, 2^31) and 17 <= n <= 47 (fitsSplitRequantize). Each
-/// multiplier is split in 16-bit halves, so the products fit i32; the same
-/// values as the i64 form.
+/// The split for `terms` values (summed) of at most `valueBits` bits each
+/// (sign included: 9 for an 8-bit stored value less its zero point, 17 for
+/// the product of two such) and a rounding shift of `shift`, if there is
+/// one: 16-bit halves for one or two 9-bit values and 17 <= shift <= 47,
+/// 11-bit thirds for one 17-bit value and 23 <= shift <= 53.
+std::optional<MultiplierSplit> getMultiplierSplit(unsigned valueBits,
+                                                  unsigned terms,
+                                                  int64_t shift);
+
+/// A requantization of one or two values (an Add's two, a requantize's
+/// one, a Mul's product), all in i32: clamp(((sum of x * m over `terms` +
+/// 2^(n-1)) >> n) + zeroPoint, qmin, qmax) truncated to `storage`, for
+/// multipliers m in [0, 2^31) cut as `split` says (getMultiplierSplit), so
+/// that the products fit i32; the same values as the i64 form.
 Value buildSplitRequantize(OpBuilder &b, Location loc,
                            ArrayRef<std::pair<Value, int64_t>> terms,
-                           int64_t shift, int64_t zeroPoint, int64_t qmin,
-                           int64_t qmax, Type storage);
+                           MultiplierSplit split, int64_t shift,
+                           int64_t zeroPoint, int64_t qmin, int64_t qmax,
+                           Type storage);
 
 /// requantize(acc, {multiplier, n}): the i32 accumulator times the i32
 /// multiplier, then the rounding shift by the i32 `shift` (at least

@@ -33,16 +33,18 @@ func.func @requantize(%x: tensor<2x3x!in>) -> tensor<2x3x!out> {
 
 // -----
 
-// requantize of a 16-bit input: its product with M needs i64 (the form
-// conv output stages take below a shift of 32).
+// requantize of a 16-bit input by 0.5 / 0.001 = 500 = 2^31 (500 / 512)
+// 2^-22: with a shift below 23 its product with M needs i64 (the form conv
+// output stages take below a shift of 32); from 23 on, the multiplier would
+// be cut in 11-bit thirds (as a Mul's product's is, below).
 
 !in = !quant.uniform<i16:f32, 0.5:10>
-!out = !quant.uniform<i8:f32, 0.25:-3>
+!out = !quant.uniform<i8:f32, 0.001:-3>
 // CHECK-LABEL: func.func @requantize_wide
 // CHECK: %[[XE:.*]] = arith.extsi %{{.*}} : i16 to i32
 // CHECK: %[[ACC:.*]] = arith.subi %[[XE]], %{{.*}} : i32
-// CHECK-DAG: arith.constant 1073741824 : i32
-// CHECK-DAG: arith.constant 29 : i32
+// CHECK-DAG: arith.constant 2097152000 : i32
+// CHECK-DAG: arith.constant 22 : i32
 // CHECK: arith.muli %{{.*}}, %{{.*}} : i64
 // CHECK: arith.shrsi
 // CHECK: arith.constant -3 : i64
@@ -134,11 +136,15 @@ func.func @add_coarse(%a: tensor<8x!a>, %b: tensor<8x!b>) -> tensor<8x!y> {
 // -----
 
 // qmul: (a - za) * (b - zb) in i32, then requantize with (0.5 * 0.25) /
-// 0.125 = 1 = 2^30 * 2^-30; signed inputs are sign-extended.
+// 0.3 = 0.41666 = 1789569707 * 2^-32; signed inputs are sign-extended. The
+// product has at most 17 bits, so the multiplier is cut in three pieces of
+// 11 bits (683 + 1365 * 2^11 + 426 * 2^22) whose products fit i32: each
+// piece's sum carries its floor over 2^11 into the next, the rounding half
+// 2^31 joins the top piece as 2^9, and the result is shifted by 32 - 22.
 
 !a = !quant.uniform<i8:f32, 0.5:1>
 !b = !quant.uniform<i8:f32, 0.25:-2>
-!y = !quant.uniform<u8:f32, 0.125:7>
+!y = !quant.uniform<u8:f32, 0.3:7>
 // CHECK-LABEL: func.func @mul
 // CHECK: ^bb0(%[[A:.*]]: i8, %[[B:.*]]: i8, %{{.*}}: i8):
 // CHECK: %[[AE:.*]] = arith.extsi %[[A]] : i8 to i32
@@ -146,11 +152,22 @@ func.func @add_coarse(%a: tensor<8x!a>, %b: tensor<8x!b>) -> tensor<8x!y> {
 // CHECK: %[[BE:.*]] = arith.extsi %[[B]] : i8 to i32
 // CHECK: %[[BC:.*]] = arith.subi %[[BE]], %{{.*}} : i32
 // CHECK: %[[P:.*]] = arith.muli %[[AC]], %[[BC]] : i32
-// CHECK-DAG: arith.constant 1073741824 : i32
-// CHECK-DAG: arith.constant 30 : i32
-// CHECK: arith.constant 7 : i64
-// CHECK: arith.constant 0 : i64
-// CHECK: arith.constant 255 : i64
+// CHECK: %[[M2:.*]] = arith.constant 426 : i32
+// CHECK: %[[S2:.*]] = arith.muli %[[P]], %[[M2]] : i32
+// CHECK: %[[M0:.*]] = arith.constant 683 : i32
+// CHECK: %[[S0:.*]] = arith.muli %[[P]], %[[M0]] : i32
+// CHECK: %[[M1:.*]] = arith.constant 1365 : i32
+// CHECK: %[[S1:.*]] = arith.muli %[[P]], %[[M1]] : i32
+// CHECK: %[[C0:.*]] = arith.shrsi %[[S0]], %{{.*}} : i32
+// CHECK: %[[T1:.*]] = arith.addi %[[S1]], %[[C0]] : i32
+// CHECK: %[[C1:.*]] = arith.shrsi %[[T1]], %{{.*}} : i32
+// CHECK: %[[HALF:.*]] = arith.constant 512 : i32
+// CHECK: %[[R:.*]] = arith.addi %[[C1]], %[[HALF]] : i32
+// CHECK: %[[T2:.*]] = arith.addi %[[S2]], %[[R]] : i32
+// CHECK: %[[N:.*]] = arith.constant 10 : i32
+// CHECK: arith.shrsi %[[T2]], %[[N]] : i32
+// CHECK-NOT: i64
+// CHECK: linalg.yield
 func.func @mul(%a: tensor<8x!a>, %b: tensor<8x!b>) -> tensor<8x!y> {
   %y = quarc.qmul %a, %b : (tensor<8x!a>, tensor<8x!b>) -> tensor<8x!y>
   return %y : tensor<8x!y>
