@@ -325,10 +325,10 @@ static int compare_doubles(const void *a, const void *b) {
 }
 
 /* Runs the model for at least kWarmUpMs, at least once, before a
- * benchmark is timed: page faults, caches, and the worker threads settling
- * on their cores (on a two-core machine, 20 timed runs of 0.3 ms on two
- * threads after a single warm-up run read 2.5 times their usual median in
- * one process of 30). */
+ * benchmark is timed: page faults, caches, and the process's first
+ * milliseconds on several threads (on a two-core machine, 20 timed runs of
+ * 0.3 ms on two threads after a single warm-up run read 2.5 times their
+ * usual median in one process of 30; none did after 0.1 s). */
 enum { kWarmUpMs = 100 };
 
 static bool warm_up(quarc_session *session, const quarc_tensor *inputs,

@@ -265,10 +265,9 @@ SmallVector<int32_t> getShiftCompensation(ArrayRef<char> packed, int64_t run,
 }
 
 /// The output pixels up to which a pointwise convolution takes the
-/// pixel-rows kernel (quarc-vectorize-integer-matmul) with AVX-512 VNNI: 7 x
-/// 7 and 14 x 14
-/// images, where vectors of pixels would leave lanes idle at the end of each
-/// tile. Larger ones run as fast on the broadcast-rows kernel, whose output
+/// pixel-rows kernel (quarc-vectorize-integer-matmul) with AVX-512 VNNI:
+/// 7 x 7 and 14 x 14 images, where vectors of pixels would leave lanes idle
+/// at the end of each tile. Larger ones run as fast on the broadcast-rows kernel, whose output
 /// needs no transposition; a convolution with a window takes the pixel-rows
 /// kernel at every size (its panels are read by more k steps; ResNet-50's
 /// 3 x 3 layers at 56 x 56 and 28 x 28 run 8-10% faster).
@@ -484,9 +483,13 @@ public:
     // f mod L, c0). On vpmaddubsw targets only filters whose pairs fit i16
     // do (the kernel has no exact 16-bit path).
     auto outType = cast<RankedTensorType>(op.getDpsInits()[0].getType());
+    // (Only vpmaddubsw's i16 pairs can saturate: other targets skip the
+    // scan of every weight.)
     bool maddUbsw = target.int8Dot() == TargetInfo::Int8Dot::MaddUbsw;
-    bool pairsFitI16 = weightPairsFitI16(ArrayRef<int8_t>(
-        reinterpret_cast<const int8_t *>(packed.data()), packed.size()));
+    bool pairsFitI16 =
+        maddUbsw && weightPairsFitI16(ArrayRef<int8_t>(
+                        reinterpret_cast<const int8_t *>(packed.data()),
+                        packed.size()));
     bool pixelRows = pixelRowsKernel && !grouped &&
                      features % panelLanes == 0 && !outType.isDynamicDim(3) &&
                      !outType.isDynamicDim(4);

@@ -289,11 +289,11 @@ def QuarcVectorizeIntegerMatmul
     batch of one) splits its output channels in two halves, the outermost
     dim of the parallel loop, so that two threads take one half each
     whatever the tiles are (14x14 rows in blocks of 4, 4, 4 and 2 gave one
-    of two threads 8 rows and the other 6). With AVX-512, a strip whose size is not a power of
-    two is loaded under a mask into the next power of two, whose shuffles
-    LLVM turns into byte permutes (an odd-sized one became one byte at a
-    time); without masked byte loads, a strided strip is read as two
-    overlapping loads of a power of two.
+    of two threads 8 rows and the other 6). With AVX-512, a strip whose
+    size is not a power of two is loaded under a mask into the next power
+    of two, whose shuffles LLVM turns into byte permutes (an odd-sized one
+    became one byte at a time); without masked byte loads, a strided strip
+    is read as two overlapping loads of a power of two.
 
     A filter packed for the pixel-rows kernel (AVX-512 VNNI, AVX2) swaps
     the roles inside each column tile of up to 64 pixels (a 7x7 image
@@ -306,11 +306,10 @@ def QuarcVectorizeIntegerMatmul
     products where 16 pixels x 1 panel took 17); with AVX2's 16 registers,
     one panel, as loops of 8 pixels (8 accumulators; two panels of 4
     pixels kept the first loop's sums live through the second, and LLVM
-    spilled in the loop). Its
-    k blocks are longer (a panel of up to 128 KiB, read from L2: one line
-    per step), and the first loops of each call ask L2 for the next call's
-    filter rows, one per step, so that no loop streams two panels' rows
-    from memory at the rate it computes. Each panel's 16 x 16 (8 x 8) block
+    spilled in the loop). Its k blocks are longer (a panel of up to 128
+    KiB, read from L2: one line per step), and the first loops of each call
+    ask L2 for the next call's filter rows, one per step, so that no loop
+    streams two panels' rows from memory at the rate it computes. Each panel's 16 x 16 (8 x 8) block
     of sums is transposed in registers (four (three) rounds of two-input
     shuffles) to channels x pixels, the form of C, before the initial
     values, the store and the output stage. Small images split the output
