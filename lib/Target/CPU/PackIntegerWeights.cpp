@@ -7,11 +7,13 @@
 // i32 generic of quarc.qconv and quarc.qmatmul) so that their constant
 // weights are stored that way, at compile time:
 //
-//  - a convolution's filter [G, F, C, KH, KW] becomes [G, F, KH, KW, C4/4,
-//    4] ([F, KH, KW, C4/4, 4] without groups): for each tap, the input
-//    channels in groups of four (C padded to C4 with zero weights). The
-//    weights are the kernel's broadcast operand; its vector operand, the
-//    input, is interleaved at run time.
+//  - a convolution's filter [G, F, C, KH, KW] becomes [G, F, C4/4, KH, KW,
+//    4] ([F, C4/4, KH, KW, 4] without groups): the input channels in groups
+//    of four (C padded to C4 with zero weights), each group's taps one
+//    after the other, the order of the kernel's k steps, so that it reads
+//    an output channel's weights as one sequence. The weights are the
+//    kernel's broadcast operand; its vector operand, the input, is
+//    interleaved at run time.
 //  - a matrix product's weight [K, N] becomes [N/n0, K4/4, n0, 4]: panels
 //    of n0 columns (a vector register of i32 lanes), each a sequence of
 //    groups of four k per column. The kernel loads one panel row per k
@@ -283,7 +285,7 @@ constexpr int64_t kPixelRowsMaxPointwisePixels = 256;
 /// larger.
 constexpr int64_t kPixelRowsMaxPixelsMaddUbsw = 64;
 
-/// `packed` ([F, taps, C4/4, 4], the broadcast-rows layout) as panels of
+/// `packed` ([F, C4/4, taps, 4], the broadcast-rows layout) as panels of
 /// `lanes` output channels: [F/lanes, C4/4, taps, lanes, 4].
 SmallVector<char> toChannelPanels(ArrayRef<char> packed, int64_t features,
                                   int64_t taps, int64_t groups,
@@ -295,7 +297,7 @@ SmallVector<char> toChannelPanels(ArrayRef<char> packed, int64_t features,
       for (int64_t tap = 0; tap < taps; ++tap)
         for (int64_t f0 = 0; f0 < lanes; ++f0) {
           const char *group =
-              &packed[(((f1 * lanes + f0) * taps + tap) * groups + c1) * 4];
+              &packed[(((f1 * lanes + f0) * groups + c1) * taps + tap) * 4];
           panels.append(group, group + 4);
         }
   return panels;
@@ -388,24 +390,28 @@ public:
       return failure();
     int64_t padded = llvm::alignTo(channels, 4);
 
-    // W'[g, f, i, j, c1, c0] = w[g, f, 4 c1 + c0, i, j] - zw[g, f].
+    // W'[g, f, c1, i, j, c0] = w[g, f, 4 c1 + c0, i, j] - zw[g, f]: each
+    // output channel's weights in the order of the kernel's k steps.
     SmallVector<char> packed;
     packed.reserve(groups * features * kh * kw * padded);
     for (int64_t gi = 0; gi < groups; ++gi)
       for (int64_t fi = 0; fi < features; ++fi)
-        for (int64_t ii = 0; ii < kh; ++ii)
-          for (int64_t ji = 0; ji < kw; ++ji)
-            for (int64_t ci = 0; ci < padded; ++ci) {
-              if (ci >= channels) {
-                packed.push_back(0);
-                continue;
+        for (int64_t c1 = 0; c1 < padded / 4; ++c1)
+          for (int64_t ii = 0; ii < kh; ++ii)
+            for (int64_t ji = 0; ji < kw; ++ji)
+              for (int64_t ci = 4 * c1; ci < 4 * c1 + 4; ++ci) {
+                if (ci >= channels) {
+                  packed.push_back(0);
+                  continue;
+                }
+                int64_t flat =
+                    (((gi * features + fi) * channels + ci) * kh + ii) * kw + ji;
+                std::optional<int8_t> value =
+                    centered(flat, gi * features + fi);
+                if (!value)
+                  return failure();
+                packed.push_back(*value);
               }
-              int64_t flat = (((gi * features + fi) * channels + ci) * kh + ii) * kw + ji;
-              std::optional<int8_t> value = centered(flat, gi * features + fi);
-              if (!value)
-                return failure();
-              packed.push_back(*value);
-            }
     Location loc = op.getLoc();
     Value input = padDimTo(b, loc, op.getDpsInputs()[0], 2, padded);
     Value init = op.getDpsInits()[0];
@@ -460,7 +466,7 @@ public:
     renamed[x] = loop(X);
     renamed[c] = loop(C1) * 4 + loop(C0);
     AffineMap newIn = inMap.replaceDimsAndSymbols(renamed, {}, loops, 0);
-    SmallVector<int64_t> filterShape = {groups, features, kh, kw, padded / 4, 4};
+    SmallVector<int64_t> filterShape = {groups, features, padded / 4, kh, kw, 4};
     // [N, 1, C, H, W] and [N, 1, F, OH, OW] without their unit group dim.
     SmallVector<ReassociationIndices> ungroup = {{0}, {1, 2}, {3}, {4}};
     if (!grouped) {
@@ -476,7 +482,7 @@ public:
           b, loc, init, channelDims,
           getShiftCompensation(packed, kh * kw * padded, shift));
     }
-    AffineMap newFilter = map({G, F, I, J, C1, C0});
+    AffineMap newFilter = map({G, F, C1, I, J, C0});
     // Convolutions with a window, and pointwise ones on small images, take
     // the pixel-rows kernel: the filter in panels of `panelLanes` output
     // channels, [F/L, C4/4, KH, KW, L, 4], read at (f floordiv L, c1, i, j,

@@ -113,6 +113,8 @@ struct IntegerProduct {
   // Convolution: the filter's weights are i16, widened at packing time for
   // the exact vpmaddwd path (see quarc-pack-integer-weights).
   bool wideRows = false;
+  // Convolution: the loops have a group dim (dim 1).
+  bool grouped = false;
   SmallVector<int64_t> ranges;
 };
 
@@ -202,7 +204,8 @@ FailureOr<IntegerProduct> matchProduct(linalg::GenericOp op) {
   // A convolution: (n, [g,] f, y, i, j, c1, x, c0), with or without groups.
   auto isConvolution = [&](bool grouped) {
     unsigned g = grouped ? 1 : 0; // dims after n move by one with groups
-    SmallVector<unsigned> filter = {1 + g, 3 + g, 4 + g, 5 + g, 7 + g};
+    // The filter at (f, c1, i, j, c0): the k steps in order.
+    SmallVector<unsigned> filter = {1 + g, 5 + g, 3 + g, 4 + g, 7 + g};
     SmallVector<unsigned> out = {0, 1 + g, 2 + g, 6 + g};
     if (grouped) {
       filter.insert(filter.begin(), 1);
@@ -241,6 +244,7 @@ FailureOr<IntegerProduct> matchProduct(linalg::GenericOp op) {
     p.rowsMap = maps[1];
     p.rowsUnsigned = false;
     p.wideRows = isBuffer(p.rows, 16);
+    p.grouped = grouped;
     p.m = 1 + g;
     p.batch = grouped ? SmallVector<unsigned>{0, 1, 3} : SmallVector<unsigned>{0, 2};
     p.k = {5 + g, 3 + g, 4 + g};
@@ -442,6 +446,14 @@ public:
       flatFilter = memref::CollapseShapeOp::create(
           b, loc, p.rows,
           SmallVector<ReassociationIndices>{{0}, {1, 2, 3, 4, 5}});
+    }
+    // The broadcast-rows filter [[G,] F, C4/4, KH, KW, 4] viewed as one
+    // row of weights per output channel, k step after k step.
+    if (p.form == IntegerProduct::Convolution && !p.channelPanel) {
+      SmallVector<ReassociationIndices> groups = {{0}, {1, 2, 3, 4}};
+      if (p.grouped)
+        groups = {{0}, {1}, {2, 3, 4, 5}};
+      flatFilter = memref::CollapseShapeOp::create(b, loc, p.rows, groups);
     }
     // Small rows sharing a tile are read through the input's rows x columns
     // collapsed: a column vector's pixels of several rows are one load.
@@ -663,6 +675,29 @@ private:
     return level(level, b, 0, Value(), values);
   }
 
+  /// A convolution's k steps of the block [first, first + count) of
+  /// channel groups as one loop (its taps not nested: the loop control of
+  /// three-tap loops and LLVM's unrolling of the innermost spilled
+  /// accumulators), carrying `values`; `body` gets the step's index within
+  /// the block, and stepOffset is the step's first weight in a row of the
+  /// flat filter. The panel's rows and the filter's rows are both in the
+  /// order of the steps.
+  ValueRange forEachFlatStep(
+      OpBuilder &b, Value first, int64_t count, ValueRange values,
+      function_ref<SmallVector<Value>(OpBuilder &, Value, ValueRange)> body) {
+    int64_t taps = p.ranges[p.k[1]] * p.ranges[p.k[2]];
+    Value firstStep = arith::MulIOp::create(b, loc, first, constant(b, taps));
+    auto loop = scf::ForOp::create(
+        b, loc, constant(b, 0), constant(b, count * taps), constant(b, 1),
+        values, [&](OpBuilder &sb, Location, Value step, ValueRange carried) {
+          stepOffset = arith::MulIOp::create(
+              sb, loc, arith::AddIOp::create(sb, loc, firstStep, step),
+              constant(sb, 4));
+          scf::YieldOp::create(sb, loc, body(sb, step, carried));
+        });
+    return loop.getResults();
+  }
+
   /// The convolution's panel for the block: row s (a k step: channel group,
   /// tap) holds, for each tile column, its four channels' input bytes.
   void packPanel(OpBuilder &b, Value first, int64_t count) {
@@ -825,21 +860,33 @@ private:
     return loadByteSpan(b, loc, buffer, at, span, maskedByteLoads);
   }
 
-  /// The four bytes of the current k step of tile row `row`, broadcast to
-  /// every lane of a vector<4 x panelWidth x i8>.
+  /// The indices of weight `c0` of the current k step (at stepOffset) of
+  /// the tile row at ivs[m] in the convolution's flat filter.
+  SmallVector<Value> filterIndices(OpBuilder &b, int64_t c0) {
+    SmallVector<Value> at;
+    if (p.grouped)
+      at.push_back(ivs[1]);
+    at.push_back(ivs[p.m]);
+    at.push_back(addIndex(b, loc, stepOffset, c0));
+    return at;
+  }
+
+  /// The four bytes of the current k step of the tile row at ivs[m],
+  /// broadcast to every lane of a vector<4 x panelWidth x i8>.
   Value broadcastRow(OpBuilder &b) {
+    if (p.form == IntegerProduct::Convolution)
+      return broadcastQuad(b, flatFilter, filterIndices(b, 0));
     ivs[p.group] = constant(b, 0);
     return broadcastQuad(b, p.rows, indices(b, p.rowsMap));
   }
 
-  /// The i16 weights (w[c0], w[c0 + 1]) of the current k step of tile row
-  /// `row` (a wide filter), broadcast to every i32 lane of a vector<2 x
-  /// panelWidth x i16>.
+  /// The i16 weights (w[c0], w[c0 + 1]) of the current k step of the tile
+  /// row at ivs[m] (a convolution's wide filter), broadcast to every i32
+  /// lane of a vector<2 x panelWidth x i16>.
   Value broadcastRowPair(OpBuilder &b, int64_t c0) {
-    ivs[p.group] = constant(b, c0);
-    return broadcastWord(
-        b, loc, loadWord(b, loc, p.rows, indices(b, p.rowsMap)), panelWidth,
-        b.getI16Type());
+    return broadcastWord(b, loc,
+                         loadWord(b, loc, flatFilter, filterIndices(b, c0)),
+                         panelWidth, b.getI16Type());
   }
 
   /// The four bytes of `buffer` at `at`, broadcast to every lane of a
@@ -901,37 +948,39 @@ private:
         }
       }
     }
-    ValueRange sums = forEachStep(
-        b, first, count, accumulators,
-        [&](OpBuilder &sb, Value step, ValueRange partial) {
-          SmallVector<Value> columnValues;
-          for (int64_t index = piecesBegin; index < piecesEnd; ++index)
-            columnValues.push_back(loadColumns(sb, step, index));
-          SmallVector<Value> updated;
-          for (auto [r, rowValue] : llvm::enumerate(rowIndex)) {
-            ivs[p.m] = rowValue;
-            if (p.wideRows) {
-              Value pair01 = broadcastRowPair(sb, 0);
-              Value pair23 = broadcastRowPair(sb, 2);
-              for (auto [index, columnValue] : llvm::enumerate(columnValues))
-                updated.push_back(buildWideWeightDot(
-                    sb, loc, partial[r * tilePieces.size() + index], columnValue,
-                    pair01, pair23));
-              continue;
-            }
-            Value broadcast = broadcastRow(sb);
-            for (auto [index, columnValue] : llvm::enumerate(columnValues)) {
-              Value u8 = p.rowsUnsigned ? broadcast : columnValue;
-              Value s8 = p.rowsUnsigned ? columnValue : broadcast;
-              if (p.activations.shifted && p.rowsUnsigned)
-                u8 = flipSignBits(sb, u8);
-              updated.push_back(buildIntegerDot(
-                  sb, loc, kind, partial[r * tilePieces.size() + index], u8, s8,
-                  pairsFitI16));
-            }
-          }
-          return updated;
-        });
+    auto stepBody = [&](OpBuilder &sb, Value step, ValueRange partial) {
+      SmallVector<Value> columnValues;
+      for (int64_t index = piecesBegin; index < piecesEnd; ++index)
+        columnValues.push_back(loadColumns(sb, step, index));
+      SmallVector<Value> updated;
+      for (auto [r, rowValue] : llvm::enumerate(rowIndex)) {
+        ivs[p.m] = rowValue;
+        if (p.wideRows) {
+          Value pair01 = broadcastRowPair(sb, 0);
+          Value pair23 = broadcastRowPair(sb, 2);
+          for (auto [index, columnValue] : llvm::enumerate(columnValues))
+            updated.push_back(buildWideWeightDot(
+                sb, loc, partial[r * tilePieces.size() + index], columnValue,
+                pair01, pair23));
+          continue;
+        }
+        Value broadcast = broadcastRow(sb);
+        for (auto [index, columnValue] : llvm::enumerate(columnValues)) {
+          Value u8 = p.rowsUnsigned ? broadcast : columnValue;
+          Value s8 = p.rowsUnsigned ? columnValue : broadcast;
+          if (p.activations.shifted && p.rowsUnsigned)
+            u8 = flipSignBits(sb, u8);
+          updated.push_back(buildIntegerDot(
+              sb, loc, kind, partial[r * tilePieces.size() + index], u8, s8,
+              pairsFitI16));
+        }
+      }
+      return updated;
+    };
+    ValueRange sums =
+        p.form == IntegerProduct::Convolution
+            ? forEachFlatStep(b, first, count, accumulators, stepBody)
+            : forEachStep(b, first, count, accumulators, stepBody);
     bool toEpilogue = lastBlock && epilogue;
     for (auto [r, rowValue] : llvm::enumerate(rowIndex)) {
       ivs[p.m] = rowValue;
@@ -1233,7 +1282,10 @@ private:
   Value flatInput;         // the input, rows x columns collapsed
   Value flatOut;           // C so, where its rows are contiguous
   Value panel;         // the convolution's interleaved input
-  Value flatFilter;    // the pixel-rows filter, a row of bytes per panel
+  // The convolution's filter, a row of weights per panel (pixel rows) or
+  // per output channel (broadcast rows), k step after k step.
+  Value flatFilter;
+  Value stepOffset; // the current k step's first weight in a flatFilter row
   // The output channels the row tiles of the current k block cover (the
   // parallel iteration's channel group, or all).
   Value channelsStart;

@@ -44,7 +44,7 @@ func.func @window(%x: tensor<1x2x3x7x!x>, %b: tensor<16xi32>) -> tensor<1x16x3x6
 
 // With AVX2 only images of at most 64 output pixels take the pixel-rows
 // kernel: a 1 x 2 window on 9 x 9 output pixels (81) keeps the broadcast-
-// rows layout [F, KH, KW, C4/4, 4] there, while AVX-512 VNNI packs panels
+// rows layout [F, C4/4, KH, KW, 4] there, while AVX-512 VNNI packs panels
 // of 16 at every size.
 
 !x = !quant.uniform<u8:f32, 0.5:10>
@@ -53,7 +53,7 @@ func.func @window(%x: tensor<1x2x3x7x!x>, %b: tensor<16xi32>) -> tensor<1x16x3x6
 // ROWS-LABEL: func.func @window_large
 // ROWS: arith.constant dense_resource<{{.*}}> : tensor<1x1x1x2x16x4xi8>
 // AVX2-LABEL: func.func @window_large
-// AVX2: arith.constant dense_resource<{{.*}}> : tensor<16x1x2x1x4xi8>
+// AVX2: arith.constant dense_resource<{{.*}}> : tensor<16x1x1x2x4xi8>
 func.func @window_large(%x: tensor<1x2x9x10x!x>, %b: tensor<16xi32>) -> tensor<1x16x9x9x!y> {
   %wc = arith.constant dense<1> : tensor<16x2x1x2xi8>
   %w = quarc.storage_cast %wc : tensor<16x2x1x2xi8> -> tensor<16x2x1x2x!w>
@@ -73,7 +73,7 @@ func.func @window_large(%x: tensor<1x2x9x10x!x>, %b: tensor<16xi32>) -> tensor<1
 // ROWS-LABEL: func.func @window_wide_pairs
 // ROWS: arith.constant dense_resource<{{.*}}> : tensor<1x1x1x2x16x4xi8>
 // AVX2-LABEL: func.func @window_wide_pairs
-// AVX2: arith.constant dense_resource<{{.*}}> : tensor<16x1x2x1x4xi16>
+// AVX2: arith.constant dense_resource<{{.*}}> : tensor<16x1x1x2x4xi16>
 func.func @window_wide_pairs(%x: tensor<1x2x3x7x!x>, %b: tensor<16xi32>) -> tensor<1x16x3x6x!y> {
   %wc = arith.constant dense<100> : tensor<16x2x1x2xi8>
   %w = quarc.storage_cast %wc : tensor<16x2x1x2xi8> -> tensor<16x2x1x2x!w>

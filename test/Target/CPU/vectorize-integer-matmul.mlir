@@ -65,17 +65,17 @@ func.func @matmul(%a: memref<9x2x4xi8>, %w: memref<5x2x16x4xi8>, %c: memref<9x5x
 //===----------------------------------------------------------------------===//
 
 #in = affine_map<(d0, d1, d2, d3, d4, d5, d6, d7, d8) -> (d0, d1, d6 * 4 + d8, d3 + d4, d7 + d5)>
-#filter = affine_map<(d0, d1, d2, d3, d4, d5, d6, d7, d8) -> (d1, d2, d4, d5, d6, d8)>
+#filter = affine_map<(d0, d1, d2, d3, d4, d5, d6, d7, d8) -> (d1, d2, d6, d4, d5, d8)>
 #out = affine_map<(d0, d1, d2, d3, d4, d5, d6, d7, d8) -> (d0, d1, d2, d3, d7)>
 // AVX2-LABEL: func @small_image_halves(
-// AVX2-SAME:      %{{[^:]+}}: memref<1x1x8x9x9xi8>, %{{[^:]+}}: memref<1x8x3x3x2x4xi8>, %[[C:[^:]+]]: memref<1x1x8x7x7xi32>)
+// AVX2-SAME:      %{{[^:]+}}: memref<1x1x8x9x9xi8>, %{{[^:]+}}: memref<1x8x2x3x3x4xi8>, %[[C:[^:]+]]: memref<1x1x8x7x7xi32>)
 // AVX2: %[[FLATC:.*]] = memref.collapse_shape %[[C]] {{\[}}[0], [1], [2], [3, 4]] : memref<1x1x8x7x7xi32> into memref<1x1x8x49xi32>
 // AVX2: scf.parallel (%[[HALF:.*]], %[[BLOCK:.*]]) = (%c0, %c0) to (%c2, %c4) step (%c1, %c1) {
 // AVX2:   %[[FIRSTROW:.*]] = arith.muli %[[BLOCK]], %c2 : index
 // AVX2:   %[[CHANNEL:.*]] = arith.muli %[[HALF]], %c4 : index
 // AVX2:   vector.load %[[FLATC]][%c0, %c0, %[[CHANNEL]], %{{.*}}] : memref<1x1x8x49xi32>, vector<8xi32>
-func.func @small_image_halves(%x: memref<1x1x8x9x9xi8>, %w: memref<1x8x3x3x2x4xi8>, %c: memref<1x1x8x7x7xi32>) {
-  linalg.generic {indexing_maps = [#in, #filter, #out], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction", "reduction", "reduction", "parallel", "reduction"]} ins(%x, %w : memref<1x1x8x9x9xi8>, memref<1x8x3x3x2x4xi8>) outs(%c : memref<1x1x8x7x7xi32>) {
+func.func @small_image_halves(%x: memref<1x1x8x9x9xi8>, %w: memref<1x8x2x3x3x4xi8>, %c: memref<1x1x8x7x7xi32>) {
+  linalg.generic {indexing_maps = [#in, #filter, #out], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction", "reduction", "reduction", "parallel", "reduction"]} ins(%x, %w : memref<1x1x8x9x9xi8>, memref<1x8x2x3x3x4xi8>) outs(%c : memref<1x1x8x7x7xi32>) {
   ^bb0(%a: i8, %b: i8, %acc: i32):
     %0 = arith.extui %a : i8 to i32
     %1 = arith.extsi %b : i8 to i32
@@ -103,16 +103,18 @@ func.func @small_image_halves(%x: memref<1x1x8x9x9xi8>, %w: memref<1x8x3x3x2x4xi
 //===----------------------------------------------------------------------===//
 
 #in = affine_map<(d0, d1, d2, d3, d4, d5, d6, d7, d8) -> (d0, d1, d6 * 4 + d8, d3 * 2 + d4, d7 * 2 + d5)>
-#filter = affine_map<(d0, d1, d2, d3, d4, d5, d6, d7, d8) -> (d1, d2, d4, d5, d6, d8)>
+#filter = affine_map<(d0, d1, d2, d3, d4, d5, d6, d7, d8) -> (d1, d2, d6, d4, d5, d8)>
 #out = affine_map<(d0, d1, d2, d3, d4, d5, d6, d7, d8) -> (d0, d1, d2, d3, d7)>
 // CHECK-LABEL: func @conv(
-// CHECK-SAME:      %[[X:[^:]+]]: memref<1x1x8x9x23xi8>, %[[F:[^:]+]]: memref<1x6x3x3x2x4xi8>, %[[C:[^:]+]]: memref<1x1x6x4x11xi32>)
+// CHECK-SAME:      %[[X:[^:]+]]: memref<1x1x8x9x23xi8>, %[[F:[^:]+]]: memref<1x6x2x3x3x4xi8>, %[[C:[^:]+]]: memref<1x1x6x4x11xi32>)
 // With AVX2, a row of 11 pixels alone would leave 5 of the tile's 16 lanes
 // idle: two rows (22 pixels) share a column tile of three vectors of 8 that
 // cross rows (chooseWideColumnTile), read through the collapsed input and
 // C; the 4 x 16 register tile runs over its vectors two, then one, at a
 // time. Two blocks of rows leave a thread idle on two cores, so the 6
-// output channels are split too: groups of 4 and 2.
+// output channels are split too: groups of 4 and 2. The filter is read as
+// one row of weights per output channel, in the order of the k steps.
+// AVX2: %[[FF:.*]] = memref.collapse_shape %[[F]] {{\[}}[0], [1], [2, 3, 4, 5]] : memref<1x6x2x3x3x4xi8> into memref<1x6x72xi8>
 // AVX2: %[[FLAT:.*]] = memref.collapse_shape %[[X]] {{\[}}[0], [1], [2], [3, 4]] : memref<1x1x8x9x23xi8> into memref<1x1x8x207xi8>
 // AVX2: %[[FLATC:.*]] = memref.collapse_shape %[[C]] {{\[}}[0], [1], [2], [3, 4]] : memref<1x1x6x4x11xi32> into memref<1x1x6x44xi32>
 // AVX2: scf.parallel (%{{.*}}, %{{.*}}) = (%c0, %c0) to (%c2, %c2) step (%c1, %c1) {
@@ -156,11 +158,16 @@ func.func @small_image_halves(%x: memref<1x1x8x9x9xi8>, %w: memref<1x8x3x3x2x4xi
 // AVX2:         vector.store %{{.*}}, %[[PANEL]][%{{.*}}, %c64] : memref<18x96xi8>, vector<32xi8>
 // The register tile over the first two vectors: the first within row 0 of
 // C, the second across rows 0 and 1 (one load through the collapsed C).
+// The 18 steps are one loop, which reads the panel's row and 4 weights of
+// each tile row at the step.
 // AVX2:   vector.load %[[C]][%c0, %c0, %{{.*}}, %{{.*}}, %c0] : memref<1x1x6x4x11xi32>, vector<8xi32>
 // AVX2:   vector.load %[[FLATC]][%c0, %c0, %{{.*}}, %{{.*}}] : memref<1x1x6x44xi32>, vector<8xi32>
-// AVX2:   %[[COLUMNS:.*]] = vector.load %[[PANEL]][%{{.*}}, %c0] : memref<18x96xi8>, vector<32xi8>
-// AVX2:   vector.load %[[PANEL]][%{{.*}}, %c32] : memref<18x96xi8>, vector<32xi8>
-// AVX2:   %[[WG:.*]] = vector.load %[[F]][%c0, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %c0] : memref<1x6x3x3x2x4xi8>, vector<4xi8>
+// AVX2:   scf.for %[[STEP:.*]] = %c0 to %c18 step %c1 iter_args(
+// AVX2-NOT: scf.for
+// AVX2:   %[[COLUMNS:.*]] = vector.load %[[PANEL]][%[[STEP]], %c0] : memref<18x96xi8>, vector<32xi8>
+// AVX2:   vector.load %[[PANEL]][%[[STEP]], %c32] : memref<18x96xi8>, vector<32xi8>
+// AVX2:   %[[OFFSET:.*]] = arith.muli %[[STEP]], %c4 : index
+// AVX2:   %[[WG:.*]] = vector.load %[[FF]][%c0, %{{.*}}, %[[OFFSET]]] : memref<1x6x72xi8>, vector<4xi8>
 // AVX2:   %[[WB:.*]] = vector.bitcast %[[WG]] : vector<4xi8> to vector<1xi32>
 // AVX2:   %[[W:.*]] = vector.broadcast %{{.*}} : i32 to vector<8xi32>
 // AVX2:   %[[CWORDS:.*]] = vector.bitcast %[[COLUMNS]] : vector<32xi8> to vector<16xi16>
@@ -192,8 +199,8 @@ func.func @small_image_halves(%x: memref<1x1x8x9x9xi8>, %w: memref<1x8x3x3x2x4xi
 // not shifted) stays a generic.
 // SDOT-LABEL: func @conv(
 // SDOT: linalg.generic
-func.func @conv(%x: memref<1x1x8x9x23xi8>, %w: memref<1x6x3x3x2x4xi8>, %c: memref<1x1x6x4x11xi32>) {
-  linalg.generic {indexing_maps = [#in, #filter, #out], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction", "reduction", "reduction", "parallel", "reduction"]} ins(%x, %w : memref<1x1x8x9x23xi8>, memref<1x6x3x3x2x4xi8>) outs(%c : memref<1x1x6x4x11xi32>) {
+func.func @conv(%x: memref<1x1x8x9x23xi8>, %w: memref<1x6x2x3x3x4xi8>, %c: memref<1x1x6x4x11xi32>) {
+  linalg.generic {indexing_maps = [#in, #filter, #out], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction", "reduction", "reduction", "parallel", "reduction"]} ins(%x, %w : memref<1x1x8x9x23xi8>, memref<1x6x2x3x3x4xi8>) outs(%c : memref<1x1x6x4x11xi32>) {
   ^bb0(%a: i8, %b: i8, %acc: i32):
     %0 = arith.extui %a : i8 to i32
     %1 = arith.extsi %b : i8 to i32
@@ -211,7 +218,7 @@ func.func @conv(%x: memref<1x1x8x9x23xi8>, %w: memref<1x6x3x3x2x4xi8>, %c: memre
 // column vector and step on AVX2.
 
 #in = affine_map<(d0, d1, d2, d3, d4, d5, d6, d7, d8) -> (d0, d1, d6 * 4 + d8, d3 + d4, d7 + d5)>
-#filter = affine_map<(d0, d1, d2, d3, d4, d5, d6, d7, d8) -> (d1, d2, d4, d5, d6, d8)>
+#filter = affine_map<(d0, d1, d2, d3, d4, d5, d6, d7, d8) -> (d1, d2, d6, d4, d5, d8)>
 #out = affine_map<(d0, d1, d2, d3, d4, d5, d6, d7, d8) -> (d0, d1, d2, d3, d7)>
 memref.global "private" constant @filter : memref<1x2x1x1x1x4xi8> = dense<[[[[[[64, 64, -64, -64]]]], [[[[-64, 64, 1, 2]]]]]]>
 // CHECK-LABEL: func @conv_7bit_weights(
@@ -244,7 +251,7 @@ func.func @conv_7bit_weights(%x: memref<1x1x4x1x8xi8>, %c: memref<1x1x2x1x8xi32>
 // the 8-bit result is stored, and C's buffer goes.
 
 #in = affine_map<(d0, d1, d2, d3, d4, d5, d6, d7) -> (d0, d5 * 4 + d7, d2 + d3, d4 + d6)>
-#filter = affine_map<(d0, d1, d2, d3, d4, d5, d6, d7) -> (d1, d3, d4, d5, d7)>
+#filter = affine_map<(d0, d1, d2, d3, d4, d5, d6, d7) -> (d1, d5, d3, d4, d7)>
 #out = affine_map<(d0, d1, d2, d3, d4, d5, d6, d7) -> (d0, d1, d2, d6)>
 #id = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>
 #channel = affine_map<(d0, d1, d2, d3) -> (d1)>
@@ -301,7 +308,7 @@ func.func @fused_bias_and_requantization(%x: memref<1x4x3x18xi8>, %w: memref<2x1
 // multiplies with sdot.
 
 #in = affine_map<(d0, d1, d2, d3, d4, d5, d6, d7) -> (d0, d5 * 4 + d7, d2 + d3, d4 + d6)>
-#filter = affine_map<(d0, d1, d2, d3, d4, d5, d6, d7) -> (d1, d3, d4, d5, d7)>
+#filter = affine_map<(d0, d1, d2, d3, d4, d5, d6, d7) -> (d1, d5, d3, d4, d7)>
 #out = affine_map<(d0, d1, d2, d3, d4, d5, d6, d7) -> (d0, d1, d2, d6)>
 // SDOT-LABEL: func @shifted_activations(
 // SDOT: %[[SIGNS:.*]] = arith.constant dense<-128> : vector<16xi8>
@@ -333,7 +340,7 @@ func.func @shifted_activations(%x: memref<1x4x1x20xi8>, %w: memref<8x1x1x1x4xi8>
 // pixels, so each of its segments gets its own row's value.
 
 #in = affine_map<(d0, d1, d2, d3, d4, d5, d6, d7) -> (d0, d5 * 4 + d7, d2 + d3, d4 + d6)>
-#filter = affine_map<(d0, d1, d2, d3, d4, d5, d6, d7) -> (d1, d3, d4, d5, d7)>
+#filter = affine_map<(d0, d1, d2, d3, d4, d5, d6, d7) -> (d1, d5, d3, d4, d7)>
 #out = affine_map<(d0, d1, d2, d3, d4, d5, d6, d7) -> (d0, d1, d2, d6)>
 #id = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>
 #row = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, 0)>
@@ -369,7 +376,7 @@ func.func @row_varying_initial_values(%x: memref<1x4x5x5xi8>, %w: memref<2x1x1x1
 // accumulators (all elements as one dim, then their shape).
 
 #in = affine_map<(d0, d1, d2, d3, d4, d5, d6, d7) -> (d0, d5 * 4 + d7, d2 + d3, d4 + d6)>
-#filter = affine_map<(d0, d1, d2, d3, d4, d5, d6, d7) -> (d1, d3, d4, d5, d7)>
+#filter = affine_map<(d0, d1, d2, d3, d4, d5, d6, d7) -> (d1, d5, d3, d4, d7)>
 #out = affine_map<(d0, d1, d2, d3, d4, d5, d6, d7) -> (d0, d1, d2, d6)>
 #id5 = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d2, d3, d4)>
 #channel5 = affine_map<(d0, d1, d2, d3, d4) -> (d1, d2)>
@@ -614,12 +621,13 @@ func.func @pixel_rows_two_panels(%x: memref<1x8x3x10xi8>, %w: memref<4x2x3x3x16x
 // mask, a right shift). Other targets leave the i16 filter to the loops.
 
 #in = affine_map<(d0, d1, d2, d3, d4, d5, d6, d7) -> (d0, d5 * 4 + d7, d2 + d3, d6 + d4)>
-#filter = affine_map<(d0, d1, d2, d3, d4, d5, d6, d7) -> (d1, d3, d4, d5, d7)>
+#filter = affine_map<(d0, d1, d2, d3, d4, d5, d6, d7) -> (d1, d5, d3, d4, d7)>
 #out = affine_map<(d0, d1, d2, d3, d4, d5, d6, d7) -> (d0, d1, d2, d6)>
 // CHECK-LABEL: func @conv_wide_filter(
 // CHECK-SAME:      %[[X:[^:]+]]: memref<1x4x1x8xi8>, %[[F:[^:]+]]: memref<2x1x1x1x4xi16>, %[[C:[^:]+]]: memref<1x2x1x8xi32>)
 // VNNI: linalg.generic
 // VNNI-NOT: llvm.call_intrinsic
+// AVX2:     %[[FF:.*]] = memref.collapse_shape %[[F]] {{\[}}[0], [1, 2, 3, 4]] : memref<2x1x1x1x4xi16> into memref<2x4xi16>
 // AVX2-DAG: %[[CH0:.*]] = vector.load %[[X]][%c0, %c0, %c0, %c0] : memref<1x4x1x8xi8>, vector<8xi8>
 // AVX2-DAG: %[[CH1:.*]] = vector.load %[[X]][%c0, %c1, %c0, %c0] : memref<1x4x1x8xi8>, vector<8xi8>
 // AVX2-DAG: %[[CH2:.*]] = vector.load %[[X]][%c0, %c2, %c0, %c0] : memref<1x4x1x8xi8>, vector<8xi8>
@@ -629,11 +637,11 @@ func.func @pixel_rows_two_panels(%x: memref<1x8x3x10xi8>, %w: memref<4x2x3x3x16x
 // AVX2:     %[[PIXELS:.*]] = vector.shuffle %[[CH02]], %[[CH13]] [0, 1, 16, 17, 2, 3, 18, 19,
 // AVX2:     vector.store %[[PIXELS]], %[[PANEL:.*]][%c0, %c0] : memref<1x64xi8>, vector<32xi8>
 // AVX2:     %[[COLUMNS:.*]] = vector.load %[[PANEL]][%c0, %c0] : memref<1x64xi8>, vector<32xi8>
-// AVX2:     %[[W01:.*]] = vector.load %[[F]][%c0, %c0, %c0, %c0, %c0] : memref<2x1x1x1x4xi16>, vector<2xi16>
+// AVX2:     %[[W01:.*]] = vector.load %[[FF]][%c0, %c0] : memref<2x4xi16>, vector<2xi16>
 // AVX2:     vector.bitcast %[[W01]] : vector<2xi16> to vector<1xi32>
 // AVX2:     %[[B01:.*]] = vector.broadcast %{{.*}} : i32 to vector<8xi32>
 // AVX2:     %[[P01:.*]] = vector.bitcast %[[B01]] : vector<8xi32> to vector<16xi16>
-// AVX2:     %[[W23:.*]] = vector.load %[[F]][%c0, %c0, %c0, %c0, %c2] : memref<2x1x1x1x4xi16>, vector<2xi16>
+// AVX2:     %[[W23:.*]] = vector.load %[[FF]][%c0, %c2] : memref<2x4xi16>, vector<2xi16>
 // AVX2:     %[[B23:.*]] = vector.broadcast %{{.*}} : i32 to vector<8xi32>
 // AVX2:     %[[P23:.*]] = vector.bitcast %[[B23]] : vector<8xi32> to vector<16xi16>
 // AVX2:     %[[WORDS:.*]] = vector.bitcast %[[COLUMNS]] : vector<32xi8> to vector<16xi16>
