@@ -274,7 +274,7 @@ def QuarcVectorizeIntegerMatmul
     step) and its columns the packed weight, whose panel rows are loaded as
     they are. A convolution's rows are the output channels (the packed
     filter, broadcast) and its columns the pixels of one output row: for
-    each column tile and block of input channels (kept at about 32 KiB),
+    each column tile and block of input channels (kept at about 24 KiB),
     the input's four channels of each step are loaded along the row (a
     strided convolution loads a wider strip and keeps every stride-th
     byte), interleaved into an aligned panel on the stack, and the row
