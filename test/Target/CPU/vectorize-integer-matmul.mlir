@@ -163,11 +163,10 @@ func.func @small_image_halves(%x: memref<1x1x8x9x9xi8>, %w: memref<1x8x2x3x3x4xi
 // AVX2:   vector.load %[[C]][%c0, %c0, %{{.*}}, %{{.*}}, %c0] : memref<1x1x6x4x11xi32>, vector<8xi32>
 // AVX2:   vector.load %[[FLATC]][%c0, %c0, %{{.*}}, %{{.*}}] : memref<1x1x6x44xi32>, vector<8xi32>
 // AVX2:   scf.for %[[STEP:.*]] = %c0 to %c18 step %c1 iter_args(
-// AVX2-NOT: scf.for
-// AVX2:   %[[COLUMNS:.*]] = vector.load %[[PANEL]][%[[STEP]], %c0] : memref<18x96xi8>, vector<32xi8>
-// AVX2:   vector.load %[[PANEL]][%[[STEP]], %c32] : memref<18x96xi8>, vector<32xi8>
-// AVX2:   %[[OFFSET:.*]] = arith.muli %[[STEP]], %c4 : index
-// AVX2:   %[[WG:.*]] = vector.load %[[FF]][%c0, %{{.*}}, %[[OFFSET]]] : memref<1x6x72xi8>, vector<4xi8>
+// AVX2-NEXT: %[[OFFSET:.*]] = arith.muli %[[STEP]], %c4 : index
+// AVX2-NEXT: %[[COLUMNS:.*]] = vector.load %[[PANEL]][%[[STEP]], %c0] : memref<18x96xi8>, vector<32xi8>
+// AVX2-NEXT: vector.load %[[PANEL]][%[[STEP]], %c32] : memref<18x96xi8>, vector<32xi8>
+// AVX2-NEXT: %[[WG:.*]] = vector.load %[[FF]][%c0, %{{.*}}, %[[OFFSET]]] : memref<1x6x72xi8>, vector<4xi8>
 // AVX2:   %[[WB:.*]] = vector.bitcast %[[WG]] : vector<4xi8> to vector<1xi32>
 // AVX2:   %[[W:.*]] = vector.broadcast %{{.*}} : i32 to vector<8xi32>
 // AVX2:   %[[CWORDS:.*]] = vector.bitcast %[[COLUMNS]] : vector<32xi8> to vector<16xi16>
