@@ -6,7 +6,10 @@ channels, kernel, stride, input size; 24 shapes) becomes two one-layer ONNX mode
 * int8: a uint8 input -> DequantizeLinear -> Conv (int8 weights, per-output-channel
   scales) -> Relu -> QuantizeLinear -> uint8 output. quarc compiles it to one integer
   convolution with its output stage; onnxruntime runs it as one QLinearConv (its QDQ
-  fusion), so neither engine converts floats and the table compares the kernels.
+  fusion), so neither engine converts floats. onnxruntime runs that QLinearConv in NHWC,
+  between two Transpose nodes it adds at the model's input and output (its profiler: 10 us
+  each for a 14 x 14 x 256 layer, more for larger maps): its times include them, where in
+  a whole model the transposes cancel out.
   `--weight-bits 7` draws the weights from [-64, 64] (the range `reduce-range` gives):
   no pair of u8 x s8 products can then pass int16, and quarc's AVX2 kernels take
   `vpmaddubsw` instead of the exact 16-bit path that full 8-bit weights need.
