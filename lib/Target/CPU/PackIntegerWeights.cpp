@@ -269,9 +269,9 @@ SmallVector<int32_t> getShiftCompensation(ArrayRef<char> packed, int64_t run,
 /// The output pixels up to which a pointwise convolution takes the
 /// pixel-rows kernel (quarc-vectorize-integer-matmul) with AVX-512 VNNI:
 /// 7 x 7 and 14 x 14 images, where vectors of pixels would leave lanes idle
-/// at the end of each tile. Larger ones run as fast on the broadcast-rows kernel, whose output
-/// needs no transposition; a convolution with a window takes the pixel-rows
-/// kernel at every size (its panels are read by more k steps; ResNet-50's
+/// at the end of each tile. Larger ones run as fast on the broadcast-rows
+/// kernel, whose output needs no transposition; a convolution with a
+/// window takes the pixel-rows kernel at every size (its panels are read by more k steps; ResNet-50's
 /// 3 x 3 layers at 56 x 56 and 28 x 28 run 8-10% faster).
 constexpr int64_t kPixelRowsMaxPointwisePixels = 256;
 
@@ -405,7 +405,8 @@ public:
                   continue;
                 }
                 int64_t flat =
-                    (((gi * features + fi) * channels + ci) * kh + ii) * kw + ji;
+                    (((gi * features + fi) * channels + ci) * kh + ii) * kw +
+                    ji;
                 std::optional<int8_t> value =
                     centered(flat, gi * features + fi);
                 if (!value)
@@ -466,7 +467,8 @@ public:
     renamed[x] = loop(X);
     renamed[c] = loop(C1) * 4 + loop(C0);
     AffineMap newIn = inMap.replaceDimsAndSymbols(renamed, {}, loops, 0);
-    SmallVector<int64_t> filterShape = {groups, features, padded / 4, kh, kw, 4};
+    SmallVector<int64_t> filterShape = {groups, features, padded / 4,
+                                        kh, kw, 4};
     // [N, 1, C, H, W] and [N, 1, F, OH, OW] without their unit group dim.
     SmallVector<ReassociationIndices> ungroup = {{0}, {1, 2}, {3}, {4}};
     if (!grouped) {

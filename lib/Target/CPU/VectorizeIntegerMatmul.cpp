@@ -53,11 +53,12 @@ namespace {
 /// step, with room left for the filter rows it broadcasts and C (three
 /// quarters of a 32 KiB L1: Zen 3's 3 x 3 layers of ResNet-50 ran 2-3%
 /// faster than with panels of 32 KiB, a 1 x 1 stride-2 one 1% slower for
-/// its second block); in L2 for the pixel-rows kernel, which broadcasts words from one
-/// of its lines per step (the hardware's prefetcher keeps up) and whose
-/// longer k blocks save transposes and accumulator round trips (ResNet-50
-/// 4% faster than with 32 KB, 1% slower than with whole panels of up to
-/// 295 KB; the panel is on the stack, docs/runtime.md says how much).
+/// its second block); in L2 for the pixel-rows kernel, which broadcasts
+/// words from one of its lines per step (the hardware's prefetcher keeps
+/// up) and whose longer k blocks save transposes and accumulator round
+/// trips (ResNet-50 4% faster than with 32 KB, 1% slower than with whole
+/// panels of up to 295 KB; the panel is on the stack, docs/runtime.md says
+/// how much).
 constexpr int64_t kPanelBytes = 24 * 1024;
 constexpr int64_t kPixelRowsPanelBytes = 128 * 1024;
 

@@ -315,10 +315,10 @@ def QuarcVectorizeIntegerMatmul
     spilled in the loop). Its k blocks are longer (a panel of up to 128
     KiB, read from L2: one line per step), and the first loops of each call
     ask L2 for the next call's filter rows, one per step, so that no loop
-    streams two panels' rows from memory at the rate it computes. Each panel's 16 x 16 (8 x 8) block
-    of sums is transposed in registers (four (three) rounds of two-input
-    shuffles) to channels x pixels, the form of C, before the initial
-    values, the store and the output stage. Small images split the output
+    streams two panels' rows from memory at the rate it computes. Each
+    panel's 16 x 16 (8 x 8) block of sums is transposed in registers (four
+    (three) rounds of two-input shuffles) to channels x pixels, the form of
+    C, before the initial values, the store and the output stage. Small images split the output
     channels in halves between threads, as above.
 
     One parallel loop, marked for `quarc-parallelize-loops`, runs over the
