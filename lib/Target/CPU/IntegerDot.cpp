@@ -150,4 +150,15 @@ bool hasDepthwiseQuadKernel(const TargetInfo &target, int64_t kernelWidth,
   return span <= 4 * lanes;
 }
 
+bool hasDepthwisePairKernel(const TargetInfo &target, int64_t kernelWidth,
+                            int64_t stride, int64_t dilation) {
+  if (target.arch != "x86_64" || target.vectorBits() < 256 ||
+      target.int8Dot() == TargetInfo::Int8Dot::None ||
+      hasDepthwiseQuadKernel(target, kernelWidth, stride, dilation))
+    return false;
+  int64_t span =
+      (kPairLanePixels - 1) * stride + (kernelWidth - 1) * dilation + 1;
+  return span <= kPairLaneBytes;
+}
+
 } // namespace mlir::quarc

@@ -72,6 +72,22 @@ bool hasPixelRowsKernel(const TargetInfo &target);
 bool hasDepthwiseQuadKernel(const TargetInfo &target, int64_t kernelWidth,
                             int64_t stride, int64_t dilation);
 
+/// Whether quarc-vectorize-depthwise has, for `target`, the integer
+/// depthwise kernel that takes two taps of a filter row per step (when it
+/// has no quad kernel): x86 with 256-bit or wider in-lane byte shuffles
+/// (`vpshufb`) and `vpmaddwd`, each 128-bit lane holding four pixels whose
+/// input bytes (at `stride` and `dilation` along a row of `kernelWidth`
+/// taps) fit its 16 bytes. The filter is packed as sign-extended i16 with
+/// rows of an even number of taps, [C, KH, ceil(KW/2) * 2] (zeros past KW),
+/// so that each pair of weights is one i32 word in memory.
+bool hasDepthwisePairKernel(const TargetInfo &target, int64_t kernelWidth,
+                            int64_t stride, int64_t dilation);
+
+/// Pixels per 128-bit lane of the tap-pair depthwise kernel (i32 results),
+/// and the bytes of input that lane's byte shuffle can pick from.
+constexpr int64_t kPairLanePixels = 4;
+constexpr int64_t kPairLaneBytes = 16;
+
 } // namespace mlir::quarc
 
 #endif // QUARC_LIB_TARGET_CPU_INTEGERDOT_H

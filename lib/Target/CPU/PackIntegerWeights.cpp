@@ -576,10 +576,12 @@ public:
     if (inMap.getResult(0) != dim(n) || inMap.getResult(1) != dim(g) ||
         inMap.getResult(2) != dim(c))
       return failure();
-    // The filter as [C, KH, KW]; for the kernel that takes four taps per
+    // The filter as [C, KH, KW] s8; for the kernel that takes four taps per
     // step, its rows padded with zeros to a multiple of four taps, [C, KH,
-    // KW4], of which the product reads the first KW (a slice: the kernel
-    // reads the whole quads of the padded constant).
+    // KW4], and for the kernel that takes two, sign-extended to i16 with
+    // rows of an even number of taps, [C, KH, KW2] (each pair of weights one
+    // i32 word). The product reads the first KW of a padded row (a slice:
+    // the kernel reads the whole quads or pairs of the padded constant).
     int64_t channels = filterType.getDimSize(0);
     int64_t kh = filterType.getDimSize(3), kw = filterType.getDimSize(4);
     std::optional<std::pair<int64_t, int64_t>> columnWindow =
@@ -587,7 +589,12 @@ public:
     bool quads = columnWindow &&
                  hasDepthwiseQuadKernel(target, kw, columnWindow->first,
                                         columnWindow->second);
-    int64_t rowLength = quads ? llvm::alignTo(kw, 4) : kw;
+    bool pairs = columnWindow &&
+                 hasDepthwisePairKernel(target, kw, columnWindow->first,
+                                        columnWindow->second);
+    int64_t rowLength = quads   ? llvm::alignTo(kw, 4)
+                        : pairs ? llvm::alignTo(kw, 2)
+                                : kw;
     SmallVector<char> packed(channels * kh * rowLength, 0);
     for (int64_t index = 0; index < int64_t(weights.size()); ++index) {
       std::optional<int8_t> value = centered(index, 0);
@@ -595,9 +602,14 @@ public:
         return failure();
       packed[index / kw * rowLength + index % kw] = *value;
     }
+    Type element = b.getI8Type();
+    if (pairs) {
+      packed = widenToWords(packed);
+      element = b.getI16Type();
+    }
     Location loc = op.getLoc();
     Value filter = createPackedConstant(
-        b, loc, RankedTensorType::get({channels, kh, rowLength}, b.getI8Type()),
+        b, loc, RankedTensorType::get({channels, kh, rowLength}, element),
         packed);
     if (rowLength != kw) {
       SmallVector<OpFoldResult> zeros(3, b.getIndexAttr(0)),

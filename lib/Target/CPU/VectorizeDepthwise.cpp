@@ -16,11 +16,13 @@
 // one load per filter row of the input strip the register's pixels read,
 // a byte permute that gives each pixel's i32 lane the four input bytes of
 // its taps, and one dot product step with the quad of weights broadcast.
-// Other x86 targets with 256-bit or wider vectors take two taps per step:
-// each 128-bit lane of a register, four pixels, gets the input bytes of
-// its pixels' taps t and t + 1 as zero-extended 16-bit words by one
-// in-lane byte shuffle (`vpshufb`) of the strip those pixels read, and
-// `vpmaddwd` adds their products with the taps' weights in i32 (exact).
+// Other x86 targets with 256-bit or wider vectors take two taps per step
+// (hasDepthwisePairKernel; the filter packed as i16 in rows of pairs of
+// taps): each 128-bit lane of a register, four pixels, gets the input
+// bytes of its pixels' taps t and t + 1 as zero-extended 16-bit words by
+// one in-lane byte shuffle (`vpshufb`) of the strip those pixels read, and
+// `vpmaddwd` adds their products with the taps' weights, one i32 word of
+// the filter broadcast, in i32 (exact).
 //
 //===----------------------------------------------------------------------===//
 
@@ -45,21 +47,19 @@ namespace {
 /// Output pixels per strip, in vector registers.
 constexpr int64_t kStripRegisters = 2;
 
-/// Pixels per 128-bit lane of the tap-pair kernel (i32 results), and the
-/// bytes of input that lane's byte shuffle can pick from.
-constexpr int64_t kPairLanePixels = 4;
-constexpr int64_t kPairLaneBytes = 16;
 
 struct DepthwiseConv {
   Value input, filter, output; // [N, C, H, W], [C, KH, KW], [N, C, OH, OW]
   SmallVector<int64_t> strides, dilations;
-  /// u8 input, s8 filter, i32 output (quarc-pack-integer-weights' form of
-  /// an integer depthwise convolution) rather than f32.
+  /// u8 input, s8 filter (or s8 values in i16), i32 output
+  /// (quarc-pack-integer-weights' form of an integer depthwise convolution)
+  /// rather than f32.
   bool integer = false;
-  /// The integer filter's memory with rows of a multiple of four taps
-  /// ([C, KH, KW4], zeros past KW), if it is so stored: the filter itself,
-  /// or the padded constant it is a slice of (quarc-pack-integer-weights).
-  Value quadRows = {};
+  /// The integer filter's memory with rows of a multiple of four taps (s8,
+  /// [C, KH, KW4]) or two (i16, [C, KH, KW2]), zeros past KW, if it is so
+  /// stored: the filter itself, or the padded constant it is a slice of
+  /// (quarc-pack-integer-weights).
+  Value paddedRows = {};
   int64_t kernelHeight = 0, kernelWidth = 0;
 };
 
@@ -93,15 +93,16 @@ bool isRowContiguousBuffer(Value value, unsigned width) {
          llvm::none_of(type.getShape().drop_front(), ShapedType::isDynamic);
 }
 
-/// The memory of a [C, KH, KW] filter with rows of a multiple of four taps
-/// (zeros past KW), or null: the filter itself if it is contiguous and KW
-/// is a multiple of four, or the contiguous [C, KH, KW4] buffer it is the
-/// leading slice of, if that holds zeros past KW (a constant).
-Value getQuadRows(Value filter) {
+/// The memory of a [C, KH, KW] filter with rows of a multiple of `taps`
+/// taps (zeros past KW), or null: the filter itself if it is contiguous and
+/// KW is a multiple of `taps`, or the contiguous [C, KH, alignTo(KW, taps)]
+/// buffer it is the leading slice of, if that holds zeros past KW (a
+/// constant).
+Value getPaddedRows(Value filter, int64_t taps) {
   auto type = cast<MemRefType>(filter.getType());
   ArrayRef<int64_t> shape = type.getShape();
   if (type.hasStaticShape() && type.getLayout().isIdentity() &&
-      shape[2] % 4 == 0)
+      shape[2] % taps == 0)
     return filter;
   auto slice = filter.getDefiningOp<memref::SubViewOp>();
   if (!slice)
@@ -112,7 +113,7 @@ Value getQuadRows(Value filter) {
   if (!sourceType.hasStaticShape() || !sourceType.getLayout().isIdentity() ||
       sourceShape.size() != 3 || sourceShape[0] != shape[0] ||
       sourceShape[1] != shape[1] ||
-      sourceShape[2] != int64_t(llvm::alignTo(shape[2], 4)) ||
+      sourceShape[2] != int64_t(llvm::alignTo(shape[2], taps)) ||
       !llvm::all_of(slice.getStaticOffsets(),
                     [](int64_t offset) { return offset == 0; }) ||
       !llvm::all_of(slice.getStaticStrides(),
@@ -121,15 +122,16 @@ Value getQuadRows(Value filter) {
   std::optional<SmallVector<int8_t>> bytes = getGlobalBytes(source);
   if (!bytes)
     return nullptr;
+  int64_t elementBytes = type.getElementTypeBitWidth() / 8;
   for (int64_t at = 0; at < int64_t(bytes->size()); ++at)
-    if (at % sourceShape[2] >= shape[2] && (*bytes)[at] != 0)
+    if (at / elementBytes % sourceShape[2] >= shape[2] && (*bytes)[at] != 0)
       return nullptr;
   return source;
 }
 
 /// quarc-pack-integer-weights' depthwise form: loops (n, c, y, x, i, j),
-/// input (n, c, y * sy + i * dy, x * sx + j * dx), filter (c, i, j), output
-/// (n, c, y, x), body acc + extui(input) * extsi(filter).
+/// input (n, c, y * sy + i * dy, x * sx + j * dx), filter (c, i, j; i8 or
+/// i16), output (n, c, y, x), body acc + extui(input) * extsi(filter).
 FailureOr<DepthwiseConv> matchIntegerDepthwise(linalg::GenericOp op) {
   if (!op.hasPureBufferSemantics() || op.getNumLoops() != 6 ||
       op.getNumDpsInputs() != 2 || op.getNumDpsInits() != 1)
@@ -137,7 +139,8 @@ FailureOr<DepthwiseConv> matchIntegerDepthwise(linalg::GenericOp op) {
   DepthwiseConv conv{op.getDpsInputs()[0], op.getDpsInputs()[1],
                      op.getDpsInits()[0], {}, {}, /*integer=*/true};
   if (!isRowContiguousBuffer(conv.input, 8) ||
-      !isRowContiguousBuffer(conv.filter, 8) ||
+      !(isRowContiguousBuffer(conv.filter, 8) ||
+        isRowContiguousBuffer(conv.filter, 16)) ||
       !isRowContiguousBuffer(conv.output, 32))
     return failure();
   MLIRContext *ctx = op.getContext();
@@ -180,7 +183,10 @@ FailureOr<DepthwiseConv> matchIntegerDepthwise(linalg::GenericOp op) {
   if (ShapedType::isDynamic(conv.kernelHeight) ||
       ShapedType::isDynamic(conv.kernelWidth))
     return failure();
-  conv.quadRows = getQuadRows(conv.filter);
+  // Quads of s8 taps, or pairs of i16 ones.
+  bool words =
+      cast<MemRefType>(conv.filter.getType()).getElementTypeBitWidth() == 16;
+  conv.paddedRows = getPaddedRows(conv.filter, words ? 2 : 4);
   return conv;
 }
 
@@ -190,10 +196,12 @@ public:
                    Location loc)
       : conv(conv), target(target), lanes(target.vectorBits() / 32),
         stripWidth(kStripRegisters * lanes), fused(target.hasVectorFMA()),
-        quadKernel(conv.quadRows &&
+        quadKernel(conv.paddedRows && filterBits() == 8 &&
                    hasDepthwiseQuadKernel(target, conv.kernelWidth,
                                           conv.strides[1], conv.dilations[1])),
-        pairKernel(conv.integer && !quadKernel && hasPairKernel()),
+        pairKernel(conv.paddedRows && filterBits() == 16 &&
+                   hasDepthwisePairKernel(target, conv.kernelWidth,
+                                          conv.strides[1], conv.dilations[1])),
         loc(loc) {}
 
   void build(OpBuilder &b) {
@@ -332,17 +340,6 @@ private:
     storeStrip(b, sums, n, c, y);
   }
 
-  /// Whether the tap-pair kernel applies: x86 with in-lane byte shuffles
-  /// of 256 bits or more (AVX2), and a lane's four pixels reading at most
-  /// the 16 input bytes its shuffle can pick from.
-  bool hasPairKernel() const {
-    int64_t span = (kPairLanePixels - 1) * conv.strides[1] +
-                   (conv.kernelWidth - 1) * conv.dilations[1] + 1;
-    return target.arch == "x86_64" && target.vectorBits() >= 256 &&
-           target.int8Dot() != TargetInfo::Int8Dot::None &&
-           span <= kPairLaneBytes;
-  }
-
   /// The strip with two taps per step: for each filter row, each 128-bit
   /// lane of the strip's registers is loaded with the input bytes its four
   /// pixels read (exactly those: never past the row's last byte read),
@@ -410,34 +407,21 @@ private:
     storeStrip(b, sums, n, c, y);
   }
 
-  /// The weights of taps t and t + 1 (zero past the row) of filter row i of
-  /// channel c, sign-extended to i16 and paired in an i32 broadcast to
-  /// every lane of a vector<2 lanes x i16>.
+  /// The i16 weights of taps t and t + 1 (zero past the row) of filter row
+  /// i of channel c, one i32 word of the padded filter, broadcast to every
+  /// lane of a vector<2 lanes x i16>.
   Value broadcastTapPair(OpBuilder &b, Value c, int64_t i, int64_t t) {
-    Type i32 = b.getI32Type();
-    auto weight = [&](int64_t tap) -> Value {
-      Value byte = memref::LoadOp::create(
-          b, loc, conv.filter,
-          ValueRange{c, arith::ConstantIndexOp::create(b, loc, i),
-                     arith::ConstantIndexOp::create(b, loc, tap)});
-      return arith::ExtSIOp::create(b, loc, i32, byte);
-    };
-    auto constant = [&](int64_t value) -> Value {
-      return arith::ConstantOp::create(b, loc, b.getIntegerAttr(i32, value));
-    };
-    Value word = arith::AndIOp::create(b, loc, weight(t), constant(0xFFFF));
-    if (t + 1 < conv.kernelWidth)
-      word = arith::OrIOp::create(
-          b, loc, word,
-          arith::ShLIOp::create(b, loc, weight(t + 1), constant(16)));
-    return broadcastWord(b, loc, word, lanes, b.getI16Type());
+    Value pair = loadWord(b, loc, conv.paddedRows,
+                          ValueRange{c, arith::ConstantIndexOp::create(b, loc, i),
+                                     arith::ConstantIndexOp::create(b, loc, t)});
+    return broadcastWord(b, loc, pair, lanes, b.getI16Type());
   }
 
   /// The four weights of quad q of filter row i of channel c, as one i32
   /// broadcast to every lane of a vector<4 lanes x i8>.
   Value broadcastQuad(OpBuilder &b, Value c, int64_t i, int64_t q) {
     return broadcastByteQuad(
-        b, loc, conv.quadRows,
+        b, loc, conv.paddedRows,
         ValueRange{c, arith::ConstantIndexOp::create(b, loc, i),
                    arith::ConstantIndexOp::create(b, loc, 4 * q)},
         lanes);
@@ -481,6 +465,10 @@ private:
       return index;
     return arith::MulIOp::create(
         b, loc, index, arith::ConstantIndexOp::create(b, loc, factor));
+  }
+
+  unsigned filterBits() const {
+    return cast<MemRefType>(conv.filter.getType()).getElementTypeBitWidth();
   }
 
   const DepthwiseConv &conv;

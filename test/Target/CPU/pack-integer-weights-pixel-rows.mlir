@@ -1,5 +1,5 @@
-// RUN: quarc-opt %s -split-input-file --convert-quarc-to-linalg --canonicalize --quarc-pack-integer-weights=target=x86_64+avx512vnni | FileCheck %s --check-prefix=ROWS
-// RUN: quarc-opt %s -split-input-file --convert-quarc-to-linalg --canonicalize --quarc-pack-integer-weights=target=x86_64+avx2 | FileCheck %s --check-prefix=AVX2
+// RUN: quarc-opt %s -split-input-file --convert-quarc-to-linalg --canonicalize --quarc-pack-integer-weights=target=x86_64+avx512vnni | FileCheck %s --check-prefixes=ROWS,PAIRS
+// RUN: quarc-opt %s -split-input-file --convert-quarc-to-linalg --canonicalize --quarc-pack-integer-weights=target=x86_64+avx2 | FileCheck %s --check-prefixes=AVX2,PAIRS
 // RUN: quarc-opt %s -split-input-file --convert-quarc-to-linalg --canonicalize --quarc-pack-integer-weights=target=x86_64+avx512vnni+avx512vbmi | FileCheck %s --check-prefix=QUADS
 
 // With AVX-512 VNNI, a convolution with a window (here 1 x 2) and a
@@ -121,21 +121,28 @@ func.func @pointwise_small(%x: tensor<1x4x16x16x!x>, %b: tensor<16xi32>) -> tens
 // With AVX-512 VNNI and VBMI, a depthwise filter's rows are padded with
 // zeros to whole quads of taps, [C, KH, KW4], for quarc-vectorize-depthwise's
 // kernel that takes four taps per step; the product reads its leading [C,
-// KH, KW] slice. w[c, 0, i, j] = 10 c + 3 i + j - 20: channel 0's rows are (-20, -19, -18, -17, -16, 0, 0, 0)
-// and (-17 .. -13, 0, 0, 0). Without VBMI the filter stays [C, KH, KW].
+// KH, KW] slice. w[c, 0, i, j] = 10 c + 3 i + j - 20: channel 0's rows are
+// (-20, -19, -18, -17, -16, 0, 0, 0) and (-17 .. -13, 0, 0, 0). Other x86
+// targets with 256-bit vectors take two taps per step: the rows are padded
+// to whole pairs of taps and sign-extended to i16, [C, KH, KW2], each pair
+// of weights one i32 word (-20, -19), (-18, -17), (-16, 0).
 
 !x = !quant.uniform<u8:f32, 0.5:10>
 !w = !quant.uniform<i8:f32, 0.25>
 !y = !quant.uniform<u8:f32, 1.0:5>
-// QUADS-LABEL: func.func @depthwise_quads
+// QUADS-LABEL: func.func @depthwise_padded_rows
 // QUADS: %[[PADDED:.*]] = arith.constant dense<{{\[}}{{\[}}[-20, -19, -18, -17, -16, 0, 0, 0], [-17, -16, -15, -14, -13, 0, 0, 0]], {{\[}}[-10, -9, -8, -7, -6, 0, 0, 0], [-7, -6, -5, -4, -3, 0, 0, 0]]]> : tensor<2x2x8xi8>
 // QUADS: %[[FILTER:.*]] = tensor.extract_slice %[[PADDED]][0, 0, 0] [2, 2, 5] [1, 1, 1] : tensor<2x2x8xi8> to tensor<2x2x5xi8>
 // QUADS: linalg.generic
 // QUADS-SAME: ins(%{{.*}}, %[[FILTER]] : tensor<1x2x6x12xi8>, tensor<2x2x5xi8>)
-// ROWS-LABEL: func.func @depthwise_quads
-// ROWS: arith.constant dense<{{.*}}> : tensor<2x2x5xi8>
-// ROWS-NOT: tensor.extract_slice
-func.func @depthwise_quads(%x: tensor<1x2x6x12x!x>, %b: tensor<2xi32>) -> tensor<1x2x5x8x!y> {
+// PAIRS-LABEL: func.func @depthwise_padded_rows
+// PAIRS: %[[PADDED:.*]] = arith.constant dense<{{\[}}{{\[}}[-20, -19, -18, -17, -16, 0], [-17, -16, -15, -14, -13, 0]], {{\[}}[-10, -9, -8, -7, -6, 0], [-7, -6, -5, -4, -3, 0]]]> : tensor<2x2x6xi16>
+// PAIRS: %[[FILTER:.*]] = tensor.extract_slice %[[PADDED]][0, 0, 0] [2, 2, 5] [1, 1, 1] : tensor<2x2x6xi16> to tensor<2x2x5xi16>
+// PAIRS: linalg.generic
+// PAIRS-SAME: ins(%{{.*}}, %[[FILTER]] : tensor<1x2x6x12xi8>, tensor<2x2x5xi16>)
+// PAIRS: arith.extui %{{.*}} : i8 to i32
+// PAIRS: arith.extsi %{{.*}} : i16 to i32
+func.func @depthwise_padded_rows(%x: tensor<1x2x6x12x!x>, %b: tensor<2xi32>) -> tensor<1x2x5x8x!y> {
   %wc = arith.constant dense<[
     [[[-20, -19, -18, -17, -16], [-17, -16, -15, -14, -13]]],
     [[[-10, -9, -8, -7, -6], [-7, -6, -5, -4, -3]]]]> : tensor<2x1x2x5xi8>

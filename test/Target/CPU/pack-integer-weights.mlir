@@ -134,7 +134,9 @@ func.func @grouped(%x: tensor<1x8x3x7x!x>, %b: tensor<6xi32>) -> tensor<1x6x3x6x
 // becomes the integer form quarc-vectorize-depthwise takes: input [N, C, H,
 // W], filter [C, KH, KW] (the weights minus their zero point: 200 - 128 =
 // 72), output [N, C, OH, OW], loops (n, c, y, x, i, j) with the stride and
-// dilation in the input's map.
+// dilation in the input's map. For these x86 targets' kernel, which takes
+// two taps per step, the filter is sign-extended to i16 (its rows are
+// already whole pairs of taps).
 
 !x = !quant.uniform<u8:f32, 0.5:10>
 !w = !quant.uniform<u8:f32, 0.25:128>
@@ -143,13 +145,13 @@ func.func @grouped(%x: tensor<1x8x3x7x!x>, %b: tensor<6xi32>) -> tensor<1x6x3x6x
 // CHECK-DAG: #[[DFILTER:.*]] = affine_map<(d0, d1, d2, d3, d4, d5) -> (d1, d4, d5)>
 // CHECK-DAG: #[[DOUT:.*]] = affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d1, d2, d3)>
 // CHECK-LABEL: func.func @depthwise
-// CHECK: %[[FILTER:.*]] = arith.constant dense<72> : tensor<4x2x2xi8>
+// CHECK: %[[FILTER:.*]] = arith.constant dense<72> : tensor<4x2x2xi16>
 // CHECK: %[[IN:.*]] = tensor.collapse_shape %{{.*}} {{\[}}[0], [1, 2], [3], [4]] : tensor<1x4x1x9x11xi8> into tensor<1x4x9x11xi8>
 // CHECK: %[[INIT:.*]] = tensor.collapse_shape %{{.*}} : tensor<1x4x1x4x5xi32> into tensor<1x4x4x5xi32>
 // CHECK: %[[D:.*]] = linalg.generic {indexing_maps = [#[[DIN]], #[[DFILTER]], #[[DOUT]]], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction", "reduction"]}
-// CHECK-SAME: ins(%[[IN]], %[[FILTER]] : tensor<1x4x9x11xi8>, tensor<4x2x2xi8>) outs(%[[INIT]] : tensor<1x4x4x5xi32>)
-// CHECK: arith.extui
-// CHECK: arith.extsi
+// CHECK-SAME: ins(%[[IN]], %[[FILTER]] : tensor<1x4x9x11xi8>, tensor<4x2x2xi16>) outs(%[[INIT]] : tensor<1x4x4x5xi32>)
+// CHECK: arith.extui %{{.*}} : i8 to i32
+// CHECK: arith.extsi %{{.*}} : i16 to i32
 // CHECK: tensor.expand_shape %[[D]] {{\[}}[0], [1, 2], [3], [4]]
 func.func @depthwise(%x: tensor<1x4x9x11x!x>, %b: tensor<4xi32>) -> tensor<1x4x4x5x!y> {
   %wc = arith.constant dense<200> : tensor<4x1x2x2xui8>

@@ -318,19 +318,24 @@ func.func @tensor_left_alone(%x: tensor<1x2x9x21xf32>, %w: tensor<2x3x3xf32>, %o
 
 // The integer form of quarc-pack-integer-weights (u8 input, s8 filter, i32
 // accumulators), stride 2 along the rows. x86 with AVX2 (or AVX-512) takes
-// two taps per step: each 128-bit lane of a register (four pixels) is
-// loaded with the 9 bytes its pixels read (3 x 2 + 2 + 1), and for taps
-// (0, 1), then (2, none), one byte shuffle gives each pixel's i32 lane its
-// two input bytes as zero-extended words (32: a zero byte), multiplied by
-// the pair of weights (sign-extended to 16 bits, w0 | w1 << 16) in
-// vpmaddwd. Elsewhere, each tap's strip of u8 pixels is widened to i32 and
-// multiplied by the widened weight.
+// two taps per step where the filter is stored as i16 in rows of whole
+// pairs of taps (here the leading [3, 2, 3] slice of a [3, 2, 4] constant
+// with zeros past the third tap): each 128-bit lane of a register (four
+// pixels) is loaded with the 9 bytes its pixels read (3 x 2 + 2 + 1), and
+// for taps (0, 1), then (2, none), one byte shuffle gives each pixel's i32
+// lane its two input bytes as zero-extended words (32: a zero byte),
+// multiplied in vpmaddwd by the pair of weights, one i32 word of the
+// filter broadcast. Elsewhere, each tap's strip of u8 pixels is widened to
+// i32 and multiplied by the widened weight.
 
+memref.global "private" constant @pairs : memref<3x2x4xi16> = dense<[[[1, -2, 3, 0], [4, 5, -6, 0]], [[7, 8, 9, 0], [10, 11, 12, 0]], [[-1, -1, -1, 0], [2, 2, 2, 0]]]>
 #in = affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d1, d2 + d4, d3 * 2 + d5)>
 #filter = affine_map<(d0, d1, d2, d3, d4, d5) -> (d1, d4, d5)>
 #out = affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d1, d2, d3)>
 // CHECK-LABEL: func @integer_stride2(
-// CHECK-SAME:      %[[X:[^:]+]]: memref<1x3x4x41xi8>, %[[W:[^:]+]]: memref<3x2x3xi8>, %[[Y:[^:]+]]: memref<1x3x3x20xi32>)
+// CHECK-SAME:      %[[X:[^:]+]]: memref<1x3x4x41xi8>, %[[Y:[^:]+]]: memref<1x3x3x20xi32>)
+// CHECK:       %[[G:.*]] = memref.get_global @pairs : memref<3x2x4xi16>
+// CHECK:       %[[W:.*]] = memref.subview %[[G]]
 // CHECK-NOT:   linalg.generic
 // CHECK:       scf.parallel
 // AVX2:          %[[ACC:.*]] = vector.load %[[Y]]{{.*}} : memref<1x3x3x20xi32>, vector<8xi32>
@@ -341,38 +346,36 @@ func.func @tensor_left_alone(%x: tensor<1x2x9x21xf32>, %w: tensor<2x3x3xf32>, %o
 // AVX2:          %[[HIGH:.*]] = vector.load %[[X]]{{.*}} : memref<1x3x4x41xi8>, vector<9xi8>
 // AVX2:          %[[HIGH16:.*]] = vector.insert_strided_slice %[[HIGH]], %{{.*}} {offsets = [0], strides = [1]} : vector<9xi8> into vector<16xi8>
 // AVX2:          %[[STRIP:.*]] = vector.insert_strided_slice %[[HIGH16]], %[[STRIP0]] {offsets = [16], strides = [1]} : vector<16xi8> into vector<32xi8>
-// AVX2:          %[[W0:.*]] = memref.load %[[W]][%{{.*}}, %c0{{.*}}, %c0{{.*}}] : memref<3x2x3xi8>
-// AVX2:          %[[W0W:.*]] = arith.extsi %[[W0]] : i8 to i32
-// AVX2:          %[[W0L:.*]] = arith.andi %[[W0W]], %c65535_i32
-// AVX2:          %[[W1:.*]] = memref.load %[[W]][%{{.*}}, %c0{{.*}}, %c1{{.*}}] : memref<3x2x3xi8>
-// AVX2:          %[[W1W:.*]] = arith.extsi %[[W1]] : i8 to i32
-// AVX2:          %[[W1H:.*]] = arith.shli %[[W1W]], %c16_i32
-// AVX2:          %[[PAIR:.*]] = arith.ori %[[W0L]], %[[W1H]] : i32
+// AVX2:          %[[W01:.*]] = vector.load %[[G]][%{{.*}}, %c0{{.*}}, %c0{{.*}}] : memref<3x2x4xi16>, vector<2xi16>
+// AVX2:          %[[WORD:.*]] = vector.bitcast %[[W01]] : vector<2xi16> to vector<1xi32>
+// AVX2:          %[[PAIR:.*]] = vector.extract %[[WORD]][0] : i32 from vector<1xi32>
 // AVX2:          %[[SPLAT:.*]] = vector.broadcast %[[PAIR]] : i32 to vector<8xi32>
 // AVX2:          %[[WORDS:.*]] = vector.bitcast %[[SPLAT]] : vector<8xi32> to vector<16xi16>
 // AVX2:          %[[P:.*]] = vector.shuffle %[[STRIP]], %[[ZERO]] [0, 32, 1, 32, 2, 32, 3, 32, 4, 32, 5, 32, 6, 32, 7, 32, 16, 32, 17, 32, 18, 32, 19, 32, 20, 32, 21, 32, 22, 32, 23, 32] : vector<32xi8>, vector<32xi8>
 // AVX2:          %[[PW:.*]] = vector.bitcast %[[P]] : vector<32xi8> to vector<16xi16>
 // AVX2:          %[[D:.*]] = llvm.call_intrinsic "llvm.x86.avx2.pmadd.wd"(%[[PW]], %[[WORDS]])
 // AVX2:          arith.addi %[[ACC]], %[[D]] : vector<8xi32>
-// Tap 2 alone: its weight in the low word, no byte for the tap past the row.
-// AVX2:          memref.load %[[W]][%{{.*}}, %c0{{.*}}, %c2{{.*}}] : memref<3x2x3xi8>
+// Tap 2 with the zero past the row: no byte for that tap.
+// AVX2:          vector.load %[[G]][%{{.*}}, %c0{{.*}}, %c2{{.*}}] : memref<3x2x4xi16>, vector<2xi16>
 // AVX2:          vector.shuffle %[[STRIP]], %[[ZERO]] [2, 32, 32, 32, 4, 32, 32, 32, 6, 32, 32, 32, 8, 32, 32, 32, 18, 32, 32, 32, 20, 32, 32, 32, 22, 32, 32, 32, 24, 32, 32, 32] : vector<32xi8>, vector<32xi8>
 // The last 4 pixels: one lane loaded, the other reads zeros.
 // AVX2:          vector.load %[[Y]]{{.*}} : memref<1x3x3x20xi32>, vector<4xi32>
 // AVX2:          vector.shuffle %{{.*}}, %{{.*}} [0, 32, 1, 32, 2, 32, 3, 32, 4, 32, 5, 32, 6, 32, 7, 32, 32, 32, 32, 32, 32, 32, 32, 32, 32, 32, 32, 32, 32, 32, 32, 32] : vector<32xi8>, vector<32xi8>
 // SSE:           %[[ACC:.*]] = vector.load %[[Y]]{{.*}} : memref<1x3x3x20xi32>, vector<4xi32>
 // SSE:           %[[P:.*]] = vector.shuffle %{{.*}}, %{{.*}} [0, 2, 5, 7] : vector<4xi8>, vector<4xi8>
-// SSE:           %[[W0:.*]] = memref.load %[[W]][%{{.*}}, %c0{{.*}}, %c0{{.*}}] : memref<3x2x3xi8>
+// SSE:           %[[W0:.*]] = memref.load %[[W]][%{{.*}}, %c0{{.*}}, %c0{{.*}}] : memref<3x2x3xi16, strided<[8, 4, 1]>>
 // SSE:           %[[PW:.*]] = arith.extui %[[P]] : vector<4xi8> to vector<4xi32>
-// SSE:           %[[WW:.*]] = arith.extsi %[[W0]] : i8 to i32
+// SSE:           %[[WW:.*]] = arith.extsi %[[W0]] : i16 to i32
 // SSE:           %[[S:.*]] = vector.broadcast %[[WW]] : i32 to vector<4xi32>
 // SSE:           %[[M:.*]] = arith.muli %[[PW]], %[[S]] : vector<4xi32>
 // SSE:           arith.addi %[[ACC]], %[[M]] : vector<4xi32>
-func.func @integer_stride2(%x: memref<1x3x4x41xi8>, %w: memref<3x2x3xi8>, %y: memref<1x3x3x20xi32>) {
-  linalg.generic {indexing_maps = [#in, #filter, #out], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction", "reduction"]} ins(%x, %w : memref<1x3x4x41xi8>, memref<3x2x3xi8>) outs(%y : memref<1x3x3x20xi32>) {
-  ^bb0(%a: i8, %b: i8, %acc: i32):
+func.func @integer_stride2(%x: memref<1x3x4x41xi8>, %y: memref<1x3x3x20xi32>) {
+  %g = memref.get_global @pairs : memref<3x2x4xi16>
+  %w = memref.subview %g[0, 0, 0] [3, 2, 3] [1, 1, 1] : memref<3x2x4xi16> to memref<3x2x3xi16, strided<[8, 4, 1]>>
+  linalg.generic {indexing_maps = [#in, #filter, #out], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction", "reduction"]} ins(%x, %w : memref<1x3x4x41xi8>, memref<3x2x3xi16, strided<[8, 4, 1]>>) outs(%y : memref<1x3x3x20xi32>) {
+  ^bb0(%a: i8, %b: i16, %acc: i32):
     %0 = arith.extui %a : i8 to i32
-    %1 = arith.extsi %b : i8 to i32
+    %1 = arith.extsi %b : i16 to i32
     %2 = arith.muli %0, %1 : i32
     %3 = arith.addi %acc, %2 : i32
     linalg.yield %3 : i32
@@ -414,6 +417,46 @@ func.func @integer_quads(%x: memref<1x2x6x20xi8>, %y: memref<1x2x5x16xi32>) {
   %g = memref.get_global @padded : memref<2x2x8xi8>
   %w = memref.subview %g[0, 0, 0] [2, 2, 5] [1, 1, 1] : memref<2x2x8xi8> to memref<2x2x5xi8, strided<[16, 8, 1]>>
   linalg.generic {indexing_maps = [#qin, #qfilter, #qout], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction", "reduction"]} ins(%x, %w : memref<1x2x6x20xi8>, memref<2x2x5xi8, strided<[16, 8, 1]>>) outs(%y : memref<1x2x5x16xi32>) {
+  ^bb0(%a: i8, %b: i8, %acc: i32):
+    %0 = arith.extui %a : i8 to i32
+    %1 = arith.extsi %b : i8 to i32
+    %2 = arith.muli %0, %1 : i32
+    %3 = arith.addi %acc, %2 : i32
+    linalg.yield %3 : i32
+  }
+  return
+}
+
+// -----
+
+// The tap-pair kernel needs the filter's pairs as i16 words with zeros past
+// the row: an i16 filter sliced from a constant with a nonzero tap past its
+// row, and an s8 filter, take the kernel that widens each tap (no
+// vpmaddwd).
+
+memref.global "private" constant @not_padded : memref<1x1x4xi16> = dense<[[[1, 2, 3, 4]]]>
+#uin = affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d1, d2 + d4, d3 + d5)>
+#ufilter = affine_map<(d0, d1, d2, d3, d4, d5) -> (d1, d4, d5)>
+#uout = affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d1, d2, d3)>
+// AVX2-LABEL: func @integer_unpadded(
+// AVX2-NOT:     pmadd.wd
+// AVX2:         arith.extsi %{{.*}} : i16 to i32
+// AVX2-NOT:     pmadd.wd
+// AVX2:         arith.extsi %{{.*}} : i8 to i32
+// AVX2-NOT:     pmadd.wd
+// AVX2:         return
+func.func @integer_unpadded(%x: memref<1x1x1x12xi8>, %w8: memref<1x1x3xi8>, %y: memref<1x1x1x10xi32>) {
+  %g = memref.get_global @not_padded : memref<1x1x4xi16>
+  %w = memref.subview %g[0, 0, 0] [1, 1, 3] [1, 1, 1] : memref<1x1x4xi16> to memref<1x1x3xi16, strided<[4, 4, 1]>>
+  linalg.generic {indexing_maps = [#uin, #ufilter, #uout], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction", "reduction"]} ins(%x, %w : memref<1x1x1x12xi8>, memref<1x1x3xi16, strided<[4, 4, 1]>>) outs(%y : memref<1x1x1x10xi32>) {
+  ^bb0(%a: i8, %b: i16, %acc: i32):
+    %0 = arith.extui %a : i8 to i32
+    %1 = arith.extsi %b : i16 to i32
+    %2 = arith.muli %0, %1 : i32
+    %3 = arith.addi %acc, %2 : i32
+    linalg.yield %3 : i32
+  }
+  linalg.generic {indexing_maps = [#uin, #ufilter, #uout], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction", "reduction"]} ins(%x, %w8 : memref<1x1x1x12xi8>, memref<1x1x3xi8>) outs(%y : memref<1x1x1x10xi32>) {
   ^bb0(%a: i8, %b: i8, %acc: i32):
     %0 = arith.extui %a : i8 to i32
     %1 = arith.extsi %b : i8 to i32

@@ -210,6 +210,11 @@ def QuarcPackIntegerWeights
       taps fits 64 bytes), the filter's rows are padded with zeros to a
       multiple of four taps, `[C, KH, KW4]`, and the product reads its
       leading `[C, KH, KW]` slice: the kernel takes whole quads of taps.
+      Other x86 targets with 256-bit vectors (when the input bytes of a
+      128-bit lane's four pixels fit its 16 bytes) take pairs of taps: the
+      filter is sign-extended to i16 with rows padded to an even number of
+      taps, `[C, KH, KW2]`, so that each pair of weights is one i32 word,
+      and the product reads its leading `[C, KH, KW]` slice.
     - a matrix product's weight `[K, N]` becomes `[N/n0, K4/4, n0, 4]`:
       panels of n0 columns (n0 = the i32 lanes of a vector register, or the
       largest half or quarter of it that divides N; when none does, N is
@@ -400,8 +405,8 @@ def QuarcVectorizeDepthwise
     Replaces every `linalg.depthwise_conv_2d_nchw_chw` on buffers with
     static shapes (the batch may be dynamic) and f32 elements, and the
     integer depthwise form of `quarc-pack-integer-weights` (u8 input, s8
-    filter, i32 accumulators: the strip is widened to i32 and multiplied
-    by the widened weight), by loops over batch, channel and output
+    filter or s8 values in i16, i32 accumulators: the strip is widened to
+    i32 and multiplied by the widened weight), by loops over batch, channel and output
     row around a kernel that computes a strip of output pixels of one row
     in vector registers: for each filter tap it loads the matching input
     strip (for stride 2, a load of twice the width and a shuffle that keeps
@@ -421,14 +426,16 @@ def QuarcVectorizeDepthwise
     no widening.
 
     Other x86 targets with 256-bit or wider vectors (AVX2, AVX-512 without
-    VBMI) take two taps per step in the integer form: per filter row, each
-    128-bit lane of a register (four pixels) is loaded with exactly the
-    bytes its pixels read (at most 16: stride x 3 + dilation x (KW - 1) +
-    1, else the tap-by-tap kernel), then per pair of taps one byte shuffle
-    within the lanes (`vpshufb`) gives each pixel's i32 lane its two input
-    bytes as zero-extended 16-bit words, and one `vpmaddwd` adds their
-    products with the pair's weights (sign-extended, w[t] | w[t + 1] << 16,
-    zero past the row): exact, 3 of 5 steps for a 5 x 5 row.
+    VBMI) take two taps per step in the integer form whose filter is stored
+    as i16 in rows of whole pairs of taps (zeros past KW: the padded
+    constant `quarc-pack-integer-weights` makes for them): per filter row,
+    each 128-bit lane of a register (four pixels) is loaded with exactly
+    the bytes its pixels read (at most 16: stride x 3 + dilation x (KW - 1)
+    + 1, else the tap-by-tap kernel), then per pair of taps one byte
+    shuffle within the lanes (`vpshufb`) gives each pixel's i32 lane its
+    two input bytes as zero-extended 16-bit words, and one `vpmaddwd` adds
+    their products with the pair's weights, one i32 word of the filter
+    broadcast: exact, 3 of 5 steps for a 5 x 5 row.
   }];
   let options = [
     Option<"target", "target", "std::string", "\"host\"",
