@@ -35,6 +35,7 @@
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/UB/IR/UBOps.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 
 namespace mlir::quarc {
@@ -352,17 +353,20 @@ private:
     auto &[starts, widths, accs] = sums;
     int64_t sx = conv.strides[1], dx = conv.dilations[1];
     int64_t laneCount = lanes / kPairLanePixels;
-    auto laneBytes = VectorType::get({kPairLaneBytes}, b.getI8Type());
     auto registerBytes =
         VectorType::get({laneCount * kPairLaneBytes}, b.getI8Type());
     Value zeroBytes = arith::ConstantOp::create(b, loc,
                                                 b.getZeroAttr(registerBytes));
+    // The shuffles pick no byte of a lane past the bytes loaded into it
+    // (nor of a lane not loaded): those are left undefined, which spares
+    // LLVM clearing them.
+    Value unloaded = ub::PoisonOp::create(b, loc, registerBytes);
     Value rowBase = scale(b, y, conv.strides[0]);
     for (int64_t i = 0; i < conv.kernelHeight; ++i) {
       Value row = addIndex(b, loc, rowBase, i * conv.dilations[0]);
       SmallVector<Value> strips;
       for (auto [x, size] : llvm::zip(starts, widths)) {
-        Value strip = zeroBytes;
+        Value strip = unloaded;
         for (int64_t lane = 0; lane * kPairLanePixels < size; ++lane) {
           int64_t pixels = std::min(kPairLanePixels,
                                     size - lane * kPairLanePixels);
@@ -373,8 +377,7 @@ private:
               (pixels - 1) * sx + (conv.kernelWidth - 1) * dx + 1,
               hasMaskedByteLoads(target));
           strip = vector::InsertStridedSliceOp::create(
-              b, loc, widenWithZeros(b, loc, bytes, laneBytes.getNumElements()),
-              strip, ArrayRef<int64_t>{lane * kPairLaneBytes},
+              b, loc, bytes, strip, ArrayRef<int64_t>{lane * kPairLaneBytes},
               ArrayRef<int64_t>{1});
         }
         strips.push_back(strip);

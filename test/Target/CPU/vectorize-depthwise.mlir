@@ -321,9 +321,10 @@ func.func @tensor_left_alone(%x: tensor<1x2x9x21xf32>, %w: tensor<2x3x3xf32>, %o
 // two taps per step where the filter is stored as i16 in rows of whole
 // pairs of taps (here the leading [3, 2, 3] slice of a [3, 2, 4] constant
 // with zeros past the third tap): each 128-bit lane of a register (four
-// pixels) is loaded with the 9 bytes its pixels read (3 x 2 + 2 + 1), and
-// for taps (0, 1), then (2, none), one byte shuffle gives each pixel's i32
-// lane its two input bytes as zero-extended words (32: a zero byte),
+// pixels) is loaded with the 9 bytes its pixels read (3 x 2 + 2 + 1; the
+// lane's other bytes are never picked: poison), and for taps (0, 1), then
+// (2, none), one byte shuffle gives each pixel's i32 lane its two input
+// bytes as zero-extended words (32: a zero byte of the second operand),
 // multiplied in vpmaddwd by the pair of weights, one i32 word of the
 // filter broadcast. Elsewhere, each tap's strip of u8 pixels is widened to
 // i32 and multiplied by the widened weight.
@@ -340,12 +341,11 @@ memref.global "private" constant @pairs : memref<3x2x4xi16> = dense<[[[1, -2, 3,
 // CHECK:       scf.parallel
 // AVX2:          %[[ACC:.*]] = vector.load %[[Y]]{{.*}} : memref<1x3x3x20xi32>, vector<8xi32>
 // AVX2:          %[[ZERO:.*]] = arith.constant dense<0> : vector<32xi8>
+// AVX2:          %[[UNLOADED:.*]] = ub.poison : vector<32xi8>
 // AVX2:          %[[LOW:.*]] = vector.load %[[X]]{{.*}} : memref<1x3x4x41xi8>, vector<9xi8>
-// AVX2:          %[[LOW16:.*]] = vector.insert_strided_slice %[[LOW]], %{{.*}} {offsets = [0], strides = [1]} : vector<9xi8> into vector<16xi8>
-// AVX2:          %[[STRIP0:.*]] = vector.insert_strided_slice %[[LOW16]], %[[ZERO]] {offsets = [0], strides = [1]} : vector<16xi8> into vector<32xi8>
+// AVX2:          %[[STRIP0:.*]] = vector.insert_strided_slice %[[LOW]], %[[UNLOADED]] {offsets = [0], strides = [1]} : vector<9xi8> into vector<32xi8>
 // AVX2:          %[[HIGH:.*]] = vector.load %[[X]]{{.*}} : memref<1x3x4x41xi8>, vector<9xi8>
-// AVX2:          %[[HIGH16:.*]] = vector.insert_strided_slice %[[HIGH]], %{{.*}} {offsets = [0], strides = [1]} : vector<9xi8> into vector<16xi8>
-// AVX2:          %[[STRIP:.*]] = vector.insert_strided_slice %[[HIGH16]], %[[STRIP0]] {offsets = [16], strides = [1]} : vector<16xi8> into vector<32xi8>
+// AVX2:          %[[STRIP:.*]] = vector.insert_strided_slice %[[HIGH]], %[[STRIP0]] {offsets = [16], strides = [1]} : vector<9xi8> into vector<32xi8>
 // AVX2:          %[[W01:.*]] = vector.load %[[G]][%{{.*}}, %c0{{.*}}, %c0{{.*}}] : memref<3x2x4xi16>, vector<2xi16>
 // AVX2:          %[[WORD:.*]] = vector.bitcast %[[W01]] : vector<2xi16> to vector<1xi32>
 // AVX2:          %[[PAIR:.*]] = vector.extract %[[WORD]][0] : i32 from vector<1xi32>

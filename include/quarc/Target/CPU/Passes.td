@@ -443,7 +443,7 @@ def QuarcVectorizeDepthwise
   ];
   let dependentDialects = ["arith::ArithDialect", "LLVM::LLVMDialect",
                            "memref::MemRefDialect", "scf::SCFDialect",
-                           "vector::VectorDialect"];
+                           "ub::UBDialect", "vector::VectorDialect"];
 }
 
 def QuarcVectorizeTableLookups
