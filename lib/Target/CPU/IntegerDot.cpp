@@ -157,8 +157,8 @@ bool hasDepthwisePairKernel(const TargetInfo &target, int64_t kernelWidth,
       hasDepthwiseQuadKernel(target, kernelWidth, stride, dilation))
     return false;
   int64_t span =
-      (kPairLanePixels - 1) * stride + (kernelWidth - 1) * dilation + 1;
-  return span <= kPairLaneBytes;
+      (kDepthwisePairLanePixels - 1) * stride + (kernelWidth - 1) * dilation + 1;
+  return span <= kDepthwisePairLaneBytes;
 }
 
 } // namespace mlir::quarc

@@ -85,8 +85,8 @@ bool hasDepthwisePairKernel(const TargetInfo &target, int64_t kernelWidth,
 
 /// Pixels per 128-bit lane of the tap-pair depthwise kernel (i32 results),
 /// and the bytes of input that lane's byte shuffle can pick from.
-constexpr int64_t kPairLanePixels = 4;
-constexpr int64_t kPairLaneBytes = 16;
+constexpr int64_t kDepthwisePairLanePixels = 4;
+constexpr int64_t kDepthwisePairLaneBytes = 16;
 
 } // namespace mlir::quarc
 

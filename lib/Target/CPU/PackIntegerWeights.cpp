@@ -271,8 +271,9 @@ SmallVector<int32_t> getShiftCompensation(ArrayRef<char> packed, int64_t run,
 /// 7 x 7 and 14 x 14 images, where vectors of pixels would leave lanes idle
 /// at the end of each tile. Larger ones run as fast on the broadcast-rows
 /// kernel, whose output needs no transposition; a convolution with a
-/// window takes the pixel-rows kernel at every size (its panels are read by more k steps; ResNet-50's
-/// 3 x 3 layers at 56 x 56 and 28 x 28 run 8-10% faster).
+/// window takes the pixel-rows kernel at every size (its panels are read
+/// by more k steps; ResNet-50's 3 x 3 layers at 56 x 56 and 28 x 28 run
+/// 8-10% faster).
 constexpr int64_t kPixelRowsMaxPointwisePixels = 256;
 
 /// The output pixels up to which any convolution takes the pixel-rows

@@ -94,6 +94,10 @@ bool isRowContiguousBuffer(Value value, unsigned width) {
          llvm::none_of(type.getShape().drop_front(), ShapedType::isDynamic);
 }
 
+unsigned elementBits(Value buffer) {
+  return cast<MemRefType>(buffer.getType()).getElementTypeBitWidth();
+}
+
 /// The memory of a [C, KH, KW] filter with rows of a multiple of `taps`
 /// taps (zeros past KW), or null: the filter itself if it is contiguous and
 /// KW is a multiple of `taps`, or the contiguous [C, KH, alignTo(KW, taps)]
@@ -185,9 +189,8 @@ FailureOr<DepthwiseConv> matchIntegerDepthwise(linalg::GenericOp op) {
       ShapedType::isDynamic(conv.kernelWidth))
     return failure();
   // Quads of s8 taps, or pairs of i16 ones.
-  bool words =
-      cast<MemRefType>(conv.filter.getType()).getElementTypeBitWidth() == 16;
-  conv.paddedRows = getPaddedRows(conv.filter, words ? 2 : 4);
+  conv.paddedRows =
+      getPaddedRows(conv.filter, elementBits(conv.filter) == 16 ? 2 : 4);
   return conv;
 }
 
@@ -197,10 +200,10 @@ public:
                    Location loc)
       : conv(conv), target(target), lanes(target.vectorBits() / 32),
         stripWidth(kStripRegisters * lanes), fused(target.hasVectorFMA()),
-        quadKernel(conv.paddedRows && filterBits() == 8 &&
+        quadKernel(conv.paddedRows && elementBits(conv.filter) == 8 &&
                    hasDepthwiseQuadKernel(target, conv.kernelWidth,
                                           conv.strides[1], conv.dilations[1])),
-        pairKernel(conv.paddedRows && filterBits() == 16 &&
+        pairKernel(conv.paddedRows && elementBits(conv.filter) == 16 &&
                    hasDepthwisePairKernel(target, conv.kernelWidth,
                                           conv.strides[1], conv.dilations[1])),
         loc(loc) {}
@@ -352,9 +355,9 @@ private:
     IntegerStrip sums = loadStrip(b, n, c, y, x0, width);
     auto &[starts, widths, accs] = sums;
     int64_t sx = conv.strides[1], dx = conv.dilations[1];
-    int64_t laneCount = lanes / kPairLanePixels;
+    int64_t laneCount = lanes / kDepthwisePairLanePixels;
     auto registerBytes =
-        VectorType::get({laneCount * kPairLaneBytes}, b.getI8Type());
+        VectorType::get({laneCount * kDepthwisePairLaneBytes}, b.getI8Type());
     Value zeroBytes = arith::ConstantOp::create(b, loc,
                                                 b.getZeroAttr(registerBytes));
     // The shuffles pick no byte of a lane past the bytes loaded into it
@@ -367,17 +370,17 @@ private:
       SmallVector<Value> strips;
       for (auto [x, size] : llvm::zip(starts, widths)) {
         Value strip = unloaded;
-        for (int64_t lane = 0; lane * kPairLanePixels < size; ++lane) {
-          int64_t pixels = std::min(kPairLanePixels,
-                                    size - lane * kPairLanePixels);
-          Value first = scale(b, addIndex(b, loc, x, lane * kPairLanePixels),
+        for (int64_t lane = 0; lane * kDepthwisePairLanePixels < size; ++lane) {
+          int64_t pixels = std::min(kDepthwisePairLanePixels,
+                                    size - lane * kDepthwisePairLanePixels);
+          Value first = scale(b, addIndex(b, loc, x, lane * kDepthwisePairLanePixels),
                               sx);
           Value bytes = loadByteSpan(
               b, loc, conv.input, ValueRange{n, c, row, first},
               (pixels - 1) * sx + (conv.kernelWidth - 1) * dx + 1,
               hasMaskedByteLoads(target));
           strip = vector::InsertStridedSliceOp::create(
-              b, loc, bytes, strip, ArrayRef<int64_t>{lane * kPairLaneBytes},
+              b, loc, bytes, strip, ArrayRef<int64_t>{lane * kDepthwisePairLaneBytes},
               ArrayRef<int64_t>{1});
         }
         strips.push_back(strip);
@@ -391,8 +394,8 @@ private:
           int64_t zero = registerBytes.getNumElements();
           SmallVector<int64_t> picks;
           for (int64_t p = 0; p < lanes; ++p) {
-            int64_t laneStart = (p / kPairLanePixels) * kPairLaneBytes;
-            int64_t pixel = p % kPairLanePixels;
+            int64_t laneStart = (p / kDepthwisePairLanePixels) * kDepthwisePairLaneBytes;
+            int64_t pixel = p % kDepthwisePairLanePixels;
             for (int64_t tap : {t, t + 1}) {
               picks.push_back(p < widths[k] && tap < conv.kernelWidth
                                   ? laneStart + pixel * sx + tap * dx
@@ -468,10 +471,6 @@ private:
       return index;
     return arith::MulIOp::create(
         b, loc, index, arith::ConstantIndexOp::create(b, loc, factor));
-  }
-
-  unsigned filterBits() const {
-    return cast<MemRefType>(conv.filter.getType()).getElementTypeBitWidth();
   }
 
   const DepthwiseConv &conv;
