@@ -9,6 +9,7 @@
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/Matchers.h"
+#include "llvm/ADT/STLExtras.h"
 
 namespace mlir::quarc {
 namespace {
@@ -54,8 +55,11 @@ Value lookUpWithPermutes(OpBuilder &b, Location loc, const ByteTable &table,
   return arith::SelectOp::create(b, loc, isUpper, upper, lower);
 }
 
-/// SSSE3 / AVX2 / AVX-512BW: eight `pshufb` per half of the table (see the
-/// header for why the XOR of their results is the entry).
+/// SSSE3 / AVX2 / AVX-512BW: up to eight `pshufb` per half of the table
+/// (see the header for why the XOR of their results is the entry). A row
+/// equal to the one before it XORs to zeros and is left out; a half's first
+/// row that holds one value is that value, splat, with no shuffle (an
+/// activation's flat stretches, as HardSwish's below -3, cost nothing).
 Value lookUpWithShuffles(OpBuilder &b, Location loc, const ByteTable &table,
                          Value indices, int64_t lanes) {
   const char *name = lanes == 64   ? "llvm.x86.avx512.pshuf.b.512"
@@ -64,19 +68,28 @@ Value lookUpWithShuffles(OpBuilder &b, Location loc, const ByteTable &table,
   Type type = indices.getType();
   auto lookUpHalf = [&](unsigned half, Value x) {
     Value sum;
+    auto accumulate = [&](Value part) {
+      sum = sum ? arith::XOrIOp::create(b, loc, sum, part).getResult() : part;
+    };
     for (unsigned row = 0; row < 8; ++row) {
       std::array<uint8_t, 16> entries;
       for (unsigned l = 0; l < 16; ++l) {
         unsigned at = 128 * half + 16 * row + l;
         entries[l] = table[at] ^ (row > 0 ? table[at - 16] : 0);
       }
+      bool isSplat = llvm::all_equal(entries);
+      if (row > 0 && isSplat && entries[0] == 0)
+        continue;
+      if (row == 0 && isSplat) {
+        accumulate(splatByte(b, loc, lanes, entries[0]));
+        continue;
+      }
       Value index = x;
       if (row > 0)
         index = arith::SubIOp::create(b, loc, x,
                                       splatByte(b, loc, lanes, 16 * row));
       Value rowEntries = byteConstant(b, loc, lanes, entries);
-      Value part = callIntrinsic(b, loc, type, name, {rowEntries, index});
-      sum = sum ? arith::XOrIOp::create(b, loc, sum, part).getResult() : part;
+      accumulate(callIntrinsic(b, loc, type, name, {rowEntries, index}));
     }
     return sum;
   };

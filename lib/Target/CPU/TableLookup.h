@@ -12,7 +12,8 @@
 //   for rows t <= x's row the index stays in [0, 128) and reads row t, for
 //   rows above it wraps past 128 and reads 0. With row t's entries stored
 //   XORed with row t - 1's, the XOR of the eight results is x's own entry
-//   (the earlier rows cancel). A blend on x's top bit picks the half;
+//   (the earlier rows cancel). A blend on x's top bit picks the half. Rows
+//   equal to the row before them are left out (their XOR is zero);
 // - NEON: `tbl` with four registers reads 64 entries (0 past them), `tbx`
 //   the next 64 at x - 64, x - 128 and x - 192 (leaving other lanes alone).
 //

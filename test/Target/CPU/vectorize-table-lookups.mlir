@@ -137,6 +137,37 @@ func.func @large(%x: memref<8x64x64xi8>, %y: memref<8x64x64xi8>) {
 
 // -----
 
+// Flat stretches cost nothing (pshufb): a table of 5 below 48, x up to 223
+// and 224 above (an activation's clamps). The lower half's row 0 is one
+// value, a splat XORed in with no shuffle; its rows 1 and 2 equal the row
+// before them and are left out, so its first shuffle reads x - 48. The
+// upper half leaves out its last row: 5 + 7 shuffles in all.
+
+memref.global "private" constant @clamped : memref<256xi8> = dense<"0x050505050505050505050505050505050505050505050505050505050505050505050505050505050505050505050505303132333435363738393A3B3C3D3E3F404142434445464748494A4B4C4D4E4F505152535455565758595A5B5C5D5E5F606162636465666768696A6B6C6D6E6F707172737475767778797A7B7C7D7E7F808182838485868788898A8B8C8D8E8F909192939495969798999A9B9C9D9E9FA0A1A2A3A4A5A6A7A8A9AAABACADAEAFB0B1B2B3B4B5B6B7B8B9BABBBCBDBEBFC0C1C2C3C4C5C6C7C8C9CACBCCCDCECFD0D1D2D3D4D5D6D7D8D9DADBDCDDDEDFE0E0E0E0E0E0E0E0E0E0E0E0E0E0E0E0E0E0E0E0E0E0E0E0E0E0E0E0E0E0E0E0">
+// CHECK-LABEL: func.func @flat_stretches
+// AVX2: %[[V:.*]] = vector.load %{{.*}} : memref<64xi8>, vector<32xi8>
+// AVX2-NOT: llvm.call_intrinsic
+// AVX2: %[[AT48:.*]] = arith.constant dense<48> : vector<32xi8>
+// AVX2: %[[I3:.*]] = arith.subi %[[V]], %[[AT48]] : vector<32xi8>
+// AVX2: %[[R3:.*]] = llvm.call_intrinsic "llvm.x86.avx2.pshuf.b"(%{{.*}}, %[[I3]])
+// AVX2: arith.xori %{{.*}}, %[[R3]] : vector<32xi8>
+// AVX2-COUNT-11: llvm.call_intrinsic "llvm.x86.avx2.pshuf.b"
+// AVX2-NOT: llvm.call_intrinsic
+// AVX2: arith.select
+// AVX2: vector.store
+func.func @flat_stretches(%x: memref<64xi8>, %y: memref<64xi8>) {
+  %table = memref.get_global @clamped : memref<256xi8>
+  linalg.generic {indexing_maps = [affine_map<(d0) -> (d0)>, affine_map<(d0) -> (d0)>], iterator_types = ["parallel"]} ins(%x : memref<64xi8>) outs(%y : memref<64xi8>) {
+  ^bb0(%in: i8, %out: i8):
+    %idx = arith.index_castui %in : i8 to index
+    %v = memref.load %table[%idx] : memref<256xi8>
+    linalg.yield %v : i8
+  }
+  return
+}
+
+// -----
+
 // Left alone: a table of 16-bit entries, a strided (non-contiguous) input,
 // a table that is not a constant, a body that does more than look up, and a
 // broadcast input (its unit dim read for every output row).

@@ -468,7 +468,10 @@ def QuarcVectorizeTableLookups
       64 bytes at once), eight per half of the table at index x - 16t for
       row t, with each row stored XORed with the one before it: rows above
       x's wrap past 127 and read 0, the ones below cancel, so the XOR of
-      the eight is x's entry; a blend on the top bit picks the half;
+      the eight is x's entry; a blend on the top bit picks the half. A row
+      equal to the one before it XORs to zeros and is left out, and a
+      half's first row that holds one value is a splat constant (the flat
+      stretches of a clamped activation cost no shuffle);
     - AArch64: `tbl` over the first 64 entries, `tbx` over each next 64 at
       x - 64, x - 128, x - 192.
 
