@@ -190,8 +190,9 @@ CASES = [
     # padded to quads) and the one with two (other x86 targets with AVX2 or AVX-512; an
     # odd row ends with a lone tap): 5 x 5 over rows of 40 (two registers of 16 pixels,
     # then 8), 5 x 5 at stride 2 with a dynamic batch, 3 x 4 taps (rows already quads, no
-    # padding), and a row whose strip does not fit a register or a lane's 16 bytes
-    # (stride 4, dilation 3: the tap-by-tap kernel).
+    # padding), a row of 14 (the pair kernel's second register of 6 pixels reads a
+    # 16-byte window that starts 6 bytes before its own), and a row whose strip does not
+    # fit a register or a lane's 16 bytes (stride 4, dilation 3: the tap-by-tap kernel).
     Case("conv_depthwise_5x5_quads", "Conv", (1, 6, 9, 40), (6, 1, 5, 5),
          {"pads": [2, 2, 2, 2], "group": 6}, zx=37),
     Case("conv_depthwise_5x5_stride2_batch", "Conv", (2, 4, 13, 45), (4, 1, 5, 5),
@@ -199,6 +200,8 @@ CASES = [
          dynamic_batch=True),
     Case("conv_depthwise_3x4_quads", "Conv", (1, 5, 8, 37), (5, 1, 3, 4),
          {"pads": [1, 2, 1, 1], "group": 5}),
+    Case("conv_depthwise_5x5_row_of_14", "Conv", (1, 4, 7, 14), (4, 1, 5, 5),
+         {"pads": [2, 2, 2, 2], "group": 4}, zx=201),
     Case("conv_depthwise_wide_strip", "Conv", (1, 3, 10, 80), (3, 1, 3, 3),
          {"pads": [1, 1, 1, 1], "strides": [1, 4], "dilations": [1, 3], "group": 3}),
     Case("matmul_panels_of_8", "MatMul", (9, 32), (32, 24), zx=90, bias=False),

@@ -20,9 +20,10 @@
 // (hasDepthwisePairKernel; the filter packed as i16 in rows of pairs of
 // taps): each 128-bit lane of a register, four pixels, gets the input
 // bytes of its pixels' taps t and t + 1 as zero-extended 16-bit words by
-// one in-lane byte shuffle (`vpshufb`) of the strip those pixels read, and
-// `vpmaddwd` adds their products with the taps' weights, one i32 word of
-// the filter broadcast, in i32 (exact).
+// one in-lane byte shuffle (`vpshufb`) of the strip those pixels read (both
+// lanes one 16-byte load where a register's pixels read at most 16 bytes),
+// and `vpmaddwd` adds their products with the taps' weights, one i32 word
+// of the filter broadcast, in i32 (exact).
 //
 //===----------------------------------------------------------------------===//
 
@@ -344,12 +345,17 @@ private:
     storeStrip(b, sums, n, c, y);
   }
 
-  /// The strip with two taps per step: for each filter row, each 128-bit
-  /// lane of the strip's registers is loaded with the input bytes its four
-  /// pixels read (exactly those: never past the row's last byte read),
-  /// then for each pair of taps one byte shuffle in place gives every
-  /// pixel's i32 lane its two input bytes as zero-extended words, and one
-  /// vpmaddwd step adds their products with the pair's weights.
+  /// The strip with two taps per step: for each filter row, each register
+  /// of the strip gets the input bytes its pixels read, then for each pair
+  /// of taps one byte shuffle in place gives every pixel's i32 lane its two
+  /// input bytes as zero-extended words, and one vpmaddwd step adds their
+  /// products with the pair's weights. A register's bytes are one 16-byte
+  /// load into both 128-bit lanes where its eight pixels read at most 16
+  /// bytes and the strip at least 16 (stride 1 with up to 9 taps): the load
+  /// is placed within the bytes the strip reads, and each lane's shuffle
+  /// picks its own four pixels. Otherwise each lane is loaded with the
+  /// bytes of its four pixels, exactly those. Either way no load reads
+  /// past the row's last byte the strip reads.
   void buildPairStrip(OpBuilder &b, Value n, Value c, Value y, Value x0,
                       int64_t width) {
     IntegerStrip sums = loadStrip(b, n, c, y, x0, width);
@@ -364,23 +370,52 @@ private:
     // (nor of a lane not loaded): those are left undefined, which spares
     // LLVM clearing them.
     Value unloaded = ub::PoisonOp::create(b, loc, registerBytes);
+    auto span = [&](int64_t pixels) {
+      return (pixels - 1) * sx + (conv.kernelWidth - 1) * dx + 1;
+    };
+    // For each register, the offset of its first byte within its 16-byte
+    // window (loaded into both lanes), if it has one.
+    SmallVector<std::optional<int64_t>> windowShifts;
+    for (int64_t k = 0; k < int64_t(widths.size()); ++k) {
+      int64_t first = k * lanes * sx; // from the strip's first byte
+      bool windowed = span(widths[k]) <= kDepthwisePairLaneBytes &&
+                      span(width) >= kDepthwisePairLaneBytes;
+      windowShifts.push_back(
+          windowed ? std::optional(std::max<int64_t>(
+                         0, first + kDepthwisePairLaneBytes - span(width)))
+                   : std::nullopt);
+    }
     Value rowBase = scale(b, y, conv.strides[0]);
     for (int64_t i = 0; i < conv.kernelHeight; ++i) {
       Value row = addIndex(b, loc, rowBase, i * conv.dilations[0]);
       SmallVector<Value> strips;
-      for (auto [x, size] : llvm::zip(starts, widths)) {
+      for (auto [x, size, shift] : llvm::zip(starts, widths, windowShifts)) {
+        if (shift) {
+          Value window = vector::LoadOp::create(
+              b, loc, VectorType::get({kDepthwisePairLaneBytes}, b.getI8Type()),
+              conv.input,
+              ValueRange{n, c, row,
+                         addIndex(b, loc, scale(b, x, sx), -*shift)});
+          SmallVector<int64_t> bothLanes;
+          for (int64_t lane = 0; lane < laneCount; ++lane)
+            for (int64_t e = 0; e < kDepthwisePairLaneBytes; ++e)
+              bothLanes.push_back(e);
+          strips.push_back(
+              vector::ShuffleOp::create(b, loc, window, window, bothLanes));
+          continue;
+        }
         Value strip = unloaded;
         for (int64_t lane = 0; lane * kDepthwisePairLanePixels < size; ++lane) {
           int64_t pixels = std::min(kDepthwisePairLanePixels,
                                     size - lane * kDepthwisePairLanePixels);
-          Value first = scale(b, addIndex(b, loc, x, lane * kDepthwisePairLanePixels),
-                              sx);
-          Value bytes = loadByteSpan(
-              b, loc, conv.input, ValueRange{n, c, row, first},
-              (pixels - 1) * sx + (conv.kernelWidth - 1) * dx + 1,
-              hasMaskedByteLoads(target));
+          Value first = scale(
+              b, addIndex(b, loc, x, lane * kDepthwisePairLanePixels), sx);
+          Value bytes =
+              loadByteSpan(b, loc, conv.input, ValueRange{n, c, row, first},
+                           span(pixels), hasMaskedByteLoads(target));
           strip = vector::InsertStridedSliceOp::create(
-              b, loc, bytes, strip, ArrayRef<int64_t>{lane * kDepthwisePairLaneBytes},
+              b, loc, bytes, strip,
+              ArrayRef<int64_t>{lane * kDepthwisePairLaneBytes},
               ArrayRef<int64_t>{1});
         }
         strips.push_back(strip);
@@ -390,15 +425,20 @@ private:
         for (auto [k, strip] : llvm::enumerate(strips)) {
           // Pixel p's lane: the bytes of taps t and t + 1, each followed by
           // a zero byte (a tap past the row, whose weight is zero, and a
-          // pixel past the strip read zeros too).
+          // pixel past the strip read zeros too). A lane loaded with its
+          // own pixels' bytes reads them from its start; a window holds
+          // the register's pixels from its shift on.
           int64_t zero = registerBytes.getNumElements();
           SmallVector<int64_t> picks;
           for (int64_t p = 0; p < lanes; ++p) {
-            int64_t laneStart = (p / kDepthwisePairLanePixels) * kDepthwisePairLaneBytes;
-            int64_t pixel = p % kDepthwisePairLanePixels;
+            int64_t laneStart =
+                (p / kDepthwisePairLanePixels) * kDepthwisePairLaneBytes;
+            int64_t firstByte = windowShifts[k]
+                                    ? *windowShifts[k] + p * sx
+                                    : (p % kDepthwisePairLanePixels) * sx;
             for (int64_t tap : {t, t + 1}) {
               picks.push_back(p < widths[k] && tap < conv.kernelWidth
-                                  ? laneStart + pixel * sx + tap * dx
+                                  ? laneStart + firstByte + tap * dx
                                   : zero);
               picks.push_back(zero);
             }

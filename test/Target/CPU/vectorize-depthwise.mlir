@@ -385,6 +385,50 @@ func.func @integer_stride2(%x: memref<1x3x4x41xi8>, %y: memref<1x3x3x20xi32>) {
 
 // -----
 
+// Stride 1 with AVX2, where the pair kernel's registers of 8 pixels read
+// 10 bytes each (7 + 2 + 1) and the strip of 16 pixels 18: each register's
+// bytes are one 16-byte load into both lanes (vbroadcasti128) placed
+// within the strip's bytes: the first at its own first byte, the second 6
+// bytes before its own (its 10 bytes end at the strip's last), so that no
+// load reads past the strip. Each lane's shuffle picks its own four pixels
+// (lane 1 from byte 16 + 4, or 16 + 6 + 4). The row's last 4 pixels read
+// 6 bytes, too few for a window: one lane loaded with exactly those.
+
+memref.global "private" constant @pairs3 : memref<1x3x4xi16> = dense<[[[1, -2, 3, 0], [4, 5, -6, 0], [7, 8, 9, 0]]]>
+#in1 = affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d1, d2 + d4, d3 + d5)>
+#filter1 = affine_map<(d0, d1, d2, d3, d4, d5) -> (d1, d4, d5)>
+#out1 = affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d1, d2, d3)>
+// CHECK-LABEL: func @integer_stride1_windows(
+// AVX2:          %[[X1:.*]] = arith.addi %[[X0:.*]], %c8 : index
+// AVX2:          %[[W0:.*]] = vector.load %[[X:.*]][%{{.*}}, %{{.*}}, %{{.*}}, %[[X0]]] : memref<1x1x3x22xi8>, vector<16xi8>
+// AVX2:          %[[S0:.*]] = vector.shuffle %[[W0]], %[[W0]] [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15] : vector<16xi8>, vector<16xi8>
+// AVX2:          %[[AT1:.*]] = arith.addi %[[X1]], %c-6 : index
+// AVX2:          %[[W1:.*]] = vector.load %[[X]][%{{.*}}, %{{.*}}, %{{.*}}, %[[AT1]]] : memref<1x1x3x22xi8>, vector<16xi8>
+// AVX2:          %[[S1:.*]] = vector.shuffle %[[W1]], %[[W1]] [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15] : vector<16xi8>, vector<16xi8>
+// AVX2:          vector.shuffle %[[S0]], %{{.*}} [0, 32, 1, 32, 1, 32, 2, 32, 2, 32, 3, 32, 3, 32, 4, 32, 20, 32, 21, 32, 21, 32, 22, 32, 22, 32, 23, 32, 23, 32, 24, 32] : vector<32xi8>, vector<32xi8>
+// AVX2:          llvm.call_intrinsic "llvm.x86.avx2.pmadd.wd"
+// AVX2:          vector.shuffle %[[S1]], %{{.*}} [6, 32, 7, 32, 7, 32, 8, 32, 8, 32, 9, 32, 9, 32, 10, 32, 26, 32, 27, 32, 27, 32, 28, 32, 28, 32, 29, 32, 29, 32, 30, 32] : vector<32xi8>, vector<32xi8>
+// AVX2:          llvm.call_intrinsic "llvm.x86.avx2.pmadd.wd"
+// AVX2:          vector.shuffle %[[S0]], %{{.*}} [2, 32, 32, 32, 3, 32, 32, 32, 4, 32, 32, 32, 5, 32, 32, 32, 22, 32, 32, 32, 23, 32, 32, 32, 24, 32, 32, 32, 25, 32, 32, 32] : vector<32xi8>, vector<32xi8>
+// AVX2:          vector.load %[[X]]{{.*}} : memref<1x1x3x22xi8>, vector<6xi8>
+// AVX2-NOT:      vector<16xi8>
+// AVX2:          return
+func.func @integer_stride1_windows(%x: memref<1x1x3x22xi8>, %y: memref<1x1x1x20xi32>) {
+  %g = memref.get_global @pairs3 : memref<1x3x4xi16>
+  %w = memref.subview %g[0, 0, 0] [1, 3, 3] [1, 1, 1] : memref<1x3x4xi16> to memref<1x3x3xi16, strided<[12, 4, 1]>>
+  linalg.generic {indexing_maps = [#in1, #filter1, #out1], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction", "reduction"]} ins(%x, %w : memref<1x1x3x22xi8>, memref<1x3x3xi16, strided<[12, 4, 1]>>) outs(%y : memref<1x1x1x20xi32>) {
+  ^bb0(%a: i8, %b: i16, %acc: i32):
+    %0 = arith.extui %a : i8 to i32
+    %1 = arith.extsi %b : i16 to i32
+    %2 = arith.muli %0, %1 : i32
+    %3 = arith.addi %acc, %2 : i32
+    linalg.yield %3 : i32
+  }
+  return
+}
+
+// -----
+
 // With AVX-512 VNNI and VBMI, an integer filter whose rows are stored as
 // whole quads of taps (here the leading [2, 2, 5] slice of a [2, 2, 8]
 // constant with zeros past the fifth tap) takes four taps per step: per

@@ -435,7 +435,11 @@ def QuarcVectorizeDepthwise
     shuffle within the lanes (`vpshufb`) gives each pixel's i32 lane its
     two input bytes as zero-extended 16-bit words, and one `vpmaddwd` adds
     their products with the pair's weights, one i32 word of the filter
-    broadcast: exact, 3 of 5 steps for a 5 x 5 row.
+    broadcast: exact, 3 of 5 steps for a 5 x 5 row. Where a register's
+    eight pixels read at most 16 bytes and the strip at least 16 (stride 1
+    with up to 9 taps), its two lanes are one 16-byte load into both
+    (`vbroadcasti128`), placed within the bytes the strip reads, instead
+    of two loads and an insert: each lane's shuffle picks its own pixels.
   }];
   let options = [
     Option<"target", "target", "std::string", "\"host\"",
