@@ -12,8 +12,9 @@
 #include "quarc/Target/CPU/Passes.h"
 
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
-#include "mlir/Dialect/Utils/ReshapeOpsUtils.h"
+#include "mlir/Dialect/Linalg/Transforms/Transforms.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/Utils/ReshapeOpsUtils.h"
 
 namespace mlir::quarc {
 
@@ -73,14 +74,15 @@ bool canCollapse(linalg::GenericOp op, ArrayRef<int64_t> group) {
   if (!op.getRegion().front().getOps<linalg::IndexOp>().empty())
     return false;
   for (OpOperand &operand : op->getOpOperands()) {
-    auto type = dyn_cast<MemRefType>(operand.get().getType());
     FailureOr<std::optional<int64_t>> position =
         getGroupPosition(op.getMatchingIndexingMap(&operand), group);
-    if (!type || failed(position))
+    if (failed(position))
       return false;
-    if (*position && !memref::CollapseShapeOp::isGuaranteedCollapsible(
-                         type, mergeDims(type.getRank(), **position,
-                                         group.size())))
+    if (!*position)
+      continue; // a per-channel parameter, a fill's scalar
+    auto type = dyn_cast<MemRefType>(operand.get().getType());
+    if (!type || !memref::CollapseShapeOp::isGuaranteedCollapsible(
+                     type, mergeDims(type.getRank(), **position, group.size())))
       return false;
   }
   return true;
@@ -144,6 +146,21 @@ ReassociationIndices getCollapsibleTail(linalg::GenericOp op) {
 struct QuarcCollapseElementwiseDims
     : impl::QuarcCollapseElementwiseDimsBase<QuarcCollapseElementwiseDims> {
   void runOnOperation() override {
+    // Fills and maps (a padded buffer's border value: tensor.pad
+    // bufferizes to a linalg.map that yields it) as generics, so that they
+    // are merged too: the kernels that fuse a fill into their accumulators
+    // ran before.
+    SmallVector<linalg::LinalgOp> named;
+    getOperation().walk([&](linalg::LinalgOp op) {
+      if (isa<linalg::FillOp, linalg::MapOp>(op) &&
+          op.hasPureBufferSemantics() && op.getNumLoops() >= 2)
+        named.push_back(op);
+    });
+    IRRewriter rewriter(&getContext());
+    for (linalg::LinalgOp op : named) {
+      rewriter.setInsertionPoint(op);
+      (void)linalg::generalizeNamedOp(rewriter, op);
+    }
     SmallVector<linalg::GenericOp> elementwise;
     getOperation().walk([&](linalg::GenericOp op) {
       if (op.hasPureBufferSemantics() && op.getNumLoops() >= 2 &&

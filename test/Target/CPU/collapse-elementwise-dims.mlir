@@ -39,6 +39,37 @@ func.func @all_dims(%a: memref<2x7x7xf32>, %o: memref<2x7x7xf32>) {
 
 // -----
 
+// A padded buffer's border value (tensor.pad bufferizes to a linalg.map
+// that yields it) and a fill, on contiguous buffers: each a generic over
+// one dim, the value from outside. (Row by row, the loops LLVM left had
+// a division per row to find the row's offset.) A fill of a strided view
+// (the interior of a padded buffer), not contiguous, keeps its four dims.
+// CHECK-LABEL: func @fills(
+// CHECK-SAME: %[[P:[^:]+]]: memref<1x200x6x100xi8>, %[[F:[^:]+]]: memref<2x8x3x3xi32>, %[[S:[^:]+]]: memref<1x4x5x5xf32, strided<[196, 49, 7, 1], offset: 8>>)
+// CHECK-NOT: linalg.map
+// CHECK-NOT: linalg.fill
+// CHECK: %[[PF:.*]] = memref.collapse_shape %[[P]] {{\[\[}}0, 1, 2, 3]] : memref<1x200x6x100xi8> into memref<120000xi8>
+// CHECK: linalg.generic {{.*}} iterator_types = ["parallel"]} outs(%[[PF]] : memref<120000xi8>)
+// CHECK:   linalg.yield %c9_i8 : i8
+// CHECK: %[[FF:.*]] = memref.collapse_shape %[[F]] {{\[\[}}0, 1, 2, 3]] : memref<2x8x3x3xi32> into memref<144xi32>
+// CHECK: linalg.generic {{.*}} iterator_types = ["parallel"]} ins(%c0_i32 : i32) outs(%[[FF]] : memref<144xi32>)
+// CHECK: linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%{{.*}} : f32) outs(%[[S]] :
+// CHECK: return
+func.func @fills(%p: memref<1x200x6x100xi8>, %f: memref<2x8x3x3xi32>, %s: memref<1x4x5x5xf32, strided<[196, 49, 7, 1], offset: 8>>) {
+  %c9_i8 = arith.constant 9 : i8
+  %c0_i32 = arith.constant 0 : i32
+  %zero = arith.constant 0.0 : f32
+  linalg.map outs(%p : memref<1x200x6x100xi8>)
+    (%init: i8) {
+      linalg.yield %c9_i8 : i8
+    }
+  linalg.fill ins(%c0_i32 : i32) outs(%f : memref<2x8x3x3xi32>)
+  linalg.fill ins(%zero : f32) outs(%s : memref<1x4x5x5xf32, strided<[196, 49, 7, 1], offset: 8>>)
+  return
+}
+
+// -----
+
 // Left alone: an operand not contiguous along the trailing dims (the
 // interior of a padded buffer), a transposed operand, a reduction, a body
 // that reads the loop indices, an operand read backwards (a Slice with a
