@@ -50,17 +50,32 @@ func.func @scale(%in: memref<256x256xf32>, %out: memref<256x256xf32>, %s: f32) {
 
 // -----
 
-// Small loops stay where they are: waking threads would cost more.
+// Small loops stay where they are: waking threads would cost more. The
+// smallest nest split by default has 16384 iterations (128 x 128); one of
+// 127 x 128 stays.
 // CHECK-LABEL: func.func @small(
 // CHECK:         scf.parallel
+// CHECK:         scf.parallel
+// CHECK-NOT:     scf.parallel
+// CHECK:         call @quarc_parallel_for
 // CHECK-NOT:     quarc_parallel_for
 // CHECK:         return
-func.func @small(%out: memref<16x16xf32>, %v: f32) {
+func.func @small(%out: memref<16x16xf32>, %v: f32, %below: memref<127x128xf32>, %at: memref<128x128xf32>) {
   %c0 = arith.constant 0 : index
   %c1 = arith.constant 1 : index
   %c16 = arith.constant 16 : index
+  %c127 = arith.constant 127 : index
+  %c128 = arith.constant 128 : index
   scf.parallel (%i, %j) = (%c0, %c0) to (%c16, %c16) step (%c1, %c1) {
     memref.store %v, %out[%i, %j] : memref<16x16xf32>
+    scf.reduce
+  }
+  scf.parallel (%i, %j) = (%c0, %c0) to (%c127, %c128) step (%c1, %c1) {
+    memref.store %v, %below[%i, %j] : memref<127x128xf32>
+    scf.reduce
+  }
+  scf.parallel (%i, %j) = (%c0, %c0) to (%c128, %c128) step (%c1, %c1) {
+    memref.store %v, %at[%i, %j] : memref<128x128xf32>
     scf.reduce
   }
   return
