@@ -5,7 +5,8 @@
 // then leaves the whole body scalar (a ResNet residual Add with its two
 // requantizations, i64 multiplies, was a fifth of the int8 model's time).
 // Merging the trailing dims that every operand walks contiguously gives
-// one loop of 196 that it vectorizes.
+// one loop of 196 that it vectorizes. The same holds for the reduced dims
+// of a reduction (a global average pool's sums over H x W).
 //
 //===----------------------------------------------------------------------===//
 
@@ -121,8 +122,10 @@ void collapse(linalg::GenericOp op, ArrayRef<int64_t> group) {
     maps.push_back(collapseMap(map, group));
   }
   int64_t inputs = op.getNumDpsInputs();
-  SmallVector<utils::IteratorType> iterators(group.front() + 1,
-                                             utils::IteratorType::parallel);
+  // The dims before the group keep their kinds; the merged one has the
+  // group's (all parallel, or all reduction).
+  SmallVector<utils::IteratorType> iterators = op.getIteratorTypesArray();
+  iterators.resize(group.front() + 1);
   auto collapsed = linalg::GenericOp::create(
       b, loc, TypeRange{}, ArrayRef(operands).take_front(inputs),
       ArrayRef(operands).drop_front(inputs), maps, iterators);
@@ -130,17 +133,30 @@ void collapse(linalg::GenericOp op, ArrayRef<int64_t> group) {
   op.erase();
 }
 
-/// The longest run of trailing loop dims (at least two) that `op` can
-/// merge, or empty.
+/// The longest run of trailing loop dims (at least two) of one kind that
+/// `op` can merge, or empty: for a reduction, its reduction dims.
 ReassociationIndices getCollapsibleTail(linalg::GenericOp op) {
   int64_t rank = op.getNumLoops();
-  for (int64_t start = 0; start + 1 < rank; ++start) {
+  int64_t parallel = op.getNumParallelLoops();
+  for (int64_t start = parallel == rank ? 0 : parallel; start + 1 < rank;
+       ++start) {
     ReassociationIndices group =
         llvm::to_vector(llvm::seq<int64_t>(start, rank));
     if (canCollapse(op, group))
       return group;
   }
   return {};
+}
+
+/// Whether `op`'s loop dims are parallel ones, then reduction ones (an
+/// elementwise op has none of the latter; a global average pool's sums
+/// reduce its trailing ones, which quarc-lower-reductions makes loops).
+bool hasParallelThenReductionDims(linalg::GenericOp op) {
+  SmallVector<utils::IteratorType> iterators = op.getIteratorTypesArray();
+  auto firstReduction = llvm::find(iterators, utils::IteratorType::reduction);
+  return std::all_of(firstReduction, iterators.end(), [](auto iterator) {
+    return iterator == utils::IteratorType::reduction;
+  });
 }
 
 struct QuarcCollapseElementwiseDims
@@ -164,7 +180,7 @@ struct QuarcCollapseElementwiseDims
     SmallVector<linalg::GenericOp> elementwise;
     getOperation().walk([&](linalg::GenericOp op) {
       if (op.hasPureBufferSemantics() && op.getNumLoops() >= 2 &&
-          op.getNumParallelLoops() == op.getNumLoops())
+          hasParallelThenReductionDims(op))
         elementwise.push_back(op);
     });
     for (linalg::GenericOp op : elementwise) {

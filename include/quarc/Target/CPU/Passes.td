@@ -513,7 +513,7 @@ def QuarcExpandStridedCopies
 
 def QuarcCollapseElementwiseDims
     : Pass<"quarc-collapse-elementwise-dims", "func::FuncOp"> {
-  let summary = "Merge the trailing dims of elementwise generics on buffers";
+  let summary = "Merge the trailing dims of elementwise generics (and of reductions' reduced dims) on buffers";
   let description = [{
     An elementwise `linalg.generic` on buffers (every loop parallel) whose
     trailing loop dims every operand reads as adjacent results in order
@@ -525,8 +525,12 @@ def QuarcCollapseElementwiseDims
     that read loop indices are left alone. The reason is the LLVM vectorizer: the loops over a
     14 x 14 or 7 x 7 feature map have an innermost trip count too short
     to vectorize, and the whole body stays scalar, while one loop of 196
-    or 49 elements vectorizes. Generics with reductions are left to
-    `quarc-lower-reductions`. A `linalg.fill` or `linalg.map` on buffers
+    or 49 elements vectorizes. In a generic whose parallel dims come
+    first and its reduction dims last (a global average pool's sums, left
+    to `quarc-lower-reductions`), only the trailing reduction dims are
+    merged, for the same reason: LLVM fully unrolled an inner loop of 96
+    bytes and left the sums scalar, where it vectorizes one loop of 288.
+    A `linalg.fill` or `linalg.map` on buffers
     (a padded buffer's border value: `tensor.pad` bufferizes to a map that
     yields it) is made a generic first and merged the same way: row by row,
     the loops quarc-parallelize-loops outlines computed each row's offset
