@@ -133,11 +133,25 @@ void collapse(linalg::GenericOp op, ArrayRef<int64_t> group) {
   op.erase();
 }
 
+/// Whether every operand of `op` holds integers: merged dims change the
+/// order in which LLVM adds a float reduction's elements (it may
+/// reassociate them, quarc-lower-reductions), and a float model's
+/// calibration ranges, which quarc calibrate measures by running it, would
+/// move by an ulp, enough to put a quantized value one step over.
+bool hasOnlyIntegerOperands(linalg::GenericOp op) {
+  return llvm::all_of(op->getOperandTypes(), [](Type type) {
+    return isa<IntegerType>(getElementTypeOrSelf(type));
+  });
+}
+
 /// The longest run of trailing loop dims (at least two) of one kind that
-/// `op` can merge, or empty: for a reduction, its reduction dims.
+/// `op` can merge, or empty: for an integer reduction, its reduction dims
+/// (a float one is left as it is).
 ReassociationIndices getCollapsibleTail(linalg::GenericOp op) {
   int64_t rank = op.getNumLoops();
   int64_t parallel = op.getNumParallelLoops();
+  if (parallel != rank && !hasOnlyIntegerOperands(op))
+    return {};
   for (int64_t start = parallel == rank ? 0 : parallel; start + 1 < rank;
        ++start) {
     ReassociationIndices group =

@@ -70,20 +70,28 @@ func.func @fills(%p: memref<1x200x6x100xi8>, %f: memref<2x8x3x3xi32>, %s: memref
 
 // -----
 
-// A reduction (a global average pool's sums) merges its trailing reduction
-// dims, over which its input is contiguous: one loop of 288 that LLVM
-// vectorizes (it fully unrolled the inner loop of 96 and left the sums
-// scalar). Its parallel dims stay.
+// An integer reduction (a global average pool's sums) merges its trailing
+// reduction dims, over which its input is contiguous: one loop of 288 that
+// LLVM vectorizes (it fully unrolled the inner loop of 96 and left the sums
+// scalar). Its parallel dims stay. A float reduction keeps its dims (and
+// the order of its additions).
 // CHECK-LABEL: func @pool_sums(
-// CHECK-SAME: %[[X:[^:]+]]: memref<1x88x1x1x3x96xi8>, %[[S:[^:]+]]: memref<1x88x1x1xi32>)
+// CHECK-SAME: %[[X:[^:]+]]: memref<1x88x1x1x3x96xi8>, %[[S:[^:]+]]: memref<1x88x1x1xi32>,
 // CHECK: %[[XF:.*]] = memref.collapse_shape %[[X]] {{\[\[}}0], [1], [2], [3], [4, 5]] : memref<1x88x1x1x3x96xi8> into memref<1x88x1x1x288xi8>
 // CHECK: linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]} ins(%[[XF]] : memref<1x88x1x1x288xi8>) outs(%[[S]] : memref<1x88x1x1xi32>)
-func.func @pool_sums(%x: memref<1x88x1x1x3x96xi8>, %s: memref<1x88x1x1xi32>) {
+// CHECK-NOT: memref.collapse_shape
+// CHECK: linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction", "reduction"]} ins(%{{.*}} : memref<1x88x1x1x3x96xf32>)
+func.func @pool_sums(%x: memref<1x88x1x1x3x96xi8>, %s: memref<1x88x1x1xi32>, %xf: memref<1x88x1x1x3x96xf32>, %sf: memref<1x88x1x1xf32>) {
   linalg.generic {indexing_maps = [affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d1, d2, d3, d4, d5)>, affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d1, d2, d3)>], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction", "reduction"]} ins(%x : memref<1x88x1x1x3x96xi8>) outs(%s : memref<1x88x1x1xi32>) {
   ^bb0(%in: i8, %acc: i32):
     %e = arith.extui %in : i8 to i32
     %sum = arith.addi %acc, %e : i32
     linalg.yield %sum : i32
+  }
+  linalg.generic {indexing_maps = [affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d1, d2, d3, d4, d5)>, affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d1, d2, d3)>], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction", "reduction"]} ins(%xf : memref<1x88x1x1x3x96xf32>) outs(%sf : memref<1x88x1x1xf32>) {
+  ^bb0(%in: f32, %acc: f32):
+    %sum = arith.addf %acc, %in : f32
+    linalg.yield %sum : f32
   }
   return
 }

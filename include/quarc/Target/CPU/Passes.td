@@ -525,11 +525,14 @@ def QuarcCollapseElementwiseDims
     that read loop indices are left alone. The reason is the LLVM vectorizer: the loops over a
     14 x 14 or 7 x 7 feature map have an innermost trip count too short
     to vectorize, and the whole body stays scalar, while one loop of 196
-    or 49 elements vectorizes. In a generic whose parallel dims come
-    first and its reduction dims last (a global average pool's sums, left
-    to `quarc-lower-reductions`), only the trailing reduction dims are
-    merged, for the same reason: LLVM fully unrolled an inner loop of 96
-    bytes and left the sums scalar, where it vectorizes one loop of 288.
+    or 49 elements vectorizes. In an integer generic whose parallel dims
+    come first and its reduction dims last (a global average pool's sums,
+    left to `quarc-lower-reductions`), only the trailing reduction dims
+    are merged, for the same reason: LLVM fully unrolled an inner loop of
+    96 bytes and left the sums scalar, where it vectorizes one loop of 288.
+    Float reductions keep their dims: merged, their elements are added in
+    another order, and the ranges `quarc calibrate` measures on a float
+    model move by an ulp, enough to move a quantized value by a step.
     A `linalg.fill` or `linalg.map` on buffers
     (a padded buffer's border value: `tensor.pad` bufferizes to a map that
     yields it) is made a generic first and merged the same way: row by row,
