@@ -140,14 +140,18 @@ bool hasPixelRowsKernel(const TargetInfo &target) {
          target.vectorBits() == 256;
 }
 
+int64_t getDepthwiseRowSpan(int64_t pixels, int64_t kernelWidth, int64_t stride,
+                            int64_t dilation) {
+  return (pixels - 1) * stride + (kernelWidth - 1) * dilation + 1;
+}
+
 bool hasDepthwiseQuadKernel(const TargetInfo &target, int64_t kernelWidth,
                             int64_t stride, int64_t dilation) {
   if (target.int8Dot() != TargetInfo::Int8Dot::VNNI ||
       !target.has("avx512vbmi"))
     return false;
   int64_t lanes = target.vectorBits() / 32;
-  int64_t span = (lanes - 1) * stride + (kernelWidth - 1) * dilation + 1;
-  return span <= 4 * lanes;
+  return getDepthwiseRowSpan(lanes, kernelWidth, stride, dilation) <= 4 * lanes;
 }
 
 bool hasDepthwisePairKernel(const TargetInfo &target, int64_t kernelWidth,
@@ -156,9 +160,8 @@ bool hasDepthwisePairKernel(const TargetInfo &target, int64_t kernelWidth,
       target.int8Dot() == TargetInfo::Int8Dot::None ||
       hasDepthwiseQuadKernel(target, kernelWidth, stride, dilation))
     return false;
-  int64_t span =
-      (kDepthwisePairLanePixels - 1) * stride + (kernelWidth - 1) * dilation + 1;
-  return span <= kDepthwisePairLaneBytes;
+  return getDepthwiseRowSpan(kDepthwisePairLanePixels, kernelWidth, stride,
+                             dilation) <= kDepthwisePairLaneBytes;
 }
 
 } // namespace mlir::quarc

@@ -61,6 +61,12 @@ bool weightPairsFitI16(llvm::ArrayRef<int8_t> weights);
 /// half of the 16 registers; for filters whose pairs fit i16 only).
 bool hasPixelRowsKernel(const TargetInfo &target);
 
+/// The input bytes of one row that `pixels` consecutive output pixels of a
+/// depthwise convolution read: a row of `kernelWidth` taps at `stride` and
+/// `dilation`, from the first pixel's first tap to the last one's last.
+int64_t getDepthwiseRowSpan(int64_t pixels, int64_t kernelWidth, int64_t stride,
+                            int64_t dilation);
+
 /// Whether quarc-vectorize-depthwise has, for `target`, the integer
 /// depthwise kernel that takes four taps of a filter row per dot product
 /// step (the filter packed [C, KH, ceil(KW/4), 4] by

@@ -323,8 +323,7 @@ private:
       for (auto [x, size] : llvm::zip(starts, widths))
         strips.push_back(loadByteSpan(
             b, loc, conv.input, ValueRange{n, c, row, scale(b, x, sx)},
-            (size - 1) * sx + (conv.kernelWidth - 1) * dx + 1,
-            hasMaskedByteLoads(target)));
+            rowSpan(size), hasMaskedByteLoads(target)));
       for (int64_t q = 0; q * 4 < conv.kernelWidth; ++q) {
         Value weights = broadcastQuad(b, c, i, q);
         for (auto [k, strip] : llvm::enumerate(strips)) {
@@ -370,21 +369,23 @@ private:
     // (nor of a lane not loaded): those are left undefined, which spares
     // LLVM clearing them.
     Value unloaded = ub::PoisonOp::create(b, loc, registerBytes);
-    auto span = [&](int64_t pixels) {
-      return (pixels - 1) * sx + (conv.kernelWidth - 1) * dx + 1;
-    };
     // For each register, the offset of its first byte within its 16-byte
     // window (loaded into both lanes), if it has one.
     SmallVector<std::optional<int64_t>> windowShifts;
     for (int64_t k = 0; k < int64_t(widths.size()); ++k) {
       int64_t first = k * lanes * sx; // from the strip's first byte
-      bool windowed = span(widths[k]) <= kDepthwisePairLaneBytes &&
-                      span(width) >= kDepthwisePairLaneBytes;
+      bool windowed = rowSpan(widths[k]) <= kDepthwisePairLaneBytes &&
+                      rowSpan(width) >= kDepthwisePairLaneBytes;
       windowShifts.push_back(
           windowed ? std::optional(std::max<int64_t>(
-                         0, first + kDepthwisePairLaneBytes - span(width)))
+                         0, first + kDepthwisePairLaneBytes - rowSpan(width)))
                    : std::nullopt);
     }
+    // A window's 16 bytes in every lane.
+    SmallVector<int64_t> windowInEachLane;
+    for (int64_t lane = 0; lane < laneCount; ++lane)
+      for (int64_t e = 0; e < kDepthwisePairLaneBytes; ++e)
+        windowInEachLane.push_back(e);
     Value rowBase = scale(b, y, conv.strides[0]);
     for (int64_t i = 0; i < conv.kernelHeight; ++i) {
       Value row = addIndex(b, loc, rowBase, i * conv.dilations[0]);
@@ -396,12 +397,8 @@ private:
               conv.input,
               ValueRange{n, c, row,
                          addIndex(b, loc, scale(b, x, sx), -*shift)});
-          SmallVector<int64_t> bothLanes;
-          for (int64_t lane = 0; lane < laneCount; ++lane)
-            for (int64_t e = 0; e < kDepthwisePairLaneBytes; ++e)
-              bothLanes.push_back(e);
-          strips.push_back(
-              vector::ShuffleOp::create(b, loc, window, window, bothLanes));
+          strips.push_back(vector::ShuffleOp::create(b, loc, window, window,
+                                                     windowInEachLane));
           continue;
         }
         Value strip = unloaded;
@@ -412,7 +409,7 @@ private:
               b, addIndex(b, loc, x, lane * kDepthwisePairLanePixels), sx);
           Value bytes =
               loadByteSpan(b, loc, conv.input, ValueRange{n, c, row, first},
-                           span(pixels), hasMaskedByteLoads(target));
+                           rowSpan(pixels), hasMaskedByteLoads(target));
           strip = vector::InsertStridedSliceOp::create(
               b, loc, bytes, strip,
               ArrayRef<int64_t>{lane * kDepthwisePairLaneBytes},
@@ -451,6 +448,12 @@ private:
       }
     }
     storeStrip(b, sums, n, c, y);
+  }
+
+  /// The input bytes of a row that `pixels` consecutive output pixels read.
+  int64_t rowSpan(int64_t pixels) const {
+    return getDepthwiseRowSpan(pixels, conv.kernelWidth, conv.strides[1],
+                               conv.dilations[1]);
   }
 
   /// The i16 weights of taps t and t + 1 (zero past the row) of filter row
