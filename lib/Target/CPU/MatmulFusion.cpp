@@ -71,6 +71,70 @@ void collectUsers(Value value, SmallVectorImpl<Operation *> &users) {
   }
 }
 
+/// Whether `value` is all of `root`: `root` itself, or a reshape of it (a
+/// chain of collapse_shape and expand_shape).
+bool isWholeBuffer(Value value, Value root) {
+  while (value != root) {
+    Operation *def = value.getDefiningOp();
+    if (!isa_and_nonnull<memref::CollapseShapeOp, memref::ExpandShapeOp>(def))
+      return false;
+    value = def->getOperand(0);
+  }
+  return true;
+}
+
+/// Whether `op` writes every element of the buffer `root` without reading
+/// any: a linalg op of parallel loops that has `root` whole as an init only,
+/// written at a permutation of its loops, and whose body does not use the
+/// init's old value (a fill, a broadcast of a bias).
+bool overwritesWholeBuffer(Operation *op, Value root) {
+  auto linalgOp = dyn_cast<linalg::LinalgOp>(op);
+  if (!linalgOp || !linalgOp.hasPureBufferSemantics() ||
+      linalgOp.getNumParallelLoops() != linalgOp.getNumLoops())
+    return false;
+  bool written = false;
+  for (OpOperand &operand : op->getOpOperands()) {
+    if (getRootBuffer(operand.get()) != root)
+      continue;
+    if (!linalgOp.isDpsInit(&operand) ||
+        linalgOp.payloadUsesValueFromOperand(&operand) ||
+        !isWholeBuffer(operand.get(), root) ||
+        !linalgOp.getMatchingIndexingMap(&operand).isPermutation())
+      return false;
+    written = true;
+  }
+  return written;
+}
+
+/// Whether anything after `contraction` other than `consumer` and
+/// deallocations reads the value the contraction leaves in `root`: its
+/// first later user reads it, unless that user overwrites the whole buffer
+/// first (the next layer to which the memory plan gave the same buffer
+/// initializes it with its bias).
+bool isReadLater(Value root, Operation *contraction, Operation *consumer) {
+  Block *block = contraction->getBlock();
+  SmallVector<Operation *> users;
+  collectUsers(root, users);
+  Operation *first = nullptr; // the earliest later user's op in `block`
+  bool firstIsWhole = true;   // all users in `first` are `first` itself
+  for (Operation *user : users) {
+    if (user == contraction || user == consumer || isa<memref::DeallocOp>(user))
+      continue;
+    Operation *inBlock = block->findAncestorOpInBlock(*user);
+    if (!inBlock)
+      return true;
+    if (inBlock->isBeforeInBlock(contraction))
+      continue;
+    if (!first || inBlock->isBeforeInBlock(first)) {
+      first = inBlock;
+      firstIsWhole = user == inBlock;
+    } else if (inBlock == first) {
+      firstIsWhole &= user == inBlock;
+    }
+  }
+  return first && !(firstIsWhole && overwritesWholeBuffer(first, root));
+}
+
 /// Erases the views of `value` that nothing uses (and views of those).
 void eraseUnusedViews(Value value) {
   for (Operation *user : llvm::make_early_inc_range(value.getUsers())) {
@@ -411,21 +475,11 @@ MatmulEpilogue::match(Operation *contraction, Value out, AffineMap outMap,
     epilogue.allocsToHoist.push_back(alloc);
   }
 
-  // C is needed as well if anything after the contraction but the consumer
-  // and deallocations uses its buffer, unless the consumer overwrites it in
-  // place (then later readers read the consumer's result).
-  if (result != indexing->root) {
-    SmallVector<Operation *> users;
-    collectUsers(outRoot, users);
-    Block *block = contraction->getBlock();
-    epilogue.resultIsRead = llvm::any_of(users, [&](Operation *user) {
-      Operation *inBlock = block->findAncestorOpInBlock(*user);
-      if (inBlock && inBlock->isBeforeInBlock(contraction))
-        return false;
-      return user != contraction && user != consumer.getOperation() &&
-             !isa<memref::DeallocOp>(user);
-    });
-  }
+  // C is needed as well if something after the contraction reads it,
+  // unless the consumer overwrites it in place (then later readers read the
+  // consumer's result).
+  if (result != indexing->root)
+    epilogue.resultIsRead = isReadLater(outRoot, contraction, consumer);
   return epilogue;
 }
 
@@ -510,9 +564,7 @@ void MatmulEpilogue::emitVector(OpBuilder &b, Location loc, Value accumulator,
     case Operand::Broadcast:
       value = vector::BroadcastOp::create(
           b, loc, vectorOf(getElementType(operand.buffer)),
-          memref::LoadOp::create(b, loc, operand.buffer,
-                                 ResultIndexing::getBroadcastIndices(
-                                     b, loc, operand.dims, ivs)));
+          loadBroadcastScalar(b, loc, operand, ivs));
       break;
     }
     mapping.map(arg, value);
@@ -535,6 +587,26 @@ void MatmulEpilogue::emitVector(OpBuilder &b, Location loc, Value accumulator,
                                         yielded);
   vector::StoreOp::create(b, loc, value, operands.back().buffer,
                           indexing.getResultIndices(b, loc, ivs));
+}
+
+Value MatmulEpilogue::loadBroadcastScalar(OpBuilder &b, Location loc,
+                                          const Operand &operand,
+                                          ArrayRef<Value> ivs) {
+  SmallVector<Value> indices;
+  for (std::optional<unsigned> dim : operand.dims)
+    indices.push_back(dim ? ivs[*dim] : Value());
+  // A load earlier in the insertion block is before the insertion point
+  // (the epilogue of a tile is emitted in order).
+  Block *block = b.getInsertionBlock();
+  for (LoadedScalar &loaded : loadedScalars)
+    if (loaded.buffer == operand.buffer && loaded.indices == indices &&
+        loaded.scalar.getParentBlock() == block)
+      return loaded.scalar;
+  Value scalar = memref::LoadOp::create(
+      b, loc, operand.buffer,
+      ResultIndexing::getBroadcastIndices(b, loc, operand.dims, ivs));
+  loadedScalars.push_back({operand.buffer, std::move(indices), scalar});
+  return scalar;
 }
 
 void MatmulEpilogue::finish() {

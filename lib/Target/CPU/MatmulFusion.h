@@ -130,9 +130,24 @@ private:
     SmallVector<std::optional<unsigned>> dims; // Broadcast
   };
 
+  /// The scalar of Broadcast operand `operand` at loop indices `ivs`,
+  /// loaded once per block and indices: the pieces of a tile row read the
+  /// same per-channel scale and shift, and LLVM cannot merge their loads
+  /// across the stores of the outputs between them (nor the arithmetic
+  /// that follows).
+  Value loadBroadcastScalar(OpBuilder &b, Location loc, const Operand &operand,
+                            ArrayRef<Value> ivs);
+
+  struct LoadedScalar {
+    Value buffer;
+    SmallVector<Value> indices; // ivs of the broadcast dims (null: 0)
+    Value scalar;
+  };
+
   linalg::GenericOp consumer;
   ResultIndexing indexing;
   SmallVector<Operand> operands; // the consumer's inputs, then its output
+  SmallVector<LoadedScalar> loadedScalars;
   SmallVector<Operation *> allocsToHoist;
   bool resultIsRead = false;
 };

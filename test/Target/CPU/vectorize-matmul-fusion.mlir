@@ -312,3 +312,94 @@ func.func @comparison_not_fused(%x: memref<1x3x6x30xf32>, %w: memref<5x3x3x3xf32
   memref.dealloc %c : memref<1x5x4x28xf32>
   return %y : memref<1x5x4x28xi1>
 }
+
+// -----
+
+// C's buffer is used again after the consumer, but the first later op
+// overwrites all of it (a fill through a reshape: the next layer's bias, as
+// the memory plan reuses buffers) before anything reads it: C itself is not
+// stored. The per-channel scale is loaded once per tile row, not once per
+// vector of the row.
+#lhs = affine_map<(n, f, p, q) -> (f, q)>
+#rhs = affine_map<(n, f, p, q) -> (n, q, p)>
+#out = affine_map<(n, f, p, q) -> (n, f, p)>
+// CHECK-LABEL: func @overwritten_later(
+// CHECK-SAME:      %{{[^:]+}}: memref<4x8xf32>, %{{[^:]+}}: memref<1x8x24xf32>, %[[SCALE:[^:]+]]: memref<1x4x1x1xf32>, %[[Y:[^:]+]]: memref<1x4x4x6xf32>,
+// CHECK:         %[[FLAT_Y:.+]] = memref.collapse_shape %[[Y]]
+// CHECK:         scf.parallel
+// CHECK:           %[[SUM:.+]]:12 = scf.for
+// CHECK-NOT:       vector.store
+// CHECK:           %[[S:.+]] = memref.load %[[SCALE]]
+// CHECK-NEXT:      %[[SV:.+]] = vector.broadcast %[[S]] : f32 to vector<8xf32>
+// CHECK-NEXT:      %[[M0:.+]] = arith.mulf %[[SUM]]#0, %[[SV]] : vector<8xf32>
+// CHECK-NEXT:      vector.store %[[M0]], %[[FLAT_Y]]
+// CHECK-NOT:       memref.load
+// CHECK:           arith.mulf %[[SUM]]#1, %{{.+}} : vector<8xf32>
+// CHECK-NEXT:      vector.store %{{.+}}, %[[FLAT_Y]]
+// CHECK-NOT:       memref.load
+// CHECK:           arith.mulf %[[SUM]]#2, %{{.+}} : vector<8xf32>
+// CHECK-NEXT:      vector.store %{{.+}}, %[[FLAT_Y]]
+// CHECK:           memref.load %[[SCALE]]
+// CHECK:         linalg.fill
+func.func @overwritten_later(%w: memref<4x8xf32>, %x: memref<1x8x24xf32>, %scale: memref<1x4x1x1xf32>, %y: memref<1x4x4x6xf32>, %z: memref<1x4x4x6xf32>) {
+  %zero = arith.constant 0.0 : f32
+  %c = memref.alloc() : memref<1x4x4x6xf32>
+  %flat = memref.collapse_shape %c [[0], [1], [2, 3]] : memref<1x4x4x6xf32> into memref<1x4x24xf32>
+  linalg.generic {indexing_maps = [#lhs, #rhs, #out], iterator_types = ["parallel", "parallel", "parallel", "reduction"]}
+      ins(%w, %x : memref<4x8xf32>, memref<1x8x24xf32>) outs(%flat : memref<1x4x24xf32>) {
+  ^bb0(%a: f32, %b: f32, %acc: f32):
+    %0 = arith.mulf %a, %b : f32
+    %1 = arith.addf %acc, %0 : f32
+    linalg.yield %1 : f32
+  }
+  linalg.generic {indexing_maps = [affine_map<(n, f, i, j) -> (0, f, i, j)>, affine_map<(n, f, i, j) -> (0, f, 0, 0)>,
+                                   affine_map<(n, f, i, j) -> (n, f, i, j)>],
+                  iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+      ins(%c, %scale : memref<1x4x4x6xf32>, memref<1x4x1x1xf32>) outs(%y : memref<1x4x4x6xf32>) {
+  ^bb0(%v: f32, %s: f32, %o: f32):
+    %m = arith.mulf %v, %s : f32
+    linalg.yield %m : f32
+  }
+  %again = memref.expand_shape %flat [[0], [1], [2, 3]] output_shape [1, 4, 4, 6] : memref<1x4x24xf32> into memref<1x4x4x6xf32>
+  linalg.fill ins(%zero : f32) outs(%again : memref<1x4x4x6xf32>)
+  memref.copy %c, %z : memref<1x4x4x6xf32> to memref<1x4x4x6xf32>
+  memref.dealloc %c : memref<1x4x4x6xf32>
+  return
+}
+
+// -----
+
+// The first later op writes only part of C's buffer (a fill of one row):
+// the rest may still be read, so C is stored as well.
+#lhs = affine_map<(n, f, p, q) -> (f, q)>
+#rhs = affine_map<(n, f, p, q) -> (n, q, p)>
+#out = affine_map<(n, f, p, q) -> (n, f, p)>
+// CHECK-LABEL: func @partly_overwritten_later(
+// CHECK:         %[[C:.+]] = memref.alloc() : memref<1x4x24xf32>
+// CHECK:         scf.parallel
+// CHECK:           %[[SUM:.+]]:12 = scf.for
+// CHECK:           vector.store %[[SUM]]#0, %[[C]]
+// CHECK:         linalg.fill
+func.func @partly_overwritten_later(%w: memref<4x8xf32>, %x: memref<1x8x24xf32>, %y: memref<1x4x24xf32>, %z: memref<1x4x24xf32>) {
+  %zero = arith.constant 0.0 : f32
+  %c = memref.alloc() : memref<1x4x24xf32>
+  linalg.generic {indexing_maps = [#lhs, #rhs, #out], iterator_types = ["parallel", "parallel", "parallel", "reduction"]}
+      ins(%w, %x : memref<4x8xf32>, memref<1x8x24xf32>) outs(%c : memref<1x4x24xf32>) {
+  ^bb0(%a: f32, %b: f32, %acc: f32):
+    %0 = arith.mulf %a, %b : f32
+    %1 = arith.addf %acc, %0 : f32
+    linalg.yield %1 : f32
+  }
+  linalg.generic {indexing_maps = [affine_map<(n, f, p) -> (n, f, p)>, affine_map<(n, f, p) -> (n, f, p)>],
+                  iterator_types = ["parallel", "parallel", "parallel"]}
+      ins(%c : memref<1x4x24xf32>) outs(%y : memref<1x4x24xf32>) {
+  ^bb0(%v: f32, %o: f32):
+    %r = arith.negf %v : f32
+    linalg.yield %r : f32
+  }
+  %row = memref.subview %c[0, 0, 0] [1, 1, 24] [1, 1, 1] : memref<1x4x24xf32> to memref<1x1x24xf32, strided<[96, 24, 1]>>
+  linalg.fill ins(%zero : f32) outs(%row : memref<1x1x24xf32, strided<[96, 24, 1]>>)
+  memref.copy %c, %z : memref<1x4x24xf32> to memref<1x4x24xf32>
+  memref.dealloc %c : memref<1x4x24xf32>
+  return
+}
