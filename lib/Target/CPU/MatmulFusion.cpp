@@ -548,44 +548,56 @@ void MatmulEpilogue::emitVector(OpBuilder &b, Location loc, Value accumulator,
     return VectorType::get(vectorType.getShape(), scalar);
   };
   Block *body = consumer.getBody();
-  IRMapping mapping;
+  // Values alike in every lane (a per-channel operand, a value from outside
+  // the body, ops on those only) are computed on scalars, once per tile
+  // row, and broadcast where a vector op needs them: a requantization's
+  // rounding term and shift from its per-channel shift.
+  IRMapping uniform, vectors;
+  auto isUniform = [&](Value value) {
+    return uniform.contains(value) || value.getParentBlock() != body;
+  };
+  auto vectorFor = [&](Value value) -> Value {
+    if (Value vector = vectors.lookupOrNull(value))
+      return vector;
+    Value vector = vector::BroadcastOp::create(
+        b, loc, vectorOf(value.getType()), uniform.lookupOrDefault(value));
+    vectors.map(value, vector);
+    return vector;
+  };
   for (auto [arg, operand] :
        llvm::zip(body->getArguments().drop_back(), operands)) {
-    Value value;
     switch (operand.kind) {
     case Operand::Accumulator:
-      value = accumulator;
+      vectors.map(arg, accumulator);
       break;
     case Operand::Tile:
-      value = vector::LoadOp::create(
-          b, loc, vectorOf(getElementType(operand.buffer)), operand.buffer,
-          indexing.getResultIndices(b, loc, ivs));
+      vectors.map(arg,
+                  vector::LoadOp::create(
+                      b, loc, vectorOf(getElementType(operand.buffer)),
+                      operand.buffer, indexing.getResultIndices(b, loc, ivs)));
       break;
     case Operand::Broadcast:
-      value = vector::BroadcastOp::create(
-          b, loc, vectorOf(getElementType(operand.buffer)),
-          loadBroadcastScalar(b, loc, operand, ivs));
+      uniform.map(arg, loadBroadcastScalar(b, loc, operand, ivs));
       break;
     }
-    mapping.map(arg, value);
   }
-  // The body's ops, on vectors; scalars from outside are broadcast.
   for (Operation &op : body->without_terminator()) {
+    if (llvm::all_of(op.getOperands(), isUniform)) {
+      b.clone(op, uniform);
+      continue;
+    }
+    IRMapping mapping;
     for (Value operand : op.getOperands())
-      if (!mapping.contains(operand))
-        mapping.map(operand, vector::BroadcastOp::create(
-                                 b, loc, vectorOf(operand.getType()), operand));
+      mapping.map(operand, vectorFor(operand));
     Operation *vectorOp = b.clone(op, mapping);
-    for (OpResult result : vectorOp->getResults())
-      result.setType(vectorOf(result.getType()));
+    for (auto [result, vectorResult] :
+         llvm::zip(op.getResults(), vectorOp->getResults())) {
+      vectorResult.setType(vectorOf(result.getType()));
+      vectors.map(result, vectorResult);
+    }
   }
-  // The yielded value may be a scalar from outside the body too.
   Value yielded = body->getTerminator()->getOperand(0);
-  Value value = mapping.lookupOrNull(yielded);
-  if (!value)
-    value = vector::BroadcastOp::create(b, loc, vectorOf(yielded.getType()),
-                                        yielded);
-  vector::StoreOp::create(b, loc, value, operands.back().buffer,
+  vector::StoreOp::create(b, loc, vectorFor(yielded), operands.back().buffer,
                           indexing.getResultIndices(b, loc, ivs));
 }
 

@@ -262,8 +262,10 @@ func.func @conv_7bit_weights(%x: memref<1x1x4x1x8xi8>, %c: memref<1x1x2x1x8xi32>
 // VNNI: %[[BIAS:.*]] = memref.load %[[B]][%{{.*}}] : memref<2xi32>
 // VNNI: vector.broadcast %[[BIAS]] : i32 to vector<16xi32>
 // VNNI: llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"
+// The per-channel multiplier is widened as a scalar, then broadcast.
 // VNNI: %[[MUL:.*]] = memref.load %[[M]][%{{.*}}] : memref<2xi32>
-// VNNI: vector.broadcast %[[MUL]] : i32 to vector<16xi32>
+// VNNI: %[[MUL64:.*]] = arith.extsi %[[MUL]] : i32 to i64
+// VNNI: vector.broadcast %[[MUL64]] : i64 to vector<16xi64>
 // VNNI: arith.muli %{{.*}}, %{{.*}} : vector<16xi64>
 // VNNI: arith.trunci %{{.*}} : vector<16xi64> to vector<16xi8>
 // VNNI: vector.store %{{.*}}, %[[Y]][%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}] : memref<1x2x3x18xi8>, vector<16xi8>
@@ -271,6 +273,19 @@ func.func @conv_7bit_weights(%x: memref<1x1x4x1x8xi8>, %c: memref<1x1x2x1x8xi32>
 // VNNI: vector.extract_strided_slice %{{.*}} {offsets = [0], sizes = [2], strides = [1]} : vector<16xi32> to vector<2xi32>
 // VNNI: vector.store %{{.*}}, %[[Y]][%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}] : memref<1x2x3x18xi8>, vector<2xi8>
 // VNNI-NOT: memref.dealloc
+// AVX2 (three rows of 18 share a tile of seven vectors of 8): the first two
+// vectors of a row, pixels 0-7 and 8-15, go through the output stage as one
+// vector of 16 (stored as 16 bytes at once); the ones that cross rows go
+// alone.
+// AVX2: %[[PAIR:.+]] = vector.shuffle %{{.+}}, %{{.+}} [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15] : vector<8xi32>, vector<8xi32>
+// AVX2-NEXT: %[[MUL:.+]] = memref.load %[[M]][%{{.*}}] : memref<2xi32>
+// AVX2-NEXT: %[[WIDE:.+]] = arith.extsi %[[PAIR]] : vector<16xi32> to vector<16xi64>
+// AVX2-NEXT: %[[MUL64:.+]] = arith.extsi %[[MUL]] : i32 to i64
+// AVX2-NEXT: %[[MULV:.+]] = vector.broadcast %[[MUL64]] : i64 to vector<16xi64>
+// AVX2-NEXT: %[[P:.+]] = arith.muli %[[WIDE]], %[[MULV]] : vector<16xi64>
+// AVX2-NEXT: %[[R:.+]] = arith.shrsi %[[P]], %{{.+}} : vector<16xi64>
+// AVX2-NEXT: %[[T:.+]] = arith.trunci %[[R]] : vector<16xi64> to vector<16xi8>
+// AVX2-NEXT: vector.store %[[T]], %[[Y]][%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}] : memref<1x2x3x18xi8>, vector<16xi8>
 func.func @fused_bias_and_requantization(%x: memref<1x4x3x18xi8>, %w: memref<2x1x1x1x4xi8>, %bias: memref<2xi32>, %multiplier: memref<2xi32>, %y: memref<1x2x3x18xi8>) {
   %c31 = arith.constant 31 : i64
   %acc = memref.alloc() : memref<1x2x3x18xi32>

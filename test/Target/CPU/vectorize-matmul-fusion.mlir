@@ -58,8 +58,8 @@ func.func @bias_convolution_relu(%x: memref<1x3x6x30xf32>, %w: memref<5x3x3x3xf3
 // CHECK:           %[[SUM:.+]]:12 = scf.for
 // CHECK:           vector.store %[[SUM]]#0, %[[FLAT_C]]
 // CHECK:           %[[S:.+]] = memref.load %[[SCALE]][%c0{{[_0-9]*}}, %{{.+}}, %c0{{[_0-9]*}}, %c0{{[_0-9]*}}] : memref<1x4x1x1xf32>
-// CHECK-NEXT:      %[[SV:.+]] = vector.broadcast %[[S]] : f32 to vector<8xf32>
 // CHECK-NEXT:      %[[R:.+]] = vector.load %[[FLAT_RES]][{{.+}}] : memref<1x4x24xf32>, vector<8xf32>
+// CHECK-NEXT:      %[[SV:.+]] = vector.broadcast %[[S]] : f32 to vector<8xf32>
 // CHECK-NEXT:      %[[M:.+]] = arith.mulf %[[SUM]]#0, %[[SV]] : vector<8xf32>
 // CHECK-NEXT:      %[[A:.+]] = arith.addf %[[M]], %[[R]] : vector<8xf32>
 // CHECK-NEXT:      vector.store %[[A]], %[[FLAT_Y]][{{.+}}] : memref<1x4x24xf32>, vector<8xf32>

@@ -150,7 +150,13 @@ def QuarcVectorizeMatmul : Pass<"quarc-vectorize-matmul", "func::FuncOp"> {
     reads C (bias, batch norm, activation, residual add; its other
     operands shaped like C or constant along n) runs on the accumulators
     after the last k block, so only its result is stored; C is stored too
-    only if something else reads it, and otherwise its buffer goes.
+    only if something else reads it (an op that first writes all of C's
+    buffer without reading it, such as a later layer's bias in a buffer
+    the memory plan reuses, does not count), and otherwise its buffer
+    goes. A per-channel operand of that op (a scale, a shift) is loaded
+    once per tile row, not once per vector of the row, and the op's
+    arithmetic on such operands alone (a requantization's rounding term
+    from its shift) is done on scalars, then broadcast.
 
     Contractions this does not match (integer types, dynamic shapes, a
     right-hand side that is strided along n) are left to
@@ -334,9 +340,12 @@ def QuarcVectorizeIntegerMatmul
     becomes the accumulators' initial values, and the output stage that
     reads C (the requantization, i64 arithmetic per element) runs on the
     accumulators, so only its 8-bit result is stored; otherwise the
-    accumulators start from C and are stored back to it. The ops may see C
-    through reshapes (a pointwise convolution's pixels as one row): dims
-    that walk the same elements correspond.
+    accumulators start from C and are stored back to it. Two vectors of a
+    convolution's tile row that are consecutive pixels of one output row
+    go through the output stage as one vector of twice the lanes (AVX2
+    packs 16 i32 into 16 bytes in five instructions, 8 and 8 separately in
+    eight). The ops may see C through reshapes (a pointwise convolution's
+    pixels as one row): dims that walk the same elements correspond.
   }];
   let options = [
     Option<"target", "target", "std::string", "\"host\"",
