@@ -1000,6 +1000,8 @@ private:
         const Piece &piece = tilePieces[index];
         if (index + 1 < tilePieces.size() &&
             continueEachOther(piece, tilePieces[index + 1])) {
+          // At the first piece's segment; a full segment's lanes are the
+          // whole vector given (takeLanes), here both pieces'.
           emitEpilogue(
               b, concatenate(b, sum, sums[r * tilePieces.size() + index + 1]),
               piece.segments.front());
