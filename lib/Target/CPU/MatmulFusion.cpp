@@ -71,10 +71,10 @@ void collectUsers(Value value, SmallVectorImpl<Operation *> &users) {
   }
 }
 
-/// Whether `value` is all of `root`: `root` itself, or a reshape of it (a
-/// chain of collapse_shape and expand_shape).
-bool isWholeBuffer(Value value, Value root) {
-  while (value != root) {
+/// Whether `value` is `source` or a reshape of it (a chain of collapse_shape
+/// and expand_shape): all of its elements, in the same order.
+bool isReshapeOf(Value value, Value source) {
+  while (value != source) {
     Operation *def = value.getDefiningOp();
     if (!isa_and_nonnull<memref::CollapseShapeOp, memref::ExpandShapeOp>(def))
       return false;
@@ -98,7 +98,7 @@ bool overwritesWholeBuffer(Operation *op, Value root) {
       continue;
     if (!linalgOp.isDpsInit(&operand) ||
         linalgOp.payloadUsesValueFromOperand(&operand) ||
-        !isWholeBuffer(operand.get(), root) ||
+        !isReshapeOf(operand.get(), root) ||
         !linalgOp.getMatchingIndexingMap(&operand).isPermutation())
       return false;
     written = true;
@@ -189,14 +189,8 @@ std::optional<ResultIndexing> getResultIndexing(Value out, AffineMap outMap,
     return indexing;
   }
   // Only reshapes between `seen` and `out`.
-  Value source = out;
-  while (source != seen) {
-    Operation *def = source.getDefiningOp();
-    if (!def || !isa<memref::CollapseShapeOp, memref::ExpandShapeOp>(def))
-      return std::nullopt;
-    source = def->getOperand(0);
-  }
-  if (!isContiguousStatic(seen) || !isContiguousStatic(out))
+  if (!isReshapeOf(out, seen) || !isContiguousStatic(seen) ||
+      !isContiguousStatic(out))
     return std::nullopt;
   ArrayRef<int64_t> rootShape = cast<MemRefType>(seen.getType()).getShape();
   ArrayRef<int64_t> outShape = cast<MemRefType>(out.getType()).getShape();
