@@ -7,6 +7,7 @@
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Quant/IR/QuantTypes.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/Dialect/Utils/StructuredOpsUtils.h"
 
 namespace mlir::quarc {
@@ -67,6 +68,18 @@ Value createEmpty(OpBuilder &b, Location loc, RankedTensorType type,
                   ValueRange dynamicSizes) {
   return tensor::EmptyOp::create(b, loc, type.getShape(), type.getElementType(),
                                  dynamicSizes);
+}
+
+Value extractSliceOrEmpty(OpBuilder &b, Location loc, Value source,
+                          ArrayRef<OpFoldResult> offsets,
+                          ArrayRef<OpFoldResult> sizes,
+                          ArrayRef<OpFoldResult> strides) {
+  if (llvm::any_of(sizes, isZeroInteger))
+    return tensor::EmptyOp::create(
+        b, loc, sizes,
+        cast<RankedTensorType>(source.getType()).getElementType());
+  return tensor::ExtractSliceOp::create(b, loc, source, offsets, sizes,
+                                        strides);
 }
 
 Value createFilled(OpBuilder &b, Location loc, RankedTensorType type,

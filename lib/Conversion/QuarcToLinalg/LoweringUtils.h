@@ -44,6 +44,16 @@ SmallVector<Value> getBroadcastDynamicSizes(OpBuilder &b, Location loc,
 Value createEmpty(OpBuilder &b, Location loc, RankedTensorType type,
                   ValueRange dynamicSizes);
 
+/// `source[offsets : sizes : strides]` (tensor.extract_slice), or a
+/// tensor.empty of `sizes` when one of them is a constant 0: MLIR's verifier
+/// rejects a static offset at the end of a dimension even for an empty
+/// slice, and ONNX allows empty parts (a Split of [8, 0], a Slice past the
+/// end).
+Value extractSliceOrEmpty(OpBuilder &b, Location loc, Value source,
+                          ArrayRef<OpFoldResult> offsets,
+                          ArrayRef<OpFoldResult> sizes,
+                          ArrayRef<OpFoldResult> strides);
+
 /// A tensor of `type` filled with `value` (tensor.empty + linalg.fill).
 Value createFilled(OpBuilder &b, Location loc, RankedTensorType type,
                    ValueRange dynamicSizes, Value value);

@@ -672,10 +672,17 @@ struct ConcatLowering : OpConversionPattern<ConcatOp> {
         normalizeAxis(loc, op.getAxis(), type.getRank(), "axis");
     if (failed(axis))
       return failure();
-    Value result = adaptor.getInputs().front();
-    if (adaptor.getInputs().size() > 1)
-      result =
-          tensor::ConcatOp::create(rewriter, loc, *axis, adaptor.getInputs());
+    // Inputs empty along the axis add nothing, and an insert_slice at the
+    // end of the axis would not verify (see extractSliceOrEmpty).
+    SmallVector<Value> inputs;
+    for (Value input : adaptor.getInputs())
+      if (cast<RankedTensorType>(input.getType()).getDimSize(*axis) != 0)
+        inputs.push_back(input);
+    if (inputs.empty())
+      inputs.push_back(adaptor.getInputs().front());
+    Value result = inputs.front();
+    if (inputs.size() > 1)
+      result = tensor::ConcatOp::create(rewriter, loc, *axis, inputs);
     rewriter.replaceOp(op, castToType(rewriter, loc, result, type));
     return success();
   }
@@ -767,8 +774,8 @@ struct SliceLowering : OpConversionPattern<SliceOp> {
       if (slice.reversed)
         reversed.push_back(axis);
     }
-    Value result = tensor::ExtractSliceOp::create(rewriter, loc, source,
-                                                  offsets, sizes, strides);
+    Value result =
+        extractSliceOrEmpty(rewriter, loc, source, offsets, sizes, strides);
     result = reverseDims(rewriter, loc, result, reversed);
     rewriter.replaceOp(op, castToType(rewriter, loc, result, op.getType()));
     return success();
@@ -819,8 +826,8 @@ struct SplitLowering : OpConversionPattern<SplitOp> {
         offset = m.add(offset, parts[i - 1]);
       offsets[*axis] = offset;
       sizes[*axis] = part;
-      Value slice = tensor::ExtractSliceOp::create(rewriter, loc, source,
-                                                   offsets, sizes, strides);
+      Value slice =
+          extractSliceOrEmpty(rewriter, loc, source, offsets, sizes, strides);
       results.push_back(
           castToType(rewriter, loc, slice, op.getResult(i).getType()));
     }

@@ -298,6 +298,23 @@ func.func @split_sizes(%x: tensor<?x6xf32>) -> (tensor<?x2xf32>, tensor<?x4xf32>
 
 // -----
 
+// An empty part (a rotary embedding that rotates the whole head: split
+// [8, 0]) is an empty tensor, not a slice at offset 8 of a dim of 8, which
+// would not verify; a concat leaves it out.
+// CHECK-LABEL: func @split_empty_part
+// CHECK: %[[FULL:.*]] = tensor.extract_slice %{{.*}}[0, 0] [2, 8] [1, 1] : tensor<2x8xf32> to tensor<2x8xf32>
+// CHECK: %[[EMPTY:.*]] = tensor.empty() : tensor<2x0xf32>
+// CHECK-NOT: tensor.concat
+// CHECK: return %[[FULL]], %[[FULL]], %[[EMPTY]]
+func.func @split_empty_part(%x: tensor<2x8xf32>) -> (tensor<2x8xf32>, tensor<2x8xf32>, tensor<2x0xf32>) {
+  %split = quarc.constant dense<[8, 0]> : tensor<2xi64>
+  %0:2 = quarc.split %x, %split {axis = 1 : i64} : (tensor<2x8xf32>, tensor<2xi64>) -> (tensor<2x8xf32>, tensor<2x0xf32>)
+  %1 = quarc.concat %0#0, %0#1 {axis = 1 : i64} : (tensor<2x8xf32>, tensor<2x0xf32>) -> tensor<2x8xf32>
+  return %0#0, %1, %0#1 : tensor<2x8xf32>, tensor<2x8xf32>, tensor<2x0xf32>
+}
+
+// -----
+
 // num_outputs on a dynamic dim: ceil(n / 2), then the rest.
 // CHECK-LABEL: func @split_num_outputs_dynamic
 // CHECK: %[[D:.*]] = tensor.dim %{{.*}}, %c0
