@@ -5,6 +5,11 @@
   Each is compiled to an executable and also run with `quarc run`; both must
   match onnxruntime to 1e-4 of the output's largest magnitude, and the
   recognizer's CTC-decoded text must be identical.
+* The nine CNN architectures the onnx package ships as "light" models (AlexNet,
+  DenseNet-121, GoogLeNet, Inception v2, ResNet-50, ShuffleNet, SqueezeNet, VGG-19,
+  ZFNet-512), with seeded weights in place of their constant fills, on a synthetic
+  outdoor scene: executable and `quarc run` to 1e-4 of onnxruntime, logits and class
+  scores. These must compile: no xfail for a missing lowering.
 * A small CNN with a dynamic batch, compiled once to a shared library and
   driven through the C API (quarc_runtime.h) with ctypes, for batch 1 and 3,
   plus the API's error paths.
@@ -141,14 +146,15 @@ class Variant:
     outputs: dict[str, np.ndarray]
 
 
-def check_quarc_result(what: str, code: int, stderr: str) -> None:
-    """Fail on a crash or an error; xfail when an op has no native lowering yet."""
+def check_quarc_result(what: str, code: int, stderr: str, may_lack_lowering: bool = True) -> None:
+    """Fail on a crash or an error; xfail when an op has no native lowering yet
+    (unless the model is one that must compile)."""
     if quarc_tools.is_crash(code, stderr):
         pytest.fail(f"{what} crashed: {quarc_tools.crash_summary(code, stderr)}")
     if code == 0:
         return
     op = quarc_tools.no_lowering_op(stderr)
-    if op:
+    if op and may_lack_lowering:
         pytest.xfail(f"no lowering to native code for '{op}' yet")
     pytest.fail(f"{what} failed (exit {code}): {quarc_tools.first_error_line(stderr)}")
 
@@ -312,6 +318,119 @@ def test_ppocr_det(quarc_driver, tmp_path):
         # rapidocr binarizes the map at 0.3; the text regions must agree almost everywhere.
         disagree = np.mean((got > 0.3) != (probability_map > 0.3))
         assert disagree < 1e-3, f"{variant.name}: {disagree:.2%} of the text mask differs"
+
+
+# ---------------------------------------------------------------------------
+# The CNN architectures the onnx package ships ("light" models), with real weights
+
+
+LIGHT_MODELS = ("bvlc_alexnet", "densenet121", "inception_v1", "inception_v2", "resnet50",
+                "shufflenet", "squeezenet", "vgg19", "zfnet512")
+
+
+def light_model_path(name: str) -> Path:
+    path = Path(onnx.__file__).parent / "backend" / "test" / "data" / "light" / f"light_{name}.onnx"
+    if not path.is_file():
+        pytest.skip(f"{path} is missing from this onnx package")
+    return path
+
+
+def seeded_weight(shape: tuple, uses: set, seed: int) -> np.ndarray:
+    """A trained-looking parameter for what reads it: He-initialized filters, small biases,
+    batch-norm scales and variances around 1 (the light models fill every one with 0.02,
+    which makes all filters equal and every class score the same)."""
+    rng = np.random.default_rng(seed)
+    if ("Conv", 1) in uses or ("Gemm", 1) in uses or ("Reshape", 0) in uses:
+        fan_in = int(np.prod(shape[1:])) if len(shape) > 2 else min(shape)
+        return rng.normal(0.0, np.sqrt(2.0 / max(fan_in, 1)), shape)
+    if uses & {("BatchNormalization", 1), ("BatchNormalization", 4), ("Mul", 1), ("Mul", 0)}:
+        return rng.uniform(0.5, 1.5, shape)  # scales and variances
+    return rng.normal(0.0, 0.1, shape)  # biases and means
+
+
+def light_model_with_weights(name: str) -> tuple[onnx.ModelProto, str]:
+    """The light model with seeded weights as initializers, and the logits (the Softmax's
+    input) as an extra output: class scores near 1/1000 would hide most errors."""
+    model = onnx.load(str(light_model_path(name)))
+    graph = model.graph
+    initializers = {t.name: t for t in graph.initializer}
+    readers: dict[str, set] = {}
+    for node in graph.node:
+        for index, name_in in enumerate(node.input):
+            readers.setdefault(name_in, set()).add((node.op_type, index))
+    # Through the Unsqueeze that densenet and inception_v2 put before Mul / Add.
+    for node in graph.node:
+        if node.op_type == "Unsqueeze":
+            readers.setdefault(node.input[0], set()).update(readers.get(node.output[0], set()))
+    kept = []
+    for seed, node in enumerate(graph.node):
+        shape_name = node.input[0] if node.op_type == "ConstantOfShape" else None
+        if shape_name not in initializers:
+            kept.append(node)
+            continue
+        shape = tuple(int(d) for d in onnx.numpy_helper.to_array(initializers[shape_name]))
+        weight = seeded_weight(shape, readers.get(node.output[0], set()), seed)
+        graph.initializer.append(
+            onnx.numpy_helper.from_array(weight.astype(np.float32), node.output[0]))
+    del graph.node[:]
+    graph.node.extend(kept)
+    softmax = [n for n in graph.node if n.op_type == "Softmax"]
+    model = onnx.shape_inference.infer_shapes(model)
+    if softmax:
+        logits = softmax[-1].input[0]
+        info = [v for v in model.graph.value_info if v.name == logits]
+        model.graph.output.extend(info or [helper.make_empty_tensor_value_info(logits)])
+    image_input = [i for i in model.graph.input if i.name not in initializers][0].name
+    return model, image_input
+
+
+def natural_image(height: int, width: int, seed: int = 3) -> np.ndarray:
+    """An outdoor-looking RGB scene (uint8 HxWx3): a sky gradient over textured ground,
+    soft-edged objects in saturated colours, multi-scale texture and sensor noise."""
+    rng = np.random.default_rng(seed)
+    y, x = np.mgrid[0:height, 0:width] / np.float32(height)
+    horizon = 0.45 + 0.05 * np.sin(6 * x + 1.0)
+    sky = np.stack([0.35 + 0.3 * y, 0.55 + 0.25 * y, 0.95 - 0.1 * y], -1)
+    ground = np.stack([0.35 + 0.1 * x, 0.45 - 0.1 * y, 0.15 + 0 * x], -1)
+    image = np.where((y < horizon)[..., None], sky, ground)
+    for _ in range(6):  # soft ellipses: the objects of the scene
+        cy, cx = rng.uniform(0.2, 0.9), rng.uniform(0.1, 0.9) * width / height
+        ry, rx = rng.uniform(0.05, 0.2, 2)
+        inside = ((y - cy) / ry) ** 2 + ((x - cx) / rx) ** 2
+        alpha = np.clip(1.5 - inside, 0, 1)[..., None]
+        image = image * (1 - alpha) + alpha * rng.uniform(0, 1, 3)
+    texture = np.zeros((height, width))
+    for scale in (4, 16, 64):  # value noise, coarse to fine
+        coarse = rng.normal(0, 1, (height // scale + 2, width // scale + 2))
+        texture += np.kron(coarse, np.ones((scale, scale)))[:height, :width] * scale / 256
+    image = image + 0.08 * texture[..., None] + rng.normal(0, 0.01, image.shape)
+    return (np.clip(image, 0, 1) * 255).astype(np.uint8)
+
+
+def imagenet_input(image: np.ndarray) -> np.ndarray:
+    """The usual ImageNet preprocessing: RGB scaled to [0, 1], normalized, NCHW."""
+    mean = np.array([0.485, 0.456, 0.406], np.float32)
+    std = np.array([0.229, 0.224, 0.225], np.float32)
+    x = (image.astype(np.float32) / 255 - mean) / std
+    return np.ascontiguousarray(x.transpose(2, 0, 1)[np.newaxis])
+
+
+@pytest.mark.parametrize("name", LIGHT_MODELS)
+def test_light_cnn(quarc_driver, name, tmp_path):
+    model, image_input = light_model_with_weights(name)
+    path = tmp_path / f"{name}.onnx"
+    onnx.save(model, str(path))
+    shape = [d.dim_value for d in next(i for i in model.graph.input
+                                       if i.name == image_input).type.tensor_type.shape.dim]
+    x = imagenet_input(natural_image(shape[2], shape[3]))
+    ref = reference(path, {image_input: x})
+    logits = ref[model.graph.output[-1].name]
+    assert logits.std() > 0.1, f"{name}: the class scores barely differ (weights not replaced?)"
+    variants = compile_and_run(path, {image_input: x}, list(ref), tmp_path)
+    for variant in variants:
+        check_quarc_result(variant.name, variant.code, variant.stderr, may_lack_lowering=False)
+    problems = error_table(f"light_{name}", variants, ref)
+    assert not problems, "\n".join(problems)
 
 
 # ---------------------------------------------------------------------------
