@@ -8,12 +8,13 @@ process, so its peak resident memory (ru_maxrss) is that engine's alone.
 
 Prints a Markdown table (median latency over all rounds, the quarc/ORT
 ratio, peak memory) with the CPU name, features and measured FMA peak, writes it to
-bench/results/compare_ort.md and a bar chart to bench/results/compare_ort.png.
+bench/results/compare_ort.md (or --output) and a bar chart next to it (.png).
 
 Usage: .venv/bin/python bench/compare_ort.py [--rounds 3] [--runs 10]
        [--threads 1 2] [--models det cls rec resnet50 cls-dynamic-batch
        resnet50-dynamic-batch] (the last two: compiled with a dynamic batch, run
-       at batch 1)
+       at batch 1) [--output bench/results/compare_ort.md] (the chart: the same
+       path with .png)
 """
 
 from __future__ import annotations
@@ -135,9 +136,11 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=10)
     parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--models", nargs="+", default=list(known_models()))
+    parser.add_argument("--output", type=Path, default=RESULTS / "compare_ort.md",
+                        help="the Markdown table; the chart goes next to it (.png)")
     args = parser.parse_args()
 
-    RESULTS.mkdir(parents=True, exist_ok=True)
+    args.output.parent.mkdir(parents=True, exist_ok=True)
     models = known_models()
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -194,12 +197,12 @@ def main() -> int:
                  "Python interpreter.")
     table = "\n".join(lines)
     print(table)
-    (RESULTS / "compare_ort.md").write_text(table + "\n")
-    plot(rows)
+    args.output.write_text(table + "\n")
+    plot(rows, args.output.with_suffix(".png"))
     return 0
 
 
-def plot(rows) -> None:
+def plot(rows, path: Path) -> None:
     try:
         import matplotlib
         matplotlib.use("Agg")
@@ -220,7 +223,7 @@ def plot(rows) -> None:
     ax.set_title(cpu_description(), fontsize=8)
     ax.legend()
     fig.tight_layout()
-    fig.savefig(RESULTS / "compare_ort.png", dpi=120)
+    fig.savefig(path, dpi=120)
 
 
 if __name__ == "__main__":

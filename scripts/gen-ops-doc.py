@@ -21,6 +21,13 @@ Not supported: training-mode BatchNormalization and Dropout, MaxPool's
 `Indices` output, LayerNormalization's `Mean`/`InvStdDev` outputs, string
 tensors, sequence/map/optional values, ONNX functions.
 
+Imported, but not compiled to native code (each an error naming the node): an
+operand that sets an output's shape given as a graph input rather than a
+constant (the `axes` of the Reduce ops, Slice's `starts`/`ends`, Split's
+`split`, Pad's `pads`, Resize's `scales`/`sizes`: AOT code has static shapes
+besides a dynamic batch), Dropout's `training_mode` as a graph input, and 3-D
+convolutions and pools (1-D and 2-D compile).
+
 | domain | op | opsets |
 | --- | --- | --- |
 """
