@@ -217,6 +217,10 @@ TargetInfo::Int8Dot TargetInfo::int8Dot() const {
   return Int8Dot::None;
 }
 
+bool TargetInfo::hasInt8MatrixMultiply() const {
+  return arch == "aarch64" && has("i8mm");
+}
+
 TargetInfo::RegisterTile TargetInfo::int8MatmulTile() const {
   unsigned lanes = vectorBits() / 32;
   // Per k step: three (AVX-512, NEON) or two (AVX2) vectors of packed

@@ -114,6 +114,8 @@ CASES = [
          pow2_scales=True),
     Case("matmul_2d", "MatMul", (7, 16), (16, 10), bias=False),
     Case("matmul_3d", "MatMul", (2, 5, 16), (16, 12), zx=37, bias=False),
+    # Several row and column tiles of every kernel, k past a block of steps, odd rows.
+    Case("matmul_3d_tiles", "MatMul", (2, 19, 200), (200, 52), zx=37, bias_add=True),
     Case("matmul_per_tensor_i8", "MatMul", (6, 24), (24, 8),
          act=np.int8, zx=-5, out=np.int8, per_channel=False, bias=False),
     Case("gemm_transb_alpha_beta", "Gemm", (6, 16), (10, 16),
@@ -534,7 +536,8 @@ def describe_mismatch(actual: np.ndarray, expected: np.ndarray, acc: np.ndarray,
 # The targets the integer code is generated for: plain x86_64 has no int8 kernel (the
 # products are loops), AVX2 and AVX-512 without VNNI use vpmaddubsw, VNNI vpdpbusd (and
 # with VBMI the depthwise kernel with four taps per step); AArch64
-# with dotprod sdot (u8 activations shifted by -128), with i8mm usdot. x86 code runs in
+# with dotprod sdot (u8 activations shifted by -128), with i8mm usdot (usmmla in matrix
+# products of more than one row). x86 code runs in
 # process where the host has the feature (`quarc run`); AArch64 executables run under
 # qemu-aarch64 and must give the same integers.
 TARGETS = [

@@ -70,6 +70,11 @@ struct TargetInfo {
   /// None elsewhere: the integer products stay generic loops.
   enum class Int8Dot { None, VNNI, MaddUbsw, NeonUsdot, NeonSdot };
   Int8Dot int8Dot() const;
+  /// Whether the target multiplies 2 x 8 blocks of u8 by 8 x 2 blocks of
+  /// s8 into 2 x 2 blocks of i32 in one instruction (AArch64 i8mm's
+  /// `usmmla`: twice the products of a `usdot`), which the integer matrix
+  /// products use for their k steps (weights packed in groups of eight k).
+  bool hasInt8MatrixMultiply() const;
   /// The integer kernels' register tile: `rows` rows of i32 accumulators,
   /// each `columns` lanes (a whole number of vector registers) wide,
   /// leaving registers for one vector of packed k groups per column

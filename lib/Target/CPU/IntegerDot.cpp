@@ -75,6 +75,12 @@ Value addTwoWordDots(OpBuilder &b, Location loc, Value acc, Value lhs0,
 
 } // namespace
 
+Value buildInt8MatrixMultiply(OpBuilder &b, Location loc, Value acc, Value u8,
+                              Value s8) {
+  return callIntrinsic(b, loc, acc.getType(),
+                       "llvm.aarch64.neon.usmmla.v4i32.v16i8", {acc, u8, s8});
+}
+
 Value buildIntegerDot(OpBuilder &b, Location loc, TargetInfo::Int8Dot kind,
                       Value acc, Value u8, Value s8, bool pairsFitI16) {
   auto accType = cast<VectorType>(acc.getType());

@@ -36,6 +36,13 @@ namespace mlir::quarc {
 Value buildIntegerDot(OpBuilder &b, Location loc, TargetInfo::Int8Dot kind,
                       Value acc, Value u8, Value s8, bool pairsFitI16);
 
+/// acc + the 2 x 2 block of products of `u8` (vector<16 x i8>: two rows of
+/// eight k, unsigned) with `s8` (two columns of eight k, signed): acc[2 i
+/// + j] += sum_q u8[8 i + q] * s8[8 j + q], for `acc` a vector<4 x i32>
+/// holding [r c, r c+1, r+1 c, r+1 c+1]. AArch64 i8mm's `usmmla`.
+Value buildInt8MatrixMultiply(OpBuilder &b, Location loc, Value acc, Value u8,
+                              Value s8);
+
 /// acc + the dot products of `u8` with weights widened to i16 at packing
 /// time, on `vpmaddwd` (x86): each i32 lane's four bytes in `u8` hold k = 0,
 /// 2, 1, 3 of its group (so that each 16-bit word's even bytes are k = 0,

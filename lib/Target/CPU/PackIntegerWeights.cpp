@@ -17,7 +17,11 @@
 //  - a matrix product's weight [K, N] becomes [N/n0, K4/4, n0, 4]: panels
 //    of n0 columns (a vector register of i32 lanes), each a sequence of
 //    groups of four k per column. The kernel loads one panel row per k
-//    step as it is.
+//    step as it is. With i8mm's `usmmla` (AArch64), which multiplies two
+//    rows' eight k by two columns' eight k, the groups are of eight,
+//    [N/n0, K8/8, n0, 8], so that each 16 bytes of a panel row are one
+//    instruction's pair of columns; not for a product of one row, which
+//    would use half of each (`usdot` there).
 //
 // A depthwise convolution becomes the integer form quarc-vectorize-depthwise
 // takes instead, and a pointwise one views its pixels as one row.
@@ -26,8 +30,8 @@
 // bytes are the centered weights (which must fit s8). Activations of the
 // other signedness than the target's dot product enter shifted by 128, the
 // compensation added to the accumulators' initial values. The rewritten op is
-// the same product as a linalg.generic (k split into k1 x 4), valid on any
-// target; only the kernel pass cares about its shape.
+// the same product as a linalg.generic (k split into k1 x 4, or k1 x 8), valid
+// on any target; only the kernel pass cares about its shape.
 //
 //===----------------------------------------------------------------------===//
 
@@ -698,16 +702,21 @@ public:
     int64_t paddedColumns = llvm::alignTo(columns, width);
     if (!readConstants())
       return failure();
-    int64_t padded = llvm::alignTo(depth, 4);
+    auto aType = cast<RankedTensorType>(op.getDpsInputs()[0].getType());
+    int64_t rank = aType.getRank();
+    int64_t group =
+        target.hasInt8MatrixMultiply() && aType.getDimSize(rank - 2) != 1 ? 8
+                                                                          : 4;
+    int64_t padded = llvm::alignTo(depth, group);
 
-    // W'[n1, k1, n0, k0] = w[4 k1 + k0, n0 + width n1] - zw[n].
+    // W'[n1, k1, n0, k0] = w[group k1 + k0, n0 + width n1] - zw[n].
     SmallVector<char> packed;
     packed.reserve(padded * paddedColumns);
     for (int64_t n1 = 0; n1 < paddedColumns / width; ++n1)
-      for (int64_t k1 = 0; k1 < padded / 4; ++k1)
+      for (int64_t k1 = 0; k1 < padded / group; ++k1)
         for (int64_t n0 = 0; n0 < width; ++n0)
-          for (int64_t k0 = 0; k0 < 4; ++k0) {
-            int64_t row = 4 * k1 + k0, column = n1 * width + n0;
+          for (int64_t k0 = 0; k0 < group; ++k0) {
+            int64_t row = group * k1 + k0, column = n1 * width + n0;
             if (row >= depth || column >= columns) {
               packed.push_back(0);
               continue;
@@ -719,14 +728,12 @@ public:
           }
     Location loc = op.getLoc();
     auto packedType = RankedTensorType::get(
-        {paddedColumns / width, padded / 4, width, 4}, b.getI8Type());
+        {paddedColumns / width, padded / group, width, group}, b.getI8Type());
     Value weight = createPackedConstant(b, loc, packedType, packed);
 
-    // a [.., M, K4] viewed as [.., M, K4/4, 4]; C [.., M, N] as
+    // a [.., M, K'] viewed as [.., M, K'/group, group]; C [.., M, N] as
     // [.., M, N/n0, n0].
     Value a = op.getDpsInputs()[0];
-    auto aType = cast<RankedTensorType>(a.getType());
-    int64_t rank = aType.getRank();
     a = padDimTo(b, loc, a, rank - 1, padded);
     auto split = [&](Value value, int64_t outer, int64_t inner) -> Value {
       auto type = cast<RankedTensorType>(value.getType());
@@ -739,19 +746,21 @@ public:
       return tensor::ExpandShapeOp::create(b, loc, type.clone(shape), value,
                                            groups);
     };
-    Value packedA = split(a, padded / 4, 4);
+    Value packedA = split(a, padded / group, group);
     Value init = op.getDpsInits()[0];
     Value paddedInit = padDimTo(b, loc, init, rank - 1, paddedColumns);
     if (shifted) {
       // Per column n = n1 * width + n0: the sum over [n1, :, n0, :].
       SmallVector<int32_t> sums(paddedColumns, 0);
-      int64_t groups = padded / 4;
+      int64_t groups = padded / group;
       for (int64_t n1 = 0; n1 < paddedColumns / width; ++n1)
         for (int64_t k1 = 0; k1 < groups; ++k1)
           for (int64_t n0 = 0; n0 < width; ++n0)
-            for (int64_t k0 = 0; k0 < 4; ++k0)
+            for (int64_t k0 = 0; k0 < group; ++k0)
               sums[n1 * width + n0] +=
-                  shift * int8_t(packed[((n1 * groups + k1) * width + n0) * 4 + k0]);
+                  shift *
+                  int8_t(
+                      packed[((n1 * groups + k1) * width + n0) * group + k0]);
       paddedInit = addChannelConstant(b, loc, paddedInit, {rank - 1}, sums);
     }
     Value packedInit = split(paddedInit, paddedColumns / width, width);

@@ -119,6 +119,9 @@ struct IntegerProduct {
   bool wideRows = false;
   // Convolution: the loops have a group dim (dim 1).
   bool grouped = false;
+  // MatMul: k in groups of eight for i8mm's usmmla (see
+  // buildMatrixMultiplySteps), not four.
+  bool matrixMultiply = false;
   SmallVector<int64_t> ranges;
 };
 
@@ -289,7 +292,8 @@ FailureOr<IntegerProduct> matchProduct(linalg::GenericOp op) {
   } else {
     return failure();
   }
-  if (p.ranges[p.group] != 4)
+  p.matrixMultiply = p.form == IntegerProduct::MatMul && p.ranges[p.group] == 8;
+  if (p.ranges[p.group] != 4 && !p.matrixMultiply)
     return failure();
   // Static columns and k; rows (a sequence) and batch dims may be dynamic.
   for (unsigned d : p.k)
@@ -335,6 +339,13 @@ public:
       // panel (narrower than a register when N asks for it).
       panelWidth = p.ranges[p.n0];
       tile.columns = std::max<int64_t>(1, tile.columns / lanes) * panelWidth;
+      // usmmla's 2 x 2 blocks: 8 rows x 2 vectors of 4 columns are 16
+      // accumulators, with 4 registers of row pairs and 4 of column pairs
+      // per step (24 of NEON's 32).
+      if (p.matrixMultiply) {
+        tile.rows = 8;
+        tile.columns = 2 * panelWidth;
+      }
     } else {
       panelWidth = lanes;
       // The pixel-rows kernel streams the filter once per column tile: a
@@ -953,6 +964,9 @@ private:
       }
     }
     auto stepBody = [&](OpBuilder &sb, Value step, ValueRange partial) {
+      if (p.matrixMultiply)
+        return buildMatrixMultiplySteps(sb, rowIndex, partial, piecesBegin,
+                                        piecesEnd);
       SmallVector<Value> columnValues;
       for (int64_t index = piecesBegin; index < piecesEnd; ++index)
         columnValues.push_back(loadColumns(sb, step, index));
@@ -981,10 +995,16 @@ private:
       }
       return updated;
     };
-    ValueRange sums =
+    if (p.matrixMultiply)
+      accumulators = swapRowsAndBlocks(b, accumulators, rows, tilePieces.size(),
+                                       /*toBlocks=*/true);
+    SmallVector<Value> sums = llvm::to_vector(
         p.form == IntegerProduct::Convolution
             ? forEachFlatStep(b, first, count, accumulators, stepBody)
-            : forEachStep(b, first, count, accumulators, stepBody);
+            : forEachStep(b, first, count, accumulators, stepBody));
+    if (p.matrixMultiply)
+      sums = swapRowsAndBlocks(b, sums, rows, tilePieces.size(),
+                               /*toBlocks=*/false);
     bool toEpilogue = lastBlock && epilogue;
     for (auto [r, rowValue] : llvm::enumerate(rowIndex)) {
       ivs[p.m] = rowValue;
@@ -1012,6 +1032,92 @@ private:
           emitEpilogue(b, sum, segment);
       }
     }
+  }
+
+  /// One k step of usmmla (i8mm) over the tile, on accumulators in 2 x 2
+  /// blocks (swapRowsAndBlocks): each row pair's 16 bytes (two rows' eight
+  /// k, two loads) times each column pair's 16 bytes of the panel row.
+  /// A tile with an odd number of rows pairs its last row with itself.
+  SmallVector<Value> buildMatrixMultiplySteps(OpBuilder &b,
+                                              ArrayRef<Value> rowIndex,
+                                              ValueRange blocks,
+                                              int64_t piecesBegin,
+                                              int64_t piecesEnd) {
+    auto bytes = [&](int64_t count) {
+      return VectorType::get({count}, b.getI8Type());
+    };
+    int64_t rows = rowIndex.size();
+    SmallVector<Value> rowPairs;
+    for (int64_t r = 0; r < rows; r += 2) {
+      auto loadRow = [&](int64_t row) {
+        ivs[p.m] = rowIndex[row];
+        ivs[p.group] = constant(b, 0);
+        return vector::LoadOp::create(b, loc, bytes(8), p.rows,
+                                      indices(b, p.rowsMap))
+            .getResult();
+      };
+      Value first = loadRow(r);
+      Value pair = concatenate(b, first, r + 1 < rows ? loadRow(r + 1) : first);
+      if (p.activations.shifted)
+        pair = flipSignBits(b, pair);
+      rowPairs.push_back(pair);
+    }
+    // Each piece's panel row: n0 columns x 8 k, 16 bytes per column pair.
+    SmallVector<Value> columnPairs;
+    for (int64_t index = piecesBegin; index < piecesEnd; ++index) {
+      ivs[p.n1] =
+          arith::DivUIOp::create(b, loc, pieces[index].segments.front().column,
+                                 constant(b, panelWidth));
+      for (int64_t half = 0; half < panelWidth / 2; ++half)
+        columnPairs.push_back(vector::LoadOp::create(
+            b, loc, bytes(16), columnsPanels,
+            ValueRange{ivs[p.n1], ivs[p.k.front()], constant(b, half * 16)}));
+    }
+    SmallVector<Value> updated;
+    for (auto [pairIndex, rowPair] : llvm::enumerate(rowPairs))
+      for (auto [columnIndex, columnPair] : llvm::enumerate(columnPairs))
+        updated.push_back(buildInt8MatrixMultiply(
+            b, loc, blocks[pairIndex * columnPairs.size() + columnIndex],
+            rowPair, columnPair));
+    return updated;
+  }
+
+  /// The tile's accumulators from rows (rows x pieces vectors of 4 lanes,
+  /// buildTile's form) to usmmla's 2 x 2 blocks (row pairs x column pairs:
+  /// [r c, r c+1, r+1 c, r+1 c+1]), or back: either way each 64-bit half
+  /// of one vector with that of the other. With an odd number of rows the
+  /// last row's pair is itself (its second half is dropped on the way
+  /// back). `toBlocks` says which way.
+  SmallVector<Value> swapRowsAndBlocks(OpBuilder &b, ArrayRef<Value> values,
+                                       int64_t rows, int64_t numPieces,
+                                       bool toBlocks) {
+    assert(panelWidth == 4 && "usmmla's 128-bit blocks");
+    SmallVector<Value> result(toBlocks
+                                  ? llvm::divideCeil(rows, 2) * 2 * numPieces
+                                  : rows * numPieces);
+    for (int64_t r = 0; r < rows; r += 2) {
+      int64_t pair = r / 2;
+      for (int64_t piece = 0; piece < numPieces; ++piece) {
+        int64_t second = std::min(r + 1, rows - 1);
+        Value lhs = toBlocks ? values[r * numPieces + piece]
+                             : values[(pair * numPieces + piece) * 2];
+        Value rhs = toBlocks ? values[second * numPieces + piece]
+                             : values[(pair * numPieces + piece) * 2 + 1];
+        Value low = vector::ShuffleOp::create(b, loc, lhs, rhs,
+                                              ArrayRef<int64_t>{0, 1, 4, 5});
+        Value high = vector::ShuffleOp::create(b, loc, lhs, rhs,
+                                               ArrayRef<int64_t>{2, 3, 6, 7});
+        if (toBlocks) {
+          result[(pair * numPieces + piece) * 2] = low;
+          result[(pair * numPieces + piece) * 2 + 1] = high;
+          continue;
+        }
+        result[r * numPieces + piece] = low;
+        if (r + 1 < rows)
+          result[(r + 1) * numPieces + piece] = high;
+      }
+    }
+    return result;
   }
 
   /// Whether `next` is the full vector of pixels right after the full
@@ -1367,6 +1473,9 @@ struct QuarcVectorizeIntegerMatmul
                           ? product.ranges[product.n0]
                           : lanes;
       if (width > lanes || width < 4 || !llvm::isPowerOf2_64(width))
+        continue;
+      // Weights packed for usmmla (i8mm) on a target without it.
+      if (product.matrixMultiply && !parsed.hasInt8MatrixMultiply())
         continue;
       // A filter packed for the pixel-rows kernel of another target, or
       // widened to i16 for another target's vpmaddwd.

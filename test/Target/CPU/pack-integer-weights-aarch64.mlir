@@ -2,10 +2,12 @@
 // RUN: quarc-opt %s -split-input-file --convert-quarc-to-linalg --canonicalize --quarc-pack-integer-weights=target=aarch64+i8mm | FileCheck %s --check-prefixes=CHECK,USDOT
 
 // AArch64 packs for NEON's 4 i32 lanes: panels of 4 columns. i8mm's usdot
-// multiplies u8 by s8 as x86 does. dotprod's sdot multiplies s8 by s8 only:
-// u8 activations enter as x - 128, and the accumulators start 128 * sum(w)
-// higher per output channel (a constant added to the bias), so the sum is
-// the same.
+// and usmmla multiply u8 by s8 as x86 does. dotprod's sdot multiplies s8 by
+// s8 only: u8 activations enter as x - 128, and the accumulators start 128
+// * sum(w) higher per output channel (a constant added to the bias), so the
+// sum is the same. With i8mm a matrix product of more than one row packs k
+// in groups of eight for usmmla (two columns' eight k per 16 bytes: each
+// column's k = 0..4, then zeros to 8), its activations padded to 8 k.
 
 !a = !quant.uniform<u8:f32, 0.5:10>
 !w = !quant.uniform<i8:f32, 0.25>
@@ -16,8 +18,11 @@
 // SDOT: %[[INIT:.*]] = linalg.generic {{.*}} ins(%{{.*}}, %[[COMP]] : tensor<3x4xi32>, tensor<4xi32>)
 // SDOT: arith.addi
 // USDOT-NOT: dense<[12800
+// USDOT: arith.constant dense<{{\[\[\[\[}}0, 10, 20, 30, 40, 0, 0, 0], [1, 11, 21, 31, 41, 0, 0, 0], [2, 12, 22, 32, 42, 0, 0, 0], [3, 13, 23, 33, 43, 0, 0, 0]]]]> : tensor<1x1x4x8xi8>
+// USDOT: tensor.pad %{{.*}} low[0, 0] high[0, 3]
 // CHECK: linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "reduction", "parallel", "reduction"]
-// CHECK-SAME: tensor<3x2x4xi8>, tensor<1x2x4x4xi8>
+// SDOT-SAME: tensor<3x2x4xi8>, tensor<1x2x4x4xi8>
+// USDOT-SAME: tensor<3x1x8xi8>, tensor<1x1x4x8xi8>
 // CHECK: %[[X:.*]] = arith.extui %{{.*}} : i8 to i32
 // SDOT: %[[C128:.*]] = arith.constant 128 : i32
 // SDOT: %[[XS:.*]] = arith.subi %[[X]], %[[C128]] : i32
@@ -29,6 +34,23 @@ func.func @matmul(%a: tensor<3x5x!a>, %b: tensor<4xi32>) -> tensor<3x4x!y> {
   %w = quarc.storage_cast %wc : tensor<5x4xi8> -> tensor<5x4x!w>
   %y = quarc.qmatmul %a, %w, %b : (tensor<3x5x!a>, tensor<5x4x!w>, tensor<4xi32>) -> tensor<3x4x!y>
   return %y : tensor<3x4x!y>
+}
+
+// -----
+
+// One row: usmmla would compute a second row for nothing, so k stays in
+// groups of four (usdot) with i8mm too.
+!a = !quant.uniform<u8:f32, 0.5:10>
+!w = !quant.uniform<i8:f32, 0.25>
+!y = !quant.uniform<u8:f32, 1.0:5>
+// CHECK-LABEL: func.func @matmul_one_row
+// CHECK: linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "reduction", "parallel", "reduction"]
+// CHECK-SAME: tensor<1x2x4xi8>, tensor<1x2x4x4xi8>
+func.func @matmul_one_row(%a: tensor<1x5x!a>, %b: tensor<4xi32>) -> tensor<1x4x!y> {
+  %wc = arith.constant dense<[[0, 1, 2, 3], [10, 11, 12, 13], [20, 21, 22, 23], [30, 31, 32, 33], [40, 41, 42, 43]]> : tensor<5x4xi8>
+  %w = quarc.storage_cast %wc : tensor<5x4xi8> -> tensor<5x4x!w>
+  %y = quarc.qmatmul %a, %w, %b : (tensor<1x5x!a>, tensor<5x4x!w>, tensor<4xi32>) -> tensor<1x4x!y>
+  return %y : tensor<1x4x!y>
 }
 
 // -----

@@ -679,3 +679,57 @@ func.func @conv_wide_filter(%x: memref<1x4x1x8xi8>, %w: memref<2x1x1x1x4xi16>, %
   }
   return
 }
+
+// -----
+
+//===----------------------------------------------------------------------===//
+// A matrix product packed for i8mm's usmmla (k in groups of eight): 3 rows,
+// 2 panels of 4 columns, 2 k steps. Each step loads two rows' eight k as one
+// vector<16xi8> (the third row paired with itself) and each panel row's two
+// column pairs (16 bytes each), and multiplies every row pair by every
+// column pair into a 2 x 2 block of C. The blocks are shuffled out of C's
+// rows before the k loop and back after it. Targets without i8mm leave it.
+//===----------------------------------------------------------------------===//
+
+#a8 = affine_map<(d0, d1, d2, d3, d4) -> (d0, d2, d4)>
+#w8 = affine_map<(d0, d1, d2, d3, d4) -> (d1, d2, d3, d4)>
+#c8 = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d3)>
+// USDOT-LABEL: func @matmul_i8mm(
+// USDOT-SAME:      %[[A:[^:]+]]: memref<3x2x8xi8>, %[[W:[^:]+]]: memref<2x2x4x8xi8>, %[[C:[^:]+]]: memref<3x2x4xi32>)
+// USDOT: %[[PANELS:.*]] = memref.collapse_shape %[[W]] {{\[}}[0], [1], [2, 3]] : memref<2x2x4x8xi8> into memref<2x2x32xi8>
+// USDOT: %[[R0:.*]] = vector.load %[[C]][%c0, %{{.*}}, %c0] : memref<3x2x4xi32>, vector<4xi32>
+// USDOT: %[[R1:.*]] = vector.load %[[C]][%c1, %{{.*}}, %c0] : memref<3x2x4xi32>, vector<4xi32>
+// USDOT: vector.shuffle %[[R0]], %[[R1]] [0, 1, 4, 5] : vector<4xi32>, vector<4xi32>
+// USDOT: vector.shuffle %[[R0]], %[[R1]] [2, 3, 6, 7] : vector<4xi32>, vector<4xi32>
+// USDOT: scf.for %[[K:.*]] = %c0 to %c2 step %c1 iter_args({{.*}}) -> (vector<4xi32>,
+// USDOT:   %[[A0:.*]] = vector.load %[[A]][%c0, %[[K]], %c0] : memref<3x2x8xi8>, vector<8xi8>
+// USDOT:   %[[A1:.*]] = vector.load %[[A]][%c1, %[[K]], %c0] : memref<3x2x8xi8>, vector<8xi8>
+// USDOT:   %[[PAIR:.*]] = vector.shuffle %[[A0]], %[[A1]] [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15] : vector<8xi8>, vector<8xi8>
+// USDOT:   %[[A2:.*]] = vector.load %[[A]][%c2, %[[K]], %c0] : memref<3x2x8xi8>, vector<8xi8>
+// USDOT:   %[[SELF:.*]] = vector.shuffle %[[A2]], %[[A2]] [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15]
+// USDOT:   %[[B0:.*]] = vector.load %[[PANELS]][%{{.*}}, %[[K]], %c0] : memref<2x2x32xi8>, vector<16xi8>
+// USDOT:   %[[B1:.*]] = vector.load %[[PANELS]][%{{.*}}, %[[K]], %c16] : memref<2x2x32xi8>, vector<16xi8>
+// USDOT:   llvm.call_intrinsic "llvm.aarch64.neon.usmmla.v4i32.v16i8"(%{{.*}}, %[[PAIR]], %[[B0]]) : (vector<4xi32>, vector<16xi8>, vector<16xi8>) -> vector<4xi32>
+// USDOT:   llvm.call_intrinsic "llvm.aarch64.neon.usmmla.v4i32.v16i8"(%{{.*}}, %[[PAIR]], %[[B1]])
+// USDOT-COUNT-6: llvm.call_intrinsic "llvm.aarch64.neon.usmmla.v4i32.v16i8"
+// USDOT-NOT: usdot
+// USDOT:   scf.yield
+// USDOT: %[[ROW0:.*]] = vector.shuffle %{{.*}}, %{{.*}} [0, 1, 4, 5] : vector<4xi32>, vector<4xi32>
+// USDOT: vector.store %[[ROW0]], %[[C]][%c0, %{{.*}}, %c0] : memref<3x2x4xi32>, vector<4xi32>
+// SDOT-LABEL: func @matmul_i8mm(
+// SDOT: linalg.generic
+// VNNI-LABEL: func @matmul_i8mm(
+// VNNI: linalg.generic
+// AVX2-LABEL: func @matmul_i8mm(
+// AVX2: linalg.generic
+func.func @matmul_i8mm(%a: memref<3x2x8xi8>, %w: memref<2x2x4x8xi8>, %c: memref<3x2x4xi32>) {
+  linalg.generic {indexing_maps = [#a8, #w8, #c8], iterator_types = ["parallel", "parallel", "reduction", "parallel", "reduction"]} ins(%a, %w : memref<3x2x8xi8>, memref<2x2x4x8xi8>) outs(%c : memref<3x2x4xi32>) {
+  ^bb0(%x: i8, %y: i8, %acc: i32):
+    %0 = arith.extui %x : i8 to i32
+    %1 = arith.extsi %y : i8 to i32
+    %2 = arith.muli %0, %1 : i32
+    %3 = arith.addi %acc, %2 : i32
+    linalg.yield %3 : i32
+  }
+  return
+}
