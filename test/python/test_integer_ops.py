@@ -97,6 +97,12 @@ CASES = [
     Case("conv_depthwise", "Conv", (1, 6, 10, 10), (6, 1, 3, 3),
          {"pads": [1, 1, 1, 1], "group": 6}, out=np.int8),
     Case("conv1x1_no_bias", "Conv", (1, 8, 9, 9), (5, 8, 1, 1), zx=37, bias=False),
+    # Channels in two groups of eight after padding (i8mm's usmmla), an odd number of
+    # output channels, a stride; and eight channels per group of a grouped convolution.
+    Case("conv3x3_12ch_stride2_odd_features", "Conv", (1, 12, 11, 13), (7, 12, 3, 3),
+         {"pads": [1, 1, 1, 1], "strides": [2, 2]}),
+    Case("conv_group2_8ch", "Conv", (1, 16, 9, 9), (10, 8, 3, 3),
+         {"pads": [1, 1, 1, 1], "group": 2}, act=np.int8, zx=-5, out=np.int8),
     Case("conv1d", "Conv", (1, 4, 20), (6, 4, 3), {"pads": [1, 1]},
          act=np.int8, zx=-5, out=np.int8),
     Case("conv_per_tensor_weight", "Conv", (1, 4, 10, 10), (6, 4, 3, 3),

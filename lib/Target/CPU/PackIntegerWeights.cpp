@@ -17,11 +17,13 @@
 //  - a matrix product's weight [K, N] becomes [N/n0, K4/4, n0, 4]: panels
 //    of n0 columns (a vector register of i32 lanes), each a sequence of
 //    groups of four k per column. The kernel loads one panel row per k
-//    step as it is. With i8mm's `usmmla` (AArch64), which multiplies two
-//    rows' eight k by two columns' eight k, the groups are of eight,
-//    [N/n0, K8/8, n0, 8], so that each 16 bytes of a panel row are one
-//    instruction's pair of columns; not for a product of one row, which
-//    would use half of each (`usdot` there).
+//    step as it is.
+//
+// With i8mm's `usmmla` (AArch64), which multiplies two rows' eight k by two
+// columns' eight k, the groups are of eight: [N/n0, K8/8, n0, 8] (each 16
+// bytes of a panel row one instruction's pair of columns; not for a product
+// of one row, which would use half of each: `usdot` there) and [G, F, C8/8,
+// KH, KW, 8] for convolutions of at least eight input channels.
 //
 // A depthwise convolution becomes the integer form quarc-vectorize-depthwise
 // takes instead, and a pointwise one views its pixels as one row.
@@ -393,18 +395,21 @@ public:
     // quarters padding; two or three channels (an RGB image) pad to four.
     if (channels < 2 || !readConstants())
       return failure();
-    int64_t padded = llvm::alignTo(channels, 4);
+    // Groups of eight channels for usmmla (i8mm), when there are eight to
+    // group (an RGB image keeps groups of four: usdot).
+    int64_t group = target.hasInt8MatrixMultiply() && channels >= 8 ? 8 : 4;
+    int64_t padded = llvm::alignTo(channels, group);
 
-    // W'[g, f, c1, i, j, c0] = w[g, f, 4 c1 + c0, i, j] - zw[g, f]: each
-    // output channel's weights in the order of the kernel's k steps.
+    // W'[g, f, c1, i, j, c0] = w[g, f, group c1 + c0, i, j] - zw[g, f]:
+    // each output channel's weights in the order of the kernel's k steps.
     SmallVector<char> packed;
     packed.reserve(groups * features * kh * kw * padded);
     for (int64_t gi = 0; gi < groups; ++gi)
       for (int64_t fi = 0; fi < features; ++fi)
-        for (int64_t c1 = 0; c1 < padded / 4; ++c1)
+        for (int64_t c1 = 0; c1 < padded / group; ++c1)
           for (int64_t ii = 0; ii < kh; ++ii)
             for (int64_t ji = 0; ji < kw; ++ji)
-              for (int64_t ci = 4 * c1; ci < 4 * c1 + 4; ++ci) {
+              for (int64_t ci = group * c1; ci < group * (c1 + 1); ++ci) {
                 if (ci >= channels) {
                   packed.push_back(0);
                   continue;
@@ -443,8 +448,8 @@ public:
     }
     Type groupedInitType = init.getType();
 
-    // Loops (n, g, f, y, i, j, c1, x, c0): the input's channel is 4 c1 + c0.
-    // Without groups, g and the unit dims it indexes are left out, so that
+    // Loops (n, g, f, y, i, j, c1, x, c0): the input's channel is group c1 +
+    // c0. Without groups, g and the unit dims it indexes are left out, so that
     // the product writes the accumulators' own buffer (the kernel fuses the
     // bias and the requantization around it, which read that buffer).
     bool grouped = groups != 1;
@@ -470,10 +475,10 @@ public:
     renamed[i] = loop(I);
     renamed[j] = loop(J);
     renamed[x] = loop(X);
-    renamed[c] = loop(C1) * 4 + loop(C0);
+    renamed[c] = loop(C1) * group + loop(C0);
     AffineMap newIn = inMap.replaceDimsAndSymbols(renamed, {}, loops, 0);
-    SmallVector<int64_t> filterShape = {groups, features, padded / 4,
-                                        kh, kw, 4};
+    SmallVector<int64_t> filterShape = {groups, features, padded / group,
+                                        kh,     kw,       group};
     // [N, 1, C, H, W] and [N, 1, F, OH, OW] without their unit group dim.
     SmallVector<ReassociationIndices> ungroup = {{0}, {1, 2}, {3}, {4}};
     if (!grouped) {
@@ -503,7 +508,7 @@ public:
         maddUbsw && weightPairsFitI16(ArrayRef<int8_t>(
                         reinterpret_cast<const int8_t *>(packed.data()),
                         packed.size()));
-    bool pixelRows = pixelRowsKernel && !grouped &&
+    bool pixelRows = pixelRowsKernel && !grouped && group == 4 &&
                      features % panelLanes == 0 && !outType.isDynamicDim(3) &&
                      !outType.isDynamicDim(4);
     if (pixelRows) {

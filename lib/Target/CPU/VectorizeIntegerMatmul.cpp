@@ -19,6 +19,9 @@
 //    per column tile and block of channels, which every row tile then
 //    reads: an implicit GEMM, with the im2col copy limited to the panel.
 //
+// With k in groups of eight (AArch64 i8mm), both forms run on `usmmla`'s
+// 2 x 2 blocks instead (buildMatrixMultiplySteps).
+//
 // Activations of the other signedness than the target's dot product takes
 // have their sign bits flipped as they are loaded. The bias that
 // initializes C and the requantization that reads it are fused around the
@@ -119,8 +122,8 @@ struct IntegerProduct {
   bool wideRows = false;
   // Convolution: the loops have a group dim (dim 1).
   bool grouped = false;
-  // MatMul: k in groups of eight for i8mm's usmmla (see
-  // buildMatrixMultiplySteps), not four.
+  // k in groups of eight (a matrix product's k0, a convolution's c0) for
+  // i8mm's usmmla (see buildMatrixMultiplySteps), not four.
   bool matrixMultiply = false;
   SmallVector<int64_t> ranges;
 };
@@ -230,8 +233,8 @@ FailureOr<IntegerProduct> matchProduct(linalg::GenericOp op) {
     // panel's loads assume.
     AffineMap in = maps[0];
     AffineExpr n = getAffineDimExpr(0, ctx);
-    AffineExpr channel =
-        getAffineDimExpr(5 + g, ctx) * 4 + getAffineDimExpr(7 + g, ctx);
+    AffineExpr channel = getAffineDimExpr(5 + g, ctx) * p.ranges[7 + g] +
+                         getAffineDimExpr(7 + g, ctx);
     if (in.getNumResults() != 4 + g || in.getResult(0) != n ||
         (grouped && in.getResult(1) != getAffineDimExpr(1, ctx)) ||
         in.getResult(1 + g) != channel)
@@ -292,7 +295,7 @@ FailureOr<IntegerProduct> matchProduct(linalg::GenericOp op) {
   } else {
     return failure();
   }
-  p.matrixMultiply = p.form == IntegerProduct::MatMul && p.ranges[p.group] == 8;
+  p.matrixMultiply = p.ranges[p.group] == 8 && !p.channelPanel && !p.wideRows;
   if (p.ranges[p.group] != 4 && !p.matrixMultiply)
     return failure();
   // Static columns and k; rows (a sequence) and batch dims may be dynamic.
@@ -330,22 +333,19 @@ public:
                        MatmulEpilogue *epilogue)
       : p(p), kind(target.int8Dot()), tile(target.int8MatmulTile()),
         lanes(target.vectorBits() / 32), registers(target.vectorRegisters()),
-        maskedByteLoads(hasMaskedByteLoads(target)),
-        pairsFitI16(pairsFitI16),
+        maskedByteLoads(hasMaskedByteLoads(target)), pairsFitI16(pairsFitI16),
         prologue(prologue), epilogue(epilogue), loc(p.op->getLoc()),
-        ivs(p.ranges.size(), Value()) {
+        groupBytes(p.ranges[p.group]), ivs(p.ranges.size(), Value()) {
+    // usmmla's 2 x 2 blocks: 8 rows x 2 vectors of 4 columns are 16
+    // accumulators, with 4 registers of row pairs and 4 of column pairs
+    // per step (24 of NEON's 32).
+    if (p.matrixMultiply)
+      tile = {8, unsigned(2 * lanes)};
     if (p.form == IntegerProduct::MatMul) {
       // As many column vectors as the tile has registers for, each one
       // panel (narrower than a register when N asks for it).
       panelWidth = p.ranges[p.n0];
       tile.columns = std::max<int64_t>(1, tile.columns / lanes) * panelWidth;
-      // usmmla's 2 x 2 blocks: 8 rows x 2 vectors of 4 columns are 16
-      // accumulators, with 4 registers of row pairs and 4 of column pairs
-      // per step (24 of NEON's 32).
-      if (p.matrixMultiply) {
-        tile.rows = 8;
-        tile.columns = 2 * panelWidth;
-      }
     } else {
       panelWidth = lanes;
       // The pixel-rows kernel streams the filter once per column tile: a
@@ -493,7 +493,7 @@ public:
           if (p.form == IntegerProduct::Convolution) {
             panel = memref::AllocaOp::create(
                 pb, loc,
-                MemRefType::get({getStepsPerBlock(), columnTile * 4},
+                MemRefType::get({getStepsPerBlock(), columnTile * groupBytes},
                                 pb.getI8Type()),
                 pb.getI64IntegerAttr(64));
             rowBase = ivs[p.y];
@@ -570,7 +570,7 @@ private:
     int64_t taps = p.ranges[p.k[1]] * p.ranges[p.k[2]];
     int64_t bytes = p.channelPanel ? kPixelRowsPanelBytes : kPanelBytes;
     int64_t groups = std::clamp<int64_t>(
-        bytes / (taps * columnTile * 4), 1, p.ranges[p.k.front()]);
+        bytes / (taps * columnTile * groupBytes), 1, p.ranges[p.k.front()]);
     return groups * taps;
   }
 
@@ -707,22 +707,24 @@ private:
         values, [&](OpBuilder &sb, Location, Value step, ValueRange carried) {
           stepOffset = arith::MulIOp::create(
               sb, loc, arith::AddIOp::create(sb, loc, firstStep, step),
-              constant(sb, 4));
+              constant(sb, groupBytes));
           scf::YieldOp::create(sb, loc, body(sb, step, carried));
         });
     return loop.getResults();
   }
 
   /// The convolution's panel for the block: row s (a k step: channel group,
-  /// tap) holds, for each tile column, its four channels' input bytes.
+  /// tap) holds, for each tile column, its group's four (or eight) channels'
+  /// input bytes.
   void packPanel(OpBuilder &b, Value first, int64_t count) {
     forEachStep(b, first, count, ValueRange{},
                 [&](OpBuilder &sb, Value step, ValueRange) {
                   for (auto [index, piece] : llvm::enumerate(pieces))
                     vector::StoreOp::create(
                         sb, loc, loadInterleaved(sb, piece), panel,
-                        ValueRange{step, constant(sb, int64_t(index) *
-                                                          panelWidth * 4)});
+                        ValueRange{step,
+                                   constant(sb, int64_t(index) * panelWidth *
+                                                    groupBytes)});
                   return SmallVector<Value>();
                 });
   }
@@ -734,13 +736,13 @@ private:
       ivs[p.y] = addIndex(b, loc, rowBase, segment.row);
   }
 
-  /// The input bytes of the four channels of the current step at the
-  /// pixels of `piece`, interleaved: [x0 c0..c3, x1 c0..c3, ...], zero
-  /// past the piece's width.
+  /// The input bytes of the four (usmmla: eight) channels of the current
+  /// step at the pixels of `piece`, interleaved: [x0 c0..c3, x1 c0..c3,
+  /// ...], zero past the piece's width.
   Value loadInterleaved(OpBuilder &b, const Piece &piece) {
     int64_t stride = p.columnStride;
     SmallVector<Value> channels;
-    for (int64_t c0 = 0; c0 < 4; ++c0) {
+    for (int64_t c0 = 0; c0 < groupBytes; ++c0) {
       ivs[p.group] = constant(b, c0);
       if (flatInput) {
         channels.push_back(loadAcrossRows(b, piece));
@@ -773,9 +775,16 @@ private:
       return vector::ShuffleOp::create(b, loc, lhs, rhs, mask).getResult();
     };
     int64_t second = p.wideRows ? 2 : 1, third = p.wideRows ? 1 : 2;
-    Value interleaved =
-        interleave(interleave(channels[0], channels[second], 1),
-                   interleave(channels[third], channels[3], 1), 2);
+    auto interleaveQuad = [&](ArrayRef<Value> quad) {
+      return interleave(interleave(quad[0], quad[second], 1),
+                        interleave(quad[third], quad[3], 1), 2);
+    };
+    Value interleaved = interleaveQuad(ArrayRef<Value>(channels).take_front(4));
+    // usmmla's groups of eight: the two quads of each pixel side by side.
+    if (groupBytes == 8)
+      interleaved = interleave(
+          interleaved, interleaveQuad(ArrayRef<Value>(channels).drop_front(4)),
+          4);
     // Shifted activations enter the panel as x ^ 0x80 = x - 128 in s8.
     return p.activations.shifted ? flipSignBits(b, interleaved) : interleaved;
   }
@@ -965,8 +974,8 @@ private:
     }
     auto stepBody = [&](OpBuilder &sb, Value step, ValueRange partial) {
       if (p.matrixMultiply)
-        return buildMatrixMultiplySteps(sb, rowIndex, partial, piecesBegin,
-                                        piecesEnd);
+        return buildMatrixMultiplySteps(sb, step, rowIndex, partial,
+                                        piecesBegin, piecesEnd);
       SmallVector<Value> columnValues;
       for (int64_t index = piecesBegin; index < piecesEnd; ++index)
         columnValues.push_back(loadColumns(sb, step, index));
@@ -1035,63 +1044,92 @@ private:
   }
 
   /// One k step of usmmla (i8mm) over the tile, on accumulators in 2 x 2
-  /// blocks (swapRowsAndBlocks): each row pair's 16 bytes (two rows' eight
-  /// k, two loads) times each column pair's 16 bytes of the panel row.
-  /// A tile with an odd number of rows pairs its last row with itself.
-  SmallVector<Value> buildMatrixMultiplySteps(OpBuilder &b,
+  /// blocks (swapRowsAndBlocks), [row pair][piece][column pair of the
+  /// piece]. Each tile row pair is 16 bytes (two rows' eight k, two loads:
+  /// a product's activations, a convolution's filter rows), each column
+  /// pair 16 bytes of a panel row (a product's packed weight, a
+  /// convolution's interleaved input); usmmla takes the u8 activations
+  /// first, so a convolution's blocks are [pixel][channel]. A tile with an
+  /// odd number of rows pairs its last row with itself.
+  SmallVector<Value> buildMatrixMultiplySteps(OpBuilder &b, Value step,
                                               ArrayRef<Value> rowIndex,
                                               ValueRange blocks,
                                               int64_t piecesBegin,
                                               int64_t piecesEnd) {
+    bool convolution = p.form == IntegerProduct::Convolution;
     auto bytes = [&](int64_t count) {
       return VectorType::get({count}, b.getI8Type());
     };
     int64_t rows = rowIndex.size();
     SmallVector<Value> rowPairs;
     for (int64_t r = 0; r < rows; r += 2) {
-      auto loadRow = [&](int64_t row) {
+      auto loadRow = [&](int64_t row) -> Value {
         ivs[p.m] = rowIndex[row];
+        if (convolution)
+          return vector::LoadOp::create(b, loc, bytes(8), flatFilter,
+                                        filterIndices(b, 0));
         ivs[p.group] = constant(b, 0);
         return vector::LoadOp::create(b, loc, bytes(8), p.rows,
-                                      indices(b, p.rowsMap))
-            .getResult();
+                                      indices(b, p.rowsMap));
       };
       Value first = loadRow(r);
       Value pair = concatenate(b, first, r + 1 < rows ? loadRow(r + 1) : first);
-      if (p.activations.shifted)
+      if (!convolution && p.activations.shifted)
         pair = flipSignBits(b, pair);
       rowPairs.push_back(pair);
     }
-    // Each piece's panel row: n0 columns x 8 k, 16 bytes per column pair.
+    // Each piece's panel row: 4 columns x 8 k, 16 bytes per column pair.
     SmallVector<Value> columnPairs;
     for (int64_t index = piecesBegin; index < piecesEnd; ++index) {
-      ivs[p.n1] =
-          arith::DivUIOp::create(b, loc, pieces[index].segments.front().column,
-                                 constant(b, panelWidth));
-      for (int64_t half = 0; half < panelWidth / 2; ++half)
-        columnPairs.push_back(vector::LoadOp::create(
-            b, loc, bytes(16), columnsPanels,
-            ValueRange{ivs[p.n1], ivs[p.k.front()], constant(b, half * 16)}));
+      if (!convolution)
+        ivs[p.n1] = arith::DivUIOp::create(
+            b, loc, pieces[index].segments.front().column,
+            constant(b, panelWidth));
+      for (int64_t half = 0; half < panelWidth / 2; ++half) {
+        int64_t offset = index * panelWidth * groupBytes + half * 16;
+        columnPairs.push_back(
+            convolution
+                ? vector::LoadOp::create(b, loc, bytes(16), panel,
+                                         ValueRange{step, constant(b, offset)})
+                : vector::LoadOp::create(b, loc, bytes(16), columnsPanels,
+                                         ValueRange{ivs[p.n1], ivs[p.k.front()],
+                                                    constant(b, half * 16)}));
+      }
     }
     SmallVector<Value> updated;
     for (auto [pairIndex, rowPair] : llvm::enumerate(rowPairs))
-      for (auto [columnIndex, columnPair] : llvm::enumerate(columnPairs))
-        updated.push_back(buildInt8MatrixMultiply(
-            b, loc, blocks[pairIndex * columnPairs.size() + columnIndex],
-            rowPair, columnPair));
+      for (auto [columnIndex, columnPair] : llvm::enumerate(columnPairs)) {
+        Value block = blocks[pairIndex * columnPairs.size() + columnIndex];
+        updated.push_back(
+            convolution
+                ? buildInt8MatrixMultiply(b, loc, block, columnPair, rowPair)
+                : buildInt8MatrixMultiply(b, loc, block, rowPair, columnPair));
+      }
     return updated;
   }
 
   /// The tile's accumulators from rows (rows x pieces vectors of 4 lanes,
   /// buildTile's form) to usmmla's 2 x 2 blocks (row pairs x column pairs:
-  /// [r c, r c+1, r+1 c, r+1 c+1]), or back: either way each 64-bit half
-  /// of one vector with that of the other. With an odd number of rows the
-  /// last row's pair is itself (its second half is dropped on the way
-  /// back). `toBlocks` says which way.
+  /// [r c, r c+1, r+1 c, r+1 c+1], for a convolution [c r, c r+1, c+1 r,
+  /// c+1 r+1]), or back: `toBlocks` says which way. With an odd number of
+  /// rows the last row's pair is itself (its second half is dropped on the
+  /// way back).
   SmallVector<Value> swapRowsAndBlocks(OpBuilder &b, ArrayRef<Value> values,
                                        int64_t rows, int64_t numPieces,
                                        bool toBlocks) {
     assert(panelWidth == 4 && "usmmla's 128-bit blocks");
+    // A product's blocks exchange 64-bit halves with the rows; a
+    // convolution's are transposed besides.
+    bool transposed = p.form == IntegerProduct::Convolution;
+    using Mask = SmallVector<int64_t, 4>;
+    Mask low = {0, 1, 4, 5}, high = {2, 3, 6, 7};
+    if (transposed && toBlocks) {
+      low = {0, 4, 1, 5};
+      high = {2, 6, 3, 7};
+    } else if (transposed) {
+      low = {0, 2, 4, 6};
+      high = {1, 3, 5, 7};
+    }
     SmallVector<Value> result(toBlocks
                                   ? llvm::divideCeil(rows, 2) * 2 * numPieces
                                   : rows * numPieces);
@@ -1099,22 +1137,20 @@ private:
       int64_t pair = r / 2;
       for (int64_t piece = 0; piece < numPieces; ++piece) {
         int64_t second = std::min(r + 1, rows - 1);
-        Value lhs = toBlocks ? values[r * numPieces + piece]
-                             : values[(pair * numPieces + piece) * 2];
-        Value rhs = toBlocks ? values[second * numPieces + piece]
-                             : values[(pair * numPieces + piece) * 2 + 1];
-        Value low = vector::ShuffleOp::create(b, loc, lhs, rhs,
-                                              ArrayRef<int64_t>{0, 1, 4, 5});
-        Value high = vector::ShuffleOp::create(b, loc, lhs, rhs,
-                                               ArrayRef<int64_t>{2, 3, 6, 7});
+        int64_t block = (pair * numPieces + piece) * 2;
+        Value lhs = toBlocks ? values[r * numPieces + piece] : values[block];
+        Value rhs =
+            toBlocks ? values[second * numPieces + piece] : values[block + 1];
+        Value first = vector::ShuffleOp::create(b, loc, lhs, rhs, low);
+        Value last = vector::ShuffleOp::create(b, loc, lhs, rhs, high);
         if (toBlocks) {
-          result[(pair * numPieces + piece) * 2] = low;
-          result[(pair * numPieces + piece) * 2 + 1] = high;
+          result[block] = first;
+          result[block + 1] = last;
           continue;
         }
-        result[r * numPieces + piece] = low;
+        result[r * numPieces + piece] = first;
         if (r + 1 < rows)
-          result[(r + 1) * numPieces + piece] = high;
+          result[(r + 1) * numPieces + piece] = last;
       }
     }
     return result;
@@ -1420,6 +1456,7 @@ private:
   MatmulEpilogue *epilogue;       // or null
   Location loc;
   int64_t panelWidth; // columns per column vector
+  int64_t groupBytes; // k per dot product group: 4, or 8 for usmmla
   SmallVector<Value> ivs;
   SmallVector<Piece> pieces;
   int64_t rowsPerTile = 1; // output rows per column tile (convolution)

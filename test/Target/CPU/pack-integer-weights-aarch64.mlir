@@ -73,3 +73,26 @@ func.func @conv(%x: tensor<1x3x3x7x!x>, %b: tensor<2xi32>) -> tensor<1x2x3x6x!y>
   %y = quarc.qconv %x, %w, %b : (tensor<1x3x3x7x!x>, tensor<2x3x1x2x!w>, tensor<2xi32>) -> tensor<1x2x3x6x!y>
   return %y : tensor<1x2x3x6x!y>
 }
+
+// -----
+
+// Eight or more input channels: with i8mm the filter groups them by eight for
+// usmmla, [F, C8/8, KH, KW, 8], channel c of tap (i, j) at [f, c floordiv 8,
+// i, j, c mod 8] (here 10 channels padded to 16: zeros after c = 9), and the
+// input is read at channel 8 c1 + c0. dotprod groups by four.
+
+!x = !quant.uniform<u8:f32, 0.5:10>
+!w = !quant.uniform<i8:f32, 0.25>
+!y = !quant.uniform<u8:f32, 1.0:5>
+// USDOT: #{{.*}} = affine_map<(d0, d1, d2, d3, d4, d5, d6, d7) -> (d0, d5 * 8 + d7, d2 + d3, d4 + d6)>
+// CHECK-LABEL: func.func @conv_ten_channels
+// USDOT: tensor.pad %{{.*}} low[0, 0, 0, 0, 0] high[0, 0, 6, 0, 0]
+// USDOT: arith.constant dense<{{\[\[\[\[\[}}0, 1, 2, 3, 4, 5, 6, 7]]], {{\[\[\[}}8, 9, 0, 0, 0, 0, 0, 0]]]], {{\[\[\[\[}}-1, -2, -3, -4, -5, -6, -7, -8]]], {{\[\[\[}}-9, -10, 0, 0, 0, 0, 0, 0]]]]]> : tensor<2x2x1x1x8xi8>
+// USDOT: linalg.generic {{.*}} ins(%{{.*}}, %{{.*}} : tensor<1x16x1x21xi8>, tensor<2x2x1x1x8xi8>)
+// SDOT: tensor<2x3x1x1x4xi8>
+func.func @conv_ten_channels(%x: tensor<1x10x3x7x!x>, %b: tensor<2xi32>) -> tensor<1x2x3x7x!y> {
+  %wc = arith.constant dense<[[[[0]], [[1]], [[2]], [[3]], [[4]], [[5]], [[6]], [[7]], [[8]], [[9]]], [[[-1]], [[-2]], [[-3]], [[-4]], [[-5]], [[-6]], [[-7]], [[-8]], [[-9]], [[-10]]]]> : tensor<2x10x1x1xi8>
+  %w = quarc.storage_cast %wc : tensor<2x10x1x1xi8> -> tensor<2x10x1x1x!w>
+  %y = quarc.qconv %x, %w, %b : (tensor<1x10x3x7x!x>, tensor<2x10x1x1x!w>, tensor<2xi32>) -> tensor<1x2x3x7x!y>
+  return %y : tensor<1x2x3x7x!y>
+}

@@ -733,3 +733,57 @@ func.func @matmul_i8mm(%a: memref<3x2x8xi8>, %w: memref<2x2x4x8xi8>, %c: memref<
   }
   return
 }
+
+// -----
+
+//===----------------------------------------------------------------------===//
+// A 3x3 convolution packed for usmmla (channels in one group of eight): 3
+// output channels, one row of 8 pixels. The panel holds each pixel's eight
+// channels side by side (two interleaved quads); each step multiplies every
+// pair of output channels (two filter rows' eight bytes, the third channel
+// paired with itself) by every pair of pixels (16 bytes of the panel), the
+// pixels as usmmla's unsigned operand: blocks [p c, p c+1, p+1 c, p+1 c+1],
+// transposed out of C's channel rows and back.
+//===----------------------------------------------------------------------===//
+
+#in8 = affine_map<(d0, d1, d2, d3, d4, d5, d6, d7) -> (d0, d5 * 8 + d7, d2 + d3, d6 + d4)>
+#filter8 = affine_map<(d0, d1, d2, d3, d4, d5, d6, d7) -> (d1, d5, d3, d4, d7)>
+#out8 = affine_map<(d0, d1, d2, d3, d4, d5, d6, d7) -> (d0, d1, d2, d6)>
+// USDOT-LABEL: func @conv_i8mm(
+// USDOT-SAME:      %[[X:[^:]+]]: memref<1x8x3x10xi8>, %[[W:[^:]+]]: memref<3x1x3x3x8xi8>, %[[C:[^:]+]]: memref<1x3x1x8xi32>)
+// USDOT: %[[FILTER:.*]] = memref.collapse_shape %[[W]] {{\[}}[0], [1, 2, 3, 4]] : memref<3x1x3x3x8xi8> into memref<3x72xi8>
+// USDOT: %[[PANEL:.*]] = memref.alloca() {alignment = 64 : i64} : memref<9x64xi8>
+// Eight channels of four pixels: two quads, then [x c0..c3, x c4..c7] per pixel.
+// USDOT: %[[Q0:.*]] = vector.shuffle %{{.*}}, %{{.*}} [0, 1, 8, 9, 2, 3, 10, 11, 4, 5, 12, 13, 6, 7, 14, 15] : vector<8xi8>, vector<8xi8>
+// USDOT: %[[Q1:.*]] = vector.shuffle %{{.*}}, %{{.*}} [0, 1, 8, 9, 2, 3, 10, 11, 4, 5, 12, 13, 6, 7, 14, 15] : vector<8xi8>, vector<8xi8>
+// USDOT: %[[OCTS:.*]] = vector.shuffle %[[Q0]], %[[Q1]] [0, 1, 2, 3, 16, 17, 18, 19, 4, 5, 6, 7, 20, 21, 22, 23, 8, 9, 10, 11, 24, 25, 26, 27, 12, 13, 14, 15, 28, 29, 30, 31] : vector<16xi8>, vector<16xi8>
+// USDOT: vector.store %[[OCTS]], %[[PANEL]][%{{.*}}, %c0] : memref<9x64xi8>, vector<32xi8>
+// USDOT: %[[R0:.*]] = vector.load %[[C]][%c0, %c0, %c0, %c0] : memref<1x3x1x8xi32>, vector<4xi32>
+// USDOT: %[[R1:.*]] = vector.load %[[C]][%c0, %c1, %c0, %c0] : memref<1x3x1x8xi32>, vector<4xi32>
+// USDOT: vector.shuffle %[[R0]], %[[R1]] [0, 4, 1, 5] : vector<4xi32>, vector<4xi32>
+// USDOT: vector.shuffle %[[R0]], %[[R1]] [2, 6, 3, 7] : vector<4xi32>, vector<4xi32>
+// USDOT: scf.for %[[STEP:.*]] = %c0 to %c9 step %c1 iter_args({{.*}}) -> (vector<4xi32>,
+// USDOT:   %[[OFFSET:.*]] = arith.muli %[[STEP]], %c8 : index
+// USDOT:   %[[F0:.*]] = vector.load %[[FILTER]][%c0, %[[OFFSET]]] : memref<3x72xi8>, vector<8xi8>
+// USDOT:   %[[F1:.*]] = vector.load %[[FILTER]][%c1, %[[OFFSET]]] : memref<3x72xi8>, vector<8xi8>
+// USDOT:   %[[FPAIR:.*]] = vector.shuffle %[[F0]], %[[F1]] [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15]
+// USDOT:   %[[F2:.*]] = vector.load %[[FILTER]][%c2, %[[OFFSET]]] : memref<3x72xi8>, vector<8xi8>
+// USDOT:   vector.shuffle %[[F2]], %[[F2]]
+// USDOT:   %[[P0:.*]] = vector.load %[[PANEL]][%[[STEP]], %c0] : memref<9x64xi8>, vector<16xi8>
+// USDOT:   llvm.call_intrinsic "llvm.aarch64.neon.usmmla.v4i32.v16i8"(%{{.*}}, %[[P0]], %[[FPAIR]])
+// USDOT-COUNT-7: llvm.call_intrinsic "llvm.aarch64.neon.usmmla.v4i32.v16i8"
+// USDOT:   scf.yield
+// USDOT: vector.shuffle %{{.*}}, %{{.*}} [0, 2, 4, 6] : vector<4xi32>, vector<4xi32>
+// SDOT-LABEL: func @conv_i8mm(
+// SDOT: linalg.generic
+func.func @conv_i8mm(%x: memref<1x8x3x10xi8>, %w: memref<3x1x3x3x8xi8>, %c: memref<1x3x1x8xi32>) {
+  linalg.generic {indexing_maps = [#in8, #filter8, #out8], iterator_types = ["parallel", "parallel", "parallel", "reduction", "reduction", "reduction", "parallel", "reduction"]} ins(%x, %w : memref<1x8x3x10xi8>, memref<3x1x3x3x8xi8>) outs(%c : memref<1x3x1x8xi32>) {
+  ^bb0(%a: i8, %b: i8, %acc: i32):
+    %0 = arith.extui %a : i8 to i32
+    %1 = arith.extsi %b : i8 to i32
+    %2 = arith.muli %0, %1 : i32
+    %3 = arith.addi %acc, %2 : i32
+    linalg.yield %3 : i32
+  }
+  return
+}

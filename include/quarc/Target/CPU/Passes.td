@@ -230,11 +230,15 @@ def QuarcPackIntegerWeights
       step loads one panel row as it is. `a` is viewed as `[.., M, K4/4,
       4]` (padded with zeros when K is not a multiple of four) and C as
       `[.., M, N/n0, n0]`; the loops become (batch..., m, n1, k1, n0, k0).
-      With i8mm (AArch64), whose `usmmla` multiplies two rows' eight k by
-      two columns' eight k, a product of more than one row groups k by
-      eight instead: `[N/n0, K8/8, n0, 8]`, each 16 bytes of a panel row
-      one instruction's column pair, `a` as `[.., M, K8/8, 8]` (a single
-      row keeps groups of four: `usdot`, which wastes nothing on it).
+
+    With i8mm (AArch64), whose `usmmla` multiplies two rows' eight k by two
+    columns' eight k, k is grouped by eight instead of four: a matrix
+    product of more than one row packs `[N/n0, K8/8, n0, 8]` (each 16 bytes
+    of a panel row one instruction's column pair) and views `a` as `[..,
+    M, K8/8, 8]` (a single row keeps groups of four: `usdot`, which wastes
+    nothing on it); a convolution with at least eight input channels (per
+    group) packs `[G, F, C8/8, KH, KW, 8]` and reads the input at channel
+    `8 c1 + c0` (an RGB image keeps groups of four).
 
     The packed bytes are the weights minus their zero points (per channel
     or per tensor), so asymmetric weights are packed only when every
@@ -286,17 +290,20 @@ def QuarcVectorizeIntegerMatmul
     no widening of weights in the kernel. The
     tile is 8 x 48 on AVX-512, 4 x 16 on AVX2 and 8 x 12 on NEON.
 
-    A matrix product packed with k in groups of eight (i8mm) runs on
-    `usmmla` instead, which multiplies a 2 x 8 block of u8 (two rows'
-    eight k) by an 8 x 2 block of s8 (two columns' eight k) into a 2 x 2
-    block of i32: twice the products of a `usdot` per instruction. The
-    tile is 8 rows x 8 columns, 16 accumulators as 2 x 2 blocks; each step
-    loads each row pair's 16 bytes (two loads of eight) and each panel
-    row's two column pairs, and runs 16 `usmmla`. The blocks are shuffled
-    out of C's row vectors before the k loop and back after it (their
-    64-bit halves exchanged), so the initial values, the stores and the
-    output stage are those of the other kernels. A tile with an odd number
-    of rows pairs its last row with itself.
+    A product packed with k in groups of eight (i8mm) runs on `usmmla`
+    instead, which multiplies a 2 x 8 block of u8 by an 8 x 2 block of s8
+    into a 2 x 2 block of i32: twice the products of a `usdot` per
+    instruction. The tile is 8 rows x 8 columns, 16 accumulators as 2 x 2
+    blocks; each step loads each tile row pair's 16 bytes (two loads of
+    eight: a product's activations, a convolution's filter rows) and 16
+    bytes per column pair (a product's panel row, a convolution's panel,
+    which holds each pixel's eight channels side by side), and runs 16
+    `usmmla`, the activations as the unsigned operand (so a convolution's
+    blocks are pixels x channels). The blocks are shuffled out of C's row
+    vectors before the k loop and back after it (64-bit halves exchanged;
+    for a convolution also transposed), so the initial values, the stores
+    and the output stage are those of the other kernels. A tile with an
+    odd number of rows pairs its last row with itself.
 
     A matrix product's rows are the activations (one broadcast per row and
     step) and its columns the packed weight, whose panel rows are loaded as
