@@ -103,6 +103,11 @@ CASES = [
          {"pads": [1, 1, 1, 1], "strides": [2, 2]}),
     Case("conv_group2_8ch", "Conv", (1, 16, 9, 9), (10, 8, 3, 3),
          {"pads": [1, 1, 1, 1], "group": 2}, act=np.int8, zx=-5, out=np.int8),
+    # Eight channels on images whose rows share column tiles: 4-pixel rows two to a tile,
+    # and 14-pixel rows in wide tiles of whole rows (the register tile two vectors at a time).
+    Case("conv3x3_8ch_short_rows", "Conv", (1, 8, 4, 4), (6, 8, 3, 3), {"pads": [1, 1, 1, 1]}),
+    Case("conv3x3_8ch_wide_tiles", "Conv", (1, 8, 6, 14), (9, 8, 3, 3), {"pads": [1, 1, 1, 1]},
+         zx=37),
     Case("conv1d", "Conv", (1, 4, 20), (6, 4, 3), {"pads": [1, 1]},
          act=np.int8, zx=-5, out=np.int8),
     Case("conv_per_tensor_weight", "Conv", (1, 4, 10, 10), (6, 4, 3, 3),

@@ -1,4 +1,4 @@
-//===- IntegerDot.cpp - u8 x s8 dot products in groups of four ------------===//
+//===- IntegerDot.cpp - u8 x s8 dot products (groups of four, usmmla) -----===//
 
 #include "IntegerDot.h"
 #include "VectorCodegen.h"

@@ -8,7 +8,10 @@
 // `vpmaddwd` against ones, which adds pairs of those into i32. Upstream
 // MLIR has neither (its x86vector dot is AVX-VNNI-INT8's `vpdpbssd`), so
 // they are called as LLVM intrinsics. AArch64 has `usdot` with i8mm and
-// `sdot` (both operands signed) with dotprod.
+// `sdot` (both operands signed) with dotprod; i8mm also has `usmmla`,
+// which multiplies 2 x 8 bytes by 8 x 2 into a 2 x 2 block of i32 lanes
+// (buildInt8MatrixMultiply), what the kernels use where k is packed in
+// groups of eight.
 //
 //===----------------------------------------------------------------------===//
 

@@ -2,7 +2,8 @@
 //
 // The integer kernels (quarc-vectorize-integer-matmul) multiply bytes four
 // at a time along k: `vpdpbusd`, `vpmaddubsw`, `usdot` and `sdot` read 4
-// consecutive k of one column as one 32-bit lane. This
+// consecutive k of one column as one 32-bit lane (`usmmla`, eight: see
+// below). This
 // pass rewrites the integer contractions the linalg lowering builds (the
 // i32 generic of quarc.qconv and quarc.qmatmul) so that their constant
 // weights are stored that way, at compile time:

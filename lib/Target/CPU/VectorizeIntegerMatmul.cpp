@@ -3,9 +3,10 @@
 // The integer products quarc-pack-integer-weights leaves, as the classic
 // register-blocked kernel (see VectorizeMatmul.cpp for the f32 one): a rows
 // x columns tile of i32 accumulators stays in vector registers while k
-// runs, four k at a time. Each step loads, per column vector, the groups
-// of four k of its columns (one 32-bit lane per column), broadcasts the
-// four k of each tile row, and adds their dot products (IntegerDot.h).
+// runs, four k at a time (eight with usmmla, see below). Each step loads,
+// per column vector, the groups of four k of its columns (one 32-bit lane
+// per column), broadcasts the four k of each tile row, and adds their dot
+// products (IntegerDot.h).
 //
 // Two forms, told apart by their loops:
 //
@@ -229,8 +230,9 @@ FailureOr<IntegerProduct> matchProduct(linalg::GenericOp op) {
         return false;
       p.channelPanel = *panel;
     }
-    // The input at (n, [g,] 4 c1 + c0, y sy + i dy, x sx + j dx): what the
-    // panel's loads assume.
+    // The input at (n, [g,] G c1 + c0, y sy + i dy, x sx + j dx), G the
+    // channels of a group (4, or 8 for usmmla): what the panel's loads
+    // assume.
     AffineMap in = maps[0];
     AffineExpr n = getAffineDimExpr(0, ctx);
     AffineExpr channel = getAffineDimExpr(5 + g, ctx) * p.ranges[7 + g] +
@@ -449,8 +451,8 @@ public:
                    constant(b, llvm::divideCeil(channels, channelGroup)));
     }
     sizes.push_back(constant(b, columnTiles));
-    // The packed weight viewed as [N/n0, K/4, n0 * 4], so that one panel
-    // row is one contiguous vector.
+    // The packed weight viewed as [N/n0, K/G, n0 * G] (G = 4, or 8 for
+    // usmmla), so that one panel row is contiguous.
     if (p.form == IntegerProduct::MatMul)
       columnsPanels = memref::CollapseShapeOp::create(
           b, loc, p.columns,
@@ -462,8 +464,9 @@ public:
           b, loc, p.rows,
           SmallVector<ReassociationIndices>{{0}, {1, 2, 3, 4, 5}});
     }
-    // The broadcast-rows filter [[G,] F, C4/4, KH, KW, 4] viewed as one
-    // row of weights per output channel, k step after k step.
+    // The broadcast-rows filter [[G,] F, C4/4, KH, KW, 4] (or groups of 8
+    // for usmmla) viewed as one row of weights per output channel, k step
+    // after k step.
     if (p.form == IntegerProduct::Convolution && !p.channelPanel) {
       SmallVector<ReassociationIndices> groups = {{0}, {1, 2, 3, 4}};
       if (p.grouped)
