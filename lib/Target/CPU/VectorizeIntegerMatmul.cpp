@@ -901,10 +901,17 @@ private:
   /// The four bytes of the current k step of the tile row at ivs[m],
   /// broadcast to every lane of a vector<4 x panelWidth x i8>.
   Value broadcastRow(OpBuilder &b) {
+    auto [buffer, at] = rowStepAddress(b);
+    return broadcastQuad(b, buffer, at);
+  }
+
+  /// Where the current k step's bytes of the tile row at ivs[m] start: the
+  /// convolution's flat filter at stepOffset, or the product's activations.
+  std::pair<Value, SmallVector<Value>> rowStepAddress(OpBuilder &b) {
     if (p.form == IntegerProduct::Convolution)
-      return broadcastQuad(b, flatFilter, filterIndices(b, 0));
+      return {flatFilter, filterIndices(b, 0)};
     ivs[p.group] = constant(b, 0);
-    return broadcastQuad(b, p.rows, indices(b, p.rowsMap));
+    return {p.rows, indices(b, p.rowsMap)};
   }
 
   /// The i16 weights (w[c0], w[c0 + 1]) of the current k step of the tile
@@ -923,21 +930,25 @@ private:
   }
 
   /// The column operand of `piece` at the current step (index `step` in
-  /// the block).
-  Value loadColumns(OpBuilder &b, Value step, int64_t index) {
-    auto type = VectorType::get({panelWidth * 4}, b.getI8Type());
+  /// the block), or `size` of its bytes from `offset` (usmmla's column
+  /// pairs).
+  Value loadColumns(OpBuilder &b, Value step, int64_t index, int64_t offset = 0,
+                    int64_t size = 0) {
+    auto type =
+        VectorType::get({size ? size : panelWidth * groupBytes}, b.getI8Type());
     if (panel)
       return vector::LoadOp::create(
           b, loc, type, panel,
-          ValueRange{step, constant(b, index * panelWidth * 4)});
+          ValueRange{step,
+                     constant(b, index * panelWidth * groupBytes + offset)});
     // The packed weight [n1, k1, n0, k0] at (n1, k1, 0, 0): one panel row.
     ivs[p.n1] = arith::DivUIOp::create(
         b, loc, pieces[index].segments.front().column, constant(b, panelWidth));
     ivs[p.n0] = constant(b, 0);
     ivs[p.group] = constant(b, 0);
-    return vector::LoadOp::create(b, loc, type, columnsPanels,
-                                  ValueRange{ivs[p.n1], ivs[p.k.front()],
-                                             constant(b, 0)});
+    return vector::LoadOp::create(
+        b, loc, type, columnsPanels,
+        ValueRange{ivs[p.n1], ivs[p.k.front()], constant(b, offset)});
   }
 
   /// The indices of C for the tile row at ivs[m] and `segment`.
@@ -1060,20 +1071,14 @@ private:
                                               int64_t piecesBegin,
                                               int64_t piecesEnd) {
     bool convolution = p.form == IntegerProduct::Convolution;
-    auto bytes = [&](int64_t count) {
-      return VectorType::get({count}, b.getI8Type());
-    };
+    auto eightBytes = VectorType::get({8}, b.getI8Type());
     int64_t rows = rowIndex.size();
     SmallVector<Value> rowPairs;
     for (int64_t r = 0; r < rows; r += 2) {
       auto loadRow = [&](int64_t row) -> Value {
         ivs[p.m] = rowIndex[row];
-        if (convolution)
-          return vector::LoadOp::create(b, loc, bytes(8), flatFilter,
-                                        filterIndices(b, 0));
-        ivs[p.group] = constant(b, 0);
-        return vector::LoadOp::create(b, loc, bytes(8), p.rows,
-                                      indices(b, p.rowsMap));
+        auto [buffer, at] = rowStepAddress(b);
+        return vector::LoadOp::create(b, loc, eightBytes, buffer, at);
       };
       Value first = loadRow(r);
       Value pair = concatenate(b, first, r + 1 < rows ? loadRow(r + 1) : first);
@@ -1083,22 +1088,9 @@ private:
     }
     // Each piece's panel row: 4 columns x 8 k, 16 bytes per column pair.
     SmallVector<Value> columnPairs;
-    for (int64_t index = piecesBegin; index < piecesEnd; ++index) {
-      if (!convolution)
-        ivs[p.n1] = arith::DivUIOp::create(
-            b, loc, pieces[index].segments.front().column,
-            constant(b, panelWidth));
-      for (int64_t half = 0; half < panelWidth / 2; ++half) {
-        int64_t offset = index * panelWidth * groupBytes + half * 16;
-        columnPairs.push_back(
-            convolution
-                ? vector::LoadOp::create(b, loc, bytes(16), panel,
-                                         ValueRange{step, constant(b, offset)})
-                : vector::LoadOp::create(b, loc, bytes(16), columnsPanels,
-                                         ValueRange{ivs[p.n1], ivs[p.k.front()],
-                                                    constant(b, half * 16)}));
-      }
-    }
+    for (int64_t index = piecesBegin; index < piecesEnd; ++index)
+      for (int64_t half = 0; half < panelWidth / 2; ++half)
+        columnPairs.push_back(loadColumns(b, step, index, half * 16, 16));
     SmallVector<Value> updated;
     for (auto [pairIndex, rowPair] : llvm::enumerate(rowPairs))
       for (auto [columnIndex, columnPair] : llvm::enumerate(columnPairs)) {
