@@ -33,7 +33,9 @@ after the other (order reversed every other round, so that drift hits all alike)
 own process doing one warm-up and --runs timed runs (more for a fast engine: enough for
 --min-seconds of timed work, estimated from a 3-run process first) (quarc executables' --benchmark,
 onnxruntime through bench/ort_runner.py, both print "median X ms"); the table gives the median
-of the rounds' medians.
+of the rounds' medians, and each ratio the median of the rounds' ratios (the two engines of a
+ratio ran seconds apart in the same round, so that a drift of the machine's speed between
+rounds cancels out).
 
 quarc is the one of --build-dir (default $QUARC_BUILD_DIR or build/), copied when the script
 starts so that a rebuild meanwhile changes nothing. A step that fails (quarc calibrate or
@@ -304,9 +306,9 @@ def runs_for(command: list[str], threads: int, args: argparse.Namespace) -> int:
 
 
 def time_engines(prepared: Prepared, threads: int, args: argparse.Namespace,
-                 quarc: pa.Quarc) -> dict[str, float]:
-    """Median (ms) of the rounds' medians per engine that ran; an engine whose run fails is
-    recorded and left out of the later rounds."""
+                 quarc: pa.Quarc) -> dict[str, list[float]]:
+    """Each round's median (ms) per engine that ran; an engine whose run fails is recorded
+    and left out (of every round: the lists of the engines left are paired by round)."""
     medians: dict[str, list[float]] = {engine: [] for engine in prepared.commands}
     runs: dict[str, int] = {}
     for r in range(args.rounds):
@@ -327,7 +329,7 @@ def time_engines(prepared: Prepared, threads: int, args: argparse.Namespace,
                                                  str(error).strip()[-300:]))
                 print(f"  FAILED: {shown}\n    {error}", file=sys.stderr)
                 del medians[engine]
-    return {engine: float(np.median(t)) for engine, t in medians.items() if t}
+    return {engine: t for engine, t in medians.items() if t}
 
 
 @dataclass
@@ -335,9 +337,23 @@ class Row:
     key: str
     shape: str
     threads: int
-    ms: dict[str, float]  # by engine; an engine of `engines` missing here failed
+    rounds: dict[str, list[float]]  # by engine, per round; an engine of `engines` missing here failed
     engines: tuple[str, ...]  # the engines timed
     agreement: str
+
+    @property
+    def ms(self) -> dict[str, float]:
+        """The median of the rounds' medians, by engine."""
+        return {engine: float(np.median(t)) for engine, t in self.rounds.items()}
+
+    def ratio(self, engine: str, other: str) -> str:
+        """engine's time over other's, the median of the rounds' ratios: the two ran within
+        seconds of each other in a round, so that a machine whose speed drifts between
+        rounds (the VMs here, by 20% within minutes) moves both alike."""
+        a, b = self.rounds.get(engine), self.rounds.get(other)
+        if not a or not b:
+            return "-"
+        return f"{float(np.median([x / y for x, y in zip(a, b)])):.2f}"
 
 
 # ---------------------------------------------------------------------------
@@ -355,10 +371,6 @@ def peak_lines() -> list[str]:
     return [line.rstrip() for line in proc.stdout.splitlines() if line.strip()]
 
 
-def ratio(a: float | None, b: float | None) -> str:
-    return f"{a / b:.2f}" if a is not None and b else "-"
-
-
 def table(rows: list[Row]) -> list[str]:
     header = ["model", "input", "threads", *(f"{e} ms" for e in ENGINES),
               "quarc int8 / quarc FP32", "quarc int8 / ORT int8",
@@ -367,9 +379,8 @@ def table(rows: list[Row]) -> list[str]:
     for row in rows:
         cells = [f"{row.ms[e]:.2f}" if e in row.ms else "failed" if e in row.engines else "-"
                  for e in ENGINES]
-        q8 = row.ms.get(QUARC_INT8)
         lines.append(f"| {row.key} | {row.shape} | {row.threads} | {' | '.join(cells)} | "
-                     f"{ratio(q8, row.ms.get(QUARC_FP32))} | {ratio(q8, row.ms.get(ORT_INT8))} "
+                     f"{row.ratio(QUARC_INT8, QUARC_FP32)} | {row.ratio(QUARC_INT8, ORT_INT8)} "
                      f"| {row.agreement} |")
     return lines
 
@@ -381,7 +392,8 @@ def markdown(rows: list[Row], peaks: list[str], failures: list[pa.Failure], buil
     lines += ["", f"Measured {datetime.date.today()}, quarc {build}, onnxruntime "
               f"{ort.__version__}; {args.rounds} rounds x {args.runs} runs (or enough for "
               f"{args.min_seconds} s per process), median of the "
-              f"rounds' medians; {args.calib} calibration inputs; {seconds:.0f} s in all.", ""]
+              f"rounds' medians, ratios the median of the rounds' ratios; {args.calib} "
+              f"calibration inputs; {seconds:.0f} s in all.", ""]
     if args.target != "host":
         lines += [f"quarc compiled with --target={args.target} and run on this host; "
                   "onnxruntime not timed (its kernels follow the host's features).", ""]
