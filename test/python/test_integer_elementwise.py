@@ -184,6 +184,13 @@ CASES = [
     Case("maxpool_u8_ceil_mode", "MaxPool", ((1, 4, 11, 11),), (0.02,), (100,), out=None,
          out_like_input=True, attrs={"kernel_shape": [2, 2], "strides": [2, 2],
                                      "ceil_mode": 1}),
+    # Rows wider than a vector register of bytes (the strip kernel's 32 + 5 pixels with
+    # AVX2), signed values (a signed max), a stride-1 window.
+    Case("maxpool_i8_wide_rows", "MaxPool", ((1, 3, 9, 75),), (0.02,), (-7,), acts=(I8,),
+         out=None, out_like_input=True, attrs=POOL_3X3_S2_P1),
+    Case("maxpool_u8_stride1", "MaxPool", ((1, 2, 7, 70),), (0.02,), (128,), out=None,
+         out_like_input=True, attrs={"kernel_shape": [3, 3], "strides": [1, 1],
+                                     "pads": [1, 1, 1, 1]}),
     Case("reshape_transpose_flatten", "ReshapeTransposeFlatten", ((1, 4, 6, 10),), (0.02,),
          (128,), out=None, out_like_input=True,
          attrs={"shape": (1, 8, 3, 10), "perm": (0, 3, 1, 2), "axis": 2}),

@@ -25,6 +25,12 @@
 // and `vpmaddwd` adds their products with the taps' weights, one i32 word
 // of the filter broadcast, in i32 (exact).
 //
+//
+// Max and min pooling windows are the same loops without a filter: per tap
+// one load of the input strip (the same strided loads) and one vector max
+// or min, in the input's own element type, a register of elements at a
+// time (32 u8 pixels with AVX2).
+//
 //===----------------------------------------------------------------------===//
 
 #include "IntegerDot.h"
@@ -63,6 +69,10 @@ struct DepthwiseConv {
   /// (quarc-pack-integer-weights).
   Value paddedRows = {};
   int64_t kernelHeight = 0, kernelWidth = 0;
+  /// A max or min pool: no filter (`filter` is the window's shape operand,
+  /// never read); each tap combines the strip with this op's kind (an
+  /// arith max or min of the output and the input).
+  std::optional<OperationName> pool;
 };
 
 /// Strips are loaded and stored along the last dim: it must be contiguous.
@@ -195,11 +205,107 @@ FailureOr<DepthwiseConv> matchIntegerDepthwise(linalg::GenericOp op) {
   return conv;
 }
 
+/// A max or min pool as the lowering leaves it: loops (n, c, y, x, i, j),
+/// input (n, c, y * sy + i * dy, x * sx + j * dx), the window's shape
+/// operand (i, j), output (n, c, y, x), body max/min(out, in) (either
+/// order), on row-contiguous buffers of one element type.
+FailureOr<DepthwiseConv> matchPool(linalg::GenericOp op) {
+  if (!op.hasPureBufferSemantics() || op.getNumLoops() != 6 ||
+      op.getNumDpsInputs() != 2 || op.getNumDpsInits() != 1 ||
+      op.getNumReductionLoops() != 2)
+    return failure();
+  DepthwiseConv pool{op.getDpsInputs()[0], op.getDpsInputs()[1],
+                     op.getDpsInits()[0]};
+  auto inputType = dyn_cast<MemRefType>(pool.input.getType());
+  auto outputType = dyn_cast<MemRefType>(pool.output.getType());
+  if (!inputType || !outputType ||
+      inputType.getElementType() != outputType.getElementType() ||
+      !inputType.getElementType().isIntOrFloat() ||
+      inputType.getElementTypeBitWidth() < 8)
+    return failure();
+  unsigned bits = inputType.getElementTypeBitWidth();
+  bool isFloat = isa<FloatType>(inputType.getElementType());
+  auto rowContiguous = [&](Value value) {
+    auto type = cast<MemRefType>(value.getType());
+    return type.isLastDimUnitStride() &&
+           llvm::none_of(type.getShape().drop_front(), ShapedType::isDynamic);
+  };
+  if (!rowContiguous(pool.input) || !rowContiguous(pool.output))
+    return failure();
+  MLIRContext *ctx = op.getContext();
+  auto dims = [&](ArrayRef<unsigned> positions) {
+    SmallVector<AffineExpr> exprs;
+    for (unsigned p : positions)
+      exprs.push_back(getAffineDimExpr(p, ctx));
+    return AffineMap::get(6, 0, exprs, ctx);
+  };
+  SmallVector<AffineMap> maps = op.getIndexingMapsArray();
+  if (maps[1] != dims({4, 5}) || maps[2] != dims({0, 1, 2, 3}) ||
+      maps[0].getNumResults() != 4 ||
+      maps[0].getResult(0) != dims({0}).getResult(0) ||
+      maps[0].getResult(1) != dims({1}).getResult(0))
+    return failure();
+  for (auto [result, outer, inner] : {std::tuple{2u, 2u, 4u}, {3u, 3u, 5u}}) {
+    std::optional<std::pair<int64_t, int64_t>> window =
+        matchWindowIndex(maps[0].getResult(result), outer, inner, 6);
+    if (!window)
+      return failure();
+    pool.strides.push_back(window->first);
+    pool.dilations.push_back(window->second);
+  }
+  Block &body = op.getRegion().front();
+  Operation *combine = cast<linalg::YieldOp>(body.getTerminator())
+                           .getValues()[0]
+                           .getDefiningOp();
+  if (!combine || combine->getBlock() != &body || &body.front() != combine ||
+      combine->getNumOperands() != 2)
+    return failure();
+  bool integerOp =
+      isa<arith::MaxUIOp, arith::MaxSIOp, arith::MinUIOp, arith::MinSIOp>(
+          combine);
+  bool floatOp = isa<arith::MaximumFOp, arith::MaxNumFOp, arith::MinimumFOp,
+                     arith::MinNumFOp>(combine);
+  Value in = body.getArgument(0), out = body.getArgument(2);
+  if (!(isFloat ? floatOp : integerOp) || (isFloat && bits != 32) ||
+      !((combine->getOperand(0) == out && combine->getOperand(1) == in) ||
+        (combine->getOperand(0) == in && combine->getOperand(1) == out)))
+    return failure();
+  SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+  pool.kernelHeight = ranges[4];
+  pool.kernelWidth = ranges[5];
+  if (ShapedType::isDynamic(pool.kernelHeight) ||
+      ShapedType::isDynamic(pool.kernelWidth))
+    return failure();
+  pool.pool = combine->getName();
+  return pool;
+}
+
+/// linalg.pooling_nchw_max on f32 buffers (the float MaxPool's lowering):
+/// a max of the window's taps, as arith.maximumf (which is how the named
+/// op's body compares floats).
+FailureOr<DepthwiseConv> matchNamedMaxPool(linalg::PoolingNchwMaxOp op) {
+  DepthwiseConv pool{op.getInputs()[0], op.getInputs()[1], op.getOutputs()[0],
+                     llvm::to_vector(op.getStrides().getValues<int64_t>()),
+                     llvm::to_vector(op.getDilations().getValues<int64_t>())};
+  if (!op.hasPureBufferSemantics() || !isRowContiguousF32Buffer(pool.input) ||
+      !isRowContiguousF32Buffer(pool.output))
+    return failure();
+  auto window = dyn_cast<MemRefType>(pool.filter.getType());
+  if (!window || window.getRank() != 2 || !window.hasStaticShape())
+    return failure();
+  pool.kernelHeight = window.getDimSize(0);
+  pool.kernelWidth = window.getDimSize(1);
+  pool.pool =
+      OperationName(arith::MaximumFOp::getOperationName(), op.getContext());
+  return pool;
+}
+
 class DepthwiseBuilder {
 public:
   DepthwiseBuilder(const DepthwiseConv &conv, const TargetInfo &target,
                    Location loc)
-      : conv(conv), target(target), lanes(target.vectorBits() / 32),
+      : conv(conv), target(target),
+        lanes(target.vectorBits() / (conv.pool ? elementBits(conv.input) : 32)),
         stripWidth(kStripRegisters * lanes), fused(target.hasVectorFMA()),
         quadKernel(conv.paddedRows && elementBits(conv.filter) == 8 &&
                    hasDepthwiseQuadKernel(target, conv.kernelWidth,
@@ -247,6 +353,8 @@ private:
                   int64_t width) {
     int64_t window[] = {conv.kernelHeight, conv.kernelWidth};
     Type element = conv.integer ? Type(b.getI32Type()) : Type(b.getF32Type());
+    if (conv.pool)
+      element = cast<MemRefType>(conv.output.getType()).getElementType();
     auto vectorType = VectorType::get({width}, element);
     Value acc = vector::LoadOp::create(b, loc, vectorType, conv.output,
                                        ValueRange{n, c, y, x0});
@@ -257,6 +365,12 @@ private:
       for (int64_t j = 0; j < window[1]; ++j) {
         Value column = addIndex(b, loc, columnBase, j * conv.dilations[1]);
         Value pixels = loadPixels(b, n, c, row, column, width);
+        if (conv.pool) {
+          OperationState state(loc, *conv.pool, ValueRange{acc, pixels},
+                               TypeRange{vectorType});
+          acc = b.create(state)->getResult(0);
+          continue;
+        }
         Value weight = memref::LoadOp::create(
             b, loc, conv.filter,
             ValueRange{c, arith::ConstantIndexOp::create(b, loc, i),
@@ -540,8 +654,13 @@ struct QuarcVectorizeDepthwise
       FailureOr<DepthwiseConv> conv = failure();
       if (auto named = dyn_cast<linalg::DepthwiseConv2DNchwChwOp>(op))
         conv = matchDepthwise(named);
-      else if (auto generic = dyn_cast<linalg::GenericOp>(op))
+      else if (auto maxPool = dyn_cast<linalg::PoolingNchwMaxOp>(op))
+        conv = matchNamedMaxPool(maxPool);
+      else if (auto generic = dyn_cast<linalg::GenericOp>(op)) {
         conv = matchIntegerDepthwise(generic);
+        if (failed(conv))
+          conv = matchPool(generic);
+      }
       if (succeeded(conv))
         work.emplace_back(op, std::move(*conv));
     });

@@ -510,3 +510,65 @@ func.func @integer_unpadded(%x: memref<1x1x1x12xi8>, %w8: memref<1x1x3xi8>, %y: 
   }
   return
 }
+
+// -----
+
+// A max pool as the integer lowering leaves it (u8 values compared unsigned,
+// the window's shape operand never read): per tap one strided strip load and
+// one vector max, 32 bytes per AVX2 register. ResNet-50's 3x3 stride-2 pool
+// on a 112 x 112 map: the 56 pixels of a row are a register of 32 and one of
+// 24, each loaded as two overlapping strips of which a shuffle keeps the even
+// bytes.
+#pin = affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d1, d2 * 2 + d4, d3 * 2 + d5)>
+#pwin = affine_map<(d0, d1, d2, d3, d4, d5) -> (d4, d5)>
+#pout = affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d1, d2, d3)>
+// QUADS-LABEL: func @max_pool_u8(
+// AVX2-LABEL: func @max_pool_u8(
+// AVX2-SAME:      %[[X:[^:]+]]: memref<1x4x114x114xi8>, %{{[^:]+}}: memref<3x3xi8>, %[[Y:[^:]+]]: memref<1x4x56x56xi8>)
+// AVX2:         scf.parallel
+// AVX2:           %[[ACC:.*]] = vector.load %[[Y]][{{.*}}] : memref<1x4x56x56xi8>, vector<32xi8>
+// AVX2:           %[[A:.*]] = vector.load %[[X]][{{.*}}] : memref<1x4x114x114xi8>, vector<32xi8>
+// AVX2:           %[[B:.*]] = vector.load %[[X]][{{.*}}] : memref<1x4x114x114xi8>, vector<32xi8>
+// AVX2:           %[[EVEN:.*]] = vector.shuffle %[[A]], %[[B]] [0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30, 33, 35, 37, 39, 41, 43, 45, 47, 49, 51, 53, 55, 57, 59, 61, 63] : vector<32xi8>, vector<32xi8>
+// AVX2:           arith.maxui %[[ACC]], %[[EVEN]] : vector<32xi8>
+// AVX2-COUNT-8:   arith.maxui %{{.*}} : vector<32xi8>
+// AVX2:           vector.store %{{.*}}, %[[Y]][{{.*}}] : memref<1x4x56x56xi8>, vector<32xi8>
+// AVX2:           vector.load %[[Y]][{{.*}}] : memref<1x4x56x56xi8>, vector<24xi8>
+// AVX2-COUNT-9:   arith.maxui %{{.*}} : vector<24xi8>
+// AVX2-NOT:     linalg.generic
+func.func @max_pool_u8(%x: memref<1x4x114x114xi8>, %w: memref<3x3xi8>, %y: memref<1x4x56x56xi8>) {
+  linalg.generic {indexing_maps = [#pin, #pwin, #pout], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction", "reduction"]} ins(%x, %w : memref<1x4x114x114xi8>, memref<3x3xi8>) outs(%y : memref<1x4x56x56xi8>) {
+  ^bb0(%in: i8, %unused: i8, %out: i8):
+    %m = arith.maxui %out, %in : i8
+    linalg.yield %m : i8
+  }
+  return
+}
+
+// -----
+
+// The float max pool (linalg.pooling_nchw_max), 8 f32 per AVX2 register,
+// compares as the named op does (arith.maximumf); a stride-1 window reads
+// its strips as they are. A sum over the window (an average pool's) is no
+// max or min: it stays a generic.
+#sin = affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d1, d2 + d4, d3 + d5)>
+#swin = affine_map<(d0, d1, d2, d3, d4, d5) -> (d4, d5)>
+#sout = affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d1, d2, d3)>
+// AVX2-LABEL: func @max_pool_f32(
+// AVX2-SAME:      %[[X:[^:]+]]: memref<?x2x10x10xf32>
+// AVX2:         %[[ACC:.*]] = vector.load %{{.*}} : memref<?x2x8x8xf32>, vector<8xf32>
+// AVX2:         %[[S:.*]] = vector.load %[[X]][{{.*}}] : memref<?x2x10x10xf32>, vector<8xf32>
+// AVX2-NEXT:    arith.maximumf %[[ACC]], %[[S]] : vector<8xf32>
+// AVX2-COUNT-8: arith.maximumf
+// AVX2-NOT:     linalg.pooling_nchw_max
+// AVX2:         linalg.generic
+// AVX2:           arith.addi
+func.func @max_pool_f32(%x: memref<?x2x10x10xf32>, %w: memref<3x3xf32>, %y: memref<?x2x8x8xf32>, %xi: memref<1x2x10x10xi8>, %wi: memref<3x3xi8>, %yi: memref<1x2x8x8xi8>) {
+  linalg.pooling_nchw_max {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>} ins(%x, %w : memref<?x2x10x10xf32>, memref<3x3xf32>) outs(%y : memref<?x2x8x8xf32>)
+  linalg.generic {indexing_maps = [#sin, #swin, #sout], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction", "reduction"]} ins(%xi, %wi : memref<1x2x10x10xi8>, memref<3x3xi8>) outs(%yi : memref<1x2x8x8xi8>) {
+  ^bb0(%in: i8, %unused: i8, %out: i8):
+    %s = arith.addi %out, %in : i8
+    linalg.yield %s : i8
+  }
+  return
+}

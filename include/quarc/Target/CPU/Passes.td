@@ -433,7 +433,7 @@ def QuarcVectorizeWeightOnlyMatmul
 
 def QuarcVectorizeDepthwise
     : Pass<"quarc-vectorize-depthwise", "func::FuncOp"> {
-  let summary = "Vector code for static f32 depthwise convolutions";
+  let summary = "Vector code for depthwise convolutions and max/min pools";
   let description = [{
     Replaces every `linalg.depthwise_conv_2d_nchw_chw` on buffers with
     static shapes (the batch may be dynamic) and f32 elements, and the
@@ -473,6 +473,17 @@ def QuarcVectorizeDepthwise
     with up to 9 taps), its two lanes are one 16-byte load into both
     (`vbroadcasti128`), placed within the bytes the strip reads, instead
     of two loads and an insert: each lane's shuffle picks its own pixels.
+
+    Max and min pools are the same loops without a filter:
+    `linalg.pooling_nchw_max` on f32 buffers, and the `linalg.generic`
+    that the integer and other pools lower to (loops (n, c, y, x, i, j),
+    input (n, c, y * sy + i * dy, x * sx + j * dx), the window's shape
+    operand, output (n, c, y, x), a body that is one `arith` max or min of
+    the output and the input) on row-contiguous buffers of one element
+    type. Per tap, one strided strip load as above and one vector max or
+    min in that element type, starting from the output's initial value: a
+    register holds 32 u8 pixels with AVX2 (ResNet-50 int8's 3 x 3 stride-2
+    pool went from 0.49% of the model's time, scalar, to 0.17%).
   }];
   let options = [
     Option<"target", "target", "std::string", "\"host\"",
