@@ -148,13 +148,16 @@ void eraseUnusedViews(Value value) {
   }
 }
 
-/// A static buffer with the identity layout (contiguous, row-major).
-bool isContiguousStatic(Value value) {
+/// A buffer with the identity layout (contiguous, row-major), static but
+/// perhaps for its first dim (a dynamic batch).
+bool isContiguousStaticButBatch(Value value) {
   auto type = dyn_cast<MemRefType>(value.getType());
-  return type && type.hasStaticShape() && type.getLayout().isIdentity();
+  return type && type.getRank() > 0 && type.getLayout().isIdentity() &&
+         llvm::none_of(type.getShape().drop_front(), ShapedType::isDynamic);
 }
 
-/// The row-major strides of `shape`.
+/// The row-major strides of `shape` (static but perhaps for its first dim,
+/// whose stride is the same either way).
 SmallVector<int64_t> getRowMajorStrides(ArrayRef<int64_t> shape) {
   SmallVector<int64_t> strides(shape.size(), 1);
   for (int64_t d = int64_t(shape.size()) - 2; d >= 0; --d)
@@ -188,22 +191,33 @@ std::optional<ResultIndexing> getResultIndexing(Value out, AffineMap outMap,
             indexing.rootToOut[d] = group;
     return indexing;
   }
-  // Only reshapes between `seen` and `out`.
-  if (!isReshapeOf(out, seen) || !isContiguousStatic(seen) ||
-      !isContiguousStatic(out))
+  // Only reshapes between `seen` and `out`. A dynamic batch must be the
+  // first dim of both, the same elements per batch after it (the reshapes
+  // keep it whole: a dim of one element's worth of each batch).
+  if (!isReshapeOf(out, seen) || !isContiguousStaticButBatch(seen) ||
+      !isContiguousStaticButBatch(out))
     return std::nullopt;
   ArrayRef<int64_t> rootShape = cast<MemRefType>(seen.getType()).getShape();
   ArrayRef<int64_t> outShape = cast<MemRefType>(out.getType()).getShape();
+  bool dynamicBatch = ShapedType::isDynamic(rootShape.front());
+  if (dynamicBatch != ShapedType::isDynamic(outShape.front()) ||
+      (dynamicBatch && (rootShape.size() < 2 || outShape.size() < 2)) ||
+      (dynamicBatch && ShapedType::getNumElements(rootShape.drop_front()) !=
+                           ShapedType::getNumElements(outShape.drop_front())))
+    return std::nullopt;
   SmallVector<int64_t> rootStrides = getRowMajorStrides(rootShape);
   SmallVector<int64_t> outStrides = getRowMajorStrides(outShape);
   indexing.root = seen;
   indexing.reshaped = true;
-  for (auto [size, stride] : llvm::zip(rootShape, rootStrides)) {
+  for (auto [d, size, stride] : llvm::enumerate(rootShape, rootStrides)) {
     std::optional<unsigned> match;
-    if (size != 1)
-      for (unsigned d = 0; d < outShape.size(); ++d)
-        if (outShape[d] == size && outStrides[d] == stride)
-          match = d;
+    if (d == 0 && dynamicBatch)
+      match = 0;
+    else if (size != 1)
+      for (unsigned o = 0; o < outShape.size(); ++o)
+        if (outShape[o] == size && outStrides[o] == stride &&
+            !(o == 0 && dynamicBatch))
+          match = o;
     indexing.rootToOut.push_back(match);
   }
   return indexing;
@@ -216,6 +230,9 @@ std::optional<SmallVector<Value>> getAccessedRoots(Operation *op) {
       isa<CallOpInterface>(op))
     return std::nullopt;
   SmallVector<Value> roots;
+  // A size query (a dynamic batch's) reads no element.
+  if (isa<memref::DimOp>(op))
+    return roots;
   for (Value operand : op->getOperands())
     if (isa<MemRefType>(operand.getType()))
       roots.push_back(getRootBuffer(operand));
@@ -492,22 +509,41 @@ void MatmulEpilogue::prepare(OpBuilder &b) {
     return;
   }
   // Buffers shaped like the root, viewed like `out`: all their elements as
-  // one dim, then `out`'s shape (both contiguous).
+  // one dim, then `out`'s shape (both contiguous). With a dynamic batch, the
+  // elements of each batch, the batch dim kept.
   auto outType = cast<MemRefType>(indexing.out.getType());
+  bool dynamicBatch = outType.isDynamicDim(0);
+  auto allFrom = [](int64_t first, int64_t rank) {
+    return ReassociationIndices(
+        llvm::to_vector(llvm::seq<int64_t>(first, rank)));
+  };
   for (Operand &operand : operands) {
     if (operand.kind != Operand::Tile)
       continue;
     Location loc = operand.buffer.getLoc();
     auto type = cast<MemRefType>(operand.buffer.getType());
-    ReassociationIndices all =
-        llvm::to_vector(llvm::seq<int64_t>(0, type.getRank()));
+    auto resultType =
+        MemRefType::get(outType.getShape(), type.getElementType());
+    if (!dynamicBatch) {
+      Value flat = memref::CollapseShapeOp::create(
+          b, loc, operand.buffer,
+          SmallVector<ReassociationIndices>{allFrom(0, type.getRank())});
+      operand.buffer = memref::ExpandShapeOp::create(
+          b, loc, resultType, flat,
+          SmallVector<ReassociationIndices>{allFrom(0, outType.getRank())});
+      continue;
+    }
     Value flat = memref::CollapseShapeOp::create(
-        b, loc, operand.buffer, SmallVector<ReassociationIndices>{all});
-    ReassociationIndices outAll =
-        llvm::to_vector(llvm::seq<int64_t>(0, outType.getRank()));
+        b, loc, operand.buffer,
+        SmallVector<ReassociationIndices>{{0}, allFrom(1, type.getRank())});
+    SmallVector<OpFoldResult> sizes = {
+        memref::DimOp::create(b, loc, operand.buffer, 0).getResult()};
+    for (int64_t size : outType.getShape().drop_front())
+      sizes.push_back(b.getIndexAttr(size));
     operand.buffer = memref::ExpandShapeOp::create(
-        b, loc, MemRefType::get(outType.getShape(), type.getElementType()),
-        flat, SmallVector<ReassociationIndices>{outAll});
+        b, loc, resultType, flat,
+        SmallVector<ReassociationIndices>{{0}, allFrom(1, outType.getRank())},
+        sizes);
   }
 }
 

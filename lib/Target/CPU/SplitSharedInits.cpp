@@ -59,6 +59,15 @@ std::optional<SmallVector<Operation *>> getInitChain(Value value) {
   return chain;
 }
 
+/// Whether `value` has one user that reads its elements: tensor.dim only
+/// reads its shape (a dynamic batch's reshapes ask for it), which does not
+/// make bufferization copy the init, so it does not count.
+bool hasOneDataUse(Value value) {
+  return llvm::count_if(value.getUsers(), [](Operation *user) {
+           return !isa<tensor::DimOp>(user);
+         }) == 1;
+}
+
 struct QuarcSplitSharedInits
     : impl::QuarcSplitSharedInitsBase<QuarcSplitSharedInits> {
   void runOnOperation() override {
@@ -72,7 +81,7 @@ struct QuarcSplitSharedInits
       // Shared when any value on the way has another user; the last user
       // keeps the original.
       if (!chain || llvm::all_of(*chain, [](Operation *op) {
-            return op->getResult(0).hasOneUse();
+            return hasOneDataUse(op->getResult(0));
           }))
         continue;
       OpBuilder b(init->getOwner());
