@@ -787,3 +787,42 @@ func.func @conv_i8mm(%x: memref<1x8x3x10xi8>, %w: memref<3x1x3x3x8xi8>, %c: memr
   }
   return
 }
+
+// -----
+
+// A dynamic batch: the bias broadcast writes C [?, 1, F, H, W] and the
+// pointwise convolution (i16 weights: AVX2's exact path) sees it through
+// collapses and expansions of a dynamic first dim, with size queries
+// (memref.dim) between them. The kernel still starts from the bias (loaded
+// per channel) and the broadcast goes.
+// AVX2-LABEL: func @dynamic_batch_bias(
+// AVX2-NOT:     linalg.generic
+// AVX2:         memref.load %{{.*}} : memref<1x24xi32>
+// AVX2-NOT:     linalg.generic
+// AVX2:         return
+func.func @dynamic_batch_bias(%x: memref<?x8x12x96xi8>, %w: memref<24x2x1x1x4xi16>, %bias: memref<1x24xi32>, %n: index) -> memref<?x24x12x96xi32> {
+  %c0 = arith.constant 0 : index
+  %acc = memref.alloc(%n) {alignment = 64 : i64} : memref<?x1x24x12x96xi32>
+  linalg.generic {indexing_maps = [affine_map<(d0, d1, d2, d3, d4) -> (d1, d2)>, affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d2, d3, d4)>], iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel"]} ins(%bias : memref<1x24xi32>) outs(%acc : memref<?x1x24x12x96xi32>) {
+  ^bb0(%in: i32, %out: i32):
+    linalg.yield %in : i32
+  }
+  %xflat = memref.collapse_shape %x [[0], [1], [2, 3]] : memref<?x8x12x96xi8> into memref<?x8x1152xi8>
+  %dx = memref.dim %xflat, %c0 : memref<?x8x1152xi8>
+  %xin = memref.expand_shape %xflat [[0], [1], [2, 3]] output_shape [%dx, 8, 1, 1152] : memref<?x8x1152xi8> into memref<?x8x1x1152xi8>
+  %cflat = memref.collapse_shape %acc [[0], [1], [2], [3, 4]] : memref<?x1x24x12x96xi32> into memref<?x1x24x1152xi32>
+  %dc = memref.dim %cflat, %c0 : memref<?x1x24x1152xi32>
+  %cexp = memref.expand_shape %cflat [[0], [1], [2], [3, 4]] output_shape [%dc, 1, 24, 1, 1152] : memref<?x1x24x1152xi32> into memref<?x1x24x1x1152xi32>
+  %c = memref.collapse_shape %cexp [[0], [1, 2], [3], [4]] : memref<?x1x24x1x1152xi32> into memref<?x24x1x1152xi32>
+  %dd = memref.dim %c, %c0 : memref<?x24x1x1152xi32>
+  linalg.generic {indexing_maps = [affine_map<(d0, d1, d2, d3, d4, d5, d6, d7) -> (d0, d5 * 4 + d7, d2 + d3, d4 + d6)>, affine_map<(d0, d1, d2, d3, d4, d5, d6, d7) -> (d1, d5, d3, d4, d7)>, affine_map<(d0, d1, d2, d3, d4, d5, d6, d7) -> (d0, d1, d2, d6)>], iterator_types = ["parallel", "parallel", "parallel", "reduction", "reduction", "reduction", "parallel", "reduction"]} ins(%xin, %w : memref<?x8x1x1152xi8>, memref<24x2x1x1x4xi16>) outs(%c : memref<?x24x1x1152xi32>) {
+  ^bb0(%in: i8, %wt: i16, %out: i32):
+    %0 = arith.extui %in : i8 to i32
+    %1 = arith.extsi %wt : i16 to i32
+    %2 = arith.muli %0, %1 : i32
+    %3 = arith.addi %out, %2 : i32
+    linalg.yield %3 : i32
+  }
+  %r = memref.collapse_shape %acc [[0], [1, 2], [3], [4]] : memref<?x1x24x12x96xi32> into memref<?x24x12x96xi32>
+  return %r : memref<?x24x12x96xi32>
+}
