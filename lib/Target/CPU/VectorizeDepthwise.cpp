@@ -145,20 +145,12 @@ Value getPaddedRows(Value filter, int64_t taps) {
   return source;
 }
 
-/// quarc-pack-integer-weights' depthwise form: loops (n, c, y, x, i, j),
-/// input (n, c, y * sy + i * dy, x * sx + j * dx), filter (c, i, j; i8 or
-/// i16), output (n, c, y, x), body acc + extui(input) * extsi(filter).
-FailureOr<DepthwiseConv> matchIntegerDepthwise(linalg::GenericOp op) {
-  if (!op.hasPureBufferSemantics() || op.getNumLoops() != 6 ||
-      op.getNumDpsInputs() != 2 || op.getNumDpsInits() != 1)
-    return failure();
-  DepthwiseConv conv{op.getDpsInputs()[0], op.getDpsInputs()[1],
-                     op.getDpsInits()[0], {}, {}, /*integer=*/true};
-  if (!isRowContiguousBuffer(conv.input, 8) ||
-      !(isRowContiguousBuffer(conv.filter, 8) ||
-        isRowContiguousBuffer(conv.filter, 16)) ||
-      !isRowContiguousBuffer(conv.output, 32))
-    return failure();
+/// Whether `op`'s maps are a window's over loops (n, c, y, x, i, j): the
+/// input at (n, c, y * sy + i * dy, x * sx + j * dx), the output at (n, c,
+/// y, x), the second operand at the loop dims `second` (a filter's (c, i,
+/// j), a pool's window shape (i, j)). Records the strides and dilations.
+bool matchWindowMaps(linalg::GenericOp op, ArrayRef<unsigned> second,
+                     DepthwiseConv &conv) {
   MLIRContext *ctx = op.getContext();
   auto dims = [&](ArrayRef<unsigned> positions) {
     SmallVector<AffineExpr> exprs;
@@ -167,19 +159,39 @@ FailureOr<DepthwiseConv> matchIntegerDepthwise(linalg::GenericOp op) {
     return AffineMap::get(6, 0, exprs, ctx);
   };
   SmallVector<AffineMap> maps = op.getIndexingMapsArray();
-  if (maps[1] != dims({1, 4, 5}) || maps[2] != dims({0, 1, 2, 3}) ||
-      maps[0].getNumResults() != 4 || maps[0].getResult(0) != dims({0}).getResult(0) ||
+  if (maps[1] != dims(second) || maps[2] != dims({0, 1, 2, 3}) ||
+      maps[0].getNumResults() != 4 ||
+      maps[0].getResult(0) != dims({0}).getResult(0) ||
       maps[0].getResult(1) != dims({1}).getResult(0))
-    return failure();
-  // The spatial indices must be y * sy + i * dy and x * sx + j * dx.
+    return false;
   for (auto [result, outer, inner] : {std::tuple{2u, 2u, 4u}, {3u, 3u, 5u}}) {
     std::optional<std::pair<int64_t, int64_t>> window =
         matchWindowIndex(maps[0].getResult(result), outer, inner, 6);
     if (!window)
-      return failure();
+      return false;
     conv.strides.push_back(window->first);
     conv.dilations.push_back(window->second);
   }
+  return true;
+}
+
+/// quarc-pack-integer-weights' depthwise form: loops (n, c, y, x, i, j),
+/// input (n, c, y * sy + i * dy, x * sx + j * dx), filter (c, i, j; i8 or
+/// i16), output (n, c, y, x), body acc + extui(input) * extsi(filter).
+FailureOr<DepthwiseConv> matchIntegerDepthwise(linalg::GenericOp op) {
+  if (!op.hasPureBufferSemantics() || op.getNumLoops() != 6 ||
+      op.getNumDpsInputs() != 2 || op.getNumDpsInits() != 1)
+    return failure();
+  DepthwiseConv conv{
+      op.getDpsInputs()[0], op.getDpsInputs()[1], op.getDpsInits()[0], {}, {},
+      /*integer=*/true};
+  if (!isRowContiguousBuffer(conv.input, 8) ||
+      !(isRowContiguousBuffer(conv.filter, 8) ||
+        isRowContiguousBuffer(conv.filter, 16)) ||
+      !isRowContiguousBuffer(conv.output, 32))
+    return failure();
+  if (!matchWindowMaps(op, {1, 4, 5}, conv))
+    return failure();
   // The body: acc + extui(input) * extsi(filter).
   Block &body = op.getRegion().front();
   auto add = cast<linalg::YieldOp>(body.getTerminator())
@@ -232,27 +244,8 @@ FailureOr<DepthwiseConv> matchPool(linalg::GenericOp op) {
   };
   if (!rowContiguous(pool.input) || !rowContiguous(pool.output))
     return failure();
-  MLIRContext *ctx = op.getContext();
-  auto dims = [&](ArrayRef<unsigned> positions) {
-    SmallVector<AffineExpr> exprs;
-    for (unsigned p : positions)
-      exprs.push_back(getAffineDimExpr(p, ctx));
-    return AffineMap::get(6, 0, exprs, ctx);
-  };
-  SmallVector<AffineMap> maps = op.getIndexingMapsArray();
-  if (maps[1] != dims({4, 5}) || maps[2] != dims({0, 1, 2, 3}) ||
-      maps[0].getNumResults() != 4 ||
-      maps[0].getResult(0) != dims({0}).getResult(0) ||
-      maps[0].getResult(1) != dims({1}).getResult(0))
+  if (!matchWindowMaps(op, {4, 5}, pool))
     return failure();
-  for (auto [result, outer, inner] : {std::tuple{2u, 2u, 4u}, {3u, 3u, 5u}}) {
-    std::optional<std::pair<int64_t, int64_t>> window =
-        matchWindowIndex(maps[0].getResult(result), outer, inner, 6);
-    if (!window)
-      return failure();
-    pool.strides.push_back(window->first);
-    pool.dilations.push_back(window->second);
-  }
   Block &body = op.getRegion().front();
   Operation *combine = cast<linalg::YieldOp>(body.getTerminator())
                            .getValues()[0]
