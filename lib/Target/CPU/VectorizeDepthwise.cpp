@@ -98,11 +98,16 @@ FailureOr<DepthwiseConv> matchDepthwise(linalg::DepthwiseConv2DNchwChwOp op) {
   return conv;
 }
 
-bool isRowContiguousBuffer(Value value, unsigned width) {
+/// Rows along a contiguous last dim, static but perhaps for the batch.
+bool hasContiguousStaticRows(Value value) {
   auto type = dyn_cast<MemRefType>(value.getType());
-  return type && type.getElementType().isInteger(width) &&
-         type.isLastDimUnitStride() &&
+  return type && type.isLastDimUnitStride() &&
          llvm::none_of(type.getShape().drop_front(), ShapedType::isDynamic);
+}
+
+bool isRowContiguousBuffer(Value value, unsigned width) {
+  return hasContiguousStaticRows(value) &&
+         cast<MemRefType>(value.getType()).getElementType().isInteger(width);
 }
 
 unsigned elementBits(Value buffer) {
@@ -148,7 +153,8 @@ Value getPaddedRows(Value filter, int64_t taps) {
 /// Whether `op`'s maps are a window's over loops (n, c, y, x, i, j): the
 /// input at (n, c, y * sy + i * dy, x * sx + j * dx), the output at (n, c,
 /// y, x), the second operand at the loop dims `second` (a filter's (c, i,
-/// j), a pool's window shape (i, j)). Records the strides and dilations.
+/// j), a pool's window shape (i, j)), the window static. Records the
+/// strides, dilations and window size.
 bool matchWindowMaps(linalg::GenericOp op, ArrayRef<unsigned> second,
                      DepthwiseConv &conv) {
   MLIRContext *ctx = op.getContext();
@@ -172,7 +178,11 @@ bool matchWindowMaps(linalg::GenericOp op, ArrayRef<unsigned> second,
     conv.strides.push_back(window->first);
     conv.dilations.push_back(window->second);
   }
-  return true;
+  SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+  conv.kernelHeight = ranges[4];
+  conv.kernelWidth = ranges[5];
+  return !ShapedType::isDynamic(conv.kernelHeight) &&
+         !ShapedType::isDynamic(conv.kernelWidth);
 }
 
 /// quarc-pack-integer-weights' depthwise form: loops (n, c, y, x, i, j),
@@ -204,13 +214,6 @@ FailureOr<DepthwiseConv> matchIntegerDepthwise(linalg::GenericOp op) {
       input.getIn() != body.getArgument(0) ||
       filter.getIn() != body.getArgument(1))
     return failure();
-  // The window: the loop ranges of i and j.
-  SmallVector<int64_t> ranges = op.getStaticLoopRanges();
-  conv.kernelHeight = ranges[4];
-  conv.kernelWidth = ranges[5];
-  if (ShapedType::isDynamic(conv.kernelHeight) ||
-      ShapedType::isDynamic(conv.kernelWidth))
-    return failure();
   // Quads of s8 taps, or pairs of i16 ones.
   conv.paddedRows =
       getPaddedRows(conv.filter, elementBits(conv.filter) == 16 ? 2 : 4);
@@ -237,12 +240,8 @@ FailureOr<DepthwiseConv> matchPool(linalg::GenericOp op) {
     return failure();
   unsigned bits = inputType.getElementTypeBitWidth();
   bool isFloat = isa<FloatType>(inputType.getElementType());
-  auto rowContiguous = [&](Value value) {
-    auto type = cast<MemRefType>(value.getType());
-    return type.isLastDimUnitStride() &&
-           llvm::none_of(type.getShape().drop_front(), ShapedType::isDynamic);
-  };
-  if (!rowContiguous(pool.input) || !rowContiguous(pool.output))
+  if (!hasContiguousStaticRows(pool.input) ||
+      !hasContiguousStaticRows(pool.output))
     return failure();
   if (!matchWindowMaps(op, {4, 5}, pool))
     return failure();
@@ -262,12 +261,6 @@ FailureOr<DepthwiseConv> matchPool(linalg::GenericOp op) {
   if (!(isFloat ? floatOp : integerOp) || (isFloat && bits != 32) ||
       !((combine->getOperand(0) == out && combine->getOperand(1) == in) ||
         (combine->getOperand(0) == in && combine->getOperand(1) == out)))
-    return failure();
-  SmallVector<int64_t> ranges = op.getStaticLoopRanges();
-  pool.kernelHeight = ranges[4];
-  pool.kernelWidth = ranges[5];
-  if (ShapedType::isDynamic(pool.kernelHeight) ||
-      ShapedType::isDynamic(pool.kernelWidth))
     return failure();
   pool.pool = combine->getName();
   return pool;
