@@ -72,6 +72,11 @@ NBITS_CASES = [
     pytest.param(100, 37, 16, [3], False, False, True, id="ragged-bias"),
     pytest.param(256, 48, 128, [2, 5], True, True, False, id="symmetric-batched"),
     pytest.param(96, 20, 32, [33], True, False, True, id="rows"),
+    # More rows than a tile (AVX2, NEON: weights dequantized per k block and panel): an
+    # odd K's last group of 13, 7 panels in groups of 4 (the last with 4 columns), 8 rows
+    # as two tiles of 4; and K in three blocks of 128, the last with a group of 12.
+    pytest.param(45, 100, 16, [8], True, False, True, id="odd-k-panel-groups"),
+    pytest.param(300, 40, 32, [2, 7], False, False, False, id="k-blocks"),
 ]
 
 
@@ -153,7 +158,7 @@ def test_matmul_nbits_dynamic_rows(quarc_driver, tmp_path):
     path = tmp_path / "nbits.onnx"
     onnx.save(quarc_tools.matmul_nbits_model(w, 32, ["batch", 64]), path)
     session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-    for rows in (1, 6):
+    for rows in (1, 6, 9):
         a = rng.normal(size=(rows, 64)).astype(np.float32)
         out = tmp_path / f"out{rows}"
         code, err = run_model(path, "host", {"A": a}, out)

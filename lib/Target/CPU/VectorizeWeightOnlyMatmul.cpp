@@ -15,7 +15,9 @@
 // adds s * (acc - z * sum) at its end: the same value as the generic's
 // per-weight (q - z) * s, rounded differently (f32 either way). The
 // unpacked weights serve every row of the tile, so larger batches pay the
-// unpacking once per tile.
+// unpacking once per tile. Below 512-bit vectors that tile has 2 rows,
+// and more rows run on weights dequantized once per block of k and panel
+// instead (buildDequantizedPanels).
 //
 // Panels are independent (parallel across threads); within a panel the
 // rows of C run in tiles whose accumulators stay in registers for all of
@@ -43,6 +45,18 @@ namespace mlir::quarc {
 #include "quarc/Target/CPU/Passes.h.inc"
 
 namespace {
+
+/// K per block of buildDequantizedPanels' dequantized weights: 8 KiB of f32
+/// for a panel's 16 columns, which stay in L1 with the block's activations
+/// of a tile (paired runs on Zen 3, 32 rows: 768 x 768 1.3-1.5x faster
+/// than with 256, 4096 x 4096 the same; 64 was 15% slower on both).
+constexpr int64_t kDequantizedBlock = 128;
+
+/// Panels a thread takes at once in buildDequantizedPanels, which read the
+/// same block of activations: 64 columns (one panel at a time read all of
+/// a 32 x 4096 product's activations from L3 per panel; 8 panels were as
+/// fast as 4).
+constexpr int64_t kDequantizedPanels = 4;
 
 /// The operands of a packed weight-only product (PackedNibbles.h), on
 /// buffers: f32 activations with RowPairs bytes, or int8 activations (and
@@ -168,33 +182,71 @@ FailureOr<WeightOnlyProduct> matchWeightOnly(linalg::GenericOp op) {
 class WeightOnlyKernelBuilder {
 public:
   WeightOnlyKernelBuilder(const WeightOnlyProduct &p, const TargetInfo &target,
-                          int64_t rows, Location loc)
+                          int64_t rows, int64_t dequantizedRows, Location loc)
       : p(p), dot(target.int8Dot()), lanes(target.vectorBits() / 32),
-        rows(rows), fused(target.hasVectorFMA()), loc(loc) {}
+        rows(rows), dequantizedRows(p.int8 ? 0 : dequantizedRows),
+        fused(target.hasVectorFMA()), loc(loc) {}
 
   void build(OpBuilder &b) {
-    Value one = arith::ConstantIndexOp::create(b, loc, 1);
-    Value zero = arith::ConstantIndexOp::create(b, loc, 0);
-    Value panels = arith::ConstantIndexOp::create(
-        b, loc, llvm::divideCeil(p.n, kNibblePanel));
     int64_t staticRows = cast<MemRefType>(p.c.getType()).getDimSize(0);
     Value dynamicRows = getLeadingSizes(b, loc, p.c, 1)[0];
+    bool dynamic = ShapedType::isDynamic(staticRows);
+    // More rows than a tile dequantize each panel's weights once (when the
+    // target has a kernel for that), fewer unpack them in the tile.
+    bool mayDequantize = dequantizedRows && (dynamic || staticRows > rows);
+    bool mustDequantize = mayDequantize && !dynamic;
     if (p.int8)
       groupSums = buildGroupSums(b, dynamicRows);
+    // The threads take groups of panels (of one panel without the
+    // dequantizing kernel).
+    int64_t panels = llvm::divideCeil(p.n, kNibblePanel);
+    int64_t groupPanels = mayDequantize ? kDequantizedPanels : 1;
     auto loop = scf::ParallelOp::create(
-        b, loc, ValueRange{zero}, ValueRange{panels}, ValueRange{one},
+        b, loc, ValueRange{constant(b, 0)},
+        ValueRange{constant(b, llvm::divideCeil(panels, groupPanels))},
+        ValueRange{constant(b, 1)},
         [&](OpBuilder &pb, Location, ValueRange ivs) {
-          forChunkAt(
-              pb, loc, ivs[0], p.n, kNibblePanel,
-              [&](OpBuilder &cb, Value column, int64_t width) {
-                auto tile = [&](OpBuilder &rb, Value row, int64_t count) {
-                  buildTile(rb, ivs[0], column, width, row, count);
-                };
-                if (ShapedType::isDynamic(staticRows))
-                  forEachChunk(cb, loc, dynamicRows, rows, tile);
-                else
-                  forEachChunk(cb, loc, staticRows, rows, tile);
-              });
+          auto group = [&](OpBuilder &gb, Value firstPanel, int64_t count) {
+            auto tiles = [&](OpBuilder &tb) {
+              forEachPanel(
+                  tb, firstPanel, count,
+                  [&](OpBuilder &cb, Value panel, Value column, int64_t width) {
+                    auto tile = [&](OpBuilder &rb, Value row,
+                                    int64_t rowCount) {
+                      buildTile(rb, panel, column, width, row, rowCount);
+                    };
+                    if (dynamic)
+                      forEachChunk(cb, loc, dynamicRows, rows, tile);
+                    else
+                      forEachChunk(cb, loc, staticRows, rows, tile);
+                  });
+            };
+            auto dequantized = [&](OpBuilder &ub) {
+              buildDequantizedPanels(ub, firstPanel, count, dynamicRows,
+                                     staticRows);
+            };
+            if (mustDequantize)
+              dequantized(gb);
+            else if (!mayDequantize)
+              tiles(gb);
+            else
+              scf::IfOp::create(
+                  gb, loc,
+                  arith::CmpIOp::create(gb, loc, arith::CmpIPredicate::ugt,
+                                        dynamicRows, constant(gb, rows)),
+                  [&](OpBuilder &tb, Location) {
+                    dequantized(tb);
+                    scf::YieldOp::create(tb, loc);
+                  },
+                  [&](OpBuilder &eb, Location) {
+                    tiles(eb);
+                    scf::YieldOp::create(eb, loc);
+                  });
+          };
+          if (groupPanels == 1)
+            group(pb, ivs[0], 1);
+          else
+            forChunkAt(pb, loc, ivs[0], panels, groupPanels, group);
         });
     markKernelLoop(loop);
     if (groupSums)
@@ -250,6 +302,223 @@ private:
 
   Value constant(OpBuilder &b, int64_t value) {
     return arith::ConstantIndexOp::create(b, loc, value);
+  }
+
+  /// `body` for panels [firstPanel, firstPanel + count): the panel, its
+  /// first column and its width (16, less for the last of an N that 16
+  /// does not divide).
+  void
+  forEachPanel(OpBuilder &b, Value firstPanel, int64_t count,
+               function_ref<void(OpBuilder &, Value, Value, int64_t)> body) {
+    auto panelBody = [&](OpBuilder &pb, Value panel) {
+      forChunkAt(pb, loc, panel, p.n, kNibblePanel,
+                 [&](OpBuilder &cb, Value column, int64_t width) {
+                   body(cb, panel, column, width);
+                 });
+    };
+    if (count == 1) {
+      panelBody(b, firstPanel);
+      return;
+    }
+    scf::ForOp::create(b, loc, firstPanel, addIndex(b, loc, firstPanel, count),
+                       constant(b, 1), ValueRange{},
+                       [&](OpBuilder &pb, Location, Value panel, ValueRange) {
+                         panelBody(pb, panel);
+                         scf::YieldOp::create(pb, loc);
+                       });
+  }
+
+  /// Panels [firstPanel, firstPanel + count) for more rows than a tile:
+  /// block by block of k, each panel's weights dequantized once, (q - z) *
+  /// s in f32, into a buffer on the stack, then every tile of
+  /// `dequantizedRows` rows adds its products with them to C, one accumulator
+  /// per tile row and weight register for the whole block. Six rows of 16
+  /// columns fill AVX2's registers with twelve independent chains of
+  /// multiply-adds; the tile of two rows that unpacks the weights itself
+  /// had four, two multiply-adds long per byte row, and the unpacking, on
+  /// the loop's path, again for every tile (1.4x slower at 32 rows on Zen
+  /// 3). The k blocks are outside the panels so that the panels of a group
+  /// read the block's activations from cache: within one panel, the
+  /// activations of all of k (512 KB for 32 x 4096) streamed from L3 for
+  /// every panel. The dequantization is onnxruntime's (level 0); the tile
+  /// of buildFloatGroup applies s once per group instead, so a row's last
+  /// bits may differ between the two.
+  void buildDequantizedPanels(OpBuilder &b, Value firstPanel, int64_t count,
+                              Value dynamicRows, int64_t staticRows) {
+    int64_t blockGroups = std::max<int64_t>(1, kDequantizedBlock / p.groupSize);
+    Value buffer = memref::AllocaOp::create(
+        b, loc,
+        MemRefType::get({blockGroups * p.groupSize, kNibblePanel},
+                        b.getF32Type()),
+        b.getI64IntegerAttr(64));
+    int64_t groups = llvm::divideCeil(p.k, p.groupSize);
+    int64_t tail = p.k % p.groupSize;
+    forEachBlock(
+        b, loc, groups, blockGroups,
+        [&](OpBuilder &kb, Value firstGroup, int64_t blockCount, bool,
+            bool last) {
+          // The block's groups, the last one shorter at the end of a K
+          // that the groups do not divide.
+          int64_t lastLength = last && tail != 0 ? tail : p.groupSize;
+          Value firstK = arith::MulIOp::create(kb, loc, firstGroup,
+                                               constant(kb, p.groupSize));
+          int64_t length = (blockCount - 1) * p.groupSize + lastLength;
+          forEachPanel(
+              kb, firstPanel, count,
+              [&](OpBuilder &cb, Value panel, Value column, int64_t width) {
+                dequantizeBlock(cb, panel, firstGroup, blockCount, lastLength,
+                                buffer);
+                auto tile = [&](OpBuilder &rb, Value row, int64_t tileRows) {
+                  buildDequantizedTile(rb, column, width, row, tileRows, buffer,
+                                       firstK, length);
+                };
+                if (ShapedType::isDynamic(staticRows))
+                  forEachChunk(cb, loc, dynamicRows, dequantizedRows, tile);
+                else
+                  forEachRowTile(cb, staticRows, tile);
+              });
+        });
+  }
+
+  /// Tiles of `dequantizedRows` rows over `total` rows, but for a remainder
+  /// of fewer than 4, which runs with the last whole tile as two tiles of
+  /// about half (32 rows: 6, 6, 6, 6, 4, 4): a tile of one to three rows
+  /// has too few chains of multiply-adds to hide their latency.
+  void forEachRowTile(OpBuilder &b, int64_t total,
+                      function_ref<void(OpBuilder &, Value, int64_t)> tile) {
+    int64_t remainder = total % dequantizedRows;
+    if (total < dequantizedRows || remainder == 0 || remainder >= 4) {
+      forEachChunk(b, loc, total, dequantizedRows, tile);
+      return;
+    }
+    int64_t whole = total - remainder - dequantizedRows;
+    if (whole > 0)
+      forEachChunk(b, loc, whole, dequantizedRows, tile);
+    int64_t rest = total - whole, first = (rest + 1) / 2;
+    tile(b, constant(b, whole), first);
+    tile(b, constant(b, whole + first), rest - first);
+  }
+
+  /// Groups [firstGroup, firstGroup + count) of `panel` dequantized into
+  /// the rows of `buffer`, the last group `lastLength` k long: each byte
+  /// row's low nibbles are k, its high ones k + 1.
+  void dequantizeBlock(OpBuilder &b, Value panel, Value firstGroup,
+                       int64_t count, int64_t lastLength, Value buffer) {
+    Type f32 = b.getF32Type(), i32 = b.getI32Type(), i8 = b.getI8Type();
+    auto splat = [&](OpBuilder &nb, int64_t value) -> Value {
+      return arith::ConstantOp::create(
+          nb, loc,
+          DenseElementsAttr::get(panelVector(i32),
+                                 nb.getI32IntegerAttr(value)));
+    };
+    // Group `index` of the block, `length` k.
+    auto group = [&](OpBuilder &gb, Value index, int64_t length) {
+      Value global = arith::AddIOp::create(gb, loc, firstGroup, index);
+      auto [scale, zeroInteger] = loadGroupParams(gb, panel, global);
+      Value zeroPoint =
+          arith::UIToFPOp::create(gb, loc, panelVector(f32), zeroInteger);
+      Value firstRow =
+          arith::MulIOp::create(gb, loc, index, constant(gb, p.groupSize));
+      Value firstPair =
+          arith::MulIOp::create(gb, loc, global, constant(gb, p.groupSize / 2));
+      auto dequantize = [&](OpBuilder &db, Value nibbles) -> Value {
+        Value q = arith::UIToFPOp::create(db, loc, panelVector(f32), nibbles);
+        return arith::MulFOp::create(
+            db, loc, arith::SubFOp::create(db, loc, q, zeroPoint), scale);
+      };
+      auto pair = [&](OpBuilder &pb, Value index, bool both) {
+        Value bytes = arith::ExtUIOp::create(
+            pb, loc, panelVector(i32),
+            vector::LoadOp::create(
+                pb, loc, panelVector(i8), p.bytes,
+                ValueRange{panel,
+                           arith::AddIOp::create(pb, loc, firstPair, index),
+                           constant(pb, 0)}));
+        Value row = arith::AddIOp::create(
+            pb, loc, firstRow,
+            arith::MulIOp::create(pb, loc, index, constant(pb, 2)));
+        vector::StoreOp::create(
+            pb, loc,
+            dequantize(pb,
+                       arith::AndIOp::create(pb, loc, bytes, splat(pb, 15))),
+            buffer, ValueRange{row, constant(pb, 0)});
+        if (both)
+          vector::StoreOp::create(
+              pb, loc,
+              dequantize(pb,
+                         arith::ShRUIOp::create(pb, loc, bytes, splat(pb, 4))),
+              buffer, ValueRange{addIndex(pb, loc, row, 1), constant(pb, 0)});
+      };
+      scf::ForOp::create(gb, loc, constant(gb, 0), constant(gb, length / 2),
+                         constant(gb, 1), ValueRange{},
+                         [&](OpBuilder &pb, Location, Value index, ValueRange) {
+                           pair(pb, index, true);
+                           scf::YieldOp::create(pb, loc);
+                         });
+      if (length % 2 != 0)
+        pair(gb, constant(gb, length / 2), false);
+    };
+    int64_t whole = lastLength != p.groupSize ? count - 1 : count;
+    scf::ForOp::create(b, loc, constant(b, 0), constant(b, whole),
+                       constant(b, 1), ValueRange{},
+                       [&](OpBuilder &gb, Location, Value index, ValueRange) {
+                         group(gb, index, p.groupSize);
+                         scf::YieldOp::create(gb, loc);
+                       });
+    if (whole != count)
+      group(b, constant(b, whole), lastLength);
+  }
+
+  /// C[row : row + count, column : column + width] += A[.., firstK :
+  /// firstK + length] times the dequantized weights in `buffer`.
+  void buildDequantizedTile(OpBuilder &b, Value column, int64_t width,
+                            Value row, int64_t count, Value buffer,
+                            Value firstK, int64_t length) {
+    Type f32 = b.getF32Type();
+    Value mask, padding;
+    if (width < kNibblePanel) {
+      mask = vector::ConstantMaskOp::create(
+          b, loc, VectorType::get({kNibblePanel}, b.getI1Type()),
+          ArrayRef<int64_t>{width});
+      padding = arith::ConstantOp::create(b, loc, panelVector(f32),
+                                          b.getZeroAttr(panelVector(f32)));
+    }
+    SmallVector<Value> rowIndex, accs;
+    for (int64_t r = 0; r < count; ++r) {
+      rowIndex.push_back(addIndex(b, loc, row, r));
+      SmallVector<Value, 2> at = {rowIndex.back(), column};
+      accs.push_back(
+          mask ? vector::MaskedLoadOp::create(b, loc, panelVector(f32), p.c, at,
+                                              mask, padding)
+                     .getResult()
+               : vector::LoadOp::create(b, loc, panelVector(f32), p.c, at)
+                     .getResult());
+    }
+    auto loop = scf::ForOp::create(
+        b, loc, constant(b, 0), constant(b, length), constant(b, 1), accs,
+        [&](OpBuilder &kb, Location, Value k, ValueRange current) {
+          Value weight =
+              vector::LoadOp::create(kb, loc, panelVector(f32), buffer,
+                                     ValueRange{k, constant(kb, 0)});
+          Value kGlobal = arith::AddIOp::create(kb, loc, firstK, k);
+          SmallVector<Value> next;
+          for (int64_t r = 0; r < count; ++r) {
+            Value a = memref::LoadOp::create(kb, loc, p.a,
+                                             ValueRange{rowIndex[r], kGlobal});
+            next.push_back(multiplyAdd(
+                kb, loc,
+                vector::BroadcastOp::create(kb, loc, panelVector(f32), a),
+                weight, current[r], fused));
+          }
+          scf::YieldOp::create(kb, loc, next);
+        });
+    for (int64_t r = 0; r < count; ++r) {
+      SmallVector<Value, 2> at = {rowIndex[r], column};
+      if (mask)
+        vector::MaskedStoreOp::create(b, loc, p.c, at, mask, loop.getResult(r));
+      else
+        vector::StoreOp::create(b, loc, loop.getResult(r), p.c, at);
+    }
   }
 
   /// A vector of one panel row: 16 lanes of `element`.
@@ -488,6 +757,7 @@ private:
   TargetInfo::Int8Dot dot;
   int64_t lanes;
   int64_t rows;
+  int64_t dequantizedRows; // 0: no buildDequantizedPanels kernel
   bool fused;
   Location loc;
   Value groupSums; // int8 activations: M x G i32
@@ -514,12 +784,18 @@ struct QuarcVectorizeWeightOnlyMatmul
     // NEON ones (2 rows use 16 of 32); the two unpacked weight rows, the
     // scales and the zero points take the rest.
     int64_t rows = parsed.vectorBits() >= 512 ? 8 : 2;
+    // With fewer registers, more rows than that dequantize each panel once
+    // and run tiles of 6 rows (buildDequantizedPanels): AVX2's 16 registers
+    // take 12 accumulators, NEON's 32 take 24. AVX-512's tile of 8 rows keeps
+    // 16 chains of multiply-adds in flight already.
+    int64_t dequantizedRows = parsed.vectorBits() >= 512 ? 0 : 6;
     for (WeightOnlyProduct &product : work) {
       // Int8 activations need the target's integer dot product.
       if (product.int8 && parsed.int8Dot() == TargetInfo::Int8Dot::None)
         continue;
       OpBuilder b(product.op);
-      WeightOnlyKernelBuilder(product, parsed, rows, product.op.getLoc())
+      WeightOnlyKernelBuilder(product, parsed, rows, dequantizedRows,
+                              product.op.getLoc())
           .build(b);
       product.op.erase();
     }

@@ -402,8 +402,16 @@ def QuarcVectorizeWeightOnlyMatmul
     (the generic's per-weight `(q - z) * s`, reassociated; f32 either
     way). The tile has 8 rows on AVX-512 and 2 elsewhere (16 lanes are two
     AVX2 or four NEON registers, and each row needs two accumulators).
-    Odd group sizes, whose groups would split a byte's two rows, stay
-    loops.
+    Where a product has more rows than that (statically, or at run time
+    for a dynamic M), targets with fewer than 512-bit vectors dequantize
+    instead: threads take groups of 4 panels; per block of 128 k and
+    panel the weights become `(q - z) * s` in f32 (onnxruntime's level-0
+    arithmetic) in a buffer on the stack, and tiles of 6 rows (12
+    independent multiply-add chains with AVX2) add their products with
+    them to C. The k blocks are outside the panels so that the panels of
+    a group read the block's activations from cache. A row's last bits
+    can differ between the two kernels. Odd group sizes, whose groups
+    would split a byte's two rows, stay loops.
 
     With int8 activations (the RowQuads layout: 64 bytes per 8 rows of k)
     the products are integer dot products in groups of four k, as
