@@ -299,6 +299,21 @@ SmallVector<Value> ResultIndexing::getResultIndices(OpBuilder &b, Location loc,
 // Prologue
 //===----------------------------------------------------------------------===//
 
+/// The value `op` writes everywhere when it is a fill written as a
+/// generic: no input, one output written whole (all loops parallel, its map
+/// the identity), and a body that yields a value defined outside it.
+static std::optional<Value> getFilledValue(linalg::GenericOp op) {
+  if (!op || !op.hasPureBufferSemantics() || op.getNumDpsInputs() != 0 ||
+      op.getNumDpsInits() != 1 || op.getNumReductionLoops() != 0 ||
+      !op.getIndexingMapsArray()[0].isIdentity())
+    return std::nullopt;
+  Value yielded =
+      cast<linalg::YieldOp>(op.getBody()->getTerminator()).getOperand(0);
+  if (yielded.getParentRegion() == &op.getRegion())
+    return std::nullopt;
+  return yielded;
+}
+
 std::optional<MatmulPrologue> MatmulPrologue::match(Operation *contraction,
                                                     Value out,
                                                     AffineMap outMap,
@@ -327,8 +342,16 @@ std::optional<MatmulPrologue> MatmulPrologue::match(Operation *contraction,
       prologue.scalar = fill.getInputs()[0];
       return prologue;
     }
-    // out[...] = buffer[...], broadcast along n.
     auto copy = dyn_cast<linalg::GenericOp>(prev);
+    // A fill written as a generic (a zero bias folded away): no input, and
+    // it yields a value from outside its body.
+    if (std::optional<Value> value = getFilledValue(copy)) {
+      if (!getResultIndexing(out, outMap, n, copy.getDpsInits()[0]))
+        return std::nullopt;
+      prologue.scalar = *value;
+      return prologue;
+    }
+    // out[...] = buffer[...], broadcast along n.
     if (!copy || !copy.hasPureBufferSemantics() ||
         copy.getNumDpsInputs() != 1 || copy.getNumDpsInits() != 1 ||
         copy.getNumReductionLoops() != 0)

@@ -61,8 +61,9 @@ struct ResultIndexing {
 };
 
 /// The op that writes all of C last before the contraction, when its value
-/// does not vary along n: a linalg.fill, or a linalg.generic copying a
-/// buffer broadcast along n (the bias).
+/// does not vary along n: a linalg.fill (or a generic that only yields a
+/// value from outside it), or a linalg.generic copying a buffer broadcast
+/// along n (the bias).
 class MatmulPrologue {
 public:
   static std::optional<MatmulPrologue> match(Operation *contraction,

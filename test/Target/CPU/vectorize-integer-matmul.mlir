@@ -316,6 +316,52 @@ func.func @fused_bias_and_requantization(%x: memref<1x4x3x18xi8>, %w: memref<2x1
 
 // -----
 
+// C's zeros written by a generic that only yields a constant (a zero bias
+// folded away) are the kernel's initial values too: no fill of C is left,
+// and the accumulators start from a splat, not from loads of C.
+
+#in = affine_map<(d0, d1, d2, d3, d4, d5, d6, d7) -> (d0, d5 * 4 + d7, d2 + d3, d4 + d6)>
+#filter = affine_map<(d0, d1, d2, d3, d4, d5, d6, d7) -> (d1, d5, d3, d4, d7)>
+#out = affine_map<(d0, d1, d2, d3, d4, d5, d6, d7) -> (d0, d1, d2, d6)>
+#id = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>
+#channel = affine_map<(d0, d1, d2, d3) -> (d1)>
+// CHECK-LABEL: func @zeros_as_generic(
+// CHECK-NOT: linalg.generic
+// CHECK-NOT: memref<1x2x3x18xi32>
+// CHECK: vector.store %{{.*}} : memref<1x2x3x18xi8>
+// CHECK-NOT: memref<1x2x3x18xi32>
+// CHECK: return
+func.func @zeros_as_generic(%x: memref<1x4x3x18xi8>, %w: memref<2x1x1x1x4xi8>, %multiplier: memref<2xi32>, %y: memref<1x2x3x18xi8>) {
+  %c31 = arith.constant 31 : i64
+  %zero = arith.constant 0 : i32
+  %acc = memref.alloc() : memref<1x2x3x18xi32>
+  linalg.generic {indexing_maps = [#id], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} outs(%acc : memref<1x2x3x18xi32>) {
+  ^bb0(%o: i32):
+    linalg.yield %zero : i32
+  }
+  linalg.generic {indexing_maps = [#in, #filter, #out], iterator_types = ["parallel", "parallel", "parallel", "reduction", "reduction", "reduction", "parallel", "reduction"]} ins(%x, %w : memref<1x4x3x18xi8>, memref<2x1x1x1x4xi8>) outs(%acc : memref<1x2x3x18xi32>) {
+  ^bb0(%a: i8, %b: i8, %c: i32):
+    %0 = arith.extui %a : i8 to i32
+    %1 = arith.extsi %b : i8 to i32
+    %2 = arith.muli %0, %1 : i32
+    %3 = arith.addi %c, %2 : i32
+    linalg.yield %3 : i32
+  }
+  linalg.generic {indexing_maps = [#id, #channel, #id], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%acc, %multiplier : memref<1x2x3x18xi32>, memref<2xi32>) outs(%y : memref<1x2x3x18xi8>) {
+  ^bb0(%a: i32, %m: i32, %o: i8):
+    %a64 = arith.extsi %a : i32 to i64
+    %m64 = arith.extsi %m : i32 to i64
+    %p = arith.muli %a64, %m64 : i64
+    %r = arith.shrsi %p, %c31 : i64
+    %t = arith.trunci %r : i64 to i8
+    linalg.yield %t : i8
+  }
+  memref.dealloc %acc : memref<1x2x3x18xi32>
+  return
+}
+
+// -----
+
 // The form quarc-pack-integer-weights gives AArch64 with dotprod: u8
 // activations shifted by -128 (their compensation is in C's initial values).
 // The kernel flips the panel's sign bits (x ^ 0x80 = x - 128 in s8) and
