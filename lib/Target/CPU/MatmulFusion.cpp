@@ -299,19 +299,27 @@ SmallVector<Value> ResultIndexing::getResultIndices(OpBuilder &b, Location loc,
 // Prologue
 //===----------------------------------------------------------------------===//
 
-/// The value `op` writes everywhere when it is a fill written as a
-/// generic: no input, one output written whole (all loops parallel, its map
-/// the identity), and a body that yields a value defined outside it.
-static std::optional<Value> getFilledValue(linalg::GenericOp op) {
-  if (!op || !op.hasPureBufferSemantics() || op.getNumDpsInputs() != 0 ||
-      op.getNumDpsInits() != 1 || op.getNumReductionLoops() != 0 ||
-      !op.getIndexingMapsArray()[0].isIdentity())
+/// A fill on buffers: the value it writes everywhere and the buffer. Either
+/// a linalg.fill or a generic written as one (a zero bias folded away): no
+/// input, one output written whole (all loops parallel, its map the
+/// identity), and a body that yields a value defined outside it.
+static std::optional<std::pair<Value, Value>> matchFill(Operation *op) {
+  if (auto fill = dyn_cast<linalg::FillOp>(op)) {
+    if (!fill.hasPureBufferSemantics())
+      return std::nullopt;
+    return std::make_pair(fill.getInputs()[0], fill.getOutputs()[0]);
+  }
+  auto generic = dyn_cast<linalg::GenericOp>(op);
+  if (!generic || !generic.hasPureBufferSemantics() ||
+      generic.getNumDpsInputs() != 0 || generic.getNumDpsInits() != 1 ||
+      generic.getNumReductionLoops() != 0 ||
+      !generic.getIndexingMapsArray()[0].isIdentity())
     return std::nullopt;
   Value yielded =
-      cast<linalg::YieldOp>(op.getBody()->getTerminator()).getOperand(0);
-  if (yielded.getParentRegion() == &op.getRegion())
+      cast<linalg::YieldOp>(generic.getBody()->getTerminator()).getOperand(0);
+  if (yielded.getParentRegion() == &generic.getRegion())
     return std::nullopt;
-  return yielded;
+  return std::make_pair(yielded, generic.getDpsInits()[0]);
 }
 
 std::optional<MatmulPrologue> MatmulPrologue::match(Operation *contraction,
@@ -335,23 +343,14 @@ std::optional<MatmulPrologue> MatmulPrologue::match(Operation *contraction,
     }
     MatmulPrologue prologue;
     prologue.init = prev;
-    if (auto fill = dyn_cast<linalg::FillOp>(prev)) {
-      if (!fill.hasPureBufferSemantics() ||
-          !getResultIndexing(out, outMap, n, fill.getOutputs()[0]))
+    if (std::optional<std::pair<Value, Value>> fill = matchFill(prev)) {
+      if (!getResultIndexing(out, outMap, n, fill->second))
         return std::nullopt;
-      prologue.scalar = fill.getInputs()[0];
-      return prologue;
-    }
-    auto copy = dyn_cast<linalg::GenericOp>(prev);
-    // A fill written as a generic (a zero bias folded away): no input, and
-    // it yields a value from outside its body.
-    if (std::optional<Value> value = getFilledValue(copy)) {
-      if (!getResultIndexing(out, outMap, n, copy.getDpsInits()[0]))
-        return std::nullopt;
-      prologue.scalar = *value;
+      prologue.scalar = fill->first;
       return prologue;
     }
     // out[...] = buffer[...], broadcast along n.
+    auto copy = dyn_cast<linalg::GenericOp>(prev);
     if (!copy || !copy.hasPureBufferSemantics() ||
         copy.getNumDpsInputs() != 1 || copy.getNumDpsInits() != 1 ||
         copy.getNumReductionLoops() != 0)

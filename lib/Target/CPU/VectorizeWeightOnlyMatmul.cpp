@@ -404,50 +404,35 @@ private:
   /// row's low nibbles are k, its high ones k + 1.
   void dequantizeBlock(OpBuilder &b, Value panel, Value firstGroup,
                        int64_t count, int64_t lastLength, Value buffer) {
-    Type f32 = b.getF32Type(), i32 = b.getI32Type(), i8 = b.getI8Type();
-    auto splat = [&](OpBuilder &nb, int64_t value) -> Value {
-      return arith::ConstantOp::create(
-          nb, loc,
-          DenseElementsAttr::get(panelVector(i32),
-                                 nb.getI32IntegerAttr(value)));
-    };
+    Type f32 = b.getF32Type();
     // Group `index` of the block, `length` k.
     auto group = [&](OpBuilder &gb, Value index, int64_t length) {
       Value global = arith::AddIOp::create(gb, loc, firstGroup, index);
-      auto [scale, zeroInteger] = loadGroupParams(gb, panel, global);
+      auto params = loadGroupParams(gb, panel, global);
+      Value scale = params.first, zeroInteger = params.second;
       Value zeroPoint =
           arith::UIToFPOp::create(gb, loc, panelVector(f32), zeroInteger);
       Value firstRow =
           arith::MulIOp::create(gb, loc, index, constant(gb, p.groupSize));
       Value firstPair =
           arith::MulIOp::create(gb, loc, global, constant(gb, p.groupSize / 2));
-      auto dequantize = [&](OpBuilder &db, Value nibbles) -> Value {
-        Value q = arith::UIToFPOp::create(db, loc, panelVector(f32), nibbles);
+      auto dequantize = [&](OpBuilder &db, Value q) -> Value {
         return arith::MulFOp::create(
             db, loc, arith::SubFOp::create(db, loc, q, zeroPoint), scale);
       };
       auto pair = [&](OpBuilder &pb, Value index, bool both) {
-        Value bytes = arith::ExtUIOp::create(
-            pb, loc, panelVector(i32),
-            vector::LoadOp::create(
-                pb, loc, panelVector(i8), p.bytes,
-                ValueRange{panel,
-                           arith::AddIOp::create(pb, loc, firstPair, index),
-                           constant(pb, 0)}));
+        Value bytes = loadByteRow(
+            pb, panel, arith::AddIOp::create(pb, loc, firstPair, index));
         Value row = arith::AddIOp::create(
             pb, loc, firstRow,
             arith::MulIOp::create(pb, loc, index, constant(pb, 2)));
-        vector::StoreOp::create(
-            pb, loc,
-            dequantize(pb,
-                       arith::AndIOp::create(pb, loc, bytes, splat(pb, 15))),
-            buffer, ValueRange{row, constant(pb, 0)});
+        vector::StoreOp::create(pb, loc,
+                                dequantize(pb, getNibbles(pb, bytes, false)),
+                                buffer, ValueRange{row, constant(pb, 0)});
         if (both)
           vector::StoreOp::create(
-              pb, loc,
-              dequantize(pb,
-                         arith::ShRUIOp::create(pb, loc, bytes, splat(pb, 4))),
-              buffer, ValueRange{addIndex(pb, loc, row, 1), constant(pb, 0)});
+              pb, loc, dequantize(pb, getNibbles(pb, bytes, true)), buffer,
+              ValueRange{addIndex(pb, loc, row, 1), constant(pb, 0)});
       };
       scf::ForOp::create(gb, loc, constant(gb, 0), constant(gb, length / 2),
                          constant(gb, 1), ValueRange{},
@@ -475,27 +460,10 @@ private:
                             Value row, int64_t count, Value buffer,
                             Value firstK, int64_t length) {
     Type f32 = b.getF32Type();
-    Value mask, padding;
-    if (width < kNibblePanel) {
-      mask = vector::ConstantMaskOp::create(
-          b, loc, VectorType::get({kNibblePanel}, b.getI1Type()),
-          ArrayRef<int64_t>{width});
-      padding = arith::ConstantOp::create(b, loc, panelVector(f32),
-                                          b.getZeroAttr(panelVector(f32)));
-    }
-    SmallVector<Value> rowIndex, accs;
-    for (int64_t r = 0; r < count; ++r) {
-      rowIndex.push_back(addIndex(b, loc, row, r));
-      SmallVector<Value, 2> at = {rowIndex.back(), column};
-      accs.push_back(
-          mask ? vector::MaskedLoadOp::create(b, loc, panelVector(f32), p.c, at,
-                                              mask, padding)
-                     .getResult()
-               : vector::LoadOp::create(b, loc, panelVector(f32), p.c, at)
-                     .getResult());
-    }
+    TileOfC tile = getTileOfC(b, row, count, column, width);
     auto loop = scf::ForOp::create(
-        b, loc, constant(b, 0), constant(b, length), constant(b, 1), accs,
+        b, loc, constant(b, 0), constant(b, length), constant(b, 1),
+        loadTileOfC(b, tile),
         [&](OpBuilder &kb, Location, Value k, ValueRange current) {
           Value weight =
               vector::LoadOp::create(kb, loc, panelVector(f32), buffer,
@@ -504,7 +472,7 @@ private:
           SmallVector<Value> next;
           for (int64_t r = 0; r < count; ++r) {
             Value a = memref::LoadOp::create(kb, loc, p.a,
-                                             ValueRange{rowIndex[r], kGlobal});
+                                             ValueRange{tile.rows[r], kGlobal});
             next.push_back(multiplyAdd(
                 kb, loc,
                 vector::BroadcastOp::create(kb, loc, panelVector(f32), a),
@@ -512,18 +480,86 @@ private:
           }
           scf::YieldOp::create(kb, loc, next);
         });
-    for (int64_t r = 0; r < count; ++r) {
-      SmallVector<Value, 2> at = {rowIndex[r], column};
-      if (mask)
-        vector::MaskedStoreOp::create(b, loc, p.c, at, mask, loop.getResult(r));
-      else
-        vector::StoreOp::create(b, loc, loop.getResult(r), p.c, at);
-    }
+    storeTileOfC(b, tile, loop.getResults());
   }
 
   /// A vector of one panel row: 16 lanes of `element`.
   static VectorType panelVector(Type element) {
     return VectorType::get({kNibblePanel}, element);
+  }
+
+  /// Byte row `byteRow` of `panel` (RowPairs: weight rows k and k + 1 in
+  /// its low and high nibbles), zero-extended to i32.
+  Value loadByteRow(OpBuilder &b, Value panel, Value byteRow) {
+    return arith::ExtUIOp::create(
+        b, loc, panelVector(b.getI32Type()),
+        vector::LoadOp::create(b, loc, panelVector(b.getI8Type()), p.bytes,
+                               ValueRange{panel, byteRow, constant(b, 0)}));
+  }
+
+  /// The low (row k) or high (row k + 1) nibbles of a loadByteRow, in f32.
+  Value getNibbles(OpBuilder &b, Value bytes, bool high) {
+    auto splat = [&](int64_t value) -> Value {
+      return arith::ConstantOp::create(
+          b, loc,
+          DenseElementsAttr::get(panelVector(b.getI32Type()),
+                                 b.getI32IntegerAttr(value)));
+    };
+    Value nibbles =
+        high ? Value(arith::ShRUIOp::create(b, loc, bytes, splat(4)))
+             : Value(arith::AndIOp::create(b, loc, bytes, splat(15)));
+    return arith::UIToFPOp::create(b, loc, panelVector(b.getF32Type()),
+                                   nibbles);
+  }
+
+  /// Rows [row, row + count) of C at a panel's columns [column, column +
+  /// width): one vector of 16 lanes each, read and written through a mask
+  /// when the panel is narrower (the last of an N that 16 does not divide).
+  struct TileOfC {
+    Value column, mask, padding;
+    SmallVector<Value> rows;
+  };
+
+  TileOfC getTileOfC(OpBuilder &b, Value row, int64_t count, Value column,
+                     int64_t width) {
+    TileOfC tile;
+    tile.column = column;
+    if (width < kNibblePanel) {
+      VectorType type = panelVector(b.getF32Type());
+      tile.mask = vector::ConstantMaskOp::create(
+          b, loc, VectorType::get({kNibblePanel}, b.getI1Type()),
+          ArrayRef<int64_t>{width});
+      tile.padding =
+          arith::ConstantOp::create(b, loc, type, b.getZeroAttr(type));
+    }
+    for (int64_t r = 0; r < count; ++r)
+      tile.rows.push_back(addIndex(b, loc, row, r));
+    return tile;
+  }
+
+  SmallVector<Value> loadTileOfC(OpBuilder &b, const TileOfC &tile) {
+    VectorType type = panelVector(b.getF32Type());
+    SmallVector<Value> values;
+    for (Value row : tile.rows) {
+      SmallVector<Value, 2> at = {row, tile.column};
+      values.push_back(
+          tile.mask
+              ? vector::MaskedLoadOp::create(b, loc, type, p.c, at, tile.mask,
+                                             tile.padding)
+                    .getResult()
+              : vector::LoadOp::create(b, loc, type, p.c, at).getResult());
+    }
+    return values;
+  }
+
+  void storeTileOfC(OpBuilder &b, const TileOfC &tile, ValueRange values) {
+    for (auto [row, value] : llvm::zip_equal(tile.rows, values)) {
+      SmallVector<Value, 2> at = {row, tile.column};
+      if (tile.mask)
+        vector::MaskedStoreOp::create(b, loc, p.c, at, tile.mask, value);
+      else
+        vector::StoreOp::create(b, loc, value, p.c, at);
+    }
   }
 
   /// The scales (f32) and zero points (widened to i32) of group `group`
@@ -545,25 +581,9 @@ private:
   /// `panel`, its accumulators in registers for all of k.
   void buildTile(OpBuilder &b, Value panel, Value column, int64_t width,
                  Value row, int64_t count) {
-    auto accType = VectorType::get({kNibblePanel}, b.getF32Type());
-    Value mask, padding;
-    if (width < kNibblePanel) {
-      mask = vector::ConstantMaskOp::create(
-          b, loc, VectorType::get({kNibblePanel}, b.getI1Type()),
-          ArrayRef<int64_t>{width});
-      padding = arith::ConstantOp::create(b, loc, accType,
-                                          b.getZeroAttr(accType));
-    }
-    SmallVector<Value> rowIndex, accs;
-    for (int64_t r = 0; r < count; ++r) {
-      rowIndex.push_back(addIndex(b, loc, row, r));
-      SmallVector<Value, 2> at = {rowIndex.back(), column};
-      accs.push_back(mask ? vector::MaskedLoadOp::create(b, loc, accType, p.c,
-                                                         at, mask, padding)
-                                .getResult()
-                          : vector::LoadOp::create(b, loc, accType, p.c, at)
-                                .getResult());
-    }
+    TileOfC tile = getTileOfC(b, row, count, column, width);
+    ArrayRef<Value> rowIndex = tile.rows;
+    SmallVector<Value> accs = loadTileOfC(b, tile);
     // Whole groups, then the shorter last one when g does not divide K.
     int64_t wholeGroups = p.k / p.groupSize, tail = p.k % p.groupSize;
     auto groupLoop = scf::ForOp::create(
@@ -576,13 +596,7 @@ private:
     accs = SmallVector<Value>(groupLoop.getResults());
     if (tail != 0)
       accs = buildGroup(b, panel, constant(b, wholeGroups), tail, rowIndex, accs);
-    for (auto [r, acc] : llvm::enumerate(accs)) {
-      SmallVector<Value, 2> at = {rowIndex[r], column};
-      if (mask)
-        vector::MaskedStoreOp::create(b, loc, p.c, at, mask, acc);
-      else
-        vector::StoreOp::create(b, loc, acc, p.c, at);
-    }
+    storeTileOfC(b, tile, accs);
   }
 
   /// The `length` k of group `group` (all of it but in the last group),
@@ -685,13 +699,7 @@ private:
   SmallVector<Value> buildFloatGroup(OpBuilder &b, Value panel, Value group,
                                      int64_t length, ArrayRef<Value> rowIndex,
                                      ValueRange accs) {
-    Type f32 = b.getF32Type(), i32 = b.getI32Type(), i8 = b.getI8Type();
-    auto splat = [&](OpBuilder &nb, int64_t value) -> Value {
-      return arith::ConstantOp::create(
-          nb, loc,
-          DenseElementsAttr::get(panelVector(i32), nb.getI32IntegerAttr(value)));
-    };
-    Value lane0 = constant(b, 0);
+    Type f32 = b.getF32Type();
     int64_t count = accs.size();
     // Group accumulators (vectors) and sums of a (scalars), per row.
     Value zeroVector = arith::ConstantOp::create(b, loc, panelVector(f32),
@@ -707,16 +715,10 @@ private:
     auto step = [&](OpBuilder &kb, Value pair, ValueRange current,
                     bool both) -> SmallVector<Value> {
       Value byteRow = arith::AddIOp::create(kb, loc, firstPair, pair);
-      Value bytes = arith::ExtUIOp::create(
-          kb, loc, panelVector(i32),
-          vector::LoadOp::create(kb, loc, panelVector(i8), p.bytes,
-                                 ValueRange{panel, byteRow, lane0}));
-      SmallVector<Value> weights = {arith::UIToFPOp::create(
-          kb, loc, panelVector(f32), arith::AndIOp::create(kb, loc, bytes, splat(kb, 15)))};
+      Value bytes = loadByteRow(kb, panel, byteRow);
+      SmallVector<Value> weights = {getNibbles(kb, bytes, false)};
       if (both)
-        weights.push_back(arith::UIToFPOp::create(
-            kb, loc, panelVector(f32),
-            arith::ShRUIOp::create(kb, loc, bytes, splat(kb, 4))));
+        weights.push_back(getNibbles(kb, bytes, true));
       Value k = arith::MulIOp::create(kb, loc, byteRow, constant(kb, 2));
       SmallVector<Value> next(current.begin(), current.end());
       for (int64_t r = 0; r < count; ++r) {
