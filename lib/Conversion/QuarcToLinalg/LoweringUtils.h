@@ -59,10 +59,14 @@ Value createFilled(OpBuilder &b, Location loc, RankedTensorType type,
                    ValueRange dynamicSizes, Value value);
 
 /// The indexing map reading an operand of `operandType` inside a loop nest
-/// of rank `resultRank`, following ONNX (numpy) broadcasting: leading
-/// dimensions are dropped, static size-1 dimensions read index 0.
+/// over `resultShape`, following ONNX (numpy) broadcasting: leading
+/// dimensions are dropped, static size-1 dimensions read index 0. Where the
+/// result's dim has size 1 too, the operand reads it through the loop dim
+/// (the same index): a projected permutation, which reshapes can be
+/// propagated through, so that the op can fuse with its producers (a
+/// residual add with the requantization of the convolution before it).
 AffineMap getBroadcastMap(MLIRContext *context, RankedTensorType operandType,
-                          int64_t resultRank);
+                          ArrayRef<int64_t> resultShape);
 
 /// Computes one element of an elementwise op from the scalar operands.
 using ScalarBuilder =

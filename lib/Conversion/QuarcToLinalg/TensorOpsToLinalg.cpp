@@ -1111,7 +1111,8 @@ struct ExpandLowering : OpConversionPattern<ExpandOp> {
     }
     Value result = buildCopyGeneric(
         rewriter, loc, input,
-        getBroadcastMap(rewriter.getContext(), inputType, rank), sizes);
+        getBroadcastMap(rewriter.getContext(), inputType, type.getShape()),
+        sizes);
     rewriter.replaceOp(op, castToType(rewriter, loc, result, type));
     return success();
   }

@@ -96,12 +96,47 @@ bool isTableLookup(Operation *op) {
 /// would split its m or n dim, leaving the microkernel short rows), nor
 /// where the consumer would recompute the producer, nor into or out of a
 /// byte table lookup.
+bool hasReductions(Operation *op) {
+  auto linalgOp = dyn_cast_if_present<linalg::LinalgOp>(op);
+  return linalgOp && linalgOp.getNumReductionLoops() != 0;
+}
+
+/// Whether `op` reads the result of a reduction (a convolution's or matrix
+/// product's accumulators), directly or through reshapes.
+bool readsReductionResult(Operation *op) {
+  return llvm::any_of(op->getOperands(), [](Value value) {
+    while (isa_and_present<tensor::ExpandShapeOp, tensor::CollapseShapeOp>(
+        value.getDefiningOp()))
+      value = value.getDefiningOp()->getOperand(0);
+    return hasReductions(value.getDefiningOp());
+  });
+}
+
+/// Whether fusing `producer` into `consumer` would move a kernel's output
+/// stage (the requantization reading its accumulators) past other kernels.
+/// The kernel generators fuse the op right after a product into it; moved,
+/// the product stores its i32 accumulators and the fused op reads them
+/// back. (A residual add reads two convolutions' requantized outputs: the
+/// one computed right before it fuses, the shortcut's, computed earlier,
+/// does not.)
+bool separatesFromKernel(Operation *producer, Operation *consumer) {
+  if (producer->getBlock() != consumer->getBlock() ||
+      !readsReductionResult(producer))
+    return false;
+  for (Operation *op = producer->getNextNode(); op && op != consumer;
+       op = op->getNextNode())
+    if (hasReductions(op))
+      return true;
+  return false;
+}
+
 bool shouldFuse(OpOperand *fusedOperand) {
   Operation *producer = fusedOperand->get().getDefiningOp();
   Operation *consumer = fusedOperand->getOwner();
   if (!producer || !producer->hasOneUse())
     return false;
   return !isContraction(producer) && !isContraction(consumer) &&
+         !separatesFromKernel(producer, consumer) &&
          !wouldRecompute(fusedOperand) && !isTableLookup(producer) &&
          !isTableLookup(consumer);
 }

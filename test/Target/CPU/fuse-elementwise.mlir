@@ -349,3 +349,77 @@ func.func @upsample_copy(%x: tensor<4x8xi32>) -> tensor<4x2x8x2xi32> {
   } -> tensor<4x2x8x2xi32>
   return %y : tensor<4x2x8x2xi32>
 }
+
+// -----
+
+#a = affine_map<(d0, d1, d2) -> (d0, d2)>
+#b = affine_map<(d0, d1, d2) -> (d2, d1)>
+#c = affine_map<(d0, d1, d2) -> (d0, d1)>
+#id = affine_map<(d0, d1) -> (d0, d1)>
+
+// A residual add of two products' output stages (requantizations: here a
+// shift each). The kernel generators fuse the op right after a product into
+// its kernel: the second product's output stage, right before the add, goes
+// into the add (which then runs on that kernel's accumulators); the first
+// one's stays where it is, after its own product: moved into the add, past
+// the second product, the first product would store its i32 accumulators.
+// CHECK-LABEL: func.func @residual_add_of_two_products(
+// CHECK:         %[[P1:.+]] = linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "reduction"]
+// CHECK:         %[[SHORTCUT:.+]] = linalg.generic {{.*}} ins(%[[P1]] : tensor<4x24xi32>)
+// CHECK:           arith.shrsi
+// CHECK:         %[[P2:.+]] = linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "reduction"]
+// CHECK-NEXT:    ^bb0
+// CHECK-NEXT:      arith.extsi
+// CHECK-NEXT:      arith.extsi
+// CHECK-NEXT:      arith.muli
+// CHECK-NEXT:      arith.addi
+// CHECK-NEXT:      linalg.yield
+// CHECK-NEXT:    } -> tensor<4x24xi32>
+// CHECK-NEXT:    %[[SUM:.+]] = linalg.generic {{.*}} ins(%[[SHORTCUT]], %[[P2]] : tensor<4x24xi32>, tensor<4x24xi32>)
+// CHECK-NEXT:    ^bb0(%[[S:[^:]+]]: i32, %[[ACC:[^:]+]]: i32, %{{[^:]+}}: i32):
+// CHECK-NEXT:      %[[REQ:.+]] = arith.shrsi %[[ACC]]
+// CHECK-NEXT:      %[[ADD:.+]] = arith.addi %[[S]], %[[REQ]] : i32
+// CHECK-NEXT:      linalg.yield %[[ADD]] : i32
+// CHECK-NEXT:    } -> tensor<4x24xi32>
+// CHECK-NEXT:    return %[[SUM]]
+func.func @residual_add_of_two_products(%x: tensor<4x16xi8>, %w1: tensor<16x24xi8>, %w2: tensor<16x24xi8>, %acc: tensor<4x24xi32>) -> tensor<4x24xi32> {
+  %c4 = arith.constant 4 : i32
+  %e = tensor.empty() : tensor<4x24xi32>
+  %p1 = linalg.generic {indexing_maps = [#a, #b, #c], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%x, %w1 : tensor<4x16xi8>, tensor<16x24xi8>) outs(%acc : tensor<4x24xi32>) {
+  ^bb0(%p: i8, %q: i8, %o: i32):
+    %pe = arith.extsi %p : i8 to i32
+    %qe = arith.extsi %q : i8 to i32
+    %m = arith.muli %pe, %qe : i32
+    %s = arith.addi %o, %m : i32
+    linalg.yield %s : i32
+  } -> tensor<4x24xi32>
+  %r1 = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]}
+      ins(%p1 : tensor<4x24xi32>) outs(%e : tensor<4x24xi32>) {
+  ^bb0(%v: i32, %o: i32):
+    %s = arith.shrsi %v, %c4 : i32
+    linalg.yield %s : i32
+  } -> tensor<4x24xi32>
+  %p2 = linalg.generic {indexing_maps = [#a, #b, #c], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%x, %w2 : tensor<4x16xi8>, tensor<16x24xi8>) outs(%acc : tensor<4x24xi32>) {
+  ^bb0(%p: i8, %q: i8, %o: i32):
+    %pe = arith.extsi %p : i8 to i32
+    %qe = arith.extsi %q : i8 to i32
+    %m = arith.muli %pe, %qe : i32
+    %s = arith.addi %o, %m : i32
+    linalg.yield %s : i32
+  } -> tensor<4x24xi32>
+  %r2 = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]}
+      ins(%p2 : tensor<4x24xi32>) outs(%e : tensor<4x24xi32>) {
+  ^bb0(%v: i32, %o: i32):
+    %s = arith.shrsi %v, %c4 : i32
+    linalg.yield %s : i32
+  } -> tensor<4x24xi32>
+  %sum = linalg.generic {indexing_maps = [#id, #id, #id], iterator_types = ["parallel", "parallel"]}
+      ins(%r1, %r2 : tensor<4x24xi32>, tensor<4x24xi32>) outs(%e : tensor<4x24xi32>) {
+  ^bb0(%u: i32, %v: i32, %o: i32):
+    %s = arith.addi %u, %v : i32
+    linalg.yield %s : i32
+  } -> tensor<4x24xi32>
+  return %sum : tensor<4x24xi32>
+}
