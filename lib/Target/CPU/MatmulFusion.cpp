@@ -58,6 +58,26 @@ bool isDefinedBefore(Value value, Operation *op) {
   return def->isBeforeInBlock(op);
 }
 
+/// Whether `value` is available before `op`, or computed only from such
+/// values by ops in `movable` (allocations, views and size queries, which
+/// read no element): those are added to `toMove`, each after the ops it
+/// uses.
+bool collectHoistable(Value value, Operation *op, ArrayRef<Operation *> movable,
+                      SmallVectorImpl<Operation *> &toMove) {
+  if (isDefinedBefore(value, op))
+    return true;
+  Operation *def = value.getDefiningOp();
+  if (!llvm::is_contained(movable, def) ||
+      !isa<ViewLikeOpInterface, memref::AllocOp, memref::DimOp>(def))
+    return false;
+  for (Value operand : def->getOperands())
+    if (!collectHoistable(operand, op, movable, toMove))
+      return false;
+  if (!llvm::is_contained(toMove, def))
+    toMove.push_back(def);
+  return true;
+}
+
 /// Every user of `value`, looking through views of it.
 void collectUsers(Value value, SmallVectorImpl<Operation *> &users) {
   for (Operation *user : value.getUsers()) {
@@ -83,6 +103,15 @@ bool isReshapeOf(Value value, Value source) {
   return true;
 }
 
+/// The buffer that `value` is a reshape of (a chain of collapse_shape and
+/// expand_shape), or `value` itself.
+Value getReshapeSource(Value value) {
+  while (isa_and_nonnull<memref::CollapseShapeOp, memref::ExpandShapeOp>(
+      value.getDefiningOp()))
+    value = value.getDefiningOp()->getOperand(0);
+  return value;
+}
+
 /// Whether `op` writes every element of the buffer `root` without reading
 /// any: a linalg op of parallel loops that has `root` whole as an init only,
 /// written at a permutation of its loops, and whose body does not use the
@@ -106,10 +135,10 @@ bool overwritesWholeBuffer(Operation *op, Value root) {
   return written;
 }
 
-/// Whether anything after `contraction` other than `consumer` and
-/// deallocations reads the value the contraction leaves in `root`: its
-/// first later user reads it, unless that user overwrites the whole buffer
-/// first (the next layer to which the memory plan gave the same buffer
+/// Whether anything after `contraction` other than `consumer`,
+/// deallocations and size queries reads the value the contraction leaves in
+/// `root`: its first later user reads it, unless that user overwrites the whole
+/// buffer first (the next layer to which the memory plan gave the same buffer
 /// initializes it with its bias).
 bool isReadLater(Value root, Operation *contraction, Operation *consumer) {
   Block *block = contraction->getBlock();
@@ -118,7 +147,9 @@ bool isReadLater(Value root, Operation *contraction, Operation *consumer) {
   Operation *first = nullptr; // the earliest later user's op in `block`
   bool firstIsWhole = true;   // all users in `first` are `first` itself
   for (Operation *user : users) {
-    if (user == contraction || user == consumer || isa<memref::DeallocOp>(user))
+    // A size query (a dynamic batch's) reads no element.
+    if (user == contraction || user == consumer ||
+        isa<memref::DeallocOp, memref::DimOp>(user))
       continue;
     Operation *inBlock = block->findAncestorOpInBlock(*user);
     if (!inBlock)
@@ -191,11 +222,13 @@ std::optional<ResultIndexing> getResultIndexing(Value out, AffineMap outMap,
             indexing.rootToOut[d] = group;
     return indexing;
   }
-  // Only reshapes between `seen` and `out`. A dynamic batch must be the
-  // first dim of both, the same elements per batch after it (the reshapes
-  // keep it whole: a dim of one element's worth of each batch).
-  if (!isReshapeOf(out, seen) || !isContiguousStaticButBatch(seen) ||
-      !isContiguousStaticButBatch(out))
+  // Only reshapes between `seen` and `out`, or both reshapes of one buffer
+  // (with a dynamic batch, the views of a buffer are not folded into one
+  // another). A dynamic batch must be the first dim of both, the same
+  // elements per batch after it (the reshapes keep it whole: a dim of one
+  // element's worth of each batch).
+  if (getReshapeSource(out) != getReshapeSource(seen) ||
+      !isContiguousStaticButBatch(seen) || !isContiguousStaticButBatch(out))
     return std::nullopt;
   ArrayRef<int64_t> rootShape = cast<MemRefType>(seen.getType()).getShape();
   ArrayRef<int64_t> outShape = cast<MemRefType>(out.getType()).getShape();
@@ -398,12 +431,14 @@ Value MatmulPrologue::getInitialValue(OpBuilder &b, Location loc,
 std::optional<MatmulEpilogue>
 MatmulEpilogue::match(Operation *contraction, Value out, AffineMap outMap,
                       unsigned n, ValueRange inputs) {
-  // The consumer is the next op that is not a view or an allocation: with
-  // nothing in between, its other operands are ready when the kernel runs.
-  SmallVector<Operation *> allocs;
+  // The consumer is the next op that is not a view, an allocation or the
+  // size of a buffer (a dynamic batch's, for the allocations): with nothing
+  // in between, its other operands are ready when the kernel runs.
+  SmallVector<Operation *> between, allocs;
   Operation *next = contraction->getNextNode();
   while (next &&
-         (isa<ViewLikeOpInterface>(next) || isa<memref::AllocOp>(next))) {
+         (isa<ViewLikeOpInterface, memref::AllocOp, memref::DimOp>(next))) {
+    between.push_back(next);
     if (isa<memref::AllocOp>(next))
       allocs.push_back(next);
     next = next->getNextNode();
@@ -500,12 +535,13 @@ MatmulEpilogue::match(Operation *contraction, Value out, AffineMap outMap,
         }))
       continue;
     // A dynamic size must be known before the kernel to move the
-    // allocation there.
-    if (llvm::any_of(alloc->getOperands(), [&](Value size) {
-          return !isDefinedBefore(size, contraction);
-        }))
-      return std::nullopt;
-    epilogue.allocsToHoist.push_back(alloc);
+    // allocation there: defined before it, or computed from such values by
+    // allocations, views and size queries in between (a dynamic batch's,
+    // read from a view of C or of another buffer), which move along.
+    for (Value size : alloc->getOperands())
+      if (!collectHoistable(size, contraction, between, epilogue.opsToHoist))
+        return std::nullopt;
+    epilogue.opsToHoist.push_back(alloc);
   }
 
   // C is needed as well if something after the contraction reads it,
@@ -519,8 +555,8 @@ MatmulEpilogue::match(Operation *contraction, Value out, AffineMap outMap,
 void MatmulEpilogue::prepare(OpBuilder &b) {
   Operation *contraction = b.getInsertionBlock()->findAncestorOpInBlock(
       *b.getInsertionPoint());
-  for (Operation *alloc : allocsToHoist)
-    alloc->moveBefore(contraction);
+  for (Operation *op : opsToHoist)
+    op->moveBefore(contraction);
   if (!indexing.reshaped)
     return;
   if (!indexing.reassociation.empty()) {

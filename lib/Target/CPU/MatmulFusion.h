@@ -149,7 +149,9 @@ private:
   ResultIndexing indexing;
   SmallVector<Operand> operands; // the consumer's inputs, then its output
   SmallVector<LoadedScalar> loadedScalars;
-  SmallVector<Operation *> allocsToHoist;
+  // The consumer's output allocations and the memref.dim ops of a dynamic
+  // batch that size them, moved before the contraction.
+  SmallVector<Operation *> opsToHoist;
   bool resultIsRead = false;
 };
 

@@ -872,3 +872,57 @@ func.func @dynamic_batch_bias(%x: memref<?x8x12x96xi8>, %w: memref<24x2x1x1x4xi1
   %r = memref.collapse_shape %acc [[0], [1, 2], [3], [4]] : memref<?x1x24x12x96xi32> into memref<?x24x12x96xi32>
   return %r : memref<?x24x12x96xi32>
 }
+
+// -----
+
+// A dynamic batch with the output stage after the kernel: the consumer
+// reads C through another view of its buffer than the kernel's, and its
+// output is allocated after the kernel, sized by a memref.dim of that view
+// (through an allocation of the same size that only gives its size). The
+// views, sizes and allocations move before the kernel, which runs the
+// output stage on its accumulators and stores bytes only (the size
+// queries read no element of C): no generic is left, no i32 is stored.
+// AVX2-LABEL: func @dynamic_batch_output_stage(
+// AVX2:         memref.alloc(%{{.+}}) {{.*}} : memref<?x24x12x96xi8>
+// AVX2:         %[[OUT:.+]] = memref.alloc(%{{.+}}) {{.*}} : memref<?x24x12x96xi8>
+// AVX2-NOT:     linalg.generic
+// AVX2-NOT:     vector.store {{.*}}xi32>, vector<8xi32>
+// AVX2:         vector.store %{{.+}}, %{{.+}} : memref<?x24x1x1152xi8>, vector<16xi8>
+// AVX2-NOT:     vector.store {{.*}}xi32>, vector<8xi32>
+// AVX2-NOT:     linalg.generic
+// AVX2:         return %[[OUT]]
+func.func @dynamic_batch_output_stage(%x: memref<?x8x12x96xi8>, %w: memref<24x2x1x1x4xi16>, %n: index) -> memref<?x24x12x96xi8> {
+  %c0 = arith.constant 0 : index
+  %c0_i32 = arith.constant 0 : i32
+  %c6_i32 = arith.constant 6 : i32
+  %acc = memref.alloc(%n) {alignment = 64 : i64} : memref<?x1x24x12x96xi32>
+  linalg.fill ins(%c0_i32 : i32) outs(%acc : memref<?x1x24x12x96xi32>)
+  %xflat = memref.collapse_shape %x [[0], [1], [2, 3]] : memref<?x8x12x96xi8> into memref<?x8x1152xi8>
+  %dx = memref.dim %xflat, %c0 : memref<?x8x1152xi8>
+  %xin = memref.expand_shape %xflat [[0], [1], [2, 3]] output_shape [%dx, 8, 1, 1152] : memref<?x8x1152xi8> into memref<?x8x1x1152xi8>
+  %cflat = memref.collapse_shape %acc [[0], [1], [2], [3, 4]] : memref<?x1x24x12x96xi32> into memref<?x1x24x1152xi32>
+  %dc = memref.dim %cflat, %c0 : memref<?x1x24x1152xi32>
+  %cexp = memref.expand_shape %cflat [[0], [1], [2], [3, 4]] output_shape [%dc, 1, 24, 1, 1152] : memref<?x1x24x1152xi32> into memref<?x1x24x1x1152xi32>
+  %c = memref.collapse_shape %cexp [[0], [1, 2], [3], [4]] : memref<?x1x24x1x1152xi32> into memref<?x24x1x1152xi32>
+  linalg.generic {indexing_maps = [affine_map<(d0, d1, d2, d3, d4, d5, d6, d7) -> (d0, d5 * 4 + d7, d2 + d3, d4 + d6)>, affine_map<(d0, d1, d2, d3, d4, d5, d6, d7) -> (d1, d5, d3, d4, d7)>, affine_map<(d0, d1, d2, d3, d4, d5, d6, d7) -> (d0, d1, d2, d6)>], iterator_types = ["parallel", "parallel", "parallel", "reduction", "reduction", "reduction", "parallel", "reduction"]} ins(%xin, %w : memref<?x8x1x1152xi8>, memref<24x2x1x1x4xi16>) outs(%c : memref<?x24x1x1152xi32>) {
+  ^bb0(%in: i8, %wt: i16, %out: i32):
+    %0 = arith.extui %in : i8 to i32
+    %1 = arith.extsi %wt : i16 to i32
+    %2 = arith.muli %0, %1 : i32
+    %3 = arith.addi %out, %2 : i32
+    linalg.yield %3 : i32
+  }
+  %cv = memref.collapse_shape %acc [[0], [1, 2], [3], [4]] : memref<?x1x24x12x96xi32> into memref<?x24x12x96xi32>
+  %d = memref.dim %cv, %c0 : memref<?x24x12x96xi32>
+  %sized = memref.alloc(%d) {alignment = 64 : i64} : memref<?x24x12x96xi8>
+  %sizedexp = memref.expand_shape %sized [[0], [1, 2], [3], [4]] output_shape [%d, 1, 24, 12, 96] : memref<?x24x12x96xi8> into memref<?x1x24x12x96xi8>
+  %d2 = memref.dim %sizedexp, %c0 : memref<?x1x24x12x96xi8>
+  %result = memref.alloc(%d2) {alignment = 64 : i64} : memref<?x24x12x96xi8>
+  linalg.generic {indexing_maps = [affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>, affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%cv : memref<?x24x12x96xi32>) outs(%result : memref<?x24x12x96xi8>) {
+  ^bb0(%in: i32, %out: i8):
+    %0 = arith.shrsi %in, %c6_i32 : i32
+    %1 = arith.trunci %0 : i32 to i8
+    linalg.yield %1 : i8
+  }
+  return %result : memref<?x24x12x96xi8>
+}
