@@ -89,12 +89,11 @@ Value createFilled(OpBuilder &b, Location loc, RankedTensorType type,
 }
 
 AffineMap getBroadcastMap(MLIRContext *context, RankedTensorType operandType,
-                          ArrayRef<int64_t> resultShape) {
-  int64_t resultRank = resultShape.size();
+                          int64_t resultRank) {
   int64_t offset = resultRank - operandType.getRank();
   SmallVector<AffineExpr> exprs;
   for (auto [i, dim] : llvm::enumerate(operandType.getShape()))
-    exprs.push_back(dim == 1 && resultShape[offset + i] != 1
+    exprs.push_back(dim == 1 && resultRank > 0
                         ? getAffineConstantExpr(0, context)
                         : getAffineDimExpr(offset + i, context));
   return AffineMap::get(resultRank, 0, exprs, context);
@@ -106,9 +105,8 @@ Value buildElementwise(OpBuilder &b, Location loc, RankedTensorType resultType,
   MLIRContext *context = b.getContext();
   SmallVector<AffineMap> maps;
   for (Value input : inputs)
-    maps.push_back(getBroadcastMap(context,
-                                   cast<RankedTensorType>(input.getType()),
-                                   resultType.getShape()));
+    maps.push_back(getBroadcastMap(
+        context, cast<RankedTensorType>(input.getType()), rank));
   maps.push_back(AffineMap::getMultiDimIdentityMap(rank, context));
   Value init = createEmpty(b, loc, resultType,
                            getBroadcastDynamicSizes(b, loc, resultType, inputs));

@@ -59,14 +59,10 @@ Value createFilled(OpBuilder &b, Location loc, RankedTensorType type,
                    ValueRange dynamicSizes, Value value);
 
 /// The indexing map reading an operand of `operandType` inside a loop nest
-/// over `resultShape`, following ONNX (numpy) broadcasting: leading
-/// dimensions are dropped, static size-1 dimensions read index 0. Where the
-/// result's dim has size 1 too, the operand reads it through the loop dim
-/// (the same index): a projected permutation, which reshapes can be
-/// propagated through, so that the op can fuse with its producers (a
-/// residual add with the requantization of the convolution before it).
+/// of rank `resultRank`, following ONNX (numpy) broadcasting: leading
+/// dimensions are dropped, static size-1 dimensions read index 0.
 AffineMap getBroadcastMap(MLIRContext *context, RankedTensorType operandType,
-                          ArrayRef<int64_t> resultShape);
+                          int64_t resultRank);
 
 /// Computes one element of an elementwise op from the scalar operands.
 using ScalarBuilder =

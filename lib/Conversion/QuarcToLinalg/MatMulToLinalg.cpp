@@ -317,10 +317,9 @@ struct GemmLowering : OpConversionPattern<GemmOp> {
         tensor::getMixedSize(rewriter, loc, b, transB ? 0 : 1)};
     SmallVector<Value> dynamicSizes =
         getDynamicValues(rewriter, loc, *type, sizes);
-    AffineMap cMap =
-        c ? getBroadcastMap(getContext(), cast<RankedTensorType>(c.getType()),
-                            type->getShape())
-          : AffineMap();
+    AffineMap cMap = c ? getBroadcastMap(getContext(),
+                                         cast<RankedTensorType>(c.getType()), 2)
+                       : AffineMap();
 
     bool accumulateC = c && alpha == 1.0;
     Value init = accumulateC ? broadcastInto(rewriter, loc, *type, dynamicSizes,

@@ -964,7 +964,7 @@ struct LayerNormalizationLowering : OpConversionPattern<LayerNormalizationOp> {
     auto mapOf = [&](Value param) {
       return param ? getBroadcastMap(getContext(),
                                      cast<RankedTensorType>(param.getType()),
-                                     type->getShape())
+                                     rank)
                    : AffineMap();
     };
     Value y = applyNormalization(rewriter, loc, *type, adaptor.getX(), moments,

@@ -1111,8 +1111,7 @@ struct ExpandLowering : OpConversionPattern<ExpandOp> {
     }
     Value result = buildCopyGeneric(
         rewriter, loc, input,
-        getBroadcastMap(rewriter.getContext(), inputType, type.getShape()),
-        sizes);
+        getBroadcastMap(rewriter.getContext(), inputType, rank), sizes);
     rewriter.replaceOp(op, castToType(rewriter, loc, result, type));
     return success();
   }

@@ -67,14 +67,11 @@ func.func @requantize_wide(%x: tensor<2x3x!in>) -> tensor<2x3x!out> {
 !a = !quant.uniform<u8:f32, 0.05:128>
 !b = !quant.uniform<u8:f32, 0.1:10>
 !y = !quant.uniform<i8:f32, 0.2:-3>
-// A size-1 dim read where the result's dim has size 1 too (the batch) is
-// read through the loop dim, not as index 0: the maps stay projected
-// permutations, through which reshapes propagate (and the add fuses with
-// the requantization before it).
-// CHECK-DAG: #[[CHAN:.*]] = affine_map<(d0, d1, d2, d3) -> (d0, d1, 0, 0)>
+// CHECK-DAG: #[[A:.*]] = affine_map<(d0, d1, d2, d3) -> (0, d1, d2, d3)>
+// CHECK-DAG: #[[CHAN:.*]] = affine_map<(d0, d1, d2, d3) -> (0, d1, 0, 0)>
 // CHECK-DAG: #[[FULL:.*]] = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>
 // CHECK-LABEL: func.func @add_broadcast
-// CHECK: linalg.generic {indexing_maps = [#[[FULL]], #[[CHAN]], #[[FULL]]]
+// CHECK: linalg.generic {indexing_maps = [#[[A]], #[[CHAN]], #[[FULL]]]
 // CHECK: ^bb0(%[[A:.*]]: i8, %[[B:.*]]: i8, %{{.*}}: i8):
 // CHECK: %[[AE:.*]] = arith.extui %[[A]] : i8 to i32
 // CHECK: %[[AC:.*]] = arith.subi %[[AE]], %{{.*}} : i32

@@ -74,12 +74,10 @@ def QuarcFuseElementwise : Pass<"quarc-fuse-elementwise", "func::FuncOp"> {
     A kernel's output stage (an elementwise op reading a reduction's
     result, such as the requantization after a convolution) goes into its
     consumer only if no other reduction runs between the two: the kernel
-    generators fuse the op right after a product into its kernel, so a
-    residual add takes the requantization of the convolution right before
-    it and runs on that kernel's accumulators (ResNet-50's adds were 2% of
-    its int8 time as separate passes), while the shortcut's, computed
-    earlier, stays with its own kernel (moved into the add, that kernel
-    would store its i32 accumulators for the add to read).
+    generators fuse the op right after a product into its kernel, and
+    moved past other kernels into a later consumer (a residual add that
+    reads two convolutions' outputs), the output stage would leave its
+    kernel storing i32 accumulators for the consumer to read.
     Everything else (elementwise chains, producers of reductions that read
     them once, reshape propagation, constant folding) is as upstream.
   }];
