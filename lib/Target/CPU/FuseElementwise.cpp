@@ -92,10 +92,6 @@ bool isTableLookup(Operation *op) {
   return generic && matchTableLookup(generic).has_value();
 }
 
-/// Neither fuses into a contraction nor reshapes one (reshape propagation
-/// would split its m or n dim, leaving the microkernel short rows), nor
-/// where the consumer would recompute the producer, nor into or out of a
-/// byte table lookup.
 bool hasReductions(Operation *op) {
   auto linalgOp = dyn_cast_if_present<linalg::LinalgOp>(op);
   return linalgOp && linalgOp.getNumReductionLoops() != 0;
@@ -130,6 +126,10 @@ bool separatesFromKernel(Operation *producer, Operation *consumer) {
   return false;
 }
 
+/// Neither fuses into a contraction nor reshapes one (reshape propagation
+/// would split its m or n dim, leaving the microkernel short rows), nor
+/// where the consumer would recompute the producer, nor a kernel's output
+/// stage past other kernels, nor into or out of a byte table lookup.
 bool shouldFuse(OpOperand *fusedOperand) {
   Operation *producer = fusedOperand->get().getDefiningOp();
   Operation *consumer = fusedOperand->getOwner();

@@ -434,13 +434,11 @@ MatmulEpilogue::match(Operation *contraction, Value out, AffineMap outMap,
   // The consumer is the next op that is not a view, an allocation or the
   // size of a buffer (a dynamic batch's, for the allocations): with nothing
   // in between, its other operands are ready when the kernel runs.
-  SmallVector<Operation *> between, allocs;
+  SmallVector<Operation *> between;
   Operation *next = contraction->getNextNode();
   while (next &&
          (isa<ViewLikeOpInterface, memref::AllocOp, memref::DimOp>(next))) {
     between.push_back(next);
-    if (isa<memref::AllocOp>(next))
-      allocs.push_back(next);
     next = next->getNextNode();
   }
   auto consumer = dyn_cast_or_null<linalg::GenericOp>(next);
@@ -499,7 +497,8 @@ MatmulEpilogue::match(Operation *contraction, Value out, AffineMap outMap,
     if (isDefinedBefore(value, contraction))
       return true;
     Operation *def = value.getDefiningOp();
-    return def && llvm::is_contained(allocs, def);
+    return isa_and_present<memref::AllocOp>(def) &&
+           llvm::is_contained(between, def);
   };
   for (OpOperand &operand : consumer->getOpOperands()) {
     Value value = operand.get();
@@ -529,7 +528,9 @@ MatmulEpilogue::match(Operation *contraction, Value out, AffineMap outMap,
     epilogue.operands.push_back({Operand::Broadcast, value, std::move(*dims)});
   }
 
-  for (Operation *alloc : allocs) {
+  for (Operation *alloc : between) {
+    if (!isa<memref::AllocOp>(alloc))
+      continue;
     if (llvm::none_of(consumer->getOperands(), [&](Value value) {
           return getRootBuffer(value) == alloc->getResult(0);
         }))
@@ -541,7 +542,9 @@ MatmulEpilogue::match(Operation *contraction, Value out, AffineMap outMap,
     for (Value size : alloc->getOperands())
       if (!collectHoistable(size, contraction, between, epilogue.opsToHoist))
         return std::nullopt;
-    epilogue.opsToHoist.push_back(alloc);
+    // Once: an allocation may also size another one (moved before it).
+    if (!llvm::is_contained(epilogue.opsToHoist, alloc))
+      epilogue.opsToHoist.push_back(alloc);
   }
 
   // C is needed as well if something after the contraction reads it,

@@ -149,8 +149,9 @@ private:
   ResultIndexing indexing;
   SmallVector<Operand> operands; // the consumer's inputs, then its output
   SmallVector<LoadedScalar> loadedScalars;
-  // The consumer's output allocations and the memref.dim ops of a dynamic
-  // batch that size them, moved before the contraction.
+  // The consumer's output allocations and the allocations, views and
+  // memref.dim ops (a dynamic batch's) that size them, in order, moved
+  // before the contraction.
   SmallVector<Operation *> opsToHoist;
   bool resultIsRead = false;
 };

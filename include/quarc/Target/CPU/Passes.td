@@ -376,7 +376,12 @@ def QuarcVectorizeIntegerMatmul
     go through the output stage as one vector of twice the lanes (AVX2
     packs 16 i32 into 16 bytes in five instructions, 8 and 8 separately in
     eight). The ops may see C through reshapes (a pointwise convolution's
-    pixels as one row): dims that walk the same elements correspond.
+    pixels as one row), also two different reshapes of C's buffer: dims
+    that walk the same elements correspond. With a dynamic batch, the size
+    queries (`memref.dim`), views and allocations between the product and
+    its output stage that the output's allocation needs move before the
+    kernel, and a size query of C does not count as a read of it (else
+    the kernel would store its i32 accumulators too).
   }];
   let options = [
     Option<"target", "target", "std::string", "\"host\"",
