@@ -157,7 +157,11 @@ void buildLowerToLLVMPipeline(OpPassManager &pm,
   // a copy of one that CSE shared.
   pm.addNestedPass<func::FuncOp>(createQuarcSplitSharedInits());
   addPipelineText(pm, kBufferize);
-  // Target kernels on buffers: register-tiled vector code.
+  // Target kernels on buffers: register-tiled vector code. Stride-1 3x3
+  // int8 convolutions first, where the target's int8 products are no
+  // faster than its word products (Winograd's F(2x2, 3x3) does 16 of those
+  // where direct does 36).
+  pm.addPass(createQuarcWinogradConvolution({target}));
   pm.addNestedPass<func::FuncOp>(createQuarcVectorizeMatmul({target}));
   pm.addNestedPass<func::FuncOp>(createQuarcVectorizeIntegerMatmul({target}));
   pm.addNestedPass<func::FuncOp>(createQuarcVectorizeDepthwise({target}));

@@ -82,6 +82,10 @@ class Case:
     # pairs vpmaddubsw adds: with inputs above 128 their i16 sums saturate, which the
     # AVX2 kernel must avoid (it splits such weights in two).
     saturating_pairs: bool = False
+    # Runs as Winograd F(2x2, 3x3) for x86_64+avx2 (quarc-winograd-convolution: stride-1
+    # 3x3 convolutions with even output sizes, rows of at least 14 pixels, u8 inputs);
+    # test_winograd_where_expected checks that the path is the one the case is meant for.
+    winograd: bool = False
 
     def __str__(self):
         return self.name
@@ -106,7 +110,7 @@ CASES = [
     # Eight channels on images whose rows share column tiles: 4-pixel rows two to a tile,
     # and 14-pixel rows in wide tiles of whole rows (the register tile two vectors at a time).
     Case("conv3x3_8ch_short_rows", "Conv", (1, 8, 4, 4), (6, 8, 3, 3), {"pads": [1, 1, 1, 1]}),
-    Case("conv3x3_8ch_wide_tiles", "Conv", (1, 8, 6, 14), (9, 8, 3, 3), {"pads": [1, 1, 1, 1]},
+    Case("conv3x3_8ch_wide_tiles", "Conv", (1, 8, 5, 14), (9, 8, 3, 3), {"pads": [1, 1, 1, 1]},
          zx=37),
     Case("conv1d", "Conv", (1, 4, 20), (6, 4, 3), {"pads": [1, 1]},
          act=np.int8, zx=-5, out=np.int8),
@@ -149,13 +153,14 @@ CASES = [
     Case("matmul_bias_add_f32_output", "MatMul", (7, 16), (16, 10), out="f32", bias_add=True),
     # Shapes for the int8 kernels' tiles (quarc-vectorize-integer-matmul): whole and edge
     # column tiles, strided loads, blocks of input channels, row remainders, K padding.
-    Case("conv_saturating_pairs", "Conv", (1, 8, 10, 24), (16, 8, 3, 3),
+    # (Odd output heights keep the 3x3 ones off the AVX2 Winograd path.)
+    Case("conv_saturating_pairs", "Conv", (1, 8, 9, 24), (16, 8, 3, 3),
          {"pads": [1, 1, 1, 1]}, zx=0, saturating_pairs=True),
-    Case("conv_7bit_weights", "Conv", (1, 8, 10, 24), (16, 8, 3, 3),
+    Case("conv_7bit_weights", "Conv", (1, 8, 9, 24), (16, 8, 3, 3),
          {"pads": [1, 1, 1, 1]}, w_max=64),
     Case("conv_stride2_wide_rows", "Conv", (1, 16, 9, 111), (24, 16, 3, 3),
          {"pads": [1, 1, 1, 1], "strides": [2, 2]}),
-    Case("conv_channel_blocks", "Conv", (1, 160, 4, 20), (9, 160, 3, 3),
+    Case("conv_channel_blocks", "Conv", (1, 160, 5, 20), (9, 160, 3, 3),
          {"pads": [1, 1, 1, 1]}, zx=37),
     Case("conv1x1_channels_not_multiple_of_4", "Conv", (2, 6, 5, 50), (20, 6, 1, 1),
          dynamic_batch=True),
@@ -217,6 +222,25 @@ CASES = [
          {"pads": [2, 2, 2, 2], "group": 4}, zx=201),
     Case("conv_depthwise_wide_strip", "Conv", (1, 3, 10, 80), (3, 1, 3, 3),
          {"pads": [1, 1, 1, 1], "strides": [1, 4], "dilations": [1, 3], "group": 3}),
+    # Winograd F(2x2, 3x3) (x86_64+avx2): 6 channels (padded to 8), 5 filters (register
+    # tiles of 2, 2 and 1), rows of 15 tiles (a second vector of 7, whose loads past 16
+    # bytes from the row's end are shifted back), padding with the zero point 37; 70
+    # filters (blocks of 32, 32 and 6) on a dynamic batch of 14-pixel rows; no padding
+    # (18 input columns) with a Relu; an f32 result (C stored, no requantization); 600
+    # channels of full-range weights (the sums between the transforms pass i32 and wrap);
+    # 7-bit weights packed for the AVX2 pixel-rows kernel (panels of 8 filters).
+    Case("conv_winograd_tiles", "Conv", (1, 6, 8, 30), (5, 6, 3, 3), {"pads": [1, 1, 1, 1]},
+         zx=37, winograd=True),
+    Case("conv_winograd_filter_blocks_batch", "Conv", (2, 16, 6, 14), (70, 16, 3, 3),
+         {"pads": [1, 1, 1, 1]}, out=np.int8, dynamic_batch=True, winograd=True),
+    Case("conv_winograd_no_pads_relu", "Conv", (1, 8, 10, 18), (16, 8, 3, 3), zx=37,
+         activation="Relu", winograd=True),
+    Case("conv_winograd_f32_output", "Conv", (1, 4, 6, 16), (6, 4, 3, 3),
+         {"pads": [1, 1, 1, 1]}, out="f32", winograd=True),
+    Case("conv_winograd_many_channels", "Conv", (1, 600, 4, 16), (8, 600, 3, 3),
+         {"pads": [1, 1, 1, 1]}, zx=0, winograd=True),
+    Case("conv_winograd_pixel_rows_7bit", "Conv", (1, 8, 4, 16), (16, 8, 3, 3),
+         {"pads": [1, 1, 1, 1]}, w_max=64, winograd=True),
     Case("matmul_panels_of_8", "MatMul", (9, 32), (32, 24), zx=90, bias=False),
     Case("matmul_dynamic_batch", "MatMul", (2, 5, 16), (16, 12), zx=90, bias=False,
          dynamic_batch=True),
@@ -609,6 +633,20 @@ def test_integer_op_is_bit_exact(case, target, feature, quarc_driver, tmp_path):
         assert (pair_sums * magnitudes).max() > 32767
     beyond = np.mean((xq < RANGES[case.act][0]) | (xq > RANGES[case.act][1]))
     assert (beyond > 0.05) == (case.in_fill > 1), beyond
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if c.op == "Conv"], ids=str)
+def test_winograd_where_expected(case, quarc_driver, tmp_path):
+    """For x86_64+avx2 the cases marked `winograd` run as Winograd F(2x2, 3x3), the others
+    on the direct kernels, so that test_integer_op_is_bit_exact covers both paths."""
+    p = make_problem(case)
+    expected, _ = reference(p)
+    model_path = tmp_path / f"{case.name}.onnx"
+    onnx.save(build_model(p, expected.shape), model_path)
+    ir_path = tmp_path / "model.ll"
+    code, _, err = quarc("compile", model_path, "-o", ir_path, "--target=x86_64+avx2")
+    assert code == 0, err
+    assert ("@__winograd_filter" in ir_path.read_text()) == case.winograd
 
 
 @pytest.mark.parametrize("case", [c for c in CASES if c.out != "f32"], ids=str)

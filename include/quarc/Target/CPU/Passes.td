@@ -392,6 +392,61 @@ def QuarcVectorizeIntegerMatmul
                            "vector::VectorDialect"];
 }
 
+def QuarcWinogradConvolution
+    : Pass<"quarc-winograd-convolution", "ModuleOp"> {
+  let summary = "Stride-1 3x3 int8 convolutions as exact integer Winograd "
+                "F(2x2, 3x3) on AVX2 without VNNI";
+  let description = [{
+    Replaces the packed u8 x s8 convolutions of
+    `quarc-pack-integer-weights` (on buffers; s8 filters, or the s16 ones it
+    widens for AVX2's exact path) that are 3x3, stride 1 and dilation 1,
+    with an even output size and rows of at least 14 pixels, by an integer
+    Winograd F(2x2, 3x3) kernel, for x86 targets with AVX2 and neither
+    AVX-512 nor VNNI. There `vpmaddwd` on i16 pairs gives as many products
+    per multiply as the `vpmaddubsw` chain (Zen 3: 70 and 90 billion per
+    second and core), and Winograd needs 16 per 2x2 output tile and channel
+    where the direct convolution needs 36. With VNNI (four times the
+    products per instruction) and on AArch64 the direct kernels of
+    `quarc-vectorize-integer-matmul` stay.
+
+    The result is exact, bit for bit the direct convolution's. The filter is
+    transformed at compile time by 2G (entries 0, +-1, +-2): U = (2G) g
+    (2G)^T is four times Winograd's and integer (|U| <= 9 x 128 for s8), the
+    input by B (entries 0, +-1: |V| <= 4 x 255 for u8), both i16, and the
+    output transform's result, 4 x the convolution, is shifted right by
+    two. The sums in between are taken modulo 2^32, which the exact final
+    value undoes as long as it fits i32: below 1827 channels of s8 weights
+    (the bound is checked on the actual weights). The transformed filter,
+    [blocks of 32 filters][16 points][filters][channels] i16 (3.6 times the
+    s8 filter's bytes), replaces the packed one as a new constant global.
+
+    One parallel loop, marked for `quarc-parallelize-loops`, runs over the
+    images and blocks of tile rows (2 output rows each; about 128 KiB of
+    transformed input per block, at least 4 vectors of 8 tiles, spread
+    evenly). Per block: the input's 4x4 patches, loaded 16 bytes of a row at
+    a time (even and odd bytes apart, for 8 tiles; at the row's end shifted
+    back to stay inside the buffer), transformed into a stack buffer [16
+    points][channel pairs][8 tiles x 2 channels]. Then per 4 vectors of
+    tiles and block of 32 filters, for each point the register tiles of 2
+    filters x 4 vectors (8 accumulators; 2 broadcast filter pairs and 4
+    loads per channel pair) run over all channels, each prefetching the
+    next tile's filter rows (which follow in U: without it a 256-channel
+    layer waited on memory), and store their sums to 64 KiB of scratch:
+    the point's transformed input, up to 16 KiB, stays in L1 for the
+    block's 16 register tiles. Then the output transform, whose two columns
+    of outputs are interleaved into vectors of 16 output pixels per row.
+    The bias that initializes C and the output stage that reads it are
+    fused as in `quarc-vectorize-integer-matmul` (MatmulFusion.h).
+  }];
+  let options = [
+    Option<"target", "target", "std::string", "\"host\"",
+           "Target, as for `quarc compile --target` (e.g. x86_64+avx2)">,
+  ];
+  let dependentDialects = ["arith::ArithDialect", "LLVM::LLVMDialect",
+                           "memref::MemRefDialect", "scf::SCFDialect",
+                           "vector::VectorDialect"];
+}
+
 def QuarcVectorizeWeightOnlyMatmul
     : Pass<"quarc-vectorize-weight-only-matmul", "func::FuncOp"> {
   let summary = "Vector kernels for weight-only products with 4-bit "
