@@ -228,7 +228,8 @@ CASES = [
     # filters (blocks of 32, 32 and 6) on a dynamic batch of 14-pixel rows; no padding
     # (18 input columns) with a Relu; an f32 result (C stored, no requantization); 600
     # channels of full-range weights (the sums between the transforms pass i32 and wrap);
-    # 7-bit weights packed for the AVX2 pixel-rows kernel (panels of 8 filters).
+    # 7-bit weights packed for the AVX2 pixel-rows kernel (panels of 8 filters); 64
+    # filters on one block of tile rows, split in halves between parallel iterations.
     Case("conv_winograd_tiles", "Conv", (1, 6, 8, 30), (5, 6, 3, 3), {"pads": [1, 1, 1, 1]},
          zx=37, winograd=True),
     Case("conv_winograd_filter_blocks_batch", "Conv", (2, 16, 6, 14), (70, 16, 3, 3),
@@ -241,6 +242,8 @@ CASES = [
          {"pads": [1, 1, 1, 1]}, zx=0, winograd=True),
     Case("conv_winograd_pixel_rows_7bit", "Conv", (1, 8, 4, 16), (16, 8, 3, 3),
          {"pads": [1, 1, 1, 1]}, w_max=64, winograd=True),
+    Case("conv_winograd_filter_halves", "Conv", (1, 8, 6, 16), (64, 8, 3, 3),
+         {"pads": [1, 1, 1, 1]}, zx=37, winograd=True),
     Case("matmul_panels_of_8", "MatMul", (9, 32), (32, 24), zx=90, bias=False),
     Case("matmul_dynamic_batch", "MatMul", (2, 5, 16), (16, 12), zx=90, bias=False,
          dynamic_batch=True),

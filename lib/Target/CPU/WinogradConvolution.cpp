@@ -19,8 +19,9 @@
 // vpmaddwd: a channel pair of U broadcast, a vector of 8 tiles x 2 channels
 // of V.
 //
-// The kernel runs per image and block of tile rows (a parallel loop): the
-// block's input transformed into V on the stack (about 128 KiB, in L2);
+// The kernel runs per image and block of tile rows (a parallel loop, over
+// halves of the filters too where those iterations are few): the block's
+// input transformed into V on the stack (about 128 KiB, in L2);
 // then per block of 32 filters and 4 vectors of tiles, for each point the
 // products of register tiles of 2 filters x 4 vectors (8 accumulators)
 // over all channels, stored to scratch (that point's V, up to 16 KiB, stays
@@ -67,6 +68,8 @@ constexpr int64_t kFilterBlock = 32;
 constexpr int64_t kPoints = 16;
 /// About how many bytes of transformed input a block of tile rows takes.
 constexpr int64_t kBlockBytes = 128 * 1024;
+/// Parallel iterations below which the filters are split between them too.
+constexpr int64_t kMinParallelIterations = 8;
 
 // Loop dims of a packed convolution (n, f, y, i, j, c1, x, c0).
 enum Dim : unsigned { N, F, Y, I, J, C1, X, C0 };
@@ -308,14 +311,29 @@ public:
 
   void build(OpBuilder &b) {
     int64_t blocks = llvm::divideCeil(tileRows, rowsPerBlock);
-    Value images = conv.ranges[N] == ShapedType::kDynamic
+    bool dynamicBatch = conv.ranges[N] == ShapedType::kDynamic;
+    Value images = dynamicBatch
                        ? memref::DimOp::create(b, loc, conv.out, 0).getResult()
                        : indexConstant(b, loc, conv.ranges[N]);
+    // Few or an odd number of (image, block) iterations would leave one of
+    // two threads idle part of the time (a 14 x 14 image is blocks of 4 and
+    // 3 tile rows, a 28 x 28 one 7 blocks): then the filters are split in
+    // halves, the outermost dim, each half transforming the input again.
+    int64_t iterations = dynamicBatch ? 0 : conv.ranges[N] * blocks;
+    bool halves = !dynamicBatch &&
+                  (iterations < kMinParallelIterations || iterations % 2) &&
+                  conv.ranges[F] % (2 * kFilterBlock) == 0;
+    filtersPerPart = halves ? conv.ranges[F] / 2 : conv.ranges[F];
     Value zero = indexConstant(b, loc, 0), one = indexConstant(b, loc, 1);
     auto loop = scf::ParallelOp::create(
-        b, loc, ValueRange{zero, zero},
-        ValueRange{images, indexConstant(b, loc, blocks)}, ValueRange{one, one},
-        [&](OpBuilder &pb, Location, ValueRange ivs) {
+        b, loc, ValueRange{zero, zero, zero},
+        ValueRange{indexConstant(b, loc, halves ? 2 : 1), images,
+                   indexConstant(b, loc, blocks)},
+        ValueRange{one, one, one},
+        [&](OpBuilder &pb, Location, ValueRange allIvs) {
+          partStart = arith::MulIOp::create(
+              pb, loc, allIvs[0], indexConstant(pb, loc, filtersPerPart));
+          ValueRange ivs = allIvs.drop_front();
           image = ivs[0];
           int64_t tiles = rowsPerBlock * chunksPerRow * kTileLanes;
           transformed = memref::AllocaOp::create(
@@ -357,20 +375,27 @@ private:
     return vector::ShuffleOp::create(b, loc, bytes, bytes, lanes);
   }
 
-  /// The even (`odd` false) or odd bytes of `bytes`, widened to i16.
-  Value widenHalf(OpBuilder &b, Value bytes, bool odd) {
+  /// Column s (0 or 1) of each of 8 tiles from `first` and `second` (16
+  /// bytes of a row of two channels, the tiles' columns 0 and 1 at even and
+  /// odd positions), the two channels side by side, widened to i16: the
+  /// lanes (tile 0, channel 0), (tile 0, channel 1), (tile 1, channel 0)...
+  Value pairColumn(OpBuilder &b, Value first, Value second, int64_t s) {
     SmallVector<int64_t> lanes;
     for (int64_t k = 0; k < kTileLanes; ++k)
-      lanes.push_back(2 * k + (odd ? 1 : 0));
-    Value half = vector::ShuffleOp::create(b, loc, bytes, bytes, lanes);
+      lanes.append({2 * k + s, 16 + 2 * k + s});
+    Value bytes = vector::ShuffleOp::create(b, loc, first, second, lanes);
     return arith::ExtUIOp::create(
-        b, loc, VectorType::get({kTileLanes}, b.getI16Type()), half);
+        b, loc, VectorType::get({2 * kTileLanes}, b.getI16Type()), bytes);
   }
 
-  /// V = B^T d B of one channel, for the 8 tiles of chunk `chunk` of tile
-  /// row `tileRow`: 16 vectors of i16, point-major.
-  SmallVector<Value> transformChannel(OpBuilder &b, Value c, Value tileRow,
-                                      int64_t chunk) {
+  /// V = B^T d B of channels `c` and `c` + 1, for the 8 tiles of chunk
+  /// `chunk` of tile row `tileRow`: 16 vectors of i16 (point-major), each
+  /// the 8 tiles' pairs of channels, as the products read them. Both
+  /// channels in one 256-bit vector halve the transform's arithmetic and
+  /// need no interleaving afterwards.
+  SmallVector<Value> transformChannelPair(OpBuilder &b, Value c, Value tileRow,
+                                          int64_t chunk) {
+    Value next = addIndex(b, loc, c, 1);
     Value firstRow =
         arith::MulIOp::create(b, loc, tileRow, indexConstant(b, loc, 2));
     int64_t column = 2 * chunk * kTileLanes;
@@ -378,12 +403,12 @@ private:
     Value d[4][4];
     for (int64_t r = 0; r < 4; ++r) {
       Value y = addIndex(b, loc, firstRow, r);
-      Value low = loadRowBytes(b, c, y, column);
-      Value high = loadRowBytes(b, c, y, column + 2);
-      d[r][0] = widenHalf(b, low, false);
-      d[r][1] = widenHalf(b, low, true);
-      d[r][2] = widenHalf(b, high, false);
-      d[r][3] = widenHalf(b, high, true);
+      for (int64_t offset : {0, 2}) {
+        Value first = loadRowBytes(b, c, y, column + offset);
+        Value second = loadRowBytes(b, next, y, column + offset);
+        d[r][offset] = pairColumn(b, first, second, 0);
+        d[r][offset + 1] = pairColumn(b, first, second, 1);
+      }
     }
     // Rows first (B^T d), then columns ((B^T d) B).
     std::array<Value, 4> rowsDone[4]; // [column s][point xi]
@@ -408,28 +433,19 @@ private:
     scf::ForOp::create(
         b, loc, zero, indexConstant(b, loc, conv.channels() / 2), one,
         ValueRange{}, [&](OpBuilder &lb, Location, Value pair, ValueRange) {
-          Value even =
+          Value c =
               arith::MulIOp::create(lb, loc, pair, indexConstant(lb, loc, 2));
-          Value odd = addIndex(lb, loc, even, 1);
-          SmallVector<int64_t> interleave;
-          for (int64_t k = 0; k < kTileLanes; ++k)
-            interleave.append({k, k + kTileLanes});
           for (int64_t row = 0; row < rows; ++row) {
             Value tileRow = addIndex(lb, loc, firstTileRow, row);
             for (int64_t chunk = 0; chunk < chunksPerRow; ++chunk) {
-              SmallVector<Value> first =
-                  transformChannel(lb, even, tileRow, chunk);
-              SmallVector<Value> second =
-                  transformChannel(lb, odd, tileRow, chunk);
+              SmallVector<Value> v =
+                  transformChannelPair(lb, c, tileRow, chunk);
               int64_t tile = (row * chunksPerRow + chunk) * kTileLanes;
-              for (int64_t point = 0; point < kPoints; ++point) {
-                Value both = vector::ShuffleOp::create(
-                    lb, loc, first[point], second[point], interleave);
+              for (int64_t point = 0; point < kPoints; ++point)
                 vector::StoreOp::create(
-                    lb, loc, both, transformed,
+                    lb, loc, v[point], transformed,
                     ValueRange{indexConstant(lb, loc, point), pair,
                                indexConstant(lb, loc, 2 * tile)});
-              }
             }
           }
           scf::YieldOp::create(lb, loc);
@@ -443,8 +459,10 @@ private:
     for (int64_t first = 0; first < chunks; first += kTileVectors) {
       int64_t vectors = std::min(kTileVectors, chunks - first);
       forEachChunk(
-          b, loc, conv.ranges[F], kFilterBlock,
-          [&](OpBuilder &fb, Value filterBlock, int64_t filters) {
+          b, loc, filtersPerPart, kFilterBlock,
+          [&](OpBuilder &fb, Value blockInPart, int64_t filters) {
+            Value filterBlock =
+                arith::AddIOp::create(fb, loc, partStart, blockInPart);
             multiplyPoints(fb, filterBlock, filters, first, vectors);
             Value zero = indexConstant(fb, loc, 0),
                   one = indexConstant(fb, loc, 1);
@@ -628,8 +646,9 @@ private:
   MatmulEpilogue *epilogue;
   Location loc;
   int64_t tileRows, tileColumns, chunksPerRow, rowsPerBlock;
+  int64_t filtersPerPart; // the filters of one parallel iteration
   // Set inside the parallel loop.
-  Value image, transformed, products;
+  Value partStart, image, transformed, products;
 };
 
 /// A constant global holding `values` as an i16 buffer of `shape`, read

@@ -22,16 +22,18 @@
 // CHECK-LABEL: func @winograd_14x14(
 // CHECK-SAME:      %[[IN:[^:]+]]: memref<1x4x16x16xi8>, %[[OUT:[^:]+]]: memref<1x2x14x14xi32>)
 // CHECK: %[[U:.*]] = memref.get_global @__winograd_filter : memref<136xi16>
-// 7 tile rows of 7 tiles (one vector of 8 each), one block: image x block.
-// CHECK: scf.parallel
+// 7 tile rows of 7 tiles (one vector of 8 each), one block; too few
+// iterations for two threads, and too few filters to split: one half of the
+// filters x one image x one block.
+// CHECK: scf.parallel (%{{.*}}, %{{.*}}, %{{.*}}) = (%c0{{.*}}, %c0{{.*}}, %c0{{.*}}) to (%c1{{.*}}, %c1{{.*}}, %c1{{.*}})
 // CHECK:   memref.alloca() {alignment = 64 : i64} : memref<16x2x112xi16>
 // CHECK:   memref.alloca() {alignment = 64 : i64} : memref<16x128x8xi32>
-// The input transform: 16 bytes of a row, even and odd bytes apart, widened.
+// The input transform: 16 bytes of a row of each of two channels, the even
+// bytes (the tiles' column 0) of both side by side, widened; the transform's
+// results are stored as they are.
 // CHECK:   vector.load %[[IN]]{{.*}} : memref<1x4x16x16xi8>, vector<16xi8>
-// CHECK:   vector.shuffle {{.*}} [0, 2, 4, 6, 8, 10, 12, 14] : vector<16xi8>, vector<16xi8>
-// CHECK:   arith.extui {{.*}} : vector<8xi8> to vector<8xi16>
-// Two channels' transforms interleaved into pairs, stored.
-// CHECK:   vector.shuffle {{.*}} [0, 8, 1, 9, 2, 10, 3, 11, 4, 12, 5, 13, 6, 14, 7, 15] : vector<8xi16>, vector<8xi16>
+// CHECK:   vector.shuffle {{.*}} [0, 16, 2, 18, 4, 20, 6, 22, 8, 24, 10, 26, 12, 28, 14, 30] : vector<16xi8>, vector<16xi8>
+// CHECK:   arith.extui {{.*}} : vector<16xi8> to vector<16xi16>
 // CHECK:   vector.store {{.*}} : memref<16x2x112xi16>, vector<16xi16>
 // The products: a channel pair of U broadcast, times pairs of the transformed input.
 // CHECK:   scf.for

@@ -423,10 +423,15 @@ def QuarcWinogradConvolution
     One parallel loop, marked for `quarc-parallelize-loops`, runs over the
     images and blocks of tile rows (2 output rows each; about 128 KiB of
     transformed input per block, at least 4 vectors of 8 tiles, spread
-    evenly). Per block: the input's 4x4 patches, loaded 16 bytes of a row at
-    a time (even and odd bytes apart, for 8 tiles; at the row's end shifted
-    back to stay inside the buffer), transformed into a stack buffer [16
-    points][channel pairs][8 tiles x 2 channels]. Then per 4 vectors of
+    evenly), and when those are fewer than 8 or odd in number (a 14 x 14 or
+    28 x 28 image) over two halves of the filters first, each half
+    transforming its block's input again, so that two threads get equal
+    work. Per block: the input's 4x4 patches, 16 bytes of a row of each of
+    two channels at a time (at the row's end shifted back to stay inside
+    the buffer), the two channels' even bytes (the tiles' column 0) side by
+    side and widened to i16, and so for the odd ones and for the columns 2
+    and 3, transformed in 256-bit vectors of 8 tiles x 2 channels straight
+    into a stack buffer [16 points][channel pairs][8 tiles x 2 channels]. Then per 4 vectors of
     tiles and block of 32 filters, for each point the register tiles of 2
     filters x 4 vectors (8 accumulators; 2 broadcast filter pairs and 4
     loads per channel pair) run over all channels, each prefetching the
