@@ -138,7 +138,8 @@ static void *worker_main(void *opaque) {
 }
 
 /// The least stack a worker gets: generated code keeps its tiles' buffers
-/// on the stack (an int8 convolution's input panel takes up to 128 KiB),
+/// on the stack (an int8 convolution's input panel takes up to 128 KiB,
+/// the Winograd kernel's buffers up to 320 KiB),
 /// more than some libcs give a thread by default (musl: 128 KiB).
 enum { QUARC_WORKER_STACK_BYTES = 1 << 20 };
 

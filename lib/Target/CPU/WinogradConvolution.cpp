@@ -55,10 +55,13 @@ namespace {
 
 /// Tiles per vector: the i32 lanes of a 256-bit register.
 constexpr int64_t kTileLanes = 8;
-/// Filters per register tile, and vectors of tiles: 8 accumulators, four
-/// loads and two broadcasts per channel pair.
-constexpr int64_t kFilterTile = 2;
+/// Vectors of tiles per register tile, and its filters: 2 x 4 (8
+/// accumulators, four loads and two broadcasts per channel pair), or 4 x 2
+/// where a block has only two vectors left (as fast in L1 on Zen 3; 2 x 2
+/// would load as much as it multiplies).
 constexpr int64_t kTileVectors = 4;
+constexpr int64_t kMaxFilterTile = 4;
+int64_t getFilterTile(int64_t vectors) { return vectors >= 3 ? 2 : 4; }
 /// Filters whose products for all points are kept before the output
 /// transform (64 KiB of i32): within a block of filters, each point's
 /// transformed input (16 KiB for 256 channels) stays in L1 while the
@@ -66,8 +69,12 @@ constexpr int64_t kTileVectors = 4;
 constexpr int64_t kFilterBlock = 32;
 /// The 4 x 4 points of a tile.
 constexpr int64_t kPoints = 16;
-/// About how many bytes of transformed input a block of tile rows takes.
+/// About how many bytes of transformed input a block of tile rows takes
+/// (in L2 with the filter's stream), and the most it may take to give the
+/// register tiles their four vectors: with the products' 64 KiB, 320 KiB of
+/// stack (docs/runtime.md).
 constexpr int64_t kBlockBytes = 128 * 1024;
+constexpr int64_t kMaxBlockBytes = 256 * 1024;
 /// Parallel iterations below which the filters are split between them too.
 constexpr int64_t kMinParallelIterations = 8;
 
@@ -182,6 +189,13 @@ FailureOr<Convolution> matchConvolution(linalg::GenericOp op) {
   return conv;
 }
 
+/// The transformed input of one tile row: 16 points x C x the row's tiles
+/// (whole vectors of 8) x 2 bytes.
+int64_t getRowBytes(const Convolution &conv) {
+  int64_t tiles = llvm::alignTo(conv.ranges[X] / 2, kTileLanes);
+  return kPoints * conv.channels() * tiles * 2;
+}
+
 /// Why a matched convolution does not take the Winograd kernel, or empty.
 StringRef getUnsupportedReason(const Convolution &conv) {
   if (conv.ranges[I] != 3 || conv.ranges[J] != 3)
@@ -195,6 +209,8 @@ StringRef getUnsupportedReason(const Convolution &conv) {
     return "rows narrower than 14 pixels";
   if (conv.channels() % 2)
     return "an odd number of channels";
+  if (getRowBytes(conv) > kMaxBlockBytes)
+    return "a tile row's transformed input does not fit the stack buffer";
   return "";
 }
 
@@ -241,7 +257,7 @@ SmallVector<int16_t> transformFilter(const Convolution &conv,
   int64_t filters = conv.ranges[F], channels = conv.channels();
   // Zeros after the end for the prefetches of the last tile's successor.
   SmallVector<int16_t> result(kPoints * filters * channels +
-                              kFilterTile * channels);
+                              kMaxFilterTile * channels);
   for (int64_t f = 0; f < filters; ++f)
     for (int64_t c = 0; c < channels; ++c) {
       int64_t w[3][3];
@@ -298,14 +314,15 @@ public:
     tileColumns = conv.ranges[X] / 2;
     chunksPerRow = llvm::divideCeil(tileColumns, kTileLanes);
     // As many tile rows as about kBlockBytes of transformed input hold, but
-    // at least a register tile's vectors of tiles (a 14 x 14 image's rows
-    // are one vector each), spread evenly over the blocks: a last block of
-    // one vector ran its products at half the rate.
-    int64_t rowBytes =
-        kPoints * conv.channels() * chunksPerRow * kTileLanes * 2;
+    // a register tile's vectors of tiles where kMaxBlockBytes allow (a 14 x
+    // 14 image's rows are one vector each: blocks of two rows ran the
+    // products of ResNet-50's 256-channel layers 20% slower), spread evenly
+    // over the blocks.
+    int64_t rowBytes = getRowBytes(conv);
     int64_t rows = std::max<int64_t>(
         kBlockBytes / rowBytes, llvm::divideCeil(kTileVectors, chunksPerRow));
-    rows = std::clamp<int64_t>(rows, 1, tileRows);
+    rows = std::clamp<int64_t>(rows, 1,
+                               std::min(tileRows, kMaxBlockBytes / rowBytes));
     rowsPerBlock = llvm::divideCeil(tileRows, llvm::divideCeil(tileRows, rows));
   }
 
@@ -496,7 +513,7 @@ private:
     scf::ForOp::create(
         b, loc, zero, indexConstant(b, loc, kPoints), one, ValueRange{},
         [&](OpBuilder &pb, Location, Value point, ValueRange) {
-          forEachChunk(pb, loc, filters, kFilterTile,
+          forEachChunk(pb, loc, filters, getFilterTile(vectors),
                        [&](OpBuilder &tb, Value filter, int64_t count) {
                          multiplyTile(tb, point, filterBlock, filters, filter,
                                       count, first, vectors);

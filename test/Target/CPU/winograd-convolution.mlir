@@ -14,14 +14,14 @@
 // is the outer product of (0, 1, -1, 0) with itself (points 5, 6, 9, 10:
 // 1, -1, -1, 1), filter 1's at channel 1 twice that of (2, 1, 1, 0) (points
 // 0, 1, 2, 4, 5, 6, 8, 9, 10: 8, 4, 4, 4, 2, 2, 4, 2, 2). Element (point p,
-// filter f, channel c) is at (p * 2 + f) * 4 + c; 8 zeros after the end
-// (the prefetches of the last register tile's successor).
-// CHECK: memref.global "private" constant @__winograd_filter : memref<136xi16> = dense<[0, 0, 0, 0, 0, 8, 0, 0, 0, 0, 0, 0, 0, 4, 0, 0, 0, 0, 0, 0, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 4, 0, 0, 1, 0, 0, 0, 0, 2, 0, 0, -1, 0, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 4, 0, 0, -1, 0, 0, 0, 0, 2, 0, 0, 1, 0, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]> {alignment = 64 : i64}
+// filter f, channel c) is at (p * 2 + f) * 4 + c; 16 zeros after the end
+// (the prefetches of the last register tile's successor, up to 4 filters).
+// CHECK: memref.global "private" constant @__winograd_filter : memref<144xi16> = dense<[0, 0, 0, 0, 0, 8, 0, 0, 0, 0, 0, 0, 0, 4, 0, 0, 0, 0, 0, 0, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 4, 0, 0, 1, 0, 0, 0, 0, 2, 0, 0, -1, 0, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 4, 0, 0, -1, 0, 0, 0, 0, 2, 0, 0, 1, 0, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]> {alignment = 64 : i64}
 // The packed filter is gone with its last reader.
 // CHECK-NOT: @filter
 // CHECK-LABEL: func @winograd_14x14(
 // CHECK-SAME:      %[[IN:[^:]+]]: memref<1x4x16x16xi8>, %[[OUT:[^:]+]]: memref<1x2x14x14xi32>)
-// CHECK: %[[U:.*]] = memref.get_global @__winograd_filter : memref<136xi16>
+// CHECK: %[[U:.*]] = memref.get_global @__winograd_filter : memref<144xi16>
 // 7 tile rows of 7 tiles (one vector of 8 each), one block; too few
 // iterations for two threads, and too few filters to split: one half of the
 // filters x one image x one block.

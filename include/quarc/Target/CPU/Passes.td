@@ -400,7 +400,10 @@ def QuarcWinogradConvolution
     Replaces the packed u8 x s8 convolutions of
     `quarc-pack-integer-weights` (on buffers; s8 filters, or the s16 ones it
     widens for AVX2's exact path) that are 3x3, stride 1 and dilation 1,
-    with an even output size and rows of at least 14 pixels, by an integer
+    with an even output size, rows of at least 14 pixels and a tile row's
+    transformed input within 256 KiB (16 points x channels x the row's tiles
+    x 2 bytes: up to 1024 channels on rows of 16 pixels, 256 on rows of 64),
+    by an integer
     Winograd F(2x2, 3x3) kernel, for x86 targets with AVX2 and neither
     AVX-512 nor VNNI. There `vpmaddwd` on i16 pairs gives as many products
     per multiply as the `vpmaddubsw` chain (Zen 3: 70 and 90 billion per
@@ -422,8 +425,8 @@ def QuarcWinogradConvolution
 
     One parallel loop, marked for `quarc-parallelize-loops`, runs over the
     images and blocks of tile rows (2 output rows each; about 128 KiB of
-    transformed input per block, at least 4 vectors of 8 tiles, spread
-    evenly), and when those are fewer than 8 or odd in number (a 14 x 14 or
+    transformed input per block, but at least 4 vectors of 8 tiles within
+    256 KiB, spread evenly), and when those are fewer than 8 or odd in number (a 14 x 14 or
     28 x 28 image) over two halves of the filters first, each half
     transforming its block's input again, so that two threads get equal
     work. Per block: the input's 4x4 patches, 16 bytes of a row of each of
@@ -434,7 +437,8 @@ def QuarcWinogradConvolution
     into a stack buffer [16 points][channel pairs][8 tiles x 2 channels]. Then per 4 vectors of
     tiles and block of 32 filters, for each point the register tiles of 2
     filters x 4 vectors (8 accumulators; 2 broadcast filter pairs and 4
-    loads per channel pair) run over all channels, each prefetching the
+    loads per channel pair; 4 x 2 where two vectors are left) run over all
+    channels, each prefetching the
     next tile's filter rows (which follow in U: without it a 256-channel
     layer waited on memory), and store their sums to 64 KiB of scratch:
     the point's transformed input, up to 16 KiB, stays in L1 for the
