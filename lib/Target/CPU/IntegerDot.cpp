@@ -146,6 +146,24 @@ bool hasPixelRowsKernel(const TargetInfo &target) {
          target.vectorBits() == 256;
 }
 
+std::optional<int64_t> matchPixelRowsFilterMap(AffineMap map) {
+  if (map.getNumDims() != 8 || map.getNumResults() != 6)
+    return std::nullopt;
+  auto div = dyn_cast<AffineBinaryOpExpr>(map.getResult(0));
+  auto width = div ? dyn_cast<AffineConstantExpr>(div.getRHS()) : nullptr;
+  if (!div || div.getKind() != AffineExprKind::FloorDiv || !width ||
+      width.getValue() <= 0)
+    return std::nullopt;
+  MLIRContext *ctx = map.getContext();
+  auto d = [&](unsigned position) { return getAffineDimExpr(position, ctx); };
+  int64_t lanes = width.getValue();
+  AffineMap expected = AffineMap::get(
+      8, 0, {d(1).floorDiv(lanes), d(5), d(3), d(4), d(1) % lanes, d(7)}, ctx);
+  if (map != expected)
+    return std::nullopt;
+  return lanes;
+}
+
 int64_t getDepthwiseRowSpan(int64_t pixels, int64_t kernelWidth, int64_t stride,
                             int64_t dilation) {
   return (pixels - 1) * stride + (kernelWidth - 1) * dilation + 1;

@@ -71,6 +71,11 @@ bool weightPairsFitI16(llvm::ArrayRef<int8_t> weights);
 /// half of the 16 registers; for filters whose pairs fit i16 only).
 bool hasPixelRowsKernel(const TargetInfo &target);
 
+/// The width L of the filter map quarc-pack-integer-weights gives the
+/// pixel-rows kernel, (n, f, y, i, j, c1, x, c0) -> (f floordiv L, c1, i, j,
+/// f mod L, c0) (a convolution's loop dims), if `map` is one.
+std::optional<int64_t> matchPixelRowsFilterMap(AffineMap map);
+
 /// The input bytes of one row that `pixels` consecutive output pixels of a
 /// depthwise convolution read: a row of `kernelWidth` taps at `stride` and
 /// `dilation`, from the first pixel's first tap to the last one's last.

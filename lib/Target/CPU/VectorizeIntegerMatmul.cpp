@@ -168,26 +168,6 @@ std::optional<ActivationRead> matchPackedBody(linalg::GenericOp op) {
   return ActivationRead{isa<arith::ExtUIOp>(lhs), shifted};
 }
 
-/// The width L of the pixel-rows filter map (n, f, y, i, j, c1, x, c0) ->
-/// (f floordiv L, c1, i, j, f mod L, c0), if `map` is one.
-std::optional<int64_t> matchChannelPanels(AffineMap map) {
-  if (map.getNumDims() != 8 || map.getNumResults() != 6)
-    return std::nullopt;
-  auto div = dyn_cast<AffineBinaryOpExpr>(map.getResult(0));
-  auto width = div ? dyn_cast<AffineConstantExpr>(div.getRHS()) : nullptr;
-  if (!div || div.getKind() != AffineExprKind::FloorDiv || !width ||
-      width.getValue() <= 0)
-    return std::nullopt;
-  MLIRContext *ctx = map.getContext();
-  auto d = [&](unsigned position) { return getAffineDimExpr(position, ctx); };
-  int64_t lanes = width.getValue();
-  AffineMap expected = AffineMap::get(
-      8, 0, {d(1).floorDiv(lanes), d(5), d(3), d(4), d(1) % lanes, d(7)}, ctx);
-  if (map != expected)
-    return std::nullopt;
-  return lanes;
-}
-
 FailureOr<IntegerProduct> matchProduct(linalg::GenericOp op) {
   if (!op.hasPureBufferSemantics() || op.getNumDpsInputs() != 2 ||
       op.getNumDpsInits() != 1 || !isBuffer(op.getDpsInputs()[0], 8) ||
@@ -225,7 +205,7 @@ FailureOr<IntegerProduct> matchProduct(linalg::GenericOp op) {
     if (loops != 8 + g || maps[2] != dims(out))
       return false;
     if (maps[1] != dims(filter)) {
-      std::optional<int64_t> panel = matchChannelPanels(maps[1]);
+      std::optional<int64_t> panel = matchPixelRowsFilterMap(maps[1]);
       if (grouped || !panel)
         return false;
       p.channelPanel = *panel;

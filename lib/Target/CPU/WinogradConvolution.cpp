@@ -126,24 +126,6 @@ bool isUnsignedTimesSigned(linalg::GenericOp op) {
          rhs.getIn() == body.getArgument(1);
 }
 
-/// The pixel-rows filter layout (f floordiv L, c1, i, j, f mod L, c0): L.
-std::optional<int64_t> matchChannelPanels(AffineMap map) {
-  if (map.getNumResults() != 6)
-    return std::nullopt;
-  auto div = dyn_cast<AffineBinaryOpExpr>(map.getResult(0));
-  auto width = div ? dyn_cast<AffineConstantExpr>(div.getRHS()) : nullptr;
-  if (!width || div.getKind() != AffineExprKind::FloorDiv ||
-      width.getValue() <= 0)
-    return std::nullopt;
-  MLIRContext *ctx = map.getContext();
-  auto d = [&](unsigned dim) { return getAffineDimExpr(dim, ctx); };
-  int64_t lanes = width.getValue();
-  AffineMap expected = AffineMap::get(
-      8, 0, {d(F).floorDiv(lanes), d(C1), d(I), d(J), d(F) % lanes, d(C0)},
-      ctx);
-  return map == expected ? std::optional<int64_t>(lanes) : std::nullopt;
-}
-
 FailureOr<Convolution> matchConvolution(linalg::GenericOp op) {
   if (!op.hasPureBufferSemantics() || op.getNumDpsInputs() != 2 ||
       op.getNumDpsInits() != 1 || op.getNumLoops() != 8 ||
@@ -164,7 +146,7 @@ FailureOr<Convolution> matchConvolution(linalg::GenericOp op) {
   if (maps[2] != AffineMap::get(8, 0, {d(N), d(F), d(Y), d(X)}, ctx))
     return failure();
   if (maps[1] != AffineMap::get(8, 0, {d(F), d(C1), d(I), d(J), d(C0)}, ctx)) {
-    std::optional<int64_t> panel = matchChannelPanels(maps[1]);
+    std::optional<int64_t> panel = matchPixelRowsFilterMap(maps[1]);
     if (!panel)
       return failure();
     conv.channelPanel = *panel;
