@@ -134,13 +134,15 @@ FailureOr<Convolution> matchConvolution(linalg::GenericOp op) {
         isBufferOf(op.getDpsInputs()[1], 16)) ||
       !isBufferOf(op.getDpsInits()[0], 32) || !isUnsignedTimesSigned(op))
     return failure();
-  Convolution conv{op, op.getLoc()};
-  conv.input = op.getDpsInputs()[0];
-  conv.filter = op.getDpsInputs()[1];
-  conv.out = op.getDpsInits()[0];
-  conv.ranges = op.getStaticLoopRanges();
   SmallVector<AffineMap> maps = op.getIndexingMapsArray();
-  conv.outMap = maps[2];
+  Convolution conv{op,
+                   op.getLoc(),
+                   op.getDpsInputs()[0],
+                   op.getDpsInputs()[1],
+                   op.getDpsInits()[0],
+                   maps[2],
+                   /*channelPanel=*/0,
+                   op.getStaticLoopRanges()};
   MLIRContext *ctx = op.getContext();
   auto d = [&](unsigned dim) { return getAffineDimExpr(dim, ctx); };
   if (maps[2] != AffineMap::get(8, 0, {d(N), d(F), d(Y), d(X)}, ctx))
@@ -293,8 +295,7 @@ public:
       : conv(conv), u(transformedFilter), prologue(prologue),
         epilogue(epilogue), loc(conv.loc) {
     tileRows = conv.ranges[Y] / 2;
-    tileColumns = conv.ranges[X] / 2;
-    chunksPerRow = llvm::divideCeil(tileColumns, kTileLanes);
+    chunksPerRow = llvm::divideCeil(conv.ranges[X] / 2, kTileLanes);
     // As many tile rows as about kBlockBytes of transformed input hold, but
     // a register tile's vectors of tiles where kMaxBlockBytes allow (a 14 x
     // 14 image's rows are one vector each: blocks of two rows ran the
@@ -517,6 +518,14 @@ private:
         b, loc, accType,
         DenseElementsAttr::get(accType, b.getI32IntegerAttr(0)));
     SmallVector<Value> inits(filters * vectors, zeros);
+    // Each filter's row of U at this point; the next register tile's rows
+    // follow this one's.
+    Value tileStart = transformedOffset(b, filterBlock, blockSize, point, filter);
+    SmallVector<Value> rowStarts;
+    for (int64_t f = 0; f < filters; ++f)
+      rowStarts.push_back(addIndex(b, loc, tileStart, f * conv.channels()));
+    Value nextTileStart =
+        addIndex(b, loc, tileStart, filters * conv.channels());
     auto channels = scf::ForOp::create(
         b, loc, zero, indexConstant(b, loc, conv.channels() / 2), one, inits,
         [&](OpBuilder &cb, Location, Value pair, ValueRange accs) {
@@ -529,25 +538,22 @@ private:
                     indexConstant(cb, loc, 2 * (first + k) * kTileLanes)}));
           Value channel =
               arith::MulIOp::create(cb, loc, pair, indexConstant(cb, loc, 2));
-          // The next register tile's filter rows follow this one's: ask for
-          // them now, 8 bytes per step (the whole rows over the loop).
-          // Without it, the kernel waited on these loads from memory (a
-          // 256-channel layer's U is 2 MiB, read once per block).
-          Value rowsStart = transformedOffset(cb, filterBlock, blockSize, point,
-                                              filter, zero);
+          // Ask for the next register tile's rows now, 8 bytes per step (the
+          // whole rows over the loop). Without it, the kernel waited on these
+          // loads from memory (a 256-channel layer's U is 2 MiB, read once
+          // per block).
           Value ahead = arith::AddIOp::create(
-              cb, loc, rowsStart,
+              cb, loc, nextTileStart,
               arith::MulIOp::create(cb, loc, pair, indexConstant(cb, loc, 4)));
-          memref::PrefetchOp::create(
-              cb, loc, u,
-              ValueRange{addIndex(cb, loc, ahead, filters * conv.channels())},
-              /*isWrite=*/false, /*localityHint=*/3, /*isDataCache=*/true);
+          memref::PrefetchOp::create(cb, loc, u, ValueRange{ahead},
+                                     /*isWrite=*/false, /*localityHint=*/3,
+                                     /*isDataCache=*/true);
           SmallVector<Value> sums;
           for (int64_t f = 0; f < filters; ++f) {
-            Value word = loadWord(cb, loc, u,
-                                  ValueRange{transformedOffset(
-                                      cb, filterBlock, blockSize, point,
-                                      addIndex(cb, loc, filter, f), channel)});
+            Value word = loadWord(
+                cb, loc, u,
+                ValueRange{arith::AddIOp::create(cb, loc, rowStarts[f],
+                                                 channel)});
             Value weights =
                 broadcastWord(cb, loc, word, kTileLanes, cb.getI16Type());
             for (int64_t k = 0; k < vectors; ++k)
@@ -624,10 +630,10 @@ private:
   }
 
   const Convolution &conv;
-  /// getTransformedIndex in a block of `blockSize` filters from
-  /// `filterBlock`, for filter `filter` of the block.
+  /// getTransformedIndex of channel 0 in a block of `blockSize` filters
+  /// from `filterBlock`, for filter `filter` of the block.
   Value transformedOffset(OpBuilder &b, Value filterBlock, int64_t blockSize,
-                          Value point, Value filter, Value channel) {
+                          Value point, Value filter) {
     Value blockStart = arith::MulIOp::create(
         b, loc, filterBlock, indexConstant(b, loc, kPoints * conv.channels()));
     Value row = arith::AddIOp::create(
@@ -636,27 +642,27 @@ private:
         filter);
     Value rowStart = arith::MulIOp::create(
         b, loc, row, indexConstant(b, loc, conv.channels()));
-    return arith::AddIOp::create(
-        b, loc, arith::AddIOp::create(b, loc, blockStart, rowStart), channel);
+    return arith::AddIOp::create(b, loc, blockStart, rowStart);
   }
 
   Value u; // the transformed filter, flat (getTransformedIndex)
   const MatmulPrologue *prologue;
   MatmulEpilogue *epilogue;
   Location loc;
-  int64_t tileRows, tileColumns, chunksPerRow, rowsPerBlock;
+  int64_t tileRows, chunksPerRow, rowsPerBlock;
   int64_t filtersPerPart; // the filters of one parallel iteration
   // Set inside the parallel loop.
   Value partStart, image, transformed, products;
 };
 
-/// A constant global holding `values` as an i16 buffer of `shape`, read
-/// before `op`.
+/// A constant global holding `values` as a flat i16 buffer, read before
+/// `op`.
 Value createFilterGlobal(SymbolTable &symbols, OpBuilder &b, Operation *op,
-                         ArrayRef<int16_t> values, ArrayRef<int64_t> shape) {
-  auto type = MemRefType::get(shape, b.getI16Type());
+                         ArrayRef<int16_t> values) {
+  int64_t size = values.size();
+  auto type = MemRefType::get({size}, b.getI16Type());
   auto init = DenseElementsAttr::get(
-      RankedTensorType::get(shape, b.getI16Type()), values);
+      RankedTensorType::get({size}, b.getI16Type()), values);
   auto module = cast<ModuleOp>(symbols.getOp());
   OpBuilder globals = OpBuilder::atBlockBegin(module.getBody());
   auto global = memref::GlobalOp::create(
@@ -718,8 +724,7 @@ struct QuarcWinogradConvolution
         continue;
       SmallVector<int16_t> values = transformFilter(conv, *weights);
       OpBuilder b(conv.op);
-      Value u = createFilterGlobal(symbols, b, conv.op, values,
-                                   {int64_t(values.size())});
+      Value u = createFilterGlobal(symbols, b, conv.op, values);
       Value filter = conv.filter;
       replaceWithFusedKernel(
           conv.op, conv.out, conv.outMap, X, {conv.input, u},
