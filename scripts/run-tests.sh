@@ -18,8 +18,15 @@ echo "== lit (FileCheck) tests"
 echo "== GoogleTest unit tests"
 "$build/bin/quarc-unittests" --gtest_output="xml:$reports/unit.xml" || status=1
 
+# One pytest worker per core, each taking whole files (pytest-xdist): the
+# tests spend most of their time in single-threaded compiles, and a file's
+# module fixtures (compiled models) are then built once. On CI's 2 cores the
+# suite took 39 minutes in one process on a slow day, 32 in two workers
+# (conftest.py starts the longest files first). QUARC_TEST_JOBS=0 runs it in
+# one process.
 echo "== pytest (conformance, real models)"
 QUARC_BUILD_DIR="$build" "$python" -m pytest -q -rs "$root/test/python" \
+  -n "${QUARC_TEST_JOBS:-$(nproc)}" --dist loadfile \
   --junitxml="$reports/pytest.xml"
 pytest_status=$?
 # pytest exits 5 when it collects no test: that is a failure of the suite.

@@ -14,7 +14,7 @@ debian_packages=(
   qemu-user libc6-dev-arm64-cross libgcc-12-dev-arm64-cross fonts-dejavu-core time
 )
 [ "${1:-}" = "--asan" ] && debian_packages+=(libclang-rt-22-dev)
-python_packages=(numpy onnx onnxruntime pytest rapidocr-onnxruntime pillow matplotlib nanobind scikit-build-core)
+python_packages=(numpy onnx onnxruntime pytest pytest-xdist rapidocr-onnxruntime pillow matplotlib nanobind scikit-build-core)
 
 missing=()
 for pkg in "${debian_packages[@]}"; do

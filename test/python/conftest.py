@@ -9,6 +9,21 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import quarc_tools  # noqa: E402  (needs the path above)
 
+# Files whose tests take minutes in all (a wheel build, compiles of the PP-OCR
+# models and CNNs). scripts/run-tests.sh spreads the files over one worker
+# per core (pytest-xdist, --dist loadfile), in collection order: these start
+# first, longest first, so that no worker is left with one of them after the
+# others are done.
+LONGEST_FILES = ("test_python_api.py", "test_python_wheel.py", "test_compiled_models.py")
+
+
+def pytest_collection_modifyitems(items):
+    """Collects LONGEST_FILES first (the sort is stable: the rest keep their order)."""
+    def rank(item):
+        name = item.path.name
+        return LONGEST_FILES.index(name) if name in LONGEST_FILES else len(LONGEST_FILES)
+    items.sort(key=rank)
+
 
 @pytest.fixture(scope="session")
 def quarc_translate() -> Path:
