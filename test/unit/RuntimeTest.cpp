@@ -375,8 +375,10 @@ TEST_F(RuntimeSessionTest, ParallelLoopsCoverEveryIterationOnce) {
         want[i] = static_cast<float>(i);
       EXPECT_EQ(values<float>(out, rows * 3), want)
           << threads << " threads, " << rows << " rows";
+      // One call on one thread; else a few chunks per thread
+      // (QUARC_CHUNKS_PER_THREAD), each one call.
       EXPECT_EQ(parallelCalls.load(),
-                std::min<int64_t>(threads, rows * 3));
+                threads == 1 ? 1 : std::min<int64_t>(threads * 4, rows * 3));
     }
   }
 }
