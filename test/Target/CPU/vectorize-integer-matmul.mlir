@@ -88,6 +88,30 @@ func.func @small_image_halves(%x: memref<1x1x8x9x9xi8>, %w: memref<1x8x2x3x3x4xi
 
 // -----
 
+// The same with a dynamic batch, counted as one image: the halves stay (at
+// a batch of one, a 7 x 7 image's single block of rows would leave a thread
+// idle), the images are the parallel loop's second dim.
+#in = affine_map<(d0, d1, d2, d3, d4, d5, d6, d7, d8) -> (d0, d1, d6 * 4 + d8, d3 + d4, d7 + d5)>
+#filter = affine_map<(d0, d1, d2, d3, d4, d5, d6, d7, d8) -> (d1, d2, d6, d4, d5, d8)>
+#out = affine_map<(d0, d1, d2, d3, d4, d5, d6, d7, d8) -> (d0, d1, d2, d3, d7)>
+// AVX2-LABEL: func @dynamic_batch_halves(
+// AVX2: %[[IMAGES:.*]] = memref.dim %{{.*}}, %c0 : memref<?x1x8x7x7xi32>
+// AVX2: scf.parallel (%[[HALF:.*]], %[[IMAGE:.*]], %[[BLOCK:.*]]) = (%c0, %c0, %c0) to (%c2, %[[IMAGES]], %c4) step (%c1, %c1, %c1) {
+// AVX2:   arith.muli %[[HALF]], %c4 : index
+func.func @dynamic_batch_halves(%x: memref<?x1x8x9x9xi8>, %w: memref<1x8x2x3x3x4xi8>, %c: memref<?x1x8x7x7xi32>) {
+  linalg.generic {indexing_maps = [#in, #filter, #out], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction", "reduction", "reduction", "parallel", "reduction"]} ins(%x, %w : memref<?x1x8x9x9xi8>, memref<1x8x2x3x3x4xi8>) outs(%c : memref<?x1x8x7x7xi32>) {
+  ^bb0(%a: i8, %b: i8, %acc: i32):
+    %0 = arith.extui %a : i8 to i32
+    %1 = arith.extsi %b : i8 to i32
+    %2 = arith.muli %0, %1 : i32
+    %3 = arith.addi %acc, %2 : i32
+    linalg.yield %3 : i32
+  }
+  return
+}
+
+// -----
+
 //===----------------------------------------------------------------------===//
 // A 3x3 convolution with stride 2: 6 output channels, 4 rows of 11 pixels,
 // 8 input channels (2 groups of four). The rows are the filter's output
