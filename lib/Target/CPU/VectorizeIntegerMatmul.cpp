@@ -396,9 +396,9 @@ public:
   void build(OpBuilder &b) {
     int64_t columns = getColumnCount();
     int64_t columnTiles = llvm::divideCeil(columns, columnTile);
-    // The batch dims' iterations (the output rows in blocks when small
-    // rows share tiles), as many as the column tiles'.
-    // Iterations of the parallel loop, a dynamic batch counted as 1.
+    // Iterations of the parallel loop: the batch dims' (the output rows in
+    // blocks when small rows share tiles) times the column tiles', a
+    // dynamic batch counted as 1.
     SmallVector<Value> sizes;
     int64_t iterations = columnTiles;
     for (unsigned dim : p.batch) {
